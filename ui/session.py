@@ -1,0 +1,165 @@
+"""The Session: the one source of truth the views share, and the Player that moves its playhead.
+
+The Session owns the configuration, the trace that simulate() made from it, and the playhead.
+Views listen to its signals and call its methods; they keep no copies of its state.
+
+Frames: an animation of a trace with T steps has 2T frames. Frames 0 .. T-1 are the forward
+pass at t = frame; frames T .. 2T-1 are BPTT at t = 2T-1-frame (from the last step back to 0).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from simulator.config import Config, run
+from simulator.result import Result
+
+
+class Session(QObject):
+    """Configuration + trace + playhead; emits only on real change."""
+
+    config_changed = Signal(object)  # Config
+    trace_changed = Signal(object)  # Result
+    frame_changed = Signal(int)
+
+    def __init__(self, config: Config | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self._config = config or Config()
+        self._trace: Result = run(self._config)
+        self._frame = 0
+
+    # ---- state ------------------------------------------------------------------------
+    @property
+    def config(self) -> Config:
+        """The current frozen configuration."""
+        return self._config
+
+    @property
+    def trace(self) -> Result:
+        """The trace computed from the current configuration."""
+        return self._trace
+
+    @property
+    def frame(self) -> int:
+        """The playhead, 0 .. n_frames - 1."""
+        return self._frame
+
+    @property
+    def n_frames(self) -> int:
+        """2T: the forward pass, then BPTT."""
+        return 2 * self._trace.T
+
+    def phase_step(self, frame: int | None = None) -> tuple[str, int]:
+        """('forward' | 'backward', t) shown at a frame."""
+        f = self._frame if frame is None else frame
+        T = self._trace.T
+        return ("forward", f) if f < T else ("backward", 2 * T - 1 - f)
+
+    def frame_of(self, phase: str, t: int) -> int:
+        """The frame that shows step t of a phase."""
+        return t if phase == "forward" else 2 * self._trace.T - 1 - t
+
+    @property
+    def stop_frame(self) -> int | None:
+        """The frame where the animation must stop because a value became non-finite."""
+        nf = self._trace.nonfinite
+        return None if nf is None else self.frame_of(nf.phase, nf.step)
+
+    # ---- changes ----------------------------------------------------------------------
+    def set_config(self, config: Config) -> None:
+        """Replace the configuration and recompute the trace (a frozen Config is already valid)."""
+        if config == self._config:
+            return
+        trace = run(config)  # may raise ValueError: the caller shows the message, nothing changes
+        self._config, self._trace = config, trace
+        self.config_changed.emit(config)
+        self.trace_changed.emit(trace)
+        self.set_frame(min(self._frame, self.n_frames - 1))
+
+    def update(self, **changes) -> None:
+        """Change some configuration keys (ValueError with a message if a value is refused)."""
+        self.set_config(self._config.replace(**changes))
+
+    def set_frame(self, frame: int) -> None:
+        """Move the playhead (clamped to the trace)."""
+        frame = max(0, min(int(frame), self.n_frames - 1))
+        if frame != self._frame:
+            self._frame = frame
+            self.frame_changed.emit(frame)
+
+
+class Player(QObject):
+    """A QTimer that moves the Session's playhead over the precomputed trace; a tick computes nothing."""
+
+    playing_changed = Signal(bool)
+
+    def __init__(self, session: Session, parent: QObject | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._tick)
+        self.fps = 8.0
+        session.trace_changed.connect(self._on_trace_changed)
+
+    @property
+    def playing(self) -> bool:
+        """Whether the timer runs."""
+        return self.timer.isActive()
+
+    def set_speed(self, fps: float) -> None:
+        """Frames per second."""
+        self.fps = max(0.25, min(float(fps), 120.0))
+        self.timer.setInterval(round(1000 / self.fps))
+
+    def play(self) -> None:
+        """Start from the playhead (from the start if at the end or at an overflow stop)."""
+        s = self.session
+        if s.frame >= s.n_frames - 1 or (s.stop_frame is not None and s.frame >= s.stop_frame):
+            s.set_frame(0)
+        self.timer.start(round(1000 / self.fps))
+        self.playing_changed.emit(True)
+
+    def pause(self) -> None:
+        """Stop the timer."""
+        if self.timer.isActive():
+            self.timer.stop()
+            self.playing_changed.emit(False)
+
+    def toggle(self) -> None:
+        """Play or pause."""
+        self.pause() if self.playing else self.play()
+
+    def step(self, delta: int) -> None:
+        """Move the playhead by delta frames (pauses)."""
+        self.pause()
+        self.session.set_frame(self.session.frame + delta)
+
+    def rewind(self) -> None:
+        """Go to the first frame."""
+        self.pause()
+        self.session.set_frame(0)
+
+    def to_end(self) -> None:
+        """Go to the last frame (or the overflow stop)."""
+        self.pause()
+        s = self.session
+        s.set_frame(s.n_frames - 1 if s.stop_frame is None else s.stop_frame)
+
+    def _tick(self) -> None:
+        s = self.session
+        nxt = s.frame + 1
+        stop = s.stop_frame
+        if stop is not None and nxt >= stop:
+            s.set_frame(stop)
+            self.pause()
+        elif nxt >= s.n_frames:
+            self.pause()
+        else:
+            s.set_frame(nxt)
+            if nxt == s.n_frames - 1:
+                self.pause()
+
+    def _on_trace_changed(self, _trace) -> None:
+        s = self.session
+        if s.stop_frame is not None and s.frame > s.stop_frame:
+            s.set_frame(s.stop_frame)
