@@ -1,8 +1,8 @@
 """Unrolled: a visual simulator for recurrent neural networks.
 
-    python main.py                      open the window on the default scenario
-    python main.py --screenshot out.png [--set key=value ...]
-    python main.py train --task adding --cell lstm --seq-len 50 --json out.json
+python main.py                      open the window on the default scenario
+python main.py --screenshot out.png [--set key=value ...]
+python main.py train --task adding --cell lstm --seq-len 50 --json out.json
 """
 
 from __future__ import annotations
