@@ -1,0 +1,101 @@
+"""The unrolled diagram: one group per step, the playhead, gradient widths from the trace, folding, overflow."""
+
+import numpy as np
+import pytest
+
+from simulator.config import Config
+from ui.session import Session
+from ui.unrolled_view import UnrolledView
+
+
+@pytest.fixture
+def make_view(qtbot):
+    def make(**config) -> UnrolledView:
+        view = UnrolledView(Session(Config(**config)))
+        qtbot.addWidget(view)
+        view.resize(1000, 420)
+        return view
+
+    return make
+
+
+def test_one_step_group_per_step_and_steps_change_the_diagram(make_view):
+    view = make_view(steps=6, topology="many_to_one")
+    assert len(view.step_groups) == 6
+    assert view.recurrent_edge_count() == 6
+    assert [g.has_loss for g in view.step_groups] == [False] * 5 + [True]
+    view.session.update(steps=7)  # "add step"
+    assert len(view.step_groups) == 7
+    assert view.step_groups[-1].t == 6
+    view.session.update(steps=5)  # "remove step"
+    assert len(view.step_groups) == 5
+    view.grab()
+
+
+def test_topology_shows_which_steps_have_an_input_and_a_loss(make_view):
+    view = make_view(steps=4, topology="one_to_many")
+    assert [g.has_input for g in view.step_groups] == [True, False, False, False]
+    assert all(g.has_loss for g in view.step_groups)
+    view.session.update(topology="many_to_many")
+    assert all(g.has_input and g.has_loss for g in view.step_groups)
+
+
+def test_the_highlighted_step_follows_the_frame(make_view):
+    view = make_view(steps=5)
+    s = view.session
+    for frame, (phase, t) in [(0, ("forward", 0)), (3, ("forward", 3)), (5, ("backward", 4)), (9, ("backward", 0))]:
+        s.set_frame(frame)
+        assert (view.phase, view.highlighted_step) == (phase, t)
+    view.grab()
+
+
+def test_backward_frames_set_edge_widths_from_the_gradient_norms(make_view):
+    view = make_view(steps=12, wrec=0.6, hidden=4)  # vanishing: the norms grow towards the last step
+    s = view.session
+    g = s.trace.grad_norms
+    s.set_frame(s.frame_of("backward", 0))  # the front has passed every step
+    widths = np.array([view.edge_width(t) for t in range(12)])
+    order = np.argsort(g)
+    assert np.all(np.diff(widths[order]) >= 0)  # larger gradient, wider edge
+    assert widths[order[-1]] > 2 * widths[order[0]]
+    # before the front arrives an edge keeps its plain width; forward frames draw no gradient
+    s.set_frame(s.frame_of("backward", 8))
+    assert view.edge_width(3) == view.edge_width(4) < view.edge_width(8)
+    s.set_frame(2)
+    assert len({view.edge_width(t) for t in range(12)}) == 1
+    view.grab()
+
+
+def test_folded_shows_one_recurrent_loop(make_view):
+    view = make_view(steps=8)
+    view.set_folded(True)
+    assert view.folded and view.recurrent_edge_count() == 1
+    view.session.set_frame(10)
+    view.grab()
+    view.set_folded(False)
+    assert view.recurrent_edge_count() == 8
+
+
+def test_a_non_finite_trace_renders(make_view):
+    view = make_view(cell="rnn", activation="identity", wrec=10, steps=1000, hidden=4)
+    s = view.session
+    assert s.trace.nonfinite is not None
+    for frame in (0, 400, s.frame_of("backward", 999), s.n_frames - 1):
+        s.set_frame(frame)
+        view.grab()
+    view.set_folded(True)
+    view.grab()
+    view.set_folded(False)
+    view._zoom_pitch = 120.0  # zoomed in on the overflow: hatched nodes with text
+    s.set_frame(312)
+    view._follow()
+    view.grab()
+    assert view.highlighted_step == 312
+
+
+def test_stacked_lstm_and_gru_render(make_view):
+    for config in (dict(cell="lstm", layers=2, steps=5), dict(cell="gru", steps=30, hidden=1)):
+        view = make_view(**config)
+        view.session.set_frame(view.session.n_frames - 2)
+        view.grab()
+        assert view.recurrent_edge_count() == config.get("layers", 1) * config["steps"]

@@ -1,0 +1,158 @@
+"""Drawing vocabulary the network diagrams share: colour maps, number text, arrows, hatched nodes.
+
+Colour maps are the theme's colour-blind-safe ones, so a value has the same colour here as in
+the heatmaps: signed values on CET-CBD1 (saturating at ±1), gates in 0..1 on viridis, gradient
+magnitudes on a log scale as the theme's 'backward' colour fading into the background as the
+gradient vanishes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
+
+LUT_SIZE = 256
+NONFINITE_FILL = "#9e9e9e"
+NONFINITE_HATCH = "#303030"
+
+
+def _mix(a: str, b: str, u: float) -> str:
+    ca, cb = QColor(a), QColor(b)
+    rgb = [round((1 - u) * x + u * y) for x, y in zip(ca.getRgb()[:3], cb.getRgb()[:3])]
+    return QColor(*rgb).name()
+
+
+def _ramp(stops, n: int = LUT_SIZE) -> list[QColor]:
+    rgb = np.array([QColor(s).getRgb()[:3] for s in stops], dtype=float)
+    pos = np.linspace(0.0, 1.0, len(stops))
+    u = np.linspace(0.0, 1.0, n)
+    channels = [np.interp(u, pos, rgb[:, k]) for k in range(3)]
+    return [QColor(round(r), round(g), round(b)) for r, g, b in zip(*channels)]
+
+
+def _from_map(cmap) -> list[QColor]:
+    lut = cmap.getLookupTable(0.0, 1.0, LUT_SIZE, alpha=False)
+    return [QColor(int(r), int(g), int(b)) for r, g, b in lut]
+
+
+def value_lut(theme) -> list[QColor]:
+    """The theme's diverging map (CET-CBD1, as the heatmaps) for a value in [-1, 1]."""
+    return _from_map(theme.diverging_map())
+
+
+def gate_lut(theme) -> list[QColor]:
+    """The theme's sequential map (viridis, as the gate heatmaps) for a gate value in [0, 1]."""
+    return _from_map(theme.sequential_map())
+
+
+def gradient_lut(theme) -> list[QColor]:
+    """The theme's 'backward' colour from faint (a vanished gradient) to strong, for a log position in [0, 1]."""
+    c = theme.colours
+    return _ramp((_mix(c.background, c.backward, 0.22), _mix(c.background, c.backward, 0.6), c.backward,
+                  _mix(c.backward, c.foreground, 0.45)))  # fmt: skip
+
+
+def value_index(values: np.ndarray, vmax: float = 1.0) -> np.ndarray:
+    """LUT index of each value on the diverging map (saturating at ±vmax); 0 where not finite."""
+    with np.errstate(invalid="ignore"):
+        u = np.clip(np.nan_to_num(np.asarray(values, dtype=float) / vmax, nan=0.0), -1.0, 1.0)
+    return np.rint((u + 1.0) * 0.5 * (LUT_SIZE - 1)).astype(np.int16)
+
+
+def unit_index(u: np.ndarray) -> np.ndarray:
+    """LUT index of each number in [0, 1] on a sequential map."""
+    u = np.clip(np.nan_to_num(np.asarray(u, dtype=float), nan=0.0), 0.0, 1.0)
+    return np.rint(u * (LUT_SIZE - 1)).astype(np.int16)
+
+
+def log_scale(norms: np.ndarray, min_decades: float = 2.0) -> tuple[np.ndarray, float, float]:
+    """Positions in [0, 1] of positive norms on a log axis, and the axis ends (log10 lo, hi).
+
+    The axis spans whole decades around the finite positive norms, at least `min_decades`
+    wide so that a nearly constant gradient does not look like a dramatic one. Zero and
+    non-finite norms get position 0 (the caller draws them distinctly).
+    """
+    norms = np.asarray(norms, dtype=float)
+    good = np.isfinite(norms) & (norms > 0)
+    if not good.any():
+        return np.zeros(norms.shape), -1.0, 1.0
+    with np.errstate(divide="ignore"):
+        logs = np.log10(np.where(good, norms, 1.0))
+    lo, hi = math.floor(logs[good].min()), math.ceil(logs[good].max())
+    if hi - lo < min_decades:
+        lo = math.floor((lo + hi - min_decades) / 2)
+        hi = lo + math.ceil(min_decades)
+    u = np.where(good, (logs - lo) / (hi - lo), 0.0)
+    return u, float(lo), float(hi)
+
+
+def fmt(v: float) -> str:
+    """A value as short text for a node (at most 3 significant digits): '0.53', '−14.7', '3.1e−5', 'inf', 'NaN'."""
+    v = float(v)
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "inf" if v > 0 else "−inf"
+    a = abs(v)
+    if v == 0.0 or 0.01 <= a < 10:
+        text = f"{v:.2f}"
+    elif 10 <= a < 100:
+        text = f"{v:.1f}"
+    elif 100 <= a < 1000:
+        text = f"{v:.0f}"
+    else:
+        mant, exp = f"{v:.1e}".split("e")
+        text = f"{mant}e{int(exp)}"
+    return text.replace("-", "−")
+
+
+def decade(p: float) -> str:
+    """10**p as short legend text: '1e−8', '1', '1e3'."""
+    p = round(p)
+    return "1" if p == 0 else f"1e{p}".replace("-", "−")
+
+
+def nonfinite_brush() -> QBrush:
+    """The hatched fill of a node whose value is infinite or NaN."""
+    return QBrush(QColor(NONFINITE_HATCH), Qt.BrushStyle.BDiagPattern)
+
+
+def text_on(fill: QColor) -> QColor:
+    """Black or white, whichever reads better on a fill colour."""
+    r, g, b = fill.redF(), fill.greenF(), fill.blueF()
+    return QColor("#000000") if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else QColor("#ffffff")
+
+
+def with_alpha(c: QColor, alpha: float) -> QColor:
+    """A copy of a colour with an alpha in [0, 1]."""
+    out = QColor(c)
+    out.setAlphaF(max(0.0, min(1.0, alpha)))
+    return out
+
+
+def arrow(painter: QPainter, a: QPointF, b: QPointF, pen: QPen, head: float) -> None:
+    """A straight line from a to b with a filled arrowhead of length `head` at b."""
+    dx, dy = b.x() - a.x(), b.y() - a.y()
+    length = math.hypot(dx, dy)
+    if length < 1e-6:
+        return
+    ux, uy = dx / length, dy / length
+    head = min(head, 0.8 * length)
+    base = QPointF(b.x() - ux * head, b.y() - uy * head)
+    painter.setPen(pen)
+    painter.drawLine(a, base)
+    half = max(head * 0.55, pen.widthF() * 0.9)
+    tip = QPolygonF(
+        [b, QPointF(base.x() - uy * half, base.y() + ux * half), QPointF(base.x() + uy * half, base.y() - ux * half)]
+    )
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(pen.color())
+    painter.drawPolygon(tip)
+
+
+def centered_text(painter: QPainter, center: QPointF, text: str, w: float = 400.0, h: float = 100.0) -> None:
+    """Draw text centred on a point."""
+    painter.drawText(QRectF(center.x() - w / 2, center.y() - h / 2, w, h), Qt.AlignmentFlag.AlignCenter, text)

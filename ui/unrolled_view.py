@@ -1,0 +1,800 @@
+"""The network unrolled through time (x_t → h_t → y_t per step), or folded into its temporal loop.
+
+Everything the diagram shows is taken from the Session's trace once, when the trace changes:
+values become colour-map indices, gradient norms become positions on a log scale, and long
+sequences become strips of pixels. A frame change only stores (phase, t) and repaints;
+painting reads those arrays and draws only the steps in view, with less detail as steps get
+narrower: text, then shapes, then strips (one image per row).
+
+Reading it: columns are time steps (the first column is the initial state h₋₁ = 0), rows are,
+from the top, the loss, the output y, the hidden layers h (top layer first) and the input x.
+Forward frames light the steps computed so far; backward frames draw each recurrent edge
+h_{t-1} ← h_t with a width and colour for ‖∂L/∂h_t‖ (log scale, legend top right) as the
+gradient front moves from the last step back to t.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QLinearGradient, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+from . import diagram as dg
+from . import theme
+
+TOPOLOGY_TEXT = {
+    "many_to_many": "many-to-many: a loss at every step",
+    "many_to_one": "many-to-one: the loss at the last step only",
+    "one_to_many": "one-to-many: input at t = 0 only, a loss at every step",
+}
+DENSE_PITCH = 16.0  # px per step below which rows are drawn as strips of cells
+MAX_PITCH_EM = 9.0  # widest step when fitting the whole sequence (in line heights)
+MAX_ZOOM_PITCH_EM = 16.0
+GRAD_STRIP_H = 64  # vertical resolution of the gradient strip image
+AlignLeftV = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+AlignRightV = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+@dataclass(frozen=True)
+class StepGroup:
+    """One unrolled step of the diagram: which nodes it has besides its hidden states."""
+
+    t: int
+    has_input: bool  # an x_t node (one-to-many: t = 0 only)
+    has_loss: bool  # a loss term L_t (many-to-one: the last step only)
+
+
+@dataclass
+class _Layout:
+    em: float
+    area: QRectF  # where the rows live
+    rows_y: list[float]  # centre line of each row, top to bottom
+    row_h: float
+    pitch: float  # px per step
+    origin: float  # left edge of the initial-state column
+    r: float  # node radius
+    node_px: float  # node text size, 0 = no text
+    dense: bool
+
+    def cx(self, s: int) -> float:
+        """Centre x of step s (s = -1 is the initial state)."""
+        return self.origin + (s + 1.5) * self.pitch
+
+    def step_at(self, x: float) -> int:
+        """The step whose column holds x."""
+        return math.floor((x - self.origin) / self.pitch) - 1
+
+
+class UnrolledView(QWidget):
+    """The unrolled network through time, with values and gradients from the Session's trace."""
+
+    def __init__(self, session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self._folded = False
+        self._zoom_pitch: float | None = None  # None: fit the whole sequence
+        self._origin = 0.0
+        self._drag: tuple[float, float] | None = None
+        self.setMinimumSize(320, 200)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
+        self._make_luts()
+        self._on_trace_changed(session.trace)
+        session.trace_changed.connect(self._on_trace_changed)
+        session.frame_changed.connect(self._on_frame_changed)
+        theme.current().changed.connect(self._on_theme_changed)
+
+    # ---- public -------------------------------------------------------------------------
+    @property
+    def folded(self) -> bool:
+        """Whether the network is drawn folded (one column with its temporal loop)."""
+        return self._folded
+
+    def set_folded(self, folded: bool) -> None:
+        """Draw the network folded (x → h ⟲ → y) or unrolled through time."""
+        folded = bool(folded)
+        if folded != self._folded:
+            self._folded = folded
+            self.update()
+
+    @property
+    def highlighted_step(self) -> int:
+        """The step drawn as current."""
+        return self._t
+
+    @property
+    def phase(self) -> str:
+        """'forward' or 'backward': what the current frame shows."""
+        return self._phase
+
+    def recurrent_edge_count(self) -> int:
+        """Recurrent edges drawn: T per layer unrolled (h₋₁ → h_0 included), one loop per layer folded."""
+        return self._L if self._folded else self._L * self._T
+
+    def edge_width(self, t: int, layer: int = -1) -> float:
+        """Pen width (px) of the recurrent edge into h_t of a layer at the current frame."""
+        lay = self._layout()
+        k = layer % self._L
+        if self._grad_on(t):
+            return self._grad_width(lay, self._grad_u[k, t])
+        return self._base_width(lay)
+
+    def reset_zoom(self) -> None:
+        """Fit the whole sequence into the view."""
+        self._zoom_pitch = None
+        self.update()
+
+    # ---- the Session's signals ------------------------------------------------------------
+    def _on_trace_changed(self, trace) -> None:
+        """Turn the trace into what painting needs: colour indices, log-scaled gradient norms, strips."""
+        cfg = self.session.config
+        net = trace.net
+        T, L = trace.T, net.layers
+        self._T, self._L, self._H = T, L, net.hidden
+        self._topology = cfg.topology
+        has_input = np.ones(T, dtype=bool)
+        if cfg.topology == "one_to_many":
+            has_input[1:] = False
+        scored = np.zeros(T, dtype=bool)
+        scored[:] = cfg.score == "all"
+        scored[-1] = True
+        self._has_input, self._scored = has_input, scored
+        self._y_used = scored | (cfg.topology != "many_to_one")  # many-to-one computes y_t but scores the last
+        self.step_groups = [StepGroup(t, bool(has_input[t]), bool(scored[t])) for t in range(T)]
+        # values of the first example: unit 0 of h, feature 0 of x and y
+        self._x = np.asarray(trace.x[:, 0, 0], dtype=float)  # (T,)
+        self._h = np.stack([hs[:, 0, 0] for hs in trace.hidden_states])  # (L, T)
+        self._y = np.asarray(trace.outputs[:, 0, 0], dtype=float)  # (T,)
+        self._loss = np.asarray(trace.loss_terms, dtype=float)  # (T,)
+        self._x_idx, self._h_idx, self._y_idx = (
+            dg.value_index(self._x),
+            dg.value_index(self._h),
+            dg.value_index(self._y),
+        )
+        self._x_ok, self._h_ok, self._y_ok = np.isfinite(self._x), np.isfinite(self._h), np.isfinite(self._y)
+        # gradient norms ‖∂L/∂h_t‖ on one log scale for all layers
+        g = np.asarray(trace.grad_norms_layers, dtype=float)  # (L, T)
+        self._grad = g
+        self._grad_u, self._grad_lo, self._grad_hi = dg.log_scale(g)
+        self._grad_idx = dg.unit_index(self._grad_u)
+        self._grad_state = np.where(~np.isfinite(g), 2, np.where(g == 0, 1, 0)).astype(np.int8)  # ok, zero, bad
+        self._wrec_text = self._wrec_label(trace)
+        self._wrec_short = self._wrec_text.replace("(W_hh) ", "").replace("W_hh", "w").replace(" ", "")
+        self._texts: dict[tuple[str, int, int], str] = {}  # node texts, formatted when first drawn
+        self._phase, self._t = self.session.phase_step()
+        self._t = min(self._t, T - 1)
+        self._build_strips()
+        self.update()
+
+    def _on_frame_changed(self, frame: int) -> None:
+        self._phase, self._t = self.session.phase_step(frame)
+        self._follow()
+        self.update()
+
+    def _on_theme_changed(self) -> None:
+        self._make_luts()
+        self._build_strips()
+        self.update()
+
+    @staticmethod
+    def _wrec_label(trace) -> str:
+        """Wrec as the diagram labels it: the scalar for one unit, else the spectral radius ρ of W_hh."""
+        net = trace.net
+        if net.hidden == 1 and net.cell in ("rnn", "esn"):
+            return f"W_hh = {dg.fmt(net.params[f'weight_hh_l{net.layers - 1}'][0, 0])}"
+        radii = list(trace.spectral_radius.values())
+        if max(radii) - min(radii) <= 1e-6 * max(1.0, max(radii)):
+            return f"ρ(W_hh) = {dg.fmt(radii[0])}"
+        return f"ρ(W_hh) ≤ {dg.fmt(max(radii))}"
+
+    # ---- colours, fonts and the strips of long sequences ------------------------------------
+    def _make_luts(self) -> None:
+        th = theme.current()
+        c = th.colours
+        self._vlut, self._glut = dg.value_lut(th), dg.gradient_lut(th)
+        self._bg, self._fg = QColor(c.background), QColor(c.foreground)
+        self._cursor, self._fwd = QColor(c.cursor), QColor(c.forward)
+        self._accent = self._glut[int(0.75 * (dg.LUT_SIZE - 1))]  # gradient entering from a loss
+        self._dark = th.dark
+        self._font, self._bold = th.font(1.1), th.font(1.1, bold=True)
+
+    def _build_strips(self) -> None:
+        """One image per row (1 × T pixels) and one per layer's gradient bars (GRAD_STRIP_H × T)."""
+        vl = np.array([c.getRgb() for c in self._vlut], dtype=np.uint8)  # (256, 4)
+        gl = np.array([c.getRgb() for c in self._glut], dtype=np.uint8)
+        bad = np.array(QColor(dg.NONFINITE_FILL).getRgb(), dtype=np.uint8)
+        ghost = np.array(dg.with_alpha(self._fg, 0.06).getRgb(), dtype=np.uint8)
+
+        def row(idx, ok, present=None, used=None):
+            px = vl[idx].copy()
+            px[~ok] = bad
+            if used is not None:
+                px[~used] = ghost
+            if present is not None:
+                px[~present] = 0
+            return _image(px[None])
+
+        self._strip_loss = _image(np.where(self._scored[:, None], np.array(self._accent.getRgb(), np.uint8), 0)[None])
+        self._strip_y = row(self._y_idx, self._y_ok, used=self._y_used)
+        self._strip_x = row(self._x_idx, self._x_ok, present=self._has_input)
+        self._strip_h = [row(self._h_idx[k], self._h_ok[k]) for k in range(self._L)]
+        self._strip_g = []
+        for k in range(self._L):
+            heights = np.where(self._grad_state[k] == 0, np.maximum(1, np.rint(self._grad_u[k] * GRAD_STRIP_H)), 0)
+            heights[self._grad_state[k] == 2] = GRAD_STRIP_H
+            heights[self._grad_state[k] == 1] = 1
+            colour = gl[self._grad_idx[k]].copy()
+            colour[self._grad_state[k] == 2] = bad
+            colour[self._grad_state[k] == 1] = ghost
+            px = np.zeros((GRAD_STRIP_H, self._T, 4), dtype=np.uint8)
+            filled = np.arange(GRAD_STRIP_H)[:, None] < heights[None, :]  # bars hang from the top
+            px[filled] = np.broadcast_to(colour[None], px.shape)[filled]
+            self._strip_g.append(_image(px))
+
+    # ---- geometry --------------------------------------------------------------------------
+    def _layout(self) -> _Layout:
+        em = QFontMetricsF(self._font).height()
+        W, H = float(self.width()), float(self.height())
+        header, gutter, axis = 3.0 * em, 3.4 * em, 1.8 * em
+        area = QRectF(gutter, header, max(10.0, W - gutter - 0.8 * em), max(10.0, H - header - axis))
+        weights = [0.75, 1.0, *([1.15] * self._L), 1.0]  # loss, y, h (top layer first), x
+        unit = area.height() / sum(weights)
+        rows_y, y = [], area.top()
+        for w in weights:
+            rows_y.append(y + 0.5 * w * unit)
+            y += w * unit
+        ncol = self._T + 1
+        fit = min(area.width() / ncol, MAX_PITCH_EM * em)
+        pitch = fit if self._zoom_pitch is None else max(fit, self._zoom_pitch)
+        total = ncol * pitch
+        if total <= area.width() + 0.5:
+            origin = area.left() + 0.5 * (area.width() - total)
+        else:
+            origin = min(area.left(), max(area.right() - total, self._origin))
+        if self._folded:
+            r = min(0.34 * unit, 2.6 * em)
+        else:
+            r = min(0.31 * pitch, 0.34 * unit, 2.3 * em)
+        node_px = min(0.6 * r, 1.05 * em)
+        if node_px < 0.62 * em:
+            node_px = 0.0
+        return _Layout(em, area, rows_y, unit, pitch, origin, r, node_px, pitch < DENSE_PITCH and not self._folded)
+
+    def _rows(self, lay: _Layout) -> tuple[float, float, list[float], float]:
+        """y of the loss row, of the y row, of each layer's h row (layer 0 first), of the x row."""
+        ys = lay.rows_y
+        return ys[0], ys[1], list(reversed(ys[2 : 2 + self._L])), ys[-1]
+
+    def _base_width(self, lay: _Layout) -> float:
+        return max(1.2, min(3.0, 0.09 * lay.r))
+
+    def _grad_width(self, lay: _Layout, u: float) -> float:
+        top = max(4.0, min(18.0, 0.8 * lay.r))
+        return 0.8 + float(u) * (top - 0.8)
+
+    def _grad_on(self, s: int) -> bool:
+        """Whether the gradient front has passed step s (backward frames, s ≥ t)."""
+        return self._phase == "backward" and s >= self._t
+
+    def _lit(self, s: int) -> bool:
+        """Whether step s has been computed at this frame."""
+        return self._phase == "backward" or s <= self._t
+
+    def _follow(self) -> None:
+        """Keep the current step in view when zoomed in."""
+        if self._zoom_pitch is None or self._folded:
+            return
+        lay = self._layout()
+        x = lay.cx(self._t)
+        if x - 0.5 * lay.pitch < lay.area.left() or x + 0.5 * lay.pitch > lay.area.right():
+            self._origin = lay.origin + (lay.area.center().x() - x)
+
+    def _visible_steps(self, lay: _Layout) -> range:
+        first = lay.step_at(lay.area.left()) - 1
+        last = lay.step_at(lay.area.right()) + 1
+        return range(max(-1, first), min(self._T - 1, last) + 1)
+
+    # ---- painting ---------------------------------------------------------------------------
+    def _ink(self, alpha: float = 1.0) -> QColor:
+        return dg.with_alpha(self._fg, alpha)
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.fillRect(self.rect(), self._bg)
+        lay = self._layout()
+        if self._folded:
+            self._paint_folded(p, lay)
+        else:
+            p.save()
+            p.setClipRect(QRectF(lay.area.left() - 2, 0, lay.area.width() + 4, float(self.height())))
+            self._paint_dense(p, lay) if lay.dense else self._paint_steps(p, lay)
+            p.restore()
+            self._paint_axis(p, lay)
+        self._paint_gutter(p, lay)
+        self._paint_header(p, lay)
+        p.end()
+
+    def _text(self, kind: str, k: int, s: int) -> str:
+        key = (kind, k, s)
+        text = self._texts.get(key)
+        if text is None:
+            v = self._h[k, s] if kind == "h" else {"x": self._x, "y": self._y, "loss": self._loss}[kind][s]
+            text = self._texts[key] = dg.fmt(v)
+        return text
+
+    def _node(self, p: QPainter, lay: _Layout, shape: str, c: QPointF, size: float, fill, text: str, state: str):
+        """One node; state: 'lit', 'ghost' (not computed yet, or not used), 'bad' (infinite or NaN)."""
+        path = QPainterPath()
+        if shape == "circle":
+            path.addEllipse(c, size, size)
+        else:
+            path.addRoundedRect(
+                QRectF(c.x() - 0.92 * size, c.y() - 0.8 * size, 1.84 * size, 1.6 * size), 0.25 * size, 0.25 * size
+            )
+        width = self._base_width(lay)
+        if state == "ghost":
+            p.setBrush(self._bg)
+            p.setPen(QPen(self._ink(0.25), width, Qt.PenStyle.DashLine))
+            p.drawPath(path)
+            return
+        p.setPen(Qt.PenStyle.NoPen)
+        if state == "bad":
+            p.setBrush(QColor(dg.NONFINITE_FILL))
+            p.drawPath(path)
+            p.setBrush(dg.nonfinite_brush())
+        else:
+            p.setBrush(fill)
+        p.drawPath(path)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(self._ink(0.7), width))
+        p.drawPath(path)
+        if text and lay.node_px > 0:
+            font = QFont(self._bold if state == "bad" else self._font)
+            px = lay.node_px if shape == "circle" else min(lay.node_px, 0.62 * size)
+            font.setPixelSize(max(1, round(px)))
+            room = 1.75 * size
+            wide = QFontMetricsF(font).horizontalAdvance(text)
+            if wide > room:  # long numbers get a smaller font, not an overflow
+                font.setPixelSize(max(1, math.floor(px * room / wide)))
+            p.setFont(font)
+            if state == "bad":
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(QColor(dg.NONFINITE_FILL))
+                fm = QFontMetricsF(font)
+                p.drawRoundedRect(
+                    QRectF(
+                        c.x() - 0.5 * fm.horizontalAdvance(text) - 2,
+                        c.y() - 0.5 * fm.height(),
+                        fm.horizontalAdvance(text) + 4,
+                        fm.height(),
+                    ),
+                    3,
+                    3,
+                )
+                p.setPen(QColor("#000000"))
+            else:
+                p.setPen(dg.text_on(fill))
+            dg.centered_text(p, c, text, 2.4 * size, 2 * size)
+
+    def _paint_steps(self, p: QPainter, lay: _Layout) -> None:
+        """The steps in view as nodes and arrows (with text when there is room)."""
+        y_loss, y_y, y_h, y_x = self._rows(lay)
+        r, L, t = lay.r, self._L, self._t
+        steps = self._visible_steps(lay)
+        bw = self._base_width(lay)
+        head = max(5.0, min(14.0, 0.38 * r))
+        lit_pen, dim_pen = QPen(self._ink(0.55), bw), QPen(self._ink(0.14), bw)
+        unused_pen = QPen(self._ink(0.14), bw, Qt.PenStyle.DashLine)
+        fwd_pen = QPen(self._fwd, 1.8 * bw)  # the values flowing into the current step
+        loss_pen = QPen(self._accent, 1.4 * bw)  # the gradient entering from a loss
+        if 0 <= t < self._T:  # the current step
+            x = lay.cx(t)
+            p.fillRect(
+                QRectF(x - 0.5 * lay.pitch, lay.area.top(), lay.pitch, lay.area.height()),
+                dg.with_alpha(self._cursor, 0.10),
+            )
+        for s in steps:  # edges
+            if s < 0:
+                continue
+            x, lit, back = lay.cx(s), self._lit(s), self._grad_on(s)
+            pen = fwd_pen if (self._phase == "forward" and s == t) else (lit_pen if lit else dim_pen)
+            for k in range(L):  # recurrent edge h_{s-1} -> h_s
+                a = QPointF(lay.cx(s - 1) + (0.6 * r if s == 0 else r), y_h[k])
+                b = QPointF(x - r, y_h[k])
+                self._grad_edge(p, lay, k, s, b, a, head) if back else dg.arrow(p, a, b, pen, head)
+            if self._has_input[s]:
+                dg.arrow(p, QPointF(x, y_x - 0.8 * r), QPointF(x, y_h[0] + r), pen, head)
+            for k in range(L - 1):
+                a, b = QPointF(x, y_h[k] - r), QPointF(x, y_h[k + 1] + r)
+                dg.arrow(p, b, a, loss_pen, head) if back else dg.arrow(p, a, b, pen, head)
+            a, b = QPointF(x, y_h[-1] - r), QPointF(x, y_y + 0.8 * r)
+            if back and self._scored[s]:
+                dg.arrow(p, b, a, loss_pen, head)
+            else:
+                dg.arrow(p, a, b, pen if self._y_used[s] else unused_pen, head)
+            if self._scored[s]:
+                a, b = QPointF(x, y_y - 0.8 * r), QPointF(x, y_loss + 0.5 * r)
+                dg.arrow(p, b, a, loss_pen, head) if back else dg.arrow(p, a, b, pen, head)
+        fm = QFontMetricsF(self._font)  # Wrec on every recurrent edge, where it fits
+        if fm.horizontalAdvance(self._wrec_short) < lay.pitch - 1.1 * r:
+            p.setFont(self._font)
+            p.setPen(self._ink(0.6))
+            for s in steps:
+                if s >= 0:
+                    mid = QPointF(0.5 * (lay.cx(s - 1) + lay.cx(s)), y_h[-1] - 0.5 * fm.height() - 0.15 * r - 2)
+                    dg.centered_text(p, mid, self._wrec_short, lay.pitch, fm.height())
+        for s in steps:  # nodes
+            x = lay.cx(s)
+            if s < 0:  # the initial state h₋₁ = 0
+                for k in range(L):
+                    self._node(p, lay, "circle", QPointF(x, y_h[k]), 0.6 * r, self._vlut[dg.LUT_SIZE // 2], "0", "lit")
+                continue
+            lit = self._lit(s)
+            for k in range(L):
+                st = "ghost" if not lit else ("lit" if self._h_ok[k, s] else "bad")
+                self._node(
+                    p, lay, "circle", QPointF(x, y_h[k]), r, self._vlut[self._h_idx[k, s]], self._text("h", k, s), st
+                )
+            if self._has_input[s]:
+                st = "ghost" if not lit else ("lit" if self._x_ok[s] else "bad")
+                self._node(p, lay, "box", QPointF(x, y_x), r, self._vlut[self._x_idx[s]], self._text("x", 0, s), st)
+            st = "ghost" if not (lit and self._y_used[s]) else ("lit" if self._y_ok[s] else "bad")
+            self._node(p, lay, "box", QPointF(x, y_y), 0.8 * r, self._vlut[self._y_idx[s]], self._text("y", 0, s), st)
+            if self._scored[s]:
+                self._loss_node(p, lay, QPointF(x, y_loss), s, lit)
+            if s == t:  # a ring around the current hidden states
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.setPen(QPen(self._cursor, 2.0 * bw))
+                for k in range(L):
+                    p.drawEllipse(QPointF(x, y_h[k]), r + 1.8 * bw, r + 1.8 * bw)
+
+    def _loss_node(self, p: QPainter, lay: _Layout, c: QPointF, s: int, lit: bool) -> None:
+        r = lay.r
+        rect = QRectF(c.x() - 0.8 * r, c.y() - 0.5 * r, 1.6 * r, 1.0 * r)
+        back = self._grad_on(s) and self._scored[s]
+        p.setBrush(self._accent if back else self._ink(0.12 if lit else 0.03))
+        p.setPen(QPen(self._ink(0.7 if lit else 0.25), self._base_width(lay)))
+        p.drawRoundedRect(rect, 0.2 * r, 0.2 * r)
+        if lay.node_px > 0:
+            font = QFont(self._bold)
+            font.setPixelSize(max(1, round(min(lay.node_px, 0.5 * r))))
+            p.setFont(font)
+            p.setPen(dg.text_on(self._accent) if back else self._ink(1.0 if lit else 0.3))
+            dg.centered_text(p, c, "L", rect.width(), rect.height())
+
+    def _grad_edge(self, p: QPainter, lay: _Layout, k: int, s: int, a: QPointF, b: QPointF, head: float) -> None:
+        """The recurrent edge into h_s, drawn as the gradient ‖∂L/∂h_s‖ flowing back from a to b."""
+        state = self._grad_state[k, s]
+        if state == 2:
+            pen = QPen(QColor(dg.NONFINITE_FILL), 3.0, Qt.PenStyle.DashLine)
+        elif state == 1:
+            pen = QPen(self._ink(0.45), 1.0, Qt.PenStyle.DotLine)
+        else:
+            pen = QPen(self._glut[self._grad_idx[k, s]], self._grad_width(lay, self._grad_u[k, s]))
+        pen.setCapStyle(Qt.PenCapStyle.FlatCap)
+        dg.arrow(p, a, b, pen, head + 0.6 * pen.widthF())
+
+    def _paint_dense(self, p: QPainter, lay: _Layout) -> None:
+        """Too many steps for shapes: each row is a strip of cells; gradients hang below each h row as bars."""
+        y_loss, y_y, y_h, y_x = self._rows(lay)
+        steps = self._visible_steps(lay)
+        s0, s1 = max(0, steps.start), steps.stop  # steps s0 .. s1-1 are in view
+        if s1 <= s0:
+            return
+        unit, t = lay.row_h, self._t
+        cell_h = 0.42 * unit
+        lit_end = s1 if self._phase == "backward" else min(s1, t + 1)  # steps s0 .. lit_end-1 are lit
+        left = lambda s: lay.cx(s) - 0.5 * lay.pitch  # noqa: E731
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+
+        def strip(img: QImage, top: float, height: float, a: int, b: int) -> None:
+            if b > a:
+                p.drawImage(QRectF(left(a), top, (b - a) * lay.pitch, height), img, QRectF(a, 0, b - a, img.height()))
+
+        def dim(top: float, height: float) -> None:
+            if s1 > lit_end:
+                p.fillRect(QRectF(left(lit_end), top, (s1 - lit_end) * lay.pitch, height), self._ink(0.07))
+
+        for k in range(self._L):
+            top = y_h[k] - 0.5 * cell_h - 0.12 * unit
+            strip(self._strip_h[k], top, cell_h, s0, lit_end)
+            dim(top, cell_h)
+            if self._phase == "backward":
+                strip(self._strip_g[k], top + cell_h + 0.04 * unit, 0.34 * unit, max(s0, t), s1)
+        strip(self._strip_x, y_x - 0.5 * cell_h, cell_h, s0, lit_end)
+        if self._topology != "one_to_many":
+            dim(y_x - 0.5 * cell_h, cell_h)
+        strip(self._strip_y, y_y - 0.5 * cell_h, cell_h, s0, lit_end)
+        dim(y_y - 0.5 * cell_h, cell_h)
+        strip(self._strip_loss, y_loss - 0.12 * unit, 0.24 * unit, s0, s1)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if 0 <= t < self._T:  # the current step: a marker line through every row
+            x = lay.cx(t)
+            p.setPen(QPen(self._cursor, 2.5))
+            p.drawLine(QPointF(x, lay.area.top()), QPointF(x, lay.area.bottom()))
+
+    def _paint_axis(self, p: QPainter, lay: _Layout) -> None:
+        """Step numbers under the columns, and the current step in the cursor colour."""
+        fm = QFontMetricsF(self._font)
+        h = fm.height()
+        y = lay.area.bottom() + 0.2 * lay.em
+        need = fm.horizontalAdvance(f"t={self._T - 1}") + 0.8 * lay.em
+        every = next((k for k in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if k * lay.pitch >= need), 1000)
+        cur = self._t
+        cur_w = QFontMetricsF(self._bold).horizontalAdvance(f"t = {cur}") + lay.em
+        p.setFont(self._font)
+        p.setPen(self._ink(0.6))
+        for s in self._visible_steps(lay):
+            if s < 0 or s % every or abs(lay.cx(s) - lay.cx(cur)) < 0.5 * (cur_w + need):
+                continue
+            label = f"t={s}" if every == 1 and lay.pitch >= need + lay.em else str(s)
+            dg.centered_text(p, QPointF(lay.cx(s), y + 0.5 * h), label, 2 * need, h)
+        if lay.pitch >= 2.5 * lay.em and lay.cx(-1) > lay.area.left():
+            dg.centered_text(p, QPointF(lay.cx(-1), y + 0.5 * h), "h₋₁", 2 * need, h)
+        if 0 <= cur < self._T:
+            p.setFont(self._bold)
+            x = min(max(lay.cx(cur) - 0.5 * cur_w, 2.0), self.width() - cur_w - 2.0)
+            rect = QRectF(x, y, cur_w, h)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(self._cursor)
+            p.drawRoundedRect(rect, 0.3 * h, 0.3 * h)
+            p.setPen(dg.text_on(self._cursor))
+            p.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"t = {cur}")
+
+    def _paint_gutter(self, p: QPainter, lay: _Layout) -> None:
+        """Row names at the left: loss, y, h (per layer), x."""
+        y_loss, y_y, y_h, y_x = self._rows(lay)
+        p.fillRect(QRectF(0, lay.area.top(), lay.area.left() - 2, lay.area.height()), self._bg)
+        p.setFont(self._bold)
+        p.setPen(self._ink(0.8))
+        names = [("loss", y_loss), ("y", y_y), ("x", y_x)]
+        names += [("h" if self._L == 1 else f"h{k + 1}", y) for k, y in enumerate(y_h)]
+        for name, y in names:
+            p.drawText(QRectF(0.2 * lay.em, y - lay.em, lay.area.left() - 0.8 * lay.em, 2 * lay.em), AlignRightV, name)
+        if lay.dense and not self._folded and self._phase == "backward":  # the gradient bars under each h strip
+            p.setFont(self._font)
+            p.setPen(self._ink(0.6))
+            for y in y_h:
+                rect = QRectF(0.2 * lay.em, y + 0.18 * lay.row_h, lay.area.left() - 0.8 * lay.em, 0.34 * lay.row_h)
+                p.drawText(rect, AlignRightV, "∂L/∂h")
+
+    def _paint_header(self, p: QPainter, lay: _Layout) -> None:
+        """The title and the current step's numbers at the left, the two legends at the right."""
+        fm = QFontMetricsF(self._font)
+        em, h = lay.em, fm.height()
+        W = float(self.width())
+        legend_w = 17.5 * em
+        line1 = QRectF(0.6 * em, 0.3 * em, max(10.0, W - legend_w - 1.6 * em), h)
+        title = f"Folded · T = {self._T}" if self._folded else f"Unrolled through time · T = {self._T}"
+        sub = f"{TOPOLOGY_TEXT[self._topology]} · h→h: {self._wrec_text}"
+        self._text_pair(p, line1, title, sub, self._ink(0.95), self._ink(0.6))
+        t = self._t
+        if self._phase == "forward":
+            lead = f"forward  t = {t}"
+            parts = [f"h = {self._text('h', self._L - 1, t)}", f"y = {self._text('y', 0, t)}"]
+            if self._has_input[t]:
+                parts.insert(0, f"x = {self._text('x', 0, t)}")
+            if self._scored[t]:
+                parts.append(f"loss term = {self._text('loss', 0, t)}")
+        else:
+            lead = f"BPTT  t = {t}"
+            g = self._grad[-1]
+            parts = [f"‖∂L/∂h‖ = {dg.fmt(g[t])}"]
+            if t < self._T - 1 and np.isfinite(g[t + 1]) and g[t + 1] > 0 and np.isfinite(g[t]):
+                parts.append(f"= {dg.fmt(g[t] / g[t + 1])} × its value at t = {t + 1}")
+        line2 = QRectF(line1.left(), line1.bottom() + 0.25 * em, line1.width(), h)
+        self._text_pair(p, line2, lead, "   ".join(parts), self._cursor, self._ink(0.85))
+        self._paint_legends(p, lay, QRectF(W - legend_w - 0.6 * em, 0.3 * em, legend_w, 2 * h + 0.25 * em))
+
+    def _text_pair(self, p: QPainter, rect: QRectF, bold: str, rest: str, c1: QColor, c2: QColor) -> None:
+        """A bold lead and a plain rest on one line, the rest elided to fit."""
+        p.setFont(self._bold)
+        p.setPen(c1)
+        p.drawText(rect, AlignLeftV, bold)
+        w = QFontMetricsF(self._bold).horizontalAdvance(bold + "   ")
+        p.setFont(self._font)
+        p.setPen(c2)
+        fm = QFontMetricsF(self._font)
+        p.drawText(
+            rect.adjusted(w, 0, 0, 0),
+            AlignLeftV,
+            fm.elidedText(rest, Qt.TextElideMode.ElideRight, max(0.0, rect.width() - w)),
+        )
+
+    def _paint_legends(self, p: QPainter, lay: _Layout, rect: QRectF) -> None:
+        """Values: the diverging colour bar and the non-finite swatch. Gradients: widths on the log scale."""
+        fm = QFontMetricsF(self._font)
+        em, h = lay.em, fm.height()
+        p.setFont(self._font)
+        lab_w = fm.horizontalAdvance("‖∂L/∂h‖ ")
+        y = rect.top()
+        p.setPen(self._ink(0.75))
+        p.drawText(QRectF(rect.left(), y, lab_w, h), AlignLeftV, "value")
+        bar_l = rect.left() + lab_w + fm.horizontalAdvance("−1 ")
+        bar = QRectF(bar_l, y + 0.2 * h, rect.right() - bar_l - fm.horizontalAdvance(" +1 ") - 3.4 * em, 0.6 * h)
+        grad = QLinearGradient(bar.topLeft(), bar.topRight())
+        for j in range(0, dg.LUT_SIZE, 16):
+            grad.setColorAt(j / (dg.LUT_SIZE - 1), self._vlut[j])
+        grad.setColorAt(1.0, self._vlut[-1])
+        p.fillRect(bar, grad)
+        p.drawText(QRectF(bar_l - 2 * em, y, 1.8 * em, h), AlignRightV, "−1")
+        p.drawText(QRectF(bar.right() + 0.2 * em, y, 2 * em, h), AlignLeftV, "+1")
+        sw = QRectF(rect.right() - 3.2 * em, y + 0.15 * h, 0.9 * em, 0.7 * h)  # the non-finite swatch
+        p.fillRect(sw, QColor(dg.NONFINITE_FILL))
+        p.fillRect(sw, dg.nonfinite_brush())
+        p.drawText(QRectF(sw.right() + 0.2 * em, y, 2.2 * em, h), AlignLeftV, "NaN")
+        y += h + 0.25 * em
+        active = self._phase == "backward"
+        p.setPen(self._ink(0.75 if active else 0.35))
+        p.drawText(QRectF(rect.left(), y, lab_w, h), AlignLeftV, "‖∂L/∂h‖")
+        lo, hi = self._grad_lo, self._grad_hi
+        marks = [lo, float(round(0.5 * (lo + hi))), hi] if hi - lo >= 2 else [lo, hi]
+        x = rect.left() + lab_w
+        seg = (rect.right() - x) / len(marks)
+        for m in marks:
+            u = (m - lo) / (hi - lo)
+            c = self._glut[round(u * (dg.LUT_SIZE - 1))]
+            pen = QPen(c if active else dg.with_alpha(c, 0.35), min(self._grad_width(lay, u), 0.8 * h))
+            pen.setCapStyle(Qt.PenCapStyle.FlatCap)
+            p.setPen(pen)
+            p.drawLine(QPointF(x + 0.1 * em, y + 0.5 * h), QPointF(x + 1.6 * em, y + 0.5 * h))
+            p.setPen(self._ink(0.75 if active else 0.35))
+            p.drawText(QRectF(x + 1.8 * em, y, seg - 1.8 * em, h), AlignLeftV, dg.decade(m))
+            x += seg
+
+    def _paint_folded(self, p: QPainter, lay: _Layout) -> None:
+        """One column, valued at the current step: x → h (a loop per layer) → y → loss."""
+        y_loss, y_y, y_h, y_x = self._rows(lay)
+        r, t = lay.r, self._t
+        cx = lay.area.left() + 0.4 * lay.area.width()
+        bw = self._base_width(lay)
+        head = max(6.0, min(14.0, 0.38 * r))
+        back = self._phase == "backward"
+        pen, loss_pen = QPen(self._ink(0.55), bw), QPen(self._accent, 1.4 * bw)
+        fm = QFontMetricsF(self._font)
+        if self._has_input[t]:
+            dg.arrow(p, QPointF(cx, y_x - 0.8 * r), QPointF(cx, y_h[0] + r), pen, head)
+        for k in range(self._L - 1):
+            a, b = QPointF(cx, y_h[k] - r), QPointF(cx, y_h[k + 1] + r)
+            dg.arrow(p, b, a, loss_pen, head) if back else dg.arrow(p, a, b, pen, head)
+        a, b = QPointF(cx, y_h[-1] - r), QPointF(cx, y_y + 0.8 * r)
+        dg.arrow(p, b, a, loss_pen, head) if back and self._scored[t] else dg.arrow(p, a, b, pen, head)
+        a, b = QPointF(cx, y_y - 0.8 * r), QPointF(cx, y_loss + 0.5 * r)
+        if self._scored[t]:
+            dg.arrow(p, b, a, loss_pen, head) if back else dg.arrow(p, a, b, pen, head)
+        else:
+            dg.arrow(p, a, b, QPen(self._ink(0.2), bw, Qt.PenStyle.DashLine), head)
+        for k in range(self._L):  # the temporal loops
+            y = y_h[k]
+            ang = math.radians(40)
+            start = QPointF(cx + r * math.cos(ang), y - r * math.sin(ang))
+            end = QPointF(cx + r * math.cos(ang), y + r * math.sin(ang))
+            reach = 2.5 * r
+            path = QPainterPath(start)
+            path.cubicTo(QPointF(cx + reach, y - 1.6 * r), QPointF(cx + reach, y + 1.6 * r), end)
+            if back and self._grad_state[k, t] == 0:
+                lp = QPen(self._glut[self._grad_idx[k, t]], self._grad_width(lay, self._grad_u[k, t]))
+            elif back:
+                lp = QPen(
+                    QColor(dg.NONFINITE_FILL) if self._grad_state[k, t] == 2 else self._ink(0.45),
+                    2.0,
+                    Qt.PenStyle.DashLine,
+                )
+            else:
+                lp = QPen(self._ink(0.7), 1.6 * bw)
+            lp.setCapStyle(Qt.PenCapStyle.FlatCap)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(lp)
+            p.drawPath(path)
+            # the arrowhead: into h_t forward; backward, the gradient leaves h_t along the loop
+            tip, frm = (end, path.pointAtPercent(0.85)) if not back else (start, path.pointAtPercent(0.15))
+            dg.arrow(p, frm, tip, QPen(lp.color(), 1.0), head + 0.6 * lp.widthF())
+            lx = cx + 0.8 * reach + 0.6 * lay.em
+            p.setFont(self._bold)
+            p.setPen(self._ink(0.9))
+            p.drawText(QRectF(lx, y - fm.height(), 24 * lay.em, fm.height()), AlignLeftV, self._wrec_text)
+            p.setFont(self._font)
+            p.setPen(self._ink(0.65))
+            sub = "h(t−1) → h(t): the same weights at every step"
+            if back:
+                sub = f"‖∂L/∂h‖ at t = {t}: {dg.fmt(self._grad[k, t])}"
+            p.drawText(QRectF(lx, y, 24 * lay.em, fm.height()), AlignLeftV, sub)
+        for k in range(self._L):  # the nodes, valued at step t
+            st = "lit" if self._h_ok[k, t] else "bad"
+            self._node(
+                p, lay, "circle", QPointF(cx, y_h[k]), r, self._vlut[self._h_idx[k, t]], self._text("h", k, t), st
+            )
+        st = "ghost" if not self._has_input[t] else ("lit" if self._x_ok[t] else "bad")
+        self._node(p, lay, "box", QPointF(cx, y_x), r, self._vlut[self._x_idx[t]], self._text("x", 0, t), st)
+        st = "ghost" if not self._y_used[t] else ("lit" if self._y_ok[t] else "bad")
+        self._node(p, lay, "box", QPointF(cx, y_y), 0.8 * r, self._vlut[self._y_idx[t]], self._text("y", 0, t), st)
+        self._loss_node(p, lay, QPointF(cx, y_loss), t, bool(self._scored[t]))
+        p.setFont(self._bold)  # the step it shows, left of h
+        label = f"t = {t}"
+        w = QFontMetricsF(self._bold).horizontalAdvance(label) + lay.em
+        rect = QRectF(cx - r - 0.8 * lay.em - w, y_h[-1] - 0.5 * fm.height(), w, fm.height())
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(self._cursor)
+        p.drawRoundedRect(rect, 0.3 * fm.height(), 0.3 * fm.height())
+        p.setPen(dg.text_on(self._cursor))
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
+
+    # ---- zoom, pan, hover -----------------------------------------------------------------
+    def wheelEvent(self, event) -> None:
+        """Zoom the time axis around the cursor."""
+        steps = event.angleDelta().y() / 120.0
+        if self._folded or steps == 0:
+            return
+        lay = self._layout()
+        fit = min(lay.area.width() / (self._T + 1), MAX_PITCH_EM * lay.em)
+        pitch = max(fit, min(MAX_ZOOM_PITCH_EM * lay.em, lay.pitch * 1.2**steps))
+        mx = event.position().x()
+        u = (mx - lay.origin) / lay.pitch  # the time under the cursor stays put
+        self._zoom_pitch = None if pitch <= fit * 1.0001 else pitch
+        self._origin = mx - u * pitch
+        self.update()
+        event.accept()
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and not self._folded:
+            self._drag = (event.position().x(), self._layout().origin)
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        """Pan along time."""
+        if self._drag is not None:
+            x0, origin0 = self._drag
+            self._origin = origin0 + event.position().x() - x0
+            self.update()
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        self._drag = None
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        self.reset_zoom()
+        super().mouseDoubleClickEvent(event)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            text = self._tooltip(QPointF(event.pos()))
+            QToolTip.showText(event.globalPos(), text, self) if text else QToolTip.hideText()
+            return True
+        return super().event(event)
+
+    def _tooltip(self, pos: QPointF) -> str:
+        """The exact numbers of the step under the cursor."""
+        lay = self._layout()
+        if self._folded:
+            s = self._t
+        elif lay.area.contains(pos):
+            s = lay.step_at(pos.x())
+        else:
+            return ""
+        if not 0 <= s < self._T:
+            return ""
+        lines = [f"t = {s}"]
+        if self._has_input[s]:
+            lines.append(f"x = {self._x[s]:.6g}")
+        for k in range(self._L - 1, -1, -1):
+            name = "h" if self._L == 1 else f"h{k + 1}"
+            lines.append(f"{name} = {self._h[k, s]:.6g}   ‖∂L/∂{name}‖ = {self._grad[k, s]:.4g}")
+        lines.append(f"y = {self._y[s]:.6g}")
+        if self._scored[s]:
+            lines.append(f"loss term = {self._loss[s]:.6g}")
+        return "\n".join(lines)
+
+
+def _image(rgba: np.ndarray) -> QImage:
+    """A QImage that owns a copy of an (h, w, 4) uint8 RGBA array."""
+    rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+    h, w = rgba.shape[:2]
+    return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
