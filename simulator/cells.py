@@ -128,8 +128,8 @@ class LSTMCell:
         self.W_ggT = None if W_gg is None else np.ascontiguousarray(W_gg.T)
         self.carries = 3 if variant == "fgr" else 2  # dh, dc (, d[i f o]_{t-1})
 
-    def forward(self, xp: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> dict:
-        """Run all T steps; return the cache arrays."""
+    def forward(self, xp: np.ndarray, h0: np.ndarray, c0: np.ndarray, q0=None) -> dict:
+        """Run all T steps; return the cache arrays. q0: FGR's gates i, f, o before the start (zeros)."""
         T, B, G = xp.shape
         H, v = self.H, self.variant
         Hs = np.empty((T + 1, B, H))
@@ -138,11 +138,11 @@ class LSTMCell:
         TC = np.empty((T, B, H))  # tanh(c_t) (c_t itself for NOAF)
         Hs[0], Cs[0] = h0, c0
         W = self.W_hhT
-        q_prev = np.zeros((B, 3 * H))
+        q_prev = np.zeros((B, 3 * H)) if q0 is None else q0
         for t in range(T):
             pre = xp[t] + Hs[t] @ W  # (B, 4H)
             if v == "fgr":
-                pre[:, : 2 * H] += q_prev[:, : 2 * H] @ self.W_ggT[:, : 2 * H]
+                pre[:, : 2 * H] += q_prev @ self.W_ggT[:, : 2 * H]
                 pre[:, 3 * H :] += q_prev @ self.W_ggT[:, 2 * H :]
             if v == "peephole":
                 pre[:, :H] += self.peep[0] * Cs[t]
