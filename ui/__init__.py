@@ -1,0 +1,30 @@
+"""The Qt shell: widgets over one Session (see ../shared/DESIGN.md).
+
+Importing this package first works around a PySide6 6.12 defect on CPython 3.11: every wrapped
+C++ call that returns None drops one reference to None without taking it (`label.setText(...)`,
+`item.setData(...)`, ...), and some paths do the same to True. CPython 3.12+ makes these
+singletons immortal, so nothing happens there; on 3.11 the count reaches zero after a few
+thousand calls and the interpreter aborts with "Fatal Python error: none_dealloc" (or
+bool_dealloc); an animation gets there in seconds. We give None, True and False reference
+counts so large that they cannot run out, as 3.12 does.
+"""
+
+import ctypes
+import sys
+
+NONE_RESERVE = 1 << 48  # references; at a million leaked per second they last about nine years
+
+
+def _keep_alive(obj) -> bool:
+    """Raise a singleton's reference count by NONE_RESERVE on CPython < 3.12; True if it was done."""
+    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
+        return False
+    refcnt = ctypes.c_ssize_t.from_address(id(obj))  # ob_refcnt is PyObject's first field
+    if abs(refcnt.value - (sys.getrefcount(obj) - 1)) > 16:  # an unusual build: leave it alone
+        return False
+    if refcnt.value < NONE_RESERVE:
+        refcnt.value += NONE_RESERVE
+    return True
+
+
+NONE_KEPT_ALIVE = all([_keep_alive(None), _keep_alive(True), _keep_alive(False)])

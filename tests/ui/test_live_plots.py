@@ -1,0 +1,153 @@
+"""The plots show the engine's numbers, redraw in place and follow the playhead."""
+
+import numpy as np
+import pytest
+
+import ui.session
+from simulator.config import Config, run
+from ui.controls import wrec_to_slider
+from ui.plots import fmt, positive
+
+
+def test_slider_change_puts_the_engines_new_gradient_norms_into_the_plot(window, qtbot):
+    curve = window.plots.gradient.curve
+    before = np.array(curve.yData)
+    with qtbot.waitSignal(window.session.trace_changed, timeout=2000):
+        window.controls.wrec_slider.setValue(wrec_to_slider(1.8))
+    config = window.session.config
+    assert config.wrec == pytest.approx(1.8, abs=0.01)
+    expected = run(config).grad_norms  # the engine, called independently
+    assert curve is window.plots.gradient.curve  # updated in place, not rebuilt
+    np.testing.assert_array_equal(curve.yData, positive(expected))
+    assert not np.allclose(curve.yData, before)
+    jac = window.plots.jacobian.curve.yData
+    np.testing.assert_array_equal(jac, positive(run(config).jacobian_norms))
+
+
+def test_slider_storm_is_throttled_to_few_recomputations(window, qtbot):
+    traces = []
+    window.session.trace_changed.connect(traces.append)
+    for pos in range(400, 700, 3):  # 100 slider events in one go
+        window.controls.wrec_slider.setValue(pos)
+    qtbot.waitUntil(lambda: not window.controls.wrec_throttle.pending, timeout=2000)
+    assert 1 <= len(traces) <= 3
+    from ui.controls import slider_to_wrec
+
+    assert window.session.config.wrec == pytest.approx(round(slider_to_wrec(697), 3))
+
+
+def test_typed_wrec_is_applied(window, qtbot):
+    box = window.controls.wrec_box
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "0.5")
+    box.editingFinished.emit()
+    box.interpretText()
+    qtbot.waitUntil(lambda: window.session.config.wrec == pytest.approx(0.5))
+
+
+def test_activation_change_changes_the_verdict(make_window, qtbot):
+    window = make_window(Config(activation="identity", wrec=1.0))
+    assert window.session.trace.verdict == "stable"
+    box = window.controls.activation_box
+    box.setCurrentIndex(box.findData("sigmoid"))  # sigmoid' <= 1/4: at Wrec = 1 the gradient must vanish
+    assert window.session.config.activation == "sigmoid"
+    assert window.session.trace.verdict == "vanishing"
+    assert "VANISHING" in window.plots.gradient.badge.text()
+    assert "VANISHING" in window.verdict_label.text()
+    window.session.update(wrec=2.5)
+    assert window.session.trace.verdict == "vanishing"  # 2.5 / 4 < 1: still vanishing
+    box.setCurrentIndex(box.findData("relu"))
+    assert window.session.trace.verdict == "exploding"
+    assert "EXPLODING" in window.plots.gradient.badge.text()
+    np.testing.assert_allclose(window.controls.activation_view.gamma_line.value(), 1.0)
+
+
+def test_ghost_keeps_the_curve_from_before_a_run_of_edits(window, qtbot):
+    g = window.plots.gradient
+    start = np.array(g.curve.yData)
+    window.session.update(wrec=1.2)
+    window.session.update(wrec=1.4)  # same key: the ghost stays the curve before the drag
+    np.testing.assert_array_equal(g.ghost.yData, start)
+    at_14 = np.array(g.curve.yData)
+    window.controls.clip_check.setChecked(True)  # a new key: the ghost moves on
+    np.testing.assert_array_equal(g.ghost.yData, at_14)
+
+
+def test_a_frame_tick_computes_nothing(window, monkeypatch):
+    window.session.trace.jacobian_norms  # noqa: B018 - the lazy diagnostics are already computed
+
+    def forbidden(*_):
+        raise AssertionError("a frame tick ran the engine")
+
+    monkeypatch.setattr(ui.session, "run", forbidden)
+    items = [window.plots.gradient.curve, window.plots.states.image, window.plots.eigen.scatters[0]]
+    for _ in range(2 * window.session.trace.T):
+        window.player._tick()
+    window.player.rewind()
+    window.player.step(1)
+    assert items == [window.plots.gradient.curve, window.plots.states.image, window.plots.eigen.scatters[0]]
+
+
+def test_cursor_follows_the_playhead_in_every_time_plot(window):
+    s = window.session
+    s.set_frame(5)  # forward, t = 5
+    for plot in (window.plots.gradient, window.plots.jacobian, window.plots.states):
+        assert plot.cursor.value() == 5
+    s.set_frame(s.frame_of("backward", 3))
+    for plot in (window.plots.gradient, window.plots.jacobian, window.plots.states):
+        assert plot.cursor.value() == 3
+    x, y = window.plots.gradient.marker.getData()
+    assert x[0] == 3 and 10 ** y[0] == pytest.approx(s.trace.grad_norms[3])
+
+
+def test_hover_shows_exact_values(window):
+    tr = window.session.trace
+    text = window.plots.gradient.hover_text(4.2, 0.0)
+    assert "t = 4" in text and fmt(tr.grad_norms[4], 6) in text
+    assert fmt(tr.jacobian_norms[7], 6) in window.plots.jacobian.hover_text(6.8, 0.0)
+    lam = tr.eigenvalues["W_hh"][0]
+    assert fmt(abs(lam), 6) in window.plots.eigen.hover_text(lam.real, lam.imag)
+    h = tr.hidden_states[-1][2, 0, 1]
+    assert fmt(h, 6) in window.plots.states.hover_text(2.1, 0.9)
+
+
+def test_lstm_shows_cell_state_gates_and_equations(window):
+    window.session.update(cell="lstm")
+    states = window.plots.states
+    assert {"h", "c", "f", "i", "g", "o", "dh"} <= set(states.names)
+    states.select("f")
+    np.testing.assert_array_equal(states.image.image, window.session.trace.gates(-1)["f"][:, 0])
+    cell_curve = window.plots.gradient.cell_curve
+    np.testing.assert_array_equal(cell_curve.yData, positive(window.session.trace.cell_grad_norms[-1]))
+    window.session.set_frame(3)
+    text = window.formula.text
+    f3 = window.session.trace.gates(-1)["f"][3, 0, 0]
+    assert "<i>f</i><sub>" in text and "<i>c</i><sub>" in text
+    assert fmt(f3, 3) in text
+    assert window.plots.gradient.bound.yData is None or len(window.plots.gradient.bound.yData) == 0
+
+
+def test_formula_view_fills_in_the_real_numbers(window):
+    s = window.session
+    s.set_frame(6)  # forward, t = 6
+    h = s.trace.hidden_states[-1][6, 0, 0]
+    assert fmt(h, 3) in window.formula.text
+    assert "tanh" in window.formula.text
+    s.set_frame(s.frame_of("backward", 6))
+    assert fmt(s.trace.grad_norms[6], 3) in window.formula.text
+    s.update(hidden=1, wrec=0.8)
+    s.set_frame(4)
+    assert "tanh(0.80 · " in window.formula.text  # the scalar Wrec itself
+
+
+def test_truncation_shades_the_steps_without_gradient(window):
+    window.controls.truncate_k.setValue(5)
+    window.controls.truncate_check.setChecked(True)
+    cfg = window.session.config
+    assert cfg.truncate == 5
+    g = window.plots.gradient
+    assert g.truncated.isVisible()
+    assert g.truncated.getRegion()[1] == pytest.approx(cfg.steps - 5 - 0.5)
+    assert np.isnan(g.curve.yData[: cfg.steps - 5]).all()
+    window.controls.truncate_check.setChecked(False)
+    assert window.session.config.truncate == 0 and not g.truncated.isVisible()

@@ -1,0 +1,124 @@
+"""Every user command, declared once: id, text, shortcut, callback.
+
+Menus, the toolbar, keyboard shortcuts and tests all take the same QAction from
+`create_actions(window)`; nothing else makes an action. A callback receives the main window
+(which owns the Session and the Player) and the action's checked state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
+from PySide6.QtWidgets import QStyle, QWidget
+
+SP = QStyle.StandardPixmap
+
+
+@dataclass(frozen=True)
+class Command:
+    """One user command."""
+
+    id: str
+    text: str
+    shortcuts: tuple[str, ...]
+    callback: Callable[[Any, bool], None]  # (window, checked)
+    tip: str = ""
+    menu: str = ""  # which menu lists it
+    toolbar: bool = False  # also on the transport toolbar
+    checkable: bool = False
+    group: str = ""  # exclusive group of checkable commands
+    icon: SP | None = None
+    short: str = ""  # the toolbar's text, if shorter than `text`
+
+
+COMMANDS: tuple[Command, ...] = (
+    # ---- transport ----
+    Command("rewind", "Rewind", ("Home",), lambda w, _: w.player.rewind(),
+            "Back to the first step of the forward pass", "Play", True, icon=SP.SP_MediaSkipBackward),
+    Command("step_back", "Step back", ("Left",), lambda w, _: w.player.step(-1),
+            "One frame back", "Play", True, icon=SP.SP_MediaSeekBackward),
+    Command("play_pause", "Play", ("Space",), lambda w, _: w.player.toggle(),
+            "Play the forward pass, then backpropagation through time", "Play", True, icon=SP.SP_MediaPlay),
+    Command("step_forward", "Step forward", ("Right",), lambda w, _: w.player.step(1),
+            "One frame forward", "Play", True, icon=SP.SP_MediaSeekForward),
+    Command("to_end", "End", ("End",), lambda w, _: w.player.to_end(),
+            "Jump to the end of BPTT (or to the overflow)", "Play", True, icon=SP.SP_MediaSkipForward),
+    Command("slower", "Slower", ("[",), lambda w, _: w.change_speed(-1), "Halve the animation speed", "Play"),
+    Command("faster", "Faster", ("]",), lambda w, _: w.change_speed(+1), "Double the animation speed", "Play"),
+    # ---- building the network ----
+    Command("add_step", "Add step", ("+", "="), lambda w, _: w.add_step(),
+            "Unroll one more time step (T + 1)", "Network", True, short="+ step"),
+    Command("remove_step", "Remove step", ("-",), lambda w, _: w.remove_step(),
+            "Unroll one step less (T − 1)", "Network", True, short="− step"),
+    Command("fold", "Folded", ("F",), lambda w, on: w.set_folded(on),
+            "Show the network folded (one hidden layer with its loop) or unrolled through time",
+            "Network", True, checkable=True, short="Fold"),
+    Command("new_seed", "New random seed", ("R",), lambda w, _: w.new_seed(),
+            "Draw new initial weights and a new input sequence", "Network"),
+    # ---- view ----
+    Command("full_screen", "Full screen", ("F11",), lambda w, on: w.set_full_screen(on),
+            "Fill the screen (for the projector)", "View", checkable=True),
+    Command("larger_text", "Larger text", ("Ctrl++", "Ctrl+="), lambda w, _: w.theme.step_font_scale(+1),
+            "Scale every font up", "View"),
+    Command("smaller_text", "Smaller text", ("Ctrl+-",), lambda w, _: w.theme.step_font_scale(-1),
+            "Scale every font down", "View"),
+    Command("reset_text", "Normal text size", ("Ctrl+0",), lambda w, _: w.theme.set_font_scale(1.0),
+            "Font scale 1", "View"),
+    Command("theme_system", "Follow the system theme", (), lambda w, _: w.theme.set_scheme("system"),
+            "Dark or light as the system says", "View", checkable=True, group="theme"),
+    Command("theme_light", "Light theme", (), lambda w, _: w.theme.set_scheme("light"),
+            "Dark text on white (bright rooms)", "View", checkable=True, group="theme"),
+    Command("theme_dark", "Dark theme", (), lambda w, _: w.theme.set_scheme("dark"),
+            "Light text on black (dim rooms)", "View", checkable=True, group="theme"),
+    Command("reset_layout", "Reset layout", (), lambda w, _: w.reset_layout(),
+            "Put every panel back where it started", "View"),
+    # ---- file and help ----
+    Command("save_screenshot", "Save screenshot…", ("Ctrl+Shift+S",), lambda w, _: w.save_screenshot_dialog(),
+            "Save the window as a PNG image", "File"),
+    Command("quit", "Quit", ("Ctrl+Q",), lambda w, _: w.close(), "Close Unrolled", "File"),
+    Command("about", "About Unrolled", (), lambda w, _: w.show_about(), "", "Help"),
+)  # fmt: skip
+
+MENUS = ("File", "Play", "Network", "View", "Help")
+COMMAND_IDS = tuple(c.id for c in COMMANDS)
+
+
+def command(command_id: str) -> Command:
+    """The Command with this id."""
+    for c in COMMANDS:
+        if c.id == command_id:
+            return c
+    raise KeyError(command_id)
+
+
+def create_actions(window: QWidget) -> dict[str, QAction]:
+    """One QAction per command, owned by and added to the window (so shortcuts work in full screen)."""
+    actions: dict[str, QAction] = {}
+    groups: dict[str, QActionGroup] = {}
+    style = window.style()
+    for c in COMMANDS:
+        action = QAction(c.text, window)
+        action.setObjectName(f"action_{c.id}")
+        if c.shortcuts:
+            action.setShortcuts([QKeySequence(s) for s in c.shortcuts])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            keys = " or ".join(QKeySequence(s).toString(QKeySequence.SequenceFormat.NativeText) for s in c.shortcuts)
+            action.setToolTip(f"{c.tip} ({keys})" if c.tip else c.text)
+        elif c.tip:
+            action.setToolTip(c.tip)
+        action.setStatusTip(c.tip)
+        if c.icon is not None:
+            action.setIcon(QIcon(style.standardIcon(c.icon)))
+        action.setCheckable(c.checkable)
+        if c.short:
+            action.setIconText(c.short)
+        if c.group:
+            groups.setdefault(c.group, QActionGroup(window)).addAction(action)
+        action.triggered.connect(lambda checked=False, c=c: c.callback(window, checked))
+        window.addAction(action)
+        actions[c.id] = action
+    return actions

@@ -1,0 +1,544 @@
+"""The controls: build the network, turn Wrec and the activation, switch the remedies on and off.
+
+Every widget maps a user's change to one `session.update(...)` call; when the Session's config
+changes, `_on_config_changed` writes the values back into the widgets with their signals blocked
+(QSignalBlocker), so there is no echo. The Wrec slider is throttled: while it is dragged, at most
+one recomputation per THROTTLE_MS runs, always with the latest value.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QSpinBox,
+    QToolButton,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from simulator.cells import GAMMA, dphi, phi
+from simulator.config import LIMITS, TOPOLOGY_EXAMPLES, Config
+
+from . import theme as theme_mod
+from .session import Session
+
+THROTTLE_MS = 16
+WREC_MIN, WREC_MAX = 0.1, 3.0  # the slider's span; the entry accepts all of LIMITS["wrec"]
+SLIDER_STEPS = 1000  # slider positions; the middle one is Wrec = 1
+SLIDER_POWER = 1.7  # > 1: finer near Wrec = 1
+
+# The window's own limits for the sizes (the engine accepts more from a script; these keep a
+# slider drag live). Values typed outside are refused with a message.
+UI_LIMITS = {"inputs": (1, 16), "hidden": (1, 128), "outputs": (1, 16), "layers": (1, 4), "steps": (1, 500)}
+
+CELL_NAMES = {"rnn": "RNN (Elman)", "lstm": "LSTM", "gru": "GRU", "esn": "ESN (echo state)"}
+VARIANT_NAMES = {
+    "vanilla": "vanilla",
+    "peephole": "peephole connections",
+    "nig": "no input gate",
+    "nfg": "no forget gate",
+    "nog": "no output gate",
+    "niaf": "no input activation",
+    "noaf": "no output activation",
+    "cifg": "coupled input-forget gate",
+    "fgr": "full gate recurrence",
+}
+ACTIVATION_NAMES = {"tanh": "tanh", "sigmoid": "sigmoid σ", "relu": "ReLU", "identity": "identity"}
+TOPOLOGY_NAMES = {"many_to_one": "many-to-one", "many_to_many": "many-to-many", "one_to_many": "one-to-many"}
+INIT_NAMES = {
+    "orthogonal": "orthogonal",
+    "uniform": "uniform (PyTorch default)",
+    "normal": "normal",
+    "xavier": "Xavier",
+    "identity": "identity (IRNN)",
+}
+LABELS = {
+    "inputs": "input size",
+    "hidden": "hidden size",
+    "outputs": "output size",
+    "layers": "layers",
+    "steps": "steps T",
+    "wrec": "Wrec",
+    "seed": "seed",
+    "truncate": "truncation k",
+    "clip": "clipping threshold",
+    "leak": "leak",
+}
+
+
+# ---- the Wrec slider's scale: 0.1 .. 1 on the left half, 1 .. 3 on the right, finer near 1 ----
+def slider_to_wrec(pos: int) -> float:
+    """Wrec at a slider position (0 .. SLIDER_STEPS)."""
+    half = SLIDER_STEPS / 2
+    u = (pos - half) / half
+    end = WREC_MAX if u >= 0 else WREC_MIN
+    return float(math.exp(math.log(end) * abs(u) ** SLIDER_POWER))
+
+
+def wrec_to_slider(wrec: float) -> int:
+    """The slider position nearest a Wrec (clamped to the slider's span)."""
+    half = SLIDER_STEPS / 2
+    w = min(max(float(wrec), WREC_MIN), WREC_MAX)
+    if w == 1.0:
+        return round(half)
+    end = WREC_MAX if w > 1 else WREC_MIN
+    u = (math.log(w) / math.log(end)) ** (1 / SLIDER_POWER)
+    return round(half + math.copysign(u, w - 1) * half)
+
+
+class Throttle(QObject):
+    """Call fn with the latest value at most once per interval (a single-shot QTimer)."""
+
+    def __init__(self, fn, interval_ms: int = THROTTLE_MS, parent: QObject | None = None):
+        super().__init__(parent)
+        self._fn = fn
+        self._value = None
+        self._pending = False
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.flush)
+
+    def __call__(self, value) -> None:
+        self._value, self._pending = value, True
+        if not self.timer.isActive():
+            self.timer.start()
+
+    def flush(self) -> None:
+        """Apply the pending value now."""
+        self.timer.stop()
+        if self._pending:
+            self._pending = False
+            self._fn(self._value)
+
+    @property
+    def pending(self) -> bool:
+        """Whether a value waits to be applied."""
+        return self._pending
+
+
+# ---- number entries that refuse out-of-range text with a message ----------------------
+def _typed_number(box, text: str) -> float | None:
+    text = text.strip()
+    for affix in (box.prefix(), box.suffix()):
+        if affix:
+            text = text.replace(affix.strip(), "")
+    try:
+        return float(text.strip().replace(",", "."))
+    except ValueError:
+        return None
+
+
+def _range_message(box, text: str) -> str:
+    value = _typed_number(box, text)
+    if value is None or box.minimum() <= value <= box.maximum():
+        return ""
+    lo, hi = box.minimum(), box.maximum()
+    return f"{box.label} must be between {lo:g} and {hi:g}; {value:g} is refused"
+
+
+class IntBox(QSpinBox):
+    """A QSpinBox that says why a typed value is refused (emits `refused(message)`)."""
+
+    refused = Signal(str)
+
+    def __init__(self, label: str, lo: int, hi: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.label = label
+        self.setRange(lo, hi)
+        self.setKeyboardTracking(False)
+        self.setAccelerated(True)
+
+    def validate(self, text, pos):
+        """Qt's check, plus the message when the number is out of range."""
+        result = super().validate(text, pos)
+        message = _range_message(self, text)
+        if message:
+            self.refused.emit(message)
+        return result
+
+
+class FloatBox(QDoubleSpinBox):
+    """A QDoubleSpinBox that says why a typed value is refused."""
+
+    refused = Signal(str)
+
+    def __init__(self, label: str, lo: float, hi: float, decimals: int = 3, step: float = 0.01, parent=None):
+        super().__init__(parent)
+        self.label = label
+        self.setDecimals(decimals)
+        self.setRange(lo, hi)
+        self.setSingleStep(step)
+        self.setKeyboardTracking(False)
+
+    def validate(self, text, pos):
+        """Qt's check, plus the message when the number is out of range."""
+        result = super().validate(text, pos)
+        message = _range_message(self, text)
+        if message:
+            self.refused.emit(message)
+        return result
+
+
+def _combo(items: dict[str, str]) -> QComboBox:
+    box = QComboBox()
+    for key, text in items.items():
+        box.addItem(text, key)
+    return box
+
+
+def _set_combo(box: QComboBox, key: str) -> None:
+    with QSignalBlocker(box):
+        box.setCurrentIndex(max(0, box.findData(key)))
+
+
+def _set_value(box, value) -> None:
+    with QSignalBlocker(box):
+        box.setValue(value)
+
+
+# ---- the activation's mini plot ------------------------------------------------------------
+class ActivationView(pg.PlotWidget):
+    """φ and φ′ of the current activation over -4 .. 4, with γ = sup|φ′| marked."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setMinimumHeight(120)
+        self.setMaximumHeight(150)
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(False, False)
+        self.hideButtons()
+        self.x = np.linspace(-4, 4, 161)
+        self.curve_phi = self.plot([], [], name="φ")
+        self.curve_dphi = self.plot([], [], name="φ′")
+        self.gamma_line = pg.InfiniteLine(angle=0, movable=False)
+        self.addItem(self.gamma_line)
+        self.gamma_text = pg.TextItem(anchor=(1, 1))
+        self.addItem(self.gamma_text)
+        self.legend = self.getPlotItem().addLegend(offset=(4, 4), labelTextSize="9pt")
+        self.legend.addItem(self.curve_phi, "φ(x)")
+        self.legend.addItem(self.curve_dphi, "φ′(x)")
+        self.showGrid(x=True, y=True, alpha=0.2)
+        self.setXRange(-4, 4, padding=0)
+        self.activation = ""
+        theme_mod.current().changed.connect(self._on_theme_changed)
+        self._on_theme_changed()
+
+    def set_activation(self, name: str) -> None:
+        """Draw φ and φ′ of an activation."""
+        self.activation = name
+        y, dy = phi(name, self.x), dphi(name, self.x)
+        self.curve_phi.setData(self.x, y)
+        self.curve_dphi.setData(self.x, dy)
+        gamma = GAMMA[name]
+        self.gamma_line.setValue(gamma)
+        frac = "1/4" if gamma == 0.25 else f"{gamma:g}"
+        self.gamma_text.setText(f"max φ′ = γ = {frac}")
+        self.gamma_text.setPos(3.9, gamma)
+        lo, hi = (-1.2, 1.5) if name in ("tanh", "sigmoid") else (-1.5, 4.0)
+        if name == "identity":
+            lo = -4.2
+        self.setYRange(lo, hi, padding=0)
+
+    def _on_theme_changed(self) -> None:
+        t = theme_mod.current()
+        c = t.colours
+        self.setBackground(c.background)
+        t.style_plot(self.getPlotItem())
+        self.curve_phi.setPen(t.pen(c.forward, 2))
+        self.curve_dphi.setPen(t.pen(c.backward, 2))
+        self.gamma_line.setPen(t.pen(c.muted, 1, Qt.PenStyle.DashLine))
+        self.gamma_text.setColor(c.muted)
+        self.gamma_text.setFont(t.font(0.85))
+
+
+# ---- the panel -----------------------------------------------------------------------------
+class ControlsPanel(QWidget):
+    """Builder, Wrec, activation and remedies: a thin view over the Session."""
+
+    def __init__(self, session: Session, actions: dict[str, QAction] | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.actions = actions or {}
+        self.wrec_throttle = Throttle(self._apply_wrec, parent=self)
+        self.boxes: dict[str, IntBox | FloatBox] = {}
+        self._sticky = False
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(8)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setObjectName("refusal")
+        self.message.hide()
+        layout.addWidget(self._build_wrec())
+        layout.addWidget(self._build_activation())
+        layout.addWidget(self._build_network())
+        layout.addWidget(self._build_remedies())
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+
+        session.config_changed.connect(self._on_config_changed)
+        theme_mod.current().changed.connect(self._on_theme_changed)
+        self._on_theme_changed()
+        self._on_config_changed(session.config)
+
+    # ---- building ---------------------------------------------------------------------
+    def _box(self, key: str, box):
+        self.boxes[key] = box
+        box.setObjectName(f"box_{key}")
+        box.refused.connect(lambda text, box=box: self._on_refused(text, box))
+        return box
+
+    def _int_box(self, key: str) -> IntBox:
+        lo, hi = UI_LIMITS.get(key, LIMITS[key])
+        box = self._box(key, IntBox(LABELS[key], lo, hi))
+        box.valueChanged.connect(lambda v, key=key: self.apply(**{key: int(v)}))
+        return box
+
+    def _build_wrec(self) -> QGroupBox:
+        group = QGroupBox("Recurrent weight Wrec")
+        self.wrec_group = group
+        v = QVBoxLayout(group)
+        self.wrec_help = QLabel()
+        self.wrec_help.setWordWrap(True)
+        v.addWidget(self.wrec_help)
+        row = QHBoxLayout()
+        self.wrec_slider = QSlider(Qt.Orientation.Horizontal)
+        self.wrec_slider.setObjectName("wrec_slider")
+        self.wrec_slider.setRange(0, SLIDER_STEPS)
+        self.wrec_slider.setPageStep(SLIDER_STEPS // 20)
+        self.wrec_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.wrec_slider.setTickInterval(SLIDER_STEPS // 2)
+        self.wrec_slider.setToolTip("Drag: finer near 1. The plots redraw while you drag.")
+        self.wrec_slider.valueChanged.connect(lambda pos: self.wrec_throttle(slider_to_wrec(pos)))
+        self.wrec_slider.sliderReleased.connect(self.wrec_throttle.flush)
+        lo, hi = LIMITS["wrec"]
+        self.wrec_box = self._box("wrec", FloatBox("Wrec", lo, hi, decimals=3, step=0.01))
+        self.wrec_box.setToolTip(f"Type any value from {lo:g} to {hi:g} and press Enter")
+        self.wrec_box.valueChanged.connect(lambda v: self.apply(wrec=round(float(v), 3)))
+        row.addWidget(self.wrec_slider, 1)
+        row.addWidget(self.wrec_box)
+        v.addLayout(row)
+        ticks = QHBoxLayout()
+        for text, align in ((f"{WREC_MIN:g}", Qt.AlignmentFlag.AlignLeft), ("1", Qt.AlignmentFlag.AlignHCenter),
+                            (f"{WREC_MAX:g}", Qt.AlignmentFlag.AlignRight)):  # fmt: skip
+            label = QLabel(text)
+            label.setAlignment(align)
+            ticks.addWidget(label, 1)
+        ticks.addSpacing(self.wrec_box.sizeHint().width())
+        v.addLayout(ticks)
+        return group
+
+    def _build_activation(self) -> QGroupBox:
+        group = QGroupBox("Activation φ")
+        v = QVBoxLayout(group)
+        self.activation_box = _combo(ACTIVATION_NAMES)
+        self.activation_box.setObjectName("box_activation")
+        self.activation_box.currentIndexChanged.connect(
+            lambda _: self.apply(activation=self.activation_box.currentData())
+        )
+        v.addWidget(self.activation_box)
+        self.activation_view = ActivationView()
+        v.addWidget(self.activation_view)
+        self.activation_note = QLabel()
+        self.activation_note.setWordWrap(True)
+        v.addWidget(self.activation_note)
+        return group
+
+    def _build_network(self) -> QGroupBox:
+        group = QGroupBox("Network")
+        form = QFormLayout(group)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.cell_box = _combo(CELL_NAMES)
+        self.cell_box.setObjectName("box_cell")
+        self.cell_box.currentIndexChanged.connect(lambda _: self.apply(cell=self.cell_box.currentData()))
+        form.addRow("cell", self.cell_box)
+        self.variant_box = _combo(VARIANT_NAMES)
+        self.variant_box.setObjectName("box_variant")
+        self.variant_box.setToolTip("LSTM variants of Greff et al. 2015, 'LSTM: a search space odyssey'")
+        self.variant_box.currentIndexChanged.connect(lambda _: self.apply(variant=self.variant_box.currentData()))
+        self.variant_label = QLabel("LSTM variant")
+        form.addRow(self.variant_label, self.variant_box)
+        self.leak_box = self._box("leak", FloatBox("leak", *LIMITS["leak"], decimals=2, step=0.05))
+        self.leak_box.valueChanged.connect(lambda v: self.apply(leak=round(float(v), 2)))
+        self.leak_label = QLabel("leak α")
+        form.addRow(self.leak_label, self.leak_box)
+        self.topology_box = _combo(TOPOLOGY_NAMES)
+        self.topology_box.setObjectName("box_topology")
+        self.topology_box.currentIndexChanged.connect(lambda _: self.apply(topology=self.topology_box.currentData()))
+        form.addRow("topology", self.topology_box)
+        self.topology_example = QLabel()
+        self.topology_example.setWordWrap(True)
+        form.addRow(self.topology_example)
+        steps_row = QHBoxLayout()
+        steps_row.addWidget(self._int_box("steps"), 1)
+        for key, text in (("remove_step", "−"), ("add_step", "+")):
+            button = QToolButton()
+            if key in self.actions:
+                button.setDefaultAction(self.actions[key])
+            button.setText(text)
+            button.setObjectName(f"button_{key}")
+            button.setMinimumWidth(34)
+            steps_row.addWidget(button)
+        form.addRow("steps T", steps_row)
+        form.addRow("hidden units", self._int_box("hidden"))
+        sizes = QHBoxLayout()
+        for key in ("inputs", "outputs"):
+            sizes.addWidget(self._int_box(key))
+        form.addRow("inputs · outputs", sizes)
+        form.addRow("layers", self._int_box("layers"))
+        return group
+
+    def _build_remedies(self) -> QGroupBox:
+        group = QGroupBox("Initialisation and remedies")
+        form = QFormLayout(group)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.init_box = _combo(INIT_NAMES)
+        self.init_box.setObjectName("box_init")
+        self.init_box.currentIndexChanged.connect(lambda _: self.apply(init=self.init_box.currentData()))
+        form.addRow("init", self.init_box)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self._int_box("seed"), 1)
+        if "new_seed" in self.actions:
+            button = QToolButton()
+            button.setDefaultAction(self.actions["new_seed"])
+            button.setText("new")
+            seed_row.addWidget(button)
+        form.addRow("seed", seed_row)
+
+        self.truncate_check = QCheckBox("truncate BPTT to k steps")
+        self.truncate_check.setObjectName("check_truncate")
+        self.truncate_check.setToolTip("Truncated BPTT: a loss sends its gradient back at most k steps")
+        self.truncate_k = self._box("truncate", IntBox(LABELS["truncate"], 1, UI_LIMITS["steps"][1]))
+        self.truncate_k.setValue(10)
+        self.truncate_check.toggled.connect(self._on_truncate_toggled)
+        self.truncate_k.valueChanged.connect(
+            lambda v: self.apply(truncate=int(v)) if self.truncate_check.isChecked() else None
+        )
+        row = QHBoxLayout()
+        row.addWidget(self.truncate_check, 1)
+        row.addWidget(self.truncate_k)
+        form.addRow(row)
+
+        self.clip_check = QCheckBox("clip gradient norm at")
+        self.clip_check.setObjectName("check_clip")
+        self.clip_check.setToolTip("Rescale the whole parameter gradient when its norm exceeds the threshold")
+        self.clip_value = self._box("clip", FloatBox(LABELS["clip"], 0.001, LIMITS["clip"][1], decimals=3, step=0.5))
+        self.clip_value.setValue(1.0)
+        self.clip_check.toggled.connect(self._on_clip_toggled)
+        self.clip_value.valueChanged.connect(
+            lambda v: self.apply(clip=float(v)) if self.clip_check.isChecked() else None
+        )
+        row = QHBoxLayout()
+        row.addWidget(self.clip_check, 1)
+        row.addWidget(self.clip_value)
+        form.addRow(row)
+        return group
+
+    # ---- user intent -> Session ----------------------------------------------------------
+    def apply(self, **changes) -> bool:
+        """Ask the Session for a change; on refusal show why and put the widgets back."""
+        try:
+            self.session.update(**changes)
+        except ValueError as exc:
+            self.show_message(str(exc))
+            self._on_config_changed(self.session.config)
+            return False
+        if self._sticky:  # the value typed after a refusal: keep saying why it was cut
+            self._sticky = False
+        else:
+            self.show_message("")
+        return True
+
+    def _on_refused(self, text: str, box) -> None:
+        self._sticky = True
+        self.show_message(text, box)
+
+    def _apply_wrec(self, wrec: float) -> None:
+        self.apply(wrec=round(wrec, 3))
+
+    def _on_truncate_toggled(self, on: bool) -> None:
+        k = int(self.truncate_k.value())
+        self.apply(truncate=k if on else 0)
+
+    def _on_clip_toggled(self, on: bool) -> None:
+        self.apply(clip=float(self.clip_value.value()) if on else 0.0)
+
+    def show_message(self, text: str, widget: QWidget | None = None) -> None:
+        """Show (or clear, with '') why a value was refused."""
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+        if text and widget is not None and widget.isVisible():
+            QToolTip.showText(widget.mapToGlobal(widget.rect().bottomLeft()), text, widget)
+
+    # ---- Session -> widgets ------------------------------------------------------------
+    def _on_config_changed(self, config: Config) -> None:
+        _set_combo(self.cell_box, config.cell)
+        _set_combo(self.variant_box, config.variant)
+        _set_combo(self.activation_box, config.activation)
+        _set_combo(self.topology_box, config.topology)
+        _set_combo(self.init_box, config.init)
+        for key in ("inputs", "hidden", "outputs", "layers", "steps", "seed"):
+            _set_value(self.boxes[key], getattr(config, key))
+        _set_value(self.wrec_box, config.wrec)
+        _set_value(self.leak_box, config.leak)
+        if not self.wrec_slider.isSliderDown():
+            _set_value(self.wrec_slider, wrec_to_slider(config.wrec))
+        with QSignalBlocker(self.truncate_check):
+            self.truncate_check.setChecked(config.truncate > 0)
+        if config.truncate > 0:
+            _set_value(self.truncate_k, config.truncate)
+        with QSignalBlocker(self.clip_check):
+            self.clip_check.setChecked(config.clip > 0)
+        if config.clip > 0:
+            _set_value(self.clip_value, config.clip)
+
+        lstm, esn = config.cell == "lstm", config.cell == "esn"
+        self.variant_box.setVisible(lstm)
+        self.variant_label.setVisible(lstm)
+        self.leak_box.setVisible(esn)
+        self.leak_label.setVisible(esn)
+        simple = config.cell in ("rnn", "esn")
+        self.activation_box.setEnabled(simple)
+        self.activation_view.set_activation(config.activation if simple else "tanh")
+        if simple:
+            gamma = GAMMA[config.activation]
+            self.activation_note.setText(
+                f"γ = max φ′ = {'1/4' if gamma == 0.25 else f'{gamma:g}'}: each step back multiplies the "
+                f"gradient by at most γ·σ_max(W_hh)."
+            )
+        else:
+            self.activation_note.setText(
+                f"An {config.cell.upper()} has fixed gates (σ) and a tanh candidate; the activation "
+                "setting is for RNN and ESN."
+            )
+        self.topology_example.setText(TOPOLOGY_EXAMPLES[config.topology])
+        if config.hidden == 1:
+            self.wrec_help.setText("One unit: Wrec is the recurrent weight itself, h_t = φ(Wrec·h_{t−1} + …).")
+        elif config.cell in ("lstm", "gru"):
+            self.wrec_help.setText("Spectral radius of each gate's block of W_hh.")
+        else:
+            self.wrec_help.setText("Spectral radius of W_hh (its largest |eigenvalue|).")
+
+    def _on_theme_changed(self) -> None:
+        t = theme_mod.current()
+        self.message.setStyleSheet(f"color: {t.colours.exploding}; font-weight: bold;")
+        for label in (self.topology_example, self.activation_note, self.wrec_help):
+            label.setStyleSheet(f"color: {t.colours.muted};")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)

@@ -1,0 +1,294 @@
+"""The current cell's equations, with the current Wrec and activation and the real numbers at the playhead.
+
+On a trace change the view slices what it will show out of the trace (one unit, the first
+example, the top layer; a few products done once for all t). A frame tick only formats those
+numbers into the equations: forward frames show how h_t is made, BPTT frames how the gradient
+goes one step back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from simulator.cells import GAMMA, dphi_from_output
+from simulator.result import Result
+
+from . import theme as theme_mod
+from .plots import current_frame, fmt
+from .session import Session
+
+CELL_TITLES = {"rnn": "Elman RNN", "esn": "Echo state network", "lstm": "LSTM", "gru": "GRU"}
+VARIANT_NOTES = {
+    "vanilla": "",
+    "peephole": "Peephole: i, f see c<sub>t−1</sub> and o sees c<sub>t</sub>.",
+    "nig": "No input gate: i<sub>t</sub> = 1.",
+    "nfg": "No forget gate: f<sub>t</sub> = 1 (the cell state only adds).",
+    "nog": "No output gate: o<sub>t</sub> = 1.",
+    "niaf": "No input activation: g<sub>t</sub> has no tanh.",
+    "noaf": "No output activation: h<sub>t</sub> = o<sub>t</sub> ⊙ c<sub>t</sub>.",
+    "cifg": "Coupled gates: i<sub>t</sub> = 1 − f<sub>t</sub>.",
+    "fgr": "Full gate recurrence: the gates also see all gates at t−1.",
+}
+
+
+def n(v) -> str:
+    """A number in an equation."""
+    return fmt(v, 3)
+
+
+def p(v) -> str:
+    """A factor in a product: negative numbers in parentheses."""
+    return f"({n(v)})" if float(v) < 0 else n(v)
+
+
+def plus(v) -> str:
+    """'+ 0.27' or '− 0.27': a term added to what comes before."""
+    return f"− {n(-v)}" if float(v) < 0 else f"+ {n(v)}"
+
+
+def _sub(name: str, sub: str) -> str:
+    return f"<i>{name}</i><sub>{sub}</sub>"
+
+
+class FormulaView(QScrollArea):
+    """The equations of the current cell, filled in with the numbers at the current step."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.theme = theme_mod.current()
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(8, 6, 8, 6)
+        self.label = QLabel()
+        self.label.setObjectName("formula")
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.setWordWrap(True)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.label)
+        layout.addStretch(1)
+        self.setWidget(body)
+        self.data: dict[str, np.ndarray | float] = {}
+        self.unit = 0
+        session.trace_changed.connect(self._on_trace_changed)
+        session.frame_changed.connect(self._on_frame_changed)
+        self.theme.changed.connect(self._on_theme_changed)
+        self._on_theme_changed()
+        self._on_trace_changed(session.trace)
+
+    @property
+    def text(self) -> str:
+        """The HTML on show."""
+        return self.label.text()
+
+    # ---- once per trace ----------------------------------------------------------------
+    def _on_trace_changed(self, trace: Result) -> None:
+        net, u = trace.net, self.unit
+        k = net.layers - 1
+        p = net.params
+        H = net.hidden
+        d: dict = {"T": trace.T, "H": H}
+        hs = trace.hidden_states[-1][:, 0]  # (T, H)
+        cache = trace.caches[-1]
+        h_prev = cache["h"][:-1, 0]  # (T, H): h_{t-1}
+        layer_in = trace.x[:, 0] if k == 0 else trace.hidden_states[-2][:, 0]
+        dh = trace.dh[-1][:, 0]
+        d["h"], d["h_prev"], d["dh"] = hs[:, u], h_prev[:, u], dh[:, u]
+        with np.errstate(all="ignore"):
+            d["h_norm"] = np.sqrt((hs * hs).sum(axis=1))
+            d["dh_norm"] = trace.grad_norms
+            if net.cell in ("rnn", "esn"):
+                W_hh, W_ih = p[f"weight_hh_l{k}"], p[f"weight_ih_l{k}"]
+                bias = p[f"bias_ih_l{k}"] + p[f"bias_hh_l{k}"]
+                a = cache["a"][:, 0]  # (T, H) phi(pre)
+                d["rec"] = h_prev @ W_hh[u]  # (W_hh h_{t-1})[u]
+                d["inp"] = layer_in @ W_ih[u] + bias[u]
+                d["pre"] = d["rec"] + d["inp"]
+                d["a"] = a[:, u]
+                dp = np.broadcast_to(dphi_from_output(net.activation, a), a.shape)
+                d["dphi"] = dp[:, u]
+                d["dphi_mean"] = dp.mean(axis=1)
+                d["w_scalar"] = float(W_hh[0, 0]) if H == 1 else None
+                d["sigma_max"] = trace.sigma_max.get("W_hh", np.nan)
+                d["gamma"] = GAMMA[net.activation]
+            if net.cell in ("lstm", "gru"):
+                for name, g in trace.gates(-1).items():
+                    d[name] = g[:, 0, u]
+                    d[name + "_mean"] = g[:, 0].mean(axis=1)
+            if net.cell == "lstm":
+                c = cache["c"][:, 0]  # (T + 1, H)
+                d["c"], d["c_prev"] = c[1:, u], c[:-1, u]
+                d["tc"] = cache["tc"][:, 0, u]
+                d["dc"] = trace.dc[-1][:, 0, u]
+                d["dc_norm"] = trace.cell_grad_norms[-1]
+        self.data = d
+        self._on_frame_changed(current_frame(self.session))
+
+    # ---- every frame: formatting only ------------------------------------------------------
+    def _on_frame_changed(self, frame: int) -> None:
+        phase, t = self.session.phase_step(frame)
+        cfg = self.session.config
+        body = {"rnn": self._rnn, "esn": self._rnn, "lstm": self._lstm, "gru": self._gru}[cfg.cell](phase, t)
+        self.label.setText(self._header(phase, t) + body)
+
+    def _header(self, phase: str, t: int) -> str:
+        cfg, c = self.session.config, self.theme.colours
+        title = CELL_TITLES[cfg.cell]
+        if cfg.cell == "lstm" and cfg.variant != "vanilla":
+            title += f" ({cfg.variant})"
+        what = f"φ = {cfg.activation}, " if cfg.cell in ("rnn", "esn") else ""
+        colour = c.forward if phase == "forward" else c.backward
+        doing = "forward pass" if phase == "forward" else "backpropagation through time"
+        unit = f"unit {self.unit + 1} of {self.data['H']}" if self.data["H"] > 1 else "the single unit"
+        return (
+            f"<p style='margin:0'><b style='font-size:large'>{title}</b><br>"
+            f"<span style='color:{c.muted}'>{what}Wrec = {cfg.wrec:g}</span></p>"
+            f"<p style='margin:6px 0 2px 0'><b style='color:{colour}'>{doing}, t = {t}</b>"
+            f" <span style='color:{c.muted}'>· numbers for {unit}, example 1</span></p>"
+        )
+
+    def _eq(self, rows: list[str]) -> str:
+        return "<table cellspacing='0' cellpadding='3'>" + "".join(f"<tr><td>{r}</td></tr>" for r in rows) + "</table>"
+
+    def _general(self, rows: list[str]) -> str:
+        c = self.theme.colours
+        inner = "<br>".join(rows)
+        return f"<p style='margin:4px 0; font-size:large; color:{c.foreground}'>{inner}</p>"
+
+    def _rnn(self, phase: str, t: int) -> str:
+        d, cfg = self.data, self.session.config
+        act = cfg.activation
+        esn = cfg.cell == "esn" and cfg.leak != 1.0
+        if esn:
+            general = [
+                f"{_sub('a', 't')} = {act}(<i>W</i><sub>hh</sub> {_sub('h', 't−1')} + <i>W</i><sub>ih</sub> "
+                f"{_sub('x', 't')} + <i>b</i>)",
+                f"{_sub('h', 't')} = (1 − α) {_sub('h', 't−1')} + α {_sub('a', 't')}, α = {cfg.leak:g}",
+            ]
+        else:
+            general = [f"{_sub('h', 't')} = {act}(<i>W</i><sub>hh</sub> {_sub('h', 't−1')} + <i>W</i><sub>ih</sub> "
+                       f"{_sub('x', 't')} + <i>b</i>)"]  # fmt: skip
+        if phase == "forward":
+            w = d["w_scalar"]
+            if w is not None:
+                rows = [
+                    f"{_sub('h', t)} = {act}(Wrec · {_sub('h', t - 1)} + input)",
+                    f"= {act}({n(w)} · {p(d['h_prev'][t])} {plus(d['inp'][t])})",
+                    f"= {act}({n(d['pre'][t])}) = <b>{n(d['a'][t])}</b>",
+                ]
+            else:
+                rows = [
+                    f"(<i>W</i><sub>hh</sub> {_sub('h', t - 1)}) = {n(d['rec'][t])}, "
+                    f"(<i>W</i><sub>ih</sub> {_sub('x', t)} + <i>b</i>) = {n(d['inp'][t])}",
+                    f"{act}({n(d['rec'][t])} {plus(d['inp'][t])}) = {act}({n(d['pre'][t])}) = <b>{n(d['a'][t])}</b>",
+                    f"‖{_sub('h', t)}‖ = {n(d['h_norm'][t])} over all units",
+                ]
+            if esn:
+                rows.append(f"{_sub('h', t)} = {n(1 - cfg.leak)}·{p(d['h_prev'][t])} + {n(cfg.leak)}·{p(d['a'][t])}"
+                            f" = <b>{n(d['h'][t])}</b>")  # fmt: skip
+            return self._general(general) + self._eq(rows)
+        general = [
+            f"∂L/∂{_sub('h', 't−1')} = <i>W</i><sub>hh</sub><sup>⊤</sup> ({act}′ ⊙ ∂L/∂{_sub('h', 't')})"
+            f" + ∂ℓ<sub>t−1</sub>/∂{_sub('h', 't−1')}",
+            "one step back multiplies by at most γ·σ<sub>max</sub>(<i>W</i><sub>hh</sub>)",
+        ]
+        gamma, smax = d["gamma"], d["sigma_max"]
+        rows = [
+            f"‖∂L/∂{_sub('h', t)}‖ = <b>{n(d['dh_norm'][t])}</b>",
+            f"{act}′ at this step: {n(d['dphi'][t])} (mean over units {n(d['dphi_mean'][t])}, γ = "
+            f"{'1/4' if gamma == 0.25 else f'{gamma:g}'})",
+            f"γ·σ<sub>max</sub> = {n(gamma)} · {n(smax)} = {n(gamma * smax)}",
+        ]
+        if d["w_scalar"] is not None:
+            rows.insert(1, f"∂L/∂{_sub('h', t - 1)} = Wrec · {act}′ · ∂L/∂{_sub('h', t)} (+ its own loss)"
+                           f" = {n(d['w_scalar'])} · {p(d['dphi'][t])} · {p(d['dh'][t])}")  # fmt: skip
+        rows += self._step_ratio(t)
+        return self._general(general) + self._eq(rows)
+
+    def _step_ratio(self, t: int) -> list[str]:
+        d = self.data
+        if t == 0:
+            return ["t = 0: there is no earlier step to pass the gradient to."]
+        a, b = d["dh_norm"][t], d["dh_norm"][t - 1]
+        with np.errstate(all="ignore"):
+            r = b / a if a > 0 else np.nan
+        return [f"‖∂L/∂{_sub('h', t - 1)}‖ / ‖∂L/∂{_sub('h', t)}‖ = {n(b)} / {n(a)} = <b>×{n(r)}</b>"]
+
+    def _lstm(self, phase: str, t: int) -> str:
+        d, cfg = self.data, self.session.config
+        note = VARIANT_NOTES.get(cfg.variant, "")
+        c = self.theme.colours
+        if phase == "forward":
+            general = [
+                f"{_sub('f', 't')} = σ(<i>W</i><sub>f</sub>·[{_sub('h', 't−1')}, {_sub('x', 't')}] + "
+                f"{_sub('b', 'f')}), likewise {_sub('i', 't')}, {_sub('o', 't')}",
+                f"{_sub('g', 't')} = tanh(<i>W</i><sub>g</sub>·[{_sub('h', 't−1')}, {_sub('x', 't')}] + "
+                f"{_sub('b', 'g')}) &nbsp;(colah's C̃<sub>t</sub>)",
+                f"{_sub('c', 't')} = {_sub('f', 't')} ⊙ {_sub('c', 't−1')} + {_sub('i', 't')} ⊙ {_sub('g', 't')}",
+                f"{_sub('h', 't')} = {_sub('o', 't')} ⊙ tanh({_sub('c', 't')})",
+            ]
+            rows = [
+                f"{_sub('f', t)} = {n(d['f'][t])}, {_sub('i', t)} = {n(d['i'][t])}, "
+                f"{_sub('g', t)} = {n(d['g'][t])}, {_sub('o', t)} = {n(d['o'][t])}",
+                f"{_sub('c', t)} = {n(d['f'][t])}·{p(d['c_prev'][t])} + {n(d['i'][t])}·{p(d['g'][t])} = "
+                f"<b>{n(d['c'][t])}</b>",
+                f"{_sub('h', t)} = {n(d['o'][t])}·{p(d['tc'][t])} = <b>{n(d['h'][t])}</b>",
+            ]
+        else:
+            general = [
+                f"∂L/∂{_sub('c', 't−1')} = ∂L/∂{_sub('c', 't')} ⊙ {_sub('f', 't')} + …",
+                f"<span style='color:{c.muted}'>the cell-state line: only the forget gate multiplies the "
+                f"gradient, no W<sub>hh</sub>, no squashing</span>",
+            ]
+            rows = [
+                f"‖∂L/∂{_sub('c', t)}‖ = <b>{n(d['dc_norm'][t])}</b>, ‖∂L/∂{_sub('h', t)}‖ = "
+                f"<b>{n(d['dh_norm'][t])}</b>",
+                f"{_sub('f', t)} = {n(d['f'][t])} (mean over units {n(d['f_mean'][t])})",
+                f"∂L/∂{_sub('c', t)} ⊙ {_sub('f', t)} = {p(d['dc'][t])} · {n(d['f'][t])} = "
+                f"<b>{n(d['dc'][t] * d['f'][t])}</b>",
+            ]
+            rows += self._step_ratio(t)
+        text = self._general(general) + self._eq(rows)
+        if note:
+            text += f"<p style='color:{c.muted}'>{note}</p>"
+        return text
+
+    def _gru(self, phase: str, t: int) -> str:
+        d = self.data
+        c = self.theme.colours
+        if phase == "forward":
+            general = [
+                f"{_sub('r', 't')} = σ(…), {_sub('z', 't')} = σ(…) &nbsp;reset and update gates",
+                f"{_sub('n', 't')} = tanh(<i>W</i><sub>in</sub>{_sub('x', 't')} + {_sub('b', 'in')} + "
+                f"{_sub('r', 't')} ⊙ (<i>W</i><sub>hn</sub>{_sub('h', 't−1')} + {_sub('b', 'hn')}))",
+                f"{_sub('h', 't')} = (1 − {_sub('z', 't')}) ⊙ {_sub('n', 't')} + {_sub('z', 't')} ⊙ {_sub('h', 't−1')}",
+            ]
+            rows = [
+                f"{_sub('r', t)} = {n(d['r'][t])}, {_sub('z', t)} = {n(d['z'][t])}, {_sub('n', t)} = {n(d['n'][t])}",
+                f"{_sub('h', t)} = (1 − {n(d['z'][t])})·{p(d['n'][t])} + {n(d['z'][t])}·{p(d['h_prev'][t])} = "
+                f"<b>{n(d['h'][t])}</b>",
+            ]
+        else:
+            general = [
+                f"∂L/∂{_sub('h', 't−1')} = {_sub('z', 't')} ⊙ ∂L/∂{_sub('h', 't')} + (through r, z, n and "
+                f"<i>W</i><sub>hh</sub>)",
+                f"<span style='color:{c.muted}'>z near 1 keeps the gradient: a shortcut past the squashing</span>",
+            ]
+            rows = [
+                f"‖∂L/∂{_sub('h', t)}‖ = <b>{n(d['dh_norm'][t])}</b>",
+                f"{_sub('z', t)} = {n(d['z'][t])} (mean over units {n(d['z_mean'][t])})",
+                f"{_sub('z', t)} · ∂L/∂{_sub('h', t)} = {n(d['z'][t])} · {p(d['dh'][t])} = "
+                f"<b>{n(d['z'][t] * d['dh'][t])}</b>",
+            ]
+            rows += self._step_ratio(t)
+        return self._general(general) + self._eq(rows)
+
+    def _on_theme_changed(self) -> None:
+        self.label.setFont(self.theme.font(1.1))
+        if self.data:
+            self._on_frame_changed(current_frame(self.session))

@@ -1,0 +1,458 @@
+"""The main window: the unrolled diagram, the plots, the controls and the equations around one Session.
+
+Layout: the transport toolbar on top, the overflow banner under it, the diagram (and the cell
+drawing) above the four plots in the middle, the controls on the left, the equations on the
+right. Panels are dock widgets; their layout is remembered between runs in QSettings.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from PySide6.QtCore import QByteArray, QSettings, QSignalBlocker, QSize, Qt, QTimer
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSlider,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from simulator.config import LIMITS
+
+from . import theme as theme_mod
+from .commands import COMMANDS, MENUS, create_actions
+from .controls import UI_LIMITS, ControlsPanel
+from .formula_view import FormulaView
+from .plots import PlotsPanel, current_frame, fmt
+from .session import Player, Session
+
+try:  # built in parallel by another engineer; the window runs without them
+    from .unrolled_view import UnrolledView
+except Exception as exc:
+    UnrolledView = None
+    UNROLLED_VIEW_ERROR = f"{type(exc).__name__}: {exc}"
+try:
+    from .cell_view import CellView
+except Exception as exc:
+    CellView = None
+    CELL_VIEW_ERROR = f"{type(exc).__name__}: {exc}"
+
+BASE_FPS = 6.0  # frames per second at speed 1×
+SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+DEFAULT_SIZE = QSize(1600, 1000)
+SETTINGS_VERSION = 1
+
+
+class OverflowBanner(QFrame):
+    """A strip that says what overflowed where; shown while the trace holds a non-finite value."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.setObjectName("overflow_banner")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(12, 6, 12, 6)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        row.addWidget(self.label, 1)
+        self.show_button = QPushButton("Show that step")
+        self.show_button.clicked.connect(self._show_step)
+        row.addWidget(self.show_button)
+        session.trace_changed.connect(self._on_trace_changed)
+        theme_mod.current().changed.connect(self._on_theme_changed)
+        self._on_theme_changed()
+        self._on_trace_changed(session.trace)
+
+    def _on_trace_changed(self, trace) -> None:
+        nf = trace.nonfinite
+        self.setVisible(nf is not None)
+        if nf is not None:
+            self.label.setText(
+                f"<b>Overflow:</b> {nf.message()}. The animation stops there. "
+                "Lower Wrec, use a squashing activation (tanh, sigmoid) or fewer steps."
+            )
+
+    def _show_step(self) -> None:
+        stop = self.session.stop_frame
+        if stop is not None:
+            self.session.set_frame(stop)
+
+    def _on_theme_changed(self) -> None:
+        c = theme_mod.current().colours
+        self.setStyleSheet(
+            f"#overflow_banner {{ background: {c.exploding}; border-radius: 4px; }}"
+            f"#overflow_banner QLabel {{ color: #FFFFFF; }}"
+        )
+
+
+class Placeholder(QLabel):
+    """Stands in for a view that is not available yet."""
+
+    def __init__(self, text: str, parent: QWidget | None = None):
+        super().__init__(text, parent)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)
+        self.setMinimumSize(200, 120)
+        self.setStyleSheet("color: gray; border: 1px dashed gray;")
+
+
+class MainWindow(QMainWindow):
+    """The simulator's window: a thin shell over one Session and its Player."""
+
+    def __init__(
+        self,
+        session: Session | None = None,
+        settings: QSettings | None = None,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self.session = session or Session()
+        self.player = Player(self.session, self)
+        self.player.set_speed(BASE_FPS)
+        self.settings = settings
+        self.theme = theme_mod.current()
+        self.setObjectName("main_window")
+        self.setWindowTitle("Unrolled")
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks)
+        self.actions = create_actions(self)
+
+        self._build_views()
+        self._build_docks()
+        self._build_toolbar()
+        self._build_menus()
+        self.statusBar().showMessage("Space plays the forward pass and then BPTT · drag Wrec and watch the plots")
+
+        s = self.session
+        s.config_changed.connect(self._on_config_changed)
+        s.trace_changed.connect(self._on_trace_changed)
+        s.frame_changed.connect(self._on_frame_changed)
+        self.player.playing_changed.connect(self._on_playing_changed)
+        self.theme.changed.connect(self._on_theme_changed)
+        self.resize(DEFAULT_SIZE)
+        self._default_state = self.saveState(SETTINGS_VERSION)
+        self._on_theme_changed()
+        self._on_config_changed(s.config)
+        self._on_trace_changed(s.trace)
+        s.set_frame(s.n_frames - 1 if s.stop_frame is None else s.stop_frame)  # open on the finished BPTT
+        self._on_frame_changed(current_frame(s))
+        self._sized = self.restore_layout()
+
+    def showEvent(self, event) -> None:
+        """The first time: give the panels their default widths (docks size only once shown)."""
+        super().showEvent(event)
+        if not self._sized:
+            self._sized = True
+            self._apply_default_sizes()
+            QTimer.singleShot(0, self._apply_default_sizes)  # again once the docks have been laid out
+
+    # ---- building ---------------------------------------------------------------------
+    def _build_views(self) -> None:
+        s = self.session
+        if UnrolledView is not None:
+            self.diagram = UnrolledView(s)
+        else:
+            self.diagram = Placeholder(f"The unrolled network diagram will appear here.\n({UNROLLED_VIEW_ERROR})")
+        self.diagram.setObjectName("diagram")
+        if CellView is not None:
+            self.cell_view = CellView(s)
+        else:
+            self.cell_view = Placeholder(f"The LSTM/GRU cell drawing will appear here.\n({CELL_VIEW_ERROR})")
+        self.cell_view.setObjectName("cell_view")
+        self.plots = PlotsPanel(s)
+        self.formula = FormulaView(s)
+        self.banner = OverflowBanner(s)
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("main_splitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.diagram)
+        self.splitter.addWidget(self.plots)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setSizes([360, 540])
+        central = QWidget()
+        v = QVBoxLayout(central)
+        v.setContentsMargins(4, 4, 4, 4)
+        v.setSpacing(4)
+        v.addWidget(self.banner)
+        v.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        self.controls = ControlsPanel(self.session, self.actions)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.controls)
+        scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + 12)
+        self.controls_dock = self._dock("Build and turn", "controls_dock", scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.formula_dock = self._dock("Equations", "formula_dock", self.formula, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.cell_dock = self._dock("Cell", "cell_dock", self.cell_view, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.splitDockWidget(self.formula_dock, self.cell_dock, Qt.Orientation.Vertical)
+        self._apply_default_sizes()
+
+    def _apply_default_sizes(self) -> None:
+        self.resizeDocks([self.controls_dock, self.formula_dock], [340, 390], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.formula_dock, self.cell_dock], [480, 420], Qt.Orientation.Vertical)
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Transport")
+        bar.setObjectName("transport_toolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.toolbar = bar
+        for cid in ("rewind", "step_back", "play_pause", "step_forward", "to_end"):
+            bar.addAction(self.actions[cid])
+        bar.addWidget(QLabel("  speed "))
+        self.speed_box = QComboBox()
+        self.speed_box.setObjectName("speed_box")
+        for s in SPEEDS:
+            self.speed_box.addItem({0.25: "¼×", 0.5: "½×"}.get(s, f"{s:g}×"), s)
+        self.speed_box.setCurrentIndex(SPEEDS.index(1.0))
+        self.speed_box.setToolTip("Animation speed ([ slower, ] faster)")
+        self.speed_box.currentIndexChanged.connect(lambda i: self.player.set_speed(BASE_FPS * SPEEDS[i]))
+        bar.addWidget(self.speed_box)
+        bar.addSeparator()
+        self.timeline = QSlider(Qt.Orientation.Horizontal)
+        self.timeline.setObjectName("timeline")
+        self.timeline.setMinimumWidth(180)
+        self.timeline.setToolTip("The playhead: the forward pass, then BPTT")
+        self.timeline.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.timeline.valueChanged.connect(self._on_timeline_moved)
+        bar.addWidget(self.timeline)
+        self.phase_label = QLabel()
+        self.phase_label.setObjectName("phase_label")
+        self.phase_label.setMinimumWidth(190)
+        bar.addWidget(self.phase_label)
+        bar.addSeparator()
+        for cid in ("remove_step", "add_step", "fold"):
+            bar.addAction(self.actions[cid])
+        bar.addSeparator()
+        self.verdict_label = QLabel()
+        self.verdict_label.setObjectName("verdict_label")
+        self.verdict_label.setTextFormat(Qt.TextFormat.RichText)
+        self.verdict_label.setToolTip("From the fitted per-step factor of ‖∂h_{T−1}/∂h_t‖")
+        bar.addWidget(self.verdict_label)
+        for cid in ("rewind", "step_back", "play_pause", "step_forward", "to_end", "remove_step", "add_step", "fold"):
+            button = bar.widgetForAction(self.actions[cid])
+            button.setObjectName(f"button_{cid}")
+            if cid in ("rewind", "step_back", "step_forward", "to_end"):
+                button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+
+    def _build_menus(self) -> None:
+        menus = {name: self.menuBar().addMenu(f"&{name}") for name in MENUS}
+        last_group = ""
+        for c in COMMANDS:
+            if not c.menu:
+                continue
+            if c.group != last_group and (c.group or last_group):
+                menus[c.menu].addSeparator()
+            last_group = c.group
+            menus[c.menu].addAction(self.actions[c.id])
+        panels = menus["View"].addMenu("Panels")
+        for dock in (self.controls_dock, self.formula_dock, self.cell_dock):
+            panels.addAction(dock.toggleViewAction())
+        self.menus = menus
+
+    # ---- commands (called from the command table) -------------------------------------------
+    def add_step(self) -> None:
+        """Unroll one more step."""
+        self._change_steps(+1)
+
+    def remove_step(self) -> None:
+        """Unroll one step less."""
+        self._change_steps(-1)
+
+    def _change_steps(self, delta: int) -> None:
+        T = self.session.config.steps + delta
+        lo, hi = UI_LIMITS["steps"]
+        if not lo <= T <= hi:
+            self.statusBar().showMessage(f"steps T must stay between {lo} and {hi}", 5000)
+            return
+        phase, t = self.session.phase_step()
+        self.session.update(steps=T)
+        if phase == "forward":  # keep showing the same step of the same phase
+            self.session.set_frame(self.session.frame_of(phase, min(t, T - 1)))
+        self.statusBar().showMessage(f"T = {T} steps", 3000)
+
+    def set_folded(self, folded: bool) -> None:
+        """Show the network folded (one hidden layer with its loop) or unrolled."""
+        with QSignalBlocker(self.actions["fold"]):
+            self.actions["fold"].setChecked(folded)
+        setter = getattr(self.diagram, "set_folded", None)
+        if setter is not None:
+            setter(folded)
+
+    def set_full_screen(self, on: bool) -> None:
+        """Fill the screen, or go back."""
+        self.showFullScreen() if on else self.showNormal()
+
+    def change_speed(self, direction: int) -> None:
+        """One notch faster (+1) or slower (-1)."""
+        i = max(0, min(self.speed_box.currentIndex() + direction, len(SPEEDS) - 1))
+        self.speed_box.setCurrentIndex(i)
+
+    def new_seed(self) -> None:
+        """Draw a new seed (new weights and a new input sequence)."""
+        seed = int(np.random.default_rng().integers(0, 100_000))
+        self.session.update(seed=seed)
+        self.statusBar().showMessage(f"seed = {seed}", 3000)
+
+    def save_screenshot_dialog(self) -> None:
+        """Ask where, then save the window as PNG."""
+        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", "unrolled.png", "PNG image (*.png)")
+        if path:
+            self.grab().save(path, "PNG")
+            self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    def show_about(self) -> None:
+        """A short about box."""
+        QMessageBox.about(
+            self,
+            "About Unrolled",
+            "<b>Unrolled</b> — a visual simulator for recurrent neural networks.<br>"
+            "Every number on screen is computed from the real weights (numpy, float64).",
+        )
+
+    # ---- Session -> window ---------------------------------------------------------------
+    def _on_config_changed(self, config) -> None:
+        self.setWindowTitle(f"Unrolled — {config.cell.upper()}, T = {config.steps}, Wrec = {config.wrec:g}")
+        self.actions["add_step"].setEnabled(config.steps < UI_LIMITS["steps"][1])
+        self.actions["remove_step"].setEnabled(config.steps > LIMITS["steps"][0])
+
+    def _on_trace_changed(self, trace) -> None:
+        with QSignalBlocker(self.timeline):
+            self.timeline.setRange(0, self.session.n_frames - 1)
+        verdict = trace.verdict
+        colour = self.theme.verdict_colour(verdict)
+        f = trace.growth_factor
+        factor = f" ×{fmt(f, 3)}/step" if np.isfinite(f) else ""
+        overflow = "  OVERFLOW" if trace.nonfinite is not None else ""
+        self.verdict_label.setText(
+            f"<span style='font-size:large'>gradient: <b style='color:{colour}'>{verdict.upper()}</b>"
+            f"{factor}<b style='color:{self.theme.colours.exploding}'>{overflow}</b></span>"
+        )
+        if (
+            self.player.playing
+            and self.session.stop_frame is not None
+            and self.session.frame >= self.session.stop_frame
+        ):
+            self.player.pause()
+
+    def _on_frame_changed(self, frame: int) -> None:
+        with QSignalBlocker(self.timeline):
+            self.timeline.setValue(frame)
+        phase, t = self.session.phase_step(frame)
+        T = self.session.trace.T
+        c = self.theme.colours
+        if phase == "forward":
+            text = f"<b style='color:{c.forward}'>▶ forward</b> t = {t} of 0…{T - 1}"
+        else:
+            text = f"<b style='color:{c.backward}'>◀ BPTT</b> t = {t} of 0…{T - 1}"
+        self.phase_label.setText(text)
+
+    def _on_timeline_moved(self, frame: int) -> None:
+        self.player.pause()
+        self.session.set_frame(frame)
+
+    def _on_playing_changed(self, playing: bool) -> None:
+        action = self.actions["play_pause"]
+        action.setText("Pause" if playing else "Play")
+        icon = self.style().StandardPixmap.SP_MediaPause if playing else self.style().StandardPixmap.SP_MediaPlay
+        action.setIcon(self.style().standardIcon(icon))
+
+    def _on_theme_changed(self) -> None:
+        t = self.theme
+        for cid in ("theme_system", "theme_light", "theme_dark"):
+            with QSignalBlocker(self.actions[cid]):
+                self.actions[cid].setChecked(cid == f"theme_{t.scheme}")
+        self.toolbar.setIconSize(QSize(round(22 * t.font_scale), round(22 * t.font_scale)))
+        self.phase_label.setFont(t.font(1.05))
+        self.verdict_label.setFont(t.font(1.05))
+        self._on_trace_changed(self.session.trace)
+        self._on_frame_changed(current_frame(self.session))
+
+    # ---- layout memory -----------------------------------------------------------------
+    def restore_layout(self) -> bool:
+        """Geometry, panels, splitter, theme and font scale from QSettings; True if a layout was saved."""
+        s = self.settings
+        if s is None or s.value("version", 0, int) != SETTINGS_VERSION:
+            return False
+        geometry = s.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        state = s.value("state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state, SETTINGS_VERSION)
+        splitter = s.value("splitter")
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+        scheme = s.value("theme", "system", str)
+        scale = s.value("font_scale", 1.0, float)
+        try:
+            self.theme.set_scheme(scheme)
+            self.theme.set_font_scale(scale)
+        except ValueError:
+            pass
+        return isinstance(state, QByteArray)
+
+    def save_layout(self) -> None:
+        """Write geometry, panels, splitter, theme and font scale to QSettings."""
+        s = self.settings
+        if s is None:
+            return
+        s.setValue("version", SETTINGS_VERSION)
+        s.setValue("geometry", self.saveGeometry())
+        s.setValue("state", self.saveState(SETTINGS_VERSION))
+        s.setValue("splitter", self.splitter.saveState())
+        s.setValue("theme", self.theme.scheme)
+        s.setValue("font_scale", self.theme.font_scale)
+        s.sync()
+
+    def reset_layout(self) -> None:
+        """Every panel back to where it started."""
+        self.restoreState(self._default_state, SETTINGS_VERSION)
+        self._apply_default_sizes()
+        for dock in (self.controls_dock, self.formula_dock, self.cell_dock):
+            dock.show()
+            dock.setFloating(False)
+        total = sum(self.splitter.sizes()) or 1
+        self.splitter.setSizes([total * 2 // 5, total * 3 // 5])
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop the animation and remember the layout."""
+        self.player.pause()
+        try:
+            self.save_layout()
+        except Exception as exc:
+            print(f"unrolled: could not save the window layout: {exc}", file=sys.stderr)
+        super().closeEvent(event)

@@ -1,0 +1,761 @@
+"""The four live plots: gradient norms, the Jacobian product, the eigenvalues of W_hh, the states.
+
+Each plot is built once: its curves, cursor line and veil are created in __init__ and only
+receive new arrays (`setData`, `setImage`) when the trace changes. A frame tick moves the
+cursor, the marker and the veil (the part of the trace not yet computed at that frame); it
+computes nothing. Hovering shows the exact values under the mouse; clicking moves the playhead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, QSignalBlocker, Qt
+from PySide6.QtGui import QBrush, QColor, QCursor
+from PySide6.QtWidgets import (
+    QGraphicsRectItem,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QTabBar,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from simulator.config import Config
+from simulator.result import Result
+
+from . import theme as theme_mod
+from .session import Session
+
+MAX_CURVES = 8  # one per layer at most (LIMITS["layers"])
+LOG_FLOOR = 1e-300  # below this a norm is drawn as missing (log of 0)
+
+
+def fmt(v: float, digits: int = 4) -> str:
+    """A number for a tooltip or a formula: fixed when readable, else scientific; ∞ and NaN spelled out."""
+    v = float(v)
+    if np.isnan(v):
+        return "NaN"
+    if np.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    a = abs(v)
+    text = f"{v:.{digits - 1}f}" if a == 0 or 1e-3 <= a < 1e4 else f"{v:.{digits - 1}e}"
+    return text.replace("-", "−")
+
+
+def current_frame(session: Session) -> int:
+    """The playhead, clamped to the current trace.
+
+    While `trace_changed` is being delivered the Session may not have clamped its frame to a
+    shorter trace yet; views that redraw then use this.
+    """
+    return min(session.frame, session.n_frames - 1)
+
+
+def positive(y: np.ndarray) -> np.ndarray:
+    """Values for a log axis: zeros, negatives and non-finite values become NaN (drawn as gaps)."""
+    y = np.array(y, dtype=float)
+    y[~np.isfinite(y) | (y <= LOG_FLOOR)] = np.nan
+    return y
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+class LogAxis(pg.AxisItem):
+    """A log axis that labels decades (10⁻⁵ …) and shows the 2-5 ticks only when it spans under two decades."""
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
+        """Whole decades when there are at least two of them in view (every k-th for long ranges)."""
+        lo, hi = int(np.ceil(minVal)), int(np.floor(maxVal))
+        if hi - lo >= 1:
+            step = max(1, int(np.ceil((hi - lo + 1) / max(2, size / 45))))
+            return [(float(step), [float(v) for v in range(lo, hi + 1) if v % step == 0]), (None, [])]
+        minor = [v + np.log10(m) for v in range(int(np.floor(minVal)), int(np.ceil(maxVal))) for m in (1, 2, 5)]
+        return [(None, [x for x in minor if minVal < x < maxVal])]
+
+    def tickStrings(self, values, scale, spacing):
+        """Decades as 10ⁿ (1, 10, 0.1 and 0.01 written out); others as plain numbers."""
+        if not self.logMode:
+            return super().tickStrings(values, scale, spacing)
+        out = []
+        for v in values:
+            k = round(v)
+            if abs(v - k) < 1e-9:
+                out.append({0: "1", 1: "10", -1: "0.1", -2: "0.01"}.get(k, f"10{str(k).translate(_SUPERSCRIPT)}"))
+            else:
+                out.append(f"{10**v:.3g}")
+        return out
+
+
+class PlotPanel(QWidget):
+    """A titled pyqtgraph plot with a caption, a playhead cursor, a veil, hover and click-to-seek."""
+
+    title = ""
+    caption = ""
+    time_axis = True  # x is the step t (cursor, veil and click-to-seek apply)
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.theme = theme_mod.current()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setSpacing(1)
+        header = QHBoxLayout()
+        self.title_label = QLabel(self.title)
+        header.addWidget(self.title_label)
+        self.badge = QLabel()
+        self.badge.setTextFormat(Qt.TextFormat.RichText)
+        self.badge.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.badge.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        header.addWidget(self.badge, 1)
+        layout.addLayout(header)
+        self.plot_widget = pg.PlotWidget(axisItems={"left": LogAxis("left")})
+        self.plot_widget.setMenuEnabled(False)
+        self.plot_widget.hideButtons()
+        self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        layout.addWidget(self.plot_widget, 1)
+        self.caption_label = QLabel(self.caption)
+        self.caption_label.setWordWrap(True)
+        self.caption_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout.addWidget(self.caption_label)
+
+        self.cursor = pg.InfiniteLine(angle=90, movable=False)
+        self.cursor.setZValue(20)
+        self.veil = QGraphicsRectItem()
+        self.veil.setZValue(15)
+        self.veil.setPen(pg.mkPen(None))
+        if self.time_axis:
+            self.plot.addItem(self.cursor, ignoreBounds=True)
+            self.plot.addItem(self.veil, ignoreBounds=True)
+        self.last_hover = ""
+        scene = self.plot.scene()
+        self._hover_proxy = pg.SignalProxy(scene.sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved)
+        scene.sigMouseClicked.connect(self._on_mouse_clicked)
+
+    def connect_session(self) -> None:
+        """Listen to the Session and the theme, and draw the current trace (call at the end of __init__)."""
+        self.session.trace_changed.connect(self._on_trace_changed)
+        self.session.frame_changed.connect(self._on_frame_changed)
+        self.theme.changed.connect(self._on_theme_changed)
+        self._on_theme_changed()
+        self._on_trace_changed(self.session.trace)
+
+    # ---- to override -----------------------------------------------------------------
+    def hover_text(self, x: float, y: float) -> str:
+        """What to say about the point under the mouse (view coordinates)."""
+        return ""
+
+    def veil_span(self, phase: str, t: int, T: int) -> tuple[float, float] | None:
+        """The x-range not yet computed at this frame (None: nothing veiled)."""
+        return None
+
+    def _on_trace_changed(self, trace: Result) -> None:
+        self._on_frame_changed(current_frame(self.session))
+
+    def _on_frame_changed(self, frame: int) -> None:
+        phase, t = self.session.phase_step(frame)
+        c = self.theme.colours
+        if self.time_axis:
+            self.cursor.setValue(t)
+            colour = c.forward if phase == "forward" else c.backward
+            if self.cursor.pen.color().name().lower() != colour.lower():
+                self.cursor.setPen(self.theme.pen(colour, 2))
+            span = self.veil_span(phase, t, self.session.trace.T)
+            if span is None:
+                self.veil.hide()
+            else:
+                self.veil.setRect(QRectF(span[0], -1e4, span[1] - span[0], 2e4))
+                self.veil.show()
+
+    def _on_theme_changed(self) -> None:
+        t, c = self.theme, self.theme.colours
+        self.plot_widget.setBackground(c.background)
+        t.style_plot(self.plot)
+        self.title_label.setFont(t.font(1.05, bold=True))
+        self.caption_label.setStyleSheet(f"color: {c.muted};")
+        self.caption_label.setFont(t.font(0.9))
+        veil = QColor(c.background)
+        veil.setAlpha(150)
+        self.veil.setBrush(QBrush(veil))
+        self.cursor.setPen(t.pen(c.forward, 2))
+        self._on_frame_changed(current_frame(self.session))
+
+    # ---- mouse ------------------------------------------------------------------------
+    def _on_mouse_moved(self, event) -> None:
+        pos = event[0]
+        if not self.plot.sceneBoundingRect().contains(pos):
+            return
+        p = self.plot.vb.mapSceneToView(pos)
+        text = self.hover_text(p.x(), p.y())
+        self.last_hover = text
+        if text:
+            QToolTip.showText(QCursor.pos(), text, self.plot_widget)
+        else:
+            QToolTip.hideText()
+
+    def _on_mouse_clicked(self, event) -> None:
+        if not self.time_axis or event.button() != Qt.MouseButton.LeftButton:
+            return
+        pos = event.scenePos()
+        if not self.plot.vb.sceneBoundingRect().contains(pos):
+            return
+        t = round(self.plot.vb.mapSceneToView(pos).x())
+        s = self.session
+        if 0 <= t < s.trace.T:
+            phase, _ = s.phase_step()
+            s.set_frame(s.frame_of(phase, t))
+
+    def step_at(self, x: float) -> int | None:
+        """The step t nearest an x, or None outside the trace."""
+        t = round(x)
+        return t if 0 <= t < self.session.trace.T else None
+
+
+class GradientPlot(PlotPanel):
+    """‖∂L/∂h_t‖ against t on a log axis, with the Pascanu bound, the verdict and the previous curve."""
+
+    title = "Gradient ‖∂L/∂h_t‖"
+    caption = (
+        "Log scale. A straight downward slope to the left = vanishing gradient, upward = exploding. "
+        "Dashed: Pascanu's bound ‖∂L/∂h_{T−1}‖·(γσ_max)^{T−1−t}. Faint: the curve before your last change."
+    )
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(session, parent)
+        self.plot.setLogMode(False, True)
+        self.plot.setLabel("bottom", "step t")
+        self.legend = self.plot.addLegend(offset=(8, 4))
+        self.ghost = self.plot.plot([], [], connect="finite")
+        self.bound = self.plot.plot([], [], connect="finite")
+        self.cell_curve = self.plot.plot([], [], connect="finite")
+        self.curves = [self.plot.plot([], [], connect="finite") for _ in range(MAX_CURVES)]
+        self.curve = self.curves[0]  # the top layer (drawn last, on top)
+        for k, c in enumerate(self.curves):
+            c.setZValue(10 - k)
+        self.marker = pg.ScatterPlotItem(size=12)
+        self.marker.setZValue(25)
+        self.plot.addItem(self.marker)
+        self.truncated = pg.LinearRegionItem(movable=False)
+        self.truncated.setZValue(-10)
+        self.plot.addItem(self.truncated, ignoreBounds=True)
+        self.truncated_label = pg.TextItem("truncated: no gradient", anchor=(0, 0))
+        self.plot.addItem(self.truncated_label, ignoreBounds=True)
+        self.overflow = pg.InfiniteLine(angle=90, movable=False, label="overflow", labelOpts={"position": 0.9})
+        self.plot.addItem(self.overflow, ignoreBounds=True)
+        self.y = np.zeros(0)
+        self.bound_y: np.ndarray | None = None
+        self.ghost_y: np.ndarray | None = None
+        self._config: Config | None = None
+        self._trace: Result | None = None
+        self._run_keys: frozenset = frozenset()
+        self.connect_session()
+
+    def veil_span(self, phase, t, T):
+        # forward: BPTT has not run yet; backward: steps before t are still to come
+        return (-0.5, T - 0.5) if phase == "forward" else (-0.5, t - 0.5)
+
+    def _update_ghost(self, config: Config) -> None:
+        old = self._config
+        if old is None or old == config:
+            return
+        keys = frozenset(k for k, v in config.to_dict().items() if getattr(old, k) != v)
+        if keys != self._run_keys:  # a new run of edits: remember the curve from before it
+            self._run_keys = keys
+            self.ghost_y = positive(self._trace.grad_norms)
+            changed = ", ".join(f"{k} = {getattr(old, k)}" for k in sorted(keys))
+            self.ghost.setData(np.arange(len(self.ghost_y)), self.ghost_y)
+            self.ghost.opts["name"] = f"before ({changed})"
+            self._relabel(self.ghost, f"before ({changed})")
+
+    def _relabel(self, item, text: str) -> None:
+        self.legend.removeItem(item)
+        if text:
+            self.legend.addItem(item, text)
+
+    def _on_trace_changed(self, trace: Result) -> None:
+        config = self.session.config
+        self._update_ghost(config)
+        self._config, self._trace = config, trace
+        T = trace.T
+        t = np.arange(T)
+        layers = trace.grad_norms_layers
+        L = layers.shape[0]
+        self.y = positive(trace.grad_norms)
+        for k, curve in enumerate(self.curves):
+            if k < L:
+                curve.setData(t, positive(layers[L - 1 - k]), symbol="o" if T <= 120 and k == 0 else None)
+                self._relabel(curve, f"‖∂L/∂h_t‖ layer {L - k}" if L > 1 else "‖∂L/∂h_t‖")
+            elif curve.xData is not None and len(curve.xData):
+                curve.setData([], [])
+                self._relabel(curve, "")
+        if trace.cell_grad_norms is not None:
+            self.cell_curve.setData(t, positive(trace.cell_grad_norms[-1]))
+            self._relabel(self.cell_curve, "‖∂L/∂c_t‖ cell state")
+        else:
+            self.cell_curve.setData([], [])
+            self._relabel(self.cell_curve, "")
+        bound = trace.pascanu_bound
+        if bound is not None and config.score == "last" and np.isfinite(trace.grad_norms[-1]):
+            with np.errstate(over="ignore", invalid="ignore"):
+                self.bound_y = positive(trace.grad_norms[-1] * bound)
+            self.bound.setData(t, self.bound_y)
+            self._relabel(self.bound, "Pascanu bound")
+        else:
+            self.bound_y = None
+            self.bound.setData([], [])
+            self._relabel(self.bound, "")
+        if config.truncate > 0 and config.score == "last" and config.truncate < T:
+            edge = T - config.truncate - 0.5
+            self.truncated.setRegion((-0.5, edge))
+            self.truncated.show()
+            self.truncated_label.setPos(-0.4, np.nanmax(np.log10(self.y)) if np.isfinite(self.y).any() else 0)
+            self.truncated_label.show()
+        else:
+            self.truncated.hide()
+            self.truncated_label.hide()
+        nf = trace.nonfinite
+        self.overflow.setVisible(nf is not None)
+        if nf is not None:
+            self.overflow.setValue(nf.step)
+        self._update_badge(trace)
+        super()._on_trace_changed(trace)
+
+    def _update_badge(self, trace: Result) -> None:
+        verdict = trace.verdict
+        colour = self.theme.verdict_colour(verdict)
+        f = trace.growth_factor
+        text = f"<span style='color:{colour}; font-weight:bold'>{verdict.upper()}</span>"
+        if np.isfinite(f):
+            text += f" ×{fmt(f, 3)} per step"
+        if self.session.config.clip > 0:
+            text += f" &nbsp;· ‖∇θ‖ {fmt(trace.grad_norm, 3)} → {fmt(trace.grad_norm_clipped, 3)}"
+        self.badge.setText(text)
+
+    def _on_frame_changed(self, frame: int) -> None:
+        super()._on_frame_changed(frame)
+        _, t = self.session.phase_step(frame)
+        if 0 <= t < len(self.y) and np.isfinite(self.y[t]):
+            self.marker.setData([t], [np.log10(self.y[t])])
+        else:
+            self.marker.setData([], [])
+
+    def _on_theme_changed(self) -> None:
+        t, c = self.theme, self.theme.colours
+        self.curve.setPen(t.pen(c.backward, 2.5))
+        self.curve.setSymbolBrush(c.backward)
+        self.curve.setSymbolPen(pg.mkPen(c.background))
+        self.curve.setSymbolSize(6)
+        for k, curve in enumerate(self.curves[1:], start=1):
+            curve.setPen(t.pen(c.series[k % len(c.series)], 1.5))
+        self.cell_curve.setPen(t.pen(c.series[2], 2, Qt.PenStyle.DashDotLine))
+        self.bound.setPen(t.pen(c.bound, 2, Qt.PenStyle.DashLine))
+        ghost = QColor(c.muted)
+        ghost.setAlpha(110)
+        self.ghost.setPen(pg.mkPen(ghost, width=3))
+        self.marker.setBrush(pg.mkBrush(c.cursor))
+        self.marker.setPen(pg.mkPen(c.background, width=1.5))
+        shade = QColor(c.muted)
+        shade.setAlpha(40)
+        self.truncated.setBrush(pg.mkBrush(shade))
+        self.truncated_label.setColor(c.muted)
+        self.overflow.setPen(t.pen(c.exploding, 2, Qt.PenStyle.DashLine))
+        self.overflow.label.setColor(c.exploding)
+        self.legend.setLabelTextColor(c.foreground)
+        self.legend.setLabelTextSize(f"{t.point_size(0.85):.0f}pt")
+        if self._trace is not None:
+            self._update_badge(self._trace)
+        super()._on_theme_changed()
+
+    def hover_text(self, x, y):
+        t = self.step_at(x)
+        if t is None:
+            return ""
+        tr = self.session.trace
+        lines = [f"t = {t}", f"‖∂L/∂h_t‖ = {fmt(tr.grad_norms[t], 6)}"]
+        if tr.cell_grad_norms is not None:
+            lines.append(f"‖∂L/∂c_t‖ = {fmt(tr.cell_grad_norms[-1][t], 6)}")
+        if self.bound_y is not None:
+            lines.append(f"Pascanu bound = {fmt(self.bound_y[t], 6)}")
+        if self.ghost_y is not None and t < len(self.ghost_y):
+            lines.append(f"before = {fmt(self.ghost_y[t], 6)}")
+        return "\n".join(lines)
+
+
+class JacobianPlot(PlotPanel):
+    """‖∂h_{T−1}/∂h_t‖, the norm of the Jacobian product, with the bound (γσ_max)^(T−1−t)."""
+
+    title = "Jacobian product ‖∂h_{T−1}/∂h_t‖"
+    caption = (
+        "How much the last hidden state still depends on step t: the product of T−1−t step Jacobians. "
+        "Dashed: the bound (γ·σ_max(W_hh))^{T−1−t}."
+    )
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(session, parent)
+        self.plot.setLogMode(False, True)
+        self.plot.setLabel("bottom", "step t")
+        self.legend = self.plot.addLegend(offset=(8, 4))
+        self.bound = self.plot.plot([], [], connect="finite", name="bound (γσ_max)^{T−1−t}")
+        self.curve = self.plot.plot([], [], connect="finite", name="‖∂h_{T−1}/∂h_t‖")
+        self.curve.setZValue(10)
+        self.marker = pg.ScatterPlotItem(size=12)
+        self.marker.setZValue(25)
+        self.plot.addItem(self.marker)
+        self.y = np.zeros(0)
+        self.bound_y: np.ndarray | None = None
+        self.connect_session()
+
+    def veil_span(self, phase, t, T):
+        return (-0.5, T - 0.5) if phase == "forward" else (-0.5, t - 0.5)
+
+    def _on_trace_changed(self, trace: Result) -> None:
+        T = trace.T
+        t = np.arange(T)
+        self.y = positive(trace.jacobian_norms)
+        self.curve.setData(t, self.y, symbol="o" if T <= 120 else None)
+        bound = trace.pascanu_bound
+        self.bound_y = None if bound is None else positive(bound)
+        if self.bound_y is None:
+            self.bound.setData([], [])
+        else:
+            self.bound.setData(t, self.bound_y)
+        self.legend.removeItem(self.bound)
+        if self.bound_y is not None:
+            self.legend.addItem(self.bound, "bound (γσ_max)^{T−1−t}")
+        radius, smax = trace.spectral_radius, trace.sigma_max
+        if "W_hh" in radius:
+            text = f"ρ(W_hh) = {fmt(radius['W_hh'], 3)} · σ_max = {fmt(smax['W_hh'], 3)} · γ = {trace.net.gamma:g}"
+        else:
+            text = "bound: RNN/ESN only (gates change the Jacobian every step)"
+        self.badge.setText(f"<span style='color:{self.theme.colours.muted}'>{text}</span>")
+        super()._on_trace_changed(trace)
+
+    def _on_frame_changed(self, frame: int) -> None:
+        super()._on_frame_changed(frame)
+        _, t = self.session.phase_step(frame)
+        if 0 <= t < len(self.y) and np.isfinite(self.y[t]):
+            self.marker.setData([t], [np.log10(self.y[t])])
+        else:
+            self.marker.setData([], [])
+
+    def _on_theme_changed(self) -> None:
+        t, c = self.theme, self.theme.colours
+        self.curve.setPen(t.pen(c.series[3], 2.5))
+        self.curve.setSymbolBrush(c.series[3])
+        self.curve.setSymbolPen(pg.mkPen(c.background))
+        self.curve.setSymbolSize(6)
+        self.bound.setPen(t.pen(c.bound, 2, Qt.PenStyle.DashLine))
+        self.marker.setBrush(pg.mkBrush(c.cursor))
+        self.marker.setPen(pg.mkPen(c.background, width=1.5))
+        self.legend.setLabelTextColor(c.foreground)
+        self.legend.setLabelTextSize(f"{t.point_size(0.85):.0f}pt")
+        super()._on_theme_changed()
+
+    def hover_text(self, x, y):
+        t = self.step_at(x)
+        if t is None:
+            return ""
+        lines = [f"t = {t}", f"‖∂h_{{T−1}}/∂h_t‖ = {fmt(self.session.trace.jacobian_norms[t], 6)}"]
+        if self.bound_y is not None:
+            lines.append(f"bound = {fmt(self.bound_y[t], 6)}")
+        return "\n".join(lines)
+
+
+def _circle(radius: float, n: int = 181) -> tuple[np.ndarray, np.ndarray]:
+    a = np.linspace(0, 2 * np.pi, n)
+    return radius * np.cos(a), radius * np.sin(a)
+
+
+class EigenPlot(PlotPanel):
+    """Eigenvalues of W_hh (each gate block for LSTM/GRU) with the unit circle and the 1/γ circle."""
+
+    title = "Eigenvalues of W_hh"
+    caption = (
+        "Solid circle: |λ| = 1. Dots well inside it (and inside 1/γ) ⇒ gradients vanish; dots outside ⇒ they can "
+        "explode. Dotted: the measured factor of the current BPTT step."
+    )
+    time_axis = False
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(session, parent)
+        self.plot.setAspectLocked(True)
+        self.plot.setLabel("bottom", "Re λ")
+        self.plot.setLabel("left", "Im λ")
+        self.legend = self.plot.addLegend(offset=(8, 4))
+        self.unit = self.plot.plot(*_circle(1.0))
+        self.inv_gamma = self.plot.plot([], [])
+        self.inv_gamma_label = pg.TextItem(anchor=(0, 1))
+        self.plot.addItem(self.inv_gamma_label)
+        self.step_circle = self.plot.plot([], [])
+        self.step_label = pg.TextItem(anchor=(0, 0))
+        self.plot.addItem(self.step_label, ignoreBounds=True)
+        self.scatters = [pg.ScatterPlotItem(size=9) for _ in range(4)]
+        for s in self.scatters:
+            s.setZValue(10)
+            self.plot.addItem(s)
+        self.eig: dict[str, np.ndarray] = {}
+        self.factor = np.zeros(0)
+        self.connect_session()
+
+    def _on_trace_changed(self, trace: Result) -> None:
+        self.eig = trace.eigenvalues
+        names = list(self.eig)
+        for k, s in enumerate(self.scatters):
+            self.legend.removeItem(s)
+            if k < len(names):
+                ev = self.eig[names[k]]
+                s.setData(ev.real, ev.imag)
+                label = "W_hh" if names[k] == "W_hh" else f"W_h{names[k]} ({names[k]} gate)"
+                self.legend.addItem(s, label)
+            else:
+                s.setData([], [])
+        gamma = trace.net.gamma
+        extent = 1.15
+        if gamma != 1.0:
+            self.inv_gamma.setData(*_circle(1 / gamma))
+            self.inv_gamma_label.setText(f"1/γ = {1 / gamma:g}")
+            self.inv_gamma_label.setPos(0.72 / gamma, 0.72 / gamma)
+            self.inv_gamma_label.show()
+            extent = max(extent, 1.1 / gamma)
+        else:
+            self.inv_gamma.setData([], [])
+            self.inv_gamma_label.hide()
+        finite = [np.abs(e[np.isfinite(e)]).max() for e in self.eig.values() if np.isfinite(e).any()]
+        if finite:
+            extent = max(extent, 1.1 * max(finite))
+        self.plot.setRange(xRange=(-extent, extent), yRange=(-extent, extent), padding=0)
+        # measured factor of the step from t to t-1: ‖∂h_{T-1}/∂h_{t-1}‖ / ‖∂h_{T-1}/∂h_t‖
+        J = trace.jacobian_norms
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.factor = np.concatenate([[np.nan], J[:-1] / J[1:]])
+        radius = trace.spectral_radius
+        self.badge.setText(
+            f"<span style='color:{self.theme.colours.muted}'>ρ = "
+            + ", ".join(fmt(r, 3) for r in radius.values())
+            + "</span>"
+        )
+        super()._on_trace_changed(trace)
+
+    def _on_frame_changed(self, frame: int) -> None:
+        super()._on_frame_changed(frame)
+        phase, t = self.session.phase_step(frame)
+        r = self.factor[t] if phase == "backward" and 0 < t < len(self.factor) else np.nan
+        if np.isfinite(r) and 0 < r < 1e6:
+            self.step_circle.setData(*_circle(r, 91))
+            self.step_label.setText(f"step {t}→{t - 1}: ×{fmt(r, 3)}")
+            self.step_label.setPos(-r * 0.7, -r * 0.72)
+            self.step_label.show()
+        else:
+            self.step_circle.setData([], [])
+            self.step_label.hide()
+
+    def _on_theme_changed(self) -> None:
+        t, c = self.theme, self.theme.colours
+        self.unit.setPen(t.pen(c.foreground, 1.5))
+        self.inv_gamma.setPen(t.pen(c.bound, 1.5, Qt.PenStyle.DashLine))
+        self.inv_gamma_label.setColor(c.muted)
+        self.step_circle.setPen(t.pen(c.backward, 1.5, Qt.PenStyle.DotLine))
+        self.step_label.setColor(c.backward)
+        for k, s in enumerate(self.scatters):
+            colour = c.series[k % len(c.series)]
+            s.setBrush(pg.mkBrush(colour))
+            s.setPen(pg.mkPen(c.background, width=0.5))
+        self.legend.setLabelTextColor(c.foreground)
+        self.legend.setLabelTextSize(f"{t.point_size(0.85):.0f}pt")
+        super()._on_theme_changed()
+
+    def hover_text(self, x, y):
+        best = None
+        for name, ev in self.eig.items():
+            if not len(ev):
+                continue
+            d = np.abs(ev - complex(x, y))
+            k = int(np.nanargmin(d)) if np.isfinite(d).any() else 0
+            if best is None or d[k] < best[0]:
+                best = (d[k], name, ev[k])
+        if best is None:
+            return ""
+        _, name, lam = best
+        sign = "+" if lam.imag >= 0 else "−"
+        block = "W_hh" if name == "W_hh" else f"block {name}"
+        return f"λ = {fmt(lam.real)} {sign} {fmt(abs(lam.imag))}i\n|λ| = {fmt(abs(lam), 6)}  ({block})"
+
+
+# ---- the states as heatmaps ----------------------------------------------------------------
+QUANTITY_TEXT = {
+    "h": ("h_t", "hidden state"),
+    "c": ("c_t", "cell state"),
+    "f": ("f_t", "forget gate"),
+    "i": ("i_t", "input gate"),
+    "g": ("g_t", "candidate C̃_t"),
+    "o": ("o_t", "output gate"),
+    "r": ("r_t", "reset gate"),
+    "z": ("z_t", "update gate"),
+    "n": ("n_t", "candidate"),
+    "dh": ("log₁₀|∂L/∂h|", "gradient per unit"),
+}
+
+
+def state_arrays(trace: Result) -> dict[str, np.ndarray]:
+    """The heatmaps a trace offers, each (T, H) for the top layer and the first example."""
+    out = {"h": trace.hidden_states[-1][:, 0]}
+    if trace.cell_states is not None:
+        out["c"] = trace.cell_states[-1][:, 0]
+    gates = trace.gates(-1)
+    for name in ("f", "i", "g", "o", "z", "r", "n"):
+        if name in gates:
+            out[name] = gates[name][:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["dh"] = np.log10(np.abs(trace.dh[-1][:, 0]))
+    return out
+
+
+def _levels(name: str, a: np.ndarray, activation: str) -> tuple[float, float]:
+    finite = a[np.isfinite(a)]
+    if name in ("f", "i", "o", "r", "z"):
+        return 0.0, 1.0
+    if name == "dh":
+        if not finite.size:
+            return -10.0, 0.0
+        hi = float(finite.max())
+        return max(float(finite.min()), hi - 12), hi + 1e-9
+    if name in ("g", "n") or (name == "h" and activation == "tanh"):
+        return -1.0, 1.0
+    if name == "h" and activation == "sigmoid":
+        return 0.0, 1.0
+    m = float(np.abs(finite).max()) if finite.size else 1.0
+    m = m if m > 0 else 1.0
+    return -m, m
+
+
+class StatesPlot(PlotPanel):
+    """The hidden state (and for LSTM/GRU the cell state and gates) as t × unit heatmaps."""
+
+    title = "States over time"
+    caption = "Columns are steps t, rows are units; colour is the value (hover for it). Pick a quantity above."
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(session, parent)
+        self.tabs = QTabBar()
+        self.tabs.setObjectName("state_tabs")
+        self.tabs.setDrawBase(False)
+        self.tabs.setExpanding(False)
+        self.layout().insertWidget(1, self.tabs)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.plot.setLabel("bottom", "step t")
+        self.plot.setLabel("left", "unit")
+        self.plot.invertY(True)
+        self.image = pg.ImageItem(axisOrder="col-major")
+        self.plot.addItem(self.image)
+        self.colorbar = pg.ColorBarItem(values=(-1, 1), interactive=False, width=14)
+        self.colorbar.setImageItem(self.image, insert_in=self.plot)
+        self.arrays: dict[str, np.ndarray] = {}
+        self.names: list[str] = []
+        self.selected = "h"
+        self.connect_session()
+
+    @property
+    def current(self) -> str:
+        """The quantity on show."""
+        return self.selected if self.selected in self.arrays else "h"
+
+    def veil_span(self, phase, t, T):
+        if self.current == "dh":
+            return (-0.5, T - 0.5) if phase == "forward" else (-0.5, t - 0.5)
+        return (t + 0.5, T - 0.5) if phase == "forward" else None
+
+    def _on_trace_changed(self, trace: Result) -> None:
+        self.arrays = state_arrays(trace)
+        names = list(self.arrays)
+        if names != self.names:  # structure changes only with the cell type
+            self.names = names
+            with QSignalBlocker(self.tabs):
+                while self.tabs.count():
+                    self.tabs.removeTab(0)
+                for n in names:
+                    symbol, words = QUANTITY_TEXT[n]
+                    self.tabs.addTab(f"{symbol} {words}" if n in ("h", "c", "dh") else symbol)
+                    self.tabs.setTabToolTip(self.tabs.count() - 1, words)
+                self.tabs.setCurrentIndex(names.index(self.current))
+        self._show(trace)
+        super()._on_trace_changed(trace)
+
+    def _show(self, trace: Result) -> None:
+        name = self.current
+        a = np.array(self.arrays[name], dtype=float)  # (T, H)
+        lo, hi = _levels(name, a, trace.net.activation)
+        a[np.isnan(a)] = lo
+        np.clip(a, lo, hi, out=a)
+        T, H = a.shape
+        self.image.setImage(a, autoLevels=False, levels=(lo, hi))
+        self.image.setRect(QRectF(-0.5, -0.5, T, H))
+        self.colorbar.setColorMap(self.theme.sequential_map() if _sequential(name) else self.theme.diverging_map())
+        self.colorbar.setLevels((lo, hi))
+        self.plot.setRange(xRange=(-0.5, T - 0.5), yRange=(-0.5, H - 0.5), padding=0)
+        symbol, words = QUANTITY_TEXT[name]
+        layer = f" · layer {trace.net.layers}" if trace.net.layers > 1 else ""
+        self.badge.setText(f"<span style='color:{self.theme.colours.muted}'>{symbol}: {words}{layer}</span>")
+
+    def _on_tab_changed(self, index: int) -> None:
+        if 0 <= index < len(self.names):
+            self.selected = self.names[index]
+            self._show(self.session.trace)
+            self._on_frame_changed(current_frame(self.session))
+
+    def select(self, name: str) -> None:
+        """Show one quantity ('h', 'c', 'f', ..., 'dh')."""
+        if name in self.names:
+            self.tabs.setCurrentIndex(self.names.index(name))
+
+    def _on_theme_changed(self) -> None:
+        super()._on_theme_changed()
+        self.tabs.setFont(self.theme.font(0.9))
+        if self.arrays:
+            self._show(self.session.trace)
+
+    def hover_text(self, x, y):
+        t, unit = round(x), round(y)
+        a = self.arrays.get(self.current)
+        if a is None or not (0 <= t < a.shape[0] and 0 <= unit < a.shape[1]):
+            return ""
+        name = self.current
+        if name == "dh":
+            value = self.session.trace.dh[-1][t, 0, unit]
+            return f"t = {t}, unit {unit + 1}\n∂L/∂h = {fmt(value, 6)}"
+        symbol, _ = QUANTITY_TEXT[name]
+        return f"t = {t}, unit {unit + 1}\n{symbol} = {fmt(a[t, unit], 6)}"
+
+
+def _sequential(name: str) -> bool:
+    return name in ("f", "i", "o", "r", "z", "dh")
+
+
+class PlotsPanel(QWidget):
+    """The four plots in a 2 × 2 grid."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(parent)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(6)
+        self.gradient = GradientPlot(session)
+        self.jacobian = JacobianPlot(session)
+        self.eigen = EigenPlot(session)
+        self.states = StatesPlot(session)
+        grid.addWidget(self.gradient, 0, 0)
+        grid.addWidget(self.jacobian, 0, 1)
+        grid.addWidget(self.states, 1, 0)
+        grid.addWidget(self.eigen, 1, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+
+    @property
+    def plots(self) -> list[PlotPanel]:
+        """All four, in reading order."""
+        return [self.gradient, self.jacobian, self.states, self.eigen]
