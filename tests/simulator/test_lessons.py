@@ -1,0 +1,356 @@
+"""Lessons: every file loads, every preset runs, every claim is measured and holds where it says."""
+
+import importlib.util
+import json
+import math
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulator.config import KEYS, Config, run
+from simulator.lessons import (
+    CLAIMS,
+    CONFIG_CONTROLS,
+    CONTROLS,
+    LESSONS_DIR,
+    PLOTS,
+    Expect,
+    TrainingRun,
+    check_claim,
+    evaluate,
+    fmt,
+    get_lesson,
+    list_lessons,
+    load_lesson,
+    measure,
+    render_step,
+    render_text,
+)
+
+LESSONS = list_lessons()
+HAS_TRAINING = importlib.util.find_spec("simulator.train") is not None
+
+
+def needs(lesson):
+    if lesson.needs_training and not HAS_TRAINING:
+        pytest.skip("the training engine (simulator/train.py) is not there")
+
+
+def ids(lesson):
+    return lesson.id
+
+
+STEPS = [(lesson, i) for lesson in LESSONS for i in range(len(lesson.steps))]
+
+
+# ---- the files --------------------------------------------------------------------------------------
+
+
+def test_the_eleven_lessons_of_the_course_are_there_in_order():
+    assert [le.number for le in LESSONS] == list(range(1, len(LESSONS) + 1))
+    names = " ".join(le.id for le in LESSONS)
+    for topic in ("loop", "types", "bptt", "vanishing", "exploding", "remedies-exploding", "remedies-vanishing"):
+        assert topic in names
+    for topic in ("lstm", "gru", "char", "stacked"):
+        assert topic in names
+    assert len(LESSONS) >= 11
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=ids)
+def test_lesson_is_complete(lesson):
+    assert lesson.path.name == f"{lesson.id}.json"
+    assert lesson.title and lesson.summary and len(lesson.text) > 200
+    assert 2 <= len(lesson.steps) <= 4
+    assert all(c in CONTROLS for c in lesson.controls)
+    assert all(p in PLOTS for p in lesson.plots)
+    assert set(lesson.preset) <= set(KEYS)
+    assert any(s.expect is not None for s in lesson.claims)
+    assert lesson.references
+    # a claim the text never shows is dead weight (a step may be where it shows)
+    texts = lesson.text + " ".join(s.text for s in lesson.steps)
+    for spec in lesson.claims:
+        assert "{{" + spec.name + "}}" in texts, f"claim {spec.name} is never shown"
+
+
+def test_control_vocabulary_covers_every_config_key():
+    assert set(CONFIG_CONTROLS) == set(KEYS)
+    for name in ("fold", "train", "compare", "transport"):
+        assert name in CONTROLS
+
+
+def test_every_registered_claim_says_what_it_measures():
+    for name, c in CLAIMS.items():
+        assert c.doc and c.doc != name, name
+
+
+# ---- presets and claims -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=ids)
+def test_preset_runs(lesson):
+    result = run(lesson.config)
+    assert result.T == lesson.config.steps
+    assert result.nonfinite is None
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=ids)
+def test_claims_hold_in_the_preset(lesson):
+    needs(lesson)
+    _, measured = evaluate(lesson)
+    assert measured
+    failed = [m.report() for m in measured if not m.holds]
+    assert not failed, failed
+    assert check_claim(lesson)
+
+
+@pytest.mark.parametrize(("lesson", "index"), STEPS, ids=[f"{le.id}-step{i + 1}" for le, i in STEPS])
+def test_try_this_step_applies_and_holds(lesson, index):
+    step = lesson.steps[index]
+    config = lesson.step_config(index)  # valid: Config refuses bad values
+    assert isinstance(config, Config)
+    for key, value in step.set.items():
+        assert getattr(config, key) == value
+    if not step.expect:
+        return
+    needs(lesson)
+    _, measured = evaluate(lesson, step=index)
+    assert {m.name for m in measured} == set(step.expect)
+    failed = [m.report() for m in measured if not m.holds]
+    assert not failed, failed
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=ids)
+def test_rendered_text_has_every_placeholder_filled(lesson):
+    needs(lesson)
+    result = run(lesson.config)
+    texts = [render_text(lesson, result, lesson.config)]
+    texts += [render_step(lesson, i, result, lesson.config) for i in range(len(lesson.steps))]
+    for text in texts:
+        assert "{{" not in text and "}}" not in text
+    for m in measure(lesson, result, lesson.config).values():
+        assert m.text and "None" not in m.text and "nan" not in m.text, m.report()
+
+
+# ---- the claims are measured, not written ------------------------------------------------------------------
+
+
+def test_vanishing_ratio_is_the_trace_s_own_ratio():
+    lesson = get_lesson("vanishing")
+    for wrec in (1.0, 0.6):
+        config = lesson.config.replace(wrec=wrec)
+        result = run(config)
+        m = measure(lesson, result, config)
+        g = result.grad_norms
+        assert m["ratio"].value == g[0] / g[-1]
+        assert fmt(g[0] / g[-1]) in render_text(lesson, result, config)
+    assert m["ratio"].value < 1e-20  # sigmoid with a smaller Wrec: smaller still
+    c, a = lesson.config.replace(activation="tanh"), lesson.config
+    assert render_text(lesson, run(c), c) != render_text(lesson, run(a), a)
+
+
+def test_exploding_ratio_is_huge_and_the_sigmoid_peak_is_a_quarter():
+    e = get_lesson("exploding")
+    assert measure(e, run(e.config))["ratio"].value > 1e3
+    v = get_lesson("vanishing")
+    peak = measure(v, run(v.config))["phi_max"].value
+    assert 0.24 < peak <= 0.25
+
+
+def test_clipping_lesson_norm_is_at_the_threshold():
+    lesson = get_lesson("remedies-exploding")
+    for clip in (1.0, 0.3):
+        config = lesson.config.replace(clip=clip)
+        result = run(config)
+        m = measure(lesson, result, config)
+        assert result.grad_norm > clip
+        assert m["clipped_norm"].value == result.grad_norm_clipped
+        assert math.isclose(result.grad_norm_clipped, clip, rel_tol=1e-12)
+        assert m["raw_norm"].value == result.grad_norm
+
+
+def test_lstm_claim_compares_with_a_real_rnn():
+    lesson = get_lesson("lstm")
+    result = run(lesson.config)
+    m = measure(lesson, result)
+    rnn = run(lesson.config.replace(cell="rnn", variant="vanilla"))
+    assert m["rnn_h0"].value == rnn.grad_norms[0]
+    assert m["cell_vs_rnn"].value == result.cell_grad_norms[-1][0] / rnn.grad_norms[0]
+
+
+def test_claims_that_do_not_apply_say_so_instead_of_failing():
+    lesson = get_lesson("lstm")
+    config = lesson.config.replace(cell="rnn", variant="vanilla")
+    text = render_text(lesson, run(config), config)
+    assert "n/a (the cell state c_t belongs to an LSTM)" in text
+    assert not check_claim(lesson, config=config)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "esn"])
+def test_every_trace_claim_renders_for_every_cell(cell):
+    config = Config(cell=cell, hidden=4, steps=6, batch=2, layers=2, topology="many_to_many")
+    result = run(config)
+    for lesson in LESSONS:
+        if lesson.needs_training:
+            continue
+        text = render_text(lesson, result, config)
+        assert "{{" not in text
+
+
+# ---- training claims read the UI's run when it has one -------------------------------------------------------------
+
+
+class FakeSnapshot:
+    def __init__(self, test_loss, net=None):
+        self.test_loss = test_loss
+        self.train_loss = tuple(loss for _, loss in test_loss)
+        self.net = net
+        self.iteration = test_loss[-1][0]
+
+
+@pytest.mark.skipif(not HAS_TRAINING, reason="the training engine is not there")
+def test_training_claims_read_a_given_snapshot():
+    from simulator.tasks import make_task
+
+    lesson = get_lesson("char-rnn")
+    task = make_task("chars", 25, 0)
+    snap = FakeSnapshot(((0, 4.0), (1000, 1.5)))
+    m = measure(lesson, run(lesson.config), lesson.config, TrainingRun(task, snap), ["start", "trained", "sample"])
+    assert m["start"].value == 4.0 / math.log(len(task.vocab))
+    assert m["trained"].value == 1.5 / task.baseline_loss
+    assert "after 1000 iterations" in m["trained"].text
+    assert m["sample"].text.startswith("n/a")  # no weights in this snapshot to sample from
+    bare = measure(lesson, run(lesson.config), lesson.config, snap, ["trained"])  # read against the lesson's task
+    assert bare["trained"].value == 1.5 / task.baseline_loss
+
+
+# ---- bad files get a message naming the file and the field ------------------------------------------------
+
+
+def lesson_doc():
+    return json.loads((LESSONS_DIR / "04-vanishing.json").read_text())
+
+
+def write(tmp_path, doc, name="04-vanishing.json"):
+    path = tmp_path / name
+    path.write_text(doc if isinstance(doc, str) else json.dumps(doc))
+    return path
+
+
+def edit(**changes):
+    def apply(doc):
+        for path, value in changes.items():
+            target = doc
+            keys = path.split("__")
+            for k in keys[:-1]:
+                target = target[int(k)] if k.isdigit() else target[k]
+            last = keys[-1]
+            if value is KeyError:
+                del target[last]
+            elif last.isdigit():
+                target[int(last)] = value
+            else:
+                target[last] = value
+        return doc
+
+    return apply
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        (edit(format="unrolled-scenario"), "format", "must be 'unrolled-lesson'"),
+        (edit(version=2), "version", "newer"),
+        (edit(id="4-vanishing"), "id", "NN-name"),
+        (edit(id="05-vanishing"), "id", "file name"),
+        (edit(title=""), "title", "non-empty"),
+        (edit(colour="red"), "colour", "unknown field"),
+        (edit(preset__wrek=1.0), "preset", "unknown key 'wrek'"),
+        (edit(preset__wrec=-1.0), "preset", "wrec must be between"),
+        (edit(controls=["wrec", "volume"]), "controls", "unknown control 'volume'"),
+        (edit(plots=["gradient"]), "plots", "plot names"),
+        (edit(view={"fold": "yes"}), "view.fold", "must be one of"),
+        (edit(claims__ratio__claim="gradient_ratio"), "claims.ratio.claim", "unknown claim 'gradient_ratio'"),
+        (edit(claims__ratio__expect={"bellow": 1}), "claims.ratio.expect", "exactly one of"),
+        (edit(claims__ratio__expect={"between": [2, 1]}), "claims.ratio.expect", "between"),
+        (edit(claims__ratio__args=[]), "claims.ratio.args", "must be an object"),
+        (edit(steps=[{"text": "only one"}]), "steps", "2 to 4"),
+        (edit(steps__0__set={"activation": "softmax"}), "steps[0].set", "activation must be one of"),
+        (edit(steps__0__expect={"nothing": {"below": 1}}), "steps[0].expect", "not one of this lesson's claims"),
+        (edit(steps__0__text="Look at {{nothing}}"), "steps[0].text", "names no claim"),
+        (edit(text="The ratio is {{config.colour}}"), "text", "not a configuration key"),
+        (edit(text="The ratio is {{ratio}"), "text", "malformed"),
+        (edit(references=[""]), "references", "non-empty"),
+        (edit(training={"seq_len": 3}), "training", "task"),
+    ],
+)
+def test_bad_lesson_is_refused_naming_file_and_field(tmp_path, change, field, message):
+    path = write(tmp_path, change(lesson_doc()))
+    with pytest.raises(ValueError) as info:
+        load_lesson(path)
+    text = str(info.value)
+    assert text.startswith("04-vanishing.json: ")
+    assert f"'{field}'" in text
+    assert re.search(message, text), text
+
+
+def test_a_lesson_without_expectations_is_refused(tmp_path):
+    doc = lesson_doc()
+    for spec in doc["claims"].values():
+        spec.pop("expect", None)
+    with pytest.raises(ValueError, match="at least one claim needs an 'expect'"):
+        load_lesson(write(tmp_path, doc))
+
+
+def test_broken_json_and_missing_file(tmp_path):
+    with pytest.raises(ValueError, match=r"04-vanishing.json: broken JSON at line 1"):
+        load_lesson(write(tmp_path, '{"format": '))
+    with pytest.raises(ValueError, match="no such lesson file"):
+        load_lesson(tmp_path / "99-none.json")
+
+
+def test_duplicate_numbers_are_refused(tmp_path):
+    shutil.copy(LESSONS_DIR / "04-vanishing.json", tmp_path)
+    doc = lesson_doc()
+    doc["id"] = "04-other"
+    write(tmp_path, doc, "04-other.json")
+    with pytest.raises(ValueError, match="number 04 is also used"):
+        list_lessons(tmp_path)
+
+
+def test_get_lesson_by_id_name_or_number():
+    assert get_lesson("04-vanishing").id == "04-vanishing"
+    assert get_lesson("vanishing").id == "04-vanishing"
+    assert get_lesson("4").id == "04-vanishing"
+    with pytest.raises(ValueError, match="unknown lesson 'vanish'; lessons: 01-"):
+        get_lesson("vanish")
+
+
+# ---- small pieces ----------------------------------------------------------------------------------------------
+
+
+def test_expect():
+    assert Expect.parse({"below": 1}, "x").holds(0.5)
+    assert not Expect.parse({"below": 1}, "x").holds(float("nan"))
+    assert not Expect.parse({"above": 1}, "x").holds(None)
+    assert Expect.parse({"near": 2.0, "rtol": 1e-3}, "x").holds(2.001)
+    assert Expect.parse({"equals": "stable"}, "x").holds("stable")
+    assert Expect.parse({"exists": False}, "x").holds(None)
+    assert Expect.parse({"between": [0, 1]}, "x").holds(np.float64(1.0))
+    with pytest.raises(ValueError, match="rtol"):
+        Expect.parse({"below": 1, "rtol": 0.1}, "x")
+
+
+def test_fmt():
+    assert fmt(0.25) == "0.25"
+    assert fmt(1.5667e-19) == "1.57 × 10⁻¹⁹"
+    assert fmt(18600.0) == "1.86 × 10⁴"
+    assert fmt(0) == "0" and fmt(22) == "22"
+    assert fmt(float("inf")) == "infinite" and fmt(float("nan")) == "not a number"
+    assert fmt(None) == "—"
+
+
+def test_lessons_dir_is_in_assets():
+    assert LESSONS_DIR == Path(__file__).resolve().parents[2] / "assets" / "lessons"
