@@ -586,7 +586,8 @@ class UnrolledView(QWidget):
             g = self._grad[-1]
             parts = [f"‖∂L/∂h‖ = {dg.fmt(g[t])}"]
             if t < self._T - 1 and np.isfinite(g[t + 1]) and g[t + 1] > 0 and np.isfinite(g[t]):
-                parts.append(f"= {dg.fmt(g[t] / g[t + 1])} × its value at t = {t + 1}")
+                with np.errstate(all="ignore"):
+                    parts.append(f"= {dg.fmt(g[t] / g[t + 1])} × its value at t = {t + 1}")
         line2 = QRectF(line1.left(), line1.bottom() + 0.25 * em, line1.width(), h)
         self._text_pair(p, line2, lead, "   ".join(parts), self._cursor, self._ink(0.85))
         self._paint_legends(p, lay, QRectF(W - legend_w - 0.6 * em, 0.3 * em, legend_w, 2 * h + 0.25 * em))

@@ -1,0 +1,100 @@
+"""The cell view: the trace's own numbers at the current step, gradients in BPTT, Greff's variants."""
+
+import numpy as np
+import pytest
+
+from simulator.config import Config
+from ui.cell_view import MEAN, CellView
+from ui.session import Session
+
+
+@pytest.fixture
+def make_view(qtbot):
+    def make(**config) -> CellView:
+        view = CellView(Session(Config(**config)))
+        qtbot.addWidget(view)
+        view.resize(900, 480)
+        return view
+
+    return make
+
+
+def test_lstm_shows_the_traces_gate_values_at_the_current_step(make_view):
+    view = make_view(cell="lstm", steps=6, hidden=5)
+    s = view.session
+    tr = s.trace
+    for frame in (0, 3, s.frame_of("backward", 2)):
+        s.set_frame(frame)
+        t = s.phase_step()[1]
+        shown = view.values()
+        for name in "ifgo":
+            assert shown[name] == tr.gates(-1)[name][t, 0, 0]
+        assert shown["c"] == tr.cell_states[-1][t, 0, 0]
+        assert shown["h"] == tr.hidden_states[-1][t, 0, 0]
+        view.canvas.grab()
+    view.set_unit(3)
+    assert view.values()["f"] == tr.gates(-1)["f"][2, 0, 3]
+    view.set_unit(MEAN)
+    assert view.values()["o"] == pytest.approx(tr.gates(-1)["o"][2, 0].mean())
+    view.canvas.grab()
+
+
+def test_gru_and_rnn_show_their_own_elements(make_view):
+    gru = make_view(cell="gru", steps=4, hidden=3)
+    gru.session.set_frame(2)
+    g = gru.session.trace.gates(-1)
+    assert {gru.values()[n] for n in "rzn"} == {g[n][2, 0, 0] for n in "rzn"}
+    gru.canvas.grab()
+    rnn = make_view(cell="rnn", steps=4, activation="relu")
+    assert rnn.element_states()["phi"] == "relu"
+    assert rnn.values()["h"] == rnn.session.trace.hidden_states[-1][0, 0, 0]
+    assert rnn.values()["a"] == pytest.approx(max(rnn.values()["pre"], 0.0))  # h = relu(pre), from the weights
+    rnn.canvas.grab()
+
+
+def test_backward_frames_show_the_cell_and_hidden_gradient_norms(make_view):
+    view = make_view(cell="lstm", steps=5)
+    s = view.session
+    s.set_frame(s.frame_of("backward", 1))
+    assert view._gc[1] == s.trace.cell_grad_norms[-1][1]
+    assert view._gh[1] == s.trace.grad_norms[1]
+    view.canvas.grab()
+
+
+@pytest.mark.parametrize(
+    "variant, expected",
+    [
+        ("vanilla", {"i": "gate", "f": "gate", "o": "gate", "peephole": "none"}),
+        ("peephole", {"peephole": "drawn"}),
+        ("nig", {"i": "absent"}),
+        ("nfg", {"f": "absent"}),
+        ("nog", {"o": "absent"}),
+        ("niaf", {"g": "identity"}),
+        ("noaf", {"tanh_c": "identity"}),
+        ("cifg", {"i": "coupled"}),
+        ("fgr", {"gate_recurrence": "drawn"}),
+    ],
+)
+def test_greff_variants_show_in_the_drawing(make_view, variant, expected):
+    view = make_view(cell="lstm", variant=variant, steps=3, hidden=2)
+    states = view.element_states()
+    for key, value in expected.items():
+        assert states[key] == value
+    if variant == "cifg":  # the value drawn in the input gate is 1 − f
+        assert view.values()["i"] == pytest.approx(1.0 - view.values()["f"])
+    if variant in ("nig", "nfg", "nog"):
+        assert view.values()[variant[1]] == 1.0
+    view.canvas.grab()
+
+
+def test_layers_units_and_a_non_finite_trace(make_view):
+    view = make_view(cell="rnn", activation="identity", wrec=10, steps=1000, hidden=4, layers=2)
+    s = view.session
+    assert view.layer_box.count() == 2 and view.layer == 1
+    view.layer_box.setCurrentIndex(0)
+    s.set_frame(400)
+    assert not np.isfinite(view.values()["h"])
+    view.canvas.grab()
+    s.update(hidden=2)  # the unit choices follow the size
+    assert view.unit_box.count() == 3
+    view.canvas.grab()

@@ -1,0 +1,603 @@
+"""One recurrent cell at the current step, drawn as in colah's "Understanding LSTM Networks".
+
+LSTM: the cell-state line along the top (c_{t−1} → × f → + → c_t), the σ σ tanh σ gate row fed
+by h_{t−1} and x_t from the bottom, i × g into the +, tanh(c_t) × o giving h_t at the bottom
+right. GRU: the state line h_{t−1} → × z → + → h_t, with r, z and the tanh candidate n below.
+RNN and ESN: the single activation box h_t = φ(W_ih x_t + W_hh h_{t−1} + b).
+
+Every number is the trace's, for the first example and the chosen unit (or the mean over
+units): the series are cut out of the trace once per trace or unit change, and a frame change
+only repaints. Backward frames draw ‖∂L/∂c_t‖ on the cell-state line and ‖∂L/∂h_t‖ on the h_t
+line (width and colour on the log scale of the unrolled view). Greff et al.'s LSTM variants
+show in the drawing: a removed gate is a dashed ghost fixed at 1, peepholes are dashed lines
+from the cell state into the gates, CIFG feeds 1 − f into the input gate, NIAF and NOAF replace
+a tanh by the identity, FGR loops the previous step's gates back into the gate row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from . import diagram as dg
+from . import theme
+
+W, H = 1000.0, 575.0  # the drawing's own coordinates, scaled to fit the widget
+FONT_PX = 23.0  # value text, in drawing units
+MEAN = -1  # the unit selector's "mean over units"
+VARIANT_TEXT = {
+    "vanilla": "",
+    "peephole": "peephole connections",
+    "nig": "no input gate (i = 1)",
+    "nfg": "no forget gate (f = 1)",
+    "nog": "no output gate (o = 1)",
+    "niaf": "no input activation (g without tanh)",
+    "noaf": "no output activation (h = o · c)",
+    "cifg": "coupled input-forget gate (i = 1 − f)",
+    "fgr": "full gate recurrence",
+}
+
+
+class CellView(QWidget):
+    """The cell at the current step with its live values, for the first example and a chosen unit."""
+
+    def __init__(self, session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.unit_box = QComboBox()
+        self.unit_box.setToolTip("Which hidden unit's numbers the cell shows (first example)")
+        self.layer_box = QComboBox()
+        self.layer_box.setToolTip("Which layer's cell")
+        self.canvas = _Canvas(self)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 2, 6, 0)
+        bar.addStretch(1)
+        self._layer_label = QLabel("layer")
+        bar.setSpacing(6)
+        for w in (self._layer_label, self.layer_box, QLabel("  unit"), self.unit_box):
+            bar.addWidget(w)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        box.addLayout(bar)
+        box.addWidget(self.canvas, 1)
+        self.setMinimumSize(360, 220)
+        self.unit_box.currentIndexChanged.connect(self._on_selection_changed)
+        self.layer_box.currentIndexChanged.connect(self._on_selection_changed)
+        self._on_trace_changed(session.trace)
+        session.trace_changed.connect(self._on_trace_changed)
+        session.frame_changed.connect(self._on_frame_changed)
+        theme.current().changed.connect(self.canvas.update)
+
+    # ---- public -------------------------------------------------------------------------
+    @property
+    def unit(self) -> int:
+        """The unit shown (0-based), or MEAN (-1) for the mean over units."""
+        data = self.unit_box.currentData()
+        return MEAN if data is None else int(data)
+
+    def set_unit(self, unit: int) -> None:
+        """Show a unit (0-based), or MEAN for the mean over units."""
+        i = self.unit_box.findData(int(unit))
+        if i >= 0:
+            self.unit_box.setCurrentIndex(i)
+
+    @property
+    def layer(self) -> int:
+        """The layer shown (0-based)."""
+        return max(0, self.layer_box.currentIndex())
+
+    def values(self) -> dict[str, float]:
+        """The numbers drawn at the current step, by element name (i f g o c c_prev h h_prev x ...)."""
+        t = self._t
+        return {name: float(series[t]) for name, series in self._series.items()}
+
+    def element_states(self) -> dict[str, str]:
+        """How each element is drawn: 'gate', 'tanh', 'identity', 'absent' (fixed at 1), 'coupled' (1 − f), ...
+
+        Extra keys: 'peephole' and 'gate_recurrence', 'drawn' or 'none'.
+        """
+        return dict(self._states)
+
+    # ---- the Session's signals ------------------------------------------------------------
+    def _on_trace_changed(self, trace) -> None:
+        net = trace.net
+        self._cell, self._variant = net.cell, net.variant
+        self._H, self._L = net.hidden, net.layers
+        self._activation = net.activation
+        self._leak = float(getattr(net, "leak", 1.0))
+        if self.unit_box.count() != self._H + 1:  # keep the selection when the size stays
+            keep = self.unit if self.unit_box.count() else 0
+            with QSignalBlocker(self.unit_box):
+                self.unit_box.clear()
+                for u in range(self._H):
+                    self.unit_box.addItem(f"{u + 1} of {self._H}", u)
+                self.unit_box.addItem("mean of all", MEAN)
+                self.unit_box.setCurrentIndex(self.unit_box.findData(keep if keep < self._H else 0))
+        if self.layer_box.count() != self._L:
+            with QSignalBlocker(self.layer_box):
+                self.layer_box.clear()
+                self.layer_box.addItems([f"{k + 1} of {self._L}" for k in range(self._L)])
+                self.layer_box.setCurrentIndex(self._L - 1)
+        self.layer_box.setVisible(self._L > 1)
+        self._layer_label.setVisible(self._L > 1)
+        self._prepare(trace)
+
+    def _on_selection_changed(self, _index: int) -> None:
+        self._prepare(self.session.trace)
+
+    def _on_frame_changed(self, frame: int) -> None:
+        self._phase, self._t = self.session.phase_step(frame)
+        self.canvas.update()
+
+    # ---- the numbers, cut out of the trace once ---------------------------------------------
+    def _prepare(self, trace) -> None:
+        """Every series the drawing shows, (T,) each, for the chosen layer and unit, and the gradient scale."""
+        k, u = self.layer, self.unit
+        cache = trace.caches[k]
+
+        def pick(a):  # (T, B, H) -> (T,): the first example's unit u, or the mean over units
+            a = np.asarray(a)[:, 0]
+            with np.errstate(all="ignore"):
+                return a.mean(axis=-1) if u == MEAN else a[:, min(u, a.shape[-1] - 1)]
+
+        h_all = cache["h"]  # (T + 1, B, H): h_{-1}, h_0 ... h_{T-1}
+        layer_in = trace.x if k == 0 else trace.hidden_states[k - 1]
+        s = {"h_prev": pick(h_all[:-1]), "h": pick(h_all[1:])}
+        s["x"] = pick(layer_in) if k > 0 else np.asarray(trace.x)[:, 0, 0]
+        with np.errstate(all="ignore"):
+            if self._cell == "lstm":
+                gates = trace.gates(k)
+                for name in "ifgo":
+                    s[name] = pick(gates[name])
+                c = cache["c"]
+                s["c_prev"], s["c"] = pick(c[:-1]), pick(c[1:])
+                s["tanh_c"] = pick(cache["tc"])
+                s["fc"] = pick(gates["f"] * c[:-1])
+                s["ig"] = pick(gates["i"] * gates["g"])
+            elif self._cell == "gru":
+                gates = trace.gates(k)
+                for name in "rzn":
+                    s[name] = pick(gates[name])
+                z, n = gates["z"], gates["n"]
+                s["zh"] = pick(z * h_all[:-1])
+                s["one_minus_z"] = pick(1.0 - z)
+                s["zn"] = pick((1.0 - z) * n)
+                s["rh"] = pick(gates["r"] * cache["hpn"])
+            else:
+                p = trace.net.params
+                pre = layer_in @ p[f"weight_ih_l{k}"].T + p[f"bias_ih_l{k}"] + p[f"bias_hh_l{k}"]
+                pre = pre + h_all[:-1] @ p[f"weight_hh_l{k}"].T  # (T, B, H)
+                s["pre"] = pick(pre)
+                s["a"] = pick(cache["a"])
+        self._series = s
+        # gradients of this layer on one log scale: ‖∂L/∂h_t‖ and, for an LSTM, ‖∂L/∂c_t‖
+        gh = np.asarray(trace.grad_norms_layers[k], dtype=float)
+        gc = None if trace.cell_grad_norms is None else np.asarray(trace.cell_grad_norms[k], dtype=float)
+        both = gh if gc is None else np.concatenate([gh, gc])
+        u_all, self._grad_lo, self._grad_hi = dg.log_scale(both)
+        T = trace.T
+        self._gh, self._gh_u = gh, u_all[:T]
+        self._gc, self._gc_u = gc, (None if gc is None else u_all[T:])
+        self._states = self._element_states()
+        self._phase, self._t = self.session.phase_step()
+        self._t = min(self._t, T - 1)
+        self.canvas.update()
+
+    def _element_states(self) -> dict[str, str]:
+        v, cell = self._variant, self._cell
+        if cell == "lstm":
+            return {
+                "f": "absent" if v == "nfg" else "gate",
+                "i": "absent" if v == "nig" else ("coupled" if v == "cifg" else "gate"),
+                "g": "identity" if v == "niaf" else "tanh",
+                "o": "absent" if v == "nog" else "gate",
+                "tanh_c": "identity" if v == "noaf" else "tanh",
+                "peephole": "drawn" if v == "peephole" else "none",
+                "gate_recurrence": "drawn" if v == "fgr" else "none",
+            }
+        if cell == "gru":
+            return {"r": "gate", "z": "gate", "n": "tanh", "peephole": "none", "gate_recurrence": "none"}
+        return {"phi": self._activation, "peephole": "none", "gate_recurrence": "none"}
+
+
+class _Canvas(QWidget):
+    """Paints the CellView's cell, scaled to fit, from the numbers the view prepared."""
+
+    def __init__(self, view: CellView):
+        super().__init__(view)
+        self.view = view
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    # ---- drawing vocabulary -------------------------------------------------------------------
+    def _setup(self, p: QPainter) -> None:
+        th = theme.current()
+        c = th.colours
+        self.bg, self.fg, self.muted = QColor(c.background), QColor(c.foreground), QColor(c.muted)
+        self.cursor, self.fwd = QColor(c.cursor), QColor(c.forward)
+        self.vlut, self.gatelut, self.glut = dg.value_lut(th), dg.gate_lut(th), dg.gradient_lut(th)
+        self.family = th.font().family()
+        self.p = p
+
+    def ink(self, alpha: float = 1.0) -> QColor:
+        return dg.with_alpha(self.fg, alpha)
+
+    def font(self, px: float = FONT_PX, bold: bool = False, italic: bool = False) -> QFont:
+        f = QFont(self.family)
+        f.setPixelSize(max(1, round(px)))
+        f.setBold(bold)
+        f.setItalic(italic)
+        return f
+
+    def line(self, pts: list[tuple[float, float]], pen: QPen | None = None, arrow: bool = False) -> None:
+        p = self.p
+        pen = pen or QPen(self.ink(0.75), 3.0)
+        path = QPainterPath(QPointF(*pts[0]))
+        for q in pts[1:-1]:
+            path.lineTo(QPointF(*q))
+        if arrow:
+            (ax, ay), (bx, by) = pts[-2], pts[-1]
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(pen)
+            p.drawPath(path)
+            dg.arrow(p, QPointF(ax, ay), QPointF(bx, by), pen, 12.0 + 0.8 * pen.widthF())
+        else:
+            path.lineTo(QPointF(*pts[-1]))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(pen)
+            p.drawPath(path)
+
+    def dot(self, x: float, y: float) -> None:
+        self.p.setPen(Qt.PenStyle.NoPen)
+        self.p.setBrush(self.ink(0.75))
+        self.p.drawEllipse(QPointF(x, y), 5.5, 5.5)
+
+    def label(self, x: float, y: float, main: str, sub: str = "", align: str = "c", px: float = FONT_PX,
+              colour: QColor | None = None, bold: bool = True, tail: str = "") -> float:  # fmt: skip
+        """A name with a subscript ('c', 't−1'[, tail]) at (x, y), aligned 'l', 'c' or 'r'; returns its width."""
+        p = self.p
+        f, fs = self.font(px, bold=bold, italic=True), self.font(0.68 * px, italic=True)
+        fm = QFontMetricsF(f)
+        w1 = fm.horizontalAdvance(main)
+        w2 = QFontMetricsF(fs).horizontalAdvance(sub) + 2 if sub else 0.0
+        w3 = fm.horizontalAdvance(tail) if tail else 0.0
+        w = w1 + w2 + w3
+        x0 = x - w / 2 if align == "c" else (x - w if align == "r" else x)
+        p.setPen(colour or self.ink(0.9))
+        p.setFont(f)
+        left_v = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        p.drawText(QRectF(x0, y - px, w1 + 4, 2 * px), left_v, main)
+        if tail:
+            p.drawText(QRectF(x0 + w1 + w2, y - px, w3 + 4, 2 * px), left_v, tail)
+        if sub:
+            p.setFont(fs)
+            p.drawText(QRectF(x0 + w1 + 1, y - 0.45 * px, w2 + 4, 1.4 * px), Qt.AlignmentFlag.AlignLeft, sub)
+        return w
+
+    def chip(self, x: float, y: float, name: str, sub: str, value: float, align: str = "c", tail: str = "") -> None:
+        """A value badge: the element's name and its number on the background, over the lines."""
+        p = self.p
+        text = dg.fmt(value)
+        f = self.font(FONT_PX)
+        fm = QFontMetricsF(f)
+        fn, fs = self.font(FONT_PX, bold=True, italic=True), self.font(0.68 * FONT_PX, italic=True)
+        wn = QFontMetricsF(fn).horizontalAdvance(name + tail)
+        wn += QFontMetricsF(fs).horizontalAdvance(sub) + 2 if sub else 0.0
+        wv = fm.horizontalAdvance(text)
+        w = wn + 8 + wv + 14
+        h = 1.35 * FONT_PX
+        x0 = x - w / 2 if align == "c" else (x - w if align == "r" else x)
+        rect = QRectF(x0, y - h / 2, w, h)
+        bad = not np.isfinite(value)
+        p.setPen(QPen(self.ink(0.25), 1.2))
+        p.setBrush(QColor(dg.NONFINITE_FILL) if bad else self.bg)
+        p.drawRoundedRect(rect, 6, 6)
+        if bad:
+            p.setBrush(dg.nonfinite_brush())
+            p.drawRoundedRect(rect, 6, 6)
+        self.label(x0 + 7, y, name, sub, align="l", colour=self.ink(0.6) if not bad else QColor("#000000"), tail=tail)
+        p.setFont(self.font(FONT_PX, bold=bad))
+        p.setPen(QColor("#000000") if bad else self.ink(0.95))
+        p.drawText(
+            QRectF(x0 + 7 + wn + 8, y - h / 2, wv + 4, h),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            text,
+        )
+
+    def gate(self, x: float, y: float, symbol: str, value: float, state: str, kind: str = "sigmoid") -> None:
+        """A gate box (colah's yellow boxes) filled with its value's colour; a dashed ghost when absent."""
+        p = self.p
+        w, h = 78.0, 54.0
+        rect = QRectF(x - w / 2, y - h / 2, w, h)
+        if state == "absent":
+            p.setBrush(self.bg)
+            p.setPen(QPen(self.ink(0.35), 2.0, Qt.PenStyle.DashLine))
+            p.drawRoundedRect(rect, 8, 8)
+            p.setFont(self.font(24))
+            p.setPen(self.ink(0.45))
+            p.drawText(rect, Qt.AlignmentFlag.AlignCenter, "1")
+            return
+        if not np.isfinite(value):
+            fill = QColor(dg.NONFINITE_FILL)
+        elif kind == "sigmoid":
+            fill = self.gatelut[int(dg.unit_index(value))]
+        else:
+            fill = self.vlut[int(dg.value_index(value))]
+        p.setBrush(fill)
+        p.setPen(QPen(self.ink(0.8), 2.2))
+        p.drawRoundedRect(rect, 8, 8)
+        if not np.isfinite(value):
+            p.setBrush(dg.nonfinite_brush())
+            p.drawRoundedRect(rect, 8, 8)
+        p.setFont(self.font(28 if symbol in ("σ", "1−") else 23, bold=symbol != "σ"))
+        p.setPen(dg.text_on(fill))
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, symbol)
+
+    def op(self, x: float, y: float, symbol: str, r: float = 20.0, ghost: bool = False) -> None:
+        """A pointwise operation (colah's pink circles): ×, +, tanh, 1−."""
+        p = self.p
+        if symbol in ("tanh", "id"):
+            rect = QRectF(x - 1.9 * r, y - r, 3.8 * r, 2 * r)
+        else:
+            rect = QRectF(x - r, y - r, 2 * r, 2 * r)
+        p.setBrush(self.bg)
+        p.setPen(QPen(self.ink(0.35 if ghost else 0.8), 2.2, Qt.PenStyle.DashLine if ghost else Qt.PenStyle.SolidLine))
+        p.drawEllipse(rect)
+        p.setBrush(dg.with_alpha(self.cursor, 0.10) if not ghost else self.bg)
+        p.drawEllipse(rect)
+        p.setFont(self.font(30 if symbol in ("×", "+") else 20, bold=True))
+        p.setPen(self.ink(0.45 if ghost else 0.9))
+        p.drawText(rect.adjusted(0, -2, 0, 0), Qt.AlignmentFlag.AlignCenter, symbol)
+
+    def grad_pen(self, norm: float, u: float, base: QPen) -> QPen:
+        """The pen of a line that carries a gradient in a backward frame."""
+        if not np.isfinite(norm):
+            return QPen(QColor(dg.NONFINITE_FILL), 6.0, Qt.PenStyle.DashLine)
+        pen = QPen(self.glut[int(dg.unit_index(u))], 3.0 + 15.0 * float(u))
+        pen.setCapStyle(Qt.PenCapStyle.FlatCap)
+        return pen
+
+    # ---- painting -------------------------------------------------------------------------
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        self._setup(p)
+        p.fillRect(self.rect(), self.bg)
+        scale = min(self.width() / W, self.height() / H)
+        p.translate(0.5 * (self.width() - scale * W), 0.5 * (self.height() - scale * H))
+        p.scale(scale, scale)
+        v = self.view
+        if v._cell == "lstm":
+            self._paint_lstm(v.values())
+        elif v._cell == "gru":
+            self._paint_gru(v.values())
+        else:
+            self._paint_rnn(v.values())
+        self._paint_title()
+        p.end()
+
+    def _paint_title(self) -> None:
+        v = self.view
+        p = self.p
+        names = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN", "esn": "ESN"}
+        phase = "BPTT" if v._phase == "backward" else "forward"
+        title = f"{names[v._cell]} cell at t = {v._t} · {phase}"
+        if v._cell == "lstm":
+            extra = VARIANT_TEXT.get(v._variant, "")
+        elif v._cell == "gru":
+            extra = "h(t) = (1 − z)·n + z·h(t−1)"
+        else:
+            phi = v._activation
+            extra = f"h(t) = {phi}(W_ih·x(t) + W_hh·h(t−1) + b)"
+            if v._cell == "esn" and v._leak < 1.0:
+                extra = f"h(t) = (1 − α)·h(t−1) + α·{phi}(W_ih·x(t) + W_hh·h(t−1) + b)"
+        unit = "mean of all units" if v.unit == MEAN else f"unit {v.unit + 1} of {v._H}"
+        sub = " · ".join(x for x in (extra, unit + ", first example") if x)
+        p.setFont(self.font(25, bold=True))
+        p.setPen(self.cursor if v._phase == "backward" else self.ink(0.95))
+        left_v = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        p.drawText(QRectF(10, 0, W - 20, 34), left_v, title)
+        p.setFont(self.font(19))
+        p.setPen(self.ink(0.65))
+        p.drawText(QRectF(10, 32, W - 20, 28), left_v, sub)
+
+    def _cell_box(self, left: float, top: float, right: float, bottom: float) -> None:
+        self.p.setBrush(dg.with_alpha(self.fg, 0.035))
+        self.p.setPen(QPen(self.ink(0.3), 2.0))
+        self.p.drawRoundedRect(QRectF(left, top, right - left, bottom - top), 26, 26)
+
+    def _grad_label(self, x: float, y: float, name: str, norm: float) -> None:
+        """A gradient norm in backward frames, right-aligned at (x, y)."""
+        p = self.p
+        p.setFont(self.font(FONT_PX, bold=True))
+        p.setPen(self.glut[-1])
+        rect = QRectF(x - 320, y - 15, 320, 30)
+        p.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{name} = {dg.fmt(norm)}")
+
+    def _input_chip(self, x: float, y: float, value: float) -> None:
+        v = self.view
+        if v.layer == 0:
+            self.chip(x, y, "x", "t", value, align="l")
+        else:
+            self.chip(x, y, "h", "t", value, align="l", tail=f" of layer {v.layer}")
+
+    def _paint_lstm(self, val: dict[str, float]) -> None:
+        v = self.view
+        st = v.element_states()
+        back, t = v._phase == "backward", v._t
+        plain, strong = QPen(self.ink(0.75), 3.0), QPen(self.ink(0.85), 5.0)
+        ghost = QPen(self.ink(0.3), 2.5, Qt.PenStyle.DashLine)
+        extra = QPen(self.fwd, 2.6, Qt.PenStyle.DashLine)  # peepholes, gate recurrence
+        yc, ymul, yg, yb = 150.0, 255.0, 360.0, 470.0  # cell line, i·g row, gate row, bus
+        xf, xi, xg, xo, xoo = 270.0, 395.0, 520.0, 650.0, 790.0  # f, i, g, o gates; o × tanh(c)
+        self._cell_box(110, 105, 890, 518)
+        # the cell-state line (thick, as colah's); in BPTT the part leaving the cell is ‖∂L/∂c_t‖
+        self.line([(30, yc), (xf - 20, yc)], strong)
+        self.line([(xf + 20, yc), (xg - 20, yc)], strong)
+        cpen = self.grad_pen(v._gc[t], v._gc_u[t], strong) if back and v._gc is not None else strong
+        self.line([(xg + 20, yc), (985, yc)], cpen, arrow=True)
+        # the bus: h_{t-1} from the left, x_t from below, up into every gate
+        self.line([(30, yb), (xo, yb)], plain)
+        self.line([(190, H), (190, yb)], plain)
+        self.dot(190, yb)
+        for x, name in ((xf, "f"), (xi, "i"), (xg, "g"), (xo, "o")):
+            unused = st[name] in ("absent", "coupled")
+            self.line([(x, yb), (x, yg + 27)], ghost if unused else plain, arrow=not unused)
+            self.dot(x, yb)
+        # f: × on the cell-state line
+        self.line([(xf, yg - 27), (xf, yc + 20)], ghost if st["f"] == "absent" else plain, arrow=True)
+        self.op(xf, yc, "×")
+        # i × g into the +
+        if st["i"] == "coupled":  # CIFG: i = 1 − f, taken from the forget gate
+            self.line([(xf + 39, yg), (xi - 39, yg)], plain, arrow=True)
+        self.line([(xi, yg - 27), (xi, ymul), (xg - 20, ymul)], ghost if st["i"] == "absent" else plain, arrow=True)
+        self.line([(xg, yg - 27), (xg, ymul + 20)], plain, arrow=True)
+        self.op(xg, ymul, "×")
+        self.line([(xg, ymul - 20), (xg, yc + 20)], plain, arrow=True)
+        self.op(xg, yc, "+")
+        # o × tanh(c_t) = h_t, leaving at the bottom right
+        self.dot(xoo, yc)
+        self.line([(xoo, yc), (xoo, ymul - 20)], plain, arrow=True)
+        self.line([(xoo, ymul + 20), (xoo, yg - 20)], plain, arrow=True)
+        self.op(xoo, ymul, "id" if st["tanh_c"] == "identity" else "tanh", ghost=st["tanh_c"] == "identity")
+        self.line([(xo + 39, yg), (xoo - 20, yg)], ghost if st["o"] == "absent" else plain, arrow=True)
+        hpen = self.grad_pen(v._gh[t], v._gh_u[t], strong) if back else QPen(self.ink(0.85), 4.0)
+        self.line([(xoo, yg + 20), (xoo, yb), (985, yb)], hpen, arrow=True)
+        self.op(xoo, yg, "×")
+        if st["peephole"] == "drawn":  # the cell state looks into the gates: c_{t−1} into f and i, c_t into o
+            self.dot(215, yc)
+            self.line([(215, yc), (215, yg - 50), (xf - 30, yg - 27)], extra, arrow=True)
+            self.line([(215, yg - 50), (xi - 45, yg - 50), (xi - 30, yg - 27)], extra, arrow=True)
+            self.dot(xoo - 55, yc)
+            self.line([(xoo - 55, yc), (xoo - 55, yg - 50), (xo + 30, yg - 27)], extra, arrow=True)
+            self.label(140, yg - 75, "peepholes", align="l", px=18, colour=self.fwd, bold=False)
+        if st["gate_recurrence"] == "drawn":  # the gates of t−1 feed the gates of t
+            self.line(
+                [(xo, yg - 27), (xo, yg - 50), (xf - 55, yg - 50), (xf - 55, yg), (xf - 39, yg)], extra, arrow=True
+            )
+            self.line([(xi - 30, yg - 50), (xi - 30, yg - 27)], extra, arrow=True)
+            self.label(xf - 50, yg - 72, "i, f, o at t−1", align="l", px=18, colour=self.fwd, bold=False)
+        # the gates
+        self.gate(xf, yg, "σ", val["f"], st["f"])
+        self.gate(xi, yg, "1−" if st["i"] == "coupled" else "σ", val["i"], "gate" if st["i"] == "coupled" else st["i"])
+        self.gate(xg, yg, "id" if st["g"] == "identity" else "tanh", val["g"], "gate", kind="tanh")
+        self.gate(xo, yg, "σ", val["o"], st["o"])
+        # the numbers
+        for x, name in ((xf, "f"), (xi, "i"), (xg, "g"), (xo, "o")):
+            self.chip(x, yg + 54, name, "", val[name])
+        self.chip(35, yc - 38, "c", "t−1", val["c_prev"], align="l")
+        self.chip(xf + 30, yc - 38, "f·c", "t−1", val["fc"], align="l")
+        self.chip(985, yc - 38, "c", "t", val["c"], align="r")
+        self.chip(xg + 30, ymul, "i·g", "", val["ig"], align="l")
+        self.chip(xoo + 62, ymul, "tanh" if st["tanh_c"] == "tanh" else "c", "", val["tanh_c"], align="l")
+        self.chip(35, yb + 36, "h", "t−1", val["h_prev"], align="l")
+        self.chip(985, yb - 36, "h", "t", val["h"], align="r")
+        self._input_chip(200, H - 26, val["x"])
+        if back:
+            if v._gc is not None:
+                self._grad_label(985, yc - 74, "‖∂L/∂c‖", v._gc[t])
+            self._grad_label(985, yb + 36, "‖∂L/∂h‖", v._gh[t])
+
+    def _paint_gru(self, val: dict[str, float]) -> None:
+        v = self.view
+        back, t = v._phase == "backward", v._t
+        plain, strong = QPen(self.ink(0.75), 3.0), QPen(self.ink(0.85), 5.0)
+        yh, y1, yg, yb = 150.0, 255.0, 365.0, 470.0  # state line, (1−z)·n row, gate row, bus
+        xz, xr, xrm, xn = 390.0, 560.0, 690.0, 820.0  # z gate, r gate, r × (W_hn h + b), candidate n
+        self._cell_box(110, 105, 890, 518)
+        # the state line: h_{t−1} → × z → + → h_t; in BPTT the part leaving the cell is ‖∂L/∂h_t‖
+        self.line([(30, yh), (xz - 20, yh)], strong)
+        self.line([(xz + 20, yh), (xn - 20, yh)], strong)
+        self.line(
+            [(xn + 20, yh), (985, yh)], self.grad_pen(v._gh[t], v._gh_u[t], strong) if back else strong, arrow=True
+        )
+        self.dot(160, yh)
+        self.line([(160, yh), (160, yb), (xn, yb)], plain)  # h_{t−1} down into the bus
+        self.line([(220, H), (220, yb)], plain)
+        self.dot(220, yb)
+        for x in (xz, xr, xn):
+            self.line([(x, yb), (x, yg + 27)], plain, arrow=True)
+            self.dot(x, yb)
+        self.line([(xrm, yb), (xrm, yg + 20)], plain, arrow=True)  # W_hn h_{t−1} + b_hn
+        self.dot(xrm, yb)
+        # z: × on the state line, and 1 − z into the candidate's ×
+        self.line([(xz, yg - 27), (xz, yh + 20)], plain, arrow=True)
+        self.dot(xz, y1)
+        self.line([(xz, y1), (xz + 75, y1)], plain, arrow=True)
+        self.op(xz + 95, y1, "1−")
+        self.line([(xz + 115, y1), (xn - 20, y1)], plain, arrow=True)
+        self.op(xz, yh, "×")
+        # r gates the recurrent part of the candidate n
+        self.line([(xr + 39, yg), (xrm - 20, yg)], plain, arrow=True)
+        self.op(xrm, yg, "×")
+        self.line([(xrm + 20, yg), (xn - 39, yg)], plain, arrow=True)
+        self.line([(xn, yg - 27), (xn, y1 + 20)], plain, arrow=True)
+        self.op(xn, y1, "×")
+        self.line([(xn, y1 - 20), (xn, yh + 20)], plain, arrow=True)
+        self.op(xn, yh, "+")
+        self.gate(xz, yg, "σ", val["z"], "gate")
+        self.gate(xr, yg, "σ", val["r"], "gate")
+        self.gate(xn, yg, "tanh", val["n"], "gate", kind="tanh")
+        self.chip(xz - 45, yg, "z", "", val["z"], align="r")
+        self.chip(xr, yg + 54, "r", "", val["r"])
+        self.chip(xrm, yg - 48, "r·(W", "hn", val["rh"], tail="h+b)")
+        self.chip(xn + 45, yg, "n", "", val["n"], align="l")
+        self.chip(xn + 30, y1, "(1−z)·n", "", val["zn"], align="l")
+        self.chip(xz + 95, y1 - 40, "1−z", "", val["one_minus_z"])
+        self.chip(35, yh - 38, "h", "t−1", val["h_prev"], align="l")
+        self.chip(xz + 30, yh - 38, "z·h", "t−1", val["zh"], align="l")
+        self.chip(985, yh - 38, "h", "t", val["h"], align="r")
+        self._input_chip(230, H - 26, val["x"])
+        if back:
+            self._grad_label(985, yh - 74, "‖∂L/∂h‖", v._gh[t])
+
+    def _paint_rnn(self, val: dict[str, float]) -> None:
+        v = self.view
+        back, t = v._phase == "backward", v._t
+        plain, strong = QPen(self.ink(0.75), 3.0), QPen(self.ink(0.85), 5.0)
+        yh, yb, xphi = 240.0, 450.0, 520.0
+        self._cell_box(150, 130, 870, 505)
+        self.line([(30, yb), (xphi, yb), (xphi, yh + 36)], plain, arrow=True)
+        self.line([(300, H), (300, yb)], plain)
+        self.dot(300, yb)
+        leaky = v._cell == "esn" and v._leak < 1.0
+        x_out = xphi + 60
+        if leaky:  # h_t = (1 − α) h_{t−1} + α a_t
+            self.line(
+                [(100, yb), (100, 175), (740, 175), (740, yh - 20)],
+                QPen(self.fwd, 2.6, Qt.PenStyle.DashLine),
+                arrow=True,
+            )
+            self.dot(100, yb)
+            self.line([(x_out, yh), (720, yh)], plain, arrow=True)
+            self.op(740, yh, "+")
+            self.label(
+                110, 157, f"(1 − α)·h(t−1),  α = {dg.fmt(v._leak)}", align="l", px=18, colour=self.fwd, bold=False
+            )
+            x_out = 760
+        self.line([(x_out, yh), (985, yh)], self.grad_pen(v._gh[t], v._gh_u[t], strong) if back else strong, arrow=True)
+        p = self.p  # the activation box, big
+        rect = QRectF(xphi - 60, yh - 36, 120, 72)
+        a = val["a"]
+        fill = QColor(dg.NONFINITE_FILL) if not np.isfinite(a) else self.vlut[int(dg.value_index(a))]
+        p.setBrush(fill)
+        p.setPen(QPen(self.ink(0.8), 2.4))
+        p.drawRoundedRect(rect, 10, 10)
+        if not np.isfinite(a):
+            p.setBrush(dg.nonfinite_brush())
+            p.drawRoundedRect(rect, 10, 10)
+        p.setFont(self.font(28, bold=True))
+        p.setPen(dg.text_on(fill))
+        symbol = {"identity": "id", "relu": "ReLU", "sigmoid": "σ"}.get(v._activation, "tanh")
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, symbol)
+        self.chip(xphi - 15, 360, "pre", "t", val["pre"], align="r")
+        if leaky:
+            self.chip(xphi + 70, yh + 40, "φ(pre)", "", a, align="l")
+        self.chip(35, yb + 36, "h", "t−1", val["h_prev"], align="l")
+        self.chip(985, yh - 38, "h", "t", val["h"], align="r")
+        self._input_chip(310, H - 26, val["x"])
+        if back:
+            self._grad_label(985, yh - 74, "‖∂L/∂h‖", v._gh[t])
