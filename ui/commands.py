@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
-from PySide6.QtWidgets import QStyle, QWidget
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QWidget
 
-SP = QStyle.StandardPixmap
+from . import theme
 
 
 @dataclass(frozen=True)
@@ -31,22 +31,22 @@ class Command:
     toolbar: bool = False  # also on the transport toolbar
     checkable: bool = False
     group: str = ""  # exclusive group of checkable commands
-    icon: SP | None = None
+    icon: str = ""  # a transport icon drawn by the theme (Theme.media_icon)
     short: str = ""  # the toolbar's text, if shorter than `text`
 
 
 COMMANDS: tuple[Command, ...] = (
     # ---- transport ----
     Command("rewind", "Rewind", ("Home",), lambda w, _: w.player.rewind(),
-            "Back to the first step of the forward pass", "Play", True, icon=SP.SP_MediaSkipBackward),
+            "Back to the first step of the forward pass", "Play", True, icon="rewind"),
     Command("step_back", "Step back", ("Left",), lambda w, _: w.player.step(-1),
-            "One frame back", "Play", True, icon=SP.SP_MediaSeekBackward),
+            "One frame back", "Play", True, icon="step_back"),
     Command("play_pause", "Play", ("Space",), lambda w, _: w.player.toggle(),
-            "Play the forward pass, then backpropagation through time", "Play", True, icon=SP.SP_MediaPlay),
+            "Play the forward pass, then backpropagation through time", "Play", True, icon="play"),
     Command("step_forward", "Step forward", ("Right",), lambda w, _: w.player.step(1),
-            "One frame forward", "Play", True, icon=SP.SP_MediaSeekForward),
+            "One frame forward", "Play", True, icon="step_forward"),
     Command("to_end", "End", ("End",), lambda w, _: w.player.to_end(),
-            "Jump to the end of BPTT (or to the overflow)", "Play", True, icon=SP.SP_MediaSkipForward),
+            "Jump to the end of BPTT (or to the overflow)", "Play", True, icon="end"),
     Command("slower", "Slower", ("[",), lambda w, _: w.change_speed(-1), "Halve the animation speed", "Play"),
     Command("faster", "Faster", ("]",), lambda w, _: w.change_speed(+1), "Double the animation speed", "Play"),
     # ---- building the network ----
@@ -99,7 +99,6 @@ def create_actions(window: QWidget) -> dict[str, QAction]:
     """One QAction per command, owned by and added to the window (so shortcuts work in full screen)."""
     actions: dict[str, QAction] = {}
     groups: dict[str, QActionGroup] = {}
-    style = window.style()
     for c in COMMANDS:
         action = QAction(c.text, window)
         action.setObjectName(f"action_{c.id}")
@@ -111,8 +110,8 @@ def create_actions(window: QWidget) -> dict[str, QAction]:
         elif c.tip:
             action.setToolTip(c.tip)
         action.setStatusTip(c.tip)
-        if c.icon is not None:
-            action.setIcon(QIcon(style.standardIcon(c.icon)))
+        if c.icon:
+            action.setIcon(theme.current().media_icon(c.icon))
         action.setCheckable(c.checkable)
         if c.short:
             action.setIconText(c.short)

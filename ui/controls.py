@@ -218,8 +218,8 @@ class ActivationView(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setMinimumHeight(120)
-        self.setMaximumHeight(150)
+        self.setMinimumHeight(110)
+        self.setMaximumHeight(130)
         self.setMenuEnabled(False)
         self.setMouseEnabled(False, False)
         self.hideButtons()
@@ -254,6 +254,21 @@ class ActivationView(pg.PlotWidget):
         if name == "identity":
             lo = -4.2
         self.setYRange(lo, hi, padding=0)
+
+    def _on_trace_changed(self, trace) -> None:
+        """What the remedies did to this trace: the parameter gradient before and after clipping."""
+        cfg = self.session.config
+        lines = []
+        if cfg.clip > 0:
+            before, after = trace.grad_norm, trace.grad_norm_clipped
+            if after < before:
+                lines.append(f"‖∇θ‖ = {before:.3g} → clipped to <b>{after:.3g}</b> (direction kept)")
+            else:
+                lines.append(f"‖∇θ‖ = {before:.3g}: under the threshold, nothing clipped")
+        if cfg.truncate > 0:
+            lines.append(f"each loss sends its gradient back at most {cfg.truncate} steps")
+        self.remedy_effect.setText("<br>".join(lines))
+        self.remedy_effect.setVisible(bool(lines))
 
     def _on_theme_changed(self) -> None:
         t = theme_mod.current()
@@ -294,9 +309,11 @@ class ControlsPanel(QWidget):
         layout.addStretch(1)
 
         session.config_changed.connect(self._on_config_changed)
+        session.trace_changed.connect(self._on_trace_changed)
         theme_mod.current().changed.connect(self._on_theme_changed)
         self._on_theme_changed()
         self._on_config_changed(session.config)
+        self._on_trace_changed(session.trace)
 
     # ---- building ---------------------------------------------------------------------
     def _box(self, key: str, box):
@@ -449,6 +466,11 @@ class ControlsPanel(QWidget):
         row.addWidget(self.clip_check, 1)
         row.addWidget(self.clip_value)
         form.addRow(row)
+        self.remedy_effect = QLabel()
+        self.remedy_effect.setObjectName("remedy_effect")
+        self.remedy_effect.setWordWrap(True)
+        self.remedy_effect.setTextFormat(Qt.TextFormat.RichText)
+        form.addRow(self.remedy_effect)
         return group
 
     # ---- user intent -> Session ----------------------------------------------------------
@@ -536,9 +558,24 @@ class ControlsPanel(QWidget):
         else:
             self.wrec_help.setText("Spectral radius of W_hh (its largest |eigenvalue|).")
 
+    def _on_trace_changed(self, trace) -> None:
+        """What the remedies did to this trace: the parameter gradient before and after clipping."""
+        cfg = self.session.config
+        lines = []
+        if cfg.clip > 0:
+            before, after = trace.grad_norm, trace.grad_norm_clipped
+            if after < before:
+                lines.append(f"‖∇θ‖ = {before:.3g} → clipped to <b>{after:.3g}</b> (direction kept)")
+            else:
+                lines.append(f"‖∇θ‖ = {before:.3g}: under the threshold, nothing clipped")
+        if cfg.truncate > 0:
+            lines.append(f"each loss sends its gradient back at most {cfg.truncate} steps")
+        self.remedy_effect.setText("<br>".join(lines))
+        self.remedy_effect.setVisible(bool(lines))
+
     def _on_theme_changed(self) -> None:
         t = theme_mod.current()
         self.message.setStyleSheet(f"color: {t.colours.exploding}; font-weight: bold;")
-        for label in (self.topology_example, self.activation_note, self.wrec_help):
+        for label in (self.topology_example, self.activation_note, self.wrec_help, self.remedy_effect):
             label.setStyleSheet(f"color: {t.colours.muted};")
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)

@@ -158,7 +158,7 @@ class FormulaView(QScrollArea):
     def _general(self, rows: list[str]) -> str:
         c = self.theme.colours
         inner = "<br>".join(rows)
-        return f"<p style='margin:4px 0; font-size:large; color:{c.foreground}'>{inner}</p>"
+        return f"<p style='margin:4px 0; font-size:medium; color:{c.foreground}'>{inner}</p>"
 
     def _rnn(self, phase: str, t: int) -> str:
         d, cfg = self.data, self.session.config
@@ -289,6 +289,6 @@ class FormulaView(QScrollArea):
         return self._general(general) + self._eq(rows)
 
     def _on_theme_changed(self) -> None:
-        self.label.setFont(self.theme.font(1.1))
+        self.label.setFont(self.theme.font(1.0))
         if self.data:
             self._on_frame_changed(current_frame(self.session))

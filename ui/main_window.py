@@ -220,8 +220,8 @@ class MainWindow(QMainWindow):
         self._apply_default_sizes()
 
     def _apply_default_sizes(self) -> None:
-        self.resizeDocks([self.controls_dock, self.formula_dock], [340, 390], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.formula_dock, self.cell_dock], [480, 420], Qt.Orientation.Vertical)
+        self.resizeDocks([self.controls_dock, self.formula_dock], [330, 420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.formula_dock, self.cell_dock], [430, 470], Qt.Orientation.Vertical)
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Transport")
@@ -387,8 +387,7 @@ class MainWindow(QMainWindow):
     def _on_playing_changed(self, playing: bool) -> None:
         action = self.actions["play_pause"]
         action.setText("Pause" if playing else "Play")
-        icon = self.style().StandardPixmap.SP_MediaPause if playing else self.style().StandardPixmap.SP_MediaPlay
-        action.setIcon(self.style().standardIcon(icon))
+        action.setIcon(self.theme.media_icon("pause" if playing else "play"))
 
     def _on_theme_changed(self) -> None:
         t = self.theme
@@ -396,6 +395,10 @@ class MainWindow(QMainWindow):
             with QSignalBlocker(self.actions[cid]):
                 self.actions[cid].setChecked(cid == f"theme_{t.scheme}")
         self.toolbar.setIconSize(QSize(round(22 * t.font_scale), round(22 * t.font_scale)))
+        for c in COMMANDS:
+            if c.icon:
+                self.actions[c.id].setIcon(t.media_icon(c.icon))
+        self._on_playing_changed(self.player.playing)
         self.phase_label.setFont(t.font(1.05))
         self.verdict_label.setFont(t.font(1.05))
         self._on_trace_changed(self.session.trace)

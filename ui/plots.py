@@ -30,6 +30,7 @@ from simulator.result import Result
 from . import theme as theme_mod
 from .session import Session
 
+BOUND_NAME = "bound (γσ<sub>max</sub>)<sup>T−1−t</sup>"
 MAX_CURVES = 8  # one per layer at most (LIMITS["layers"])
 LOG_FLOOR = 1e-300  # below this a norm is drawn as missing (log of 0)
 
@@ -42,7 +43,11 @@ def fmt(v: float, digits: int = 4) -> str:
     if np.isinf(v):
         return "∞" if v > 0 else "−∞"
     a = abs(v)
-    text = f"{v:.{digits - 1}f}" if a == 0 or 1e-3 <= a < 1e4 else f"{v:.{digits - 1}e}"
+    if a == 0 or 1e-3 <= a < 1e4:
+        text = f"{v:.{digits - 1}f}"
+    else:
+        mantissa, exponent = f"{v:.{digits - 1}e}".split("e")
+        text = f"{mantissa}e{int(exponent)}"  # 2.5e7, 3.1e-5: no '+', no leading zeros
     return text.replace("-", "−")
 
 
@@ -107,6 +112,7 @@ class PlotPanel(QWidget):
         layout.setSpacing(1)
         header = QHBoxLayout()
         self.title_label = QLabel(self.title)
+        self.title_label.setTextFormat(Qt.TextFormat.RichText)
         header.addWidget(self.title_label)
         self.badge = QLabel()
         self.badge.setTextFormat(Qt.TextFormat.RichText)
@@ -121,6 +127,7 @@ class PlotPanel(QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         layout.addWidget(self.plot_widget, 1)
         self.caption_label = QLabel(self.caption)
+        self.caption_label.setTextFormat(Qt.TextFormat.RichText)
         self.caption_label.setWordWrap(True)
         self.caption_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(self.caption_label)
@@ -177,7 +184,7 @@ class PlotPanel(QWidget):
         t, c = self.theme, self.theme.colours
         self.plot_widget.setBackground(c.background)
         t.style_plot(self.plot)
-        self.title_label.setFont(t.font(1.05, bold=True))
+        self.title_label.setFont(t.font(1.0, bold=True))
         self.caption_label.setStyleSheet(f"color: {c.muted};")
         self.caption_label.setFont(t.font(0.9))
         veil = QColor(c.background)
@@ -185,6 +192,16 @@ class PlotPanel(QWidget):
         self.veil.setBrush(QBrush(veil))
         self.cursor.setPen(t.pen(c.forward, 2))
         self._on_frame_changed(current_frame(self.session))
+
+    def style_legend(self, legend: pg.LegendItem) -> None:
+        """Theme colours and font size for a legend, on a translucent background over the curves."""
+        t, c = self.theme, self.theme.colours
+        legend.setLabelTextColor(c.foreground)
+        legend.setLabelTextSize(f"{t.point_size(0.85):.0f}pt")
+        bg = QColor(c.background)
+        bg.setAlpha(200)
+        legend.setBrush(pg.mkBrush(bg))
+        legend.setPen(pg.mkPen(c.grid))
 
     # ---- mouse ------------------------------------------------------------------------
     def _on_mouse_moved(self, event) -> None:
@@ -220,10 +237,11 @@ class PlotPanel(QWidget):
 class GradientPlot(PlotPanel):
     """‖∂L/∂h_t‖ against t on a log axis, with the Pascanu bound, the verdict and the previous curve."""
 
-    title = "Gradient ‖∂L/∂h_t‖"
+    title = "Gradient ‖∂L/∂h<sub>t</sub>‖"
     caption = (
         "Log scale. A straight downward slope to the left = vanishing gradient, upward = exploding. "
-        "Dashed: Pascanu's bound ‖∂L/∂h_{T−1}‖·(γσ_max)^{T−1−t}. Faint: the curve before your last change."
+        "Dashed: Pascanu's bound ‖∂L/∂h<sub>T−1</sub>‖·(γσ<sub>max</sub>)<sup>T−1−t</sup>. "
+        "Faint: the curve before your last change."
     )
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -290,13 +308,13 @@ class GradientPlot(PlotPanel):
         for k, curve in enumerate(self.curves):
             if k < L:
                 curve.setData(t, positive(layers[L - 1 - k]), symbol="o" if T <= 120 and k == 0 else None)
-                self._relabel(curve, f"‖∂L/∂h_t‖ layer {L - k}" if L > 1 else "‖∂L/∂h_t‖")
+                self._relabel(curve, f"‖∂L/∂h<sub>t</sub>‖ layer {L - k}" if L > 1 else "‖∂L/∂h<sub>t</sub>‖")
             elif curve.xData is not None and len(curve.xData):
                 curve.setData([], [])
                 self._relabel(curve, "")
         if trace.cell_grad_norms is not None:
             self.cell_curve.setData(t, positive(trace.cell_grad_norms[-1]))
-            self._relabel(self.cell_curve, "‖∂L/∂c_t‖ cell state")
+            self._relabel(self.cell_curve, "‖∂L/∂c<sub>t</sub>‖ cell state")
         else:
             self.cell_curve.setData([], [])
             self._relabel(self.cell_curve, "")
@@ -333,8 +351,6 @@ class GradientPlot(PlotPanel):
         text = f"<span style='color:{colour}; font-weight:bold'>{verdict.upper()}</span>"
         if np.isfinite(f):
             text += f" ×{fmt(f, 3)} per step"
-        if self.session.config.clip > 0:
-            text += f" &nbsp;· ‖∇θ‖ {fmt(trace.grad_norm, 3)} → {fmt(trace.grad_norm_clipped, 3)}"
         self.badge.setText(text)
 
     def _on_frame_changed(self, frame: int) -> None:
@@ -366,8 +382,7 @@ class GradientPlot(PlotPanel):
         self.truncated_label.setColor(c.muted)
         self.overflow.setPen(t.pen(c.exploding, 2, Qt.PenStyle.DashLine))
         self.overflow.label.setColor(c.exploding)
-        self.legend.setLabelTextColor(c.foreground)
-        self.legend.setLabelTextSize(f"{t.point_size(0.85):.0f}pt")
+        self.style_legend(self.legend)
         if self._trace is not None:
             self._update_badge(self._trace)
         super()._on_theme_changed()
@@ -390,10 +405,10 @@ class GradientPlot(PlotPanel):
 class JacobianPlot(PlotPanel):
     """‖∂h_{T−1}/∂h_t‖, the norm of the Jacobian product, with the bound (γσ_max)^(T−1−t)."""
 
-    title = "Jacobian product ‖∂h_{T−1}/∂h_t‖"
+    title = "Jacobian product ‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖"
     caption = (
         "How much the last hidden state still depends on step t: the product of T−1−t step Jacobians. "
-        "Dashed: the bound (γ·σ_max(W_hh))^{T−1−t}."
+        "Dashed: the bound (γ·σ<sub>max</sub>(W<sub>hh</sub>))<sup>T−1−t</sup>."
     )
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -401,8 +416,8 @@ class JacobianPlot(PlotPanel):
         self.plot.setLogMode(False, True)
         self.plot.setLabel("bottom", "step t")
         self.legend = self.plot.addLegend(offset=(8, 4))
-        self.bound = self.plot.plot([], [], connect="finite", name="bound (γσ_max)^{T−1−t}")
-        self.curve = self.plot.plot([], [], connect="finite", name="‖∂h_{T−1}/∂h_t‖")
+        self.bound = self.plot.plot([], [], connect="finite", name=BOUND_NAME)
+        self.curve = self.plot.plot([], [], connect="finite", name="‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖")
         self.curve.setZValue(10)
         self.marker = pg.ScatterPlotItem(size=12)
         self.marker.setZValue(25)
@@ -427,12 +442,11 @@ class JacobianPlot(PlotPanel):
             self.bound.setData(t, self.bound_y)
         self.legend.removeItem(self.bound)
         if self.bound_y is not None:
-            self.legend.addItem(self.bound, "bound (γσ_max)^{T−1−t}")
-        radius, smax = trace.spectral_radius, trace.sigma_max
-        if "W_hh" in radius:
-            text = f"ρ(W_hh) = {fmt(radius['W_hh'], 3)} · σ_max = {fmt(smax['W_hh'], 3)} · γ = {trace.net.gamma:g}"
+            self.legend.addItem(self.bound, BOUND_NAME)
+        if self.bound_y is not None and T > 1:
+            text = f"t = 0: {fmt(self.y[0], 2)} ≤ {fmt(self.bound_y[0], 2)}"
         else:
-            text = "bound: RNN/ESN only (gates change the Jacobian every step)"
+            text = "gated cell: no such bound"
         self.badge.setText(f"<span style='color:{self.theme.colours.muted}'>{text}</span>")
         super()._on_trace_changed(trace)
 
@@ -453,8 +467,7 @@ class JacobianPlot(PlotPanel):
         self.bound.setPen(t.pen(c.bound, 2, Qt.PenStyle.DashLine))
         self.marker.setBrush(pg.mkBrush(c.cursor))
         self.marker.setPen(pg.mkPen(c.background, width=1.5))
-        self.legend.setLabelTextColor(c.foreground)
-        self.legend.setLabelTextSize(f"{t.point_size(0.85):.0f}pt")
+        self.style_legend(self.legend)
         super()._on_theme_changed()
 
     def hover_text(self, x, y):
@@ -475,7 +488,7 @@ def _circle(radius: float, n: int = 181) -> tuple[np.ndarray, np.ndarray]:
 class EigenPlot(PlotPanel):
     """Eigenvalues of W_hh (each gate block for LSTM/GRU) with the unit circle and the 1/γ circle."""
 
-    title = "Eigenvalues of W_hh"
+    title = "Eigenvalues of W<sub>hh</sub>"
     caption = (
         "Solid circle: |λ| = 1. Dots well inside it (and inside 1/γ) ⇒ gradients vanish; dots outside ⇒ they can "
         "explode. Dotted: the measured factor of the current BPTT step."
@@ -511,7 +524,7 @@ class EigenPlot(PlotPanel):
             if k < len(names):
                 ev = self.eig[names[k]]
                 s.setData(ev.real, ev.imag)
-                label = "W_hh" if names[k] == "W_hh" else f"W_h{names[k]} ({names[k]} gate)"
+                label = "W<sub>hh</sub>" if names[k] == "W_hh" else f"W<sub>h{names[k]}</sub> ({names[k]})"
                 self.legend.addItem(s, label)
             else:
                 s.setData([], [])
@@ -534,12 +547,12 @@ class EigenPlot(PlotPanel):
         J = trace.jacobian_norms
         with np.errstate(divide="ignore", invalid="ignore"):
             self.factor = np.concatenate([[np.nan], J[:-1] / J[1:]])
-        radius = trace.spectral_radius
-        self.badge.setText(
-            f"<span style='color:{self.theme.colours.muted}'>ρ = "
-            + ", ".join(fmt(r, 3) for r in radius.values())
-            + "</span>"
-        )
+        radius, smax = trace.spectral_radius, trace.sigma_max
+        if "W_hh" in radius:
+            text = f"ρ {fmt(radius['W_hh'], 3)} · σ<sub>max</sub> {fmt(smax['W_hh'], 3)} · 1/γ {1 / gamma:g}"
+        else:
+            text = "ρ = " + ", ".join(fmt(r, 3) for r in radius.values())
+        self.badge.setText(f"<span style='color:{self.theme.colours.muted}'>{text}</span>")
         super()._on_trace_changed(trace)
 
     def _on_frame_changed(self, frame: int) -> None:
@@ -566,8 +579,7 @@ class EigenPlot(PlotPanel):
             colour = c.series[k % len(c.series)]
             s.setBrush(pg.mkBrush(colour))
             s.setPen(pg.mkPen(c.background, width=0.5))
-        self.legend.setLabelTextColor(c.foreground)
-        self.legend.setLabelTextSize(f"{t.point_size(0.85):.0f}pt")
+        self.style_legend(self.legend)
         super()._on_theme_changed()
 
     def hover_text(self, x, y):
@@ -602,6 +614,9 @@ QUANTITY_TEXT = {
 }
 
 
+TAB_TEXT = {"h": "h hidden", "c": "c cell", "dh": "|∂L/∂h|"}
+
+
 def state_arrays(trace: Result) -> dict[str, np.ndarray]:
     """The heatmaps a trace offers, each (T, H) for the top layer and the first example."""
     out = {"h": trace.hidden_states[-1][:, 0]}
@@ -625,11 +640,11 @@ def _levels(name: str, a: np.ndarray, activation: str) -> tuple[float, float]:
             return -10.0, 0.0
         hi = float(finite.max())
         return max(float(finite.min()), hi - 12), hi + 1e-9
-    if name in ("g", "n") or (name == "h" and activation == "tanh"):
-        return -1.0, 1.0
     if name == "h" and activation == "sigmoid":
         return 0.0, 1.0
     m = float(np.abs(finite).max()) if finite.size else 1.0
+    if name in ("g", "n", "h") and activation in ("tanh", "sigmoid"):
+        m = min(m, 1.0)  # squashed values: at most ±1, but spread small ones over the colours
     m = m if m > 0 else 1.0
     return -m, m
 
@@ -680,8 +695,8 @@ class StatesPlot(PlotPanel):
                     self.tabs.removeTab(0)
                 for n in names:
                     symbol, words = QUANTITY_TEXT[n]
-                    self.tabs.addTab(f"{symbol} {words}" if n in ("h", "c", "dh") else symbol)
-                    self.tabs.setTabToolTip(self.tabs.count() - 1, words)
+                    self.tabs.addTab(TAB_TEXT.get(n, n))
+                    self.tabs.setTabToolTip(self.tabs.count() - 1, f"{symbol}: {words}")
                 self.tabs.setCurrentIndex(names.index(self.current))
         self._show(trace)
         super()._on_trace_changed(trace)

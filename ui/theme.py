@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter, QPalette, QPixmap, QPolygonF
 from PySide6.QtWidgets import QApplication
 
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
@@ -215,6 +215,34 @@ class Theme(QObject):
             label = axis.label.toPlainText() if axis.label is not None else ""
             if label:
                 axis.setLabel(label, **{"color": c.foreground, "font-size": f"{self.point_size(0.95):.0f}pt"})
+
+    def media_icon(self, kind: str) -> QIcon:
+        """A transport icon drawn in the theme's text colour: rewind, step_back, play, pause, step_forward, end."""
+        size = 64
+        pm = QPixmap(size, size)
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(self.colours.foreground))
+
+        def tri(x0: float, x1: float) -> None:  # a triangle pointing from x0 to x1
+            p.drawPolygon(QPolygonF([QPointF(x0, 14), QPointF(x0, 50), QPointF(x1, 32)]))
+
+        def bar(x: float, w: float = 7) -> None:
+            p.drawRect(QRectF(x, 14, w, 36))
+
+        shapes = {
+            "play": lambda: tri(18, 50),
+            "pause": lambda: (bar(16, 11), bar(37, 11)),
+            "step_forward": lambda: (tri(14, 42), bar(43)),
+            "step_back": lambda: (tri(50, 22), bar(14)),
+            "end": lambda: (tri(6, 27), tri(27, 48), bar(49)),
+            "rewind": lambda: (bar(8), tri(37, 16), tri(58, 37)),
+        }
+        shapes[kind]()
+        p.end()
+        return QIcon(pm)
 
     @staticmethod
     def diverging_map() -> pg.ColorMap:
