@@ -625,7 +625,8 @@ class ClassifyTask(Task):
             "classify", "cross_entropy", "last", len(self.tokens), classes, T, seed,
             description=f"which animal is 'it'? the clue comes {distance} steps before the end ({classes} classes)",
             baseline_note=f"guessing: ln({classes}) = {math.log(classes):.3f}",
-            defaults=dict(cell="lstm", hidden=32, optimizer="adam", lr=1e-2, batch=32, iterations=300),
+            defaults=dict(cell="lstm", hidden=32, optimizer="adam", lr=3e-3, batch=32, clip=1.0, forget_bias=1.0,
+                          iterations=400),
         )  # fmt: skip
         self.distance, self.classes = distance, classes
 

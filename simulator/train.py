@@ -45,6 +45,7 @@ class TrainSettings:
     init: str = "uniform"
     wrec: float | None = None  # rescale each W_hh block to this spectral radius (None: keep the init)
     leak: float = 1.0  # ESN leak rate
+    forget_bias: float = 0.0  # added to the LSTM forget-gate bias at creation (Jozefowicz et al. 2015: 1)
     optimizer: str = "adam"
     lr: float | None = None  # None: the optimiser's usual default
     momentum: float = 0.9  # SGD only
@@ -84,6 +85,8 @@ class TrainSettings:
             raise ValueError(f"momentum must be in [0, 1); got {self.momentum!r}")
         if self.wrec is not None and not (np.isfinite(self.wrec) and 0.0 <= self.wrec <= 100.0):
             raise ValueError(f"wrec must be between 0 and 100; got {self.wrec!r}")
+        if not np.isfinite(self.forget_bias):
+            raise ValueError(f"forget_bias must be a number; got {self.forget_bias!r}")
         if not 0.0 < self.leak <= 1.0:
             raise ValueError(f"leak must be in (0, 1]; got {self.leak!r}")
         if self.leak != 1.0 and self.cell != "esn":
@@ -160,6 +163,14 @@ class Trainer:
                 s.cell, task.inputs, s.hidden, task.outputs, s.layers, s.activation, s.variant, s.init, s.seed,
                 s.wrec, 0.1, s.leak,
             )  # fmt: skip
+            if s.forget_bias and s.cell == "lstm":
+                params = dict(net.params)
+                H = s.hidden
+                for k in range(s.layers):
+                    b = params[f"bias_ih_l{k}"].copy()
+                    b[H : 2 * H] += s.forget_bias  # gate order i, f, g, o
+                    params[f"bias_ih_l{k}"] = b
+                net = net.with_params(params)
         elif (net.inputs, net.outputs) != (task.inputs, task.outputs):
             raise ValueError(
                 f"the network has {net.inputs} inputs and {net.outputs} outputs; "
