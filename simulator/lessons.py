@@ -40,9 +40,11 @@ when the UI gives one, else run a short deterministic training with simulator/tr
 
 from __future__ import annotations
 
+import contextvars
 import json
 import math
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -578,18 +580,30 @@ def get_lesson(name: str, directory: str | Path | None = None) -> Lesson:
 
 
 def measure_claim(
-    spec: ClaimSpec, result: Result, config: Config, training=None, lesson: Lesson | None = None
+    spec: ClaimSpec,
+    result: Result,
+    config: Config,
+    training=None,
+    lesson: Lesson | None = None,
+    allow_training: bool = True,
 ) -> Measurement:
-    """Evaluate one claim on a trace."""
+    """Evaluate one claim on a trace.
+
+    allow_training=False: a training claim that would have to train (seconds) says so in its
+    text instead; runs already made are still used. The UI passes False on its GUI thread.
+    """
     entry = CLAIMS[spec.claim]
     args = dict(spec.args)
     if entry.training:
         args["spec"] = lesson.training if lesson is not None else None
+    token = _ALLOW_TRAINING.set(allow_training)
     try:
         with np.errstate(all="ignore"):
             value, text = entry.function(result, config, training, **args)
     except NotApplicableError as exc:
         return Measurement(spec.name, spec.claim, None, f"n/a ({exc})", spec.expect, applicable=False)
+    finally:
+        _ALLOW_TRAINING.reset(token)
     if isinstance(value, np.generic):
         value = value.item()
     return Measurement(spec.name, spec.claim, value, text, spec.expect)
@@ -601,15 +615,17 @@ def measure(
     config: Config | None = None,
     training=None,
     names: list[str] | None = None,
+    allow_training: bool = True,
 ) -> dict[str, Measurement]:
     """Every claim of the lesson (or those named) measured on `result`.
 
     config is the configuration that produced the result (default: the lesson's preset); the
-    UI passes session.config. training: a training snapshot, if the UI has one.
+    UI passes session.config. training: a TrainingRun (or a bare snapshot), if the UI has one.
+    allow_training=False keeps it instant (see measure_claim).
     """
     config = lesson.config if config is None else config
     specs = lesson.claims if names is None else [lesson.claim_spec(n) for n in names]
-    return {s.name: measure_claim(s, result, config, training, lesson) for s in specs}
+    return {s.name: measure_claim(s, result, config, training, lesson, allow_training) for s in specs}
 
 
 def render_text(
@@ -618,12 +634,18 @@ def render_text(
     config: Config | None = None,
     training=None,
     text: str | None = None,
+    allow_training: bool = True,
 ) -> str:
-    """The lesson text (or `text`, e.g. a step's) with every {{placeholder}} filled from the trace."""
+    """The lesson text (or `text`, e.g. a step's) with every {{placeholder}} filled from the trace.
+
+    Instant for lessons 1-9. A training claim without a TrainingRun trains a small network for
+    a few seconds the first time (then remembers it): on the GUI thread pass
+    allow_training=False, or call this from a worker.
+    """
     config = lesson.config if config is None else config
     template = lesson.text if text is None else text
     wanted = [n for n in dict.fromkeys(_PLACEHOLDER.findall(template)) if not n.startswith("config.")]
-    values = measure(lesson, result, config, training, wanted) if wanted else {}
+    values = measure(lesson, result, config, training, wanted, allow_training) if wanted else {}
 
     def fill(match: re.Match) -> str:
         name = match.group(1)
@@ -635,9 +657,16 @@ def render_text(
     return _PLACEHOLDER.sub(fill, template)
 
 
-def render_step(lesson: Lesson, index: int, result: Result, config: Config | None = None, training=None) -> str:
+def render_step(
+    lesson: Lesson,
+    index: int,
+    result: Result,
+    config: Config | None = None,
+    training=None,
+    allow_training: bool = True,
+) -> str:
     """A step's instruction with its placeholders filled."""
-    return render_text(lesson, result, config, training, lesson.steps[index].text)
+    return render_text(lesson, result, config, training, lesson.steps[index].text, allow_training)
 
 
 def evaluate(
@@ -670,7 +699,7 @@ def check_claim(
 # ---- helpers the claims share -------------------------------------------------------------------
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)
 def _run_cached(config: Config) -> Result:
     """run(config), remembered: the comparisons re-run the same few configurations."""
     return run(config)
@@ -1080,21 +1109,44 @@ def _train_module():
 
 
 def _make_task(spec: dict, seed: int):
+    return _task_cached(json.dumps(spec, sort_keys=True), seed)
+
+
+@lru_cache(maxsize=8)
+def _task_cached(spec_json: str, seed: int):
     tasks, _ = _train_module()
+    spec = json.loads(spec_json)
     return tasks.make_task(spec["task"], spec.get("seq_len"), seed, **spec.get("task_args", {}))
 
 
-@lru_cache(maxsize=16)
+_ALLOW_TRAINING = contextvars.ContextVar("allow_training", default=True)
+_QUICK_RUNS: dict[tuple[str, str, str], TrainingRun] = {}  # remembered short runs (a few, small)
+_QUICK_LOCK = threading.Lock()
+
+
 def _quick_run(spec_json: str, model_json: str, overrides_json: str) -> TrainingRun:
     """A short deterministic training run, remembered (same arguments: same history, bit for bit)."""
+    key = (spec_json, model_json, overrides_json)
+    with _QUICK_LOCK:
+        if key in _QUICK_RUNS:
+            return _QUICK_RUNS[key]
+    _need(_ALLOW_TRAINING.get(), "needs a short training run: press Train, or wait for the lesson's demonstration")
     _, train = _train_module()
     spec, model, overrides = json.loads(spec_json), json.loads(model_json), json.loads(overrides_json)
-    task = _make_task(spec, model["seed"])
-    settings = train.TrainSettings.for_task(task, **spec.get("settings", {}))
-    settings = settings.replace(**model).replace(**overrides)
-    settings = settings.replace(eval_every=settings.iterations)  # held-out loss at the start and the end only
-    trainer = train.Trainer(task, settings)
-    return TrainingRun(task, trainer.run())
+    try:
+        task = _make_task(spec, model["seed"])
+        settings = train.TrainSettings.for_task(task, **spec.get("settings", {}))
+        settings = settings.replace(**model).replace(**overrides)
+        settings = settings.replace(eval_every=settings.iterations)  # held-out loss at the start and the end only
+        trainer = train.Trainer(task, settings)
+    except ValueError as exc:
+        raise NotApplicableError(f"cannot train this configuration: {exc}") from None
+    run = TrainingRun(task, trainer.run())
+    with _QUICK_LOCK:
+        if len(_QUICK_RUNS) >= 32:
+            del _QUICK_RUNS[next(iter(_QUICK_RUNS))]  # forget the oldest
+        _QUICK_RUNS[key] = run
+    return run
 
 
 def _model_of(config: Config) -> dict:
@@ -1131,9 +1183,13 @@ def _held_out(run: TrainingRun) -> tuple[float, float, int]:
 @claim("char_vocab", training=True)
 def char_vocab(result, config, training=None, spec=None):
     """The character model's vocabulary size V (the value) and ln V, the loss of a uniform guess."""
-    run = _training_run(training, spec, config, iterations=0)
-    _need(hasattr(run.task, "vocab"), "the task is not a character model")
-    V = len(run.task.vocab)
+    if isinstance(training, TrainingRun):
+        task = training.task
+    else:
+        _need(spec is not None, "this lesson names no training task")
+        task = _make_task(spec, config.seed)
+    _need(hasattr(task, "vocab"), "the task is not a character model")
+    V = len(task.vocab)
     return V, f"V = {V} distinct characters, so a uniform guess costs ln V = {math.log(V):.2f} nats per character"
 
 

@@ -226,6 +226,30 @@ def test_training_claims_read_a_given_snapshot():
     assert bare["trained"].value == 1.5 / task.baseline_loss
 
 
+@pytest.mark.skipif(not HAS_TRAINING, reason="the training engine is not there")
+def test_short_training_is_deterministic_and_can_be_held_back(monkeypatch):
+    import simulator.lessons as lessons_mod
+
+    lesson = get_lesson("char-rnn")
+    config = lesson.config.replace(hidden=8)
+    result = run(config)
+    monkeypatch.setattr(lessons_mod, "_QUICK_RUNS", {})
+    held = measure(lesson, result, config, names=["vocab", "trained"], allow_training=False)
+    assert held["vocab"].value > 10  # needs the task only, not a run
+    assert held["trained"].text.startswith("n/a (needs a short training run")
+    assert lessons_mod._QUICK_RUNS == {}
+    first = measure(lesson, result, config, names=["trained"])["trained"]
+    run_a = next(iter(lessons_mod._QUICK_RUNS.values())).snapshot
+    monkeypatch.setattr(lessons_mod, "_QUICK_RUNS", {})
+    second = measure(lesson, result, config, names=["trained"])["trained"]
+    run_b = next(iter(lessons_mod._QUICK_RUNS.values())).snapshot
+    assert first.value == second.value
+    assert run_a.train_loss == run_b.train_loss  # bit for bit
+    # once made, the run is used even where training is held back
+    again = measure(lesson, result, config, names=["trained"], allow_training=False)["trained"]
+    assert again.value == first.value
+
+
 # ---- bad files get a message naming the file and the field ------------------------------------------------
 
 
