@@ -133,6 +133,11 @@ def with_alpha(c: QColor, alpha: float) -> QColor:
     return out
 
 
+def blend(base: QColor, tint: QColor, u: float) -> QColor:
+    """The opaque colour of `tint` laid over `base` with opacity u."""
+    return QColor.fromRgbF(*((1 - u) * b + u * t for b, t in zip(base.getRgbF()[:3], tint.getRgbF()[:3])))
+
+
 def arrow(painter: QPainter, a: QPointF, b: QPointF, pen: QPen, head: float) -> None:
     """A straight line from a to b with a filled arrowhead of length `head` at b."""
     dx, dy = b.x() - a.x(), b.y() - a.y()

@@ -28,8 +28,8 @@ from . import theme
 
 TOPOLOGY_TEXT = {
     "many_to_many": "many-to-many: a loss at every step",
-    "many_to_one": "many-to-one: the loss at the last step only",
-    "one_to_many": "one-to-many: input at t = 0 only, a loss at every step",
+    "many_to_one": "many-to-one: a loss at the last step",
+    "one_to_many": "one-to-many: input at t = 0 only",
 }
 DENSE_PITCH = 16.0  # px per step below which rows are drawn as strips of cells
 MAX_PITCH_EM = 9.0  # widest step when fitting the whole sequence (in line heights)
@@ -201,6 +201,7 @@ class UnrolledView(QWidget):
         self._accent = self._glut[int(0.75 * (dg.LUT_SIZE - 1))]  # gradient entering from a loss
         self._dark = th.dark
         self._font, self._bold = th.font(1.1), th.font(1.1, bold=True)
+        self._node_ink, self._ghost_ink = dg.with_alpha(self._fg, 0.7), dg.with_alpha(self._fg, 0.25)
 
     def _build_strips(self) -> None:
         """One image per row (1 × T pixels) and one per layer's gradient bars (GRAD_STRIP_H × T)."""
@@ -329,30 +330,30 @@ class UnrolledView(QWidget):
 
     def _node(self, p: QPainter, lay: _Layout, shape: str, c: QPointF, size: float, fill, text: str, state: str):
         """One node; state: 'lit', 'ghost' (not computed yet, or not used), 'bad' (infinite or NaN)."""
-        path = QPainterPath()
-        if shape == "circle":
-            path.addEllipse(c, size, size)
-        else:
-            path.addRoundedRect(
-                QRectF(c.x() - 0.92 * size, c.y() - 0.8 * size, 1.84 * size, 1.6 * size), 0.25 * size, 0.25 * size
-            )
+        circle = shape == "circle"
+        rect = (
+            QRectF(c.x() - size, c.y() - size, 2 * size, 2 * size)
+            if circle
+            else QRectF(c.x() - 0.92 * size, c.y() - 0.8 * size, 1.84 * size, 1.6 * size)
+        )
+
+        def draw() -> None:
+            p.drawEllipse(rect) if circle else p.drawRoundedRect(rect, 0.25 * size, 0.25 * size)
+
         width = self._base_width(lay)
         if state == "ghost":
             p.setBrush(self._bg)
-            p.setPen(QPen(self._ink(0.25), width, Qt.PenStyle.DashLine))
-            p.drawPath(path)
+            p.setPen(QPen(self._ghost_ink, width, Qt.PenStyle.DashLine))
+            draw()
             return
-        p.setPen(Qt.PenStyle.NoPen)
+        p.setPen(QPen(self._node_ink, width))
         if state == "bad":
             p.setBrush(QColor(dg.NONFINITE_FILL))
-            p.drawPath(path)
+            draw()
             p.setBrush(dg.nonfinite_brush())
         else:
             p.setBrush(fill)
-        p.drawPath(path)
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.setPen(QPen(self._ink(0.7), width))
-        p.drawPath(path)
+        draw()
         if text and lay.node_px > 0:
             font = QFont(self._bold if state == "bad" else self._font)
             px = lay.node_px if shape == "circle" else min(lay.node_px, 0.62 * size)
@@ -571,7 +572,7 @@ class UnrolledView(QWidget):
         legend_w = 17.5 * em
         line1 = QRectF(0.6 * em, 0.3 * em, max(10.0, W - legend_w - 1.6 * em), h)
         title = f"Folded · T = {self._T}" if self._folded else f"Unrolled through time · T = {self._T}"
-        sub = f"{TOPOLOGY_TEXT[self._topology]} · h→h: {self._wrec_text}"
+        sub = f"{self._wrec_text} · {TOPOLOGY_TEXT[self._topology]}"
         self._text_pair(p, line1, title, sub, self._ink(0.95), self._ink(0.6))
         t = self._t
         if self._phase == "forward":
@@ -587,7 +588,7 @@ class UnrolledView(QWidget):
             parts = [f"‖∂L/∂h‖ = {dg.fmt(g[t])}"]
             if t < self._T - 1 and np.isfinite(g[t + 1]) and g[t + 1] > 0 and np.isfinite(g[t]):
                 with np.errstate(all="ignore"):
-                    parts.append(f"= {dg.fmt(g[t] / g[t + 1])} × its value at t = {t + 1}")
+                    parts.append(f"(× {dg.fmt(g[t] / g[t + 1])} since t = {t + 1})")
         line2 = QRectF(line1.left(), line1.bottom() + 0.25 * em, line1.width(), h)
         self._text_pair(p, line2, lead, "   ".join(parts), self._cursor, self._ink(0.85))
         self._paint_legends(p, lay, QRectF(W - legend_w - 0.6 * em, 0.3 * em, legend_w, 2 * h + 0.25 * em))
