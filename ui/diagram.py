@@ -89,8 +89,11 @@ def log_scale(norms: np.ndarray, min_decades: float = 2.0) -> tuple[np.ndarray, 
     return u, float(lo), float(hi)
 
 
-def fmt(v: float) -> str:
-    """A value as short text for a node (at most 3 significant digits): '0.53', '−14.7', '3.1e−5', 'inf', 'NaN'."""
+def fmt(v: float, short: bool = False) -> str:
+    """A value as short text for a node (at most 3 significant digits): '0.53', '−14.7', '3.1e−5', 'inf', 'NaN'.
+
+    short: at most 2 significant digits ('−15', '3e−5') for a node too small for more.
+    """
     v = float(v)
     if math.isnan(v):
         return "NaN"
@@ -100,11 +103,11 @@ def fmt(v: float) -> str:
     if v == 0.0 or 0.01 <= a < 10:
         text = f"{v:.2f}"
     elif 10 <= a < 100:
-        text = f"{v:.1f}"
+        text = f"{v:.0f}" if short else f"{v:.1f}"
     elif 100 <= a < 1000:
         text = f"{v:.0f}"
     else:
-        mant, exp = f"{v:.1e}".split("e")
+        mant, exp = (f"{v:.0e}" if short else f"{v:.1e}").split("e")
         text = f"{mant}e{int(exp)}"
     return text.replace("-", "−")
 

@@ -165,6 +165,7 @@ class UnrolledView(QWidget):
         self._wrec_text = self._wrec_label(trace)
         self._wrec_short = self._wrec_text.replace("(W_hh) ", "").replace("W_hh", "w").replace(" ", "")
         self._texts: dict[tuple[str, int, int], str] = {}  # node texts, formatted when first drawn
+        self._short_texts: dict[str, str] = {}  # ... and with fewer digits, for small nodes
         self._phase, self._t = self.session.phase_step()
         self._t = min(self._t, T - 1)
         self._build_strips()
@@ -360,7 +361,10 @@ class UnrolledView(QWidget):
             font.setPixelSize(max(1, round(px)))
             room = 1.75 * size
             wide = QFontMetricsF(font).horizontalAdvance(text)
-            if wide > room:  # long numbers get a smaller font, not an overflow
+            if wide > room and state != "bad":  # fewer digits, then a smaller font, never an overflow
+                text = self._short_texts.setdefault(text, dg.fmt(float(text.replace("−", "-")), short=True))
+                wide = QFontMetricsF(font).horizontalAdvance(text)
+            if wide > room:
                 font.setPixelSize(max(1, math.floor(px * room / wide)))
             p.setFont(font)
             if state == "bad":

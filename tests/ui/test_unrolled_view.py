@@ -99,3 +99,29 @@ def test_stacked_lstm_and_gru_render(make_view):
         view.session.set_frame(view.session.n_frames - 2)
         view.grab()
         assert view.recurrent_edge_count() == config.get("layers", 1) * config["steps"]
+
+
+def test_wheel_zooms_the_time_axis_and_drag_pans_it(make_view, qtbot):
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    view = make_view(steps=200)
+    fit = view._layout().pitch
+    centre = QPointF(500, 200)
+    wheel = QWheelEvent(centre, centre, QPoint(), QPoint(0, 360), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)  # fmt: skip
+    QApplication.sendEvent(view, wheel)
+    zoomed = view._layout()
+    assert zoomed.pitch > 1.5 * fit
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(500, 200))
+    qtbot.mouseMove(view, QPoint(300, 200))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(300, 200))
+    assert view._layout().origin < zoomed.origin  # dragged left: later steps come into view
+    assert view._layout().cx(5) < view._layout().area.left()
+    view.session.set_frame(5)  # the playhead is out of view: the view follows it
+    lay = view._layout()
+    assert lay.area.left() <= lay.cx(5) <= lay.area.right()
+    view.grab()
+    view.reset_zoom()
+    assert view._layout().pitch == fit
