@@ -182,7 +182,7 @@ class CellView(QWidget):
         self._gc, self._gc_u = gc, (None if gc is None else u_all[T:])
         self._states = self._element_states()
         self._phase, self._t = self.session.phase_step()
-        self._t = min(self._t, T - 1)
+        self._t = max(0, min(self._t, T - 1))  # the playhead is clamped only after this signal
         self.canvas.update()
 
     def _element_states(self) -> dict[str, str]:

@@ -167,7 +167,7 @@ class UnrolledView(QWidget):
         self._texts: dict[tuple[str, int, int], str] = {}  # node texts, formatted when first drawn
         self._short_texts: dict[str, str] = {}  # ... and with fewer digits, for small nodes
         self._phase, self._t = self.session.phase_step()
-        self._t = min(self._t, T - 1)
+        self._t = max(0, min(self._t, T - 1))  # the playhead is clamped only after this signal
         self._build_strips()
         self.update()
 
@@ -573,7 +573,7 @@ class UnrolledView(QWidget):
         fm = QFontMetricsF(self._font)
         em, h = lay.em, fm.height()
         W = float(self.width())
-        legend_w = 17.5 * em
+        legend_w = 16.0 * em
         line1 = QRectF(0.6 * em, 0.3 * em, max(10.0, W - legend_w - 1.6 * em), h)
         title = f"Folded · T = {self._T}" if self._folded else f"Unrolled through time · T = {self._T}"
         sub = f"{self._wrec_text} · {TOPOLOGY_TEXT[self._topology]}"

@@ -125,3 +125,17 @@ def test_wheel_zooms_the_time_axis_and_drag_pans_it(make_view, qtbot):
     view.grab()
     view.reset_zoom()
     assert view._layout().pitch == fit
+
+
+def test_shrinking_the_sequence_under_a_late_playhead(make_view, qtbot):
+    from ui.cell_view import CellView
+
+    view = make_view(steps=30)
+    cell = CellView(view.session)
+    qtbot.addWidget(cell)
+    s = view.session
+    s.set_frame(s.n_frames - 1)
+    s.update(steps=3)
+    assert 0 <= view.highlighted_step < 3 and 0 <= cell._t < 3
+    view.grab()
+    cell.grab()
