@@ -75,9 +75,11 @@ class Adagrad(Optimizer):
         self.eps = float(eps)
 
     def _update(self, name, p, g, s):
-        mem = s.get("mem")
-        s["mem"] = mem = g * g if mem is None else mem + g * g  # the sum of squared gradients
-        return p - self.lr * g / np.sqrt(mem + self.eps)
+        if "mem" not in s:
+            s["mem"] = g * g
+        else:
+            s["mem"] += g * g  # the sum of squared gradients (our own array: updated in place)
+        return p - self.lr * g / np.sqrt(s["mem"] + self.eps)
 
 
 class RMSprop(Optimizer):

@@ -543,6 +543,7 @@ class CharTask(Task):
         self.text = text
         self.vocab = vocab
         self.index = {ch: k for k, ch in enumerate(vocab)}
+        self._eye = np.eye(len(vocab))
         self.codes = np.array([self.index[c] for c in text], dtype=np.int64)
         self.n_train = max(int(len(text) * 0.9), seq_len + 2)
         if len(text) - self.n_train < seq_len + 1:
@@ -568,9 +569,7 @@ class CharTask(Task):
 
     def one_hot(self, codes: np.ndarray) -> np.ndarray:
         """(...,) indices -> (..., V) one-hot floats."""
-        out = np.zeros((*codes.shape, len(self.vocab)))
-        np.put_along_axis(out, codes[..., None], 1.0, axis=-1)
-        return out
+        return self._eye[codes]
 
     def windows(self, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """x (T, B, V) one-hot and targets (T, B): the next character at every step."""
