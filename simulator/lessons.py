@@ -16,12 +16,16 @@ A lesson is a JSON file in assets/lessons/ (NN-name.json, "format": "unrolled-le
     claims      {name: {"claim": registry name, "args": {...}, "expect": EXPECT}}: the live
                 numbers the text quotes. "expect" (optional) says what must hold in the
                 preset; the tests check it.
-    steps       2-4 "try this" steps: {"text", "set": {config changes}, "view": {...},
-                "expect": {claim name: EXPECT}}. A step's `set` is applied to the current
-                configuration when the student presses its button (tests apply it to the
-                preset); its expectations must then hold.
-    training    optional: the training run the lesson's training claims use
-                {"task": name, "seq_len": n, "settings": {TrainSettings keys}}
+    steps       2-4 "try this" steps: {"text", "observe", "set": {config changes},
+                "view": {...}, "expect": {claim name: EXPECT}}. `text` is the instruction
+                (no claim placeholders: it is read before the change). `set` is applied to
+                the current configuration when the student presses the step's button (tests
+                apply it to the preset), and its expectations must then hold. `observe` is
+                what to look at afterwards, with {{placeholders}} measured on the new trace.
+    training    optional: the training run the lesson is about, which the UI's Train button
+                starts and the training claims use: {"task": name, "seq_len": n,
+                "task_args": {...}, "settings": {TrainSettings keys}}; the current
+                configuration supplies cell, variant, activation, hidden, layers, init, seed
     references  the sources, as text
 
 EXPECT is one of {"below": x}, {"above": x}, {"between": [a, b]}, {"near": x, "rtol": r},
@@ -29,12 +33,17 @@ EXPECT is one of {"below": x}, {"above": x}, {"between": [a, b]}, {"near": x, "r
 
 The claim registry CLAIMS maps a name to a function (result, config, training=None, **args)
 -> (value, text). It measures on the Result (the trace) and, when it must compare, runs the
-engine again (a comparable RNN, a nudged input). Training claims read a training snapshot
-when the UI gives one, else run a short deterministic training with simulator/train.py.
+engine again (a comparable RNN, a nudged input). Training claims read the UI's run when it
+passes one (TrainingRun(task, snapshot)), else train a small network for a few seconds with
+simulator/train.py, deterministically, and remember it; allow_training=False makes them say
+so instead, for the GUI thread.
 
     lesson = get_lesson("vanishing")
     result = run(lesson.config)
     render_text(lesson, result, lesson.config)      # the text with measured numbers in it
+    lesson.steps[0].text                            # the instruction; apply it with ...
+    config = lesson.steps[0].apply(lesson.config)   # ... then show what it changed:
+    render_step(lesson, 0, run(config), config)
     check_claim(lesson)                             # True if every expectation holds
 """
 
@@ -303,10 +312,15 @@ class Step:
     set: dict = field(default_factory=dict)
     view: dict = field(default_factory=dict)
     expect: dict[str, Expect] = field(default_factory=dict)
+    observe: str = ""  # what to look at once the step is applied; may hold {{placeholders}}
 
     def apply(self, config: Config) -> Config:
         """The configuration after this step (ValueError if a value is refused)."""
         return config.replace(**self.set) if self.set else config
+
+    def applied(self, config: Config) -> bool:
+        """Whether `config` already has every value this step sets."""
+        return all(getattr(config, k) == v for k, v in self.set.items())
 
 
 @dataclass(frozen=True)
@@ -460,9 +474,17 @@ def parse_lesson(doc, where: str = "lesson", path: Path | None = None) -> Lesson
         if not isinstance(s, dict):
             raise bad(f, "must be an object with 'text' and optionally 'set', 'view', 'expect'")
         for key in s:
-            if key not in ("text", "set", "view", "expect"):
-                raise bad(f, f"unknown key {key!r}; use text, set, view, expect")
+            if key not in ("text", "observe", "set", "view", "expect"):
+                raise bad(f, f"unknown key {key!r}; use text, observe, set, view, expect")
         step_text = _text(s.get("text"), f + ".text", bad)
+        claim_refs = [ph for ph in _PLACEHOLDER.findall(step_text) if not ph.startswith("config.")]
+        if claim_refs:
+            raise bad(
+                f + ".text",
+                f"the instruction is read before the change, so it cannot quote {{{{{claim_refs[0]}}}}}; "
+                "put measured values in 'observe'",
+            )
+        observe = _text(s["observe"], f + ".observe", bad) if "observe" in s else ""
         changes = s.get("set", {})
         if not isinstance(changes, dict):
             raise bad(f + ".set", "must be an object of configuration keys")
@@ -479,9 +501,11 @@ def parse_lesson(doc, where: str = "lesson", path: Path | None = None) -> Lesson
             if name not in names:
                 raise bad(f + ".expect", f"{name!r} is not one of this lesson's claims ({', '.join(sorted(names))})")
             expect[name] = Expect.parse(e, f"{where}: field '{f}.expect.{name}'")
-        steps.append(Step(step_text, dict(changes), step_view, expect))
+        steps.append(Step(step_text, dict(changes), step_view, expect, observe))
 
-    for f, t in [("text", text)] + [(f"steps[{i}].text", s.text) for i, s in enumerate(steps)]:
+    checked = [("text", text)] + [(f"steps[{i}].text", s.text) for i, s in enumerate(steps)]
+    checked += [(f"steps[{i}].observe", s.observe) for i, s in enumerate(steps)]
+    for f, t in checked:
         for ph in _PLACEHOLDER.findall(t):
             if ph.startswith("config."):
                 if ph[7:] not in KEYS:
@@ -665,8 +689,13 @@ def render_step(
     training=None,
     allow_training: bool = True,
 ) -> str:
-    """A step's instruction with its placeholders filled."""
-    return render_text(lesson, result, config, training, lesson.steps[index].text, allow_training)
+    """What to observe after step `index`, filled from `result` (the trace after the step); '' if nothing.
+
+    Show lesson.steps[index].text (the instruction) with a button that applies the step, and
+    this text once lesson.steps[index].applied(session.config) is true.
+    """
+    observe = lesson.steps[index].observe
+    return render_text(lesson, result, config, training, observe, allow_training) if observe else ""
 
 
 def evaluate(
@@ -1264,9 +1293,10 @@ def optimizer_race(
 
 @claim("adaptive_step")
 def adaptive_step(result, config, training=None, lr: float = 0.01):
-    """One update from this trace's gradient: SGD moves by lr·|g|, Adam by about lr whatever |g| is.
+    """One update from this trace's gradient: SGD moves each weight by lr·|g|, Adam by about lr whatever |g| is.
 
-    The value is Adam's largest weight change over lr.
+    Compared on two weights whose gradients differ most in size: the readout and the bottom
+    layer's W_hh. The value is Adam's largest change of the bottom W_hh over lr.
     """
     try:
         from .optim import make_optimizer
@@ -1274,17 +1304,23 @@ def adaptive_step(result, config, training=None, lr: float = 0.01):
         raise NotApplicableError(f"the optimisers are not available ({exc})") from None
 
     params, grads = result.net.params, result.grads
+    names = ("readout.weight", "weight_hh_l0")
     moves = {}
-    for name in ("sgd", "rmsprop", "adam"):
-        opt = make_optimizer(name, lr, 0.0) if name == "sgd" else make_optimizer(name, lr)
+    for opt_name in ("sgd", "rmsprop", "adam"):
+        opt = make_optimizer(opt_name, lr, 0.0) if opt_name == "sgd" else make_optimizer(opt_name, lr)
         new = opt.step(params, grads)
-        moves[name] = max(float(np.abs(new[k] - params[k]).max()) for k in grads)
-    gmax = max(float(np.abs(g).max()) for g in grads.values())
+        moves[opt_name] = [float(np.abs(new[k] - params[k]).max()) for k in names]
+    g = [float(np.abs(grads[k]).max()) for k in names]
+
+    def pair(v):
+        return f"{fmt(v[0])} and {fmt(v[1])}"
+
     text = (
-        f"the largest gradient entry is {fmt(gmax)}; with lr = {lr:g} one SGD step moves a weight by at most "
-        f"{fmt(moves['sgd'])}, one Adam step by {fmt(moves['adam'])} and one RMSprop step by {fmt(moves['rmsprop'])}"
+        f"the largest gradient entry is {fmt(g[0])} for the readout and {fmt(g[1])} for layer 1's W_hh; "
+        f"with lr = {lr:g} one SGD step changes them by at most {pair(moves['sgd'])}, "
+        f"one Adam step by {pair(moves['adam'])}, one RMSprop step by {pair(moves['rmsprop'])}"
     )
-    return moves["adam"] / lr, text
+    return moves["adam"][1] / lr, text
 
 
 @claim("layer_grads")

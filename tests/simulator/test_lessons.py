@@ -70,7 +70,7 @@ def test_lesson_is_complete(lesson):
     assert any(s.expect is not None for s in lesson.claims)
     assert lesson.references
     # a claim the text never shows is dead weight (a step may be where it shows)
-    texts = lesson.text + " ".join(s.text for s in lesson.steps)
+    texts = lesson.text + " ".join(s.observe for s in lesson.steps)
     for spec in lesson.claims:
         assert "{{" + spec.name + "}}" in texts, f"claim {spec.name} is never shown"
 
@@ -127,7 +127,12 @@ def test_rendered_text_has_every_placeholder_filled(lesson):
     needs(lesson)
     result = run(lesson.config)
     texts = [render_text(lesson, result, lesson.config)]
-    texts += [render_step(lesson, i, result, lesson.config) for i in range(len(lesson.steps))]
+    for i, step in enumerate(lesson.steps):
+        config = lesson.step_config(i)
+        assert step.applied(config)
+        observed = render_step(lesson, i, run(config), config)
+        assert bool(observed) == bool(step.observe)
+        texts.append(observed)
     for text in texts:
         assert "{{" not in text and "}}" not in text
     for m in measure(lesson, result, lesson.config).values():
@@ -303,7 +308,8 @@ def edit(**changes):
         (edit(steps=[{"text": "only one"}]), "steps", "2 to 4"),
         (edit(steps__0__set={"activation": "softmax"}), "steps[0].set", "activation must be one of"),
         (edit(steps__0__expect={"nothing": {"below": 1}}), "steps[0].expect", "not one of this lesson's claims"),
-        (edit(steps__0__text="Look at {{nothing}}"), "steps[0].text", "names no claim"),
+        (edit(steps__0__text="Look at {{ratio}}"), "steps[0].text", "cannot quote"),
+        (edit(steps__0__observe="Look at {{nothing}}"), "steps[0].observe", "names no claim"),
         (edit(text="The ratio is {{config.colour}}"), "text", "not a configuration key"),
         (edit(text="The ratio is {{ratio}"), "text", "malformed"),
         (edit(references=[""]), "references", "non-empty"),
