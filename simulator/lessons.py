@@ -54,10 +54,11 @@ import json
 import math
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -1119,8 +1120,9 @@ def variants(result, config, training=None):
 class TrainingRun:
     """What the training claims read: the task and a snapshot of its trainer (simulator/train.py).
 
-    The UI passes TrainingRun(trainer.task, trainer.snapshot()) as `training`; a bare snapshot
-    is read against the lesson's own task. Without either, the claim trains a small network
+    The UI passes TrainingRun(trainer.task, trainer.snapshot()) as `training`; a bare snapshot,
+    or a scenario's training record (a dict with train_loss and test_loss), is read against
+    the lesson's own task. Without either, the claim trains a small network
     itself for a few seconds, deterministically (the lesson's task and settings, the
     configuration's cell, sizes and seed, and the claim's `iterations`).
     """
@@ -1195,6 +1197,13 @@ def _training_run(training, spec: dict | None, config: Config, **overrides) -> T
     if isinstance(training, TrainingRun):
         return training
     _need(spec is not None, "this lesson names no training task")
+    if isinstance(training, Mapping):  # a scenario's training record (scenario.training_record)
+        training = SimpleNamespace(
+            iteration=int(training.get("iteration", 0)),
+            train_loss=tuple(training.get("train_loss", ())),
+            test_loss=tuple((int(i), float(v)) for i, v in training.get("test_loss", ())),
+            net=None,
+        )
     if training is not None:  # a bare snapshot from the UI: read it against the lesson's task
         return TrainingRun(_make_task(spec, config.seed), training)
     return _quick_run(

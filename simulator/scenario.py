@@ -222,6 +222,29 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
             os.close(dir_fd)
 
 
+def training_record(snapshot, task: str | None = None, settings=None) -> dict:
+    """A training snapshot (simulator/train.py) as the JSON data a scenario's `training` holds.
+
+    The weights are not part of it: they go into Scenario.network. Keys: iteration,
+    iterations, train_loss [...], test_loss [[iteration, loss], ...], status, message,
+    seconds, and task / settings when given (settings: a TrainSettings or a dict).
+    """
+    record = {
+        "iteration": int(snapshot.iteration),
+        "iterations": int(snapshot.iterations),
+        "train_loss": [float(v) for v in snapshot.train_loss],
+        "test_loss": [[int(i), float(v)] for i, v in snapshot.test_loss],
+        "status": str(snapshot.status),
+        "message": str(snapshot.message),
+        "seconds": float(snapshot.seconds),
+    }
+    if task is not None:
+        record["task"] = task
+    if settings is not None:
+        record["settings"] = settings if isinstance(settings, dict) else settings.to_dict()
+    return record
+
+
 # ---- running a config with given weights --------------------------------------------------
 def run_network(config: Config, net: Network) -> Result:
     """config.run with these weights instead of the config's initial ones (same data, same remedies)."""

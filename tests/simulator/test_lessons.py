@@ -229,6 +229,9 @@ def test_training_claims_read_a_given_snapshot():
     assert m["sample"].text.startswith("n/a")  # no weights in this snapshot to sample from
     bare = measure(lesson, run(lesson.config), lesson.config, snap, ["trained"])  # read against the lesson's task
     assert bare["trained"].value == 1.5 / task.baseline_loss
+    record = {"train_loss": [4.0, 1.5], "test_loss": [[0, 4.0], [1000, 1.5]], "iteration": 1000}  # from a scenario
+    from_file = measure(lesson, run(lesson.config), lesson.config, record, ["trained"])
+    assert from_file["trained"].value == bare["trained"].value
 
 
 @pytest.mark.skipif(not HAS_TRAINING, reason="the training engine is not there")

@@ -252,3 +252,22 @@ def test_save_keeps_file_permissions(tmp_path):
     os.chmod(path, 0o664)
     save_scenario(path, Scenario(Config(wrec=2.0)))
     assert path.stat().st_mode & 0o777 == 0o664
+
+
+def test_training_record_of_a_real_run_round_trips(tmp_path):
+    train = pytest.importorskip("simulator.train")
+    from simulator.tasks import make_task
+
+    task = make_task("sine", 8, 0)
+    settings = train.TrainSettings.for_task(task, hidden=4, iterations=3, batch=2)
+    trainer = train.Trainer(task, settings)
+    snap = trainer.run()
+    record = scenario_mod.training_record(snap, "sine", settings)
+    config = Config(cell=settings.cell, hidden=4, inputs=1, outputs=1, init=settings.init)
+    s = Scenario(config, network=snap.net, training=record)
+    save_scenario(tmp_path / "t.json", s)
+    back = load_scenario(tmp_path / "t.json")
+    assert back.training == record
+    assert back.training["train_loss"] == list(snap.train_loss)
+    for k, v in snap.net.params.items():
+        np.testing.assert_array_equal(back.network.params[k], v)
