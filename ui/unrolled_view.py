@@ -215,7 +215,7 @@ class UnrolledView(QWidget):
             px = vl[idx].copy()
             px[~ok] = bad
             if used is not None:
-                px[~used] = ghost
+                px[~used] = 0  # computed but not scored: left out of the strip
             if present is not None:
                 px[~present] = 0
             return _image(px[None])
@@ -515,7 +515,8 @@ class UnrolledView(QWidget):
         if self._topology != "one_to_many":
             dim(y_x - 0.5 * cell_h, cell_h)
         strip(self._strip_y, y_y - 0.5 * cell_h, cell_h, s0, lit_end)
-        dim(y_y - 0.5 * cell_h, cell_h)
+        if self._topology != "many_to_one":  # many-to-one: only the last output is drawn
+            dim(y_y - 0.5 * cell_h, cell_h)
         strip(self._strip_loss, y_loss - 0.12 * unit, 0.24 * unit, s0, s1)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if 0 <= t < self._T:  # the current step: a marker line through every row
@@ -639,8 +640,11 @@ class UnrolledView(QWidget):
         p.setPen(self._ink(0.75 if active else 0.35))
         p.drawText(QRectF(rect.left(), y, lab_w, h), AlignLeftV, "‖∂L/∂h‖")
         lo, hi = self._grad_lo, self._grad_hi
-        marks = [lo, float(round(0.5 * (lo + hi))), hi] if hi - lo >= 2 else [lo, hi]
         x = rect.left() + lab_w
+        marks = [lo, float(round(0.5 * (lo + hi))), hi] if hi - lo >= 2 else [lo, hi]
+        need = 2.0 * em + max(fm.horizontalAdvance(dg.decade(m)) for m in marks) + 0.4 * em
+        if len(marks) * need > rect.right() - x:  # long exponents: the two ends only
+            marks = [lo, hi]
         seg = (rect.right() - x) / len(marks)
         for m in marks:
             u = (m - lo) / (hi - lo)
