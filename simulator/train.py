@@ -338,6 +338,45 @@ class Trainer:
 
 
 # ----------------------------------------------------------------------------------------
+# BLAS threads
+# ----------------------------------------------------------------------------------------
+
+_OPENBLAS_SYMBOLS = (
+    ("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
+    ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
+    ("openblas_set_num_threads", "openblas_get_num_threads"),
+)
+
+
+def blas_threads(n: int | None = None) -> int | None:
+    """Set (if n is given) and return the number of threads of numpy's OpenBLAS; None if unknown.
+
+    The matrices of a recurrent net are small (batch x hidden), so one BLAS thread is usually
+    fastest, and a second thread that spins while another process holds the other core can make
+    each step many times slower. The headless trainer therefore runs on one thread by default.
+    Works with the OpenBLAS that numpy's wheels bundle; elsewhere it changes nothing.
+    """
+    import ctypes
+    import glob
+    import os
+
+    root = os.path.dirname(os.path.dirname(np.__file__))
+    for path in sorted(glob.glob(os.path.join(root, "numpy.libs", "*openblas*"))):
+        try:
+            lib = ctypes.CDLL(path)  # already loaded by numpy: the same library, not a second copy
+        except OSError:
+            continue
+        for set_name, get_name in _OPENBLAS_SYMBOLS:
+            setter, getter = getattr(lib, set_name, None), getattr(lib, get_name, None)
+            if setter is None or getter is None:
+                continue
+            if n is not None:
+                setter(ctypes.c_int(int(n)))
+            return int(getter())
+    return None
+
+
+# ----------------------------------------------------------------------------------------
 # Forward-only helpers
 # ----------------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from .cells import ACTIVATIONS, CELLS, LSTM_VARIANTS
 from .network import INITS
 from .optim import OPTIMIZERS
 from .tasks import TASKS, CharTask, make_task
-from .train import Snapshot, Trainer, TrainSettings, sample_text
+from .train import Snapshot, Trainer, TrainSettings, blas_threads, sample_text
 
 DEFAULTS_TEXT = """\
 defaults per task (anything you pass overrides them):
@@ -35,6 +35,7 @@ defaults per task (anything you pass overrides them):
   classify     T=25   lstm hidden 32, forget-bias 1, adam lr 0.003, batch 32, clip 1, 400 iterations (distance 20)
   generate     T=20   lstm hidden 32, adam lr 0.01, batch 32, 400 iterations (3 shapes)
   any task with --cell esn: the readout is fitted by ridge regression (iterations default 0)
+  numpy's BLAS runs on --threads 1 by default: fastest for these small matrices
 """
 
 
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--penalty", type=nonneg, help="Pascanu et al.'s gradient-norm penalty (rnn, esn)")
     g.add_argument("--eval-every", type=pos, help="held-out evaluation every n iterations")
     g.add_argument("--ridge", type=nonneg, default=1e-6, help="ESN readout ridge (default 1e-6)")
+    g.add_argument("--threads", type=pos, default=1, help="BLAS threads (default 1, fastest for small nets)")
     g.add_argument("--max-seconds", type=_float_range(0.0, open_lo=True), help="stop after this many seconds")
     g = p.add_argument_group("task options")
     g.add_argument("--topology", choices=("many_to_many", "many_to_one"), help="sine and series tasks")
@@ -203,6 +205,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"main.py train: error: {exc}", file=sys.stderr)
         return 2
+    before = blas_threads()
+    blas_threads(args.threads)
+    try:
+        return _train(args, task, trainer, settings)
+    finally:
+        if before is not None:
+            blas_threads(before)  # leave the process as it was (main() may be called in-process)
+
+
+def _train(args, task, trainer: Trainer, settings: TrainSettings) -> int:
     for note in task.warnings:
         print(f"warning: {note}", file=sys.stderr)
     if not args.quiet:
@@ -253,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         "status": snap.status,
         "message": snap.message,
         "its_per_second": round(snap.its_per_second, 2),
+        "blas_threads": blas_threads(),
         "settings": settings.to_dict(),
     }
     if args.json:

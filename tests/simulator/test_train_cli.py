@@ -55,6 +55,19 @@ def test_other_tasks_run_headless(tmp_path, task, extra, capsys):
         assert len(capsys.readouterr().out) == 21  # 20 sampled characters and a newline
 
 
+def test_threads_are_set_for_the_run_and_restored(tmp_path):
+    from simulator.train import blas_threads
+
+    before = blas_threads()
+    if before is None:
+        pytest.skip("numpy's BLAS thread count is not reachable here")
+    path = tmp_path / "t.json"
+    assert main(["--task", "sine", "--seq-len", "5", "--hidden", "3", "--iterations", "2", "--quiet", "--threads",
+                 "1", "--json", str(path)]) == 0  # fmt: skip
+    assert json.loads(path.read_text())["blas_threads"] == 1
+    assert blas_threads() == before
+
+
 def test_esn_fits_its_readout(tmp_path):
     path = tmp_path / "e.json"
     assert main(["--task", "sine", "--cell", "esn", "--hidden", "40", "--wrec", "0.9", "--quiet", "--json",
