@@ -1,8 +1,13 @@
-"""The recurrent cells: one forward step and one backward step each, in paper notation.
+"""The recurrent cells: the forward pass over all steps, and the backward step, in paper notation.
 
-Every backward step is linear in the gradients it carries, and every cache array broadcasts
-over leading dimensions, so the same code runs the BPTT of a batch, of a stack of truncation
-windows, or of an identity matrix (which turns it into a Jacobian).
+Each cell has three methods the engine uses:
+- forward(xp, h0, c0) runs all T steps and returns the cache (the arrays the UI draws);
+- bptt(cache, DH, DP) is the full backward pass through time, written for speed;
+- backward(cache_t, carry) is ONE step back, linear in the gradients it carries, and every cache
+  array broadcasts over leading dimensions, so the same code runs the BPTT of a stack of
+  truncation windows or of an identity matrix (which turns it into a Jacobian).
+bptt() and a loop over backward() give the same numbers; the tests check both against finite
+differences.
 
 Shapes: B = batch, H = hidden units, G = gate rows (H for RNN, 4H for LSTM, 3H for GRU).
 `xp` is the input projection x @ W_ih.T + biases, computed for all steps at once.
@@ -19,9 +24,27 @@ GAMMA = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0, "identity": 1.0}  # sup |phi
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """Logistic function, written so that exp never overflows."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    """Logistic function 1 / (1 + e^-x); accurate to the last bits for tiny outputs too."""
+    with np.errstate(over="ignore"):  # e^-x = inf for x < -709 gives exactly 0
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+def _sigmoid_of_negated(a: np.ndarray) -> None:
+    """a <- sigmoid(-a) in place (the caller stores -pre, which saves one pass)."""
+    np.exp(a, out=a)
+    a += 1.0
+    np.reciprocal(a, out=a)
+
+
+def _phi_inplace(name: str, a: np.ndarray) -> None:
+    """a <- phi(a) in place."""
+    if name == "tanh":
+        np.tanh(a, out=a)
+    elif name == "sigmoid":
+        np.negative(a, out=a)
+        _sigmoid_of_negated(a)
+    elif name == "relu":
+        np.maximum(a, 0.0, out=a)
 
 
 def phi(name: str, x: np.ndarray) -> np.ndarray:
@@ -32,7 +55,7 @@ def phi(name: str, x: np.ndarray) -> np.ndarray:
         return sigmoid(x)
     if name == "relu":
         return np.maximum(x, 0.0)
-    return x.copy()
+    return np.array(x, dtype=float, copy=True)
 
 
 def dphi_from_output(name: str, a: np.ndarray) -> np.ndarray | float:
@@ -50,7 +73,7 @@ def dphi(name: str, x: np.ndarray) -> np.ndarray:
     """phi'(x) at a pre-activation x (for the activation plot)."""
     a = phi(name, x)
     d = dphi_from_output(name, a)
-    return np.broadcast_to(d, x.shape).copy() if np.isscalar(d) else d
+    return np.broadcast_to(d, np.shape(x)).copy() if np.isscalar(d) else d
 
 
 # ----------------------------------------------------------------------------------------
@@ -67,28 +90,33 @@ class RNNCell:
 
     def __init__(self, W_hh: np.ndarray, activation: str, leak: float = 1.0):
         self.W_hh = W_hh  # (H, H)
-        self.W_hhT = np.ascontiguousarray(W_hh.T)
         self.activation = activation
         self.leak = float(leak)
 
-    def forward(self, xp: np.ndarray, h0: np.ndarray, extra0=None) -> dict:
-        """Run all T steps; return the cache arrays (T, B, H)."""
+    def forward(self, xp: np.ndarray, h0: np.ndarray, c0=None, q0=None) -> dict:
+        """Run all T steps; return the cache: h (T+1, B, H) with h[0] = h_{-1}, and a (T, B, H)."""
         T, B, H = xp.shape
         Hs = np.empty((T + 1, B, H))  # Hs[t + 1] = h_t, Hs[0] = h_{-1}
-        A = np.empty((T, B, H))  # a_t = phi(pre_t)
         Hs[0] = h0
-        act, leak, W = self.activation, self.leak, self.W_hhT
-        fast = {"tanh": np.tanh}.get(act)
-        for t in range(T):
-            pre = xp[t] + Hs[t] @ W
-            if fast is not None:
-                fast(pre, out=A[t])
-            else:
-                A[t] = phi(act, pre)
+        act, leak = self.activation, self.leak
+        W = self.W_hh.T  # h @ W_hh.T, read in place by BLAS
+        with np.errstate(all="ignore"):
             if leak == 1.0:
-                Hs[t + 1] = A[t]
-            else:
-                Hs[t + 1] = (1.0 - leak) * Hs[t] + leak * A[t]
+                for t in range(T):
+                    h = Hs[t + 1]
+                    np.matmul(Hs[t], W, out=h)
+                    h += xp[t]  # the pre-activation ...
+                    _phi_inplace(act, h)  # ... through phi
+                return {"h": Hs, "a": Hs[1:]}  # a_t = h_t: a view, no copy
+            A = np.empty((T, B, H))  # a_t = phi(pre_t)
+            for t in range(T):
+                a = A[t]
+                np.matmul(Hs[t], W, out=a)
+                a += xp[t]
+                _phi_inplace(act, a)
+                h = Hs[t + 1]
+                np.multiply(Hs[t], 1.0 - leak, out=h)  # the leaky integrator
+                h += leak * a
         return {"h": Hs, "a": A}
 
     def cache_at(self, cache: dict, t) -> tuple:
@@ -106,6 +134,41 @@ class RNNCell:
             dh_prev = dh_prev + (1.0 - self.leak) * dh  # the leaky shortcut
         return dpre, dpre, (dh_prev,), None
 
+    fast_bptt = True
+
+    def bptt(self, cache: dict, DH: np.ndarray, DP: np.ndarray):
+        """Full BPTT. DH (T, B, H) holds the gradient from above and becomes the total dL/dh_t;
+        DP (T, B, H) is filled with dL/dpre_t. Returns (d xp, d hp, None)."""
+        A = cache["a"]
+        T = A.shape[0]
+        act, leak = self.activation, self.leak
+        with np.errstate(all="ignore"):
+            # phi'(pre) for every step at once, scaled by the leak: the only per-unit factor
+            if act == "tanh":
+                np.multiply(A, A, out=DP)
+                np.subtract(1.0, DP, out=DP)
+            elif act == "sigmoid":
+                np.subtract(1.0, A, out=DP)
+                DP *= A
+            elif act == "relu":
+                np.greater(A, 0.0, out=DP)
+            else:
+                DP.fill(1.0)
+            if leak != 1.0:
+                DP *= leak
+            W = self.W_hh
+            dh = np.zeros(DH.shape[1:])  # (B, H) carried from the future
+            tmp = np.empty_like(dh)
+            for t in range(T - 1, -1, -1):
+                if t < T - 1:
+                    DH[t] += dh  # from the loss here (or the layer above) + from the future
+                np.multiply(DP[t], DH[t], out=DP[t])  # backprop through phi
+                np.matmul(DP[t], W, out=dh)  # through W_hh
+                if leak != 1.0:
+                    np.multiply(DH[t], 1.0 - leak, out=tmp)  # the leaky shortcut
+                    dh += tmp
+        return DP, DP, None
+
 
 # ----------------------------------------------------------------------------------------
 # LSTM, torch.nn.LSTM's gate order i, f, g, o, and the variants of Greff et al. 2015
@@ -120,16 +183,17 @@ class LSTMCell:
 
     def __init__(self, W_hh, variant="vanilla", peephole=None, W_gg=None):
         self.W_hh = W_hh  # (4H, H)
-        self.W_hhT = np.ascontiguousarray(W_hh.T)
         self.variant = variant
         self.H = W_hh.shape[1]
         self.peep = peephole  # (3, H): rows i, f, o (only for 'peephole')
         self.W_gg = W_gg  # (3H, 3H): gates i, f, o at t-1 -> at t (only for 'fgr')
-        self.W_ggT = None if W_gg is None else np.ascontiguousarray(W_gg.T)
         self.carries = 3 if variant == "fgr" else 2  # dh, dc (, d[i f o]_{t-1})
+        self.fast_bptt = variant not in ("peephole", "fgr")
 
     def forward(self, xp: np.ndarray, h0: np.ndarray, c0: np.ndarray, q0=None) -> dict:
-        """Run all T steps; return the cache arrays. q0: FGR's gates i, f, o before the start (zeros)."""
+        """Run all T steps; return the cache. q0: FGR's gates i, f, o before the start (zeros)."""
+        if self.variant in ("peephole", "fgr"):
+            return self._forward_general(xp, h0, c0, q0)
         T, B, G = xp.shape
         H, v = self.H, self.variant
         Hs = np.empty((T + 1, B, H))
@@ -137,47 +201,81 @@ class LSTMCell:
         gates = np.empty((T, B, G))  # activated i, f, g, o
         TC = np.empty((T, B, H))  # tanh(c_t) (c_t itself for NOAF)
         Hs[0], Cs[0] = h0, c0
-        W = self.W_hhT
-        q_prev = np.zeros((B, 3 * H)) if q0 is None else q0
-        for t in range(T):
-            pre = xp[t] + Hs[t] @ W  # (B, 4H)
-            if v == "fgr":
-                pre[:, : 2 * H] += q_prev @ self.W_ggT[:, : 2 * H]
-                pre[:, 3 * H :] += q_prev @ self.W_ggT[:, 2 * H :]
-            if v == "peephole":
-                pre[:, :H] += self.peep[0] * Cs[t]
-                pre[:, H : 2 * H] += self.peep[1] * Cs[t]
-            gt = gates[t]
-            gt[:, : 2 * H] = sigmoid(pre[:, : 2 * H])
-            if v == "niaf":
-                gt[:, 2 * H : 3 * H] = pre[:, 2 * H : 3 * H]
-            else:
+        # the sigmoid gates are computed from -pre, so negate their columns once here (exact)
+        sign = np.ones(G)
+        sign[: 2 * H] = -1.0
+        sign[3 * H :] = -1.0
+        W = self.W_hh.T * sign  # (H, 4H)
+        xps = xp * sign
+        g_tmp = np.empty((B, H))
+        ig = np.empty((B, H))
+        with np.errstate(all="ignore"):
+            for t in range(T):
+                gt = gates[t]
+                np.matmul(Hs[t], W, out=gt)
+                gt += xps[t]  # pre-activations (negated for i, f, o)
+                if v == "niaf":
+                    g_tmp[...] = gt[:, 2 * H : 3 * H]  # no input activation
+                else:
+                    np.tanh(gt[:, 2 * H : 3 * H], out=g_tmp)
+                _sigmoid_of_negated(gt)  # i, f, o (g is overwritten next)
+                gt[:, 2 * H : 3 * H] = g_tmp
+                i, f, o = gt[:, :H], gt[:, H : 2 * H], gt[:, 3 * H :]
+                if v == "nig":
+                    i.fill(1.0)
+                elif v == "cifg":
+                    np.subtract(1.0, f, out=i)  # coupled: i = 1 - f
+                elif v == "nfg":
+                    f.fill(1.0)
+                elif v == "nog":
+                    o.fill(1.0)
+                c = Cs[t + 1]
+                np.multiply(f, Cs[t], out=c)
+                np.multiply(i, g_tmp, out=ig)
+                c += ig
+                if v == "noaf":
+                    TC[t] = c
+                else:
+                    np.tanh(c, out=TC[t])
+                np.multiply(o, TC[t], out=Hs[t + 1])
+        return {"h": Hs, "c": Cs, "gates": gates, "tc": TC}
+
+    def _forward_general(self, xp, h0, c0, q0):
+        """The plain loop, for the variants with peepholes or gate recurrence."""
+        T, B, G = xp.shape
+        H, v = self.H, self.variant
+        Hs = np.empty((T + 1, B, H))
+        Cs = np.empty((T + 1, B, H))
+        gates = np.empty((T, B, G))
+        TC = np.empty((T, B, H))
+        Hs[0], Cs[0] = h0, c0
+        W = self.W_hh.T
+        W_ggT = None if self.W_gg is None else self.W_gg.T
+        q_prev = np.zeros((B, 3 * H)) if q0 is None else q0  # gates i, f, o at t-1
+        with np.errstate(all="ignore"):
+            for t in range(T):
+                pre = xp[t] + Hs[t] @ W  # (B, 4H)
+                if v == "fgr":
+                    pre[:, : 2 * H] += q_prev @ W_ggT[:, : 2 * H]
+                    pre[:, 3 * H :] += q_prev @ W_ggT[:, 2 * H :]
+                if v == "peephole":  # i and f peek at c_{t-1}
+                    pre[:, :H] += self.peep[0] * Cs[t]
+                    pre[:, H : 2 * H] += self.peep[1] * Cs[t]
+                gt = gates[t]
+                gt[:, : 2 * H] = sigmoid(pre[:, : 2 * H])
                 np.tanh(pre[:, 2 * H : 3 * H], out=gt[:, 2 * H : 3 * H])
-            i, f, g = gt[:, :H], gt[:, H : 2 * H], gt[:, 2 * H : 3 * H]
-            if v == "nig":
-                i[...] = 1.0
-            elif v == "cifg":
-                i[...] = 1.0 - f
-            if v == "nfg":
-                f[...] = 1.0
-            c = Cs[t + 1]
-            np.multiply(f, Cs[t], out=c)
-            c += i * g
-            pre_o = pre[:, 3 * H :]
-            if v == "peephole":
-                pre_o = pre_o + self.peep[2] * c
-            o = gt[:, 3 * H :]
-            if v == "nog":
-                o[...] = 1.0
-            else:
-                o[...] = sigmoid(pre_o)
-            if v == "noaf":
-                TC[t] = c
-            else:
+                i, f, g = gt[:, :H], gt[:, H : 2 * H], gt[:, 2 * H : 3 * H]
+                c = Cs[t + 1]
+                np.multiply(f, Cs[t], out=c)
+                c += i * g
+                pre_o = pre[:, 3 * H :]
+                if v == "peephole":  # o peeks at c_t
+                    pre_o = pre_o + self.peep[2] * c
+                gt[:, 3 * H :] = sigmoid(pre_o)
                 np.tanh(c, out=TC[t])
-            np.multiply(o, TC[t], out=Hs[t + 1])
-            if v == "fgr":
-                q_prev = np.concatenate([gt[:, : 2 * H], o], axis=-1)
+                np.multiply(gt[:, 3 * H :], TC[t], out=Hs[t + 1])
+                if v == "fgr":
+                    q_prev = np.concatenate([gt[:, : 2 * H], gt[:, 3 * H :]], axis=-1)
         return {"h": Hs, "c": Cs, "gates": gates, "tc": TC}
 
     def cache_at(self, cache: dict, t) -> tuple:
@@ -220,6 +318,64 @@ class LSTMCell:
             return dpre, dpre, (dh_prev, dc_prev, dpre_q @ self.W_gg), dc
         return dpre, dpre, (dh_prev, dc_prev), dc
 
+    def bptt(self, cache: dict, DH: np.ndarray, DP: np.ndarray):
+        """Full BPTT (not for peephole / FGR). DH (T, B, H): gradient from above, becomes the total
+        dL/dh_t; DP (T, B, 4H) is filled with dL/dpre_t. Returns (d xp, d hp, total dL/dc_t)."""
+        gates, Cs, TC = cache["gates"], cache["c"], cache["tc"]
+        T, B, _ = DH.shape
+        H, v = self.H, self.variant
+        i, f, g, o = (gates[..., j * H : (j + 1) * H] for j in range(4))
+        DC = np.empty((T, B, H))
+        with np.errstate(all="ignore"):
+            # Every per-unit factor of the backward step, for all steps at once:
+            #   dc_t  = dc_{t+1} f_{t+1} + dh_t * Kc_t        Kc = o (1 - tanh(c)^2)
+            #   dpre_o = dh_t * Ko_t                          Ko = tanh(c) o (1 - o)
+            #   dpre_{i,f,g} = dc_t * K{i,f,g}_t              Ki = g i (1 - i), Kf = c_{t-1} f (1 - f), Kg = i (1 - g^2)
+            Ki, Kf, Kg, Ko = (DP[..., j * H : (j + 1) * H] for j in range(4))
+            if v == "noaf":
+                DC[...] = o
+            else:
+                np.multiply(TC, TC, out=DC)
+                np.subtract(1.0, DC, out=DC)
+                DC *= o
+            np.subtract(1.0, o, out=Ko)
+            Ko *= o
+            Ko *= TC
+            np.subtract(1.0, i, out=Ki)
+            Ki *= i
+            Ki *= g
+            np.subtract(1.0, f, out=Kf)
+            Kf *= f
+            if v == "cifg":  # i = 1 - f: the input gate's share flows into f
+                np.subtract(Cs[:-1], g, out=Ki)
+                Kf *= Ki
+                Ki.fill(0.0)
+            else:
+                Kf *= Cs[:-1]
+            if v == "niaf":
+                Kg[...] = i
+            else:
+                np.multiply(g, g, out=Kg)
+                np.subtract(1.0, Kg, out=Kg)
+                Kg *= i
+            # (nig, nfg, nog need nothing more: their constant gate makes its factor exactly 0)
+            Kifg = DP[..., : 3 * H].reshape(T, B, 3, H)
+            W = self.W_hh
+            dh = np.zeros((B, H))
+            dc = np.zeros((B, H))
+            for t in range(T - 1, -1, -1):
+                dht, dct = DH[t], DC[t]
+                if t < T - 1:
+                    dht += dh  # from the loss here (or the layer above) + from the future
+                dct *= dht  # through h = o tanh(c) ...
+                if t < T - 1:
+                    dct += dc  # ... + along the cell-state line from the future
+                Ko[t] *= dht
+                Kifg[t] *= dct[:, None, :]
+                np.multiply(dct, f[t], out=dc)  # the cell-state line: only f multiplies it
+                np.matmul(DP[t], W, out=dh)  # through W_hh
+        return DP, DP, DC
+
 
 # ----------------------------------------------------------------------------------------
 # GRU, torch.nn.GRU's order r, z, n; b_hn sits inside the reset product
@@ -232,14 +388,14 @@ class GRUCell:
 
     gate_names = ("r", "z", "n")
     carries = 1
+    fast_bptt = True
 
     def __init__(self, W_hh: np.ndarray, b_hn: np.ndarray):
         self.W_hh = W_hh  # (3H, H)
-        self.W_hhT = np.ascontiguousarray(W_hh.T)
         self.b_hn = b_hn  # (H,)
         self.H = W_hh.shape[1]
 
-    def forward(self, xp: np.ndarray, h0: np.ndarray, extra0=None) -> dict:
+    def forward(self, xp: np.ndarray, h0: np.ndarray, c0=None, q0=None) -> dict:
         """Run all T steps; xp already holds b_ir, b_iz, b_in, b_hr, b_hz (not b_hn)."""
         T, B, G = xp.shape
         H = self.H
@@ -247,17 +403,29 @@ class GRUCell:
         gates = np.empty((T, B, G))  # r, z, n
         HPn = np.empty((T, B, H))  # W_hn h_{t-1} + b_hn
         Hs[0] = h0
-        W = self.W_hhT
-        for t in range(T):
-            hp = Hs[t] @ W
-            gt = gates[t]
-            gt[:, : 2 * H] = sigmoid(xp[t, :, : 2 * H] + hp[:, : 2 * H])
-            hpn = HPn[t]
-            np.add(hp[:, 2 * H :], self.b_hn, out=hpn)
-            n = gt[:, 2 * H :]
-            np.tanh(xp[t, :, 2 * H :] + gt[:, :H] * hpn, out=n)
-            z = gt[:, H : 2 * H]
-            Hs[t + 1] = n + z * (Hs[t] - n)
+        # r and z are computed from -pre: negate their columns once (exact)
+        sign = np.ones(G)
+        sign[: 2 * H] = -1.0
+        W = self.W_hh.T * sign  # (H, 3H)
+        xps = xp[..., : 2 * H] * -1.0
+        hp = np.empty((B, G))
+        tmp = np.empty((B, H))
+        with np.errstate(all="ignore"):
+            for t in range(T):
+                gt = gates[t]
+                np.matmul(Hs[t], W, out=hp)
+                rz = gt[:, : 2 * H]
+                np.add(hp[:, : 2 * H], xps[t], out=rz)
+                _sigmoid_of_negated(rz)
+                r, z, n = gt[:, :H], gt[:, H : 2 * H], gt[:, 2 * H :]
+                hpn = HPn[t]
+                np.add(hp[:, 2 * H :], self.b_hn, out=hpn)
+                np.multiply(r, hpn, out=n)
+                n += xp[t, :, 2 * H :]
+                np.tanh(n, out=n)
+                np.subtract(Hs[t], n, out=tmp)  # h = n + z (h_prev - n)
+                tmp *= z
+                np.add(n, tmp, out=Hs[t + 1])
         return {"h": Hs, "gates": gates, "hpn": HPn}
 
     def cache_at(self, cache: dict, t) -> tuple:
@@ -277,3 +445,44 @@ class GRUCell:
         dhp = np.concatenate([dr_pre, dz_pre, dn_pre * r], axis=-1)
         dh_prev = dh * z + dhp @ self.W_hh
         return dxp, dhp, (dh_prev,), None
+
+    def bptt(self, cache: dict, DH: np.ndarray, DP: np.ndarray):
+        """Full BPTT. DH (T, B, H): gradient from above, becomes the total dL/dh_t; DP (T, B, 3H)
+        is filled with dL/d(W_hh h + b_hh). Returns (d xp, d hp, None)."""
+        gates, Hs, HPn = cache["gates"], cache["h"], cache["hpn"]
+        T, B, _ = DH.shape
+        H = self.H
+        r, z, n = gates[..., :H], gates[..., H : 2 * H], gates[..., 2 * H :]
+        DN = np.empty((T, B, H))  # dL/dpre_n, the n-part of d xp (d hp has r * that)
+        with np.errstate(all="ignore"):
+            # per-unit factors for all steps at once:
+            #   dpre_n = dh (1 - z)(1 - n^2) =: dh Kn;  dpre_z = dh (h_prev - n) z (1 - z) =: dh Kz
+            #   dpre_r = dpre_n hpn r (1 - r) =: dpre_n Kr;  d hp_n = dpre_n r
+            Kr, Kz, Kn = (DP[..., j * H : (j + 1) * H] for j in range(3))
+            np.multiply(n, n, out=DN)
+            np.subtract(1.0, DN, out=DN)
+            np.subtract(1.0, z, out=Kn)
+            DN *= Kn
+            np.multiply(Kn, z, out=Kz)
+            np.subtract(Hs[:-1], n, out=Kn)
+            Kz *= Kn
+            np.subtract(1.0, r, out=Kr)
+            Kr *= r
+            Kr *= HPn
+            W = self.W_hh
+            dh = np.zeros((B, H))
+            tmp = np.empty((B, H))
+            for t in range(T - 1, -1, -1):
+                dht = DH[t]
+                if t < T - 1:
+                    dht += dh  # from the loss here (or the layer above) + from the future
+                dn = DN[t]
+                dn *= dht
+                Kz[t] *= dht
+                Kr[t] *= dn
+                np.multiply(dn, r[t], out=Kn[t])
+                np.matmul(DP[t], W, out=dh)  # through W_hh
+                np.multiply(dht, z[t], out=tmp)  # the update gate's shortcut
+                dh += tmp
+        DXP = np.concatenate([DP[..., : 2 * H], DN], axis=-1)
+        return DXP, DP, None

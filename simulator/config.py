@@ -181,10 +181,10 @@ def build_network(config: Config) -> Network:
         config.cell, config.variant, config.activation, config.inputs, config.hidden, config.outputs,
         config.layers, config.init, config.seed, config.sigma, config.leak,
     )  # fmt: skip
-    p = dict(params)
+    p = {k: v.copy() for k, v in params.items()}  # the cached arrays are never handed out
     H = config.hidden
     for k, rhos in radii.items():
-        W = params[f"weight_hh_l{k}"].copy()
+        W = p[f"weight_hh_l{k}"]
         for j, rho in enumerate(rhos):
             block = W[j * H : (j + 1) * H]
             if H == 1:

@@ -17,17 +17,29 @@ MAX_STEPS = 100_000
 MAX_BYTES = 2_000_000_000  # refuse a trace that would not fit in about 2 GB
 
 
-def _as_float_array(name: str, value, ndim: int, shape_text: str) -> np.ndarray:
+def _is_number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+
+
+def _all_finite(arr: np.ndarray) -> bool:
+    """True when arr holds no NaN or infinity (one fast pass: a sum is finite only if every term is)."""
+    with np.errstate(all="ignore"):
+        if np.isfinite(np.add.reduce(arr, axis=None)):
+            return True
+    return bool(np.isfinite(arr).all())  # the sum may also overflow on finite values
+
+
+def _as_float_array(name: str, value, ndim: int | None, shape_text: str) -> np.ndarray:
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
         raise ValueError(f"{name} must be an array of shape {shape_text}: {exc}") from None
     if arr.dtype.kind not in "fiub":
-        raise ValueError(f"{name} must hold numbers; got dtype {arr.dtype}")
-    if arr.ndim != ndim:
+        raise ValueError(f"{name} must hold real numbers, shape {shape_text}; got dtype {arr.dtype}")
+    if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must have shape {shape_text}; got shape {arr.shape}")
     arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
+    if not _all_finite(arr):
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(f"{name} contains NaN or infinity (first at index {tuple(int(i) for i in bad)})")
     return arr
@@ -35,14 +47,14 @@ def _as_float_array(name: str, value, ndim: int, shape_text: str) -> np.ndarray:
 
 def validate_inputs(net: Network, x, targets, loss: str, score: str):
     """Check x and targets against the network; return them as float64 / int arrays."""
-    if loss not in LOSSES:
+    if not isinstance(loss, str) or loss not in LOSSES:
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}; got {loss!r}")
-    if score not in ("all", "last"):
+    if not isinstance(score, str) or score not in ("all", "last"):
         raise ValueError(f"score must be 'all' or 'last'; got {score!r}")
     x = _as_float_array("x", x, 3, f"(T, B, {net.inputs})")
     T, B, I = x.shape
     if T < 1 or B < 1:
-        raise ValueError(f"x must have at least one step and one example; got shape {x.shape}")
+        raise ValueError(f"x must have at least one step and one example, shape (T, B, {net.inputs}); got {x.shape}")
     if I != net.inputs:
         raise ValueError(
             f"x has {I} input features per step; the network expects {net.inputs} (shape (T, B, {net.inputs}))"
@@ -59,7 +71,7 @@ def validate_inputs(net: Network, x, targets, loss: str, score: str):
     O = net.outputs
     if loss == "mse":
         want = f"(T, B, {O}) = ({T}, {B}, {O})"
-        targets = _as_float_array("targets", targets, np.ndim(targets), want)
+        targets = _as_float_array("targets", targets, None, want)
         if score == "last" and targets.shape == (B, O):
             full = np.zeros((T, B, O))
             full[-1] = targets
@@ -67,9 +79,13 @@ def validate_inputs(net: Network, x, targets, loss: str, score: str):
         if targets.shape != (T, B, O):
             raise ValueError(f"targets must have shape {want}; got {targets.shape}")
     else:
-        arr = np.asarray(targets)
         want = f"(T, B) = ({T}, {B}) class indices"
-        if arr.dtype.kind not in "iu" and not (arr.dtype.kind == "f" and np.all(arr == np.round(arr))):
+        try:
+            arr = np.asarray(targets)
+        except Exception:
+            raise ValueError(f"cross_entropy targets must be whole class indices of shape {want}") from None
+        whole = arr.dtype.kind in "iu" or (arr.dtype.kind == "f" and bool(np.all(arr == np.round(arr))))
+        if not whole:
             raise ValueError(f"cross_entropy targets must be whole class indices of shape {want}")
         if score == "last" and arr.shape == (B,):
             arr = np.broadcast_to(arr, (T, B))
@@ -89,12 +105,18 @@ def loss_and_grad(Y: np.ndarray, targets: np.ndarray, loss: str, score: str):
     scored = np.zeros(T, dtype=bool)
     scored[:] = score == "all"
     scored[-1] = True
-    dY = np.zeros_like(Y)
     if loss == "mse":
         n = scored.sum() * B * O  # torch.nn.MSELoss: mean over every scored element
         err = Y - targets
-        terms = np.where(scored, (err * err).sum(axis=(1, 2)) / n, 0.0)
-        dY[scored] = 2.0 * err[scored] / n
+        if score == "all":
+            terms = np.einsum("tbo,tbo->t", err, err) / n
+            dY = err
+            dY *= 2.0 / n
+        else:
+            terms = np.zeros(T)
+            terms[-1] = (err[-1] * err[-1]).sum() / n
+            dY = np.zeros_like(Y)
+            dY[-1] = 2.0 * err[-1] / n
     else:
         n = scored.sum() * B  # torch.nn.CrossEntropyLoss: mean over scored (step, example)
         z = Y - Y.max(axis=-1, keepdims=True)
@@ -103,22 +125,30 @@ def loss_and_grad(Y: np.ndarray, targets: np.ndarray, loss: str, score: str):
         terms = np.where(scored, -picked.sum(axis=1) / n, 0.0)
         p = np.exp(logp)
         np.put_along_axis(p, targets[..., None], np.take_along_axis(p, targets[..., None], -1) - 1.0, -1)
+        dY = np.zeros_like(Y)
         dY[scored] = p[scored] / n  # softmax - one-hot
     return float(terms.sum()), terms, dY
 
 
 def _first_nonfinite_step(arr: np.ndarray) -> int | None:
     """The first index along axis 0 where arr holds a NaN or infinity."""
+    if _all_finite(arr):
+        return None
     ok = np.isfinite(arr.reshape(arr.shape[0], -1)).all(axis=1)
     return None if ok.all() else int(np.argmin(ok))
 
 
-def forward(net: Network, x: np.ndarray, h0=None, c0=None, dropout: float = 0.0, rng=None):
-    """Run the layers and the readout; returns (per-layer caches, per-layer inputs, dropout masks, Y)."""
+def _flat(a: np.ndarray) -> np.ndarray:
+    """(T, B, n) -> (T*B, n) without a copy."""
+    return a.reshape(-1, a.shape[-1])
+
+
+def _run_forward(net: Network, x: np.ndarray, h0=None, c0=None, dropout: float = 0.0, rng=None):
+    """forward(), also handing back each layer's input-projection buffer for BPTT to reuse."""
     T, B, _ = x.shape
     H = net.hidden
     p = net.params
-    caches, layer_inputs, masks = [], [], []
+    caches, layer_inputs, masks, buffers = [], [], [], []
     layer_in = x
     for k, cell in enumerate(net.cells()):
         mask = None
@@ -127,41 +157,123 @@ def forward(net: Network, x: np.ndarray, h0=None, c0=None, dropout: float = 0.0,
             layer_in = layer_in * mask
         masks.append(mask)
         layer_inputs.append(layer_in)
-        xp = layer_in @ p[f"weight_ih_l{k}"].T + p[f"bias_ih_l{k}"]  # (T, B, G) all steps at once
+        W_ih, b_hh = p[f"weight_ih_l{k}"], p[f"bias_hh_l{k}"]
+        xp = np.empty((T, B, W_ih.shape[0]))
+        np.matmul(_flat(layer_in), W_ih.T, out=_flat(xp))  # (T, B, G): all steps at once
+        bias = p[f"bias_ih_l{k}"] + b_hh
         if net.cell == "gru":
-            xp[..., : 2 * H] += p[f"bias_hh_l{k}"][: 2 * H]  # b_hn stays inside the reset product
-        else:
-            xp += p[f"bias_hh_l{k}"]
+            bias[2 * H :] = p[f"bias_ih_l{k}"][2 * H :]  # b_hn stays inside the reset product
+        xp += bias
         hk = np.zeros((B, H)) if h0 is None else h0[k]
         ck = np.zeros((B, H)) if c0 is None else c0[k]
         cache = cell.forward(xp, hk, ck)
         caches.append(cache)
+        buffers.append(xp)
         layer_in = cache["h"][1:]  # (T, B, H)
-    Y = layer_in @ p["readout.weight"].T + p["readout.bias"]  # (T, B, O)
+    R = p["readout.weight"]
+    Y = np.empty((T, B, R.shape[0]))
+    np.matmul(_flat(layer_in), R.T, out=_flat(Y))
+    Y += p["readout.bias"]  # (T, B, O)
+    return caches, layer_inputs, masks, Y, buffers
+
+
+def forward(net: Network, x: np.ndarray, h0=None, c0=None, dropout: float = 0.0, rng=None):
+    """Run the layers and the readout; returns (per-layer caches, per-layer inputs, dropout masks, Y)."""
+    with np.errstate(all="ignore"):
+        caches, layer_inputs, masks, Y, _ = _run_forward(net, x, h0, c0, dropout, rng)
     return caches, layer_inputs, masks, Y
 
 
-def backward(net: Network, caches, layer_inputs, masks, dY: np.ndarray, truncate: int = 0):
+def backward(net: Network, caches, layer_inputs, masks, dY: np.ndarray, truncate: int = 0, buffers=None):
     """BPTT. Returns (grads, dh per layer (T, B, H), dc per layer or None).
 
     Truncation (truncate = k > 0): the loss term at step t sends gradient back through steps
     t, t-1, ..., t-k+1 only, i.e. across at most k-1 recurrent edges, and no further. Each loss
     term is cut at its own window (Williams & Peng's BPTT(k, 1) for every t), so the result is
-    exactly the gradient of sum_t L_t with every state older than t-k+1 held constant in L_t.
-    It is computed by carrying k "ages" of gradient at once; gradient moving down a layer
-    keeps its age. truncate = 0 is full BPTT.
+    exactly the gradient of sum_t L_t with every state older than t-k+1 held constant in L_t
+    (in every layer). It is computed by carrying k "ages" of gradient at once; gradient moving
+    down a layer keeps its age. truncate = 0 (or k >= T) is full BPTT.
+
+    buffers: optional scratch arrays (T, B, G) per layer, overwritten (simulate passes the
+    input projections, which the forward pass no longer needs).
     """
+    T = dY.shape[0]
+    if truncate == 0 or truncate >= T:
+        if all(cell.fast_bptt for cell in net.cells()):
+            return _backward_full(net, caches, layer_inputs, masks, dY, buffers)
+        return _backward_ages(net, caches, layer_inputs, masks, dY, 0)
+    return _backward_ages(net, caches, layer_inputs, masks, dY, truncate)
+
+
+def _param_grads(net, k, grads, cache, X, dxp, dhp) -> None:
+    """The gradients of layer k's weights from dL/d(x projection) and dL/d(h projection), (T, B, G)."""
+    H = net.hidden
+    grads[f"weight_ih_l{k}"] = _flat(dxp).T @ _flat(X)  # sum over steps and batch in one product
+    grads[f"weight_hh_l{k}"] = _flat(dhp).T @ _flat(cache["h"][:-1])
+    ones = np.ones(_flat(dxp).shape[0])
+    grads[f"bias_ih_l{k}"] = ones @ _flat(dxp)
+    grads[f"bias_hh_l{k}"] = grads[f"bias_ih_l{k}"] if dhp is dxp else ones @ _flat(dhp)
+    if net.variant == "peephole":
+        c = cache["c"]
+        grads[f"peephole_l{k}"] = np.stack(
+            [
+                np.einsum("tbh,tbh->h", dxp[..., :H], c[:-1]),
+                np.einsum("tbh,tbh->h", dxp[..., H : 2 * H], c[:-1]),
+                np.einsum("tbh,tbh->h", dxp[..., 3 * H :], c[1:]),
+            ]
+        )
+    if net.variant == "fgr":
+        T, B, _ = dxp.shape
+        g = cache["gates"]
+        q_prev = np.zeros((T, B, 3 * H))  # gates i, f, o at t-1 (zero before the start)
+        q_prev[1:, :, : 2 * H] = g[:-1, :, : 2 * H]
+        q_prev[1:, :, 2 * H :] = g[:-1, :, 3 * H :]
+        dq = np.concatenate([dxp[..., : 2 * H], dxp[..., 3 * H :]], axis=-1)
+        grads[f"weight_gg_l{k}"] = _flat(dq).T @ _flat(q_prev)
+
+
+def _readout_grads(net, caches, dY, grads) -> None:
+    top = caches[-1]["h"][1:]
+    grads["readout.weight"] = _flat(dY).T @ _flat(top)
+    grads["readout.bias"] = np.ones(_flat(dY).shape[0]) @ _flat(dY)
+
+
+def _backward_full(net, caches, layer_inputs, masks, dY, buffers):
+    """Full BPTT with each cell's fast loop; the gradient from above is written straight into dL/dh."""
     p = net.params
     T, B, _ = dY.shape
     H = net.hidden
-    ages = min(truncate, T) if truncate > 0 else 1
     grads: dict[str, np.ndarray] = {}
-    top = net.layers - 1
-    grads["readout.weight"] = dY.reshape(-1, dY.shape[-1]).T @ caches[top]["h"][1:].reshape(-1, H)
-    grads["readout.bias"] = dY.sum(axis=(0, 1))
+    _readout_grads(net, caches, dY, grads)
+    dhs, dcs = [None] * net.layers, [None] * net.layers
+    DH = np.empty((T, B, H))
+    np.matmul(_flat(dY), p["readout.weight"], out=_flat(DH))  # from the readout
+    for k in range(net.layers - 1, -1, -1):
+        cell, cache = net.cells()[k], caches[k]
+        G = p[f"weight_hh_l{k}"].shape[0]
+        DP = buffers[k] if buffers is not None else np.empty((T, B, G))
+        dxp, dhp, DC = cell.bptt(cache, DH, DP)
+        dhs[k], dcs[k] = DH, DC
+        _param_grads(net, k, grads, cache, layer_inputs[k], dxp, dhp)
+        if k > 0:  # to the layer below
+            DH = np.empty((T, B, H))
+            np.matmul(_flat(dxp), p[f"weight_ih_l{k}"], out=_flat(DH))
+            if masks[k] is not None:
+                DH *= masks[k]
+    return {name: grads[name] for name in p}, dhs, dcs
+
+
+def _backward_ages(net, caches, layer_inputs, masks, dY, truncate):
+    """BPTT one step at a time through cell.backward(), carrying one age per truncation window."""
+    p = net.params
+    T, B, _ = dY.shape
+    H = net.hidden
+    ages = max(truncate, 1)
+    grads: dict[str, np.ndarray] = {}
+    _readout_grads(net, caches, dY, grads)
     d_in = (dY @ p["readout.weight"])[:, None]  # (T, 1, B, H): gradient from above, age 0
     dhs, dcs = [None] * net.layers, [None] * net.layers
-    for k in range(top, -1, -1):
+    for k in range(net.layers - 1, -1, -1):
         cell, cache = net.cells()[k], caches[k]
         G = p[f"weight_hh_l{k}"].shape[0]
         DXP = np.empty((T, ages, B, G))
@@ -181,32 +293,14 @@ def backward(net: Network, caches, layer_inputs, masks, dY: np.ndarray, truncate
             DXP[t] = dxp
             if DHP is not DXP:
                 DHP[t] = dhp
-            if truncate > 0:  # every window grows one step older; the oldest is cut here
-                carry = tuple(np.concatenate([np.zeros_like(c[:1]), c[:-1]]) for c in carry)
+            if truncate:  # every window grows one step older; the oldest is cut here
+                for c in carry:
+                    c[1:] = c[:-1].copy()
+                    c[0] = 0.0
         dhs[k], dcs[k] = DH, DC
         dxp_sum = DXP[:, 0] if ages == 1 else DXP.sum(axis=1)  # (T, B, G)
         dhp_sum = dxp_sum if DHP is DXP else (DHP[:, 0] if ages == 1 else DHP.sum(axis=1))
-        X = layer_inputs[k]
-        grads[f"weight_ih_l{k}"] = dxp_sum.reshape(-1, G).T @ X.reshape(-1, X.shape[-1])
-        grads[f"weight_hh_l{k}"] = dhp_sum.reshape(-1, G).T @ cache["h"][:-1].reshape(-1, H)
-        grads[f"bias_ih_l{k}"] = dxp_sum.sum(axis=(0, 1))
-        grads[f"bias_hh_l{k}"] = dhp_sum.sum(axis=(0, 1))
-        if net.variant == "peephole":
-            c = cache["c"]
-            grads[f"peephole_l{k}"] = np.stack(
-                [
-                    (dxp_sum[..., :H] * c[:-1]).sum(axis=(0, 1)),
-                    (dxp_sum[..., H : 2 * H] * c[:-1]).sum(axis=(0, 1)),
-                    (dxp_sum[..., 3 * H :] * c[1:]).sum(axis=(0, 1)),
-                ]
-            )
-        if net.variant == "fgr":
-            g = cache["gates"]
-            q_prev = np.zeros((T, B, 3 * H))  # gates i, f, o at t-1 (zero before the start)
-            q_prev[1:, :, : 2 * H] = g[:-1, :, : 2 * H]
-            q_prev[1:, :, 2 * H :] = g[:-1, :, 3 * H :]
-            dq = np.concatenate([dxp_sum[..., : 2 * H], dxp_sum[..., 3 * H :]], axis=-1)
-            grads[f"weight_gg_l{k}"] = dq.reshape(-1, 3 * H).T @ q_prev.reshape(-1, 3 * H)
+        _param_grads(net, k, grads, cache, layer_inputs[k], dxp_sum, dhp_sum)
         if k > 0:
             d_in = DXP @ p[f"weight_ih_l{k}"]  # (T, ages, B, H) to the layer below, same age
             if masks[k] is not None:
@@ -257,14 +351,16 @@ def clip_gradients(grads: dict, clip: float = 0.0, clip_value: float = 0.0):
     return out, before, norm
 
 
-def _check_remedies(truncate, clip, clip_value, penalty, dropout, net):
+def _check_remedies(truncate, clip, clip_value, penalty, dropout, seed, net):
     if isinstance(truncate, bool) or not isinstance(truncate, (int, np.integer)) or truncate < 0:
         raise ValueError(f"truncate must be a whole number of steps >= 0 (0 = full BPTT); got {truncate!r}")
     for name, val in (("clip", clip), ("clip_value", clip_value), ("penalty", penalty)):
-        if not (np.isfinite(val) and val >= 0):
+        if not (_is_number(val) and np.isfinite(val) and val >= 0):
             raise ValueError(f"{name} must be a number >= 0 (0 = off); got {val!r}")
-    if not (0.0 <= dropout < 1.0):
-        raise ValueError(f"dropout must be in [0, 1); got {dropout}")
+    if not (_is_number(dropout) and 0.0 <= dropout < 1.0):
+        raise ValueError(f"dropout must be a number in [0, 1); got {dropout!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"seed must be None or a whole number >= 0; got {seed!r}")
     if penalty > 0 and net.cell not in ("rnn", "esn"):
         raise ValueError("the Pascanu gradient penalty is defined here for cell 'rnn' and 'esn' only")
 
@@ -297,9 +393,9 @@ def simulate(
     if not isinstance(net, Network):
         raise ValueError(f"net must be a simulator.Network; got {type(net).__name__}")
     x, targets = validate_inputs(net, x, targets, loss, score)
-    _check_remedies(truncate, clip, clip_value, penalty, dropout, net)
+    _check_remedies(truncate, clip, clip_value, penalty, dropout, seed, net)
     T, B, _ = x.shape
-    if truncate > 0 and 8 * T * min(truncate, T) * B * net.params["weight_hh_l0"].shape[0] * 2 > MAX_BYTES:
+    if 0 < truncate < T and 8 * T * truncate * B * net.params["weight_hh_l0"].shape[0] * 2 > MAX_BYTES:
         raise ValueError(
             f"truncate = {truncate} with T = {T} and batch {B} needs too much memory; use a smaller window"
         )
@@ -307,9 +403,10 @@ def simulate(
     c0 = _initial_state("c0", c0, net, B)
     rng = np.random.default_rng(seed)
     with np.errstate(all="ignore"):
-        caches, layer_inputs, masks, Y = forward(net, x, h0, c0, dropout, rng)
+        caches, layer_inputs, masks, Y, buffers = _run_forward(net, x, h0, c0, dropout, rng)
         total, terms, dY = loss_and_grad(Y, targets, loss, score)
-        raw, dhs, dcs = backward(net, caches, layer_inputs, masks, dY, truncate)
+        raw, dhs, dcs = backward(net, caches, layer_inputs, masks, dY, truncate, buffers)
+        del buffers
         omega = 0.0
         if penalty > 0:
             omega, pg = pascanu_penalty(net, caches, dhs)
@@ -342,9 +439,15 @@ def simulate(
 def _initial_state(name, value, net, B):
     if value is None:
         return None
-    arrs = [np.asarray(v, dtype=np.float64) for v in value]
+    want = f"{net.layers} array(s) of shape (B, H) = ({B}, {net.hidden})"
+    try:
+        arrs = [np.asarray(v, dtype=np.float64) for v in value]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a list of {want}") from None
     if len(arrs) != net.layers or any(a.shape != (B, net.hidden) for a in arrs):
-        raise ValueError(f"{name} must be {net.layers} array(s) of shape (B, H) = ({B}, {net.hidden})")
+        raise ValueError(f"{name} must be a list of {want}")
+    if not all(np.isfinite(a).all() for a in arrs):
+        raise ValueError(f"{name} contains NaN or infinity")
     return arrs
 
 
@@ -360,10 +463,11 @@ def _find_nonfinite(net, caches, Y, dhs, grads) -> NonFinite | None:
     if t is not None:
         return NonFinite(t, "forward", "output y_t")
     for k in range(net.layers - 1, -1, -1):
+        if _all_finite(dhs[k]):
+            continue
         ok = np.isfinite(dhs[k].reshape(dhs[k].shape[0], -1)).all(axis=1)
-        if not ok.all():
-            return NonFinite(int(np.nonzero(~ok)[0].max()), "backward", f"dL/dh_t of layer {k + 1}")
+        return NonFinite(int(np.nonzero(~ok)[0].max()), "backward", f"dL/dh_t of layer {k + 1}")
     for name, g in grads.items():
-        if not np.all(np.isfinite(g)):
+        if not _all_finite(g):
             return NonFinite(0, "backward", f"gradient of {name}")
     return None

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+import re
 import zipfile
+import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,12 +26,25 @@ GATE_ROWS = {"rnn": 1, "esn": 1, "lstm": 4, "gru": 3}
 MAX_HIDDEN = 2048
 MAX_INPUTS = 4096
 MAX_LAYERS = 16
+MAX_PARAMS = 25_000_000  # 200 MB of float64 weights: more would take minutes per step here
 META_KEY = "unrolled.meta"
+LAYER_KEY = re.compile(r"^(?:weight_ih|weight_hh|bias_ih|bias_hh|peephole|weight_gg)_l(\d+)$")
 
 
 def _check_choice(name: str, value, choices) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}")
+
+
+def _check_number(name: str, value, lo: float, hi: float, lo_open: bool = False) -> float:
+    """A finite real number in [lo, hi] (or (lo, hi]); the message names the argument."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number; got {value!r}")
+    v = float(value)
+    if not np.isfinite(v) or v > hi or v < lo or (lo_open and v == lo):
+        interval = f"({lo:g}, {hi:g}]" if lo_open else f"[{lo:g}, {hi:g}]"
+        raise ValueError(f"{name} must be a number in {interval}; got {value!r}")
+    return v
 
 
 def _check_size(name: str, value, most: int) -> int:
@@ -71,11 +88,23 @@ class Network:
         _check_choice("variant", self.variant, LSTM_VARIANTS)
         if self.cell != "lstm" and self.variant != "vanilla":
             raise ValueError(f"variant {self.variant!r} applies to cell 'lstm' only (cell is {self.cell!r})")
-        if not (0.0 < float(self.leak) <= 1.0):
-            raise ValueError(f"leak must be in (0, 1]; got {self.leak}")
+        self.leak = _check_number("leak", self.leak, 0.0, 1.0, lo_open=True)
         if self.cell != "esn" and self.leak != 1.0:
             raise ValueError("leak applies to cell 'esn' only")
-        self.params = {k: np.asarray(v, dtype=np.float64) for k, v in self.params.items()}
+        if not isinstance(self.params, Mapping):
+            raise ValueError(f"params must be a dict of name -> array; got {type(self.params).__name__}")
+        params = {}
+        for k, v in self.params.items():
+            if not isinstance(k, str):
+                raise ValueError(f"parameter names must be strings; got {k!r}")
+            try:
+                arr = np.asarray(v)
+            except ValueError as exc:  # ragged nested lists
+                raise ValueError(f"parameter {k!r} is not a rectangular array of numbers ({exc})") from None
+            if arr.dtype.kind not in "fiu":
+                raise ValueError(f"parameter {k!r} must hold real numbers; got dtype {arr.dtype}")
+            params[k] = arr.astype(np.float64, copy=False)
+        self.params = params
         self._validate()
         self._cells = None
 
@@ -83,7 +112,7 @@ class Network:
     @property
     def layers(self) -> int:
         """Number of stacked recurrent layers."""
-        return sum(1 for k in self.params if k.startswith("weight_ih_l"))
+        return sum(1 for k in self.params if k.startswith("weight_hh_l"))
 
     @property
     def hidden(self) -> int:
@@ -107,11 +136,11 @@ class Network:
 
         return GAMMA[self.activation] if self.cell in ("rnn", "esn") else 1.0
 
-    def expected_shapes(self) -> dict[str, tuple[int, ...]]:
+    def expected_shapes(self, layers: int | None = None) -> dict[str, tuple[int, ...]]:
         """Every parameter name with the shape it must have."""
         H, G = self.hidden, GATE_ROWS[self.cell] * self.hidden
         shapes: dict[str, tuple[int, ...]] = {}
-        for k in range(self.layers):
+        for k in range(self.layers if layers is None else layers):
             shapes[f"weight_ih_l{k}"] = (G, self.inputs if k == 0 else H)
             shapes[f"weight_hh_l{k}"] = (G, H)
             shapes[f"bias_ih_l{k}"] = (G,)
@@ -129,9 +158,20 @@ class Network:
         for key in ("weight_ih_l0", "weight_hh_l0", "readout.weight"):
             if key not in p:
                 raise ValueError(f"missing parameter {key!r}")
-        if p["weight_hh_l0"].ndim != 2:
-            raise ValueError(f"weight_hh_l0 must be 2-D (rows, hidden); got shape {p['weight_hh_l0'].shape}")
-        expected = self.expected_shapes()
+        W = p["weight_hh_l0"]
+        if W.ndim != 2 or W.shape[1] < 1 or W.shape[0] != GATE_ROWS[self.cell] * W.shape[1]:
+            rows = {"rnn": "H", "esn": "H", "lstm": "4H", "gru": "3H"}[self.cell]
+            raise ValueError(f"weight_hh_l0 of a {self.cell} must have shape ({rows}, H); got {W.shape}")
+        for key in ("weight_ih_l0", "readout.weight"):
+            if p[key].ndim != 2 or 0 in p[key].shape:
+                raise ValueError(f"parameter {key!r} must be a non-empty 2-D array; got shape {p[key].shape}")
+        _check_size("hidden", self.hidden, MAX_HIDDEN)
+        _check_size("inputs", self.inputs, MAX_INPUTS)
+        _check_size("outputs", self.outputs, MAX_INPUTS)
+        indices = [int(m.group(1)) for m in map(LAYER_KEY.match, p) if m]
+        layers = max(indices) + 1
+        _check_size("layers", layers, MAX_LAYERS)
+        expected = self.expected_shapes(layers)
         missing = [k for k in expected if k not in p]
         if missing:
             raise ValueError(f"missing parameter(s): {', '.join(missing)}")
@@ -143,14 +183,13 @@ class Network:
                 raise ValueError(f"parameter {k!r} has shape {p[k].shape}; expected {shape}")
             if not np.all(np.isfinite(p[k])):
                 raise ValueError(f"parameter {k!r} contains NaN or infinity")
-        _check_size("hidden", self.hidden, MAX_HIDDEN)
-        _check_size("inputs", self.inputs, MAX_INPUTS)
-        _check_size("layers", self.layers, MAX_LAYERS)
 
     # ---- the cells that run it --------------------------------------------------------
     def cells(self) -> list:
-        """One step object per layer (built once; rebuilt if params are replaced)."""
-        if self._cells is None:
+        """One step object per layer (built once; rebuilt if an array in params is replaced)."""
+        src = self._cells[0] if self._cells is not None else None
+        current = list(self.params.values())
+        if src is None or len(src) != len(current) or any(a is not b for a, b in zip(src, current)):
             out = []
             for k in range(self.layers):
                 W_hh = self.params[f"weight_hh_l{k}"]
@@ -167,8 +206,8 @@ class Network:
                     )
                 else:
                     out.append(GRUCell(W_hh, self.params[f"bias_hh_l{k}"][2 * self.hidden :]))
-            self._cells = out
-        return self._cells
+            self._cells = (current, out)
+        return self._cells[1]
 
     def with_params(self, params: dict[str, np.ndarray]) -> Network:
         """A copy of this network with new parameter values (same names and shapes)."""
@@ -216,12 +255,23 @@ class Network:
         hidden = _check_size("hidden", hidden, MAX_HIDDEN)
         outputs = _check_size("outputs", outputs, MAX_INPUTS)
         layers = _check_size("layers", layers, MAX_LAYERS)
-        if wrec is not None and not (np.isfinite(wrec) and 0.0 <= wrec <= 100.0):
-            raise ValueError(f"wrec (spectral radius of W_hh) must be between 0 and 100; got {wrec}")
-        if not (np.isfinite(sigma) and sigma > 0):
-            raise ValueError(f"sigma must be a positive number; got {sigma}")
-        rng = np.random.default_rng(seed)
+        _check_choice("activation", activation, ACTIVATIONS)
+        _check_choice("variant", variant, LSTM_VARIANTS)
+        if wrec is not None:
+            wrec = _check_number("wrec (spectral radius of W_hh)", wrec, 0.0, 100.0)
+        sigma = _check_number("sigma", sigma, 0.0, 1e6, lo_open=True)
+        leak = _check_number("leak", leak, 0.0, 1.0, lo_open=True)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be a whole number >= 0; got {seed!r}")
         H, G = hidden, GATE_ROWS[cell] * hidden
+        per_layer = G * (H + 2) + (3 * H if variant == "peephole" else 0) + (9 * H * H if variant == "fgr" else 0)
+        count = G * inputs + per_layer * layers + G * H * (layers - 1) + outputs * (H + 1)
+        if count > MAX_PARAMS:
+            raise ValueError(
+                f"inputs = {inputs}, hidden = {hidden}, layers = {layers}, outputs = {outputs} would make "
+                f"{count:,} weights (at most {MAX_PARAMS:,}); use fewer units or layers"
+            )
+        rng = np.random.default_rng(seed)
         bound = 1.0 / np.sqrt(H)
         p: dict[str, np.ndarray] = {}
 
@@ -288,50 +338,73 @@ class Network:
         cell: str | None = None,
     ) -> Network:
         """Open a .npz of PyTorch state_dict arrays; the cell kind follows from weight_hh_l0's rows."""
+        name = os.fspath(path)
         try:
             data = np.load(path, allow_pickle=False)
         except FileNotFoundError:
-            raise ValueError(f"no such file: {os.fspath(path)}") from None
-        except (OSError, zipfile.BadZipFile, EOFError) as exc:
-            raise ValueError(f"{os.fspath(path)} is not a .npz weight file ({exc})") from None
+            raise ValueError(f"no such file: {name}") from None
+        except IsADirectoryError:
+            raise ValueError(f"{name} is a folder, not a .npz weight file") from None
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError) as exc:
+            raise ValueError(f"{name} is not a .npz weight file (np.savez of named arrays): {exc}") from None
         if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ValueError(f"{os.fspath(path)} holds a single array, not named weights; save with np.savez")
+            raise ValueError(f"{name} holds a single array, not named weights; save with np.savez(path, **state_dict)")
         arrays: dict[str, np.ndarray] = {}
         meta: dict = {}
         leak = 1.0
         with data:
-            for key in data.files:
+            files = list(data.files)
+            for key in files:
                 try:
                     arr = data[key]
-                except ValueError:
-                    raise ValueError(
-                        f"{key!r} in {os.fspath(path)} is a pickled object; only plain numeric arrays are read"
-                    ) from None
+                except ValueError as exc:
+                    if "pickle" in str(exc):
+                        raise ValueError(
+                            f"{key!r} in {name} is a pickled object; only plain numeric arrays are read"
+                        ) from None
+                    raise ValueError(f"{key!r} in {name} cannot be read: {exc}") from None
+                except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+                    raise ValueError(f"{key!r} in {name} cannot be read: {exc}") from None
                 if key == META_KEY:
-                    meta = json.loads(str(arr))
+                    meta = _read_meta(arr, name)
                     continue
                 if key == "leak":
-                    leak = float(arr)
+                    if arr.size != 1 or arr.dtype.kind not in "fiu":
+                        raise ValueError(f"'leak' in {name} must be a single number; got shape {arr.shape}")
+                    leak = float(arr.reshape(()))
                     continue
                 if arr.dtype.kind not in "fiu":
-                    raise ValueError(f"{key!r} has dtype {arr.dtype}; expected numbers")
+                    raise ValueError(f"{key!r} in {name} has dtype {arr.dtype}; expected real numbers")
                 arrays[key.removeprefix("module.")] = arr.astype(np.float64)
         if "weight_hh_l0" not in arrays:
-            raise ValueError(f"{os.fspath(path)} has no 'weight_hh_l0'; keys are {', '.join(data.files) or 'none'}")
-        rows, H = arrays["weight_hh_l0"].shape if arrays["weight_hh_l0"].ndim == 2 else (0, 0)
-        guessed = {H: "rnn", 3 * H: "gru", 4 * H: "lstm"}.get(rows)
+            raise ValueError(f"{name} has no 'weight_hh_l0'; keys are {', '.join(files) or 'none'}")
+        W = arrays["weight_hh_l0"]
+        rows, H = W.shape if W.ndim == 2 else (0, 0)
+        guessed = {H: "rnn", 3 * H: "gru", 4 * H: "lstm"}.get(rows) if H > 0 else None
         if guessed is None:
-            raise ValueError(f"weight_hh_l0 has shape {(rows, H)}; rows must be H, 3H or 4H")
-        if guessed == "rnn" and "leak" in data.files:
+            raise ValueError(f"weight_hh_l0 has shape {W.shape}; expected (H, H), (3H, H) or (4H, H) with H >= 1")
+        if guessed == "rnn" and "leak" in files:
             guessed = "esn"
         cell = cell or meta.get("cell") or guessed
         if GATE_ROWS.get(cell) != GATE_ROWS[guessed]:
-            raise ValueError(f"cell {cell!r} does not match weight_hh_l0 of shape {(rows, H)} (that is a {guessed})")
+            raise ValueError(f"cell {cell!r} does not match weight_hh_l0 of shape {W.shape} (that is a {guessed})")
         if "readout.weight" not in arrays:
             raise ValueError("missing 'readout.weight' (O, H) and 'readout.bias' (O,): the linear readout")
-        variant = (
-            variant
-            or meta.get("variant")
-            or ("peephole" if "peephole_l0" in arrays else "fgr" if "weight_gg_l0" in arrays else "vanilla")
-        )
-        return cls(cell, arrays, activation or meta.get("activation", "tanh"), variant, leak)
+        if variant is None:
+            variant = meta.get("variant")
+        if variant is None and cell == "lstm":
+            variant = "peephole" if "peephole_l0" in arrays else "fgr" if "weight_gg_l0" in arrays else "vanilla"
+        return cls(cell, arrays, activation or meta.get("activation", "tanh"), variant or "vanilla", leak)
+
+
+def _read_meta(arr: np.ndarray, name: str) -> dict:
+    """The small JSON note to_npz writes (cell, activation, variant)."""
+    try:
+        meta = json.loads(str(arr))
+    except ValueError:
+        raise ValueError(f"{META_KEY!r} in {name} is not valid JSON") from None
+    if not isinstance(meta, dict) or not all(
+        isinstance(meta.get(k, ""), str) for k in ("cell", "activation", "variant")
+    ):
+        raise ValueError(f"{META_KEY!r} in {name} must be a JSON object of cell, activation and variant names")
+    return meta

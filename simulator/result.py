@@ -38,6 +38,19 @@ def spectral_norms(M: np.ndarray) -> np.ndarray:
     return out
 
 
+def frobenius_norms(d: np.ndarray) -> np.ndarray:
+    """Frobenius norm over all axes but the first, scaled so that 1e-200 or 1e200 neither under- nor overflows."""
+    flat = d.reshape(d.shape[0], -1)
+    with np.errstate(all="ignore"):
+        m = np.abs(flat).max(axis=1, initial=0.0)  # (T,) NaN where a NaN is present
+        safe = np.where((m > 0) & np.isfinite(m), m, 1.0)
+        scaled = flat / safe[:, None]
+        out = safe * np.sqrt(np.einsum("ij,ij->i", scaled, scaled))
+    out[m == 0] = 0.0
+    out[~np.isfinite(m)] = m[~np.isfinite(m)]  # inf stays inf, NaN stays NaN
+    return out
+
+
 def _freeze(a):
     if isinstance(a, np.ndarray):
         a.setflags(write=False)
@@ -125,7 +138,7 @@ class Result:
     @cached_property
     def grad_norms_layers(self) -> np.ndarray:
         """(layers, T): ||dL/dh_t||, Frobenius over batch and units, per layer."""
-        return _freeze(np.stack([np.sqrt((d * d).sum(axis=(1, 2))) for d in self.dh]))
+        return _freeze(np.stack([frobenius_norms(d) for d in self.dh]))
 
     @property
     def grad_norms(self) -> np.ndarray:
@@ -137,7 +150,7 @@ class Result:
         """(layers, T): ||dL/dc_t|| for an LSTM, else None."""
         if self.dc[0] is None:
             return None
-        return _freeze(np.stack([np.sqrt((d * d).sum(axis=(1, 2))) for d in self.dc]))
+        return _freeze(np.stack([frobenius_norms(d) for d in self.dc]))
 
     # ---- Jacobians (top layer, first example), computed on first access --------------------
     def _unit_backward(self, dh_value: float, dc_value: float):

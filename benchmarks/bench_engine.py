@@ -1,0 +1,200 @@
+"""Engine speed: simulate() (forward + full BPTT) against PyTorch CPU eager, float64, same threads.
+
+Both sides compute the same thing from the same weights: the forward pass of a 1-layer
+RNN / LSTM / GRU with a linear readout over T = 100 steps of 8 inputs, the MSE over every step,
+and the gradient of every parameter. Ours also validates its input and scans the trace for
+NaN / infinity; torch's side is `loss.backward()` on a float64 nn.RNN / nn.LSTM / nn.GRU +
+nn.Linear. The two are timed in alternation (so a busy machine slows both alike) and the table
+shows medians. Then the interactive target: one LSTM trace with every diagnostic, T = 200.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import os
+import platform
+import time
+
+import numpy as np
+
+import simulator
+
+THREADS = int(os.environ.get("UNROLLED_BENCH_THREADS", "1"))
+QUICK = os.environ.get("UNROLLED_BENCH_QUICK") == "1"
+T, INPUTS, OUTPUTS = 100, 8, 8
+TARGET_FRAME_MS = 16.0
+
+try:
+    import torch
+except ImportError:  # the table then shows our times only
+    torch = None
+
+
+def blas_threads() -> str:
+    """The thread count numpy's OpenBLAS reports (best effort, without extra packages)."""
+    try:
+        with open("/proc/self/maps") as fh:
+            libs = {line.split()[-1] for line in fh if "openblas" in line.lower() and line.strip().endswith(".so")}
+        for lib in sorted(libs):
+            handle = ctypes.CDLL(lib)
+            for name in (
+                "scipy_openblas_get_num_threads64_",
+                "openblas_get_num_threads64_",
+                "openblas_get_num_threads",
+            ):
+                fn = getattr(handle, name, None)
+                if fn is not None:
+                    return str(fn())
+    except OSError:
+        pass
+    return f"{os.environ.get('OPENBLAS_NUM_THREADS', '?')} (from OPENBLAS_NUM_THREADS)"
+
+
+def torch_twin(net: simulator.Network):
+    """torch.nn.RNN/LSTM/GRU + nn.Linear holding exactly net's weights (float64)."""
+    kind = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[net.cell]
+    rec = kind(net.inputs, net.hidden, num_layers=net.layers).double()
+    lin = torch.nn.Linear(net.hidden, net.outputs).double()
+    with torch.no_grad():
+        for name, p in rec.named_parameters():
+            p.copy_(torch.from_numpy(net.params[name]))
+        lin.weight.copy_(torch.from_numpy(net.params["readout.weight"]))
+        lin.bias.copy_(torch.from_numpy(net.params["readout.bias"]))
+    return rec, lin
+
+
+def median_times(fns: dict, budget: float, least: int) -> dict[str, float]:
+    """Median seconds per call of each function, calling them in alternation."""
+    times = {k: [] for k in fns}
+    for f in fns.values():  # warm up
+        f()
+        f()
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        rounds = 0
+        while rounds < least or time.perf_counter() - start < budget:
+            order = list(fns.items()) if rounds % 2 == 0 else list(fns.items())[::-1]
+            for k, f in order:
+                t0 = time.perf_counter()
+                f()
+                times[k].append(time.perf_counter() - t0)
+            rounds += 1
+            if rounds >= 400:
+                break
+    finally:
+        gc.enable()
+    return {k: float(np.median(v)) for k, v in times.items()}
+
+
+def engine_table() -> list[tuple]:
+    """(cell, hidden, batch, ours ms, torch ms) for every cell of the table."""
+    rows = []
+    for cell in ("rnn", "lstm", "gru"):
+        for hidden in (32, 64, 128):
+            for batch in (1, 32):
+                net = simulator.Network.create(cell, INPUTS, hidden, OUTPUTS, seed=0)
+                rng = np.random.default_rng(0)
+                x = rng.standard_normal((T, batch, INPUTS))
+                y = rng.standard_normal((T, batch, OUTPUTS))
+                fns = {"ours": lambda net=net, x=x, y=y: simulator.simulate(net, x, y)}
+                if torch is not None:
+                    rec, lin = torch_twin(net)
+                    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+                    def torch_step(rec=rec, lin=lin, xt=xt, yt=yt):
+                        rec.zero_grad(set_to_none=True)
+                        lin.zero_grad(set_to_none=True)
+                        out, _ = rec(xt)
+                        loss = torch.nn.functional.mse_loss(lin(out), yt)
+                        loss.backward()
+                        return loss
+
+                    # the two compute the same numbers (else the race would mean nothing)
+                    r = simulator.simulate(net, x, y)
+                    loss = torch_step()
+                    assert abs(r.loss - loss.item()) <= 1e-10 * abs(loss.item())
+                    g = rec.weight_hh_l0.grad.numpy()
+                    assert np.abs(r.grads["weight_hh_l0"] - g).max() <= 1e-9 * np.abs(g).max()
+                    fns["torch"] = torch_step
+                budget = 0.3 if QUICK else 2.0
+                med = median_times(fns, budget, 5 if QUICK else 15)
+                rows.append((cell, hidden, batch, 1e3 * med["ours"], 1e3 * med.get("torch", np.nan)))
+                print(_row(rows[-1]), flush=True)
+    return rows
+
+
+def _row(r) -> str:
+    cell, hidden, batch, ours, ref = r
+    ratio = ours / ref if np.isfinite(ref) else np.nan
+    flag = "" if not np.isfinite(ratio) else ("  ok" if ratio <= 1.0 else "  SLOWER")
+    return f"| {cell:<4} | {hidden:>6} | {batch:>5} | {ours:>9.2f} | {ref:>9.2f} | {ratio:>10.2f}x |{flag}"
+
+
+def interactive(cell: str = "lstm", hidden: int = 64, steps: int = 200) -> dict[str, float]:
+    """One interactive frame: forward + BPTT + every diagnostic, with fresh weights each call."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((steps, 1, INPUTS))
+    y = rng.standard_normal((steps, 1, OUTPUTS))
+    nets = [simulator.Network.create(cell, INPUTS, hidden, OUTPUTS, seed=s) for s in range(64)]
+    it = iter(range(10**9))
+
+    def frame():
+        r = simulator.simulate(nets[next(it) % len(nets)], x, y)
+        _ = (r.jacobian_norms, r.step_jacobian_norms, r.eigenvalues, r.pascanu_bound, r.verdict)
+        _ = (r.grad_norms, r.cell_grad_norms, r.spectral_radius, r.sigma_max)
+        return r
+
+    parts = {}
+
+    def part(name):
+        def f():
+            r = simulator.simulate(nets[next(it) % len(nets)], x, y)
+            for attr in name.split("+"):
+                getattr(r, attr)
+
+        return f
+
+    fns = {"frame": frame, "simulate": part("loss")}
+    for name in ("jacobian_norms", "step_jacobian_norms", "eigenvalues"):
+        fns[name] = part(name)
+    med = median_times(fns, 0.5 if QUICK else 3.0, 5 if QUICK else 20)
+    parts = {k: 1e3 * v for k, v in med.items()}
+    for k in ("jacobian_norms", "step_jacobian_norms", "eigenvalues"):
+        parts[k] -= parts["simulate"]  # the diagnostic alone
+    return parts
+
+
+def main() -> None:
+    print(f"numpy {np.__version__}, torch {torch.__version__ if torch else 'not installed'}, "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")  # fmt: skip
+    if torch is not None:
+        torch.set_num_threads(THREADS)
+        print(f"threads: torch.get_num_threads() = {torch.get_num_threads()}, numpy's OpenBLAS = {blas_threads()}")
+    else:
+        print(f"threads: numpy's OpenBLAS = {blas_threads()} (torch missing: no reference column)")
+    print(f"\nforward + full BPTT, T = {T}, {INPUTS} inputs, {OUTPUTS} outputs, 1 layer, float64; median ms per call")
+    print("| cell | hidden | batch |  ours ms  | torch ms  | ours/torch |")
+    print("|------|--------|-------|-----------|-----------|------------|")
+    rows = engine_table()
+    ratios = [o / t for *_, o, t in rows if np.isfinite(t)]
+    if ratios:
+        worst = max(ratios)
+        print(f"\nworst ratio {worst:.2f}x, geometric mean {np.exp(np.mean(np.log(ratios))):.2f}x "
+              f"(target <= 1.00x in every cell: {'met' if worst <= 1.0 else 'NOT met'})")  # fmt: skip
+    print("\ninteractive frame: LSTM, T = 200, hidden 64, batch 1, fresh weights every call; median ms")
+    parts = interactive()
+    print(f"  simulate (forward + BPTT)          {parts['simulate']:7.2f}")
+    print(f"  + jacobian_norms (products)        {parts['jacobian_norms']:7.2f}")
+    print(f"  + step_jacobian_norms              {parts['step_jacobian_norms']:7.2f}")
+    print(f"  + eigenvalues of the 4 W_hh blocks {parts['eigenvalues']:7.2f}")
+    verdict = "met" if parts["frame"] < TARGET_FRAME_MS else "NOT met"
+    print(
+        f"  whole frame (all diagnostics)      {parts['frame']:7.2f}   (target < {TARGET_FRAME_MS:.0f} ms: {verdict})"
+    )
+
+
+if __name__ == "__main__":
+    main()

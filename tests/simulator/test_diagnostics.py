@@ -1,0 +1,255 @@
+"""The diagnostics the plots show: Jacobians, their spectral norms, the Pascanu bound, the verdict.
+
+References: finite differences of the cells' forward steps, the generic identity-carrying
+path, closed forms (identity activation with W_hh = s Q) and np.linalg.norm(M, 2).
+"""
+
+import numpy as np
+import pytest
+from simref import fgr_q, layer_xp, make_data, make_net, numerical_derivative
+
+from simulator import LSTM_VARIANTS, Network, simulate, spectral_norms
+from simulator.config import Config, run
+
+CASES = [("rnn", "vanilla", "tanh"), ("rnn", "vanilla", "sigmoid"), ("rnn", "vanilla", "relu")]
+CASES += [("esn", "vanilla", "tanh"), ("gru", "vanilla", "tanh")]
+CASES += [("lstm", v, "tanh") for v in LSTM_VARIANTS]
+
+
+def top_states(net, result, t):
+    """(h, c, q) of the top layer after step t, first example (c and q None where they do not exist)."""
+    cache = result.caches[-1]
+    h = cache["h"][t + 1][:1]
+    c = cache["c"][t + 1][:1] if "c" in cache else None
+    q = fgr_q({"gates": cache["gates"][:, :1]}, t + 1, net.hidden) if net.variant == "fgr" else None
+    return h, c, q
+
+
+def run_top_from(net, result, t, h, stop):
+    """h_{stop-1} of the top layer (first example) when its state after step t is replaced by h."""
+    layer_in = result.x[:, :1] if net.layers == 1 else result.caches[-2]["h"][1:, :1]
+    xp = layer_xp(net, net.params, net.layers - 1, layer_in[t + 1 : stop])
+    _, c, q = top_states(net, result, t)
+    cell = net.cells()[-1]
+    if net.cell == "lstm":
+        return cell.forward(xp, h, c, q0=q)["h"][-1]
+    return cell.forward(xp, h, c)["h"][-1]
+
+
+@pytest.mark.parametrize("cell, variant, activation", CASES)
+@pytest.mark.parametrize("layers", [1, 2])
+def test_step_jacobians_and_products(cell, variant, activation, layers):
+    net = make_net(cell, variant, activation, layers=layers, hidden=4, seed=2, leak=0.7 if cell == "esn" else 1.0)
+    x, y = make_data(net, T=6, B=2)
+    r = simulate(net, x, y)
+    T, H = 6, net.hidden
+    J = r.step_jacobians
+    P = r.jacobian_products
+    assert J.shape == (T, H, H) and P.shape == (T, H, H)
+    np.testing.assert_allclose(J, r._generic_step_jacobians(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(P, r._generic_products(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(P[-1], np.eye(H))
+    for t in range(1, T):  # dh_t / dh_{t-1}, everything else at step t-1 held fixed
+        h_prev, _, _ = top_states(net, r, t - 1)
+        fd = numerical_derivative(lambda h, t=t: run_top_from(net, r, t - 1, h.reshape(1, H), t + 1), h_prev[0])
+        np.testing.assert_allclose(J[t], fd, rtol=1e-8, atol=1e-11)
+    for t in range(T - 1):  # dh_{T-1} / dh_t
+        h_t, _, _ = top_states(net, r, t)
+        fd = numerical_derivative(lambda h, t=t: run_top_from(net, r, t, h.reshape(1, H), T), h_t[0])
+        np.testing.assert_allclose(P[t], fd, rtol=1e-8, atol=1e-11)
+    for norms, mats in ((r.jacobian_norms, P), (r.step_jacobian_norms, J)):
+        want = np.array([np.linalg.norm(m, 2) for m in mats])
+        np.testing.assert_allclose(norms, want, rtol=1e-9)
+
+
+# ---- closed form: identity activation, W_hh = s Q --------------------------------------------
+
+
+@pytest.mark.parametrize("s", [0.5, 1.0, 1.3])
+@pytest.mark.parametrize("B", [1, 3])
+def test_closed_form_identity_orthogonal(s, B):
+    H, T = 6, 12
+    rng = np.random.default_rng(4)
+    Q, R = np.linalg.qr(rng.standard_normal((H, H)))
+    Q = Q * np.sign(np.diag(R))
+    net = Network.create("rnn", 2, H, 3, activation="identity", seed=1)
+    p = dict(net.params)
+    p["weight_hh_l0"] = s * Q
+    net = net.with_params(p)
+    x = rng.standard_normal((T, B, 2))
+    y = rng.standard_normal((T, B, 3))
+    r = simulate(net, x, y, score="last")
+    dist = T - 1 - np.arange(T)
+    np.testing.assert_allclose(r.grad_norms, s**dist * r.grad_norms[-1], rtol=1e-12)
+    np.testing.assert_allclose(r.jacobian_norms, s**dist, rtol=1e-12)
+    np.testing.assert_allclose(r.step_jacobian_norms[1:], s, rtol=1e-12)
+    np.testing.assert_allclose(r.pascanu_bound, s**dist, rtol=1e-12)
+    assert r.growth_factor == pytest.approx(s, rel=1e-9)
+    assert r.verdict == {0.5: "vanishing", 1.0: "stable", 1.3: "exploding"}[s]
+    assert r.spectral_radius["W_hh"] == pytest.approx(s, rel=1e-12)
+    assert r.sigma_max["W_hh"] == pytest.approx(s, rel=1e-12)
+    np.testing.assert_allclose(np.abs(r.eigenvalues["W_hh"]), s, rtol=1e-12)
+
+
+def test_closed_form_through_the_config():
+    """The same law through Config (orthogonal init, wrec = s): the knob the lecture turns."""
+    for s in (0.8, 1.2):
+        r = run(Config(cell="rnn", activation="identity", hidden=8, steps=30, wrec=s, init="orthogonal"))
+        dist = 29 - np.arange(30)
+        np.testing.assert_allclose(r.jacobian_norms, s**dist, rtol=1e-11)
+        np.testing.assert_allclose(r.grad_norms, s**dist * r.grad_norms[-1], rtol=1e-11)
+
+
+def test_tiny_gradients_survive_on_a_log_axis():
+    """float64 and a scaled norm: a gradient far below float32's range (and below 1e-154) is not 0."""
+    H, T, s = 4, 200, 0.1
+    net = Network.create("rnn", 1, H, 1, activation="identity", init="orthogonal", seed=0)
+    p = dict(net.params)
+    p["weight_hh_l0"] = s * np.eye(H)
+    net = net.with_params(p)
+    x = np.ones((T, 1, 1))
+    r = simulate(net, x, np.zeros((T, 1, 1)), score="last")
+    want = s ** (T - 1 - np.arange(T)) * r.grad_norms[-1]
+    ok = want > 1e-300
+    np.testing.assert_allclose(r.grad_norms[ok], want[ok], rtol=1e-10)
+    assert r.grad_norms[0] < 1e-190
+    np.testing.assert_allclose(r.jacobian_norms[ok], (s ** (T - 1 - np.arange(T)))[ok], rtol=1e-10)
+
+
+# ---- the bound of Pascanu et al. --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+@pytest.mark.parametrize("wrec", [0.5, 1.0, 3.0])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_pascanu_bound_holds(activation, wrec, seed):
+    net = Network.create("rnn", 3, 10, 2, activation=activation, init="normal", sigma=0.5, wrec=wrec, seed=seed)
+    rng = np.random.default_rng(seed)
+    r = simulate(net, rng.standard_normal((40, 2, 3)), rng.standard_normal((40, 2, 2)))
+    assert np.all(r.jacobian_norms <= r.pascanu_bound * (1 + 1e-9))
+    gamma = {"tanh": 1.0, "sigmoid": 0.25}[activation]
+    assert np.all(r.step_jacobian_norms <= gamma * r.sigma_max["W_hh"] * (1 + 1e-9))
+    dist = 39 - np.arange(40)
+    np.testing.assert_allclose(r.pascanu_bound, (gamma * np.linalg.norm(net.params["weight_hh_l0"], 2)) ** dist)
+
+
+def test_pascanu_bound_is_for_rnn_and_esn_only():
+    for cell in ("lstm", "gru"):
+        r = run(Config(cell=cell, hidden=4, steps=5))
+        assert r.pascanu_bound is None
+    r = run(Config(cell="esn", hidden=4, steps=5, leak=0.5))
+    assert np.all(r.jacobian_norms <= r.pascanu_bound * (1 + 1e-9))
+
+
+# ---- overflow is data -------------------------------------------------------------------------
+
+
+def test_overflow_is_recorded_not_raised():
+    r = run(Config(cell="rnn", activation="identity", hidden=8, steps=1000, wrec=10.0, init="orthogonal"))
+    assert r.nonfinite is not None
+    assert r.nonfinite.phase == "forward"
+    t = r.nonfinite.step
+    h = r.hidden_states[-1]
+    assert np.all(np.isfinite(h[:t])) and not np.all(np.isfinite(h[t]))
+    assert "t = " in r.nonfinite.message()
+    # every diagnostic still answers
+    assert r.jacobian_norms.shape == (1000,)
+    assert r.step_jacobian_norms.shape == (1000,)
+    assert r.verdict == "exploding"
+    assert r.pascanu_bound.shape == (1000,)
+    assert r.eigenvalues["W_hh"].shape == (8,)
+    assert r.grad_norms.shape == (1000,)
+
+
+def test_backward_overflow_is_recorded():
+    """Finite states, exploding gradient: recorded in the backward phase at the first step it appears."""
+    net = Network.create("rnn", 1, 4, 1, activation="identity", init="orthogonal", wrec=10.0, seed=0)
+    T = 400
+    x = np.zeros((T, 1, 1))
+    x[-1] = 1.0
+    r = simulate(net, x, np.ones((T, 1, 1)), score="last")
+    assert r.nonfinite is not None and r.nonfinite.phase == "backward"
+    assert np.all(np.isfinite(r.grad_norms[r.nonfinite.step + 1 :]))
+    assert not np.isfinite(r.grad_norms[r.nonfinite.step])
+    assert r.verdict == "exploding"
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "esn"])
+def test_large_weights_never_raise(cell):
+    net = Network.create(cell, 2, 6, 2, init="normal", sigma=50.0, seed=0, leak=0.5 if cell == "esn" else 1.0)
+    rng = np.random.default_rng(0)
+    r = simulate(net, 100 * rng.standard_normal((50, 2, 2)), rng.standard_normal((50, 2, 2)))
+    for value in (r.jacobian_norms, r.step_jacobian_norms, r.grad_norms, r.verdict, r.eigenvalues):
+        assert value is not None
+
+
+def test_vanishing_verdict_for_a_small_wrec():
+    r = run(Config(cell="rnn", hidden=16, steps=50, wrec=0.5, init="orthogonal"))
+    assert r.verdict == "vanishing" and r.growth_factor < 0.6
+
+
+def test_lstm_products_and_gate_traces():
+    r = run(Config(cell="lstm", hidden=5, steps=8, batch=2))
+    gates = r.gates()
+    assert set(gates) == {"i", "f", "g", "o"}
+    assert all(g.shape == (8, 2, 5) for g in gates.values())
+    assert r.cell_grad_norms.shape == (1, 8)
+    assert r.cell_states[0].shape == (8, 2, 5)
+    g = run(Config(cell="gru", hidden=5, steps=8)).gates()
+    assert set(g) == {"r", "z", "n"}
+
+
+# ---- spectral norms: exact enough on the hard cases ------------------------------------------
+
+
+def hard_matrices():
+    """Stacks of matrices on which an iterative spectral norm has to work for its answer."""
+    rng = np.random.default_rng(0)
+    n = 16
+    out = {}
+    U, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    V, _ = np.linalg.qr(rng.standard_normal((n, n)))
+
+    def with_singular_values(s):
+        return (U * s) @ V.T
+
+    out["clustered"] = np.stack(
+        [with_singular_values(np.r_[1.0, 1.0 - d, 1.0 - 2 * d, np.linspace(0.5, 0.1, n - 3)]) for d in (1e-3, 1e-8)]
+    )
+    out["dense top"] = with_singular_values(np.linspace(1.0, 0.9, n))[None]
+    out["equal"] = np.stack([with_singular_values(np.ones(n)), 3.0 * np.eye(n)])
+    out["rank one"] = np.outer(rng.standard_normal(n), rng.standard_normal(n))[None]
+    s = np.zeros(n)
+    s[:3] = [2.0, 1.0, 0.5]
+    out["rank deficient"] = with_singular_values(s)[None]
+    out["zero"] = np.zeros((2, n, n))
+    out["huge"] = 1e250 * rng.standard_normal((3, n, n))
+    out["tiny"] = 1e-250 * rng.standard_normal((3, n, n))
+    out["subnormal"] = 1e-310 * rng.standard_normal((1, n, n))
+    out["random"] = rng.standard_normal((50, n, n))
+    out["rectangular"] = rng.standard_normal((4, n, 5))
+    out["one by one"] = np.array([[[-3.0]], [[0.0]], [[2e-300]]])
+    out["nilpotent"] = np.triu(rng.standard_normal((3, n, n)), 1)
+    out["products"] = np.stack([np.linalg.matrix_power(rng.standard_normal((n, n)) / 4.0, k) for k in range(1, 30)])
+    return out
+
+
+@pytest.mark.parametrize("name", list(hard_matrices()))
+def test_spectral_norms_match_numpy(name):
+    M = hard_matrices()[name]
+    got = spectral_norms(M)
+    want = np.array([np.linalg.norm(m, 2) for m in M])
+    assert got.shape == M.shape[:-2]
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=0)
+
+
+def test_spectral_norms_of_non_finite_matrices():
+    M = np.random.default_rng(0).standard_normal((4, 5, 5))
+    M[1, 2, 3] = np.inf
+    M[2, 0, 0] = np.nan
+    got = spectral_norms(M)
+    assert np.isinf(got[1]) and np.isinf(got[2])
+    assert got[0] == pytest.approx(np.linalg.norm(M[0], 2), rel=1e-12)
+    assert got[3] == pytest.approx(np.linalg.norm(M[3], 2), rel=1e-12)
+    assert spectral_norms(np.zeros((0, 3, 3))).shape == (0,)
+    assert spectral_norms(np.eye(3)).shape == ()
