@@ -30,6 +30,7 @@ from .cells import ACTIVATIONS, CELLS, LSTM_VARIANTS
 from .engine import simulate
 from .network import INITS, Network, spectral_radius
 from .optim import DEFAULT_LR, OPTIMIZERS, Optimizer, make_optimizer
+from .result import Result
 from .tasks import CharTask, SeriesTask, Task
 
 
@@ -144,6 +145,7 @@ class Snapshot:
     its_per_second: float
     status: str  # 'ready', 'running', 'done', 'stopped' or 'diverged'
     message: str = ""
+    result: Result | None = None  # the trace of the latest step (its batch; the weights before its update)
 
     @property
     def eta_seconds(self) -> float:
@@ -176,6 +178,11 @@ class Trainer:
                 f"the network has {net.inputs} inputs and {net.outputs} outputs; "
                 f"task {task.name!r} needs {task.inputs} and {task.outputs}"
             )
+        elif (net.cell, net.hidden, net.layers) != (s.cell, s.hidden, s.layers):
+            raise ValueError(
+                f"the network is a {net.cell} of {net.layers} x {net.hidden} units but the settings say "
+                f"{s.cell}, {s.layers} x {s.hidden}: use settings.replace(cell=..., hidden=..., layers=...)"
+            )
         self.net = net
         self.optimizer: Optimizer = make_optimizer(s.optimizer, s.learning_rate, s.momentum)
         self.iteration = 0
@@ -196,13 +203,35 @@ class Trainer:
         return self.status == "diverged"
 
     def step(self) -> float | None:
-        """One iteration: batch, forward + BPTT, update. Returns the batch loss, or None if it diverged."""
+        """One iteration: batch, forward + BPTT, update (and a due held-out evaluation).
+
+        Returns the batch loss, or None if the run diverged.
+        """
+        self._evaluate_if_due()
+        loss = self._train_step()
+        self._evaluate_if_due()
+        return loss
+
+    def _evaluate_if_due(self, should_stop: Callable[[], bool] | None = None) -> bool:
+        """Run the held-out evaluation scheduled for this iteration; False if should_stop cut it short."""
+        if self.diverged or (self.test_history and self.test_history[-1][0] == self.iteration):
+            return True
+        s = self.settings
+        if self.iteration % self.eval_every and self.iteration != s.iterations:
+            return True
+        start = time.perf_counter()
+        value = self.evaluate(should_stop=should_stop)
+        self.seconds += time.perf_counter() - start
+        if value is None:
+            return False
+        self.test_history.append((self.iteration, value))
+        return True
+
+    def _train_step(self) -> float | None:
         if self.diverged:
             return None
         s, task = self.settings, self.task
         start = time.perf_counter()
-        if self.iteration == 0 and not self.test_history:
-            self.test_history.append((0, self.evaluate()))
         rng = np.random.default_rng([s.seed, 1, self.iteration])
         x, targets = task.sample(rng, s.batch)
         res = simulate(
@@ -227,8 +256,6 @@ class Trainer:
         self.net = self.net.with_params(new)
         self.iteration += 1
         self.train_history.append(loss)
-        if self.iteration % self.eval_every == 0 or self.iteration == s.iterations:
-            self.test_history.append((self.iteration, self.evaluate()))
         self.status = "done" if self.iteration >= s.iterations else "running"
         self.seconds += time.perf_counter() - start
         return loss
@@ -280,17 +307,22 @@ class Trainer:
     ) -> Snapshot:
         """Train n more iterations (None: up to settings.iterations); returns the final snapshot.
 
-        should_stop() is asked before every iteration (so a stop takes effect within one
-        iteration); callback(snapshot) is called at most every `interval` seconds and once at
-        the end. Both run in the calling thread.
+        should_stop() is asked before every iteration and between the chunks of a held-out
+        evaluation, so a stop takes effect within one iteration; an evaluation cut short is
+        done at the start of the next run(), so the histories do not depend on when you stop.
+        callback(snapshot) is called at most every `interval` seconds and once at the end.
+        Both run in the calling thread.
         """
         end = self.settings.iterations if n is None else self.iteration + int(n)
         last = time.perf_counter()
-        while self.iteration < end and not self.diverged:
-            if should_stop is not None and should_stop():
+        while not self.diverged:
+            stopped = should_stop is not None and should_stop()
+            if stopped or not self._evaluate_if_due(should_stop):
                 self.status = "stopped"
                 break
-            self.step()
+            if self.iteration >= end:
+                break
+            self._train_step()
             if callback is not None and time.perf_counter() - last >= interval:
                 callback(self.snapshot())
                 last = time.perf_counter()
@@ -311,13 +343,14 @@ class Trainer:
             its_per_second=self.iteration / self.seconds if self.seconds > 0 else 0.0,
             status=self.status,
             message=self.message,
+            result=self.last_result,
         )
 
     # ---- held-out loss, the ESN readout, saving ---------------------------------------
-    def evaluate(self, net: Network | None = None) -> float:
-        """The loss on the task's held-out set (forward only, no dropout)."""
+    def evaluate(self, net: Network | None = None, should_stop: Callable[[], bool] | None = None) -> float | None:
+        """The loss on the task's held-out set (forward only, no dropout); None if should_stop() said so."""
         x, targets = self.task.held_out()
-        return task_loss(net or self.net, self.task, x, targets)
+        return task_loss(net or self.net, self.task, x, targets, should_stop)
 
     def fit_readout(self, ridge: float = 1e-6, sequences: int | None = None) -> tuple[float, float]:
         """Fit readout.weight and readout.bias by ridge regression in one call; (train, held-out) loss.
@@ -395,14 +428,28 @@ def predict(net: Network, x: np.ndarray) -> np.ndarray:
     return run_forward(net, x)[0]
 
 
-def task_loss(net: Network, task: Task, x: np.ndarray, targets: np.ndarray) -> float:
-    """The task's loss of the network on (x, targets), as the engine scores it."""
+EVAL_CHUNK = 64  # sequences per forward pass of a held-out evaluation
+
+
+def task_loss(net: Network, task: Task, x: np.ndarray, targets: np.ndarray, should_stop=None) -> float | None:
+    """The task's loss of the network on (x, targets), as the engine scores it (mean over the batch).
+
+    Computed in chunks of EVAL_CHUNK sequences (always the same chunks, so always the same
+    bits); should_stop() is asked between chunks, and a True answer returns None.
+    """
     from .engine import loss_and_grad
 
-    Y = predict(net, x)
-    with np.errstate(all="ignore"):
-        total, _, _ = loss_and_grad(Y, targets, task.loss, task.score)
-    return float(total)
+    B = x.shape[1]
+    total = 0.0
+    for lo in range(0, B, EVAL_CHUNK):
+        if should_stop is not None and should_stop():
+            return None
+        hi = min(lo + EVAL_CHUNK, B)
+        Y = predict(net, x[:, lo:hi])
+        with np.errstate(all="ignore"):
+            part, _, _ = loss_and_grad(Y, targets[:, lo:hi], task.loss, task.score)
+        total += part * (hi - lo)  # each chunk's loss is a mean over its sequences
+    return float(total / B)
 
 
 def fit_readout(

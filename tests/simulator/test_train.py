@@ -91,6 +91,25 @@ def test_run_calls_back_and_stops_when_asked():
     assert snap.iteration == 10 and snap.status == "running"
 
 
+@pytest.mark.parametrize("stop_at_call", [1, 2, 3, 5, 8])
+def test_stopping_anywhere_even_inside_an_evaluation_changes_no_history(stop_at_call):
+    reference = quick("adding", iterations=12, eval_every=4)
+    reference.run()
+    trainer = quick("adding", iterations=12, eval_every=4)  # 1000 held-out sequences: 16 chunks
+    calls = [0]
+
+    def should_stop():
+        calls[0] += 1
+        return calls[0] == stop_at_call
+
+    snap = trainer.run(should_stop=should_stop)
+    assert snap.status == "stopped"
+    trainer.run()
+    assert trainer.train_history == reference.train_history
+    assert trainer.test_history == reference.test_history
+    assert [i for i, _ in trainer.test_history] == [0, 4, 8, 12]
+
+
 def test_diverging_run_stops_with_a_remedy_and_keeps_the_last_good_weights():
     task = make_task("sine", seq_len=30)
     settings = TrainSettings(cell="rnn", activation="relu", hidden=16, wrec=3.0, optimizer="sgd", lr=10.0,
@@ -143,6 +162,17 @@ def test_bad_settings_are_refused_with_messages():
     task = make_task("adding", seq_len=5)
     with pytest.raises(ValueError, match="inputs"):
         Trainer(task, net=Network.create("lstm", 3, 4, 1))
+    with pytest.raises(ValueError, match="settings say"):
+        Trainer(task, TrainSettings(cell="lstm", hidden=8), net=Network.create("gru", 2, 8, 1))
+
+
+def test_training_goes_on_from_given_weights_with_new_settings():
+    first = quick("sine", iterations=5)
+    first.run()
+    second = Trainer(first.task, first.settings.replace(lr=1e-3, iterations=3), net=first.net)
+    assert second.run().iteration == 3
+    snap = second.snapshot()
+    assert snap.result is not None and snap.result.grads.keys() == first.net.params.keys()
 
 
 def test_forget_bias_is_added_to_the_lstm_forget_gate():
