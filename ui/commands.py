@@ -74,16 +74,43 @@ COMMANDS: tuple[Command, ...] = (
             "Dark text on white (bright rooms)", "View", checkable=True, group="theme"),
     Command("theme_dark", "Dark theme", (), lambda w, _: w.theme.set_scheme("dark"),
             "Light text on black (dim rooms)", "View", checkable=True, group="theme"),
+    Command("theme_contrast", "High-contrast theme", (), lambda w, _: w.theme.set_scheme("contrast"),
+            "Black on white with darker colours (projectors)", "View", checkable=True, group="theme"),
     Command("reset_layout", "Reset layout", (), lambda w, _: w.reset_layout(),
             "Put every panel back where it started", "View"),
+    # ---- scenario files and undo ----
+    Command("open_scenario", "Open…", ("Ctrl+O",), lambda w, _: w.files.open_dialog(),
+            "Open a scenario file (configuration, weights, lesson, view)", "File"),
+    Command("save_scenario", "Save", ("Ctrl+S",), lambda w, _: w.files.save(),
+            "Save this scenario so that it reopens exactly as it is", "File"),
+    Command("save_scenario_as", "Save As…", ("Ctrl+Shift+S",), lambda w, _: w.files.save_as(),
+            "Save this scenario under a new name", "File"),
+    Command("undo", "Undo", ("Ctrl+Z",), lambda w, _: w.history.undo(),
+            "Take back the last change of the configuration", "Edit"),
+    Command("redo", "Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), lambda w, _: w.history.redo(),
+            "Do the undone change again", "Edit"),
+    # ---- lessons and presentation ----
+    Command("show_lessons", "Lessons…", ("Ctrl+L",), lambda w, _: w.show_lessons(),
+            "The guided lessons, in order", "Lesson"),
+    Command("next_step", "Next step", ("PgDown",), lambda w, _: w.lesson_panel.next_step(),
+            "Take the lesson's next 'try this' step (a presenter's clicker sends Page Down)", "Lesson"),
+    Command("previous_step", "Previous step", ("PgUp",), lambda w, _: w.lesson_panel.previous_step(),
+            "Go back one 'try this' step", "Lesson"),
+    Command("leave_lesson", "Leave lesson", (), lambda w, _: w.lesson_panel.leave(),
+            "Close the lesson and show every control again", "Lesson"),
+    Command("present", "Presentation mode", ("F5",), lambda w, on: w.presentation.set_active(on),
+            "Full screen, large high-contrast text, only the lesson's controls; Page Down/Up step, Esc leaves",
+            "Lesson", checkable=True),
+    Command("leave_presentation", "Leave presentation mode", ("Escape",),
+            lambda w, _: w.presentation.set_active(False), "Back to the normal window"),
     # ---- file and help ----
-    Command("save_screenshot", "Save screenshot…", ("Ctrl+Shift+S",), lambda w, _: w.save_screenshot_dialog(),
+    Command("save_screenshot", "Save screenshot…", ("Ctrl+Alt+S",), lambda w, _: w.save_screenshot_dialog(),
             "Save the window as a PNG image", "File"),
     Command("quit", "Quit", ("Ctrl+Q",), lambda w, _: w.close(), "Close Unrolled", "File"),
     Command("about", "About Unrolled", (), lambda w, _: w.show_about(), "", "Help"),
 )  # fmt: skip
 
-MENUS = ("File", "Play", "Network", "View", "Help")
+MENUS = ("File", "Edit", "Play", "Network", "Lesson", "View", "Help")
 COMMAND_IDS = tuple(c.id for c in COMMANDS)
 
 

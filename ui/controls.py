@@ -9,6 +9,7 @@ one recomputation per THROTTLE_MS runs, always with the latest value.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
@@ -212,6 +213,18 @@ def _set_value(box, value) -> None:
         box.setValue(value)
 
 
+def _form_row(form: QFormLayout, widget: QWidget) -> int:
+    """The row of a form whose field is `widget` or a layout holding it; -1 if none."""
+    for row in range(form.rowCount()):
+        for role in (QFormLayout.ItemRole.FieldRole, QFormLayout.ItemRole.SpanningRole):
+            item = form.itemAt(row, role)
+            if item is None:
+                continue
+            if item.widget() is widget or (item.layout() is not None and item.layout().indexOf(widget) >= 0):
+                return row
+    return -1
+
+
 # ---- the activation's mini plot ------------------------------------------------------------
 class ActivationView(pg.PlotWidget):
     """φ and φ′ of the current activation over -4 .. 4, with γ = sup|φ′| marked."""
@@ -241,6 +254,8 @@ class ActivationView(pg.PlotWidget):
 
     def set_activation(self, name: str) -> None:
         """Draw φ and φ′ of an activation."""
+        if name == self.activation:
+            return
         self.activation = name
         y, dy = phi(name, self.x), dphi(name, self.x)
         self.curve_phi.setData(self.x, y)
@@ -280,6 +295,9 @@ class ActivationView(pg.PlotWidget):
         self.gamma_line.setPen(t.pen(c.muted, 1, Qt.PenStyle.DashLine))
         self.gamma_text.setColor(c.muted)
         self.gamma_text.setFont(t.font(0.85))
+        name, self.activation = self.activation, ""
+        if name:
+            self.set_activation(name)
 
 
 # ---- the panel -----------------------------------------------------------------------------
@@ -293,6 +311,7 @@ class ControlsPanel(QWidget):
         self.wrec_throttle = Throttle(self._apply_wrec, parent=self)
         self.boxes: dict[str, IntBox | FloatBox] = {}
         self._sticky = False
+        self._shown: frozenset[str] | None = None  # the controls a lesson names; None = all
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -509,6 +528,57 @@ class ControlsPanel(QWidget):
         if text and widget is not None and widget.isVisible():
             QToolTip.showText(widget.mapToGlobal(widget.rect().bottomLeft()), text, widget)
 
+    # ---- which controls show: a lesson names the ones it needs ----------------------------
+    def set_visible_controls(self, names: Iterable[str] | None) -> None:
+        """Show only the controls named (simulator.lessons.CONTROLS vocabulary); None shows them all."""
+        self._shown = None if names is None else frozenset(names)
+        self._apply_visibility(self.session.config)
+
+    @property
+    def visible_controls(self) -> frozenset[str] | None:
+        """The names a lesson restricts the panel to, or None when every control shows."""
+        return self._shown
+
+    def shows(self, name: str) -> bool:
+        """Whether the control `name` is offered (no lesson restricts it, or the lesson names it)."""
+        return self._shown is None or name in self._shown
+
+    def shows_any(self) -> bool:
+        """Whether any group of the panel is on show (a lesson may name none of them)."""
+        return any(not group.isHidden() for group in self.findChildren(QGroupBox))
+
+    def _apply_visibility(self, config: Config) -> None:
+        lstm, esn = config.cell == "lstm", config.cell == "esn"
+        network, remedies = self.cell_box.parentWidget(), self.init_box.parentWidget()
+        rows = {  # group -> (field widget, shown)
+            network: [
+                (self.cell_box, self.shows("cell")),
+                (self.variant_box, self.shows("variant") and lstm),
+                (self.leak_box, self.shows("leak") and esn),
+                (self.topology_box, self.shows("topology")),
+                (self.topology_example, self.shows("topology")),
+                (self.boxes["steps"], self.shows("steps")),
+                (self.boxes["hidden"], self.shows("hidden")),
+                (self.boxes["inputs"], self.shows("inputs") or self.shows("outputs")),
+                (self.boxes["layers"], self.shows("layers")),
+            ],
+            remedies: [
+                (self.init_box, self.shows("init")),
+                (self.boxes["seed"], self.shows("seed")),
+                (self.truncate_check, self.shows("truncate")),
+                (self.clip_check, self.shows("clip")),
+            ],
+        }
+        for group, fields in rows.items():
+            form = group.layout()
+            for widget, shown in fields:
+                row = _form_row(form, widget)
+                if row >= 0 and form.isRowVisible(row) != shown:
+                    form.setRowVisible(row, shown)
+            group.setVisible(any(shown for _, shown in fields))
+        self.wrec_group.setVisible(self.shows("wrec"))
+        self.activation_box.parentWidget().setVisible(self.shows("activation"))
+
     # ---- Session -> widgets ------------------------------------------------------------
     def _on_config_changed(self, config: Config) -> None:
         _set_combo(self.cell_box, config.cell)
@@ -531,11 +601,7 @@ class ControlsPanel(QWidget):
         if config.clip > 0:
             _set_value(self.clip_value, config.clip)
 
-        lstm, esn = config.cell == "lstm", config.cell == "esn"
-        self.variant_box.setVisible(lstm)
-        self.variant_label.setVisible(lstm)
-        self.leak_box.setVisible(esn)
-        self.leak_label.setVisible(esn)
+        self._apply_visibility(config)
         simple = config.cell in ("rnn", "esn")
         self.activation_box.setEnabled(simple)
         self.activation_view.set_activation(config.activation if simple else "tanh")

@@ -9,8 +9,9 @@ goes one step back.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextDocument
+from PySide6.QtWidgets import QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from simulator.cells import GAMMA, dphi_from_output
 from simulator.result import Result
@@ -52,6 +53,67 @@ def _sub(name: str, sub: str) -> str:
     return f"<i>{name}</i><sub>{sub}</sub>"
 
 
+class EquationCanvas(QWidget):
+    """Rich text drawn from one QTextDocument: a new text relays out only itself, not the window.
+
+    (A word-wrapping QLabel asks its layout for a new height on every setText, and the dock and
+    the main window lay themselves out again: several milliseconds per animation frame.)
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.doc = QTextDocument(self)
+        self.doc.setDocumentMargin(8)
+        self.html = ""
+        self.resizes = 0  # how often a new text changed the height (the only layout work)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we paint every pixel: parents need not
+
+    def set_html(self, html: str) -> None:
+        """Show new rich text; only a change of height touches the layout."""
+        if html == self.html:
+            return
+        self.html = html
+        self.doc.setHtml(html)
+        self._fit()
+        self.update()
+
+    def set_font(self, font) -> None:
+        """The document's base font."""
+        self.doc.setDefaultFont(font)
+        self.doc.setHtml(self.html)
+        self._fit(shrink=True)
+        self.update()
+
+    def _fit(self, shrink: bool = False) -> None:
+        self.doc.setTextWidth(max(50, self.width()))
+        height = int(np.ceil(self.doc.size().height()))
+        # grow at once, shrink only when asked: a number one digit longer must not relayout the window
+        if height > self.minimumHeight() or (shrink and height < self.minimumHeight() - 1):
+            self.resizes += 1
+            self.setMinimumHeight(height)
+
+    def shrink_to_fit(self) -> None:
+        """Let the height shrink to the current text (on a new trace, not on every frame)."""
+        self._fit(shrink=True)
+
+    def resizeEvent(self, event) -> None:
+        """Re-wrap at the new width."""
+        super().resizeEvent(event)
+        self._fit(shrink=event.size().width() != event.oldSize().width())
+
+    def paintEvent(self, event) -> None:
+        """Draw the document, clipped to what needs repainting."""
+        painter = QPainter(self)
+        painter.fillRect(event.rect(), self.palette().color(QPalette.ColorRole.Window))
+        ctx = QAbstractTextDocumentLayout.PaintContext()
+        ctx.palette = self.palette()
+        ctx.clip = QRectF(event.rect())
+        painter.setClipRect(event.rect())
+        self.doc.documentLayout().draw(painter, ctx)
+        painter.end()
+
+
 class FormulaView(QScrollArea):
     """The equations of the current cell, filled in with the numbers at the current step."""
 
@@ -61,16 +123,13 @@ class FormulaView(QScrollArea):
         self.theme = theme_mod.current()
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
         layout = QVBoxLayout(body)
-        layout.setContentsMargins(8, 6, 8, 6)
-        self.label = QLabel()
-        self.label.setObjectName("formula")
-        self.label.setTextFormat(Qt.TextFormat.RichText)
-        self.label.setWordWrap(True)
-        self.label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.label)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.canvas = EquationCanvas()
+        self.canvas.setObjectName("formula")
+        layout.addWidget(self.canvas)
         layout.addStretch(1)
         self.setWidget(body)
         self.data: dict[str, np.ndarray | float] = {}
@@ -84,7 +143,7 @@ class FormulaView(QScrollArea):
     @property
     def text(self) -> str:
         """The HTML on show."""
-        return self.label.text()
+        return self.canvas.html
 
     # ---- once per trace ----------------------------------------------------------------
     def _on_trace_changed(self, trace: Result) -> None:
@@ -128,13 +187,14 @@ class FormulaView(QScrollArea):
                 d["dc_norm"] = trace.cell_grad_norms[-1]
         self.data = d
         self._on_frame_changed(current_frame(self.session))
+        self.canvas.shrink_to_fit()
 
     # ---- every frame: formatting only ------------------------------------------------------
     def _on_frame_changed(self, frame: int) -> None:
         phase, t = self.session.phase_step(frame)
         cfg = self.session.config
         body = {"rnn": self._rnn, "esn": self._rnn, "lstm": self._lstm, "gru": self._gru}[cfg.cell](phase, t)
-        self.label.setText(self._header(phase, t) + body)
+        self.canvas.set_html(self._header(phase, t) + body)
 
     def _header(self, phase: str, t: int) -> str:
         cfg, c = self.session.config, self.theme.colours
@@ -289,6 +349,6 @@ class FormulaView(QScrollArea):
         return self._general(general) + self._eq(rows)
 
     def _on_theme_changed(self) -> None:
-        self.label.setFont(self.theme.font(1.0))
+        self.canvas.set_font(self.theme.font(1.0))
         if self.data:
             self._on_frame_changed(current_frame(self.session))

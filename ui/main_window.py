@@ -251,7 +251,6 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.timeline)
         self.phase_label = QLabel()
         self.phase_label.setObjectName("phase_label")
-        self.phase_label.setMinimumWidth(190)
         bar.addWidget(self.phase_label)
         bar.addSeparator()
         for cid in ("remove_step", "add_step", "fold"):
@@ -400,6 +399,9 @@ class MainWindow(QMainWindow):
                 self.actions[c.id].setIcon(t.media_icon(c.icon))
         self._on_playing_changed(self.player.playing)
         self.phase_label.setFont(t.font(1.05))
+        # a fixed width: a new text must not relayout the toolbar on every frame
+        widest = "◀ forward t = 1000 of 0…1000"
+        self.phase_label.setFixedWidth(self.phase_label.fontMetrics().horizontalAdvance(widest) + 8)
         self.verdict_label.setFont(t.font(1.05))
         self._on_trace_changed(self.session.trace)
         self._on_frame_changed(current_frame(self.session))

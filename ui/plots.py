@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSignalBlocker, Qt
 from PySide6.QtGui import QBrush, QColor, QCursor
 from PySide6.QtWidgets import (
+    QGraphicsItem,
     QGraphicsRectItem,
     QGridLayout,
     QHBoxLayout,
@@ -32,6 +33,7 @@ from .session import Session
 
 BOUND_NAME = "bound (γσ<sub>max</sub>)<sup>T−1−t</sup>"
 MAX_CURVES = 8  # one per layer at most (LIMITS["layers"])
+SYMBOLS_UP_TO = 60  # a dot per step while the steps are few enough to tell apart
 LOG_FLOOR = 1e-300  # below this a norm is drawn as missing (log of 0)
 
 
@@ -96,6 +98,50 @@ class LogAxis(pg.AxisItem):
         return out
 
 
+def relabel(legend: pg.LegendItem, item, text: str) -> None:
+    """Give an item this legend text ('' removes it); nothing happens if it already has it."""
+    labels = legend.__dict__.setdefault("_unrolled_labels", {})
+    if labels.get(id(item), "") == text:
+        return
+    legend.removeItem(item)
+    if text:
+        legend.addItem(item, text)
+    labels[id(item)] = text
+
+
+def decade_range(*arrays: np.ndarray, extra: np.ndarray | None = None, reach: int = 2) -> tuple[float, float]:
+    """A log10 y-range in whole decades around the finite positive values of some arrays.
+
+    Whole decades mean that a small change of the data does not move the axes (whose redraw is
+    the expensive part of a plot update). `extra` (a bound) may widen it by at most `reach` decades.
+    """
+    values = [a[np.isfinite(a) & (a > 0)] for a in arrays if a is not None and len(a)]
+    values = [v for v in values if v.size]
+    if not values:
+        return -1.0, 1.0
+    lo = float(np.floor(min(np.log10(v.min()) for v in values)))
+    hi = float(np.ceil(max(np.log10(v.max()) for v in values)))
+    if extra is not None:
+        e = extra[np.isfinite(extra) & (extra > 0)]
+        if e.size:
+            hi = max(hi, min(float(np.ceil(np.log10(e.max()))), hi + reach))
+            lo = min(lo, max(float(np.floor(np.log10(e.min()))), lo - reach))
+    if hi - lo < 1:
+        lo -= 1
+    return lo - 0.1, hi + 0.1
+
+
+def nice_ceil(m: float) -> float:
+    """The next of 1, 2, 2.5, 5 × 10^k at or above m (stable colour-bar ends)."""
+    if not np.isfinite(m) or m <= 0:
+        return 1.0
+    k = np.floor(np.log10(m))
+    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if step * 10**k >= m * (1 - 1e-12):
+            return float(step * 10**k)
+    return float(10 ** (k + 1))
+
+
 class PlotPanel(QWidget):
     """A titled pyqtgraph plot with a caption, a playhead cursor, a veil, hover and click-to-seek."""
 
@@ -125,6 +171,9 @@ class PlotPanel(QWidget):
         self.plot_widget.hideButtons()
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.showGrid(x=True, y=True, alpha=0.25)
+        for name in ("left", "bottom"):  # the grid is drawn by the axes: cache them, or every
+            # cursor move repaints their tick text too (most of an animation frame's cost)
+            self.plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         layout.addWidget(self.plot_widget, 1)
         self.caption_label = QLabel(self.caption)
         self.caption_label.setTextFormat(Qt.TextFormat.RichText)
@@ -193,6 +242,12 @@ class PlotPanel(QWidget):
         self.cursor.setPen(t.pen(c.forward, 2))
         self._on_frame_changed(current_frame(self.session))
 
+    def set_range(self, x: tuple[float, float], y: tuple[float, float]) -> None:
+        """Set the view range only when it changed (a new range regenerates the axes)."""
+        if getattr(self, "_range", None) != (x, y):
+            self._range = (x, y)
+            self.plot.setRange(xRange=x, yRange=y, padding=0)
+
     def style_legend(self, legend: pg.LegendItem) -> None:
         """Theme colours and font size for a legend, on a translucent background over the curves."""
         t, c = self.theme, self.theme.colours
@@ -247,6 +302,7 @@ class GradientPlot(PlotPanel):
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(session, parent)
         self.plot.setLogMode(False, True)
+        self.plot.disableAutoRange()
         self.plot.setLabel("bottom", "step t")
         self.legend = self.plot.addLegend(offset=(8, 4))
         self.ghost = self.plot.plot([], [], connect="finite")
@@ -258,7 +314,7 @@ class GradientPlot(PlotPanel):
             c.setZValue(10 - k)
         self.marker = pg.ScatterPlotItem(size=12)
         self.marker.setZValue(25)
-        self.plot.addItem(self.marker)
+        self.plot.addItem(self.marker, ignoreBounds=True)  # moving it must not re-run the auto-range
         self.truncated = pg.LinearRegionItem(movable=False)
         self.truncated.setZValue(-10)
         self.plot.addItem(self.truncated, ignoreBounds=True)
@@ -292,9 +348,7 @@ class GradientPlot(PlotPanel):
             self._relabel(self.ghost, f"before ({changed})")
 
     def _relabel(self, item, text: str) -> None:
-        self.legend.removeItem(item)
-        if text:
-            self.legend.addItem(item, text)
+        relabel(self.legend, item, text)
 
     def _on_trace_changed(self, trace: Result) -> None:
         config = self.session.config
@@ -307,7 +361,7 @@ class GradientPlot(PlotPanel):
         self.y = positive(trace.grad_norms)
         for k, curve in enumerate(self.curves):
             if k < L:
-                curve.setData(t, positive(layers[L - 1 - k]), symbol="o" if T <= 120 and k == 0 else None)
+                curve.setData(t, positive(layers[L - 1 - k]), symbol="o" if T <= SYMBOLS_UP_TO and k == 0 else None)
                 self._relabel(curve, f"‖∂L/∂h<sub>t</sub>‖ layer {L - k}" if L > 1 else "‖∂L/∂h<sub>t</sub>‖")
             elif curve.xData is not None and len(curve.xData):
                 curve.setData([], [])
@@ -341,6 +395,9 @@ class GradientPlot(PlotPanel):
         self.overflow.setVisible(nf is not None)
         if nf is not None:
             self.overflow.setValue(nf.step)
+        cells = None if trace.cell_grad_norms is None else trace.cell_grad_norms[-1]
+        y = decade_range(self.y, cells, self.ghost_y, *layers, extra=self.bound_y)
+        self.set_range((-0.5, T - 0.5), y)
         self._update_badge(trace)
         super()._on_trace_changed(trace)
 
@@ -414,14 +471,16 @@ class JacobianPlot(PlotPanel):
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(session, parent)
         self.plot.setLogMode(False, True)
+        self.plot.disableAutoRange()
         self.plot.setLabel("bottom", "step t")
         self.legend = self.plot.addLegend(offset=(8, 4))
-        self.bound = self.plot.plot([], [], connect="finite", name=BOUND_NAME)
-        self.curve = self.plot.plot([], [], connect="finite", name="‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖")
+        self.bound = self.plot.plot([], [], connect="finite")
+        self.curve = self.plot.plot([], [], connect="finite")
+        relabel(self.legend, self.curve, "‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖")
         self.curve.setZValue(10)
         self.marker = pg.ScatterPlotItem(size=12)
         self.marker.setZValue(25)
-        self.plot.addItem(self.marker)
+        self.plot.addItem(self.marker, ignoreBounds=True)  # moving it must not re-run the auto-range
         self.y = np.zeros(0)
         self.bound_y: np.ndarray | None = None
         self.connect_session()
@@ -433,16 +492,15 @@ class JacobianPlot(PlotPanel):
         T = trace.T
         t = np.arange(T)
         self.y = positive(trace.jacobian_norms)
-        self.curve.setData(t, self.y, symbol="o" if T <= 120 else None)
+        self.curve.setData(t, self.y, symbol="o" if T <= SYMBOLS_UP_TO else None)
         bound = trace.pascanu_bound
         self.bound_y = None if bound is None else positive(bound)
         if self.bound_y is None:
             self.bound.setData([], [])
         else:
             self.bound.setData(t, self.bound_y)
-        self.legend.removeItem(self.bound)
-        if self.bound_y is not None:
-            self.legend.addItem(self.bound, BOUND_NAME)
+        relabel(self.legend, self.bound, "" if self.bound_y is None else BOUND_NAME)
+        self.set_range((-0.5, T - 0.5), decade_range(self.y, extra=self.bound_y))
         if self.bound_y is not None and T > 1:
             text = f"t = 0: {fmt(self.y[0], 2)} ≤ {fmt(self.bound_y[0], 2)}"
         else:
@@ -505,7 +563,8 @@ class EigenPlot(PlotPanel):
         self.inv_gamma = self.plot.plot([], [])
         self.inv_gamma_label = pg.TextItem(anchor=(0, 1))
         self.plot.addItem(self.inv_gamma_label)
-        self.step_circle = self.plot.plot([], [])
+        self.step_circle = pg.PlotDataItem([], [])
+        self.plot.addItem(self.step_circle, ignoreBounds=True)
         self.step_label = pg.TextItem(anchor=(0, 0))
         self.plot.addItem(self.step_label, ignoreBounds=True)
         self.scatters = [pg.ScatterPlotItem(size=9) for _ in range(4)]
@@ -520,14 +579,14 @@ class EigenPlot(PlotPanel):
         self.eig = trace.eigenvalues
         names = list(self.eig)
         for k, s in enumerate(self.scatters):
-            self.legend.removeItem(s)
             if k < len(names):
                 ev = self.eig[names[k]]
                 s.setData(ev.real, ev.imag)
                 label = "W<sub>hh</sub>" if names[k] == "W_hh" else f"W<sub>h{names[k]}</sub> ({names[k]})"
-                self.legend.addItem(s, label)
+                relabel(self.legend, s, label)
             else:
                 s.setData([], [])
+                relabel(self.legend, s, "")
         gamma = trace.net.gamma
         extent = 1.15
         if gamma != 1.0:
@@ -542,7 +601,8 @@ class EigenPlot(PlotPanel):
         finite = [np.abs(e[np.isfinite(e)]).max() for e in self.eig.values() if np.isfinite(e).any()]
         if finite:
             extent = max(extent, 1.1 * max(finite))
-        self.plot.setRange(xRange=(-extent, extent), yRange=(-extent, extent), padding=0)
+        extent = float(np.ceil(extent * 4) / 4)  # quarter steps: small changes keep the axes
+        self.set_range((-extent, extent), (-extent, extent))
         # measured factor of the step from t to t-1: ‖∂h_{T-1}/∂h_{t-1}‖ / ‖∂h_{T-1}/∂h_t‖
         J = trace.jacobian_norms
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -638,14 +698,14 @@ def _levels(name: str, a: np.ndarray, activation: str) -> tuple[float, float]:
     if name == "dh":
         if not finite.size:
             return -10.0, 0.0
-        hi = float(finite.max())
-        return max(float(finite.min()), hi - 12), hi + 1e-9
+        hi = float(np.ceil(finite.max()))
+        return max(float(np.floor(finite.min())), hi - 12), hi + 1e-9
     if name == "h" and activation == "sigmoid":
         return 0.0, 1.0
     m = float(np.abs(finite).max()) if finite.size else 1.0
     if name in ("g", "n", "h") and activation in ("tanh", "sigmoid"):
         m = min(m, 1.0)  # squashed values: at most ±1, but spread small ones over the colours
-    m = m if m > 0 else 1.0
+    m = nice_ceil(m)
     return -m, m
 
 
@@ -710,9 +770,15 @@ class StatesPlot(PlotPanel):
         T, H = a.shape
         self.image.setImage(a, autoLevels=False, levels=(lo, hi))
         self.image.setRect(QRectF(-0.5, -0.5, T, H))
-        self.colorbar.setColorMap(self.theme.sequential_map() if _sequential(name) else self.theme.diverging_map())
-        self.colorbar.setLevels((lo, hi))
-        self.plot.setRange(xRange=(-0.5, T - 0.5), yRange=(-0.5, H - 0.5), padding=0)
+        cmap = "sequential" if _sequential(name) else "diverging"
+        if getattr(self, "_cmap", None) != (cmap, self.theme.dark):
+            self._cmap = (cmap, self.theme.dark)
+            t = self.theme
+            self.colorbar.setColorMap(t.sequential_map() if cmap == "sequential" else t.diverging_map())
+        if getattr(self, "_levels", None) != (lo, hi):
+            self._levels = (lo, hi)
+            self.colorbar.setLevels((lo, hi))
+        self.set_range((-0.5, T - 0.5), (-0.5, H - 0.5))
         symbol, words = QUANTITY_TEXT[name]
         layer = f" · layer {trace.net.layers}" if trace.net.layers > 1 else ""
         self.badge.setText(f"<span style='color:{self.theme.colours.muted}'>{symbol}: {words}{layer}</span>")

@@ -26,7 +26,7 @@ OKABE_ITO = {
     "purple": "#CC79A7",
     "black": "#000000",
 }
-SCHEMES = ("system", "light", "dark")
+SCHEMES = ("system", "light", "dark", "contrast")
 BASE_POINT_SIZE = 11.0
 FONT_SCALES = (0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0, 2.5)
 
@@ -80,6 +80,23 @@ DARK = Colours(
     exploding="#FF7A2F",
     series=(OKABE_ITO["sky"], OKABE_ITO["orange"], "#2BC79A", OKABE_ITO["purple"], OKABE_ITO["yellow"]),
 )
+# High contrast for a projector in a lit hall: black on white, and the Okabe-Ito hues darkened
+# until every one reads at least 5:1 against white (WCAG AA for text is 4.5:1).
+CONTRAST = Colours(
+    background="#FFFFFF",
+    panel="#FFFFFF",
+    foreground="#000000",
+    muted="#333333",
+    grid="#9A9A9A",
+    forward="#A85A00",  # orange, 5.1:1
+    backward="#005A9C",  # blue, 7.1:1
+    bound="#4D4D4D",
+    cursor="#C2185B",
+    vanishing="#005A9C",
+    stable="#006B4D",  # green, 6.5:1
+    exploding="#B3001B",  # red
+    series=("#005A9C", "#A85A00", "#006B4D", "#8A3371", "#333333"),
+)
 
 
 class Theme(QObject):
@@ -110,6 +127,8 @@ class Theme(QObject):
     @property
     def colours(self) -> Colours:
         """The palette in use."""
+        if self._scheme == "contrast":
+            return CONTRAST
         return DARK if self.dark else LIGHT
 
     @property
@@ -130,7 +149,7 @@ class Theme(QObject):
 
     # ---- changes ----------------------------------------------------------------------
     def set_scheme(self, scheme: str) -> None:
-        """Follow the system ('system') or force 'light' / 'dark'."""
+        """Follow the system ('system') or force 'light' / 'dark' / 'contrast' (high contrast, for projectors)."""
         if scheme not in SCHEMES:
             raise ValueError(f"theme must be one of {', '.join(SCHEMES)}; got {scheme!r}")
         if scheme != self._scheme:

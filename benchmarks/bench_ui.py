@@ -1,0 +1,183 @@
+"""UI speed: a Wrec change redrawn everywhere, an animation frame, and the time to a shown window.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_ui.py
+
+Targets (issue 3): a Wrec change to all plots redrawn, median <= 16 ms for T = 100, hidden 32, RNN
+and LSTM; an animation frame <= 5 ms at T = 100; `python main.py` to a shown window <= 1.5 s.
+The window is laid out at 1600 x 1000 offscreen and every measurement includes the repaint
+(`processEvents` after the change). "views only" re-delivers an already computed trace, so it
+is the cost of the plot updates alone; "engine" is run(config) plus the lazy diagnostics the
+plots read.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+WREC_TARGET_MS = 16.0
+FRAME_TARGET_MS = 5.0
+START_TARGET_S = 1.5
+
+
+def _median_ms(samples: list[float]) -> float:
+    return 1e3 * statistics.median(samples)
+
+
+class Clock:
+    """Wall time and this thread's CPU time of a block (CPU time is robust to a busy machine)."""
+
+    def __init__(self):
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def __enter__(self):
+        self._w, self._c = time.perf_counter(), time.thread_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall.append(time.perf_counter() - self._w)
+        self.cpu.append(time.thread_time() - self._c)
+
+    def ms(self) -> tuple[float, float]:
+        """(median wall ms, median CPU ms)."""
+        return _median_ms(self.wall), _median_ms(self.cpu)
+
+
+def _engine_ms(config, wrecs) -> tuple[float, float]:
+    from simulator.config import run
+
+    clock = Clock()
+    for w in wrecs:
+        with clock:
+            r = run(config.replace(wrec=float(w)))
+            r.jacobian_norms, r.eigenvalues, r.sigma_max, r.pascanu_bound, r.verdict  # noqa: B018
+    return clock.ms()
+
+
+def bench_window(cell: str, steps: int = 100, hidden: int = 32, repeats: int = 21) -> dict:
+    """Times for one cell type: Wrec change end to end, views only, engine only, a frame."""
+    from PySide6.QtWidgets import QApplication
+
+    from simulator.config import Config
+    from ui import theme
+    from ui.main_window import MainWindow
+    from ui.session import Session
+
+    app = QApplication.instance() or QApplication([])
+    theme.install("light")
+    config = Config(cell=cell, steps=steps, hidden=hidden)
+    window = MainWindow(Session(config), settings=None)
+    window.resize(1600, 1000)
+    window.show()
+    for _ in range(3):
+        app.processEvents()
+    s = window.session
+    wrecs = np.linspace(0.8, 1.2, repeats)
+
+    total = Clock()
+    for w in wrecs:  # end to end: engine + diagnostics + every view + repaint
+        with total:
+            s.update(wrec=round(float(w), 3))
+            app.processEvents()
+
+    views = Clock()
+    for _ in range(repeats):  # the same work minus the engine: re-deliver the finished config and trace
+        with views:
+            s.config_changed.emit(s.config)
+            s.trace_changed.emit(s.trace)
+            app.processEvents()
+
+    frames, handlers = Clock(), Clock()
+    s.set_frame(0)
+    app.processEvents()
+    for f in range(1, min(s.n_frames, 2 * steps)):
+        with frames:
+            with handlers:
+                s.set_frame(f)
+            app.processEvents()
+
+    result = {
+        "cell": cell,
+        "total_ms": total.ms(),
+        "views_ms": views.ms(),
+        "engine_ms": _engine_ms(config, wrecs),
+        "frame_ms": frames.ms(),
+        "frame_handlers_ms": handlers.ms(),
+    }
+    window.player.pause()
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    return result
+
+
+def bench_startup(repeats: int = 3) -> float:
+    """Seconds from launching `python main.py` to its window shown (offscreen), median."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "main.py"), "--exit-when-shown"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        for line in proc.stdout:
+            if line.startswith("shown"):
+                times.append(time.perf_counter() - t0)
+                break
+        proc.wait(timeout=60)
+    return statistics.median(times) if times else float("nan")
+
+
+def _row(name: str, value: tuple[float, float] | float, unit: str, target: float | None) -> str:
+    wall, cpu = value if isinstance(value, tuple) else (value, float("nan"))
+    judged = cpu if cpu == cpu else wall  # judge on CPU time when there is one
+    verdict = "" if target is None else ("ok" if judged <= target else "SLOW")
+    limit = "" if target is None else f"<= {target:g} {unit}"
+    cpu_text = f"{cpu:9.2f}" if cpu == cpu else " " * 9
+    return f"| {name:<44} | {wall:>9.2f} | {cpu_text} | {unit:<4} | {limit:<9} | {verdict:<4} |"
+
+
+def main() -> dict:
+    """Run every UI benchmark and print a table; returns the numbers."""
+    results = {c: bench_window(c) for c in ("rnn", "lstm")}
+    startup = bench_startup()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    lines = [
+        f"UI benchmarks (offscreen, window 1600x1000, T = 100, hidden 32; medians; load average {load:.1f}"
+        f" on {os.cpu_count()} cores: wall times grow with load, CPU times much less)",
+        f"| {'measurement':<44} | {'wall':>9} | {'CPU':>9} | {'unit':<4} | {'target':<9} | {'':<4} |",
+        f"|{'-' * 46}|{'-' * 11}|{'-' * 11}|{'-' * 6}|{'-' * 11}|{'-' * 6}|",
+    ]
+    for cell, r in results.items():
+        name = cell.upper()
+        lines.append(_row(f"{name}: Wrec change -> all views redrawn", r["total_ms"], "ms", WREC_TARGET_MS))
+        lines.append(_row(f"{name}:   of which the engine + diagnostics", r["engine_ms"], "ms", None))
+        lines.append(_row(f"{name}:   of which the plot/view updates alone", r["views_ms"], "ms", None))
+        ratio = tuple(v / t if t else float("nan") for v, t in zip(r["views_ms"], r["total_ms"]))
+        lines.append(_row(f"{name}:   views / total", ratio, "", None))
+        lines.append(_row(f"{name}: animation frame (handlers + repaint)", r["frame_ms"], "ms", FRAME_TARGET_MS))
+        lines.append(_row(f"{name}:   of which the frame handlers", r["frame_handlers_ms"], "ms", None))
+    lines.append(_row("python main.py -> window shown", startup, "s", START_TARGET_S))
+    print("\n".join(lines))
+    return {"windows": results, "startup_s": startup, "load": load}
+
+
+if __name__ == "__main__":
+    main()
