@@ -7,11 +7,12 @@ main(argv) returns the process's exit code: 0 on success, 2 for an unknown key o
 from __future__ import annotations
 
 import argparse
-import ctypes.util
 import os
+import subprocess
 import sys
 import time
 import traceback
+from pathlib import Path
 
 from simulator.config import KEYS, Config
 
@@ -77,13 +78,91 @@ def display_problem() -> str:
             "  or render a picture instead:       python main.py --screenshot out.png [--set key=value ...]"
         )
     if not platform.startswith("wayland") and not os.environ.get("WAYLAND_DISPLAY"):
-        if ctypes.util.find_library("xcb-cursor") is None:
+        display = os.environ.get("DISPLAY", "")
+        if not x_display_reachable(display):
             return (
-                "Qt's X11 plugin needs libxcb-cursor0, which is not installed.\n"
-                "  Install it:   sudo apt-get install libxcb-cursor0   (or run `make run`, which checks)\n"
+                f"the X display {display!r} does not answer, so the window cannot open.\n"
+                "  Run it under a virtual display:   xvfb-run -a python main.py\n"
+                "  or render a picture instead:       python main.py --screenshot out.png"
+            )
+        missing = missing_xcb_libraries()
+        if missing:
+            packages = " ".join(debian_package(lib) for lib in missing)
+            return (
+                f"Qt's X11 plugin cannot load: {', '.join(missing)} not installed.\n"
+                f"  Install:   sudo apt-get install {packages}   (or run `make run`, which does it)\n"
                 "  or render a picture instead:   python main.py --screenshot out.png"
             )
     return ""
+
+
+def x_display_reachable(display: str) -> bool:
+    """Whether an X server answers at DISPLAY (':1', 'unix:1', 'host:10.0'); True when unsure."""
+    import socket
+
+    host, sep, rest = display.rpartition(":")
+    if not sep:
+        return False
+    try:
+        number = int(rest.split(".")[0])
+    except ValueError:
+        return True  # a form we do not know: let Qt try
+    if host in ("", "unix"):
+        path = f"/tmp/.X11-unix/X{number}"
+        if not os.path.exists(path):
+            return host == "" and _tcp_open("localhost", 6000 + number)
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(1.0)
+                sock.connect(path)
+            return True
+        except OSError:
+            return False
+    if host.startswith("/"):  # macOS XQuartz launchd sockets
+        return os.path.exists(display)
+    return _tcp_open(host, 6000 + number)
+
+
+def _tcp_open(host: str, port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def missing_xcb_libraries() -> list[str]:
+    """System libraries Qt's xcb platform plugin needs and cannot find (by `ldd`; [] if unsure)."""
+    try:
+        import PySide6
+
+        plugin = Path(PySide6.__file__).parent / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+        if not plugin.exists():
+            return []
+        out = subprocess.run(["ldd", str(plugin)], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return parse_ldd_missing(out)
+
+
+def parse_ldd_missing(ldd_output: str) -> list[str]:
+    """The 'lib....so.N => not found' names in ldd's output, once each, in order."""
+    missing: list[str] = []
+    for line in ldd_output.splitlines():
+        if "not found" in line:
+            name = line.split("=>")[0].strip()
+            if name and name not in missing:
+                missing.append(name)
+    return missing
+
+
+def debian_package(soname: str) -> str:
+    """Debian's usual package for a library: libxcb-icccm.so.4 -> libxcb-icccm4, libfoo-x11.so.0 -> libfoo-x11-0."""
+    base, _, version = soname.partition(".so.")
+    version = version.split(".")[0]
+    return f"{base}-{version}" if base[-1:].isdigit() else f"{base}{version}"
 
 
 class ExceptionHook:

@@ -179,3 +179,25 @@ def test_default_scenario_makes_the_point():
     c = Config()
     assert c.cell == "rnn" and c.activation == "tanh" and c.topology == "many_to_one"
     assert 0.5 <= c.wrec <= 1.5 and 15 <= c.steps <= 40
+
+
+def test_missing_x11_libraries_are_named_with_their_packages():
+    out = (
+        "\tlibQt6XcbQpa.so.6 => /x/libQt6XcbQpa.so.6 (0x1)\n"
+        "\tlibxcb-icccm.so.4 => not found\n"
+        "\tlibxkbcommon-x11.so.0 => not found\n"
+        "\tlibxcb-icccm.so.4 => not found\n"
+    )
+    missing = app.parse_ldd_missing(out)
+    assert missing == ["libxcb-icccm.so.4", "libxkbcommon-x11.so.0"]
+    assert [app.debian_package(m) for m in missing] == ["libxcb-icccm4", "libxkbcommon-x11-0"]
+
+
+def test_a_display_that_does_not_answer_gives_advice(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("DISPLAY", ":987")  # no X server there
+    assert app.main([]) == 1
+    err = capsys.readouterr().err
+    assert "does not answer" in err and "xvfb-run" in err
