@@ -22,10 +22,11 @@ class Session(QObject):
     trace_changed = Signal(object)  # Result
     frame_changed = Signal(int)
 
-    def __init__(self, config: Config | None = None, parent: QObject | None = None):
+    def __init__(self, config: Config | None = None, parent: QObject | None = None, trace: Result | None = None):
         super().__init__(parent)
         self._config = config or Config()
-        self._trace: Result = run(self._config)
+        # a given trace (e.g. from a scenario's own weights) is used as it is; else run the config
+        self._trace: Result = run(self._config) if trace is None else trace
         self._frame = 0
 
     # ---- state ------------------------------------------------------------------------

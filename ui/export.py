@@ -1,0 +1,322 @@
+"""Exports for slides: any figure to PNG, SVG, CSV or an animated GIF, or to the clipboard.
+
+PNG goes through pyqtgraph's ImageExporter. SVG goes through Qt's own QSvgGenerator with
+pyqtgraph's export mode set around it (pyqtgraph 0.14.0's SVGExporter raises ValueError in
+correctCoordinates with PySide6 >= 6.11, which writes 'Z' in paths). GIF: one frame per
+animation step (the forward pass, then BPTT: 2T frames), each with a strip under the figure
+that says the phase and the step, encoded by Pillow. CSV: the figure's numbers with a header.
+
+Every file is written whole to a temporary file next to the target and then renamed, so a
+failed export never leaves half a file behind. In the window, each plot's right-click menu and
+File > Export reach the same commands (ui/commands.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from pyqtgraph.exporters import Exporter
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter, QPen
+from PySide6.QtSvg import QSvgGenerator
+
+from .figures import Figure, FigureError, frame_caption
+
+FORMATS: dict[str, str] = {
+    "png": "PNG image",
+    "svg": "SVG drawing",
+    "csv": "CSV data",
+    "gif": "GIF animation (forward + BPTT)",
+}
+GIF_FPS = 4.0  # frames per second of an exported animation: slow enough to follow on a slide
+GIF_HOLD_S = 1.5  # extra seconds on the last frame before the animation loops
+SVG_DPI = 96  # CSS pixels: one figure pixel is one SVG user unit
+
+
+class ExportError(ValueError):
+    """An export we refuse (unknown format, a figure that has no such form), with the reason."""
+
+
+class VectorExporter(Exporter):
+    """pyqtgraph's export mode around a QPainter of any device, e.g. a QSvgGenerator.
+
+    In export mode pyqtgraph draws every scatter symbol as a path rather than from its pixmap
+    atlas, so an SVG keeps them as vectors.
+    """
+
+    def paint(self, painter: QPainter, target: QRectF) -> None:
+        """Render the item's scene rectangle into `target`."""
+        source = self.getSourceRect()
+        background = self.getScene().views()[0].backgroundBrush().color()
+        scale = target.width() / max(1.0, source.width())
+        self.setExportMode(
+            True, {"antialias": True, "background": background, "painter": painter, "resolutionScale": scale}
+        )
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            self.getScene().render(painter, target, source)
+        finally:
+            self.setExportMode(False)
+
+
+# ---- bytes of each format -------------------------------------------------------------------------
+def _qt_bytes(write) -> bytes:
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    write(buffer)
+    buffer.close()
+    return bytes(data.data())
+
+
+def png_bytes(figure: Figure, scale: float = 1.0) -> bytes:
+    """The figure as PNG, size × scale pixels."""
+    image = figure.image(scale)
+    return _qt_bytes(lambda buf: image.save(buf, "PNG"))
+
+
+def svg_bytes(figure: Figure) -> bytes:
+    """The figure as an SVG drawing of size pixels (96 per inch), text as text."""
+    w, h = figure.size
+
+    def write(buf) -> None:
+        gen = QSvgGenerator()
+        gen.setOutputDevice(buf)
+        gen.setResolution(SVG_DPI)  # pyqtgraph's cached pictures replay scaled by the device's dpi
+        gen.setSize(QSize(w, h))
+        gen.setViewBox(QRectF(0, 0, w, h))
+        gen.setTitle(f"Unrolled: {figure.name}")
+        gen.setDescription("Exported from Unrolled, a visual simulator for recurrent neural networks")
+        painter = QPainter(gen)
+        try:
+            figure.paint(painter, QRectF(0, 0, w, h))
+        finally:
+            painter.end()
+
+    return _qt_bytes(write)
+
+
+def csv_text(figure: Figure) -> str:
+    """The figure's numbers: a header row, then one row per step (or point); floats round-trip exactly."""
+    try:
+        header, rows = figure.table()
+    except FigureError as exc:
+        raise ExportError(str(exc)) from None
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([[repr(v) if isinstance(v, float) else v for v in row] for row in rows])
+    return out.getvalue()
+
+
+def animation_frames(figure: Figure) -> Iterator[QImage]:
+    """One image per animation step: the figure at that frame over a strip naming the phase and step.
+
+    The animation has 2T frames (the forward pass, then BPTT); where a value overflows it stops
+    at that frame, as the window's player does.
+    """
+    if not figure.animated:
+        raise ExportError(f"the {figure.name} figure does not change with the animation: export it as PNG or SVG")
+    session = figure.session
+    start = session.frame
+    last = session.n_frames - 1 if session.stop_frame is None else session.stop_frame
+    try:
+        figure.show_playhead(True)
+        for frame in range(last + 1):
+            figure.set_frame(frame)
+            yield _with_strip(figure, figure.image(), frame)
+    finally:
+        figure.set_frame(start)
+
+
+def _with_strip(figure: Figure, image: QImage, frame: int) -> QImage:
+    """The image with a strip under it: ▶ forward / ◀ BPTT, the step, and a progress bar of all frames."""
+    theme, c = figure.theme, figure.theme.colours
+    session = figure.session
+    font, bold = theme.font(0.95), theme.font(0.95, bold=True)
+    fm = QFontMetricsF(bold)
+    h = round(1.9 * fm.height())
+    W = image.width()
+    out = QImage(W, image.height() + h, QImage.Format.Format_ARGB32)
+    out.fill(QColor(c.background))
+    p = QPainter(out)
+    p.drawImage(0, 0, image)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    y0 = image.height()
+    p.setPen(QPen(QColor(c.grid), 1))
+    p.drawLine(QPointF(0, y0 + 0.5), QPointF(W, y0 + 0.5))
+    phase, _ = session.phase_step(frame)
+    colour = QColor(c.forward if phase == "forward" else c.backward)
+    word, step = frame_caption(session, frame)
+    x = 0.8 * fm.height()
+    p.setFont(bold)
+    p.setPen(colour)
+    rect = QRectF(x, y0, W, h)
+    p.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, word)
+    x += fm.horizontalAdvance(word + "   ")
+    p.setFont(font)
+    p.setPen(QColor(c.foreground))
+    p.drawText(QRectF(x, y0, W, h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, step)
+    x += QFontMetricsF(font).horizontalAdvance(step + "    ")
+    # progress: the forward half, then the backward half, filled up to this frame
+    n = session.n_frames
+    left, right = max(x, 0.45 * W), W - 0.8 * fm.height()
+    if right - left > 20:
+        bar_h = 0.45 * fm.height()
+        top = y0 + 0.5 * (h - bar_h)
+        half = 0.5 * (right - left)
+        for k, col in enumerate((c.forward, c.backward)):
+            track = QColor(col)
+            track.setAlpha(50)
+            p.fillRect(QRectF(left + k * half, top, half - 2, bar_h), track)
+        done = (frame + 1) / n * (right - left)
+        p.fillRect(QRectF(left, top, min(done, half - 2), bar_h), QColor(c.forward))
+        if done > half:
+            p.fillRect(QRectF(left + half, top, min(done - half, half - 2), bar_h), QColor(c.backward))
+    p.end()
+    return out
+
+
+def _rgb(image: QImage) -> np.ndarray:
+    """(h, w, 3) uint8 RGB of a QImage."""
+    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
+    w, h, stride = rgb.width(), rgb.height(), rgb.bytesPerLine()
+    buf = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=stride * h).reshape(h, stride)
+    return buf[:, : 3 * w].reshape(h, w, 3).copy()
+
+
+class NearestColour:
+    """Maps RGB pixels to the index of the nearest palette colour, exactly (Pillow's own mapping is approximate)."""
+
+    def __init__(self, palette: np.ndarray):
+        self.palette = np.asarray(palette, dtype=np.int32)  # (256, 3)
+        self.lut = np.zeros(1 << 24, dtype=np.uint8)  # packed RGB -> index, filled as colours appear
+        self.known = np.zeros(1 << 24, dtype=bool)
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        """(h, w) uint8 palette indices of an (h, w, 3) uint8 image."""
+        c = rgb.astype(np.int32)
+        packed = (c[..., 0] << 16) | (c[..., 1] << 8) | c[..., 2]
+        new = np.unique(packed[~self.known[packed]])
+        for chunk in np.array_split(new, max(1, len(new) // 4096)):
+            if not len(chunk):
+                continue
+            u = np.stack([chunk >> 16, (chunk >> 8) & 255, chunk & 255], axis=1)  # (U, 3)
+            d = ((u[:, None, :] - self.palette[None, :, :]) ** 2).sum(axis=2)  # (U, 256)
+            self.lut[chunk] = d.argmin(axis=1)
+            self.known[chunk] = True
+        return self.lut[packed]
+
+
+def gif_bytes(figure: Figure, fps: float = GIF_FPS) -> bytes:
+    """The forward + BPTT animation as a looping GIF: one frame per animation step, one shared palette."""
+    from PIL import Image
+
+    frames = [_rgb(img) for img in animation_frames(figure)]
+    if not frames:
+        raise ExportError("the animation has no frames")
+    # one palette for all frames (no flicker between them), from the first, middle and last frames
+    # plus the theme's own colours exactly, so that white stays white and the text keeps its colour
+    c = figure.theme.colours
+    exact = []
+    for name in (c.background, c.foreground, c.muted, c.grid, c.forward, c.backward, c.cursor, c.bound, *c.series):
+        rgb = QColor(name).getRgb()[:3]
+        if rgb not in exact:
+            exact.append(rgb)
+    picks = sorted({0, len(frames) // 2, len(frames) - 1})
+    sample = Image.fromarray(np.concatenate([frames[k][::2, ::2] for k in picks], axis=0))
+    n = 256 - len(exact)
+    adaptive = sample.quantize(colors=n, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    entries = (adaptive.getpalette() or [])[: 3 * n]
+    entries += [0] * (3 * n - len(entries))
+    colours = np.array(entries + [v for rgb in exact for v in rgb], dtype=np.int32).reshape(256, 3)
+    nearest = NearestColour(colours)
+    images = []
+    for f in frames:
+        image = Image.fromarray(nearest(f), mode="P")
+        image.putpalette(colours.astype(np.uint8).ravel().tolist())
+        images.append(image)
+    ms = max(20, round(1000 / max(0.1, fps)))
+    durations = [ms] * len(images)
+    durations[-1] += round(1000 * GIF_HOLD_S)
+    out = io.BytesIO()
+    images[0].save(out, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0)
+    return out.getvalue()
+
+
+# ---- files ----------------------------------------------------------------------------------------------
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Replace `path` with `data` in one rename (OSError if the disk refuses; nothing half-written stays)."""
+    target = Path(os.fspath(path))
+    folder = target.parent if str(target.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as open() would make it, not mkstemp's owner-only 0600
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def format_of(path: str | os.PathLike) -> str:
+    """The export format a file name asks for ('png', 'svg', 'csv', 'gif'); ExportError otherwise."""
+    suffix = Path(os.fspath(path)).suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        known = ", ".join(f".{k}" for k in FORMATS)
+        raise ExportError(f"cannot tell the format from {os.fspath(path)!r}: the file name must end in {known}")
+    return suffix
+
+
+def export_bytes(figure: Figure, fmt: str, *, scale: float = 1.0, fps: float = GIF_FPS) -> bytes:
+    """The figure in one format."""
+    if fmt == "png":
+        return png_bytes(figure, scale)
+    if fmt == "svg":
+        return svg_bytes(figure)
+    if fmt == "csv":
+        return csv_text(figure).encode("utf-8")
+    if fmt == "gif":
+        return gif_bytes(figure, fps)
+    raise ExportError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
+
+
+def export_figure(figure: Figure, path: str | os.PathLike, *, scale: float = 1.0, fps: float = GIF_FPS) -> str:
+    """Write the figure to `path` in the format its suffix names; returns what was written, for a message."""
+    fmt = format_of(path)
+    data = export_bytes(figure, fmt, scale=scale, fps=fps)
+    write_bytes_atomic(path, data)
+    w, h = figure.size
+    if fmt == "png":
+        return f"{round(w * scale)}×{round(h * scale)} PNG"
+    if fmt == "svg":
+        return f"{w}×{h} SVG"
+    if fmt == "csv":
+        rows = data.count(b"\n") - 1
+        return f"CSV, {rows} rows"
+    return f"GIF, {figure.n_frames if figure.session.stop_frame is None else figure.session.stop_frame + 1} frames"
+
+
+def copy_to_clipboard(figure: Figure) -> QMimeData:
+    """Put the figure on the clipboard as an image (for slides) and as SVG (for drawing programs)."""
+    from PySide6.QtWidgets import QApplication
+
+    mime = QMimeData()
+    mime.setImageData(figure.image())
+    mime.setData("image/svg+xml", QByteArray(svg_bytes(figure)))
+    QApplication.clipboard().setMimeData(mime)
+    return mime

@@ -1,0 +1,608 @@
+"""Figures for slides: each view of the window rebuilt offscreen, at a fixed size, in large type.
+
+A Figure is one widget laid out at an exact pixel size over a private Session that shares the
+trace it was given (an export never moves the window's playhead or recomputes anything). It is
+drawn with its own Theme at the presentation font scale, so the window keeps its own fonts.
+Besides the picture it knows its numbers: `table()` is the data behind it, for CSV.
+
+    figure = build_figure("gradients", config, trace, frame=-1)
+    figure.image()          # a QImage of figure.size
+    figure.table()          # (["t", "grad_norm"], rows)
+    figure.close()
+
+ui/export.py writes figures to PNG, SVG, CSV and GIF; ui/render_cli.py is the headless command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QCoreApplication, QPoint, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QVBoxLayout, QWidget
+
+from simulator.config import Config
+from simulator.lessons import PLOTS
+from simulator.result import Result
+
+from . import theme as theme_mod
+from .plots import EigenPlot, GradientPlot, JacobianPlot, PlotPanel, StatesPlot, fmt, positive, state_arrays
+from .session import Session
+
+FIGURES: tuple[str, ...] = tuple(PLOTS)  # gradients, jacobian, eigenvalues, hidden, gates, loss, unrolled, window
+EXPORT_FONT_SCALE = 2.0  # the presentation font scale: 11 pt × 2 reads from the back of a hall at 1600 px
+EXPORT_SIZE = (1600, 900)  # 16:9, the shape of a slide
+WINDOW_SIZE = (1920, 1080)  # the whole window as a full-HD projector shows it
+WINDOW_FONT_SCALE = 1.3  # the window holds many panels: a smaller scale keeps them all legible
+TABLE_FIGURES = tuple(n for n in FIGURES if n != "window")  # the window is a picture, not a table
+
+STATE_TITLES = {
+    "h": "Hidden state h<sub>t</sub>",
+    "c": "Cell state c<sub>t</sub>",
+    "i": "Input gate i<sub>t</sub>",
+    "f": "Forget gate f<sub>t</sub>",
+    "g": "Candidate g<sub>t</sub>",
+    "o": "Output gate o<sub>t</sub>",
+    "r": "Reset gate r<sub>t</sub>",
+    "z": "Update gate z<sub>t</sub>",
+    "n": "Candidate n<sub>t</sub>",
+    "dh": "log<sub>10</sub>|∂L/∂h<sub>t</sub>| per unit",
+}
+GATE_ORDER = {"lstm": ("i", "f", "g", "o", "c"), "gru": ("r", "z", "n")}
+
+
+class FigureError(ValueError):
+    """A figure that cannot be made for this configuration, with the reason."""
+
+
+@contextlib.contextmanager
+def using_theme(theme: theme_mod.Theme) -> Iterator[theme_mod.Theme]:
+    """Make `theme` the one theme.current() returns while views are built (the window's stays applied)."""
+    saved = theme_mod._current
+    theme_mod._current = theme
+    try:
+        yield theme
+    finally:
+        theme_mod._current = saved
+
+
+def export_theme(scheme: str | None = None, font_scale: float = EXPORT_FONT_SCALE) -> theme_mod.Theme:
+    """A Theme for figures: the given scheme (default: what the window shows now) at the presentation scale."""
+    if scheme is None or scheme == "system":
+        current = theme_mod.current()
+        scheme = current.scheme if current.scheme != "system" else ("dark" if current.dark else "light")
+    return theme_mod.Theme(scheme, font_scale)
+
+
+# ---- the data behind each figure -----------------------------------------------------------------
+def _num(v) -> float:
+    return float(v)
+
+
+def training_curves(training: dict | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(train_loss per iteration, test iterations, test losses) from a scenario's training record, or None.
+
+    The record is simulator/scenario.py's training_record: "train_loss" (one per iteration) and
+    "test_loss" ([[iteration, loss], ...]). Older names ("loss_history", "test_history") are read
+    too; a test list of bare numbers is spread evenly over the iterations.
+    """
+    if not isinstance(training, dict):
+        return None
+    train = training.get("train_loss", training.get("loss_history"))
+    if train is None or len(train) == 0:
+        return None
+    train = np.asarray(train, dtype=float).ravel()
+    test = training.get("test_loss", training.get("test_history")) or []
+    pairs = [p for p in test if isinstance(p, (list, tuple, np.ndarray)) and len(p) == 2]
+    if pairs:
+        it = np.array([p[0] for p in pairs], dtype=float)
+        loss = np.array([p[1] for p in pairs], dtype=float)
+    elif len(test):
+        loss = np.asarray(test, dtype=float).ravel()
+        it = np.linspace(0, len(train), len(loss)) if len(loss) > 1 else np.array([float(len(train))])
+    else:
+        it, loss = np.zeros(0), np.zeros(0)
+    return train, it, loss
+
+
+def figure_table(
+    name: str, trace: Result, config: Config, quantity: str = "h", training: dict | None = None
+) -> tuple[list[str], list[list]]:
+    """The numbers a figure draws, as a header and rows (one row per step where the x axis is t)."""
+    T = trace.T
+    steps = list(range(T))
+    if name == "gradients":
+        return ["t", "grad_norm"], [[t, _num(g)] for t, g in zip(steps, trace.grad_norms)]
+    if name == "jacobian":
+        bound = trace.pascanu_bound
+        if bound is None:
+            return ["t", "jacobian_norm"], [[t, _num(j)] for t, j in zip(steps, trace.jacobian_norms)]
+        return ["t", "jacobian_norm", "bound"], [
+            [t, _num(j), _num(b)] for t, j, b in zip(steps, trace.jacobian_norms, bound)
+        ]
+    if name == "eigenvalues":
+        rows = []
+        for block, ev in trace.eigenvalues.items():
+            for k, lam in enumerate(ev):
+                rows.append([block, k, _num(lam.real), _num(lam.imag), _num(abs(lam))])
+        return ["block", "k", "real", "imag", "abs"], rows
+    if name == "hidden":
+        return _state_table(trace, [quantity])
+    if name == "gates":
+        return _state_table(trace, list(_gate_names(config)))
+    if name == "loss":
+        curves = training_curves(training)
+        if curves is not None:
+            train, it, test = curves
+            at = {round(float(i)): v for i, v in zip(it, test)}
+            rows = [[k, _num(v), _num(at[k]) if k in at else ""] for k, v in enumerate(train)]
+            rows += [[k, "", _num(v)] for k, v in sorted(at.items()) if k >= len(train)]
+            return ["iteration", "train_loss", "test_loss"], rows
+        return ["t", "loss_term"], [[t, _num(v)] for t, v in zip(steps, trace.loss_terms)]
+    if name == "unrolled":
+        L = trace.net.layers
+        hs = [h[:, 0, 0] for h in trace.hidden_states]
+        g = trace.grad_norms_layers
+        layer_names = ["h"] if L == 1 else [f"h{k + 1}" for k in range(L)]
+        grad_names = ["grad_norm"] if L == 1 else [f"grad_norm{k + 1}" for k in range(L)]
+        header = ["t", "x", *layer_names, "y", "loss_term", *grad_names]
+        rows = [
+            [
+                t,
+                _num(trace.x[t, 0, 0]),
+                *(_num(h[t]) for h in hs),
+                _num(trace.outputs[t, 0, 0]),
+                _num(trace.loss_terms[t]),
+                *(_num(g[k, t]) for k in range(L)),
+            ]
+            for t in steps
+        ]
+        return header, rows
+    raise FigureError(f"the {name!r} figure has no table; CSV works for {', '.join(TABLE_FIGURES)}")
+
+
+def _state_table(trace: Result, names: list[str]) -> tuple[list[str], list[list]]:
+    arrays = state_arrays(trace)
+    arrays["dh"] = np.asarray(trace.dh[-1][:, 0], dtype=float)  # the values, not their log
+    header, columns = ["t"], []
+    for n in names:
+        if n not in arrays:
+            raise FigureError(f"the {trace.net.cell} network has no {n!r}; it has {', '.join(arrays)}")
+        a = arrays[n]  # (T, H)
+        label = "dLdh" if n == "dh" else n
+        header += [f"{label}_{u + 1}" for u in range(a.shape[1])]
+        columns.append(a)
+    data = np.concatenate(columns, axis=1)
+    return header, [[t, *(_num(v) for v in row)] for t, row in enumerate(data)]
+
+
+def _gate_names(config: Config) -> tuple[str, ...]:
+    names = GATE_ORDER.get(config.cell)
+    if names is None:
+        raise FigureError(
+            f"the {config.cell} cell has no gates; the gates figure needs --set cell=lstm or cell=gru "
+            "(the hidden figure shows an RNN's state)"
+        )
+    return names
+
+
+# ---- figures ----------------------------------------------------------------------------------------
+class Figure:
+    """One exportable picture: a widget laid out at `size` over a private Session, and its data."""
+
+    def __init__(self, name: str, widget: QWidget, session: Session, theme: theme_mod.Theme, size: tuple[int, int]):
+        self.name = name
+        self.widget = widget
+        self.session = session
+        self.theme = theme
+        self.size = size
+        self.item: QGraphicsItem | None = None  # the pyqtgraph item to export (None: render the widget)
+        self.panel: PlotPanel | None = None  # the plot panel, if the figure is one
+        self.animated = True  # False: the figure does not change with the frame (a training history)
+        self.table_args: dict = {}
+
+    # ---- layout and frames ----------------------------------------------------------------------
+    def settle(self) -> None:
+        """Lay the widget out at its size (pyqtgraph sizes its axes after a first paint: paint, then again)."""
+        w = self.widget
+        w.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        w.resize(*self.size)
+        w.show()
+        for _ in range(3):
+            QCoreApplication.sendPostedEvents()
+            w.grab()
+        QCoreApplication.sendPostedEvents()
+
+    @property
+    def n_frames(self) -> int:
+        """2T: the forward pass, then BPTT."""
+        return self.session.n_frames
+
+    def set_frame(self, frame: int) -> None:
+        """Show one frame of the animation (views update through the Session's signals)."""
+        self.session.set_frame(frame)
+        QCoreApplication.sendPostedEvents()
+
+    def show_playhead(self, on: bool) -> None:
+        """Show or hide a plot's playhead (cursor line and marker); an animation shows it."""
+        panel = self.panel
+        if panel is None or not panel.time_axis:
+            return
+        panel.cursor.setVisible(on)
+        marker = getattr(panel, "marker", None)
+        if marker is None:
+            return
+        if on:
+            panel._on_frame_changed(self.session.frame)  # puts the marker back
+        else:
+            marker.setData([], [])
+
+    # ---- pictures -----------------------------------------------------------------------------------
+    @property
+    def background(self) -> QColor:
+        """The figure's background colour."""
+        return QColor(self.theme.colours.background)
+
+    def image(self, scale: float = 1.0) -> QImage:
+        """The figure as an image of size × scale pixels (pyqtgraph's ImageExporter for plots)."""
+        w, h = max(1, round(self.size[0] * scale)), max(1, round(self.size[1] * scale))
+        if self.item is not None:
+            from pyqtgraph.exporters import ImageExporter
+
+            exporter = ImageExporter(self.item)
+            params = exporter.parameters()
+            params.param("width").setValue(w, blockSignal=exporter.widthChanged)
+            params.param("height").setValue(h, blockSignal=exporter.heightChanged)
+            params["background"] = self.background
+            image = exporter.export(toBytes=True)
+            return image.convertToFormat(QImage.Format.Format_ARGB32)
+        image = QImage(w, h, QImage.Format.Format_ARGB32)
+        image.setDevicePixelRatio(scale)
+        image.fill(self.background)
+        painter = QPainter(image)
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            self.widget.render(painter, QPoint(0, 0))
+        finally:
+            painter.end()
+        image.setDevicePixelRatio(1.0)
+        return image
+
+    def paint(self, painter: QPainter, target: QRectF) -> None:
+        """Draw the figure into any painter (an SVG generator, a printer) filling `target`."""
+        painter.fillRect(target, self.background)
+        if self.item is not None:
+            from .export import VectorExporter
+
+            VectorExporter(self.item).paint(painter, target)
+        else:
+            painter.save()
+            painter.translate(target.topLeft())
+            painter.scale(target.width() / self.size[0], target.height() / self.size[1])
+            self.widget.render(painter, QPoint(0, 0))
+            painter.restore()
+
+    def table(self) -> tuple[list[str], list[list]]:
+        """The data behind the figure: a header and rows."""
+        s = self.session
+        return figure_table(self.name, s.trace, s.config, **self.table_args)
+
+    def close(self) -> None:
+        """Close and delete the widget now (PySide6 >= 6.10 can crash collecting it at exit)."""
+        w = self.widget
+        if w is None:
+            return
+        self.widget = None
+        self.item = None
+        w.close()
+        w.deleteLater()
+        QCoreApplication.sendPostedEvents(None, 52)  # QEvent.DeferredDelete
+        self.session.deleteLater()
+
+
+def _style_title(panel_plot: pg.PlotItem, html: str, theme: theme_mod.Theme) -> None:
+    """A plot's own title in large type (pyqtgraph fixes the title row at 30 px: make room)."""
+    c = theme.colours
+    size = theme.point_size(1.1)
+    panel_plot.setTitle(html, size=f"{size:.0f}pt", color=c.foreground, bold=True)
+    height = round(2.0 * size * 96 / 72)
+    panel_plot.titleLabel.setMaximumHeight(height)
+    panel_plot.layout.setRowFixedHeight(0, height)
+
+
+def _margins(plot: pg.PlotItem, theme: theme_mod.Theme) -> None:
+    em = theme.point_size() * 96 / 72
+    plot.layout.setContentsMargins(0.6 * em, 0.3 * em, 1.2 * em, 0.4 * em)
+
+
+def _no_cache(plot: pg.PlotItem) -> None:
+    """Axes drawn from a pixel cache would land in an SVG as pictures: draw them as vectors."""
+    for name in ("left", "bottom", "right", "top"):
+        plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.NoCache)
+
+
+def _style_colorbar(bar: pg.ColorBarItem, theme: theme_mod.Theme) -> None:
+    c = theme.colours
+    bar.axis.setStyle(tickFont=theme.font(0.9))
+    bar.axis.setTextPen(pg.mkPen(c.foreground))
+    bar.axis.setPen(pg.mkPen(c.muted))
+    bar.axis.setWidth(round(3.2 * theme.point_size() * 96 / 72))
+
+
+def _panel_title(panel: PlotPanel) -> str:
+    badge = panel.badge.text()
+    return f"{panel.title} — {badge}" if badge else panel.title
+
+
+def _panel_figure(name: str, panel: PlotPanel, session: Session, theme, size, title: str | None = None) -> Figure:
+    """A PlotPanel as a figure: its QLabels go, the title moves into the plot (so it exports with it)."""
+    for label in (panel.title_label, panel.badge, panel.caption_label):
+        label.hide()
+    tabs = getattr(panel, "tabs", None)
+    if tabs is not None:
+        tabs.hide()
+    panel.layout().setContentsMargins(0, 0, 0, 0)
+    _no_cache(panel.plot)
+    _margins(panel.plot, theme)
+    _style_title(panel.plot, title or _panel_title(panel), theme)
+    colorbar = getattr(panel, "colorbar", None)
+    if colorbar is not None:
+        _style_colorbar(colorbar, theme)
+    panel.plot_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    panel.plot_widget.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    figure = Figure(name, panel, session, theme, size)
+    figure.item = panel.plot
+    figure.panel = panel
+    if session.frame == session.n_frames - 1:  # the finished BPTT: no playhead on a slide
+        figure.show_playhead(False)
+    return figure
+
+
+class LossPlot(PlotPanel):
+    """The per-step loss terms L_t as bars: the total error is their sum over the steps."""
+
+    title = "Loss terms L<sub>t</sub>"
+    caption = "Each bar is one step's share of the loss; BPTT adds up the gradients of all of them."
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(session, parent)
+        self.plot.setLabel("bottom", "step t")
+        self.plot.setLabel("left", "loss term")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.bars = pg.BarGraphItem(x=[0], height=[0], width=0.7)
+        self.plot.addItem(self.bars)
+        self.connect_session()
+
+    def veil_span(self, phase, t, T):
+        return (t + 0.5, T - 0.5) if phase == "forward" else None  # steps not yet computed
+
+    def _on_trace_changed(self, trace: Result) -> None:
+        T = trace.T
+        terms = np.asarray(trace.loss_terms, dtype=float)
+        heights = np.where(np.isfinite(terms), terms, 0.0)
+        self.bars.setOpts(x=np.arange(T), height=heights, width=0.7)
+        top = float(heights.max()) if T and heights.max() > 0 else 1.0
+        self.plot.setRange(xRange=(-0.5, T - 0.5), yRange=(0, 1.08 * top), padding=0)
+        total = float(np.sum(terms))
+        text = f"total L = Σ<sub>t</sub> L<sub>t</sub> = {fmt(total, 4)}"
+        if trace.penalty_value:
+            text += f" (+ penalty Ω = {fmt(trace.penalty_value, 3)})"
+        self.badge.setText(text)
+        super()._on_trace_changed(trace)
+
+    def _on_theme_changed(self) -> None:
+        c = self.theme.colours
+        self.bars.setOpts(brush=pg.mkBrush(c.forward), pen=pg.mkPen(c.background, width=1))
+        super()._on_theme_changed()
+
+
+class TrainingLossPlot(PlotPanel):
+    """A training run's loss per iteration (log axis) and its held-out loss."""
+
+    title = "Training loss"
+    time_axis = False
+
+    def __init__(self, session: Session, curves, parent: QWidget | None = None):
+        super().__init__(session, parent)
+        train, it, test = curves
+        self.plot.setLogMode(False, True)
+        self.plot.setLabel("bottom", "iteration")
+        self.legend = self.plot.addLegend(offset=(-8, 4))
+        self.train_curve = self.plot.plot(np.arange(len(train)), positive(train), name="training batch loss")
+        self.test_curve = self.plot.plot(it, positive(test), name="held-out loss") if len(test) else None
+        last = f"{fmt(train[-1], 3)}" if len(train) else "–"
+        self.badge.setText(f"{len(train)} iterations · last batch loss {last}")
+        self.connect_session()
+
+    def _on_theme_changed(self) -> None:
+        t, c = self.theme, self.theme.colours
+        self.train_curve.setPen(t.pen(c.series[0], 2))
+        if self.test_curve is not None:
+            self.test_curve.setPen(t.pen(c.series[1], 2.5))
+            self.test_curve.setSymbol("o")
+            self.test_curve.setSymbolBrush(c.series[1])
+            self.test_curve.setSymbolPen(pg.mkPen(c.background))
+        self.style_legend(self.legend)
+        super()._on_theme_changed()
+
+
+class GatesView(QWidget):
+    """Every gate of the top layer (and an LSTM's cell state) as t × unit heatmaps, one row each."""
+
+    def __init__(self, session: Session, names: tuple[str, ...], theme: theme_mod.Theme):
+        super().__init__()
+        self.session, self.names, self.theme = session, names, theme
+        c = theme.colours
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas.setBackground(c.background)
+        layout.addWidget(self.canvas)
+        trace = session.trace
+        cell = session.config.cell.upper()
+        layer = f" · layer {trace.net.layers}" if trace.net.layers > 1 else ""
+        size = theme.point_size(1.1)
+        legend = ", ".join(f"{n} {STATE_TITLES[n].rsplit(' ', 1)[0].lower()}" for n in names)
+        self.title = self.canvas.addLabel(
+            f"{cell} gates over time{layer}: {legend}", size=f"{size:.0f}pt", color=c.foreground, row=0, col=0
+        )
+        arrays = state_arrays(trace)
+        self.plots: list[pg.PlotItem] = []
+        self.veils: list[QGraphicsRectItem] = []
+        T = trace.T
+        for row, name in enumerate(names, start=1):
+            plot = self.canvas.addPlot(row=row, col=0)
+            a = np.array(arrays[name], dtype=float)  # (T, H)
+            H = a.shape[1]
+            lo, hi = (0.0, 1.0) if name in ("i", "f", "o", "r", "z") else (-1.0, 1.0)
+            if name == "c":
+                finite = a[np.isfinite(a)]
+                m = float(np.abs(finite).max()) if finite.size else 1.0
+                lo, hi = -max(m, 1e-12), max(m, 1e-12)
+            a[~np.isfinite(a)] = lo
+            image = pg.ImageItem(np.clip(a, lo, hi), axisOrder="col-major", levels=(lo, hi))
+            image.setRect(QRectF(-0.5, -0.5, T, H))
+            plot.addItem(image)
+            cmap = theme.sequential_map() if name in ("i", "f", "o", "r", "z") else theme.diverging_map()
+            bar = pg.ColorBarItem(values=(lo, hi), colorMap=cmap, interactive=False, width=14)
+            bar.setImageItem(image, insert_in=plot)
+            _style_colorbar(bar, theme)
+            plot.invertY(True)
+            plot.setRange(xRange=(-0.5, T - 0.5), yRange=(-0.5, H - 0.5), padding=0)
+            plot.setMouseEnabled(False, False)
+            plot.hideButtons()
+            if row == len(names):
+                plot.setLabel("bottom", "step t")
+            theme.style_plot(plot)
+            symbol = STATE_TITLES[name].split(" ")[-1]
+            plot.setLabel("left", symbol, **{"color": c.foreground, "font-size": f"{theme.point_size():.0f}pt"})
+            plot.getAxis("left").setTicks([[(0, "1"), (H - 1, str(H))]] if H > 1 else [[(0, "1")]])
+            if row < len(names):
+                plot.getAxis("bottom").setStyle(showValues=False)
+            mid = 0.5 * (lo + hi)
+            bar.axis.setTicks([[(v, f"{v:.2g}".replace("-", "−")) for v in (lo, mid, hi)]])
+            _no_cache(plot)
+            veil = QGraphicsRectItem()
+            veil.setPen(pg.mkPen(None))
+            shade = QColor(c.background)
+            shade.setAlpha(170)
+            veil.setBrush(shade)
+            veil.setZValue(15)
+            plot.addItem(veil, ignoreBounds=True)
+            self.plots.append(plot)
+            self.veils.append(veil)
+        for plot in self.plots[1:]:
+            plot.setXLink(self.plots[0])
+        em = theme.point_size() * 96 / 72
+        self.canvas.ci.layout.setContentsMargins(0.6 * em, 0.3 * em, 1.2 * em, 0.4 * em)
+        self.canvas.ci.layout.setVerticalSpacing(0.5 * em)
+        session.frame_changed.connect(self._on_frame_changed)
+        self._on_frame_changed(session.frame)
+
+    def _on_frame_changed(self, frame: int) -> None:
+        phase, t = self.session.phase_step(frame)
+        T = self.session.trace.T
+        for veil, plot in zip(self.veils, self.plots):
+            if phase == "forward" and t < T - 1:
+                H = plot.vb.viewRange()[1]
+                veil.setRect(QRectF(t + 0.5, min(H) - 1, T - t - 1, max(H) - min(H) + 2))
+                veil.show()
+            else:
+                veil.hide()
+
+
+def build_figure(
+    name: str,
+    config: Config,
+    trace: Result,
+    *,
+    frame: int = -1,
+    theme: theme_mod.Theme | None = None,
+    size: tuple[int, int] | None = None,
+    folded: bool = False,
+    quantity: str = "h",
+    training: dict | None = None,
+) -> Figure:
+    """Build, lay out and set the frame of one figure (FigureError if it cannot be made for this config).
+
+    frame: the playhead (0 .. 2T-1; negative counts from the end; the default is the end of BPTT).
+    quantity: which state the 'hidden' figure shows (h, c, a gate name or dh).
+    training: a scenario's training record: the 'loss' figure then shows its loss history.
+    """
+    if name not in FIGURES:
+        raise FigureError(f"unknown figure {name!r}; figures: {', '.join(FIGURES)}")
+    theme = theme or export_theme()
+    session = Session(config, trace=trace)
+    n = session.n_frames
+    if not -n <= frame < n:
+        raise FigureError(f"frame must be between {-n} and {n - 1} (2T = {n} frames); got {frame}")
+    frame %= n
+    stop = session.stop_frame
+    session.set_frame(frame if stop is None else min(frame, stop))
+    default_size = WINDOW_SIZE if name == "window" else EXPORT_SIZE
+    size = tuple(size or default_size)
+    with using_theme(theme):
+        figure = _make(name, session, theme, size, folded, quantity, training)
+    figure.settle()
+    return figure
+
+
+def _make(name, session, theme, size, folded, quantity, training) -> Figure:
+    if name in ("gradients", "jacobian", "eigenvalues"):
+        cls = {"gradients": GradientPlot, "jacobian": JacobianPlot, "eigenvalues": EigenPlot}[name]
+        return _panel_figure(name, cls(session), session, theme, size)
+    if name == "hidden":
+        panel = StatesPlot(session)
+        if quantity not in panel.names:
+            raise FigureError(f"the {session.config.cell} network has no {quantity!r}; it has {', '.join(panel.names)}")
+        panel.select(quantity)
+        figure = _panel_figure(name, panel, session, theme, size, title=_state_title(panel, quantity, session))
+        figure.table_args = {"quantity": quantity}
+        return figure
+    if name == "gates":
+        names = _gate_names(session.config)
+        view = GatesView(session, names, theme)
+        figure = Figure(name, view, session, theme, size)
+        figure.item = view.canvas.ci
+        return figure
+    if name == "loss":
+        curves = training_curves(training)
+        if curves is not None:
+            panel = TrainingLossPlot(session, curves)
+            figure = _panel_figure(name, panel, session, theme, size)
+            figure.animated = False
+            figure.table_args = {"training": training}
+            return figure
+        panel = LossPlot(session)
+        return _panel_figure(name, panel, session, theme, size)
+    if name == "unrolled":
+        from .unrolled_view import UnrolledView
+
+        view = UnrolledView(session)
+        view.set_folded(folded)
+        return Figure(name, view, session, theme, size)
+    if name == "window":
+        from .main_window import MainWindow
+
+        window = MainWindow(session, settings=None)
+        window.set_folded(folded)
+        session.set_frame(session.frame)
+        return Figure(name, window, session, theme, size)
+    raise FigureError(f"unknown figure {name!r}")  # pragma: no cover - FIGURES is checked above
+
+
+def _state_title(panel: StatesPlot, quantity: str, session: Session) -> str:
+    net = session.trace.net
+    layer = f" · layer {net.layers}" if net.layers > 1 else ""
+    return f"{STATE_TITLES[quantity]} · {session.config.cell.upper()}, {net.hidden} units{layer}"
+
+
+def frame_caption(session: Session, frame: int) -> tuple[str, str]:
+    """The phase word and the step text an animation frame is labelled with."""
+    phase, t = session.phase_step(frame)
+    T = session.trace.T
+    word = "▶ forward" if phase == "forward" else "◀ BPTT"
+    return word, f"t = {t}   (step {frame + 1} of {2 * T})"
