@@ -16,6 +16,7 @@ import math
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -199,10 +200,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 with a message on a bad argument
     try:
-        task, settings = _build(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnicodeWarning)  # task.warnings are printed below, once
+            task, settings = _build(args)
         trainer = Trainer(task, settings)
-    except (ValueError, ArgumentError) as exc:
+    except ArgumentError as exc:
         parser.print_usage(sys.stderr)
+        print(f"main.py train: error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # a bad value or unreadable data: the message says which
         print(f"main.py train: error: {exc}", file=sys.stderr)
         return 2
     before = blas_threads()

@@ -108,6 +108,14 @@ def test_bad_csv_exits_2_naming_the_row(tmp_path, capsys):
     assert "row 4, column 'price': 'n/a' is not a number" in err
 
 
+def test_non_utf8_text_trains_with_one_warning(tmp_path, capsys):
+    path = tmp_path / "old.txt"
+    path.write_bytes("na\xefve caf\xe9 (au lait) ".encode("latin-1") * 20)
+    assert main(["--task", "chars", "--text", str(path), "--iterations", "3", "--hidden", "8", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("not valid UTF-8") == 1 and err.startswith("warning:")
+
+
 def test_diverging_run_exits_1_with_the_message_and_still_writes_json(tmp_path, capsys):
     path = tmp_path / "d.json"
     args = ["--task", "sine", "--cell", "rnn", "--activation", "relu", "--wrec", "3", "--optimizer", "sgd",
