@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from simulator.tasks import TASKS, make_task
 from simulator.train_cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +29,21 @@ def test_headless_command_writes_the_json(tmp_path):
     assert data["seconds"] > 0 and data["final_test_loss"] > 0
     assert "30/30" in proc.stderr and "it/s" in proc.stderr  # the progress bar
     assert (tmp_path / "w.npz").exists()
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_help_documents_the_defaults_the_tasks_use(name):
+    from simulator.train_cli import DEFAULTS_TEXT
+
+    task = make_task(name)
+    row = next(line for line in DEFAULTS_TEXT.splitlines() if line.split()[:1] == [name])
+    d = task.defaults
+    assert f"T={task.seq_len} " in row
+    assert f"{d['iterations']} iterations" in row and f"lr {d['lr']:g}" in row and f"batch {d['batch']}" in row
+    assert f"{d['cell']} " in row and str(d["hidden"]) in row
+    for key in ("clip", "dropout", "forget_bias", "clip_value"):
+        if key in d:
+            assert f"{key.replace('_', '-')} {d[key]:g}" in row
 
 
 def test_same_seed_same_json_history(tmp_path):
