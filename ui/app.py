@@ -1,4 +1,4 @@
-"""Start the window, or render it to a PNG: `python main.py [--screenshot out.png] [--set key=value ...]`.
+"""Start the window, or render it to a PNG: `python main.py [FILE] [--screenshot out.png] [--set key=value ...]`.
 
 main(argv) returns the process's exit code: 0 on success, 2 for an unknown key or a bad value
 (with a message naming it), 1 when no display is available for a window (with what to do).
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of the window."""
     p = _Parser(prog="python main.py", description="Unrolled: a visual simulator for recurrent neural networks.")
     w, h = SCREENSHOT_SIZE
+    p.add_argument("scenario", nargs="?", metavar="FILE", help="open a scenario file saved by Unrolled (File > Save)")
     p.add_argument(
         "--set",
         action="append",
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="playhead for the screenshot: 0 .. 2T-1 (forward, then BPTT); negative counts from the end",
     )
-    p.add_argument("--theme", choices=("system", "light", "dark"), default=None, help="colour scheme")
+    p.add_argument("--theme", choices=("system", "light", "dark", "contrast"), default=None, help="colour scheme")
     p.add_argument("--font-scale", type=float, default=None, help="scale every font (e.g. 1.5 for a lecture hall)")
     p.add_argument("--exit-when-shown", action="store_true", help=argparse.SUPPRESS)  # for the start-up benchmark
     return p
@@ -225,6 +226,14 @@ def main(argv: list[str] | None = None) -> int:
         config = parse_config(args.set)
         if args.font_scale is not None and not 0.5 <= args.font_scale <= 3:
             raise ValueError(f"--font-scale must be between 0.5 and 3; got {args.font_scale:g}")
+        scenario = None
+        if args.scenario:
+            if args.set:
+                raise ValueError("--set cannot be combined with a scenario file (the file holds the configuration)")
+            from simulator.scenario import load_scenario
+
+            scenario = load_scenario(args.scenario)  # ValueError with a clear message if refused
+            config = scenario.config
     except (UsageError, ValueError) as exc:
         print(f"unrolled: {exc}", file=sys.stderr)
         return 2
@@ -258,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.theme is None:
             theme.current().set_scheme("light")  # the same picture on every machine
         window = MainWindow(session, settings=None)
+        if scenario is not None:
+            window.files.open_scenario(scenario, args.scenario)
         if args.frame is not None:
             session.set_frame(args.frame % session.n_frames)
         ok = render_screenshot(window, args.screenshot)
@@ -271,6 +282,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     window = MainWindow(session, settings=None if args.exit_when_shown else QSettings())
+    window.files.confirm_on_close = not args.exit_when_shown  # unsaved changes: Save / Discard / Cancel
+    if scenario is not None:
+        window.files.open_scenario(scenario, args.scenario)
     if args.theme is not None:
         theme.current().set_scheme(args.theme)
     if args.font_scale is not None:

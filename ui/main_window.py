@@ -37,8 +37,12 @@ from . import theme as theme_mod
 from .commands import COMMANDS, MENUS, create_actions
 from .controls import UI_LIMITS, ControlsPanel
 from .formula_view import FormulaView
+from .lesson_panel import LessonPanel
 from .plots import PlotsPanel, current_frame, fmt
+from .presentation import Presentation
+from .scenario_files import ScenarioFiles
 from .session import Player, Session
+from .undo import ConfigHistory
 
 try:  # built in parallel by another engineer; the window runs without them
     from .unrolled_view import UnrolledView
@@ -135,6 +139,14 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_toolbar()
         self._build_menus()
+        self.history = ConfigHistory(self.session, self.actions, self)  # undo/redo of every config change
+        self.history.watch_slider(self.controls.wrec_slider)
+        self.lesson_panel.lesson_changed.connect(self._on_lesson_changed)
+        self.lesson_panel.view_requested.connect(self.apply_view)
+        self.lesson_panel.add_to_menu(self.menus["Lesson"])
+        self.presentation = Presentation(self)
+        self.files = ScenarioFiles(self)
+        self.setAcceptDrops(True)  # a scenario file dropped onto the window opens
         self.statusBar().showMessage("Space plays the forward pass and then BPTT · drag Wrec and watch the plots")
 
         s = self.session
@@ -217,6 +229,10 @@ class MainWindow(QMainWindow):
         self.formula_dock = self._dock("Equations", "formula_dock", self.formula, Qt.DockWidgetArea.RightDockWidgetArea)
         self.cell_dock = self._dock("Cell", "cell_dock", self.cell_view, Qt.DockWidgetArea.RightDockWidgetArea)
         self.splitDockWidget(self.formula_dock, self.cell_dock, Qt.Orientation.Vertical)
+        self.lesson_panel = LessonPanel(self.session)
+        self.lesson_dock = self._dock("Lesson", "lesson_dock", self.lesson_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.formula_dock, self.lesson_dock)
+        self.formula_dock.raise_()
         self._apply_default_sizes()
 
     def _apply_default_sizes(self) -> None:
@@ -278,7 +294,7 @@ class MainWindow(QMainWindow):
             last_group = c.group
             menus[c.menu].addAction(self.actions[c.id])
         panels = menus["View"].addMenu("Panels")
-        for dock in (self.controls_dock, self.formula_dock, self.cell_dock):
+        for dock in (self.controls_dock, self.formula_dock, self.cell_dock, self.lesson_dock):
             panels.addAction(dock.toggleViewAction())
         self.menus = menus
 
@@ -342,6 +358,49 @@ class MainWindow(QMainWindow):
             "Every number on screen is computed from the real weights (numpy, float64).",
         )
 
+    # ---- lessons and scenario files -------------------------------------------------------
+    def show_lessons(self) -> None:
+        """Bring the lesson panel forward (the list of lessons, or the open lesson)."""
+        self.lesson_dock.show()
+        self.lesson_dock.raise_()
+
+    def _on_lesson_changed(self, lesson) -> None:
+        self.controls.set_visible_controls(lesson.controls if lesson is not None else None)
+        if lesson is not None:
+            self.show_lessons()
+            if not self.presentation.active and not self.cell_dock.isFloating():  # the text gets the room
+                h = max(self.height(), 600)
+                self.resizeDocks([self.lesson_dock, self.cell_dock], [h * 3 // 5, h * 2 // 5], Qt.Orientation.Vertical)
+            text = f"Lesson {lesson.number}: {lesson.title} · Page Down takes the next step"
+            self.statusBar().showMessage(text, 8000)
+
+    def apply_view(self, view: dict) -> None:
+        """View options of a lesson or a step: fold the diagram, bring a plot forward, play a phase."""
+        if isinstance(view.get("fold"), bool):
+            self.set_folded(view["fold"])
+        focus = view.get("focus")
+        if focus == "hidden":
+            self.plots.states.select("h")
+        elif focus == "gates":
+            gate = next((g for g in ("f", "z", "i", "r") if g in self.plots.states.names), "h")
+            self.plots.states.select(gate)
+        s = self.session
+        if view.get("play") == "forward":
+            self.player.rewind()
+            self.player.play()
+        elif view.get("play") == "backward":
+            self.player.pause()
+            s.set_frame(s.frame_of("backward", s.trace.T - 1))
+            self.player.play()
+
+    def dragEnterEvent(self, event) -> None:
+        """A file dragged over the window may be a scenario."""
+        self.files.drag_enter(event)
+
+    def dropEvent(self, event) -> None:
+        """Open the scenario file dropped onto the window."""
+        self.files.drop(event)
+
     # ---- Session -> window ---------------------------------------------------------------
     def _on_config_changed(self, config) -> None:
         self.setWindowTitle(f"Unrolled — {config.cell.upper()}, T = {config.steps}, Wrec = {config.wrec:g}")
@@ -390,7 +449,7 @@ class MainWindow(QMainWindow):
 
     def _on_theme_changed(self) -> None:
         t = self.theme
-        for cid in ("theme_system", "theme_light", "theme_dark"):
+        for cid in ("theme_system", "theme_light", "theme_dark", "theme_contrast"):
             with QSignalBlocker(self.actions[cid]):
                 self.actions[cid].setChecked(cid == f"theme_{t.scheme}")
         self.toolbar.setIconSize(QSize(round(22 * t.font_scale), round(22 * t.font_scale)))
@@ -447,14 +506,18 @@ class MainWindow(QMainWindow):
         """Every panel back to where it started."""
         self.restoreState(self._default_state, SETTINGS_VERSION)
         self._apply_default_sizes()
-        for dock in (self.controls_dock, self.formula_dock, self.cell_dock):
+        for dock in (self.controls_dock, self.formula_dock, self.cell_dock, self.lesson_dock):
             dock.show()
             dock.setFloating(False)
         total = sum(self.splitter.sizes()) or 1
         self.splitter.setSizes([total * 2 // 5, total * 3 // 5])
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop the animation and remember the layout."""
+        """Offer to save unsaved changes, stop the animation and remember the layout."""
+        if not self.files.confirm_close():
+            event.ignore()
+            return
+        self.presentation.set_active(False)  # remember the normal layout, not the presentation's
         self.player.pause()
         try:
             self.save_layout()

@@ -12,7 +12,9 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from simulator.config import Config, run
+from simulator.network import Network
 from simulator.result import Result
+from simulator.scenario import run_network
 
 
 class Session(QObject):
@@ -28,12 +30,18 @@ class Session(QObject):
         # a given trace (e.g. from a scenario's own weights) is used as it is; else run the config
         self._trace: Result = run(self._config) if trace is None else trace
         self._frame = 0
+        self._network: Network | None = None  # own weights (trained, or from a file); None = the config's
 
     # ---- state ------------------------------------------------------------------------
     @property
     def config(self) -> Config:
         """The current frozen configuration."""
         return self._config
+
+    @property
+    def network(self) -> Network | None:
+        """The network's own weights when they are not the config's initial ones (trained, from a file); else None."""
+        return self._network
 
     @property
     def trace(self) -> Result:
@@ -67,13 +75,16 @@ class Session(QObject):
         return None if nf is None else self.frame_of(nf.phase, nf.step)
 
     # ---- changes ----------------------------------------------------------------------
-    def set_config(self, config: Config) -> None:
-        """Replace the configuration and recompute the trace (a frozen Config is already valid)."""
-        if config == self._config:
+    def set_config(self, config: Config, network: Network | None = None) -> None:
+        """Replace the configuration (and the weights: None = the config's initial ones) and recompute the trace."""
+        if config == self._config and network is self._network:
             return
-        trace = run(config)  # may raise ValueError: the caller shows the message, nothing changes
-        self._config, self._trace = config, trace
-        self.config_changed.emit(config)
+        # may raise ValueError: the caller shows the message, nothing changes
+        trace = run(config) if network is None else run_network(config, network)
+        config_changed = config != self._config
+        self._config, self._trace, self._network = config, trace, network
+        if config_changed:
+            self.config_changed.emit(config)
         self.trace_changed.emit(trace)
         self.set_frame(min(self._frame, self.n_frames - 1))
 

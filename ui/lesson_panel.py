@@ -1,0 +1,615 @@
+"""The guided lessons: a page of an interactive textbook beside the simulator.
+
+With no lesson open the panel lists every lesson in order. Opening one puts the Session in the
+lesson's preset and shows its text, in which every number is measured on the CURRENT trace
+(simulator/lessons.py render_text): when the student moves Wrec, the quoted ratio changes with
+it. Below the text, 2-4 "try this" steps each have a button that applies the step's change
+through the Session (so Undo takes it back) and then say what to look at, measured again.
+
+Position: 0 is the lesson's preset, k means k steps have been taken. next_step() takes the next
+step (the presenter's Page Down), previous_step() goes back to the configuration the previous
+position had; past the last step Page Down opens the next lesson.
+
+The panel only talks to the Session. The window listens to `lesson_changed` (which controls to
+show) and `view_requested` (fold, focus, play) and does the rest.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+
+from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from simulator.config import Config
+from simulator.lessons import Lesson, Step, list_lessons, render_text
+
+from . import theme as theme_mod
+from .session import Session
+
+RENDER_INTERVAL_MS = 60  # a slider storm re-renders the text at most this often (first change at once)
+_PLACEHOLDER = re.compile(r"(\{\{\s*[A-Za-z_][A-Za-z0-9_.]*\s*\}\})")
+_OPEN, _CLOSE = "\x01", "\x02"  # marks around a measured value, turned into HTML after escaping
+# W_hh, h_{t+1}, σ_max: a single symbol, an underscore, a short subscript (not snake_case words)
+_SUBSCRIPT = re.compile(r"(?<![\w])([A-Za-zα-ωΑ-Ω∂])_(\{[^{}]{1,12}\}|[A-Za-z0-9]{1,3})(?![\w])")
+
+
+def _subscripts(text: str) -> str:
+    return _SUBSCRIPT.sub(lambda m: f"{m.group(1)}<sub>{m.group(2).strip('{}')}</sub>", text)
+
+
+class _Relay(QObject):
+    """Carries a finished background measurement back to the GUI thread (a queued signal)."""
+
+    done = Signal(object)
+
+
+class StepCard(QFrame):
+    """One 'try this' step: its number, the instruction, a button, and what to observe once taken."""
+
+    def __init__(self, index: int, step: Step, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.index, self.step = index, step
+        self.setObjectName("step_card")
+        grid = QVBoxLayout(self)
+        grid.setContentsMargins(10, 8, 10, 8)
+        grid.setSpacing(6)
+        top = QHBoxLayout()
+        top.setSpacing(10)
+        self.number = QLabel(str(index + 1))
+        self.number.setObjectName("step_number")
+        self.number.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        top.addWidget(self.number, 0, Qt.AlignmentFlag.AlignTop)
+        self.instruction = QLabel()
+        self.instruction.setWordWrap(True)
+        self.instruction.setTextFormat(Qt.TextFormat.RichText)
+        self.instruction.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        top.addWidget(self.instruction, 1)
+        grid.addLayout(top)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.button = QPushButton()
+        self.button.setObjectName(f"step_button_{index + 1}")
+        self.button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        row.addWidget(self.button)
+        grid.addLayout(row)
+        self.observe = QLabel()
+        self.observe.setObjectName("step_observe")
+        self.observe.setWordWrap(True)
+        self.observe.setTextFormat(Qt.TextFormat.RichText)
+        self.observe.hide()
+        grid.addWidget(self.observe)
+        changes = ", ".join(f"{k} = {v}" for k, v in step.set.items())
+        if changes:
+            self.button.setToolTip(f"Sets {changes} (Undo takes it back)")
+
+    def set_state(self, taken: bool, current: bool) -> None:
+        """Taken steps show what to observe; the current one (Page Down's next) is highlighted."""
+        if self.step.set:
+            self.button.setText("Again" if taken else "Try it")
+        else:
+            self.button.setText("Done ✓" if taken else ("Show me" if self.step.view else "Done"))
+        self.setProperty("current", current)
+        self.setProperty("taken", taken)
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+
+class LessonPanel(QWidget):
+    """Pick a lesson, read it with live measured numbers, take its 'try this' steps."""
+
+    lesson_changed = Signal(object)  # the Lesson opened, or None when it was left
+    step_changed = Signal(int)  # the position: steps taken, 0 .. len(steps)
+    view_requested = Signal(dict)  # view options of the lesson or a step (fold, focus, play)
+
+    train_in_background = True  # training claims (lessons 10, 11) measure in a worker thread
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.setObjectName("lesson_panel")
+        self.lesson: Lesson | None = None
+        self.position = 0
+        self._configs: dict[int, Config] = {}  # the configuration each position had
+        self._presenting = False
+        self._pending = False
+        self._relays: list[_Relay] = []
+        self._worker: threading.Thread | None = None
+        self.error = ""
+        try:
+            self.lessons: list[Lesson] = list_lessons()
+        except ValueError as exc:  # a broken lesson file: say so, keep the simulator usable
+            self.lessons, self.error = [], str(exc)
+
+        self.render_timer = QTimer(self)
+        self.render_timer.setSingleShot(True)
+        self.render_timer.setInterval(RENDER_INTERVAL_MS)
+        self.render_timer.timeout.connect(self._on_render_timer)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.stack = QStackedWidget()
+        layout.addWidget(self.stack)
+        self.stack.addWidget(self._build_contents())
+        self.stack.addWidget(self._build_lesson_page())
+
+        session.trace_changed.connect(self._on_trace_changed)
+        theme_mod.current().changed.connect(self._on_theme_changed)
+        self._on_theme_changed()
+
+    def sizeHint(self) -> QSize:
+        """About 40 characters wide: the text wraps; the dock must not crowd the diagram and plots."""
+        return QSize(round(theme_mod.current().point_size() * 34), 600)
+
+    def minimumSizeHint(self) -> QSize:
+        """Narrow enough for a small screen."""
+        return QSize(round(theme_mod.current().point_size() * 20), 200)
+
+    # ---- building ---------------------------------------------------------------------
+    def _build_contents(self) -> QWidget:
+        page = QScrollArea()
+        page.setObjectName("lesson_contents")
+        page.setWidgetResizable(True)
+        page.setFrameShape(QFrame.Shape.NoFrame)
+        page.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget()
+        v = QVBoxLayout(body)
+        v.setContentsMargins(12, 10, 12, 10)
+        v.setSpacing(4)
+        self.contents_title = QLabel("Lessons")
+        v.addWidget(self.contents_title)
+        intro = QLabel(
+            "Guided tours, in order. Each one sets up the network, shows only the controls it needs, "
+            "and quotes numbers measured live on the network you see. Page Down takes the next step."
+        )
+        intro.setWordWrap(True)
+        self.contents_intro = intro
+        v.addWidget(intro)
+        v.addSpacing(6)
+        self.contents_buttons: list[QPushButton] = []
+        self.contents_summaries: list[QLabel] = []
+        for lesson in self.lessons:
+            button = QPushButton(f"{lesson.number}   {lesson.title}")
+            button.setObjectName(f"open_{lesson.id}")
+            button.setFlat(True)
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            button.setStyleSheet("text-align: left; padding: 4px 2px;")
+            button.clicked.connect(lambda _=False, lid=lesson.id: self.open_lesson(lid))
+            summary = QLabel(lesson.summary)
+            summary.setWordWrap(True)
+            summary.setContentsMargins(24, 0, 0, 6)
+            v.addWidget(button)
+            v.addWidget(summary)
+            self.contents_buttons.append(button)
+            self.contents_summaries.append(summary)
+        if self.error:
+            broken = QLabel(f"The lessons could not be loaded: {self.error}")
+            broken.setWordWrap(True)
+            v.addWidget(broken)
+        v.addStretch(1)
+        page.setWidget(body)
+        return page
+
+    def _build_lesson_page(self) -> QWidget:
+        page = QWidget()
+        v = QVBoxLayout(page)
+        v.setContentsMargins(8, 6, 8, 6)
+        v.setSpacing(6)
+        head = QHBoxLayout()
+        self.lesson_box = QComboBox()
+        self.lesson_box.setObjectName("lesson_box")
+        self.lesson_box.setToolTip("Every lesson, in order")
+        for lesson in self.lessons:
+            self.lesson_box.addItem(f"{lesson.number}. {lesson.title}", lesson.id)
+        self.lesson_box.activated.connect(lambda i: self.open_lesson(self.lesson_box.itemData(i)))
+        head.addWidget(self.lesson_box, 1)
+        self.leave_button = QPushButton("Leave lesson")
+        self.leave_button.setObjectName("leave_lesson")
+        self.leave_button.setToolTip("Close the lesson; every control comes back")
+        self.leave_button.clicked.connect(self.leave)
+        head.addWidget(self.leave_button)
+        v.addLayout(head)
+
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget()
+        body.setObjectName("lesson_body")
+        b = QVBoxLayout(body)
+        b.setContentsMargins(4, 4, 10, 4)
+        b.setSpacing(10)
+        self.title = QLabel()
+        self.title.setObjectName("lesson_title")
+        self.title.setWordWrap(True)
+        b.addWidget(self.title)
+        self.summary = QLabel()
+        self.summary.setObjectName("lesson_summary")
+        self.summary.setWordWrap(True)
+        b.addWidget(self.summary)
+        self.text = QLabel()
+        self.text.setObjectName("lesson_text")
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        b.addWidget(self.text)
+        self.live = QLabel()
+        self.live.setObjectName("lesson_live")
+        self.live.setWordWrap(True)
+        self.live.setTextFormat(Qt.TextFormat.RichText)
+        self.live.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        b.addWidget(self.live)
+        self.try_title = QLabel("Try this")
+        self.try_title.setObjectName("try_title")
+        b.addWidget(self.try_title)
+        self.steps_box = QVBoxLayout()
+        self.steps_box.setSpacing(8)
+        b.addLayout(self.steps_box)
+        self.references = QLabel()
+        self.references.setObjectName("lesson_references")
+        self.references.setWordWrap(True)
+        self.references.setTextFormat(Qt.TextFormat.RichText)
+        self.references.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        b.addWidget(self.references)
+        b.addStretch(1)
+        self.scroll.setWidget(body)
+        v.addWidget(self.scroll, 1)
+
+        foot = QHBoxLayout()
+        self.back_button = QPushButton("◀ Back")
+        self.back_button.setObjectName("previous_step")
+        self.back_button.setToolTip("The previous step (Page Up)")
+        self.back_button.clicked.connect(self.previous_step)
+        self.progress = QLabel()
+        self.progress.setObjectName("lesson_progress")
+        self.progress.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.next_button = QPushButton("Next ▶")
+        self.next_button.setObjectName("next_step")
+        self.next_button.setToolTip("Take the next step; after the last, the next lesson (Page Down)")
+        self.next_button.clicked.connect(self.next_step)
+        foot.addWidget(self.back_button)
+        foot.addWidget(self.progress, 1)
+        foot.addWidget(self.next_button)
+        v.addLayout(foot)
+        self.cards: list[StepCard] = []
+        for w in (self.leave_button, self.back_button, self.next_button, self.lesson_box):
+            w.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # Page Up/Down stay with the window
+        return page
+
+    def add_to_menu(self, menu: QMenu) -> None:
+        """List every lesson at the top of a menu (the window's Lesson menu)."""
+        first = menu.actions()[0] if menu.actions() else None
+        for lesson in self.lessons:
+            action = menu.addAction(f"{lesson.number}. {lesson.title}")
+            action.setObjectName(f"action_lesson_{lesson.id}")
+            action.setStatusTip(lesson.summary)
+            action.triggered.connect(lambda _=False, lid=lesson.id: self.open_lesson(lid))
+            if first is not None:
+                menu.insertAction(first, action)
+        if first is not None and self.lessons:
+            menu.insertSeparator(first)
+
+    # ---- opening, leaving, stepping -----------------------------------------------------
+    def lesson_by_id(self, lesson_id: str) -> Lesson:
+        """A loaded lesson by id; ValueError naming the ones there are."""
+        for lesson in self.lessons:
+            if lesson.id == lesson_id:
+                return lesson
+        raise ValueError(f"unknown lesson {lesson_id!r}; lessons: {', '.join(le.id for le in self.lessons)}")
+
+    def open_lesson(self, lesson: Lesson | str, position: int = 0, preset: bool = True) -> None:
+        """Open a lesson at a position; with preset=True put the Session in the configuration of that position.
+
+        preset=False keeps the Session's configuration (a scenario file brings its own).
+        """
+        if isinstance(lesson, str):
+            lesson = self.lesson_by_id(lesson)
+        position = max(0, min(int(position), len(lesson.steps)))
+        self.lesson, self.position, self._configs = lesson, position, {}
+        self._build_cards()
+        if preset:
+            self._set_config(self._config_at(position))
+        self._configs[position] = self.session.config
+        index = self.lesson_box.findData(lesson.id)
+        self.lesson_box.setCurrentIndex(index)
+        self.stack.setCurrentIndex(1)
+        self.scroll.verticalScrollBar().setValue(0)
+        self.render()
+        self.lesson_changed.emit(lesson)
+        self.step_changed.emit(position)
+        view = dict(lesson.view)
+        for step in lesson.steps[:position]:
+            view.update(step.view)
+        if view:
+            self.view_requested.emit(view)
+
+    def leave(self) -> None:
+        """Close the lesson (the configuration stays); back to the list of lessons."""
+        if self.lesson is None:
+            return
+        self.lesson, self.position, self._configs = None, 0, {}
+        self._build_cards()
+        self.stack.setCurrentIndex(0)
+        self.lesson_changed.emit(None)
+        self.step_changed.emit(0)
+
+    def apply_step(self, index: int) -> bool:
+        """Take step `index` (0-based): apply its change to the current configuration; False if refused."""
+        if self.lesson is None or not 0 <= index < len(self.lesson.steps):
+            return False
+        step = self.lesson.steps[index]
+        self._configs.setdefault(index, self.session.config)
+        try:
+            config = step.apply(self.session.config)
+        except ValueError as exc:
+            self._show_refusal(str(exc))
+            return False
+        if not self._set_config(config):
+            return False
+        self.position = index + 1
+        self._configs[self.position] = self.session.config
+        self._update_cards()
+        self._render_now()
+        self.step_changed.emit(self.position)
+        if step.view:
+            self.view_requested.emit(dict(step.view))
+        card = self.cards[index]
+        QTimer.singleShot(0, lambda: self._ensure_visible(card))
+        return True
+
+    def next_step(self) -> bool:
+        """Page Down: take the next step; after the last one open the next lesson. False at the very end."""
+        if self.lesson is None:
+            return False
+        if self.position < len(self.lesson.steps):
+            return self.apply_step(self.position)
+        i = self.lessons.index(self.lesson)
+        if i + 1 < len(self.lessons):
+            self.open_lesson(self.lessons[i + 1])
+            return True
+        return False
+
+    def previous_step(self) -> bool:
+        """Page Up: back to the previous position's configuration; before the first step, the previous lesson's end."""
+        if self.lesson is None:
+            return False
+        if self.position > 0:
+            target = self.position - 1
+            if not self._set_config(self._config_at(target)):
+                return False
+            self.position = target
+            self._update_cards()
+            self._render_now()
+            self.step_changed.emit(target)
+            return True
+        i = self.lessons.index(self.lesson)
+        if i > 0:
+            previous = self.lessons[i - 1]
+            self.open_lesson(previous, len(previous.steps))
+            return True
+        return False
+
+    def _config_at(self, position: int) -> Config:
+        """The configuration a position had, or else the preset with the steps up to it applied in turn."""
+        if position in self._configs:
+            return self._configs[position]
+        config = self.lesson.config
+        for step in self.lesson.steps[:position]:
+            config = step.apply(config)
+        return config
+
+    def _set_config(self, config: Config) -> bool:
+        try:
+            self.session.set_config(config)
+        except ValueError as exc:
+            self._show_refusal(str(exc))
+            return False
+        return True
+
+    def _show_refusal(self, message: str) -> None:
+        self.progress.setText(f"Refused: {message}")
+
+    # ---- the step cards ----------------------------------------------------------------------
+    def _build_cards(self) -> None:
+        for card in self.cards:
+            self.steps_box.removeWidget(card)
+            card.deleteLater()
+        self.cards = []
+        if self.lesson is None:
+            return
+        for i, step in enumerate(self.lesson.steps):
+            card = StepCard(i, step)
+            card.button.clicked.connect(lambda _=False, i=i: self.apply_step(i))
+            self.steps_box.addWidget(card)
+            self.cards.append(card)
+        self._style_cards()
+        self._update_cards()
+
+    def _update_cards(self) -> None:
+        n = len(self.cards)
+        for card in self.cards:
+            card.set_state(taken=card.index < self.position, current=card.index == self.position)
+            # presenting: only the step just taken (with what to see) and the next one
+            card.setVisible(not self._presenting or self.position - 1 <= card.index <= self.position)
+        if self.lesson is None:
+            return
+        if self.position == 0:
+            self.progress.setText(f"{n} steps to try")
+        elif self.position < n:
+            self.progress.setText(f"step {self.position} of {n}")
+        else:
+            self.progress.setText(f"all {n} steps taken")
+        self.back_button.setEnabled(self.position > 0 or self.lessons.index(self.lesson) > 0)
+        self.next_button.setText("Next lesson ▶" if self.position >= n else "Next ▶")
+
+    def _ensure_visible(self, card: StepCard) -> None:
+        if card in self.cards:
+            self.scroll.ensureWidgetVisible(card, 0, 40)
+
+    # ---- rendering the live text -----------------------------------------------------------
+    def _on_trace_changed(self, _trace) -> None:
+        if self.lesson is None:
+            return
+        if self.render_timer.isActive():  # a storm: render the latest trace when it calms down
+            self._pending = True
+        else:
+            self._render_now()
+            self.render_timer.start()
+
+    def _on_render_timer(self) -> None:
+        if self._pending:
+            self._pending = False
+            self._render_now()
+            self.render_timer.start()
+
+    def _render_now(self) -> None:
+        self.render()
+        if self.lesson is not None and self.lesson.needs_training and self.train_in_background:
+            self._measure_in_background()
+
+    def render(self) -> None:
+        """Fill the lesson's text and its taken steps' observations from the Session's current trace."""
+        lesson = self.lesson
+        if lesson is None:
+            return
+        self.title.setText(html.escape(lesson.title))
+        self.summary.setText(html.escape(lesson.summary))
+        paragraphs = lesson.text.split("\n\n")
+        prose = [p for p in paragraphs if not p.startswith("Live")]
+        live = [p for p in paragraphs if p.startswith("Live")]
+        self.text.setText(self._html("\n\n".join(prose)) if prose else "")
+        if live:
+            body = "\n\n".join(p.removeprefix("Live:").strip() for p in live)
+            head = "<b>Measured now</b> on the network on screen:"
+            self.live.setText(f"<p>{head}</p>{self._html(body)}")
+        self.live.setVisible(bool(live))
+        for card in self.cards:
+            card.instruction.setText(self._html(card.step.text, measured=False))
+            taken = card.index < self.position and bool(card.step.observe)
+            card.observe.setVisible(taken)
+            if taken:
+                card.observe.setText(self._html(card.step.observe, prefix="→ "))
+        refs = "<br>".join(html.escape(r) for r in lesson.references)
+        self.references.setText(f"<b>Sources</b><br>{refs}" if refs else "")
+        self.references.setVisible(bool(refs) and not self._presenting)
+
+    def _html(self, template: str, measured: bool = True, prefix: str = "") -> str:
+        """A template rendered on the current trace, as HTML paragraphs with the measured values marked."""
+        lesson = self.lesson
+        marked = _PLACEHOLDER.sub(lambda m: f"{_OPEN}{m.group(1)}{_CLOSE}", template)
+        s = self.session
+        try:
+            text = render_text(lesson, s.trace, s.config, text=marked, allow_training=False)
+        except Exception as exc:  # a claim that fails must not take the lesson down with it
+            text = f"{template}\n\n(could not measure: {type(exc).__name__}: {exc})"
+        c = theme_mod.current().colours
+        style = f"color:{c.backward}; font-weight:600;" if measured else "font-weight:600;"
+        out = _subscripts(html.escape(text, quote=False))
+        out = out.replace(_OPEN, f"<span style='{style}'>").replace(_CLOSE, "</span>")
+        paragraphs = [p.strip().replace("\n", "<br>") for p in out.split("\n\n") if p.strip()]
+        if paragraphs and prefix:
+            paragraphs[0] = html.escape(prefix) + paragraphs[0]
+        return "".join(f"<p>{p}</p>" for p in paragraphs)
+
+    # ---- training claims, measured off the GUI thread ---------------------------------------
+    def _measure_in_background(self) -> None:
+        """Lessons 10-11 quote a short training run: train it in a worker, then render again."""
+        lesson, config, trace = self.lesson, self.session.config, self.session.trace
+        if self._worker is not None and self._worker.is_alive():
+            return  # the running job ends with a render, which asks again if still needed
+        relay = _Relay()
+        relay.done.connect(self._on_measured)
+        self._relays = [*self._relays[-3:], relay]  # the running job's relay stays referenced
+        texts = [lesson.text] + [s.observe for s in lesson.steps if s.observe]
+
+        def work():
+            try:
+                for t in texts:
+                    render_text(lesson, trace, config, text=t, allow_training=True)
+            except Exception:
+                pass  # the claim says what is missing in its own text
+            try:
+                relay.done.emit((lesson.id, config))
+            except RuntimeError:
+                pass  # the panel is gone
+
+        self._worker = threading.Thread(target=work, name="lesson-claims", daemon=True)
+        self._worker.start()
+
+    def _on_measured(self, key) -> None:
+        if self.lesson is None:
+            return
+        self.render()  # finished runs are remembered: rendering now is instant
+        if key != (self.lesson.id, self.session.config) and self.lesson.needs_training:
+            self._measure_in_background()  # the configuration moved on while it trained
+
+    def wait_for_background(self, timeout: float = 60.0) -> None:
+        """Block until the background measurement finished (scripts and tests)."""
+        if self._worker is not None:
+            self._worker.join(timeout)
+
+    # ---- presentation -------------------------------------------------------------------------
+    def set_presenting(self, on: bool) -> None:
+        """Presentation: the title, the live numbers and the steps; the long prose and sources fold away."""
+        self._presenting = bool(on)
+        self.text.setVisible(not on)
+        self.summary.setVisible(not on)
+        self._on_theme_changed()
+        self._update_cards()
+        self.render()
+
+    @property
+    def presenting(self) -> bool:
+        """Whether the panel is in its presentation layout."""
+        return self._presenting
+
+    # ---- look -----------------------------------------------------------------------------------
+    def _style_cards(self) -> None:
+        t = theme_mod.current()
+        c = t.colours
+        for card in self.cards:
+            card.setStyleSheet(
+                f"#step_card {{ background: {c.background}; border: 1px solid {c.grid}; border-radius: 6px; }}"
+                f"#step_card[current='true'] {{ border: 2px solid {c.backward}; }}"
+                f"#step_number {{ background: {c.muted}; color: {c.background}; border-radius: 4px;"
+                f" font-weight: bold; min-width: {round(t.point_size() * 2)}px; padding: 2px; }}"
+                f"#step_card[current='true'] #step_number {{ background: {c.backward}; }}"
+                f"#step_card[taken='true'] #step_number {{ background: {c.stable}; }}"
+                f"#step_observe {{ color: {c.foreground}; }}"
+            )
+
+    def _on_theme_changed(self) -> None:
+        t = theme_mod.current()
+        c = t.colours
+        big = 1.25 if self._presenting else 1.0
+        self.title.setFont(t.font(1.45 * big, bold=True))
+        self.contents_title.setFont(t.font(1.45, bold=True))
+        self.try_title.setFont(t.font(1.15 * big, bold=True))
+        self.summary.setStyleSheet(f"color: {c.muted}; font-style: italic;")
+        for label in (self.contents_intro, *self.contents_summaries):
+            label.setStyleSheet(f"color: {c.muted};")
+        for button in self.contents_buttons:
+            button.setFont(t.font(1.1, bold=True))
+        self.references.setStyleSheet(f"color: {c.muted};")
+        self.references.setFont(t.font(0.85))
+        self.progress.setStyleSheet(f"color: {c.muted};")
+        self.live.setStyleSheet(
+            f"#lesson_live {{ background: {c.background}; border-left: 4px solid {c.backward}; padding: 6px 10px; }}"
+        )
+        self._style_cards()
+        if self.lesson is not None:
+            self.render()
