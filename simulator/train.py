@@ -132,6 +132,9 @@ def _choice(name, value, choices):
         raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
 
 
+LIVE_SETTINGS = ("lr", "clip", "clip_value", "truncate", "penalty", "dropout", "batch", "iterations")
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """A finished moment of a training run, safe to hand to another thread."""
@@ -296,6 +299,16 @@ class Trainer:
         if s.truncate == 0 and self.task.seq_len > 20:
             out.append("truncated BPTT (truncate = 20)")
         return out
+
+    def change(self, **changes) -> None:
+        """Change settings from the next iteration on (see LIVE_SETTINGS): remedies as live toggles."""
+        fixed = [k for k in changes if k not in LIVE_SETTINGS]
+        if fixed:
+            raise ValueError(f"{fixed[0]} cannot change during a run; these can: {', '.join(LIVE_SETTINGS)}")
+        self.settings = self.settings.replace(**changes)
+        self.optimizer.lr = self.settings.learning_rate
+        if self.status == "done" and self.iteration < self.settings.iterations:
+            self.status = "running"
 
     # ---- driving a run ----------------------------------------------------------------
     def run(

@@ -166,6 +166,19 @@ def test_bad_settings_are_refused_with_messages():
         Trainer(task, TrainSettings(cell="lstm", hidden=8), net=Network.create("gru", 2, 8, 1))
 
 
+def test_remedies_change_during_a_run():
+    trainer = quick("sine", iterations=6)
+    trainer.run(3)
+    trainer.change(clip=0.5, truncate=4, lr=1e-3, iterations=8)
+    assert trainer.optimizer.lr == 1e-3 and trainer.settings.clip == 0.5
+    assert trainer.run().iteration == 8
+    assert trainer.last_result.truncate == 4 and trainer.last_result.grad_norm_clipped <= 0.5 + 1e-12
+    with pytest.raises(ValueError, match="hidden cannot change during a run"):
+        trainer.change(hidden=4)
+    with pytest.raises(ValueError, match="clip must be"):
+        trainer.change(clip=-1.0)
+
+
 def test_training_goes_on_from_given_weights_with_new_settings():
     first = quick("sine", iterations=5)
     first.run()
