@@ -45,8 +45,10 @@ def fmt(v: float, digits: int = 4) -> str:
     if np.isinf(v):
         return "∞" if v > 0 else "−∞"
     a = abs(v)
-    if a == 0 or 1e-3 <= a < 1e4:
+    if a == 0 or 0.1 <= a < 1e4:
         text = f"{v:.{digits - 1}f}"
+    elif 1e-3 <= a < 0.1:
+        text = f"{v:.{digits}g}"  # small: significant digits, not decimals (0.0043, not 0.00)
     else:
         mantissa, exponent = f"{v:.{digits - 1}e}".split("e")
         text = f"{mantissa}e{int(exponent)}"  # 2.5e7, 3.1e-5: no '+', no leading zeros
@@ -501,10 +503,12 @@ class JacobianPlot(PlotPanel):
             self.bound.setData(t, self.bound_y)
         relabel(self.legend, self.bound, "" if self.bound_y is None else BOUND_NAME)
         self.set_range((-0.5, T - 0.5), decade_range(self.y, extra=self.bound_y))
-        if self.bound_y is not None and T > 1:
+        if self.bound_y is None:
+            text = "gated cell: no such bound"
+        elif T > 1 and np.isfinite(self.y[0]) and np.isfinite(self.bound_y[0]):
             text = f"t = 0: {fmt(self.y[0], 2)} ≤ {fmt(self.bound_y[0], 2)}"
         else:
-            text = "gated cell: no such bound"
+            text = ""
         self.badge.setText(f"<span style='color:{self.theme.colours.muted}'>{text}</span>")
         super()._on_trace_changed(trace)
 
@@ -725,6 +729,7 @@ class StatesPlot(PlotPanel):
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.plot.setLabel("bottom", "step t")
         self.plot.setLabel("left", "unit")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.invertY(True)
         self.image = pg.ImageItem(axisOrder="col-major")
         self.plot.addItem(self.image)
@@ -769,7 +774,7 @@ class StatesPlot(PlotPanel):
         np.clip(a, lo, hi, out=a)
         T, H = a.shape
         self.image.setImage(a, autoLevels=False, levels=(lo, hi))
-        self.image.setRect(QRectF(-0.5, -0.5, T, H))
+        self.image.setRect(QRectF(-0.5, 0.5, T, H))  # rows are units 1 .. H, as everywhere else
         cmap = "sequential" if _sequential(name) else "diverging"
         if getattr(self, "_cmap", None) != (cmap, self.theme.dark):
             self._cmap = (cmap, self.theme.dark)
@@ -778,7 +783,12 @@ class StatesPlot(PlotPanel):
         if getattr(self, "_levels", None) != (lo, hi):
             self._levels = (lo, hi)
             self.colorbar.setLevels((lo, hi))
-        self.set_range((-0.5, T - 0.5), (-0.5, H - 0.5))
+        self.set_range((-0.5, T - 0.5), (0.5, H + 0.5))
+        if getattr(self, "_units", None) != H:  # whole units only on the left axis
+            self._units = H
+            step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100) if H / s <= 8)
+            ticks = [1, *range(step, H + 1, step)] if step > 1 else list(range(1, H + 1))
+            self.plot.getAxis("left").setTicks([[(u, str(u)) for u in sorted(set(ticks))], []])
         symbol, words = QUANTITY_TEXT[name]
         layer = f" · layer {trace.net.layers}" if trace.net.layers > 1 else ""
         self.badge.setText(f"<span style='color:{self.theme.colours.muted}'>{symbol}: {words}{layer}</span>")
@@ -801,7 +811,7 @@ class StatesPlot(PlotPanel):
             self._show(self.session.trace)
 
     def hover_text(self, x, y):
-        t, unit = round(x), round(y)
+        t, unit = round(x), round(y) - 1  # rows are drawn as units 1 .. H
         a = self.arrays.get(self.current)
         if a is None or not (0 <= t < a.shape[0] and 0 <= unit < a.shape[1]):
             return ""

@@ -108,7 +108,8 @@ def test_hover_shows_exact_values(window):
     lam = tr.eigenvalues["W_hh"][0]
     assert fmt(abs(lam), 6) in window.plots.eigen.hover_text(lam.real, lam.imag)
     h = tr.hidden_states[-1][2, 0, 1]
-    assert fmt(h, 6) in window.plots.states.hover_text(2.1, 0.9)
+    text = window.plots.states.hover_text(2.1, 1.9)  # rows are units 1 .. H
+    assert fmt(h, 6) in text and "unit 2" in text
 
 
 def test_lstm_shows_cell_state_gates_and_equations(window):
