@@ -20,6 +20,7 @@ import os
 import re
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -434,6 +435,7 @@ _WORDS = (
 ).split()
 
 
+@lru_cache(maxsize=4)
 def bracket_corpus(n_chars: int = 40_000, seed: int = 2015) -> str:
     """The default text: prose with quotations, and nested (round), [square] and {curly} brackets.
 
