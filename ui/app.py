@@ -10,6 +10,7 @@ import argparse
 import os
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -167,12 +168,30 @@ def debian_package(soname: str) -> str:
 
 
 class ExceptionHook:
-    """sys.excepthook: print the traceback and show it in a dialog; the app keeps running."""
+    """sys.excepthook (and threading.excepthook): print the traceback, show it in a dialog, keep running.
+
+    An exception in a worker thread is handed to the GUI thread through a queued signal, since
+    only that thread may open a dialog.
+    """
 
     def __init__(self, interactive: bool = True):
         self.interactive = interactive
         self.dialogs: list = []
         self.last_message = ""
+        self._relay = None
+        if interactive:
+            from PySide6.QtCore import QObject, Signal
+
+            class Relay(QObject):
+                raised = Signal(str, str)
+
+            self._relay = Relay()  # lives in the GUI thread: its slot runs there
+            self._relay.raised.connect(self.show_dialog)
+
+    def install(self) -> None:
+        """Become sys.excepthook and threading.excepthook."""
+        sys.excepthook = self
+        threading.excepthook = lambda args: self(args.exc_type, args.exc_value, args.exc_traceback)
 
     def __call__(self, etype, value, tb) -> None:
         text = "".join(traceback.format_exception(etype, value, tb))
@@ -183,15 +202,20 @@ class ExceptionHook:
             QApplication.quit()
             return
         self.last_message = f"{etype.__name__}: {value}"
-        if self.interactive:
+        if not self.interactive:
+            return
+        if threading.current_thread() is threading.main_thread():
             self.show_dialog(self.last_message, text)
+        elif self._relay is not None:
+            self._relay.raised.emit(self.last_message, text)
 
     def show_dialog(self, message: str, details: str):
         """A non-blocking dialog (at most three at once, so a storm of errors stays usable)."""
+        import shiboken6
         from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QApplication, QMessageBox
 
-        self.dialogs = [d for d in self.dialogs if d.isVisible()]
+        self.dialogs = [d for d in self.dialogs if shiboken6.isValid(d) and d.isVisible()]
         if QApplication.instance() is None or len(self.dialogs) >= 3:
             return None
         box = QMessageBox(QMessageBox.Icon.Critical, "Something went wrong", message)
@@ -258,8 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("Unrolled")
     app.setApplicationName("Unrolled")
-    hook = ExceptionHook(interactive=not args.screenshot)
-    sys.excepthook = hook
+    ExceptionHook(interactive=not args.screenshot).install()
     theme.install(args.theme or "system", args.font_scale or 1.0)
     session = Session(config)
 

@@ -118,6 +118,27 @@ def test_exception_hook_shows_a_dialog_and_the_app_keeps_running(qtbot):
     assert QApplication.instance() is not None
 
 
+def test_an_exception_in_a_worker_thread_reaches_the_dialog_in_the_gui_thread(qtbot):
+    import threading
+
+    hook = app.ExceptionHook()
+    shown = []
+    hook._relay.raised.disconnect()
+    hook._relay.raised.connect(lambda message, details: shown.append((message, threading.current_thread())))
+
+    def work():
+        try:
+            raise ValueError("trainer diverged badly")
+        except ValueError:
+            hook(*sys.exc_info())
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: bool(shown), timeout=2000)
+    assert shown[0] == ("ValueError: trainer diverged badly", threading.main_thread())
+
+
 def test_command_line_errors_exit_2_with_a_message(capsys):
     assert app.main(["--set", "nonsense=1", "--screenshot", "x.png"]) == 2
     assert "unknown key 'nonsense'" in capsys.readouterr().err
