@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QWidget
 
-from . import theme
+from . import export, theme
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class Command:
     group: str = ""  # exclusive group of checkable commands
     icon: str = ""  # a transport icon drawn by the theme (Theme.media_icon)
     short: str = ""  # the toolbar's text, if shorter than `text`
+    context: str = ""  # also in the right-click menu of this view (ui/export.py context_targets)
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -104,6 +105,39 @@ COMMANDS: tuple[Command, ...] = (
     Command("leave_presentation", "Leave presentation mode", ("Escape",),
             lambda w, _: w.presentation.set_active(False), "Back to the normal window"),
     # ---- file and help ----
+    # ---- exports for slides (File > Export, Edit > Copy figure, each view's right-click menu) ----
+    Command("export_gradients", "Export gradient plot…", (), lambda w, _: export.export_dialog(w, "gradients"),
+            "Save the gradient plot in large type: PNG, SVG, CSV data, or the animation as GIF", "File/Export",
+            context="gradients"),
+    Command("export_jacobian", "Export Jacobian plot…", (), lambda w, _: export.export_dialog(w, "jacobian"),
+            "Save the Jacobian-product plot: PNG, SVG, CSV data or GIF", "File/Export", context="jacobian"),
+    Command("export_eigenvalues", "Export eigenvalue plot…", (), lambda w, _: export.export_dialog(w, "eigenvalues"),
+            "Save the eigenvalues of W_hh: PNG, SVG, CSV data or GIF", "File/Export", context="eigenvalues"),
+    Command("export_hidden", "Export states heatmap…", (), lambda w, _: export.export_dialog(w, "hidden"),
+            "Save the heatmap on show (hidden state, cell state, a gate or ∂L/∂h): PNG, SVG, CSV or GIF",
+            "File/Export", context="hidden"),
+    Command("export_gates", "Export all gates…", (), lambda w, _: export.export_dialog(w, "gates"),
+            "Save every gate of the LSTM or GRU as heatmaps, one under the other", "File/Export", context="hidden"),
+    Command("export_loss", "Export loss terms…", (), lambda w, _: export.export_dialog(w, "loss"),
+            "Save the per-step loss terms L_t (their sum is the total error), or the training loss curve",
+            "File/Export"),
+    Command("export_unrolled", "Export unrolled diagram…", (), lambda w, _: export.export_dialog(w, "unrolled"),
+            "Save the network unrolled through time: PNG, SVG, CSV of its numbers, or the animation as GIF",
+            "File/Export", context="unrolled"),
+    Command("export_animation", "Export forward + BPTT animation (GIF)…", (),
+            lambda w, _: export.export_dialog(w, "unrolled", "gif"),
+            "The unrolled diagram as a looping GIF for slides: one frame per step, forward then backward",
+            "File/Export", context="unrolled"),
+    Command("copy_gradients", "Copy gradient plot", (), lambda w, _: export.copy_figure(w, "gradients"),
+            "Copy the gradient plot in large type, to paste into a slide", "Edit/Copy figure", context="gradients"),
+    Command("copy_jacobian", "Copy Jacobian plot", (), lambda w, _: export.copy_figure(w, "jacobian"),
+            "Copy the Jacobian-product plot, to paste into a slide", "Edit/Copy figure", context="jacobian"),
+    Command("copy_eigenvalues", "Copy eigenvalue plot", (), lambda w, _: export.copy_figure(w, "eigenvalues"),
+            "Copy the eigenvalue plot, to paste into a slide", "Edit/Copy figure", context="eigenvalues"),
+    Command("copy_hidden", "Copy states heatmap", (), lambda w, _: export.copy_figure(w, "hidden"),
+            "Copy the heatmap on show, to paste into a slide", "Edit/Copy figure", context="hidden"),
+    Command("copy_unrolled", "Copy unrolled diagram", (), lambda w, _: export.copy_figure(w, "unrolled"),
+            "Copy the unrolled diagram, to paste into a slide", "Edit/Copy figure", context="unrolled"),
     Command("save_screenshot", "Save screenshot…", ("Ctrl+Alt+S",), lambda w, _: w.save_screenshot_dialog(),
             "Save the window as a PNG image", "File"),
     Command("quit", "Quit", ("Ctrl+Q",), lambda w, _: w.close(), "Close Unrolled", "File"),

@@ -320,3 +320,188 @@ def copy_to_clipboard(figure: Figure) -> QMimeData:
     mime.setData("image/svg+xml", QByteArray(svg_bytes(figure)))
     QApplication.clipboard().setMimeData(mime)
     return mime
+
+
+# ---- the window: File > Export, Edit > Copy figure, right-click menus ------------------------------------
+FIGURE_LABELS = {
+    "gradients": "gradient plot",
+    "jacobian": "Jacobian plot",
+    "eigenvalues": "eigenvalue plot",
+    "hidden": "states heatmap",
+    "gates": "gates heatmaps",
+    "loss": "loss plot",
+    "unrolled": "unrolled diagram",
+    "window": "window",
+}
+_last_folder = ""
+
+
+def _training_record(window) -> dict | None:
+    """The training history the window's training view holds, as a scenario's training record."""
+    getter = getattr(getattr(window, "training_view", None), "training_state", None)
+    try:
+        return getter() if callable(getter) else None
+    except Exception:
+        return None
+
+
+def figure_from_window(window, name: str, theme=None) -> Figure:
+    """A figure of what the window shows now: its trace, playhead, folding and state tab, in large type."""
+    from .figures import build_figure, export_theme
+    from .plots import current_frame
+
+    s = window.session
+    folded = bool(getattr(getattr(window, "diagram", None), "folded", False))
+    states = getattr(getattr(window, "plots", None), "states", None)
+    quantity = states.current if states is not None and name == "hidden" else "h"
+    return build_figure(
+        name,
+        s.config,
+        s.trace,
+        frame=current_frame(s),
+        theme=theme or export_theme(),
+        folded=folded,
+        quantity=quantity,
+        training=_training_record(window) if name == "loss" else None,
+    )
+
+
+def _formats_for(name: str) -> list[str]:
+    from .figures import TABLE_FIGURES
+
+    return [f for f in FORMATS if f != "csv" or name in TABLE_FIGURES]
+
+
+def _start_folder(window) -> str:
+    from PySide6.QtCore import QStandardPaths
+
+    settings = getattr(window, "settings", None)
+    folder = _last_folder or (settings.value("export/folder", "", str) if settings is not None else "")
+    if folder and os.path.isdir(folder):
+        return folder
+    pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+    return pictures if pictures and os.path.isdir(pictures) else str(Path.home())
+
+
+def _remember_folder(window, path: str) -> None:
+    global _last_folder
+    _last_folder = str(Path(path).parent)
+    settings = getattr(window, "settings", None)
+    if settings is not None:
+        settings.setValue("export/folder", _last_folder)
+
+
+def ask_path(window, name: str, fmt: str | None = None) -> str:
+    """Ask where to save a figure ('' if cancelled); the filter chosen adds its suffix if none was typed."""
+    from PySide6.QtWidgets import QFileDialog
+
+    formats = [fmt] if fmt else _formats_for(name)
+    filters = [f"{FORMATS[f]} (*.{f})" for f in formats]
+    start = os.path.join(_start_folder(window), f"unrolled-{name}.{formats[0]}")
+    label = FIGURE_LABELS.get(name, name)
+    path, chosen = QFileDialog.getSaveFileName(window, f"Export the {label}", start, ";;".join(filters))
+    if not path:
+        return ""
+    if Path(path).suffix.lower().lstrip(".") not in formats:
+        picked = formats[filters.index(chosen)] if chosen in filters else formats[0]
+        path = f"{path}.{picked}"
+    return path
+
+
+def export_dialog(window, name: str, fmt: str | None = None) -> str:
+    """File > Export and the right-click menus: ask for a file, write the figure; the path, or '' if not."""
+    path = ask_path(window, name, fmt)
+    if not path:
+        return ""
+    return export_to(window, name, path)
+
+
+def export_to(window, name: str, path: str) -> str:
+    """Write a figure of the window to `path` (format from the suffix); a message box if it fails."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    label = FIGURE_LABELS.get(name, name)
+    figure = None
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        figure = figure_from_window(window, name)
+        what = export_figure(figure, path)
+    except (ExportError, FigureError, OSError) as exc:
+        QApplication.restoreOverrideCursor()
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        QMessageBox.warning(window, "Export failed", f"Could not export the {label} to {path}:\n{reason}")
+        return ""
+    finally:
+        if figure is not None:
+            figure.close()
+        if QApplication.overrideCursor() is not None:
+            QApplication.restoreOverrideCursor()
+    _remember_folder(window, path)
+    window.statusBar().showMessage(f"Saved the {label} to {path} ({what})", 8000)
+    return path
+
+
+def copy_figure(window, name: str) -> QMimeData | None:
+    """Edit > Copy figure and the right-click menus: the figure onto the clipboard, in large type."""
+    figure = None
+    try:
+        figure = figure_from_window(window, name)
+        mime = copy_to_clipboard(figure)
+    except FigureError as exc:
+        window.statusBar().showMessage(str(exc), 8000)
+        return None
+    finally:
+        if figure is not None:
+            figure.close()
+    window.statusBar().showMessage(f"Copied the {FIGURE_LABELS.get(name, name)}: paste it into a slide", 5000)
+    return mime
+
+
+def context_targets(window) -> dict[str, object]:
+    """The widget whose right-click menu lists each figure's commands."""
+    plots = getattr(window, "plots", None)
+    targets = {
+        "gradients": getattr(plots, "gradient", None),
+        "jacobian": getattr(plots, "jacobian", None),
+        "eigenvalues": getattr(plots, "eigen", None),
+        "hidden": getattr(plots, "states", None),
+        "unrolled": getattr(window, "diagram", None),
+    }
+    return {name: w for name, w in targets.items() if w is not None}
+
+
+def install_context_menus(window) -> dict:
+    """Give each plot and the diagram a right-click menu of the commands whose `context` names it.
+
+    pyqtgraph's own context menu would offer its export dialog, whose SVG exporter fails with
+    this Qt; the plots keep that menu off, and their scenes offer our commands instead.
+    """
+    from PySide6.QtWidgets import QMenu
+
+    from .commands import COMMANDS
+
+    menus: dict[str, QMenu] = {}
+    for name, target in context_targets(window).items():
+        actions = [window.actions[c.id] for c in COMMANDS if getattr(c, "context", "") == name]
+        if not actions:
+            continue
+        view = getattr(target, "plot_widget", target)  # a plot's QGraphicsView, or the diagram itself
+        menu = QMenu(view)
+        menu.setObjectName(f"context_menu_{name}")
+        menu.addActions(actions)
+        scene = view.scene() if hasattr(view, "scene") and callable(view.scene) else None
+        if scene is not None and hasattr(scene, "contextMenu"):
+            scene.contextMenu = list(actions)  # in place of pyqtgraph's "Export..." (its SVG exporter fails)
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.customContextMenuRequested.connect(lambda pos, v=view, m=menu: m.popup(v.mapToGlobal(pos)))
+        menus[name] = menu
+    gates = window.actions.get("export_gates")
+    if gates is not None:
+
+        def on_config(config) -> None:
+            gates.setEnabled(config.cell in ("lstm", "gru"))
+
+        window.session.config_changed.connect(on_config)
+        on_config(window.session.config)
+    window.export_menus = menus
+    return menus

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from simulator.config import LIMITS
 
+from . import export
 from . import theme as theme_mod
 from .commands import COMMANDS, MENUS, create_actions
 from .controls import UI_LIMITS, ControlsPanel
@@ -139,6 +140,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_toolbar()
         self._build_menus()
+        export.install_context_menus(self)  # right-click on a plot or the diagram: export, copy
         self.history = ConfigHistory(self.session, self.actions, self)  # undo/redo of every config change
         self.history.watch_slider(self.controls.wrec_slider)
         self.lesson_panel.lesson_changed.connect(self._on_lesson_changed)
@@ -285,14 +287,21 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         menus = {name: self.menuBar().addMenu(f"&{name}") for name in MENUS}
+
+        def menu(path: str):  # "File/Export": a submenu, made where its first command is
+            if path not in menus:
+                parent, _, name = path.rpartition("/")
+                menus[path] = menu(parent).addMenu(name)
+            return menus[path]
+
         last_group = ""
         for c in COMMANDS:
             if not c.menu:
                 continue
             if c.group != last_group and (c.group or last_group):
-                menus[c.menu].addSeparator()
+                menu(c.menu).addSeparator()
             last_group = c.group
-            menus[c.menu].addAction(self.actions[c.id])
+            menu(c.menu).addAction(self.actions[c.id])
         panels = menus["View"].addMenu("Panels")
         for dock in (self.controls_dock, self.formula_dock, self.cell_dock, self.lesson_dock):
             panels.addAction(dock.toggleViewAction())
