@@ -1,0 +1,212 @@
+"""Scenario files in the window: round trip, refusals that change nothing, recent files, drop, quit prompt."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from simulator.config import Config, build_network
+from simulator.scenario import FORMAT
+from ui import app
+from ui.lesson_panel import LessonPanel
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def no_background_training(monkeypatch):
+    monkeypatch.setattr(LessonPanel, "train_in_background", False)
+
+
+@pytest.fixture
+def warnings(monkeypatch):
+    """QMessageBox.warning / critical recorded instead of shown (a test must never block)."""
+    shown = []
+
+    def record(parent, title, text, *args, **kwargs):
+        shown.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "warning", record)
+    monkeypatch.setattr(QMessageBox, "critical", record)
+    return shown
+
+
+def same_trace(a, b) -> bool:
+    """Bit-identical states, outputs, losses and gradients."""
+    pairs = [(a.grad_norms, b.grad_norms), (a.loss_terms, b.loss_terms), (a.outputs, b.outputs)]
+    pairs += list(zip(a.hidden_states, b.hidden_states))
+    pairs += [(a.grads[k], b.grads[k]) for k in a.grads]
+    return a.grads.keys() == b.grads.keys() and all(np.array_equal(x, y, equal_nan=True) for x, y in pairs)
+
+
+def test_round_trip_through_the_window_gives_an_identical_trace(make_window, tmp_path):
+    first = make_window()
+    first.lesson_panel.open_lesson("04-vanishing")
+    first.lesson_panel.apply_step(1)
+    first.session.update(steps=37)
+    first.set_folded(True)
+    first.plots.states.select("dh")
+    first.player.pause()
+    first.session.set_frame(5)
+    path = tmp_path / "lecture.json"
+    assert first.files.save_to(path) and not first.files.modified
+    assert json.loads(path.read_text())["format"] == FORMAT
+
+    second = make_window()
+    assert second.files.open_path(path)
+    second.player.pause()
+    assert second.session.config == first.session.config
+    assert same_trace(second.session.trace, first.session.trace)
+    assert second.lesson_panel.lesson.id == "04-vanishing" and second.lesson_panel.position == 2
+    assert second.actions["fold"].isChecked() and second.plots.states.current == "dh"
+    assert second.session.frame == 5 and not second.files.modified
+    assert second.files.path == str(path)
+    assert not second.history.can_undo  # a freshly opened file has nothing to undo
+
+
+def test_custom_weights_round_trip_exactly(make_window, tmp_path):
+    first = make_window()
+    config = Config(cell="gru", hidden=5, steps=9)
+    net = build_network(config)
+    net = net.with_params({k: v + 1e-3 * np.sin(np.arange(v.size)).reshape(v.shape) for k, v in net.params.items()})
+    first.session.set_config(config, net)  # e.g. after training
+    assert first.files.modified
+    path = tmp_path / "trained.json"
+    assert first.files.save_to(path)
+    second = make_window()
+    assert second.files.open_path(path)
+    assert second.session.network is not None
+    for k, v in net.params.items():
+        assert np.array_equal(second.session.network.params[k], v)
+    assert same_trace(second.session.trace, first.session.trace)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('{"format": "unrolled-scenario", "version": 1, "config": {"wr', "broken JSON"),
+        ('{"format": "unrolled-scenario", "version": 7, "config": {}}', "newer Unrolled"),
+        ('{"name": "a package.json", "version": "1.0.0"}', "not an Unrolled scenario"),
+        ('{"format": "unrolled-scenario", "version": 1, "config": {"wrec": "big"}}', "wrec"),
+    ],
+    ids=["corrupt", "newer", "foreign", "bad-value"],
+)
+def test_a_refused_file_gets_a_message_and_nothing_changes(make_window, tmp_path, warnings, text, says):
+    window = make_window()
+    window.lesson_panel.open_lesson("05-exploding")
+    window.session.update(wrec=1.7)
+    before = (window.session.config, window.session.trace, window.lesson_panel.lesson, window.lesson_panel.position)
+    undo_steps = len(window.history.history)
+    bad = tmp_path / "bad.json"
+    bad.write_text(text)
+    assert not window.files.open_path(bad)
+    assert len(warnings) == 1 and says in warnings[0][1] and "Nothing was changed" in warnings[0][1]
+    after = (window.session.config, window.session.trace, window.lesson_panel.lesson, window.lesson_panel.position)
+    assert all(a is b for a, b in zip(before, after))
+    assert window.files.path == "" and len(window.history.history) == undo_steps
+
+
+def test_a_binary_file_dropped_on_the_window_is_refused(make_window, tmp_path, warnings):
+    window = make_window()
+    png = tmp_path / "picture.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe")
+    before = window.session.trace
+    drop = _drop_event(png)
+    window.dropEvent(drop)
+    assert warnings and "not UTF-8" in warnings[0][1] and window.session.trace is before
+
+
+def _drop_event(path: Path) -> QDropEvent:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    event._mime = mime  # keep the data alive as long as the event
+    return event
+
+
+def test_dropping_a_scenario_file_opens_it(make_window, tmp_path):
+    source = make_window()
+    source.session.update(cell="lstm", steps=14)
+    path = tmp_path / "dropped.json"
+    assert source.files.save_to(path)
+    window = make_window()
+    window.dropEvent(_drop_event(path))
+    assert window.session.config == source.session.config and window.files.path == str(path)
+
+
+def test_save_as_asks_for_a_name_and_recent_files_remember_it(make_window, tmp_path, monkeypatch, settings):
+    window = make_window()
+    target = tmp_path / "asked"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.actions["save_scenario_as"].trigger()
+    saved = tmp_path / "asked.json"  # the suffix is added
+    assert saved.exists() and window.files.path == str(saved)
+    window.session.update(wrec=0.7)
+    window.actions["save_scenario"].trigger()  # Save writes to the same file without asking
+    assert json.loads(saved.read_text())["config"]["wrec"] == 0.7
+    assert window.files.recent == [str(saved)]
+    later = make_window()  # the same QSettings: a later run lists it under File > Open Recent
+    entries = [a for a in later.files.recent_menu.actions() if a.toolTip() == str(saved)]
+    assert len(entries) == 1
+    entries[0].trigger()
+    assert later.session.config.wrec == 0.7 and later.files.path == str(saved)
+
+
+def test_unsaved_changes_prompt_before_closing(make_window, tmp_path, monkeypatch):
+    window = make_window(show=True)
+    window.files.confirm_on_close = True  # as the application sets it
+    asked = []
+    answer = {"button": QMessageBox.StandardButton.Cancel}
+
+    def prompt(parent, title, text, buttons, default):
+        asked.append(text)
+        return answer["button"]
+
+    monkeypatch.setattr(QMessageBox, "warning", prompt)
+    assert window.close() and not asked  # nothing changed: no question
+    window.show()
+    window.session.update(wrec=2.2)
+    assert not window.close() and window.isVisible() and len(asked) == 1  # Cancel keeps the window
+    assert "not saved" in asked[0]
+    window.actions["undo"].trigger()  # back to the saved state: nothing to ask
+    assert not window.files.modified
+    window.session.update(wrec=2.2)
+    target = tmp_path / "on-quit.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    answer["button"] = QMessageBox.StandardButton.Save
+    assert window.close() and target.exists()  # Save writes, then the window closes
+    window.show()
+    window.session.update(wrec=0.3)
+    answer["button"] = QMessageBox.StandardButton.Discard
+    assert window.close() and json.loads(target.read_text())["config"]["wrec"] == 2.2
+
+
+def test_main_py_opens_a_scenario_file_and_refuses_a_newer_one(tmp_path, capsys):
+    doc = {"format": FORMAT, "version": 1, "config": {"cell": "gru", "steps": 8}, "lesson": "09-gru-variants"}
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(doc))
+    out = tmp_path / "shot.png"
+    proc = subprocess.run(
+        [sys.executable, "main.py", str(good), "--screenshot", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert out.stat().st_size > 10_000
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps({**doc, "version": 2}))
+    assert app.main([str(newer), "--screenshot", str(tmp_path / "x.png")]) == 2
+    assert "newer Unrolled" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
