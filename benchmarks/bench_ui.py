@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -156,7 +157,9 @@ def _row(name: str, value: tuple[float, float] | float, unit: str, target: float
 
 def main() -> dict:
     """Run every UI benchmark and print a table; returns the numbers."""
-    results = {c: bench_window(c) for c in ("rnn", "lstm")}
+    with warnings.catch_warnings(record=True) as caught:  # numpy overflow warnings: counted, not streamed
+        warnings.simplefilter("always", RuntimeWarning)
+        results = {c: bench_window(c) for c in ("rnn", "lstm")}
     startup = bench_startup()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
@@ -175,6 +178,11 @@ def main() -> dict:
         lines.append(_row(f"{name}: animation frame (handlers + repaint)", r["frame_ms"], "ms", FRAME_TARGET_MS))
         lines.append(_row(f"{name}:   of which the frame handlers", r["frame_handlers_ms"], "ms", None))
     lines.append(_row("python main.py -> window shown", startup, "s", START_TARGET_S))
+    runtime = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    if runtime:
+        first = runtime[0]
+        where = f"{first.filename}:{first.lineno}"
+        lines.append(f"note: {len(runtime)} RuntimeWarnings during the runs, first: {first.message} ({where})")
     print("\n".join(lines))
     return {"windows": results, "startup_s": startup, "load": load}
 
