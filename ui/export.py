@@ -37,6 +37,7 @@ FORMATS: dict[str, str] = {
 GIF_FPS = 4.0  # frames per second of an exported animation: slow enough to follow on a slide
 GIF_HOLD_S = 1.5  # extra seconds on the last frame before the animation loops
 SVG_DPI = 96  # CSS pixels: one figure pixel is one SVG user unit
+MP4_PACKAGE = "imageio-ffmpeg==0.8.1"  # optional: a wheel that bundles an ffmpeg binary (H.264)
 
 
 class ExportError(ValueError):
@@ -250,6 +251,60 @@ def gif_bytes(figure: Figure, fps: float = GIF_FPS) -> bytes:
     return out.getvalue()
 
 
+def mp4_available() -> bool:
+    """Whether MP4 can be written: the optional package imageio-ffmpeg (with its bundled ffmpeg) is installed."""
+    try:
+        import imageio_ffmpeg
+
+        return bool(imageio_ffmpeg.get_ffmpeg_exe())
+    except Exception:
+        return False
+
+
+def write_mp4(figure: Figure, path: str | os.PathLike, fps: float = GIF_FPS) -> int:
+    """The animation as an H.264 MP4 (imageio-ffmpeg's bundled ffmpeg); returns the number of animation steps."""
+    if not mp4_available():
+        raise ExportError(
+            f"MP4 needs the optional package {MP4_PACKAGE} (pip install {MP4_PACKAGE}); GIF works without it"
+        )
+    import imageio_ffmpeg
+
+    frames = [_rgb(img) for img in animation_frames(figure)]
+    h, w = frames[0].shape[:2]
+    H, W = h + h % 2, w + w % 2  # yuv420p needs even sizes: pad with the background
+    background = np.array(QColor(figure.theme.colours.background).getRgb()[:3], dtype=np.uint8)
+    target = Path(os.fspath(path))
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.stem}.", suffix=".mp4", dir=target.parent if str(target.parent) else "."
+    )
+    os.close(fd)
+    try:
+        writer = imageio_ffmpeg.write_frames(
+            tmp, (W, H), fps=fps, codec="libx264", pix_fmt_out="yuv420p", macro_block_size=2, quality=8,
+            output_params=["-movflags", "+faststart"],
+        )  # fmt: skip
+        writer.send(None)
+        hold = round(GIF_HOLD_S * fps)
+        for k, f in enumerate(frames):
+            padded = np.empty((H, W, 3), dtype=np.uint8)
+            padded[:] = background
+            padded[:h, :w] = f
+            for _ in range(1 + (hold if k == len(frames) - 1 else 0)):
+                writer.send(np.ascontiguousarray(padded).tobytes())
+        writer.close()
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return len(frames)
+
+
 # ---- files ----------------------------------------------------------------------------------------------
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
     """Replace `path` with `data` in one rename (OSError if the disk refuses; nothing half-written stays)."""
@@ -276,6 +331,12 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
 def format_of(path: str | os.PathLike) -> str:
     """The export format a file name asks for ('png', 'svg', 'csv', 'gif'); ExportError otherwise."""
     suffix = Path(os.fspath(path)).suffix.lower().lstrip(".")
+    if suffix == "mp4":
+        if not mp4_available():
+            raise ExportError(
+                f"MP4 needs the optional package {MP4_PACKAGE} (pip install {MP4_PACKAGE}); write a .gif instead"
+            )
+        return suffix
     if suffix not in FORMATS:
         known = ", ".join(f".{k}" for k in FORMATS)
         raise ExportError(f"cannot tell the format from {os.fspath(path)!r}: the file name must end in {known}")
@@ -298,6 +359,8 @@ def export_bytes(figure: Figure, fmt: str, *, scale: float = 1.0, fps: float = G
 def export_figure(figure: Figure, path: str | os.PathLike, *, scale: float = 1.0, fps: float = GIF_FPS) -> str:
     """Write the figure to `path` in the format its suffix names; returns what was written, for a message."""
     fmt = format_of(path)
+    if fmt == "mp4":
+        return f"MP4, {write_mp4(figure, path, fps)} steps"
     data = export_bytes(figure, fmt, scale=scale, fps=fps)
     write_bytes_atomic(path, data)
     w, h = figure.size
@@ -396,7 +459,9 @@ def ask_path(window, name: str, fmt: str | None = None) -> str:
     from PySide6.QtWidgets import QFileDialog
 
     formats = [fmt] if fmt else _formats_for(name)
-    filters = [f"{FORMATS[f]} (*.{f})" for f in formats]
+    if "gif" in formats and mp4_available():
+        formats.append("mp4")
+    filters = [f"{FORMATS.get(f, 'MP4 video (forward + BPTT)')} (*.{f})" for f in formats]
     start = os.path.join(_start_folder(window), f"unrolled-{name}.{formats[0]}")
     label = FIGURE_LABELS.get(name, name)
     path, chosen = QFileDialog.getSaveFileName(window, f"Export the {label}", start, ";;".join(filters))

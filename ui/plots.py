@@ -255,6 +255,8 @@ class PlotPanel(QWidget):
         t, c = self.theme, self.theme.colours
         legend.setLabelTextColor(c.foreground)
         legend.setLabelTextSize(f"{t.point_size(0.85):.0f}pt")
+        for _, label in legend.items:  # pyqtgraph stores the new size and colour; setText applies them
+            label.setText(label.text)
         bg = QColor(c.background)
         bg.setAlpha(200)
         legend.setBrush(pg.mkBrush(bg))

@@ -17,6 +17,8 @@ import gc
 import os
 import sys
 
+import numpy as np
+
 from simulator.config import KEYS, Config, run
 from simulator.lessons import PLOTS
 
@@ -27,6 +29,7 @@ SUFFIXES = {
     ".svg": "an SVG drawing (text stays text)",
     ".csv": "the plot's numbers with a header row",
     ".gif": "the animation: the forward pass, then BPTT, one frame per step (2T frames)",
+    ".mp4": "the same animation as H.264 video (needs the optional package imageio-ffmpeg)",
 }
 STATES = ("h", "c", "i", "f", "g", "o", "r", "z", "n", "dh")
 
@@ -76,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"set a configuration key ({', '.join(KEYS)}); repeat for more",
     )
     p.add_argument("--plot", metavar="NAME", required=True, help=f"what to render: {', '.join(PLOTS)}")
-    p.add_argument("--out", metavar="PATH", required=True, help="the file to write: .png, .svg, .csv or .gif")
+    p.add_argument("--out", metavar="PATH", required=True, help="the file to write: .png, .svg, .csv, .gif (or .mp4)")
     p.add_argument(
         "--frame",
         type=int,
@@ -92,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"scale every font (default {EXPORT_FONT_SCALE:g}, the presentation scale; window {WINDOW_FONT_SCALE:g})",
     )
-    p.add_argument("--fps", type=float, default=None, help="GIF frames per second (default 4)")
+    p.add_argument("--fps", type=float, default=None, help="animation steps per second (default 4)")
     p.add_argument("--state", choices=STATES, default="h", help="what the hidden plot shows (default h)")
     p.add_argument("--folded", action="store_true", help="draw the unrolled diagram folded (one cell with its loop)")
     return p
@@ -160,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
 
-    from .export import ExportError, format_of
+    from .export import GIF_FPS, ExportError, export_figure, format_of
 
     try:
         if args.plot not in PLOTS:
@@ -173,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError(f"--font-scale must be between 0.5 and 4; got {args.font_scale:g}")
         if args.fps is not None and not 0.1 <= args.fps <= 60:
             raise UsageError(f"--fps must be between 0.1 and 60; got {args.fps:g}")
-        config, trace, view = _configure(args)
+        with np.errstate(all="ignore"):  # an overflow is data: the plots show it, no warning on the terminal
+            config, trace, view = _configure(args)
     except (UsageError, ExportError, ValueError) as exc:
         print(f"unrolled render: {exc}", file=sys.stderr)
         return 2
@@ -206,20 +210,19 @@ def main(argv: list[str] | None = None) -> int:
     frame = args.frame if args.frame is not None else view.get("frame")
     figure = None
     try:
-        figure = build_figure(
-            args.plot,
-            config,
-            trace,
-            frame=-1 if frame is None else int(frame),
-            theme=theme,
-            size=size,
-            folded=args.folded or view.get("fold", False),
-            quantity=args.state,
-            training=view.get("training"),
-        )
-        from .export import GIF_FPS, export_figure
-
-        what = export_figure(figure, args.out, fps=args.fps or GIF_FPS)
+        with np.errstate(all="ignore"):
+            figure = build_figure(
+                args.plot,
+                config,
+                trace,
+                frame=-1 if frame is None else int(frame),
+                theme=theme,
+                size=size,
+                folded=args.folded or view.get("fold", False),
+                quantity=args.state,
+                training=view.get("training"),
+            )
+            what = export_figure(figure, args.out, fps=args.fps or GIF_FPS)
     except (FigureError, ExportError) as exc:
         print(f"unrolled render: {exc}", file=sys.stderr)
         return 2

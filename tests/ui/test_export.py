@@ -199,6 +199,24 @@ def test_gif_of_an_overflow_stops_where_the_animation_stops(qapp):
         f.close()
 
 
+def test_mp4_has_every_animation_step_when_its_encoder_is_installed(figure, tmp_path):
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    out = tmp_path / "bptt.mp4"
+    assert "MP4" in export.export_figure(figure("unrolled"), out, fps=4)
+    frames = imageio_ffmpeg.read_frames(str(out))
+    meta = next(frames)
+    hold = round(export.GIF_HOLD_S * 4)  # the last frame is held, as in the GIF
+    assert sum(1 for _ in frames) == 2 * RNN.steps + hold
+    assert meta["size"][0] == SMALL[0]
+
+
+def test_mp4_without_its_encoder_says_what_to_install(figure, tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "mp4_available", lambda: False)
+    with pytest.raises(export.ExportError, match="imageio-ffmpeg"):
+        export.export_figure(figure("unrolled"), tmp_path / "x.mp4")
+    assert not list(tmp_path.iterdir())
+
+
 def test_training_history_is_the_loss_figure_of_a_scenario(figure):
     record = {"train_loss": [1.0, 0.5, 0.25, 0.2], "test_loss": [[0, 1.1], [2, 0.3]]}
     f = figure("loss", training=record)
