@@ -17,7 +17,7 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,7 @@ FORMATS: dict[str, str] = {
 }
 GIF_FPS = 4.0  # frames per second of an exported animation: slow enough to follow on a slide
 GIF_HOLD_S = 1.5  # extra seconds on the last frame before the animation loops
+MAX_FRAMES = 400  # an animation for slides: T <= 200 (longer ones take minutes and hundreds of MB)
 SVG_DPI = 96  # CSS pixels: one figure pixel is one SVG user unit
 MP4_PACKAGE = "imageio-ffmpeg==0.8.1"  # optional: a wheel that bundles an ffmpeg binary (H.264)
 
@@ -116,22 +117,52 @@ def csv_text(figure: Figure) -> str:
     return out.getvalue()
 
 
-def animation_frames(figure: Figure) -> Iterator[QImage]:
+Progress = Callable[[int, int], bool]  # (frames done, frames in all) -> False to cancel
+
+
+class ExportCancelledError(ExportError):
+    """The user cancelled a long export; nothing was written."""
+
+
+def animation_length(figure: Figure) -> int:
+    """How many frames the animation has: 2T, or up to the overflow where the player stops."""
+    session = figure.session
+    return session.n_frames if session.stop_frame is None else session.stop_frame + 1
+
+
+def animation_frame(figure: Figure, frame: int) -> QImage:
+    """One frame of the animation: the figure at that frame over the strip that names the phase and step."""
+    figure.set_frame(frame)
+    return _with_strip(figure, figure.image(), frame)
+
+
+def check_animation(figure: Figure) -> int:
+    """The number of animation frames; ExportError if the figure has no animation or too long a one."""
+    if not figure.animated:
+        raise ExportError(f"the {figure.name} figure does not change with the animation: export it as PNG or SVG")
+    n = animation_length(figure)
+    if n > MAX_FRAMES:
+        raise ExportError(
+            f"T = {figure.session.trace.T} steps make {n} animation frames; an animation for slides holds at most "
+            f"{MAX_FRAMES} (T <= {MAX_FRAMES // 2}): use fewer steps, or export single frames as PNG"
+        )
+    return n
+
+
+def animation_frames(figure: Figure, progress: Progress | None = None) -> Iterator[QImage]:
     """One image per animation step: the figure at that frame over a strip naming the phase and step.
 
     The animation has 2T frames (the forward pass, then BPTT); where a value overflows it stops
-    at that frame, as the window's player does.
+    at that frame, as the window's player does. At most MAX_FRAMES: a longer one is refused.
     """
-    if not figure.animated:
-        raise ExportError(f"the {figure.name} figure does not change with the animation: export it as PNG or SVG")
-    session = figure.session
-    start = session.frame
-    last = session.n_frames - 1 if session.stop_frame is None else session.stop_frame
+    n = check_animation(figure)
+    start = figure.session.frame
     try:
         figure.show_playhead(True)
-        for frame in range(last + 1):
-            figure.set_frame(frame)
-            yield _with_strip(figure, figure.image(), frame)
+        for frame in range(n):
+            if progress is not None and not progress(frame, n):
+                raise ExportCancelledError("export cancelled; nothing was written")
+            yield animation_frame(figure, frame)
     finally:
         figure.set_frame(start)
 
@@ -215,39 +246,61 @@ class NearestColour:
         return self.lut[packed]
 
 
-def gif_bytes(figure: Figure, fps: float = GIF_FPS) -> bytes:
-    """The forward + BPTT animation as a looping GIF: one frame per animation step, one shared palette."""
+def gif_palette(figure: Figure) -> np.ndarray:
+    """One palette for every frame (no flicker between them): (256, 3) ints.
+
+    Median cut over the first, middle and last frames, plus the theme's own colours exactly, so
+    that white stays white and the text keeps its colour.
+    """
     from PIL import Image
 
-    frames = [_rgb(img) for img in animation_frames(figure)]
-    if not frames:
-        raise ExportError("the animation has no frames")
-    # one palette for all frames (no flicker between them), from the first, middle and last frames
-    # plus the theme's own colours exactly, so that white stays white and the text keeps its colour
     c = figure.theme.colours
     exact = []
     for name in (c.background, c.foreground, c.muted, c.grid, c.forward, c.backward, c.cursor, c.bound, *c.series):
         rgb = QColor(name).getRgb()[:3]
         if rgb not in exact:
             exact.append(rgb)
-    picks = sorted({0, len(frames) // 2, len(frames) - 1})
-    sample = Image.fromarray(np.concatenate([frames[k][::2, ::2] for k in picks], axis=0))
-    n = 256 - len(exact)
-    adaptive = sample.quantize(colors=n, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    entries = (adaptive.getpalette() or [])[: 3 * n]
-    entries += [0] * (3 * n - len(entries))
-    colours = np.array(entries + [v for rgb in exact for v in rgb], dtype=np.int32).reshape(256, 3)
+    n = animation_length(figure)
+    start = figure.session.frame
+    try:
+        figure.show_playhead(True)
+        picks = [_rgb(animation_frame(figure, k))[::2, ::2] for k in sorted({0, n // 2, n - 1})]
+    finally:
+        figure.set_frame(start)
+    sample = Image.fromarray(np.concatenate(picks, axis=0))
+    k = 256 - len(exact)
+    adaptive = sample.quantize(colors=k, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    entries = (adaptive.getpalette() or [])[: 3 * k]
+    entries += [0] * (3 * k - len(entries))
+    return np.array(entries + [v for rgb in exact for v in rgb], dtype=np.int32).reshape(256, 3)
+
+
+def gif_bytes(figure: Figure, fps: float = GIF_FPS, progress: Progress | None = None) -> bytes:
+    """The forward + BPTT animation as a looping GIF: one frame per animation step, one shared palette.
+
+    Frames are rendered, mapped to the palette and handed to Pillow one at a time.
+    """
+    from PIL import Image
+
+    n = check_animation(figure)
+    colours = gif_palette(figure)
+    frames = animation_frames(figure, progress)
+    flat = colours.astype(np.uint8).ravel().tolist()
     nearest = NearestColour(colours)
-    images = []
-    for f in frames:
-        image = Image.fromarray(nearest(f), mode="P")
-        image.putpalette(colours.astype(np.uint8).ravel().tolist())
-        images.append(image)
+
+    def indexed() -> Iterator[Image.Image]:
+        for image in frames:
+            p = Image.fromarray(nearest(_rgb(image)), mode="P")
+            p.putpalette(flat)
+            yield p
+
+    images = indexed()
+    first = next(images)
     ms = max(20, round(1000 / max(0.1, fps)))
-    durations = [ms] * len(images)
+    durations = [ms] * n
     durations[-1] += round(1000 * GIF_HOLD_S)
     out = io.BytesIO()
-    images[0].save(out, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0)
+    first.save(out, format="GIF", save_all=True, append_images=images, duration=durations, loop=0)
     return out.getvalue()
 
 
@@ -261,7 +314,7 @@ def mp4_available() -> bool:
         return False
 
 
-def write_mp4(figure: Figure, path: str | os.PathLike, fps: float = GIF_FPS) -> int:
+def write_mp4(figure: Figure, path: str | os.PathLike, fps: float = GIF_FPS, progress: Progress | None = None) -> int:
     """The animation as an H.264 MP4 (imageio-ffmpeg's bundled ffmpeg); returns the number of animation steps."""
     if not mp4_available():
         raise ExportError(
@@ -269,8 +322,10 @@ def write_mp4(figure: Figure, path: str | os.PathLike, fps: float = GIF_FPS) -> 
         )
     import imageio_ffmpeg
 
-    frames = [_rgb(img) for img in animation_frames(figure)]
-    h, w = frames[0].shape[:2]
+    n = check_animation(figure)
+    frames = animation_frames(figure, progress)
+    first = _rgb(next(frames))
+    h, w = first.shape[:2]
     H, W = h + h % 2, w + w % 2  # yuv420p needs even sizes: pad with the background
     background = np.array(QColor(figure.theme.colours.background).getRgb()[:3], dtype=np.uint8)
     target = Path(os.fspath(path))
@@ -285,12 +340,12 @@ def write_mp4(figure: Figure, path: str | os.PathLike, fps: float = GIF_FPS) -> 
         )  # fmt: skip
         writer.send(None)
         hold = round(GIF_HOLD_S * fps)
-        for k, f in enumerate(frames):
-            padded = np.empty((H, W, 3), dtype=np.uint8)
-            padded[:] = background
-            padded[:h, :w] = f
-            for _ in range(1 + (hold if k == len(frames) - 1 else 0)):
-                writer.send(np.ascontiguousarray(padded).tobytes())
+        padded = np.empty((H, W, 3), dtype=np.uint8)
+        padded[:] = background
+        for k in range(n):
+            padded[:h, :w] = first if k == 0 else _rgb(next(frames))
+            for _ in range(1 + (hold if k == n - 1 else 0)):
+                writer.send(padded.tobytes())
         writer.close()
         umask = os.umask(0)
         os.umask(umask)
@@ -302,7 +357,7 @@ def write_mp4(figure: Figure, path: str | os.PathLike, fps: float = GIF_FPS) -> 
         except OSError:
             pass
         raise
-    return len(frames)
+    return n
 
 
 # ---- files ----------------------------------------------------------------------------------------------
@@ -343,7 +398,9 @@ def format_of(path: str | os.PathLike) -> str:
     return suffix
 
 
-def export_bytes(figure: Figure, fmt: str, *, scale: float = 1.0, fps: float = GIF_FPS) -> bytes:
+def export_bytes(
+    figure: Figure, fmt: str, *, scale: float = 1.0, fps: float = GIF_FPS, progress: Progress | None = None
+) -> bytes:
     """The figure in one format."""
     if fmt == "png":
         return png_bytes(figure, scale)
@@ -352,16 +409,26 @@ def export_bytes(figure: Figure, fmt: str, *, scale: float = 1.0, fps: float = G
     if fmt == "csv":
         return csv_text(figure).encode("utf-8")
     if fmt == "gif":
-        return gif_bytes(figure, fps)
+        return gif_bytes(figure, fps, progress)
     raise ExportError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
 
 
-def export_figure(figure: Figure, path: str | os.PathLike, *, scale: float = 1.0, fps: float = GIF_FPS) -> str:
-    """Write the figure to `path` in the format its suffix names; returns what was written, for a message."""
+def export_figure(
+    figure: Figure,
+    path: str | os.PathLike,
+    *,
+    scale: float = 1.0,
+    fps: float = GIF_FPS,
+    progress: Progress | None = None,
+) -> str:
+    """Write the figure to `path` in the format its suffix names; returns what was written, for a message.
+
+    progress(done, total) is called before each animation frame; returning False cancels (ExportCancelledError).
+    """
     fmt = format_of(path)
     if fmt == "mp4":
-        return f"MP4, {write_mp4(figure, path, fps)} steps"
-    data = export_bytes(figure, fmt, scale=scale, fps=fps)
+        return f"MP4, {write_mp4(figure, path, fps, progress)} steps"
+    data = export_bytes(figure, fmt, scale=scale, fps=fps, progress=progress)
     write_bytes_atomic(path, data)
     w, h = figure.size
     if fmt == "png":
@@ -371,7 +438,7 @@ def export_figure(figure: Figure, path: str | os.PathLike, *, scale: float = 1.0
     if fmt == "csv":
         rows = data.count(b"\n") - 1
         return f"CSV, {rows} rows"
-    return f"GIF, {figure.n_frames if figure.session.stop_frame is None else figure.session.stop_frame + 1} frames"
+    return f"GIF, {animation_length(figure)} frames"
 
 
 def copy_to_clipboard(figure: Figure) -> QMimeData:
@@ -487,16 +554,26 @@ def export_to(window, name: str, path: str) -> str:
 
     label = FIGURE_LABELS.get(name, name)
     figure = None
+    dialog = None
     QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
     try:
         figure = figure_from_window(window, name)
-        what = export_figure(figure, path)
+        progress = None
+        if Path(path).suffix.lower() in (".gif", ".mp4"):
+            dialog, progress = _progress_dialog(window, f"Rendering the {label}, one frame per step…")
+        what = export_figure(figure, path, progress=progress)
+    except ExportCancelledError as exc:
+        window.statusBar().showMessage(str(exc), 5000)
+        return ""
     except (ExportError, FigureError, OSError) as exc:
         QApplication.restoreOverrideCursor()
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         QMessageBox.warning(window, "Export failed", f"Could not export the {label} to {path}:\n{reason}")
         return ""
     finally:
+        if dialog is not None:
+            dialog.close()
+            dialog.deleteLater()
         if figure is not None:
             figure.close()
         if QApplication.overrideCursor() is not None:
@@ -504,6 +581,23 @@ def export_to(window, name: str, path: str) -> str:
     _remember_folder(window, path)
     window.statusBar().showMessage(f"Saved the {label} to {path} ({what})", 8000)
     return path
+
+
+def _progress_dialog(window, text: str):
+    """A window-modal progress dialog with Cancel, and the progress callback that drives it."""
+    from PySide6.QtWidgets import QProgressDialog
+
+    dialog = QProgressDialog(text, "Cancel", 0, 1, window)
+    dialog.setWindowTitle("Export")
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(400)  # quick exports never show it
+
+    def progress(done: int, total: int) -> bool:
+        dialog.setMaximum(total)
+        dialog.setValue(done)  # a modal dialog processes events here, so Cancel works
+        return not dialog.wasCanceled()
+
+    return dialog, progress
 
 
 def copy_figure(window, name: str) -> QMimeData | None:

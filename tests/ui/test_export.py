@@ -199,6 +199,25 @@ def test_gif_of_an_overflow_stops_where_the_animation_stops(qapp):
         f.close()
 
 
+def test_a_long_export_reports_progress_and_can_be_cancelled(figure, tmp_path):
+    seen = []
+
+    def progress(done, total):
+        seen.append((done, total))
+        return done < 3
+
+    with pytest.raises(export.ExportCancelledError):
+        export.export_figure(figure("gradients"), tmp_path / "a.gif", progress=progress)
+    assert seen == [(k, 2 * RNN.steps) for k in range(4)]
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_an_animation_too_long_for_slides_is_refused_with_the_limit(figure):
+    f = figure("gradients", Config(steps=export.MAX_FRAMES // 2 + 1, hidden=2), size=(320, 180))
+    with pytest.raises(export.ExportError, match=f"at most {export.MAX_FRAMES}"):
+        export.gif_bytes(f)
+
+
 def test_mp4_has_every_animation_step_when_its_encoder_is_installed(figure, tmp_path):
     imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
     out = tmp_path / "bptt.mp4"
