@@ -60,6 +60,13 @@ COMMANDS: tuple[Command, ...] = (
             "Network", True, checkable=True, short="Fold"),
     Command("new_seed", "New random seed", ("R",), lambda w, _: w.new_seed(),
             "Draw new initial weights and a new input sequence", "Network"),
+    # ---- training ----
+    Command("show_training", "Training lab", ("Ctrl+Shift+T",), lambda w, _: w.show_training(),
+            "Learn a real task: loss curves, predictions, RNN vs LSTM side by side", "Network"),
+    Command("train", "Train", ("Ctrl+T",), lambda w, _: w.show_training(toggle=True),
+            "Train on the chosen task; again to pause, again to resume", "Network"),
+    Command("stop_training", "Stop training", ("Ctrl+.",), lambda w, _: w.training.stop(),
+            "Stop training now and keep the weights", "Network"),
     # ---- view ----
     Command("full_screen", "Full screen", ("F11",), lambda w, on: w.set_full_screen(on),
             "Fill the screen (for the projector)", "View", checkable=True),

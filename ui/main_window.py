@@ -43,6 +43,7 @@ from .plots import PlotsPanel, current_frame, fmt
 from .presentation import Presentation
 from .scenario_files import ScenarioFiles
 from .session import Player, Session
+from .training_view import TrainingPanel
 from .undo import ConfigHistory
 
 try:  # built in parallel by another engineer; the window runs without them
@@ -231,6 +232,10 @@ class MainWindow(QMainWindow):
         self.formula_dock = self._dock("Equations", "formula_dock", self.formula, Qt.DockWidgetArea.RightDockWidgetArea)
         self.cell_dock = self._dock("Cell", "cell_dock", self.cell_view, Qt.DockWidgetArea.RightDockWidgetArea)
         self.splitDockWidget(self.formula_dock, self.cell_dock, Qt.Orientation.Vertical)
+        self.training = TrainingPanel(self.session, self.actions)
+        area = Qt.DockWidgetArea.RightDockWidgetArea
+        self.training_dock = self._dock("Training", "training_dock", self.training, area)
+        self.tabifyDockWidget(self.formula_dock, self.training_dock)
         self.lesson_panel = LessonPanel(self.session)
         self.lesson_dock = self._dock("Lesson", "lesson_dock", self.lesson_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.formula_dock, self.lesson_dock)
@@ -305,6 +310,7 @@ class MainWindow(QMainWindow):
         panels = menus["View"].addMenu("Panels")
         for dock in (self.controls_dock, self.formula_dock, self.cell_dock, self.lesson_dock):
             panels.addAction(dock.toggleViewAction())
+        panels.addAction(self.training_dock.toggleViewAction())
         self.menus = menus
 
     # ---- commands (called from the command table) -------------------------------------------
@@ -335,6 +341,19 @@ class MainWindow(QMainWindow):
         setter = getattr(self.diagram, "set_folded", None)
         if setter is not None:
             setter(folded)
+
+    def show_training(self, toggle: bool = False) -> None:
+        """Bring the training lab forward, with room to see it (toggle: also start, pause or resume)."""
+        dock = self.training_dock
+        if not dock.isVisible() or dock.visibleRegion().isEmpty():
+            dock.show()
+            dock.raise_()
+            if not dock.isFloating() and not self.cell_dock.isFloating():
+                h = max(self.height(), 600)
+                self.resizeDocks([dock, self.cell_dock], [h * 3 // 4, h // 4], Qt.Orientation.Vertical)
+                self.resizeDocks([dock], [max(dock.width(), 520)], Qt.Orientation.Horizontal)
+        if toggle:
+            self.training.toggle()
 
     def set_full_screen(self, on: bool) -> None:
         """Fill the screen, or go back."""
@@ -528,6 +547,7 @@ class MainWindow(QMainWindow):
             return
         self.presentation.set_active(False)  # remember the normal layout, not the presentation's
         self.player.pause()
+        self.training.shutdown()  # stop the training threads before the widgets go
         try:
             self.save_layout()
         except Exception as exc:

@@ -92,6 +92,37 @@ class Session(QObject):
         """Change some configuration keys (ValueError with a message if a value is refused)."""
         self.set_config(self._config.replace(**changes))
 
+    def set_network(self, network: Network | None, data: tuple | None = None) -> None:
+        """Show these weights (e.g. a training run's current ones) under the current config.
+
+        data = (x, targets, loss) is a sequence to run them on instead of the config's random
+        one, e.g. a held-out sequence of the task being learned: x (config.steps, B,
+        config.inputs), targets as simulate() takes them for `loss` ('mse' or 'cross_entropy').
+        The config still describes the structure (ValueError naming the first key that
+        differs). Like the weights, the data last until the next set_config.
+        """
+        if data is None:
+            self.set_config(self._config, network)
+            return
+        from simulator.config import build_network  # here, not at the top: this file is shared work
+        from simulator.engine import simulate
+        from simulator.scenario import check_network_matches
+
+        config = self._config
+        net = build_network(config) if network is None else network
+        check_network_matches(config, net)
+        x, targets, loss = data
+        if x.ndim != 3 or x.shape[0] != config.steps or x.shape[2] != config.inputs:
+            raise ValueError(
+                f"the sequence has shape {x.shape}; the configuration needs ({config.steps}, B, {config.inputs})"
+            )
+        trace = simulate(
+            net, x, targets, loss, config.score, config.truncate, config.clip, config.clip_value, config.penalty
+        )
+        self._trace, self._network = trace, network
+        self.trace_changed.emit(trace)
+        self.set_frame(min(self._frame, self.n_frames - 1))
+
     def set_frame(self, frame: int) -> None:
         """Move the playhead (clamped to the trace)."""
         frame = max(0, min(int(frame), self.n_frames - 1))

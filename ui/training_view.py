@@ -1,0 +1,1859 @@
+"""The training lab: learn a real task in a worker thread and watch the loss, the predictions and the gradients.
+
+TrainingPanel(session) is a thin view over the Session plus the state of its training runs:
+
+- the task and its parameters, the optimiser and its settings, which belong to the panel;
+- the network (cell, sizes, activation, init, seed) and the remedies (clipping by norm or
+  value, truncation k, Pascanu's penalty), which are the Session's config keys, shared with
+  the main view: the network that trains is the one the main view shows. Remedies changed
+  during a run reach the worker at its next iteration.
+
+Training runs in a worker thread (ui/training_worker.py). Snapshots arrive as finished,
+read-only copies; a few times per second the panel hands the current weights to the Session
+(`set_network`, with a held-out sequence of the task), so the main view's gradient plots
+change as the network learns. Compare mode trains two configurations on the same task and
+seed in two workers and overlays their loss curves and gradient norms.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from simulator.config import LIMITS
+from simulator.optim import DEFAULT_LR, OPTIMIZERS
+from simulator.scenario import check_network_matches
+from simulator.tasks import TASKS, CharTask, Task, csv_columns, make_task
+from simulator.train import Trainer, TrainSettings, blas_threads, sample_text
+
+from . import theme as theme_mod
+from .plots import PlotPanel, fmt, positive
+from .session import Session
+from .training_worker import SAMPLE_LENGTH, TrainingRun, TrainingUpdate, probe_of, run_in_thread
+
+TASK_NAMES = {
+    "adding": "Adding problem (remember two marked numbers)",
+    "sine": "Sine wave: predict the next value",
+    "series": "Real series: sunspots 1700–2008, or your CSV",
+    "keras-stock": "Stock price: the course's Keras example",
+    "chars": "Characters: Karpathy's char-RNN",
+    "classify": "Which animal is 'it'? (a clue long before)",
+    "generate": "Generate a waveform from one input",
+}
+DEFAULT_SEQ_LEN = {
+    "adding": 50,
+    "sine": 40,
+    "series": 20,
+    "keras-stock": 60,
+    "chars": 25,
+    "classify": 25,
+    "generate": 20,
+}
+TOPOLOGY_OF_TASK = {"generate": "one_to_many"}  # the others: from the task's score
+OPTIMIZER_NAMES = {"sgd": "SGD + momentum", "adagrad": "Adagrad (min-char-rnn)", "rmsprop": "RMSprop", "adam": "Adam"}
+CELL_NAMES = {"rnn": "RNN (tanh…)", "lstm": "LSTM", "gru": "GRU", "esn": "ESN (echo state)"}
+ACTIVATION_NAMES = {"tanh": "tanh", "sigmoid": "sigmoid σ", "relu": "ReLU", "identity": "identity"}
+INIT_NAMES = {
+    "orthogonal": "orthogonal",
+    "uniform": "uniform (PyTorch)",
+    "normal": "normal",
+    "xavier": "Xavier",
+    "identity": "identity (IRNN)",
+}
+NETWORK_KEYS = ("cell", "hidden", "layers", "activation", "init", "seed")
+REMEDY_KEYS = ("clip", "clip_value", "truncate", "penalty")
+WEIGHT_KEYS = ("cell", "variant", "activation", "inputs", "hidden", "outputs", "layers", "wrec", "init", "seed", "leak")
+
+# Compare presets: (name, A's changes, B's changes, A's label, B's label). Keys are config keys
+# (shared with the main view) or the panel's optimiser keys.
+PRESETS = (
+    ("tanh RNN vs LSTM", {"cell": "rnn", "activation": "tanh"}, {"cell": "lstm"}, "tanh RNN", "LSTM"),
+    ("LSTM vs GRU", {"cell": "lstm"}, {"cell": "gru"}, "LSTM", "GRU"),
+    ("clipping off vs on", {"clip": 0.0, "clip_value": 0.0}, {"clip": 1.0}, "no clipping", "clip at 1"),
+    ("full BPTT vs truncated (k = 10)", {"truncate": 0}, {"truncate": 10}, "full BPTT", "truncated k = 10"),
+    ("tanh vs ReLU (RNN)", {"cell": "rnn", "activation": "tanh"}, {"activation": "relu"}, "tanh", "ReLU"),
+    ("uniform vs orthogonal init", {"init": "uniform"}, {"init": "orthogonal"}, "uniform init", "orthogonal init"),
+    ("SGD vs Adam", {"optimizer": "sgd", "lr": None}, {"optimizer": "adam", "lr": None}, "SGD", "Adam"),
+    ("SGD vs RMSprop", {"optimizer": "sgd", "lr": None}, {"optimizer": "rmsprop", "lr": None}, "SGD", "RMSprop"),
+)
+MIRROR_INTERVAL = 0.4  # seconds between hand-overs of the weights to the main view (at least)
+MIRROR_SHARE = 0.25  # and the main view's redraw may take at most this share of the GUI's time
+SMOOTH_TARGET = 60  # the smoothed training curve averages about n / SMOOTH_TARGET iterations
+
+
+def _combo(items: dict[str, str], name: str) -> QComboBox:
+    box = QComboBox()
+    box.setObjectName(name)
+    for key, text in items.items():
+        box.addItem(text, key)
+    return box
+
+
+def _select(box: QComboBox, key) -> None:
+    i = box.findData(key)
+    if i >= 0 and i != box.currentIndex():
+        with QSignalBlocker(box):
+            box.setCurrentIndex(i)
+
+
+def _put(box, value) -> None:
+    if box.value() != value:
+        with QSignalBlocker(box):
+            box.setValue(value)
+
+
+def _spin(lo: int, hi: int, value: int, name: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(lo, hi)
+    box.setValue(value)
+    box.setObjectName(name)
+    box.setKeyboardTracking(False)  # typing 120 is one change, not 1, 12, 120
+    return box
+
+
+def _fspin(lo: float, hi: float, value: float, decimals: int, step: float, name: str) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(lo, hi)
+    box.setDecimals(decimals)
+    box.setSingleStep(step)
+    box.setValue(value)
+    box.setObjectName(name)
+    box.setKeyboardTracking(False)
+    return box
+
+
+def smooth(y: np.ndarray) -> np.ndarray:
+    """A running mean over about len(y) / SMOOTH_TARGET iterations (the first ones over fewer)."""
+    y = np.asarray(y, dtype=float)
+    w = max(1, len(y) // SMOOTH_TARGET)
+    if w == 1 or len(y) == 0:
+        return y
+    c = np.cumsum(np.where(np.isfinite(y), y, 0.0))
+    out = np.empty_like(y)
+    out[:w] = c[:w] / np.arange(1, w + 1)
+    out[w:] = (c[w:] - c[:-w]) / w
+    return out
+
+
+def duration(seconds: float) -> str:
+    """m:ss (or h:mm:ss); '?' when unknown."""
+    if not math.isfinite(seconds):
+        return "?"
+    s = round(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def topology_of(task: Task) -> str:
+    """The config topology that scores the task's steps."""
+    return TOPOLOGY_OF_TASK.get(task.name, task.topology)
+
+
+# ---- plots -----------------------------------------------------------------------------------
+class _Plot(PlotPanel):
+    """A PlotPanel without the playhead: x is not the step of the main view's trace."""
+
+    time_axis = False
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(session, parent)
+        self.legend = self.plot.addLegend(offset=(8, 4))
+        self.theme.changed.connect(self._on_theme_changed)
+
+    def _on_trace_changed(self, trace) -> None:  # not connected: these plots follow the runs
+        pass
+
+    def _on_theme_changed(self) -> None:
+        super()._on_theme_changed()
+        self.style_legend(self.legend)
+        self.restyle()
+
+    def restyle(self) -> None:
+        """Pens and brushes from the theme."""
+
+    def run_colour(self, label: str) -> str:
+        c = self.theme.colours
+        return c.series[1] if label == "B" else c.series[0]
+
+
+class LossPlot(_Plot):
+    """The training loss per iteration (faint: every batch; solid: smoothed), the held-out loss and the baseline."""
+
+    title = "Loss"
+    caption = (
+        "Faint: the loss of each training batch; solid: its running mean; dots: the held-out loss "
+        "(sequences never trained on). Dashed: the baseline that a network must beat to have learned anything."
+    )
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(session, parent)
+        self.plot.setLogMode(False, True)
+        self.plot.setLabel("bottom", "iteration")
+        self.curves: dict[str, tuple] = {}
+        self.names: dict[str, str] = {}
+        self.baseline = pg.InfiniteLine(
+            angle=0, movable=False, label="", labelOpts={"position": 0.85, "anchors": [(0.5, 1), (0.5, 1)]}
+        )
+        self.baseline.hide()
+        self.plot.addItem(self.baseline)
+        self.baseline_value = math.nan
+        self._on_theme_changed()
+
+    def reset(self, labels: dict[str, str]) -> None:
+        """One set of curves per run: {label: name} ('' for a single run)."""
+        for raw, smooth_curve, test in self.curves.values():
+            for item in (raw, smooth_curve, test):
+                self.legend.removeItem(item)
+                self.plot.removeItem(item)
+        self.curves, self.names = {}, dict(labels)
+        for label, name in labels.items():
+            raw = self.plot.plot([], [])
+            raw.setZValue(1)
+            smooth_curve = self.plot.plot([], [], name=f"{name}: training" if label else "training (running mean)")
+            smooth_curve.setZValue(5)
+            test = self.plot.plot([], [], name=f"{name}: held-out" if label else "held-out")
+            test.setZValue(6)
+            self.curves[label] = (raw, smooth_curve, test)
+        self.restyle()
+        self.badge.setText("")
+
+    def set_baseline(self, value: float, note: str) -> None:
+        """The naive predictor's loss (a dashed line)."""
+        self.baseline_value = value
+        ok = math.isfinite(value) and value > 0
+        self.baseline.setVisible(ok)
+        if ok:
+            self.baseline.setValue(math.log10(value))
+            self.baseline.label.setFormat(f"baseline {fmt(value, 3)}")
+            self.baseline.setToolTip(f"baseline {fmt(value, 4)}: {note}")
+
+    def show_update(self, update: TrainingUpdate) -> None:
+        """New loss histories of one run."""
+        snap = update.snapshot
+        if snap is None or update.label not in self.curves:
+            return
+        raw, smooth_curve, test = self.curves[update.label]
+        y = np.asarray(snap.train_loss, dtype=float)
+        x = np.arange(len(y))
+        raw.setData(x, positive(y))
+        smooth_curve.setData(x, positive(smooth(y)))
+        if snap.test_loss:
+            it, v = zip(*snap.test_loss, strict=True)
+            test.setData(np.asarray(it, dtype=float), positive(np.asarray(v, dtype=float)))
+        else:
+            test.setData([], [])
+        texts = []
+        for label, (_, _, t) in self.curves.items():
+            if t.yData is not None and len(t.yData):
+                last = t.yData[-1]
+                name = self.names[label]
+                value = fmt(last, 3) if np.isfinite(last) else "–"
+                texts.append(f"{name + ' ' if name else ''}held-out <b>{value}</b>")
+        self.badge.setText(" · ".join(texts))
+
+    def restyle(self) -> None:
+        t, c = self.theme, self.theme.colours
+        single = list(self.curves) == [""]
+        for label, (raw, smooth_curve, test) in self.curves.items():
+            colour = c.backward if single else self.run_colour(label)
+            faint = QColor(colour)
+            faint.setAlpha(70)
+            raw.setPen(pg.mkPen(faint, width=1))
+            smooth_curve.setPen(t.pen(colour, 2.5))
+            test_colour = c.forward if single else colour
+            test.setPen(t.pen(test_colour, 2, Qt.PenStyle.DashLine))
+            test.setSymbol("o")
+            test.setSymbolSize(7)
+            test.setSymbolBrush(test_colour)
+            test.setSymbolPen(pg.mkPen(c.background))
+        self.baseline.setPen(t.pen(c.bound, 2, Qt.PenStyle.DashLine))
+        self.baseline.label.setColor(c.muted)
+
+    def hover_text(self, x, y):
+        parts = [f"iteration {max(0, round(x))}"]
+        for label, (_, smooth_curve, test) in self.curves.items():
+            ys = smooth_curve.yData
+            i = round(x)
+            name = self.names[label] + " " if self.names[label] else ""
+            if ys is not None and 0 <= i < len(ys) and np.isfinite(ys[i]):
+                parts.append(f"{name}training (mean) {fmt(ys[i], 4)}")
+            if test.xData is not None and len(test.xData):
+                j = int(np.argmin(np.abs(test.xData - x)))
+                parts.append(f"{name}held-out at {int(test.xData[j])}: {fmt(test.yData[j], 4)}")
+        if math.isfinite(self.baseline_value):
+            parts.append(f"baseline {fmt(self.baseline_value, 4)}")
+        return "\n".join(parts)
+
+
+class PredictionPlot(_Plot):
+    """The network's predictions drawn over the truth (held-out data)."""
+
+    title = "Predictions over the truth"
+    caption = "Held-out data the network never trained on. Thick: the truth; thin: the network's prediction."
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(session, parent)
+        self.plot.setLogMode(False, False)
+        self.items: list = []
+        self.kind = ""
+        self.message = pg.TextItem("", anchor=(0.5, 0.5))
+        self.plot.addItem(self.message, ignoreBounds=True)
+        self._on_theme_changed()
+
+    def clear_items(self) -> None:
+        for item in self.items:
+            self.legend.removeItem(item)
+            self.plot.removeItem(item)
+        self.items = []
+        self.kind = ""
+
+    def show_text(self, text: str) -> None:
+        """A note instead of a plot (e.g. for the character model)."""
+        self.clear_items()
+        self.message.setText(text)
+        self.message.setPos(0.5, 0.5)
+        self.plot.setXRange(0, 1)
+        self.plot.setYRange(0, 1)
+        self.badge.setText("")
+
+    def show_predictions(self, p: dict | None, label: str = "") -> None:
+        """Draw a task_predictions() dict (see ui/training_worker.py)."""
+        if p is None:
+            return
+        with np.errstate(all="ignore"):  # a diverging run predicts infinities: drawn as gaps, not warned about
+            self._show_predictions(p)
+
+    def _show_predictions(self, p: dict) -> None:
+        self.message.setText("")
+        kind = p["kind"]
+        if kind != self.kind:  # a new kind of plot: make its items once
+            self.clear_items()
+            self.kind = kind
+            self._make(p)
+            self.plot.enableAutoRange()
+        if kind == "series":
+            truth, pred = self.items
+            truth.setData(p["x"], p["truth"])
+            pred.setData(p["x"], p["prediction"])
+            err = float(np.sqrt(np.mean((p["prediction"] - p["truth"]) ** 2)))
+            self.badge.setText(f"RMS error {fmt(err, 3)}")
+        elif kind == "window":
+            inp, truth, pred = self.items
+            inp.setData(p["x"], p["input"])
+            T = len(p["x"])
+            truth.setData([T], [p["truth"]])
+            pred.setData([T], [p["prediction"]])
+            self.badge.setText(f"next value {fmt(p['truth'], 3)}, predicted {fmt(p['prediction'], 3)}")
+        elif kind == "curves":
+            n = len(p["truth"])
+            if len(self.items) != 2 * n + 1:
+                self.clear_items()
+                self.kind = kind
+                self._make(p)
+            inp = self.items[0]
+            if p.get("input") is not None:
+                inp.setData(p["x"] - 1, p["input"])
+            for k in range(n):
+                self.items[1 + 2 * k].setData(p["x"], p["truth"][k])
+                self.items[2 + 2 * k].setData(p["x"], p["prediction"][k])
+            err = float(np.sqrt(np.mean([(a - b) ** 2 for a, b in zip(p["truth"], p["prediction"], strict=True)])))
+            self.badge.setText(f"RMS error {fmt(err, 3)}")
+        elif kind == "scatter":
+            diag, pts = self.items
+            diag.setData([0, 2], [0, 2])
+            pts.setData(p["truth"], p["prediction"])
+            mse = float(np.mean((p["prediction"] - p["truth"]) ** 2))
+            self.badge.setText(f"MSE {fmt(mse, 3)} (predicting 1 always: ≈ 0.167)")
+        elif kind == "classes":
+            (bars,) = self.items
+            acc = np.nan_to_num(np.asarray(p["accuracy"]))
+            bars.setOpts(x=np.arange(len(acc)), height=acc, width=0.6)
+            self.plot.getAxis("bottom").setTicks([list(enumerate(p["names"]))])
+            self.plot.setYRange(0, 1.05)
+            self.badge.setText(f"held-out accuracy <b>{100 * p['overall']:.0f}%</b> (guessing: {100 / len(acc):.0f}%)")
+
+    def _make(self, p: dict) -> None:
+        c, t = self.theme.colours, self.theme
+        kind = p["kind"]
+        self.plot.getAxis("bottom").setTicks(None)
+        add = self.plot.plot
+        if kind == "series":
+            self.plot.setLabel("bottom", "position in the series")
+            self.plot.setLabel("left", "value")
+            self.items = [
+                add([], [], name="truth", pen=t.pen(c.foreground, 3)),
+                add([], [], name="prediction (one step ahead)", pen=t.pen(c.forward, 2)),
+            ]
+        elif kind == "window":
+            self.plot.setLabel("bottom", "step t")
+            self.plot.setLabel("left", "value")
+            self.items = [
+                add(
+                    [],
+                    [],
+                    name="input window (noisy)",
+                    pen=t.pen(c.muted, 1.5),
+                    symbol="o",
+                    symbolSize=4,
+                    symbolBrush=c.muted,
+                ),
+                add([], [], name="next value", pen=None, symbol="o", symbolSize=14, symbolBrush=c.foreground),
+                add(
+                    [],
+                    [],
+                    name="prediction",
+                    pen=None,
+                    symbol="x",
+                    symbolSize=16,
+                    symbolBrush=c.forward,
+                    symbolPen=t.pen(c.forward, 2),
+                ),
+            ]
+        elif kind == "curves":
+            self.plot.setLabel("bottom", "step t")
+            self.plot.setLabel("left", "output")
+            inp = add(
+                [],
+                [],
+                name="input (noisy)" if p.get("input") is not None else None,
+                pen=None,
+                symbol="o",
+                symbolSize=4,
+                symbolBrush=c.muted,
+                symbolPen=None,
+            )
+            self.items = [inp]
+            for k, name in enumerate(p["names"]):
+                colour = c.series[k % len(c.series)]
+                faint = QColor(colour)
+                faint.setAlpha(110)
+                self.items.append(add([], [], name=f"{name}: truth", pen=pg.mkPen(faint, width=7)))
+                self.items.append(add([], [], name=f"{name}: network", pen=t.pen(colour, 2)))
+        elif kind == "scatter":
+            self.plot.setLabel("bottom", "true sum of the two marked values")
+            self.plot.setLabel("left", "network's answer")
+            self.items = [
+                add([], [], name="perfect", pen=t.pen(c.bound, 1.5, Qt.PenStyle.DashLine)),
+                add(
+                    [],
+                    [],
+                    name="held-out sequences",
+                    pen=None,
+                    symbol="o",
+                    symbolSize=5,
+                    symbolBrush=c.backward,
+                    symbolPen=None,
+                ),
+            ]
+        elif kind == "classes":
+            self.plot.setLabel("bottom", "the clue animal")
+            self.plot.setLabel("left", "accuracy")
+            bars = pg.BarGraphItem(x=[0], height=[0], width=0.6, brush=c.backward, pen=pg.mkPen(c.background))
+            self.plot.addItem(bars)
+            self.items = [bars]
+        self.theme.style_plot(self.plot)
+
+
+class GradientNormPlot(_Plot):
+    """‖∂L/∂h_t‖ on one held-out sequence: at the start (faint) and now, per run."""
+
+    title = "Gradient ‖∂L/∂h<sub>t</sub>‖ on a held-out sequence"
+    caption = (
+        "How much of the loss's gradient reaches each step t, with the current weights (solid) and the "
+        "initial ones (faint). A curve falling steeply to the left: the early steps cannot be learned."
+    )
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(session, parent)
+        self.plot.setLogMode(False, True)
+        self.plot.setLabel("bottom", "step t")
+        self.curves: dict[str, tuple] = {}
+        self.names: dict[str, str] = {}
+        self._on_theme_changed()
+
+    def reset(self, labels: dict[str, str]) -> None:
+        """One pair of curves per run."""
+        for start, now in self.curves.values():
+            for item in (start, now):
+                self.legend.removeItem(item)
+                self.plot.removeItem(item)
+        self.curves, self.names = {}, dict(labels)
+        for label, name in labels.items():
+            start = self.plot.plot([], [], name=f"{name}: at the start" if label else "at the start")
+            now = self.plot.plot([], [], name=f"{name}: now" if label else "now")
+            self.curves[label] = (start, now)
+        self.restyle()
+
+    def show_update(self, update: TrainingUpdate) -> None:
+        """New gradient norms of one run."""
+        if update.grad_norms is None or update.label not in self.curves:
+            return
+        start, now = self.curves[update.label]
+        t = np.arange(len(update.grad_norms))
+        now.setData(t, positive(update.grad_norms))
+        initial = update.extras.get("initial_grad_norms")
+        if initial is not None:
+            start.setData(t, positive(initial))
+
+    def restyle(self) -> None:
+        t, c = self.theme, self.theme.colours
+        single = list(self.curves) == [""]
+        for label, (start, now) in self.curves.items():
+            colour = c.backward if single else self.run_colour(label)
+            faint = QColor(colour)
+            faint.setAlpha(90)
+            start.setPen(pg.mkPen(faint, width=3, style=Qt.PenStyle.DashLine))
+            now.setPen(t.pen(colour, 2.5))
+            now.setSymbol("o")
+            now.setSymbolSize(5)
+            now.setSymbolBrush(colour)
+            now.setSymbolPen(None)
+
+    def hover_text(self, x, y):
+        i = round(x)
+        parts = []
+        for label, (start, now) in self.curves.items():
+            name = self.names[label] + " " if self.names[label] else ""
+            for item, what in ((now, "now"), (start, "at the start")):
+                ys = item.yData
+                if ys is not None and 0 <= i < len(ys):
+                    parts.append(f"{name}{what}: {fmt(ys[i], 4) if np.isfinite(ys[i]) else '0'}")
+        return "\n".join([f"t = {i}", *parts]) if parts else ""
+
+
+# ---- the character model: samples and the activations of one unit ----------------------------
+def quote_signal(text: str) -> np.ndarray:
+    """1 inside a double quotation, else 0 (the quote characters themselves count as inside)."""
+    out, inside = np.zeros(len(text)), False
+    for k, ch in enumerate(text):
+        if ch == '"':
+            inside = not inside
+            out[k] = 1.0
+        else:
+            out[k] = float(inside)
+    return out
+
+
+def bracket_signal(text: str) -> np.ndarray:
+    """The nesting depth of (), [] and {} after each character."""
+    out, depth = np.zeros(len(text)), 0
+    for k, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        out[k] = depth
+    return out
+
+
+HUNTS = {"quotes": ("inside a quotation", quote_signal), "brackets": ("bracket depth", bracket_signal)}
+
+
+def best_unit(activations: dict[str, np.ndarray], signal: np.ndarray) -> tuple[str, int, float]:
+    """(quantity, unit, correlation) of the unit whose activation follows the signal most closely."""
+    best = ("h", 0, 0.0)
+    s = signal - signal.mean()
+    if not np.any(s):
+        return best
+    for name, a in activations.items():
+        a = np.asarray(a, dtype=float)
+        centred = a - a.mean(axis=0)
+        denom = np.sqrt((centred**2).sum(axis=0) * (s**2).sum())
+        with np.errstate(all="ignore"):
+            r = np.where(denom > 0, (centred * s[:, None]).sum(axis=0) / denom, 0.0)
+        r = np.nan_to_num(r)
+        k = int(np.argmax(np.abs(r)))
+        if abs(r[k]) > abs(best[2]):
+            best = (name, k, float(r[k]))
+    return best
+
+
+QUANTITY_TEXT = {
+    "h": "hidden state h",
+    "c": "cell state c",
+    "i": "input gate i",
+    "f": "forget gate f",
+    "g": "candidate g",
+    "o": "output gate o",
+    "r": "reset gate r",
+    "z": "update gate z",
+    "n": "candidate n",
+}
+GATES = ("i", "f", "o", "r", "z")  # values in 0 .. 1
+
+
+class CharView(QWidget):
+    """Live samples at a chosen temperature, and held-out text coloured by one unit's activation."""
+
+    temperature_changed = Signal(float)  # while the slider moves
+    resample_requested = Signal(float)  # once it has settled: a new sample at this temperature
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.theme = theme_mod.current()
+        self.update_: TrainingUpdate | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        row = QHBoxLayout()
+        self.sample_title = QLabel("<b>Sample</b>")
+        row.addWidget(self.sample_title)
+        row.addStretch(1)
+        row.addWidget(QLabel("temperature"))
+        self.temperature = QSlider(Qt.Orientation.Horizontal)
+        self.temperature.setObjectName("temperature_slider")
+        self.temperature.setRange(5, 200)  # hundredths
+        self.temperature.setValue(100)
+        self.temperature.setMinimumWidth(120)
+        self.temperature.setToolTip("Low: the most likely characters (repetitive); 1: the model's own odds; high: wild")
+        self.temperature.valueChanged.connect(self._on_temperature_moved)
+        row.addWidget(self.temperature)
+        self.temperature_label = QLabel("1.00")
+        self.temperature_label.setMinimumWidth(36)
+        row.addWidget(self.temperature_label)
+        layout.addLayout(row)
+        self.sample = QPlainTextEdit()
+        self.sample.setObjectName("sample_text")
+        self.sample.setReadOnly(True)
+        self.sample.setPlaceholderText("Train the character model: samples appear here as it learns.")
+        layout.addWidget(self.sample, 2)
+        self.resample_timer = QTimer(self)
+        self.resample_timer.setSingleShot(True)
+        self.resample_timer.setInterval(150)
+        self.resample_timer.timeout.connect(lambda: self.resample_requested.emit(self.value))
+
+        row = QHBoxLayout()
+        row.addWidget(QLabel("<b>Colour by</b>"))
+        self.quantity = QComboBox()
+        self.quantity.setObjectName("quantity_box")
+        self.quantity.currentIndexChanged.connect(self._recolour)
+        row.addWidget(self.quantity)
+        row.addWidget(QLabel("unit"))
+        self.unit = QSpinBox()
+        self.unit.setObjectName("unit_box")
+        self.unit.setRange(0, 0)
+        self.unit.valueChanged.connect(self._recolour)
+        row.addWidget(self.unit)
+        row.addStretch(1)
+        self.hunt = QComboBox()
+        self.hunt.setObjectName("hunt_box")
+        for key, (text, _) in HUNTS.items():
+            self.hunt.addItem(text, key)
+        self.hunt_button = QPushButton("Find the unit")
+        self.hunt_button.setObjectName("hunt_button")
+        self.hunt_button.setToolTip("The unit (of any gate) whose activation follows this most closely")
+        self.hunt_button.clicked.connect(self.find_unit)
+        row.addWidget(QLabel("tracking"))
+        row.addWidget(self.hunt)
+        row.addWidget(self.hunt_button)
+        layout.addLayout(row)
+        self.coloured = QTextBrowser()
+        self.coloured.setObjectName("coloured_text")
+        self.coloured.setOpenLinks(False)
+        self.coloured.setPlaceholderText("Held-out text, coloured by the chosen unit's activation, appears here.")
+        layout.addWidget(self.coloured, 3)
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.legend)
+        self.theme.changed.connect(self._on_theme_changed)
+        self._on_theme_changed()
+
+    @property
+    def value(self) -> float:
+        """The temperature."""
+        return self.temperature.value() / 100
+
+    def show_update(self, update: TrainingUpdate) -> None:
+        """A new sample and new activations."""
+        if update.sample is not None:
+            self.sample.setPlainText(update.sample)
+            self.sample_title.setText(f"<b>Sample</b> after {update.snapshot.iteration} iterations")
+        if update.activations:
+            self.update_ = update
+            names = list(update.activations)
+            if [self.quantity.itemData(i) for i in range(self.quantity.count())] != names:
+                current = self.quantity.currentData()
+                with QSignalBlocker(self.quantity):
+                    self.quantity.clear()
+                    for n in names:
+                        self.quantity.addItem(QUANTITY_TEXT.get(n, n), n)
+                    _select(self.quantity, current if current in names else "h")
+            H = next(iter(update.activations.values())).shape[1]
+            if self.unit.maximum() != H - 1:
+                with QSignalBlocker(self.unit):
+                    self.unit.setRange(0, H - 1)
+            self._recolour()
+
+    def _on_temperature_moved(self, value: int) -> None:
+        self.temperature_label.setText(f"{value / 100:.2f}")
+        self.temperature_changed.emit(value / 100)
+        self.resample_timer.start()  # once the drag settles, the panel samples from its last weights
+
+    def show_sample(self, text: str, title: str) -> None:
+        """A sample made outside a run (from the last weights)."""
+        self.sample.setPlainText(text)
+        self.sample_title.setText(title)
+
+    def find_unit(self) -> tuple[str, int, float] | None:
+        """Choose the unit that best tracks the chosen structure; returns (quantity, unit, correlation)."""
+        if self.update_ is None:
+            return None
+        text, fn = HUNTS[self.hunt.currentData()]
+        name, unit, r = best_unit(self.update_.activations, fn(self.update_.excerpt))
+        _select(self.quantity, name)
+        _put(self.unit, unit)
+        self._recolour()
+        self.legend.setText(
+            self.legend.text() + f"<br>Best match for <i>{text}</i>: {QUANTITY_TEXT.get(name, name)}, "
+            f"unit {unit}, correlation {r:+.2f}."
+        )
+        return name, unit, r
+
+    def colours_for(self, values: np.ndarray, quantity: str) -> list[str]:
+        """A background colour per character: blue for negative, orange for positive; gates 0 .. 1."""
+        c = self.theme.colours
+        bg = QColor(c.background)
+        neg, pos = QColor(theme_mod.OKABE_ITO["sky"]), QColor(theme_mod.OKABE_ITO["orange"])
+        if quantity in GATES:
+            v = np.clip(values, 0, 1)
+        else:
+            scale = 1.0 if quantity != "c" else max(1e-9, float(np.nanmax(np.abs(values))))
+            v = np.clip(values / scale, -1, 1)
+        strength = 0.85
+        out = []
+        for x in np.nan_to_num(v):
+            target = pos if x >= 0 else neg
+            a = min(1.0, abs(float(x))) * strength
+            r = round(bg.red() + (target.red() - bg.red()) * a)
+            g = round(bg.green() + (target.green() - bg.green()) * a)
+            b = round(bg.blue() + (target.blue() - bg.blue()) * a)
+            out.append(f"#{r:02x}{g:02x}{b:02x}")
+        return out
+
+    def _recolour(self) -> None:
+        u = self.update_
+        if u is None or not u.activations:
+            return
+        quantity = self.quantity.currentData() or "h"
+        a = u.activations.get(quantity)
+        if a is None:
+            return
+        unit = min(self.unit.value(), a.shape[1] - 1)
+        values = a[:, unit]
+        colours = self.colours_for(values, quantity)
+        parts = []
+        for ch, colour in zip(u.excerpt, colours, strict=False):
+            if ch == "\n":
+                parts.append(f"<span style='background:{colour}'>↵</span><br>")
+            else:
+                parts.append(f"<span style='background:{colour}'>{html.escape(ch) if ch != ' ' else '&nbsp;'}</span>")
+        fg = self.theme.colours.foreground
+        self.coloured.setHtml(
+            f"<div style='font-family:monospace; color:{fg}; line-height:140%'>{''.join(parts)}</div>"
+        )
+        lo, hi = ("0 (closed)", "1 (open)") if quantity in GATES else ("−1", "+1")
+        if quantity == "c":
+            m = float(np.nanmax(np.abs(values)))
+            lo, hi = f"−{fmt(m, 3)}", f"+{fmt(m, 3)}"
+        self.legend.setText(
+            f"{QUANTITY_TEXT.get(quantity, quantity)}, unit {unit}, reading held-out text: "
+            f"<span style='background:{self.colours_for(np.array([-1.0]), 'h')[0]}'>&nbsp;{lo}&nbsp;</span> … "
+            f"<span style='background:{self.colours_for(np.array([1.0]), 'h')[0]}'>&nbsp;{hi}&nbsp;</span>. "
+            "Hunt for units that light up inside quotes or brackets (Karpathy, Johnson & Fei-Fei 2015)."
+        )
+
+    def _on_theme_changed(self) -> None:
+        mono = QFont("monospace")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        mono.setPointSizeF(self.theme.point_size(1.0))
+        self.sample.setFont(mono)
+        self.coloured.setFont(mono)
+        self.legend.setStyleSheet(f"color: {self.theme.colours.muted};")
+        self._recolour()
+
+
+# ---- the panel ------------------------------------------------------------------------------
+class RunProgress(QWidget):
+    """One run's progress bar: iterations, iterations per second, ETA, losses."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.name = QLabel()
+        self.name.setTextFormat(Qt.TextFormat.RichText)
+        row.addWidget(self.name)
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(True)
+        self.bar.setMinimumWidth(120)
+        self.bar.setFormat("%v / %m")
+        row.addWidget(self.bar, 2)
+        self.stats = QLabel()
+        self.stats.setObjectName("progress_stats")
+        self.stats.setTextFormat(Qt.TextFormat.RichText)
+        self.stats.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        row.addWidget(self.stats, 3)
+
+    def show_update(self, update: TrainingUpdate, state: str) -> None:
+        """Iterations done, speed and time left."""
+        snap = update.snapshot
+        if snap is None:
+            return
+        self.bar.setMaximum(max(snap.iterations, 1))
+        self.bar.setValue(min(snap.iteration, snap.iterations))
+        words = {
+            "running": "",
+            "stopping": "stopping…",
+            "paused": "paused",
+            "done": "done",
+            "stopped": "stopped",
+            "diverged": "<b>diverged</b>",
+            "failed": "<b>failed</b>",
+        }
+        parts = [f"{snap.its_per_second:.1f} it/s"] if snap.its_per_second > 0 else []
+        if state == "running":
+            parts.append(f"ETA {duration(snap.eta_seconds)}")
+        else:
+            parts.append(f"{words.get(state, state)} after {duration(snap.seconds)}")
+        if snap.train_loss:
+            parts.append(f"loss {fmt(float(np.mean(snap.train_loss[-20:])), 3)}")
+        self.stats.setText(" · ".join(parts))
+
+
+class TrainingPanel(QWidget):
+    """Choose a task, train in a worker thread, watch the loss, predictions and gradients; compare two runs."""
+
+    state_changed = Signal(str)  # 'idle', 'running', 'paused'
+    update_received = Signal(object)  # every TrainingUpdate that reached the panel (for tests and lessons)
+
+    def __init__(self, session: Session, actions: dict[str, QAction] | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("training_panel")
+        self.session = session
+        self.actions = actions or {}  # the window's train / stop_training commands, kept in step
+        self.theme = theme_mod.current()
+        self.runs: dict[str, TrainingRun] = {}
+        self.closing: list[TrainingRun] = []  # stopped runs whose threads have not ended yet
+        self.names: dict[str, str] = {"": ""}
+        self.task: Task | None = None
+        self.probe = None
+        self.last_net = None  # the mirrored run's latest weights
+        self.last_updates: dict[str, TrainingUpdate] = {}
+        self._task_key = None
+        self._csv_path: str | None = None
+        self._text_path: str | None = None
+        self._mirror_due = 0.0
+        self._mirror_ok = True
+        self._config = session.config
+        self._blas_before = None
+        self._shut = False
+        self.jobs: list = []  # one-off threads (samples outside a run)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
+        self.task_box = _combo(TASK_NAMES, "task_box")
+        self.task_box.setPlaceholderText("Choose a task to learn…")
+        self.task_box.setCurrentIndex(-1)  # no task until one is chosen: choosing loads its recommended settings
+        self.task_box.setToolTip("What to learn. Choosing a task loads its recommended network and settings.")
+        self.task_box.currentIndexChanged.connect(self._on_task_chosen)
+        layout.addWidget(self.task_box)
+        layout.addLayout(self._build_buttons())
+        self.progress = {"": RunProgress(), "B": RunProgress()}
+        for p in self.progress.values():
+            layout.addWidget(p)
+        self.progress["B"].hide()
+        self.message = QLabel()
+        self.message.setObjectName("training_message")
+        self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.RichText)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
+        layout.addWidget(self.message)
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        self.settings_tabs = QTabWidget()
+        self.settings_tabs.setObjectName("settings_tabs")
+        self.settings_tabs.addTab(self._scroll(self._build_task()), "Task")
+        self.settings_tabs.addTab(self._scroll(self._build_training()), "Optimiser")
+        self.settings_tabs.addTab(self._scroll(self._build_network()), "Network && remedies")
+        self.splitter.addWidget(self.settings_tabs)
+        self.results = QTabWidget()
+        self.results.setObjectName("results_tabs")
+        self.loss_plot = LossPlot(session)
+        self.prediction_plot = PredictionPlot(session)
+        self.char_view = CharView()
+        self.char_view.temperature_changed.connect(self._on_temperature_changed)
+        self.char_view.resample_requested.connect(self._resample)
+        self.gradient_plot = GradientNormPlot(session)
+        self.results.addTab(self.loss_plot, "Loss")
+        self.results.addTab(self.prediction_plot, "Predictions")
+        self.results.addTab(self.char_view, "Text")
+        self.results.addTab(self.gradient_plot, "Gradients")
+        self.splitter.addWidget(self.results)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 5)
+        self.splitter.setSizes([240, 600])
+        layout.addWidget(self.splitter, 1)
+
+        session.config_changed.connect(self._on_config_changed)
+        self.theme.changed.connect(self._on_theme_changed)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self._on_theme_changed()
+        self._on_config_changed(session.config)
+        self.loss_plot.reset({"": ""})
+        self.gradient_plot.reset({"": ""})
+        self._show_task_rows()
+        self.show_message(
+            "Choose a task: its recommended network and settings load, and the main view shows "
+            "that network on the task's data.",
+            "note",
+        )
+        self._set_state()
+
+    # ---- building ---------------------------------------------------------------------
+    @staticmethod
+    def _scroll(widget: QWidget) -> QScrollArea:
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QScrollArea.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        area.setWidget(widget)
+        return area
+
+    def _build_buttons(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.train_button = QPushButton("Train")
+        self.train_button.setObjectName("train_button")
+        self.train_button.setToolTip("Train from fresh weights (Ctrl+T)")
+        self.train_button.clicked.connect(self.start)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setObjectName("pause_button")
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stop_button")
+        self.stop_button.setToolTip("Stop training and keep the weights (Ctrl+.)")
+        self.stop_button.clicked.connect(self.stop)
+        self.fit_button = QPushButton("Fit readout")
+        self.fit_button.setObjectName("fit_button")
+        self.fit_button.setToolTip("Echo state network: fit the linear readout in one step (ridge regression)")
+        self.fit_button.clicked.connect(self.fit_readout)
+        for b in (self.train_button, self.pause_button, self.stop_button, self.fit_button):
+            row.addWidget(b)
+        row.addSpacing(8)
+        self.compare_check = QCheckBox("Compare")
+        self.compare_check.setObjectName("compare_check")
+        self.compare_check.setToolTip("Train two configurations on the same task and seed, side by side")
+        row.addWidget(self.compare_check)
+        self.preset_box = QComboBox()
+        self.preset_box.setObjectName("preset_box")
+        for k, preset in enumerate(PRESETS):
+            self.preset_box.addItem(preset[0], k)
+        self.preset_box.setEnabled(False)
+        self.compare_check.toggled.connect(self.preset_box.setEnabled)
+        row.addWidget(self.preset_box, 1)
+        return row
+
+    def _build_task(self) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.task_form = form
+        self.seq_len = _spin(2, LIMITS["steps"][1], 50, "seq_len_box")
+        self.seq_len.setToolTip("The number of steps the network is unrolled for (the main view's T)")
+        self.seq_len.valueChanged.connect(self._on_task_params_changed)
+        form.addRow("sequence length T", self.seq_len)
+        self.topology_box = _combo(
+            {"many_to_many": "many-to-many (every step)", "many_to_one": "many-to-one (the end)"}, "task_topology_box"
+        )
+        self.topology_box.currentIndexChanged.connect(self._on_task_params_changed)
+        form.addRow("predict at", self.topology_box)
+        self.period = _fspin(2.0, 500.0, 20.0, 1, 1.0, "period_box")
+        self.period.valueChanged.connect(self._on_task_params_changed)
+        form.addRow("period (steps)", self.period)
+        self.noise = _fspin(0.0, 2.0, 0.1, 2, 0.05, "noise_box")
+        self.noise.valueChanged.connect(self._on_task_params_changed)
+        form.addRow("noise", self.noise)
+        row = QHBoxLayout()
+        self.csv_label = QLabel("bundled")
+        self.csv_label.setWordWrap(True)
+        row.addWidget(self.csv_label, 1)
+        self.csv_button = QPushButton("Open CSV…")
+        self.csv_button.clicked.connect(self._open_csv_dialog)
+        row.addWidget(self.csv_button)
+        self.bundled_button = QPushButton("Bundled")
+        self.bundled_button.setToolTip("Back to the bundled data")
+        self.bundled_button.clicked.connect(lambda: self.load_csv(None))
+        row.addWidget(self.bundled_button)
+        form.addRow("data", row)
+        self.csv_row = row
+        self.column_box = QComboBox()
+        self.column_box.setObjectName("column_box")
+        self.column_box.currentIndexChanged.connect(self._on_task_params_changed)
+        form.addRow("column", self.column_box)
+        row = QHBoxLayout()
+        self.text_label = QLabel("the default corpus")
+        self.text_label.setWordWrap(True)
+        row.addWidget(self.text_label, 1)
+        self.text_button = QPushButton("Open text…")
+        self.text_button.clicked.connect(self._open_text_dialog)
+        row.addWidget(self.text_button)
+        self.corpus_button = QPushButton("Default")
+        self.corpus_button.setToolTip("Generated prose with quotes and nested brackets")
+        self.corpus_button.clicked.connect(lambda: self.load_text(None))
+        row.addWidget(self.corpus_button)
+        form.addRow("text", row)
+        self.text_row = row
+        self.distance = _spin(1, 995, 20, "distance_box")
+        self.distance.setToolTip("How many steps before the end the clue word appears")
+        self.distance.valueChanged.connect(self._on_distance_changed)
+        form.addRow("distance to the clue", self.distance)
+        self.classes = _spin(2, 4, 2, "classes_box")
+        self.classes.valueChanged.connect(self._on_task_params_changed)
+        form.addRow("animals", self.classes)
+        self.shapes = _spin(1, 4, 3, "shapes_box")
+        self.shapes.valueChanged.connect(self._on_task_params_changed)
+        form.addRow("waveforms", self.shapes)
+        self.task_note = QLabel()
+        self.task_note.setObjectName("task_note")
+        self.task_note.setWordWrap(True)
+        self.task_note.setTextFormat(Qt.TextFormat.RichText)
+        form.addRow(self.task_note)
+        self.recommended_button = QPushButton("Recommended settings")
+        self.recommended_button.setObjectName("recommended_button")
+        self.recommended_button.setToolTip("The task's recommended network, optimiser and remedies")
+        self.recommended_button.clicked.connect(lambda: self.apply_recommended())
+        form.addRow(self.recommended_button)
+        return w
+
+    def _build_training(self) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.training_form = form
+        self.optimizer_box = _combo({k: OPTIMIZER_NAMES[k] for k in OPTIMIZERS}, "optimizer_box")
+        self.optimizer_box.currentIndexChanged.connect(self._on_optimizer_changed)
+        form.addRow("optimiser", self.optimizer_box)
+        self.lr = _fspin(1e-5, 10.0, 0.01, 5, 0.001, "lr_box")
+        self.lr.setToolTip("Learning rate: changes the running training at its next iteration")
+        self.lr.valueChanged.connect(lambda v: self._change_live(lr=float(v)))
+        form.addRow("learning rate", self.lr)
+        self.momentum = _fspin(0.0, 0.99, 0.9, 2, 0.05, "momentum_box")
+        form.addRow("momentum", self.momentum)
+        self.batch = _spin(1, 1024, 32, "batch_box")
+        self.batch.valueChanged.connect(lambda v: self._change_live(batch=int(v)))
+        form.addRow("batch", self.batch)
+        self.iterations = _spin(1, 1_000_000, 400, "iterations_box")
+        self.iterations.setSingleStep(100)
+        self.iterations.setToolTip("How many updates; raise it during a run to train longer")
+        self.iterations.valueChanged.connect(lambda v: self._change_live(iterations=int(v)))
+        form.addRow("iterations", self.iterations)
+        self.dropout = _fspin(0.0, 0.9, 0.0, 2, 0.05, "dropout_box")
+        self.dropout.setToolTip("Dropout between stacked layers (needs 2 or more layers)")
+        self.dropout.valueChanged.connect(lambda v: self._change_live(dropout=float(v)))
+        form.addRow("dropout", self.dropout)
+        self.forget_bias = _fspin(-5.0, 5.0, 0.0, 1, 0.5, "forget_bias_box")
+        self.forget_bias.setToolTip("Added to the LSTM's forget-gate bias at the start (Jozefowicz et al. 2015: 1)")
+        form.addRow("forget-gate bias", self.forget_bias)
+        return w
+
+    def _build_network(self) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.network_form = form
+        note = QLabel("Shared with the main view: the network that trains is the one it shows.")
+        note.setWordWrap(True)
+        self.shared_note = note
+        form.addRow(note)
+        self.cell_box = _combo(CELL_NAMES, "train_cell_box")
+        self.cell_box.currentIndexChanged.connect(lambda _: self._apply(cell=self.cell_box.currentData()))
+        form.addRow("cell", self.cell_box)
+        sizes = QHBoxLayout()
+        self.hidden = _spin(1, LIMITS["hidden"][1], 16, "train_hidden_box")
+        self.hidden.valueChanged.connect(lambda v: self._apply(hidden=int(v)))
+        sizes.addWidget(self.hidden)
+        sizes.addWidget(QLabel("× layers"))
+        self.layers = _spin(1, LIMITS["layers"][1], 1, "train_layers_box")
+        self.layers.valueChanged.connect(lambda v: self._apply(layers=int(v)))
+        sizes.addWidget(self.layers)
+        form.addRow("hidden units", sizes)
+        self.activation_box = _combo(ACTIVATION_NAMES, "train_activation_box")
+        self.activation_box.currentIndexChanged.connect(
+            lambda _: self._apply(activation=self.activation_box.currentData())
+        )
+        form.addRow("activation", self.activation_box)
+        self.init_box = _combo(INIT_NAMES, "train_init_box")
+        self.init_box.currentIndexChanged.connect(lambda _: self._apply(init=self.init_box.currentData()))
+        form.addRow("initialisation", self.init_box)
+        self.seed = _spin(0, LIMITS["seed"][1], 0, "train_seed_box")
+        self.seed.valueChanged.connect(lambda v: self._apply(seed=int(v)))
+        form.addRow("seed", self.seed)
+        self.remedy_checks: dict[str, QCheckBox] = {}
+        self.remedy_values: dict[str, QWidget] = {}
+        self.remedy_rows: dict[str, QHBoxLayout] = {}
+        for key, text, box, tip in (
+            (
+                "clip",
+                "clip gradient norm at",
+                _fspin(0.01, 1e3, 1.0, 2, 0.5, "train_clip_box"),
+                "Rescale the whole gradient when its norm exceeds this (Pascanu et al. 2013)",
+            ),
+            (
+                "clip_value",
+                "clip each gradient value at ±",
+                _fspin(0.01, 1e3, 5.0, 2, 0.5, "train_clip_value_box"),
+                "Cut every gradient entry to this range (min-char-rnn uses ±5)",
+            ),
+            (
+                "truncate",
+                "truncate BPTT to k steps",
+                _spin(1, LIMITS["steps"][1], 10, "train_truncate_box"),
+                "Each loss sends its gradient back at most k steps",
+            ),
+            (
+                "penalty",
+                "Pascanu penalty Ω, weight",
+                _fspin(0.01, 100.0, 1.0, 2, 0.5, "train_penalty_box"),
+                "Keeps the gradient's norm from shrinking step to step (RNN and ESN)",
+            ),
+        ):
+            check = QCheckBox(text)
+            check.setObjectName(f"train_check_{key}")
+            check.setToolTip(tip + ". Changes the running training at once.")
+            check.toggled.connect(lambda on, key=key: self._on_remedy_toggled(key, on))
+            box.valueChanged.connect(lambda v, key=key: self._on_remedy_value(key, v))
+            row = QHBoxLayout()
+            row.addWidget(check, 1)
+            row.addWidget(box)
+            form.addRow(row)
+            self.remedy_checks[key], self.remedy_values[key], self.remedy_rows[key] = check, box, row
+        return w
+
+    # ---- state ---------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """True while a run's thread is alive (training, paused or finishing its last iteration)."""
+        return any(r.running for r in self.runs.values())
+
+    @property
+    def paused(self) -> bool:
+        """True while the runs are paused."""
+        return bool(self.runs) and all(r.state == "paused" for r in self.runs.values() if r.running)
+
+    @property
+    def threads_alive(self) -> int:
+        """How many training threads still run (0 after a stop has taken effect)."""
+        return sum(r.running for r in (*self.runs.values(), *self.closing))
+
+    def _active(self) -> bool:
+        return any(r.state in ("running", "paused") for r in self.runs.values())
+
+    def _set_state(self) -> None:
+        active = self._active()
+        paused = active and all(r.state == "paused" for r in self.runs.values() if r.state in ("running", "paused"))
+        self.train_button.setEnabled(not active and self.task_name is not None)
+        self.fit_button.setEnabled(not active and self.task_name is not None)
+        self.pause_button.setEnabled(active)
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.stop_button.setEnabled(active)
+        self.task_box.setEnabled(not active)
+        self.compare_check.setEnabled(not active)
+        self.preset_box.setEnabled(not active and self.compare_check.isChecked())
+        for w in (
+            self.seq_len,
+            self.topology_box,
+            self.period,
+            self.noise,
+            self.csv_button,
+            self.bundled_button,
+            self.column_box,
+            self.text_button,
+            self.corpus_button,
+            self.distance,
+            self.classes,
+            self.shapes,
+            self.recommended_button,
+            self.optimizer_box,
+            self.momentum,
+            self.forget_bias,
+            self.cell_box,
+            self.hidden,
+            self.layers,
+            self.activation_box,
+            self.init_box,
+            self.seed,
+        ):
+            w.setEnabled(not active)
+        state = "paused" if paused else ("running" if active else "idle")
+        if "train" in self.actions:
+            self.actions["train"].setText(
+                {"running": "Pause training", "paused": "Resume training"}.get(state, "Train")
+            )
+        if "stop_training" in self.actions:
+            self.actions["stop_training"].setEnabled(active)
+        self.state_changed.emit(state)
+
+    # ---- task ----------------------------------------------------------------------------
+    @property
+    def task_name(self) -> str:
+        """The chosen task's name (one of simulator.tasks.TASKS)."""
+        return self.task_box.currentData()
+
+    def set_task(self, name: str) -> None:
+        """Choose a task by name (and load its recommended settings)."""
+        if name not in TASKS:
+            raise ValueError(f"task must be one of {', '.join(TASKS)}; got {name!r}")
+        i = self.task_box.findData(name)
+        if i == self.task_box.currentIndex():
+            self._on_task_chosen(i)
+        else:
+            self.task_box.setCurrentIndex(i)
+
+    def _show_task_rows(self) -> None:
+        name = self.task_name
+        rows = {
+            self.topology_box: name in ("sine", "series"),
+            self.period: name == "sine",
+            self.noise: name == "sine",
+            self.csv_row: name in ("series", "keras-stock"),
+            self.column_box: name in ("series", "keras-stock"),
+            self.text_row: name == "chars",
+            self.distance: name == "classify",
+            self.classes: name == "classify",
+            self.shapes: name == "generate",
+        }
+        for widget, visible in rows.items():
+            self.task_form.setRowVisible(widget, visible)
+        for w in (self.seq_len, self.task_note, self.recommended_button):
+            self.task_form.setRowVisible(w, name is not None)
+        chars = name == "chars"
+        self.results.setTabVisible(self.results.indexOf(self.char_view), chars)
+        self.results.setTabVisible(self.results.indexOf(self.prediction_plot), not chars)
+
+    def _on_task_chosen(self, _index: int) -> None:
+        name = self.task_name
+        if name is None:
+            return
+        self._show_task_rows()
+        with QSignalBlocker(self.seq_len):
+            self.seq_len.setValue(DEFAULT_SEQ_LEN[name])
+        if name in ("sine", "series"):
+            _select(self.topology_box, "many_to_many" if name == "sine" else "many_to_one")
+        self._update_csv_label()
+        if self.build_task() is not None:
+            self.apply_recommended()
+
+    def _on_distance_changed(self, distance: int) -> None:
+        if self.seq_len.value() < distance + 1:
+            with QSignalBlocker(self.seq_len):
+                self.seq_len.setValue(distance + 5)
+        self._on_task_params_changed()
+
+    def _on_task_params_changed(self, *_args) -> None:
+        if self.task_name is None:
+            return
+        task = self.build_task()
+        if task is not None:
+            self._sync_session(task)
+
+    def task_kwargs(self) -> dict:
+        """make_task's keyword arguments from the widgets (without the seed)."""
+        name = self.task_name
+        kw: dict = {"seq_len": int(self.seq_len.value())}
+        if name in ("sine", "series"):
+            kw["topology"] = self.topology_box.currentData()
+        if name == "sine":
+            kw.update(period=float(self.period.value()), noise=float(self.noise.value()))
+        if name in ("series", "keras-stock") and self._csv_path:
+            kw["csv_path"] = self._csv_path
+            kw["column"] = self.column_box.currentData()
+        if name == "chars" and self._text_path:
+            kw["text_path"] = self._text_path
+        if name == "classify":
+            kw.update(distance=int(self.distance.value()), classes=int(self.classes.value()))
+        if name == "generate":
+            kw["shapes"] = int(self.shapes.value())
+        return kw
+
+    def build_task(self) -> Task | None:
+        """The task the widgets describe (cached); None with a message if it cannot be made."""
+        if self.task_name is None:
+            return None
+        kw = self.task_kwargs()
+        seed = int(self.session.config.seed)
+        key = (self.task_name, seed, tuple(sorted((k, str(v)) for k, v in kw.items())))
+        if key == self._task_key and self.task is not None:
+            return self.task
+        seq_len = kw.pop("seq_len")
+        try:
+            task = make_task(self.task_name, seq_len, seed, **kw)
+            baseline = task.baseline_loss  # computed here, before any worker reads the task
+        except (ValueError, OSError) as exc:
+            self.show_message(str(exc), "error")
+            return None
+        self.task, self._task_key = task, key
+        self.probe = probe_of(task)
+        self.loss_plot.set_baseline(baseline, task.baseline_note)
+        note = f"{html.escape(task.description)}.<br>Baseline {fmt(baseline, 3)}: {html.escape(task.baseline_note)}."
+        for w in task.warnings:
+            note += f"<br><b>Note:</b> {html.escape(w)}"
+        self.task_note.setText(note)
+        if not isinstance(task, CharTask):
+            self.prediction_plot.clear_items()
+            self.prediction_plot.show_text("Train, or fit the readout: the predictions appear here.")
+        self.show_message("")
+        return task
+
+    def _update_csv_label(self) -> None:
+        if self._csv_path:
+            self.csv_label.setText(Path(self._csv_path).name)
+        else:
+            self.csv_label.setText("generated random walk" if self.task_name == "keras-stock" else "sunspots (NOAA)")
+        self.text_label.setText(Path(self._text_path).name if self._text_path else "the default corpus")
+
+    def load_csv(self, path: str | None) -> bool:
+        """Use a column of this CSV file (None: the bundled data); a bad file gives a message, not a crash."""
+        if path is None:
+            self._csv_path = None
+            with QSignalBlocker(self.column_box):
+                self.column_box.clear()
+            self._update_csv_label()
+            self._on_task_params_changed()
+            return True
+        try:
+            names = csv_columns(path)
+            task = make_task(
+                self.task_name if self.task_name in ("series", "keras-stock") else "series", None, 0, csv_path=path
+            )
+            del task
+        except (ValueError, OSError) as exc:
+            self.show_message(f"Could not use this CSV file: {exc}", "error")
+            return False
+        previous = self._csv_path
+        self._csv_path = str(path)
+        with QSignalBlocker(self.column_box):
+            self.column_box.clear()
+            self.column_box.addItem("(the first column of numbers)", None)
+            for name in names:
+                self.column_box.addItem(name, name)
+        self._update_csv_label()
+        if self.build_task() is None:
+            self._csv_path = previous
+            self._update_csv_label()
+            return False
+        self._sync_session(self.task)
+        return True
+
+    def load_text(self, path: str | None) -> bool:
+        """Learn this text file (None: the default corpus); a bad file gives a message, not a crash."""
+        if path is not None:
+            seq_len = int(self.seq_len.value()) if self.task_name == "chars" else DEFAULT_SEQ_LEN["chars"]
+            try:
+                make_task("chars", seq_len, 0, text_path=path)
+            except (ValueError, OSError) as exc:
+                self.show_message(f"Could not use this text file: {exc}", "error")
+                return False
+        self._text_path = None if path is None else str(path)
+        self._update_csv_label()
+        if self.task_name != "chars":
+            self.set_task("chars")
+        elif self.build_task() is not None:
+            self.apply_recommended()
+        return self.task is not None and self.task_name == "chars"
+
+    def _open_csv_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a CSV file", "", "CSV files (*.csv *.txt *.tsv);;All files (*)"
+        )
+        if path:
+            self.load_csv(path)
+
+    def _open_text_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a text file", "", "Text files (*.txt *.md);;All files (*)")
+        if path:
+            self.load_text(path)
+
+    def apply_recommended(self, apply_to_session: bool = True) -> None:
+        """The task's recommended optimiser settings, network and remedies (the headless command's defaults)."""
+        task = self.build_task()
+        if task is None:
+            return
+        d = task.defaults
+        _select(self.optimizer_box, d.get("optimizer", "adam"))
+        _put(self.lr, float(d.get("lr") or DEFAULT_LR[d.get("optimizer", "adam")]))
+        _put(self.batch, int(d.get("batch", 32)))
+        _put(self.iterations, int(d.get("iterations", 400)))
+        _put(self.dropout, float(d.get("dropout", 0.0)))
+        _put(self.forget_bias, float(d.get("forget_bias", 0.0)))
+        _put(self.momentum, 0.9)
+        self._on_optimizer_changed()
+        if apply_to_session:
+            network = {
+                "cell": d.get("cell", "lstm"),
+                "hidden": int(d.get("hidden", 32)),
+                "layers": int(d.get("layers", 1)),
+                "clip": float(d.get("clip", 0.0)),
+                "clip_value": float(d.get("clip_value", 0.0)),
+                "truncate": 0,
+                "penalty": 0.0,
+            }
+            self._sync_session(task, network)
+
+    def _sync_session(self, task: Task, network: dict | None = None) -> bool:
+        """Make the main view's config describe this task's network (sizes, T, topology); show its start."""
+        dims = {
+            "inputs": task.inputs,
+            "outputs": task.outputs,
+            "steps": task.seq_len,
+            "topology": topology_of(task),
+            "batch": 1,
+        }
+        changes = {**(network or {}), **dims}
+        try:
+            self.session.update(**changes)
+            note = ""
+        except ValueError as exc:
+            note = (
+                f"The main view cannot show this network ({exc}), so its plots stay as they are; "
+                "the training itself is not affected."
+            )
+            if network:
+                try:
+                    self.session.update(**network)
+                except ValueError as exc2:
+                    self.show_message(str(exc2), "error")
+        self._mirror_ok = not note
+        if note:
+            self.show_message(note, "note")
+        else:
+            self.preview()
+        return not note
+
+    def preview(self) -> None:
+        """Show the untrained network on the task's first held-out sequence in the main view."""
+        if self.running or self.task is None:
+            return
+        try:
+            trainer = Trainer(self.task, self.settings())
+        except ValueError as exc:
+            self.show_message(str(exc), "error")
+            return
+        self._mirror(trainer.net, force=True)
+
+    # ---- settings ------------------------------------------------------------------------
+    def settings(self, **overrides) -> TrainSettings:
+        """The TrainSettings of a run: the Session's network and remedies, the panel's optimiser."""
+        c = self.session.config
+        task = self.task
+        values = dict(
+            cell=c.cell,
+            hidden=c.hidden,
+            layers=c.layers,
+            activation=c.activation,
+            variant=c.variant,
+            init=c.init,
+            wrec=c.wrec,
+            leak=c.leak,
+            seed=c.seed,
+            clip=c.clip,
+            clip_value=c.clip_value,
+            truncate=c.truncate,
+            penalty=c.penalty,
+            optimizer=self.optimizer_box.currentData(),
+            lr=float(self.lr.value()),
+            momentum=float(self.momentum.value()),
+            batch=int(self.batch.value()),
+            iterations=int(self.iterations.value()),
+            dropout=float(self.dropout.value()) if c.layers > 1 else 0.0,
+            forget_bias=float(self.forget_bias.value()) if c.cell == "lstm" else 0.0,
+        )
+        if task is not None and task.seq_len <= c.truncate:
+            values["truncate"] = 0
+        if task is not None:  # held-out evaluations take at most about a fifth of the time
+            held = task.held_out()[0].shape[1]
+            values["eval_every"] = max(1, values["iterations"] // 25, math.ceil(4 * held / (3 * values["batch"])))
+        values.update(overrides)
+        return TrainSettings().replace(**values)
+
+    def _apply(self, **changes) -> bool:
+        """A network or remedy key to the Session (the main view follows); a refusal shows why."""
+        try:
+            self.session.update(**changes)
+        except ValueError as exc:
+            self.show_message(str(exc), "error")
+            self._on_config_changed(self.session.config)
+            return False
+        if not self.running:
+            self.preview()
+        return True
+
+    def _on_remedy_toggled(self, key: str, on: bool) -> None:
+        box = self.remedy_values[key]
+        value = (int(box.value()) if key == "truncate" else float(box.value())) if on else 0
+        self._apply(**{key: value})
+
+    def _on_remedy_value(self, key: str, value) -> None:
+        if self.remedy_checks[key].isChecked():
+            self._apply(**{key: int(value) if key == "truncate" else float(value)})
+
+    def _change_live(self, **changes) -> None:
+        for run in self.runs.values():
+            run.change(**changes)
+
+    def _on_optimizer_changed(self, *_args) -> None:
+        sgd = self.optimizer_box.currentData() == "sgd"
+        self.training_form.setRowVisible(self.momentum, sgd)
+
+    def _on_config_changed(self, config) -> None:
+        old, self._config = self._config, config
+        _select(self.cell_box, config.cell)
+        _select(self.activation_box, config.activation)
+        _select(self.init_box, config.init)
+        for box, key in ((self.hidden, "hidden"), (self.layers, "layers"), (self.seed, "seed")):
+            _put(box, getattr(config, key))
+        for key, check in self.remedy_checks.items():
+            value = getattr(config, key)
+            with QSignalBlocker(check):
+                check.setChecked(value > 0)
+            if value > 0:
+                _put(self.remedy_values[key], value)
+        simple = config.cell in ("rnn", "esn")
+        self.network_form.setRowVisible(self.activation_box, simple)
+        self.network_form.setRowVisible(self.remedy_rows["penalty"], simple)
+        self.training_form.setRowVisible(self.dropout, config.layers > 1)
+        self.training_form.setRowVisible(self.forget_bias, config.cell == "lstm")
+        self.fit_button.setVisible(config.cell == "esn")
+        if old is None or old == config:
+            return
+        changed = {k for k in config.to_dict() if getattr(config, k) != getattr(old, k)}
+        if changed & set(REMEDY_KEYS):
+            self._change_live(**{k: getattr(config, k) for k in REMEDY_KEYS if k in changed})
+        if self.running and changed & set(WEIGHT_KEYS) and self._mirror_ok:
+            self._mirror_ok = False
+            self.show_message(
+                "The main view now shows your new network; the training goes on with its own. "
+                "Press Train to train the new one.",
+                "note",
+            )
+        elif changed <= set(REMEDY_KEYS) and self.last_net is not None and self._mirror_ok:
+            QTimer.singleShot(0, self._remirror)  # after the Session has sent its own trace
+        if "seed" in changed and not self.running:
+            self.build_task()
+
+    def _remirror(self) -> None:
+        if self.last_net is not None:
+            self._mirror(self.last_net, force=True)
+
+    # ---- runs ----------------------------------------------------------------------------
+    def start(self) -> bool:
+        """Train from fresh weights (two runs in compare mode); False with a message if it cannot start."""
+        if self._active() or self._shut:
+            return False
+        task = self.build_task()
+        if task is None:
+            if self.task_name is None:
+                self.show_message("Choose a task first.", "error")
+            return False
+        self._sync_session(task)
+        try:
+            if self.compare_check.isChecked():
+                plans = self._compare_plans()
+            else:
+                plans = [("", "", self.settings())]
+            runs = {
+                label: TrainingRun(label, Trainer(task, settings), self.probe, parent=self)
+                for label, _, settings in plans
+            }
+        except ValueError as exc:
+            self.show_message(f"Cannot train this: {exc}", "error")
+            return False
+        self._begin(runs, {label: name for label, name, _ in plans})
+        return True
+
+    def _compare_plans(self) -> list[tuple[str, str, TrainSettings]]:
+        _, a, b, name_a, name_b = PRESETS[self.preset_box.currentData()]
+        session_keys = {k: v for k, v in a.items() if k in self.session.config.to_dict()}
+        if session_keys:
+            self.session.update(**session_keys)  # the main view shows A
+            self._sync_session(self.task)
+        panel_a = {k: v for k, v in a.items() if k not in session_keys}
+        settings_a = self.settings(**panel_a)
+        settings_b = settings_a.replace(**b)
+        return [("A", name_a, settings_a), ("B", name_b, settings_b)]
+
+    def fit_readout(self) -> bool:
+        """Echo state network: fit the readout by ridge regression (in a worker) and show the fit."""
+        if self._active() or self._shut:
+            return False
+        task = self.build_task()
+        if task is None:
+            return False
+        if self.session.config.cell != "esn":
+            self.show_message("Fit readout is for an echo state network: choose the cell ESN.", "note")
+            return False
+        try:
+            trainer = Trainer(task, self.settings(iterations=0))
+        except ValueError as exc:
+            self.show_message(f"Cannot fit: {exc}", "error")
+            return False
+        self._begin({"": TrainingRun("", trainer, self.probe, fit_readout=True, parent=self)}, {"": ""})
+        return True
+
+    def _begin(self, runs: dict[str, TrainingRun], names: dict[str, str]) -> None:
+        self.closing += [r for r in self.runs.values() if r.running]  # stopped, finishing an iteration
+        self.runs, self.names = runs, names
+        self.last_updates = {}
+        self.last_net = None
+        self._mirror_due = 0.0
+        self.loss_plot.reset(names)
+        self.gradient_plot.reset(names)
+        if not isinstance(self.task, CharTask):
+            self.prediction_plot.show_text("The predictions appear here after the first moments of training.")
+        self.progress["B"].setVisible("B" in runs)
+        for label, p in self.progress.items():
+            key = label if label in runs else ("A" if label == "" and "A" in runs else None)
+            p.name.setText(f"<b>{names.get(key, '')}</b>" if key else "")
+            p.bar.setValue(0)
+            p.stats.setText("starting…")
+        self.show_message("")
+        if self._blas_before is None:
+            self._blas_before = blas_threads()
+            blas_threads(1)  # small matrices: one BLAS thread is fastest and leaves a core to the window
+        first = next(iter(runs.values()))
+        self._mirror(first.trainer.net, force=True)  # the starting weights
+        for run in runs.values():
+            run.updated.connect(self._on_update)
+            run.finished.connect(self._on_finished)
+            run.closed.connect(self._on_closed)
+            run.set_temperature(self.char_view.value)
+            run.start()
+        self._set_state()
+        self.results.setCurrentWidget(self.loss_plot)
+
+    def toggle(self) -> None:
+        """The Train command: start, or pause, or resume."""
+        if any(r.state == "running" for r in self.runs.values()):
+            self.pause()
+        elif self.paused:
+            self.resume()
+        else:
+            self.start()
+
+    def toggle_pause(self) -> None:
+        """Pause or resume."""
+        self.resume() if self.paused else self.pause()
+
+    def pause(self) -> None:
+        """Pause every run after its current iteration."""
+        for run in self.runs.values():
+            run.pause()
+        self._set_state()
+        self._show_progress()
+
+    def resume(self) -> None:
+        """Carry on training."""
+        for run in self.runs.values():
+            run.resume()
+        self._set_state()
+
+    def stop(self) -> None:
+        """Stop every run now (the threads end after their current iteration); the weights are kept."""
+        for run in self.runs.values():
+            run.stop()
+        self._set_state()
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        for label, run in self.runs.items():
+            if run.last is not None:
+                self.progress["B" if label == "B" else ""].show_update(run.last, run.state)
+
+    def _on_update(self, update: TrainingUpdate) -> None:
+        if self._shut or self.sender() not in self.runs.values():
+            return  # a late word from a run that was replaced
+        label = update.label
+        self.last_updates[label] = update
+        run = self.runs.get(label)
+        state = run.state if run is not None else update.state
+        self.progress["B" if label == "B" else ""].show_update(update, state)
+        self.loss_plot.show_update(update)
+        self.gradient_plot.show_update(update)
+        if label in ("", "A"):
+            if update.predictions is not None:
+                self.prediction_plot.show_predictions(update.predictions, label)
+            if update.activations is not None or update.sample is not None:
+                self.char_view.show_update(update)
+            if update.snapshot is not None:
+                self.last_net = update.snapshot.net
+                self._mirror(update.snapshot.net)
+        if update.message:
+            self.show_message(update.message, "note")
+        self.update_received.emit(update)
+
+    def _on_finished(self, update: TrainingUpdate) -> None:
+        if self._shut or self.sender() not in self.runs.values():
+            return
+        self._on_update(update)
+        messages = []
+        for label, run in self.runs.items():
+            last = run.last
+            if last is None:
+                continue
+            name = f"{self.names.get(label) or label}: " if label else ""
+            if last.state == "diverged" and last.snapshot is not None:
+                messages.append(("error", name + last.snapshot.message))
+            elif last.state == "failed":
+                messages.append(("error", name + last.message))
+        if messages:
+            self.show_message("<br>".join(html.escape(m) for _, m in messages), "error")
+        elif all(r.state in ("done", "stopped") for r in self.runs.values()):
+            self.show_message(self._summary(), "ok")
+        if update.label in ("", "A") and update.snapshot is not None:
+            self._mirror(update.snapshot.net, force=True)
+        self._set_state()
+
+    def _summary(self) -> str:
+        parts = []
+        base = self.task.baseline_loss if self.task is not None else math.nan
+        for label, run in self.runs.items():
+            snap = run.last.snapshot if run.last is not None else None
+            if snap is None or not snap.test_loss:
+                continue
+            test = snap.test_loss[-1][1]
+            name = f"<b>{html.escape(self.names.get(label, ''))}</b> " if label else ""
+            verdict = "learned" if test < 0.5 * base else ("beats the baseline" if test < base else "not learned yet")
+            parts.append(
+                f"{name}held-out loss {fmt(test, 3)} after {snap.iteration} iterations "
+                f"(baseline {fmt(base, 3)}): {verdict}."
+            )
+        return " ".join(parts)
+
+    def _on_closed(self) -> None:
+        run = self.sender()
+        if run in self.closing:
+            self.closing.remove(run)
+        if not self.running and self._blas_before is not None:
+            blas_threads(self._blas_before)
+            self._blas_before = None
+        if not self._shut:
+            self._set_state()
+
+    def _on_temperature_changed(self, value: float) -> None:
+        for run in self.runs.values():
+            run.set_temperature(value)
+
+    def _resample(self, temperature: float) -> None:
+        """Outside a run: a new sample from the last weights at this temperature, in a thread."""
+        task, net = self.task, self.last_net
+        if self.running or self._shut or net is None or not isinstance(task, CharTask):
+            return
+        self.jobs = [j for j in self.jobs if not j.isFinished()]  # a finished thread can go
+        self.jobs.append(
+            run_in_thread(lambda: (temperature, sample_text(net, task, SAMPLE_LENGTH, temperature)), self._on_sample)
+        )
+
+    def _on_sample(self, result) -> None:
+        if self._shut:
+            return
+        if isinstance(result, Exception):
+            self.char_view.show_sample(f"could not sample: {result}", "<b>Sample</b>")
+            return
+        temperature, text = result
+        self.char_view.show_sample(text, f"<b>Sample</b> from the trained weights (temperature {temperature:.2f})")
+
+    # ---- the main view -------------------------------------------------------------------
+    def _mirror(self, net, force: bool = False) -> bool:
+        """Hand the weights to the Session (throttled), on the task's first held-out sequence."""
+        if net is None or self.probe is None or not self._mirror_ok:
+            return False
+        now = time.perf_counter()
+        if not force and now < self._mirror_due:
+            return False
+        config = self.session.config
+        x = self.probe[0]
+        try:
+            check_network_matches(config, net)
+            if x.shape[0] != config.steps or x.shape[2] != config.inputs:
+                return False
+            self.session.set_network(net, self.probe)
+        except ValueError:
+            return False
+        cost = time.perf_counter() - now
+        self._mirror_due = time.perf_counter() + max(MIRROR_INTERVAL, cost / MIRROR_SHARE)
+        return True
+
+    # ---- messages, theme, shutting down ----------------------------------------------------
+    def show_message(self, text: str, kind: str = "note") -> None:
+        """A message under the buttons: 'error' (red), 'note' or 'ok'; '' hides it."""
+        self.message.setVisible(bool(text))
+        self.message.setProperty("kind", kind)
+        self.message.setText(text)
+        self._style_message()
+
+    def _style_message(self) -> None:
+        c = self.theme.colours
+        kind = self.message.property("kind")
+        colour = {"error": c.exploding, "ok": c.stable}.get(kind, c.muted)
+        weight = "bold" if kind == "error" else "normal"
+        self.message.setStyleSheet(
+            f"color: {colour}; font-weight: {weight}; border: 1px solid {colour}; border-radius: 4px; padding: 4px;"
+        )
+
+    def _on_theme_changed(self) -> None:
+        t = self.theme
+        self._style_message()
+        self.shared_note.setStyleSheet(f"color: {t.colours.muted};")
+        self.task_note.setStyleSheet(f"color: {t.colours.muted};")
+        big = t.font(1.1, bold=True)
+        for b in (self.train_button, self.pause_button, self.stop_button):
+            b.setFont(big)
+
+    def shutdown(self) -> None:
+        """Stop every run and wait for its thread (at most one iteration); safe to call twice."""
+        self._shut = True
+        for run in [*self.runs.values(), *self.closing]:
+            run.wait()
+        self.char_view.resample_timer.stop()
+        for job in self.jobs:
+            job.wait()
+        self.jobs = []
+        if self._blas_before is not None:
+            blas_threads(self._blas_before)
+            self._blas_before = None
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing the panel (as a window) stops the training first."""
+        self.shutdown()
+        super().closeEvent(event)
