@@ -22,6 +22,7 @@ from simulator.scenario import Scenario, save_scenario
 from ui import export, render_cli
 from ui import theme as theme_mod
 from ui.figures import EXPORT_FONT_SCALE, FIGURES, FigureError, build_figure, export_theme
+from ui.presentation import FONT_SCALE as PRESENTATION_FONT_SCALE
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = (640, 360)
@@ -77,8 +78,8 @@ def test_png_of_a_plot_at_the_default_size_has_large_text(figure):
     f = figure("gradients", size=(1600, 900))
     image = _image(export.png_bytes(f))
     assert (image.width(), image.height()) == (1600, 900)
-    assert f.theme.font_scale == EXPORT_FONT_SCALE >= 1.75  # at least the presentation mode's scale
-    assert f.panel.plot.getAxis("bottom").style["tickFont"].pointSizeF() >= 11 * 1.75 * 0.9
+    assert f.theme.font_scale == EXPORT_FONT_SCALE >= PRESENTATION_FONT_SCALE  # at least presentation mode's
+    assert f.panel.plot.getAxis("bottom").style["tickFont"].pointSizeF() >= 11 * PRESENTATION_FONT_SCALE * 0.9
 
 
 @pytest.mark.parametrize("name", PICTURES)
@@ -339,6 +340,18 @@ def test_render_writes_every_plot(qapp, tmp_path, capsys, name):
     assert _render(tmp_path, "--set", "steps=5", *extra, "--plot", name, "--out", str(out)) == 0
     assert _image(out.read_bytes()).width() == 480
     assert f"wrote {out}" in capsys.readouterr().out
+
+
+def test_render_hidden_shows_the_state_asked_for(qapp, tmp_path):
+    out = tmp_path / "c.csv"
+    assert (
+        _render(
+            tmp_path, "--set", "cell=lstm", "--set", "steps=4", "--plot", "hidden", "--state", "c", "--out", str(out)
+        )
+        == 0
+    )
+    rows = _rows(out.read_text())
+    assert rows[0][1] == "c_1" and len(rows) == 5
 
 
 def test_render_window_and_lesson_and_csv(qapp, tmp_path):
