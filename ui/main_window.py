@@ -60,6 +60,7 @@ except Exception as exc:
 BASE_FPS = 6.0  # frames per second at speed 1×
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 DEFAULT_SIZE = QSize(1600, 1000)
+DOCK_MIN_WIDTH_CAP = 440  # px: a side panel may not demand more (it scrolls instead)
 SETTINGS_VERSION = 1
 
 
@@ -211,6 +212,14 @@ class MainWindow(QMainWindow):
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
+        if widget.minimumSizeHint().width() > DOCK_MIN_WIDTH_CAP:
+            # a wide panel scrolls sideways rather than squeezing the diagram and the plots
+            scroll = QScrollArea()
+            scroll.setObjectName(f"{name}_scroll")
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setWidget(widget)
+            widget = scroll
         dock.setWidget(widget)
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -350,8 +359,8 @@ class MainWindow(QMainWindow):
             dock.raise_()
             if not dock.isFloating() and not self.cell_dock.isFloating():
                 h = max(self.height(), 600)
-                self.resizeDocks([dock, self.cell_dock], [h * 3 // 4, h // 4], Qt.Orientation.Vertical)
-                self.resizeDocks([dock], [max(dock.width(), 520)], Qt.Orientation.Horizontal)
+                self.resizeDocks([dock, self.cell_dock], [h * 4 // 5, h // 5], Qt.Orientation.Vertical)
+                self.resizeDocks([dock], [max(dock.width(), 560)], Qt.Orientation.Horizontal)
         if toggle:
             self.training.toggle()
 
@@ -453,6 +462,7 @@ class MainWindow(QMainWindow):
             and self.session.frame >= self.session.stop_frame
         ):
             self.player.pause()
+        self._on_frame_changed(current_frame(self.session))  # the same frame may now mean another step
 
     def _on_frame_changed(self, frame: int) -> None:
         with QSignalBlocker(self.timeline):
