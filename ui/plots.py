@@ -506,7 +506,7 @@ class JacobianPlot(PlotPanel):
         relabel(self.legend, self.bound, "" if self.bound_y is None else BOUND_NAME)
         self.set_range((-0.5, T - 0.5), decade_range(self.y, extra=self.bound_y))
         if self.bound_y is None:
-            text = "gated cell: no such bound"
+            text = "no bound (gated)"
         elif T > 1 and np.isfinite(self.y[0]) and np.isfinite(self.bound_y[0]):
             text = f"t = 0: {fmt(self.y[0], 2)} ≤ {fmt(self.bound_y[0], 2)}"
         else:
