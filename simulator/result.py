@@ -7,10 +7,13 @@ norms, eigenvalues) are computed on first access and then kept.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+
+from .spectral import spectral_norms
 
 VANISHING_BELOW = 0.9  # per-step growth factor thresholds for the verdict
 EXPLODING_ABOVE = 1.1
@@ -29,15 +32,6 @@ class NonFinite:
         return f"{self.quantity} became infinite or NaN at step t = {self.step} during the {self.phase} pass"
 
 
-def spectral_norms(M: np.ndarray) -> np.ndarray:
-    """Largest singular value of each matrix in a stack (..., m, n); inf where a matrix is not finite."""
-    out = np.full(M.shape[:-2], np.inf)
-    finite = np.isfinite(M).all(axis=(-1, -2))
-    if finite.any():
-        out[finite] = np.linalg.svd(M[finite], compute_uv=False)[..., 0]
-    return out
-
-
 def frobenius_norms(d: np.ndarray) -> np.ndarray:
     """Frobenius norm over all axes but the first, scaled so that 1e-200 or 1e200 neither under- nor overflows."""
     flat = d.reshape(d.shape[0], -1)
@@ -49,6 +43,23 @@ def frobenius_norms(d: np.ndarray) -> np.ndarray:
     out[m == 0] = 0.0
     out[~np.isfinite(m)] = m[~np.isfinite(m)]  # inf stays inf, NaN stays NaN
     return out
+
+
+_EIG_CACHE: dict = {}  # W's bytes -> its eigenvalues: most edits (T, inputs, remedies) keep W_hh
+
+
+def _eigvals(W: np.ndarray) -> np.ndarray:
+    """np.linalg.eigvals(W), remembered for the last few distinct matrices (same bytes, same answer)."""
+    if not np.isfinite(W).all():
+        return np.full(W.shape[0], np.nan + 0j)
+    key = (W.shape, hashlib.blake2b(np.ascontiguousarray(W).tobytes(), digest_size=16).digest())
+    hit = _EIG_CACHE.get(key)
+    if hit is None:
+        hit = _freeze(np.linalg.eigvals(W))
+        if len(_EIG_CACHE) >= 64:
+            _EIG_CACHE.pop(next(iter(_EIG_CACHE)), None)
+        _EIG_CACHE[key] = hit
+    return hit
 
 
 def _freeze(a):
@@ -153,6 +164,11 @@ class Result:
         return _freeze(np.stack([frobenius_norms(d) for d in self.dc]))
 
     # ---- Jacobians (top layer, first example), computed on first access --------------------
+    #
+    # Every non-FGR cell's step Jacobian has the form  dh_t/dh_{t-1} = diag(s_t) + sum_b diag(d_{t,b}) W_b
+    # (W_b the H x H blocks of W_hh): the backward step is diagonal per unit before W_hh. So the
+    # factors d and s for all t come from ONE vectorised backward step with unit gradients.
+
     def _unit_backward(self, dh_value: float, dc_value: float):
         """The backward step of every t at once with carried gradients of all ones (or zeros)."""
         cell = self.net.cells()[-1]
@@ -166,29 +182,43 @@ class Result:
             _, dhp, prev, _ = cell.backward(cell.cache_at(cache0, t), carry)
         return dhp[:, 0], tuple(p[:, 0] for p in prev)
 
-    def _diag_times_blocks(self, d: np.ndarray) -> np.ndarray:
-        """sum_b diag(d_b) W_b for each t: d (T, G) -> (T, H, H)."""
+    @cached_property
+    def _step_factors(self):
+        """(d (T, G), s (T, H)) with dh_t/dh_{t-1} = diag(s_t) + sum_b diag(d_{t,b}) W_b (not FGR)."""
+        net = self.net
+        d, _ = self._unit_backward(1.0, 0.0)
+        T, H = self.T, net.hidden
+        if net.cell == "gru":
+            s = self.caches[-1]["gates"][:, 0, H : 2 * H]  # the update gate's shortcut z_t
+        else:
+            s = np.full((T, H), 1.0 - net.leak)  # the leaky shortcut (0 for RNN and LSTM)
+        return d, s
+
+    def _blocks(self, d: np.ndarray, s: np.ndarray | None = None) -> np.ndarray:
+        """diag(s_t) + sum_b diag(d_{t,b}) W_b for every t: (T, G), (T, H) -> (T, H, H)."""
         H = self.net.hidden
         W = self.net.params[f"weight_hh_l{self.net.layers - 1}"]
-        out = np.zeros((self.T, H, H))
+        nb = W.shape[0] // H
+        T = d.shape[0]
+        J = np.empty((T, H, H))
         with np.errstate(all="ignore"):
-            for b in range(W.shape[0] // H):
-                out += d[:, b * H : (b + 1) * H, None] * W[b * H : (b + 1) * H][None]
-        return out
+            # row i of step t is sum_b d_{t,b,i} W_b[i, :]: for every i one (T, nb) @ (nb, H) product,
+            # written straight into the (T, H, H) layout
+            dT = np.ascontiguousarray(d.reshape(T, nb, H).transpose(2, 0, 1))  # (H, T, nb)
+            Wt = np.ascontiguousarray(W.reshape(nb, H, H).transpose(1, 0, 2))  # (H, nb, H)
+            np.matmul(dT, Wt, out=J.transpose(1, 0, 2))
+            if s is not None:
+                i = np.arange(H)
+                J[:, i, i] += s
+        return J
 
     @cached_property
     def step_jacobians(self) -> np.ndarray:
         """(T, H, H): dh_t/dh_{t-1} of the top layer, first example (LSTM: c_{t-1} held fixed)."""
         if self.net.variant == "fgr":
             return _freeze(self._generic_step_jacobians())
-        dhp, prev = self._unit_backward(1.0, 0.0)
-        with np.errstate(all="ignore"):
-            W = self.net.params[f"weight_hh_l{self.net.layers - 1}"]
-            shortcut = prev[0] - dhp @ W  # the diagonal part: z for GRU, 1 - leak for an ESN
-        J = self._diag_times_blocks(dhp)
-        idx = np.arange(self.net.hidden)
-        J[:, idx, idx] += shortcut
-        return _freeze(J)
+        d, s = self._step_factors
+        return _freeze(self._blocks(d, s))
 
     def _generic_step_jacobians(self) -> np.ndarray:
         """dh_t/dh_{t-1} by running the backward step on the rows of the identity (any variant)."""
@@ -210,25 +240,43 @@ class Result:
         For an LSTM the carried state is (h, c): the product runs through both, and this is
         the h-to-h block (c_t held fixed, as the partial derivative says).
         """
-        T, H = self.T, self.net.hidden
+        net = self.net
+        T, H = self.T, net.hidden
+        if net.variant == "fgr":
+            return _freeze(self._generic_products())
         P = np.empty((T, H, H))
         P[T - 1] = np.eye(H)
-        if self.net.variant == "fgr":
-            return _freeze(self._generic_products())
-        Jhh = self.step_jacobians
         with np.errstate(all="ignore"):
-            if self.net.cell == "lstm":
-                _, prev1 = self._unit_backward(1.0, 0.0)
-                dhp2, prev2 = self._unit_backward(0.0, 1.0)
-                Jch = self._diag_times_blocks(dhp2)  # dc_t/dh_{t-1}
-                e_hc, e_cc = prev1[1], prev2[1]  # dh_t/dc_{t-1}, dc_t/dc_{t-1} (diagonal)
-                Rh, Rc = np.eye(H), np.zeros((H, H))
+            if net.cell == "lstm":
+                d_h, prev_h = self._unit_backward(1.0, 0.0)
+                d_c, prev_c = self._unit_backward(0.0, 1.0)
+                # [dh_t/dh_{t-1}; dc_t/dh_{t-1}] stacked, so one product per step carries both lines
+                J2 = np.concatenate([self._blocks(d_h), self._blocks(d_c)], axis=1)  # (T, 2H, H)
+                e_hc, e_cc = prev_h[1], prev_c[1]  # dh_t/dc_{t-1}, dc_t/dc_{t-1} (diagonal)
+                R = np.zeros((H, 2 * H))  # [dh_{T-1}/dh_t, dh_{T-1}/dc_t]
+                R[:, :H] = np.eye(H)
+                Rh, Rc = R[:, :H], R[:, H:]
+                tmp = np.empty((H, H))
                 for t in range(T - 1, 0, -1):
-                    Rh, Rc = Rh @ Jhh[t] + Rc @ Jch[t], Rh * e_hc[t] + Rc * e_cc[t]
-                    P[t - 1] = Rh
-            else:
+                    np.matmul(R, J2[t], out=P[t - 1])  # through h_{t-1} (and c_t's share of it)
+                    np.multiply(Rh, e_hc[t], out=tmp)  # through c_{t-1}: the diagonal cell line
+                    Rc *= e_cc[t]
+                    Rc += tmp
+                    Rh[...] = P[t - 1]
+            elif net.cell == "gru":
+                J = self.step_jacobians
                 for t in range(T - 1, 0, -1):
-                    np.matmul(P[t], Jhh[t], out=P[t - 1])
+                    np.matmul(P[t], J[t], out=P[t - 1])
+            else:  # RNN / ESN: dh_t/dh_{t-1} = (1 - leak) I + diag(d_t) W_hh: no (T, H, H) array needed
+                d, _ = self._step_factors
+                W = net.params[f"weight_hh_l{net.layers - 1}"]
+                keep = 1.0 - net.leak
+                scaled = np.empty((H, H))
+                for t in range(T - 1, 0, -1):
+                    np.multiply(P[t], d[t], out=scaled)
+                    np.matmul(scaled, W, out=P[t - 1])
+                    if keep:
+                        P[t - 1] += keep * P[t]
         return _freeze(P)
 
     def _generic_products(self) -> np.ndarray:
@@ -249,18 +297,40 @@ class Result:
     @cached_property
     def jacobian_norms(self) -> np.ndarray:
         """(T,): spectral norm ||dh_{T-1}/dh_t||_2 (top layer, first example)."""
-        return _freeze(spectral_norms(self.jacobian_products))
+        P = self.jacobian_products
+        with np.errstate(all="ignore"):
+            # start each power iteration at P^T u, u the top left singular vector of the longest
+            # product: the top left singular vectors of the products settle as t moves back
+            start = None
+            if self.T > 2 and np.isfinite(P[0]).all() and np.abs(P[0]).max() > 0:
+                u = np.linalg.svd(P[0])[0][:, 0]
+                start = np.einsum("tij,i->tj", P, u)
+            return _freeze(spectral_norms(P, start))
 
     @cached_property
     def step_jacobian_norms(self) -> np.ndarray:
         """(T,): spectral norm ||dh_t/dh_{t-1}||_2 (top layer, first example)."""
-        return _freeze(spectral_norms(self.step_jacobians))
+        net = self.net
+        if net.cell in ("rnn", "esn") and net.leak == 1.0:
+            # dh_t/dh_{t-1} = diag(d_t) W: if W W^T = c I (orthogonal init and the Wrec knob, the
+            # identity of the IRNN) its norm is sqrt(c) max_i |d_{t,i}|, exactly
+            W = net.params[f"weight_hh_l{net.layers - 1}"]
+            WWt = W @ W.T
+            c = float(np.trace(WWt)) / W.shape[0]
+            if np.abs(WWt - c * np.eye(W.shape[0])).max() <= 1e-13 * max(c, 1e-300):
+                d, _ = self._step_factors
+                with np.errstate(all="ignore"):
+                    norms = np.sqrt(c) * np.abs(d).max(axis=1)
+                norms[~np.isfinite(d).all(axis=1)] = np.inf
+                return _freeze(norms)
+        # full-rank and unrelated from step to step: power iteration rarely certifies, LAPACK it is
+        return _freeze(spectral_norms(self.step_jacobians, steps=0))
 
     # ---- W_hh and the bound of Pascanu et al. ---------------------------------------------
     @cached_property
     def eigenvalues(self) -> dict[str, np.ndarray]:
         """Complex eigenvalues of each square H x H block of the top layer's W_hh."""
-        return {n: np.linalg.eigvals(W) for n, W in self.net.recurrent_blocks().items()}
+        return {n: _eigvals(W) for n, W in self.net.recurrent_blocks().items()}
 
     @cached_property
     def spectral_radius(self) -> dict[str, float]:
