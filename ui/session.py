@@ -85,8 +85,7 @@ class Session(QObject):
         self._config, self._trace, self._network = config, trace, network
         if config_changed:
             self.config_changed.emit(config)
-        self.trace_changed.emit(trace)
-        self.set_frame(min(self._frame, self.n_frames - 1))
+        self._publish(trace)
 
     def update(self, **changes) -> None:
         """Change some configuration keys (ValueError with a message if a value is refused)."""
@@ -120,8 +119,15 @@ class Session(QObject):
             net, x, targets, loss, config.score, config.truncate, config.clip, config.clip_value, config.penalty
         )
         self._trace, self._network = trace, network
+        self._publish(trace)
+
+    def _publish(self, trace: Result) -> None:
+        """Announce a new trace with the playhead already inside it, then the moved playhead."""
+        old = self._frame
+        self._frame = max(0, min(old, self.n_frames - 1))
         self.trace_changed.emit(trace)
-        self.set_frame(min(self._frame, self.n_frames - 1))
+        if self._frame != old:
+            self.frame_changed.emit(self._frame)
 
     def set_frame(self, frame: int) -> None:
         """Move the playhead (clamped to the trace)."""
