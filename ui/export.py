@@ -468,11 +468,16 @@ _last_folder = ""
 
 def _training_record(window) -> dict | None:
     """The training history the window's training view holds, as a scenario's training record."""
-    getter = getattr(getattr(window, "training_view", None), "training_state", None)
-    try:
-        return getter() if callable(getter) else None
-    except Exception:
-        return None
+    for name in ("training_view", "training"):  # the training panel, under either name
+        getter = getattr(getattr(window, name, None), "training_state", None)
+        if callable(getter):
+            try:
+                record = getter()
+            except Exception:
+                return None
+            if isinstance(record, dict):
+                return record
+    return None
 
 
 def figure_from_window(window, name: str, theme=None) -> Figure:

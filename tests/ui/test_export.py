@@ -7,6 +7,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -294,6 +295,14 @@ def test_file_export_commands_write_what_the_window_shows(window, tmp_path, monk
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path / "a.gif"), "")))
     window.actions["export_animation"].trigger()
     assert len(_gif_frames((tmp_path / "a.gif").read_bytes())) == window.session.n_frames
+
+
+def test_loss_export_of_the_window_uses_its_training_history(window, tmp_path):
+    record = {"train_loss": [0.8, 0.4, 0.3], "test_loss": [[0, 0.9], [3, 0.35]]}
+    window.training_view = SimpleNamespace(training_state=lambda: record)  # the training panel's record
+    assert export.export_to(window, "loss", str(tmp_path / "loss.csv"))
+    rows = _rows((tmp_path / "loss.csv").read_text())
+    assert rows[0] == ["iteration", "train_loss", "test_loss"] and rows[-1] == ["3", "", "0.35"]
 
 
 def test_export_menu_lists_the_exports_and_gates_follow_the_cell(window):
