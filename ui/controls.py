@@ -200,6 +200,9 @@ def _combo(items: dict[str, str]) -> QComboBox:
     box = QComboBox()
     for key, text in items.items():
         box.addItem(text, key)
+    # as wide as the panel allows, not as its longest item: the panel stays narrow at large font scales
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(10)
     return box
 
 

@@ -43,6 +43,7 @@ from .session import Session
 
 RENDER_INTERVAL_MS = 60  # a slider storm re-renders the text at most this often (first change at once)
 _PLACEHOLDER = re.compile(r"(\{\{\s*[A-Za-z_][A-Za-z0-9_.]*\s*\}\})")
+_LIVE = re.compile(r"Live\s*(?:\(([^)]*)\))?\s*:\s*")  # the paragraph that quotes the measurements
 _OPEN, _CLOSE = "\x01", "\x02"  # marks around a measured value, turned into HTML after escaping
 # W_hh, h_{t+1}, σ_max: a single symbol, an underscore, a short subscript (not snake_case words)
 _SUBSCRIPT = re.compile(r"(?<![\w])([A-Za-zα-ωΑ-Ω∂])_(\{[^{}]{1,12}\}|[A-Za-z0-9]{1,3})(?![\w])")
@@ -130,6 +131,7 @@ class LessonPanel(QWidget):
         self._relays: list[_Relay] = []
         self._worker: threading.Thread | None = None
         self.error = ""
+        self._missing: set[str] = set()  # why some claims could not be measured in the last render
         try:
             self.lessons: list[Lesson] = list_lessons()
         except ValueError as exc:  # a broken lesson file: say so, keep the simulator usable
@@ -180,21 +182,24 @@ class LessonPanel(QWidget):
         self.contents_intro = intro
         v.addWidget(intro)
         v.addSpacing(6)
-        self.contents_buttons: list[QPushButton] = []
+        self.contents_links: list[QLabel] = []  # titles as links: they wrap in a narrow panel, buttons do not
         self.contents_summaries: list[QLabel] = []
         for lesson in self.lessons:
-            button = QPushButton(f"{lesson.number}   {lesson.title}")
-            button.setObjectName(f"open_{lesson.id}")
-            button.setFlat(True)
-            button.setCursor(Qt.CursorShape.PointingHandCursor)
-            button.setStyleSheet("text-align: left; padding: 4px 2px;")
-            button.clicked.connect(lambda _=False, lid=lesson.id: self.open_lesson(lid))
+            link = QLabel()
+            link.setObjectName(f"open_{lesson.id}")
+            link.setWordWrap(True)
+            link.setTextFormat(Qt.TextFormat.RichText)
+            link.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+            link.setCursor(Qt.CursorShape.PointingHandCursor)
+            link.setToolTip(f"Open lesson {lesson.number}")
+            link.linkActivated.connect(self.open_lesson)
+            link.setContentsMargins(0, 6, 0, 0)
             summary = QLabel(lesson.summary)
             summary.setWordWrap(True)
-            summary.setContentsMargins(24, 0, 0, 6)
-            v.addWidget(button)
+            summary.setContentsMargins(22, 0, 0, 4)
+            v.addWidget(link)
             v.addWidget(summary)
-            self.contents_buttons.append(button)
+            self.contents_links.append(link)
             self.contents_summaries.append(summary)
         if self.error:
             broken = QLabel(f"The lessons could not be loaded: {self.error}")
@@ -253,6 +258,12 @@ class LessonPanel(QWidget):
         self.live.setTextFormat(Qt.TextFormat.RichText)
         self.live.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         b.addWidget(self.live)
+        self.note = QLabel()  # why some numbers are not there yet (a training run), said once
+        self.note.setObjectName("lesson_note")
+        self.note.setTextFormat(Qt.TextFormat.RichText)
+        self.note.setWordWrap(True)
+        self.note.hide()
+        b.addWidget(self.note)
         self.try_title = QLabel("Try this")
         self.try_title.setObjectName("try_title")
         b.addWidget(self.try_title)
@@ -328,7 +339,7 @@ class LessonPanel(QWidget):
         self.lesson_box.setCurrentIndex(index)
         self.stack.setCurrentIndex(1)
         self.scroll.verticalScrollBar().setValue(0)
-        self.render()
+        self._render_now()
         self.lesson_changed.emit(lesson)
         self.step_changed.emit(position)
         view = dict(lesson.view)
@@ -367,8 +378,7 @@ class LessonPanel(QWidget):
         self.step_changed.emit(self.position)
         if step.view:
             self.view_requested.emit(dict(step.view))
-        card = self.cards[index]
-        QTimer.singleShot(0, lambda: self._ensure_visible(card))
+        QTimer.singleShot(0, self, self._scroll_to_current)
         return True
 
     def next_step(self) -> bool:
@@ -395,6 +405,7 @@ class LessonPanel(QWidget):
             self._update_cards()
             self._render_now()
             self.step_changed.emit(target)
+            QTimer.singleShot(0, self, self._scroll_to_current)
             return True
         i = self.lessons.index(self.lesson)
         if i > 0:
@@ -427,6 +438,8 @@ class LessonPanel(QWidget):
     def _build_cards(self) -> None:
         for card in self.cards:
             self.steps_box.removeWidget(card)
+            card.hide()  # gone now, not when the event loop gets to the deletion
+            card.setParent(None)
             card.deleteLater()
         self.cards = []
         if self.lesson is None:
@@ -456,9 +469,15 @@ class LessonPanel(QWidget):
         self.back_button.setEnabled(self.position > 0 or self.lessons.index(self.lesson) > 0)
         self.next_button.setText("Next lesson ▶" if self.position >= n else "Next ▶")
 
-    def _ensure_visible(self, card: StepCard) -> None:
-        if card in self.cards:
-            self.scroll.ensureWidgetVisible(card, 0, 40)
+    def _scroll_to_current(self) -> None:
+        """Show the step to take next (presenting: the page from the top, it holds only what matters now)."""
+        if not self.cards:
+            return
+        if self._presenting:
+            self.scroll.verticalScrollBar().setValue(0)
+            return
+        card = self.cards[min(self.position, len(self.cards) - 1)]
+        self.scroll.ensureWidgetVisible(card, 0, 40)
 
     # ---- rendering the live text -----------------------------------------------------------
     def _on_trace_changed(self, _trace) -> None:
@@ -477,32 +496,43 @@ class LessonPanel(QWidget):
             self.render_timer.start()
 
     def _render_now(self) -> None:
-        self.render()
         if self.lesson is not None and self.lesson.needs_training and self.train_in_background:
             self._measure_in_background()
+        self.render()
 
     def render(self) -> None:
         """Fill the lesson's text and its taken steps' observations from the Session's current trace."""
         lesson = self.lesson
         if lesson is None:
             return
+        self._missing = set()
         self.title.setText(html.escape(lesson.title))
         self.summary.setText(html.escape(lesson.summary))
         paragraphs = lesson.text.split("\n\n")
         prose = [p for p in paragraphs if not p.startswith("Live")]
         live = [p for p in paragraphs if p.startswith("Live")]
         self.text.setText(self._html("\n\n".join(prose)) if prose else "")
-        if live:
-            body = "\n\n".join(p.removeprefix("Live:").strip() for p in live)
-            head = "<b>Measured now</b> on the network on screen:"
-            self.live.setText(f"<p>{head}</p>{self._html(body)}")
-        self.live.setVisible(bool(live))
+        if live:  # "Live: ..." or "Live (after a training run): ..."
+            heads = [_LIVE.match(p) for p in live]
+            when = next((m.group(1) for m in heads if m and m.group(1)), "")
+            body = "\n\n".join(p[m.end() :] if m else p for p, m in zip(live, heads))
+            head = "<b>Measured now</b> on the network on screen" + (f" ({html.escape(when)})" if when else "")
+            self.live.setText(f"<p>{head}:</p>{self._html(body)}")
+        # presenting, once a step is taken its own observation replaces the introduction's numbers
+        taken_observes = self.position > 0 and bool(self.lesson.steps[self.position - 1].observe)
+        self.live.setVisible(bool(live) and not (self._presenting and taken_observes))
         for card in self.cards:
             card.instruction.setText(self._html(card.step.text, measured=False))
             taken = card.index < self.position and bool(card.step.observe)
             card.observe.setVisible(taken)
             if taken:
                 card.observe.setText(self._html(card.step.observe, prefix="→ "))
+        if self._missing:
+            waiting = self.train_in_background and self._worker is not None and self._worker.is_alive()
+            reasons = "; ".join(sorted(self._missing))
+            note = "measuring: a small network is training in the background…" if waiting else reasons
+            self.note.setText(f"… {note}")  # the reasons come from the escaped text already
+        self.note.setVisible(bool(self._missing))
         refs = "<br>".join(html.escape(r) for r in lesson.references)
         self.references.setText(f"<b>Sources</b><br>{refs}" if refs else "")
         self.references.setVisible(bool(refs) and not self._presenting)
@@ -518,8 +548,18 @@ class LessonPanel(QWidget):
             text = f"{template}\n\n(could not measure: {type(exc).__name__}: {exc})"
         c = theme_mod.current().colours
         style = f"color:{c.backward}; font-weight:600;" if measured else "font-weight:600;"
+
+        def value(match: re.Match) -> str:  # a measured value, or why there is none (muted: not a measurement)
+            shown = match.group(1)
+            if shown.startswith("n/a (") and "training run" in shown:  # said once, below, not at every number
+                self._missing.add(shown[5:].rstrip(")"))
+                return f"<span style='color:{c.muted};'>…</span>"
+            if shown.startswith("n/a ("):
+                return f"<span style='color:{c.muted};'>{shown}</span>"
+            return f"<span style='{style}'>{shown}</span>"
+
         out = _subscripts(html.escape(text, quote=False))
-        out = out.replace(_OPEN, f"<span style='{style}'>").replace(_CLOSE, "</span>")
+        out = re.sub(f"{_OPEN}(.*?){_CLOSE}", value, out, flags=re.DOTALL)
         paragraphs = [p.strip().replace("\n", "<br>") for p in out.split("\n\n") if p.strip()]
         if paragraphs and prefix:
             paragraphs[0] = html.escape(prefix) + paragraphs[0]
@@ -596,15 +636,20 @@ class LessonPanel(QWidget):
         t = theme_mod.current()
         c = t.colours
         big = 1.25 if self._presenting else 1.0
-        self.title.setFont(t.font(1.45 * big, bold=True))
+        self.title.setFont(t.font(1.45 if not self._presenting else 1.3, bold=True))
         self.contents_title.setFont(t.font(1.45, bold=True))
         self.try_title.setFont(t.font(1.15 * big, bold=True))
         self.summary.setStyleSheet(f"color: {c.muted}; font-style: italic;")
         for label in (self.contents_intro, *self.contents_summaries):
             label.setStyleSheet(f"color: {c.muted};")
-        for button in self.contents_buttons:
-            button.setFont(t.font(1.1, bold=True))
+        for link, lesson in zip(self.contents_links, self.lessons):
+            link.setFont(t.font(1.1, bold=True))
+            link.setText(
+                f"<a href='{lesson.id}' style='color:{c.foreground}; text-decoration:none'>"
+                f"<span style='color:{c.backward}'>{lesson.number}</span>&nbsp;&nbsp;{html.escape(lesson.title)}</a>"
+            )
         self.references.setStyleSheet(f"color: {c.muted};")
+        self.note.setStyleSheet(f"color: {c.muted}; font-style: italic;")
         self.references.setFont(t.font(0.85))
         self.progress.setStyleSheet(f"color: {c.muted};")
         self.live.setStyleSheet(

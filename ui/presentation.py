@@ -8,18 +8,25 @@ clickers send) take the lesson's steps, Escape leaves and puts everything back a
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
 
 from simulator.lessons import Lesson
 
 FONT_SCALE = 1.75  # at least this while presenting (the back row of a 200-seat hall)
 SCHEME = "contrast"
-LESSON_WIDTH = 0.34  # share of the screen's width for the lesson panel
-CONTROLS_WIDTH = 0.2
+LESSON_WIDTH = 0.28  # share of the screen's width for the lesson panel
+CONTROLS_WIDTH = 0.17  # at least; more if the controls need it at the large font
+CELL_WIDTH = 0.24  # the left column when it also holds the cell drawing (LSTM and GRU lessons)
 # the window's four plots, and the lesson plot names (simulator.lessons.PLOTS) each one shows
 PLOT_NAMES = {"gradient": ("gradients",), "jacobian": ("jacobian",), "eigen": ("eigenvalues",),
               "states": ("hidden", "gates")}  # fmt: skip
 TOOLBAR_CONTROLS = ("transport", "fold", "steps")
+
+
+def _grid_position(plots, name: str) -> tuple[int, int, int, int]:
+    """(row, column, row span, column span) of a plot in the plots panel's grid."""
+    grid = plots.layout()
+    return tuple(grid.getItemPosition(grid.indexOf(getattr(plots, name))))
 
 
 class Presentation(QObject):
@@ -81,6 +88,8 @@ class Presentation(QObject):
             "plots": {name: not getattr(w.plots, name).isHidden() for name in PLOT_NAMES},
             "plots_panel": not w.plots.isHidden(),
             "captions": {name: not getattr(w.plots, name).caption_label.isHidden() for name in PLOT_NAMES},
+            "grid": {name: _grid_position(w.plots, name) for name in PLOT_NAMES},
+            "row_stretch": [w.plots.layout().rowStretch(row) for row in (0, 1)],
         }
         theme.set_scheme(SCHEME)
         theme.set_font_scale(max(theme.font_scale, FONT_SCALE))
@@ -103,9 +112,15 @@ class Presentation(QObject):
         w.menuBar().setVisible(saved["menubar"])
         w.statusBar().setVisible(saved["statusbar"])
         w.toolbar.setVisible(saved["toolbar"])
+        grid = w.plots.layout()
+        for row, stretch in enumerate(saved["row_stretch"]):
+            grid.setRowStretch(row, stretch)
         for name, shown in saved["plots"].items():
-            getattr(w.plots, name).setVisible(shown)
-            getattr(w.plots, name).caption_label.setVisible(saved["captions"][name])
+            widget = getattr(w.plots, name)
+            grid.removeWidget(widget)
+            grid.addWidget(widget, *saved["grid"][name])
+            widget.setVisible(shown)
+            widget.caption_label.setVisible(saved["captions"][name])
         w.plots.setVisible(saved["plots_panel"])
         state = saved["window_state"]
         if state & Qt.WindowState.WindowFullScreen:
@@ -126,31 +141,77 @@ class Presentation(QObject):
         w = self.window
         named = set(lesson.plots) if lesson is not None else set()
         w.formula_dock.hide()
-        w.cell_dock.setVisible("gates" in named)
         w.lesson_dock.setVisible(lesson is not None)
         if lesson is not None:
             w.lesson_dock.setFloating(False)
             w.lesson_dock.raise_()
-        w.controls_dock.setVisible(w.controls.shows_any())
-        shown = {name: bool(named & set(names)) for name, names in PLOT_NAMES.items()}
+        training = getattr(w, "training_dock", None)
+        if training is not None:  # a tab beside the lesson when the lesson trains; the lesson stays in front
+            training.setVisible(lesson is not None and "train" in lesson.controls)
+            w.lesson_dock.raise_()
+        with_controls = w.controls.shows_any()
+        w.controls_dock.setVisible(with_controls)
+        gates = "gates" in named
+        if gates:  # the cell drawing goes under the controls, so the lesson keeps the full height
+            w.cell_dock.setFloating(False)
+            w.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, w.cell_dock)
+            if with_controls:
+                w.splitDockWidget(w.controls_dock, w.cell_dock, Qt.Orientation.Vertical)
+        w.cell_dock.setVisible(gates)
         if lesson is None:
-            shown = dict.fromkeys(PLOT_NAMES, True)
-        for name, on in shown.items():
-            getattr(w.plots, name).setVisible(on)
-            getattr(w.plots, name).caption_label.hide()  # the lecturer says it; the plot gets the room
-        w.plots.setVisible(any(shown.values()))
+            order = list(PLOT_NAMES)
+        else:  # the lesson's plots, most important first
+            order = [n for p in lesson.plots for n, names in PLOT_NAMES.items() if p in names]
+            order = list(dict.fromkeys(order))
+        self._grid(order)
+        w.plots.setVisible(bool(order))
         controls = set(lesson.controls) if lesson is not None else set(TOOLBAR_CONTROLS)
         w.toolbar.setVisible(bool(controls & set(TOOLBAR_CONTROLS)))
-        width = max(w.width(), 800)
+
+        self._size_docks(lesson)
+        QTimer.singleShot(0, self, lambda: self._size_docks(lesson))  # again once the new fonts and screen are laid out
+
+    def _size_docks(self, lesson: Lesson | None) -> None:
+        """The lesson panel about a third of the width, the controls as wide as they need at the large font."""
+        w = self.window
+        if not self.active or w.lesson_panel.lesson is not lesson:
+            return
+        with_controls = not w.controls_dock.isHidden()
+        gates = not w.cell_dock.isHidden()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # measure the controls as shown now
+        width, height = max(w.width(), 800), max(w.height(), 600)
         docks, sizes = [], []
         if lesson is not None:
             docks.append(w.lesson_dock)
             sizes.append(round(width * LESSON_WIDTH))
-        if w.controls_dock.isVisibleTo(w):
-            docks.append(w.controls_dock)
-            sizes.append(round(width * CONTROLS_WIDTH))
+        if with_controls or gates:
+            scrollbar = w.style().pixelMetric(w.style().PixelMetric.PM_ScrollBarExtent)
+            need = w.controls.minimumSizeHint().width() + 2 * scrollbar if with_controls else 0
+            docks.append(w.controls_dock if with_controls else w.cell_dock)
+            sizes.append(max(round(width * (CELL_WIDTH if gates else CONTROLS_WIDTH)), need))
         if docks:
             w.resizeDocks(docks, sizes, Qt.Orientation.Horizontal)
+        if gates and with_controls:
+            top = min(w.controls.sizeHint().height() + 80, height * 11 // 20)
+            w.resizeDocks([w.controls_dock, w.cell_dock], [top, height - top], Qt.Orientation.Vertical)
+
+    def _grid(self, order: list[str]) -> None:
+        """The plots named, in order, filling the grid: one row for one or two; for three, the first one wide."""
+        w = self.window
+        grid = w.plots.layout()
+        spots = {1: [(0, 0, 1, 2)], 2: [(0, 0, 1, 1), (0, 1, 1, 1)], 3: [(0, 0, 1, 2), (1, 0, 1, 1), (1, 1, 1, 1)],
+                 4: [(0, 0, 1, 1), (0, 1, 1, 1), (1, 0, 1, 1), (1, 1, 1, 1)]}  # fmt: skip
+        for row in (0, 1):
+            grid.setRowStretch(row, 1 if len(order) > 2 or row == 0 else 0)
+        for name in PLOT_NAMES:
+            widget = getattr(w.plots, name)
+            grid.removeWidget(widget)
+            widget.hide()
+            widget.caption_label.hide()  # the lecturer says it; the plot gets the room
+        for name, spot in zip(order, spots.get(len(order), [])):
+            widget = getattr(w.plots, name)
+            grid.addWidget(widget, *spot)
+            widget.show()
 
     def _on_lesson_changed(self, lesson: Lesson | None) -> None:
         if self.active:

@@ -48,7 +48,11 @@ def test_every_lesson_opens_renders_and_quotes_the_current_trace(make_window, le
     measured = measure(lesson, window.session.trace, window.session.config, allow_training=False)
     page = panel.text.text() + panel.live.text()
     for name in quoted_claims(lesson):
-        assert shown_text(measured[name].text) in page, name
+        m = measured[name]
+        if m.applicable or "training run" not in m.text:
+            assert shown_text(m.text) in page, name  # the value, or why it means nothing here
+        else:  # lessons 10-11 before their short training run: the panel says so once
+            assert panel.note.isVisibleTo(panel) and "training run" in panel.note.text()
     assert "{{" not in page
     assert len(panel.cards) == len(lesson.steps)
     image = window.grab().toImage()
