@@ -47,6 +47,19 @@ def _phi_inplace(name: str, a: np.ndarray) -> None:
         np.maximum(a, 0.0, out=a)
 
 
+CHUNK_BYTES = 1 << 19  # BPTT prepares its per-unit factors this many bytes at a time (cache-sized)
+
+
+def _chunks(T: int, row_bytes: int):
+    """Step ranges (start, stop), last first, each about CHUNK_BYTES of a (T, B, G) array."""
+    size = max(1, min(T, CHUNK_BYTES // max(row_bytes, 1)))
+    stop = T
+    while stop > 0:
+        start = max(0, stop - size)
+        yield start, stop
+        stop = start
+
+
 def phi(name: str, x: np.ndarray) -> np.ndarray:
     """The hidden activation phi applied to a pre-activation."""
     if name == "tanh":
@@ -93,7 +106,7 @@ class RNNCell:
         self.activation = activation
         self.leak = float(leak)
 
-    def forward(self, xp: np.ndarray, h0: np.ndarray, c0=None, q0=None) -> dict:
+    def forward(self, xp: np.ndarray, h0: np.ndarray, c0=None, q0=None, scratch: bool = False) -> dict:
         """Run all T steps; return the cache: h (T+1, B, H) with h[0] = h_{-1}, and a (T, B, H)."""
         T, B, H = xp.shape
         Hs = np.empty((T + 1, B, H))  # Hs[t + 1] = h_t, Hs[0] = h_{-1}
@@ -140,33 +153,35 @@ class RNNCell:
         """Full BPTT. DH (T, B, H) holds the gradient from above and becomes the total dL/dh_t;
         DP (T, B, H) is filled with dL/dpre_t. Returns (d xp, d hp, None)."""
         A = cache["a"]
-        T = A.shape[0]
+        T, B, H = A.shape
         act, leak = self.activation, self.leak
+        W = self.W_hh
+        dh = np.zeros((B, H))  # carried from the future
+        tmp = np.empty_like(dh)
         with np.errstate(all="ignore"):
-            # phi'(pre) for every step at once, scaled by the leak: the only per-unit factor
-            if act == "tanh":
-                np.multiply(A, A, out=DP)
-                np.subtract(1.0, DP, out=DP)
-            elif act == "sigmoid":
-                np.subtract(1.0, A, out=DP)
-                DP *= A
-            elif act == "relu":
-                np.greater(A, 0.0, out=DP)
-            else:
-                DP.fill(1.0)
-            if leak != 1.0:
-                DP *= leak
-            W = self.W_hh
-            dh = np.zeros(DH.shape[1:])  # (B, H) carried from the future
-            tmp = np.empty_like(dh)
-            for t in range(T - 1, -1, -1):
-                if t < T - 1:
-                    DH[t] += dh  # from the loss here (or the layer above) + from the future
-                np.multiply(DP[t], DH[t], out=DP[t])  # backprop through phi
-                np.matmul(DP[t], W, out=dh)  # through W_hh
+            for lo, hi in _chunks(T, 8 * B * H):
+                a, dp = A[lo:hi], DP[lo:hi]
+                # phi'(pre) for a chunk of steps at once, scaled by the leak: the only per-unit factor
+                if act == "tanh":
+                    np.multiply(a, a, out=dp)
+                    np.subtract(1.0, dp, out=dp)
+                elif act == "sigmoid":
+                    np.subtract(1.0, a, out=dp)
+                    dp *= a
+                elif act == "relu":
+                    np.greater(a, 0.0, out=dp)
+                else:
+                    dp.fill(1.0)
                 if leak != 1.0:
-                    np.multiply(DH[t], 1.0 - leak, out=tmp)  # the leaky shortcut
-                    dh += tmp
+                    dp *= leak
+                for t in range(hi - 1, lo - 1, -1):
+                    if t < T - 1:
+                        DH[t] += dh  # from the loss here (or the layer above) + from the future
+                    np.multiply(DP[t], DH[t], out=DP[t])  # backprop through phi
+                    np.matmul(DP[t], W, out=dh)  # through W_hh
+                    if leak != 1.0:
+                        np.multiply(DH[t], 1.0 - leak, out=tmp)  # the leaky shortcut
+                        dh += tmp
         return DP, DP, None
 
 
@@ -190,8 +205,11 @@ class LSTMCell:
         self.carries = 3 if variant == "fgr" else 2  # dh, dc (, d[i f o]_{t-1})
         self.fast_bptt = variant not in ("peephole", "fgr")
 
-    def forward(self, xp: np.ndarray, h0: np.ndarray, c0: np.ndarray, q0=None) -> dict:
-        """Run all T steps; return the cache. q0: FGR's gates i, f, o before the start (zeros)."""
+    def forward(self, xp: np.ndarray, h0: np.ndarray, c0: np.ndarray, q0=None, scratch: bool = False) -> dict:
+        """Run all T steps; return the cache. q0: FGR's gates i, f, o before the start (zeros).
+
+        scratch=True lets the cell overwrite xp (the engine's own buffer) instead of copying it.
+        """
         if self.variant in ("peephole", "fgr"):
             return self._forward_general(xp, h0, c0, q0)
         T, B, G = xp.shape
@@ -206,7 +224,11 @@ class LSTMCell:
         sign[: 2 * H] = -1.0
         sign[3 * H :] = -1.0
         W = self.W_hh.T * sign  # (H, 4H)
-        xps = xp * sign
+        if scratch:
+            xps = xp
+            xps *= sign
+        else:
+            xps = xp * sign
         g_tmp = np.empty((B, H))
         ig = np.empty((B, H))
         with np.errstate(all="ignore"):
@@ -318,62 +340,71 @@ class LSTMCell:
             return dpre, dpre, (dh_prev, dc_prev, dpre_q @ self.W_gg), dc
         return dpre, dpre, (dh_prev, dc_prev), dc
 
+    def _factors(self, gates, c_prev, TC, DP, DC) -> None:
+        """The per-unit factors of the backward step for a chunk of steps, written into DP and DC:
+
+            dc_t  = dc_{t+1} f_{t+1} + dh_t * Kc_t        Kc = o (1 - tanh(c)^2)   (-> DC)
+            dpre_o = dh_t * Ko_t                          Ko = tanh(c) o (1 - o)
+            dpre_{i,f,g} = dc_t * K{i,f,g}_t              Ki = g i (1 - i), Kf = c_{t-1} f (1 - f), Kg = i (1 - g^2)
+        (nig, nfg, nog need nothing more: their constant gate makes its factor exactly 0.)
+        """
+        H, v = self.H, self.variant
+        i, f, g, o = (gates[..., j * H : (j + 1) * H] for j in range(4))
+        Ki, Kf, Kg, Ko = (DP[..., j * H : (j + 1) * H] for j in range(4))
+        if v == "noaf":
+            DC[...] = o
+        else:
+            np.multiply(TC, TC, out=DC)
+            np.subtract(1.0, DC, out=DC)
+            DC *= o
+        np.subtract(1.0, o, out=Ko)
+        Ko *= o
+        Ko *= TC
+        np.subtract(1.0, i, out=Ki)
+        Ki *= i
+        Ki *= g
+        np.subtract(1.0, f, out=Kf)
+        Kf *= f
+        if v == "cifg":  # i = 1 - f: the input gate's share flows into f
+            np.subtract(c_prev, g, out=Ki)
+            Kf *= Ki
+            Ki.fill(0.0)
+        else:
+            Kf *= c_prev
+        if v == "niaf":
+            Kg[...] = i
+        else:
+            np.multiply(g, g, out=Kg)
+            np.subtract(1.0, Kg, out=Kg)
+            Kg *= i
+
     def bptt(self, cache: dict, DH: np.ndarray, DP: np.ndarray):
         """Full BPTT (not for peephole / FGR). DH (T, B, H): gradient from above, becomes the total
         dL/dh_t; DP (T, B, 4H) is filled with dL/dpre_t. Returns (d xp, d hp, total dL/dc_t)."""
         gates, Cs, TC = cache["gates"], cache["c"], cache["tc"]
         T, B, _ = DH.shape
-        H, v = self.H, self.variant
-        i, f, g, o = (gates[..., j * H : (j + 1) * H] for j in range(4))
+        H = self.H
         DC = np.empty((T, B, H))
+        W = self.W_hh
+        dh = np.zeros((B, H))
+        dc = np.zeros((B, H))
+        Kifg = DP[..., : 3 * H].reshape(T, B, 3, H)
+        Ko_all = DP[..., 3 * H :]
+        f_all = gates[..., H : 2 * H]
         with np.errstate(all="ignore"):
-            # Every per-unit factor of the backward step, for all steps at once:
-            #   dc_t  = dc_{t+1} f_{t+1} + dh_t * Kc_t        Kc = o (1 - tanh(c)^2)
-            #   dpre_o = dh_t * Ko_t                          Ko = tanh(c) o (1 - o)
-            #   dpre_{i,f,g} = dc_t * K{i,f,g}_t              Ki = g i (1 - i), Kf = c_{t-1} f (1 - f), Kg = i (1 - g^2)
-            Ki, Kf, Kg, Ko = (DP[..., j * H : (j + 1) * H] for j in range(4))
-            if v == "noaf":
-                DC[...] = o
-            else:
-                np.multiply(TC, TC, out=DC)
-                np.subtract(1.0, DC, out=DC)
-                DC *= o
-            np.subtract(1.0, o, out=Ko)
-            Ko *= o
-            Ko *= TC
-            np.subtract(1.0, i, out=Ki)
-            Ki *= i
-            Ki *= g
-            np.subtract(1.0, f, out=Kf)
-            Kf *= f
-            if v == "cifg":  # i = 1 - f: the input gate's share flows into f
-                np.subtract(Cs[:-1], g, out=Ki)
-                Kf *= Ki
-                Ki.fill(0.0)
-            else:
-                Kf *= Cs[:-1]
-            if v == "niaf":
-                Kg[...] = i
-            else:
-                np.multiply(g, g, out=Kg)
-                np.subtract(1.0, Kg, out=Kg)
-                Kg *= i
-            # (nig, nfg, nog need nothing more: their constant gate makes its factor exactly 0)
-            Kifg = DP[..., : 3 * H].reshape(T, B, 3, H)
-            W = self.W_hh
-            dh = np.zeros((B, H))
-            dc = np.zeros((B, H))
-            for t in range(T - 1, -1, -1):
-                dht, dct = DH[t], DC[t]
-                if t < T - 1:
-                    dht += dh  # from the loss here (or the layer above) + from the future
-                dct *= dht  # through h = o tanh(c) ...
-                if t < T - 1:
-                    dct += dc  # ... + along the cell-state line from the future
-                Ko[t] *= dht
-                Kifg[t] *= dct[:, None, :]
-                np.multiply(dct, f[t], out=dc)  # the cell-state line: only f multiplies it
-                np.matmul(DP[t], W, out=dh)  # through W_hh
+            for lo, hi in _chunks(T, 8 * B * 4 * H):
+                self._factors(gates[lo:hi], Cs[lo:hi], TC[lo:hi], DP[lo:hi], DC[lo:hi])
+                for t in range(hi - 1, lo - 1, -1):
+                    dht, dct = DH[t], DC[t]
+                    if t < T - 1:
+                        dht += dh  # from the loss here (or the layer above) + from the future
+                    dct *= dht  # through h = o tanh(c) ...
+                    if t < T - 1:
+                        dct += dc  # ... + along the cell-state line from the future
+                    Ko_all[t] *= dht
+                    Kifg[t] *= dct[:, None, :]
+                    np.multiply(dct, f_all[t], out=dc)  # the cell-state line: only f multiplies it
+                    np.matmul(DP[t], W, out=dh)  # through W_hh
         return DP, DP, DC
 
 
@@ -395,8 +426,11 @@ class GRUCell:
         self.b_hn = b_hn  # (H,)
         self.H = W_hh.shape[1]
 
-    def forward(self, xp: np.ndarray, h0: np.ndarray, c0=None, q0=None) -> dict:
-        """Run all T steps; xp already holds b_ir, b_iz, b_in, b_hr, b_hz (not b_hn)."""
+    def forward(self, xp: np.ndarray, h0: np.ndarray, c0=None, q0=None, scratch: bool = False) -> dict:
+        """Run all T steps; xp already holds b_ir, b_iz, b_in, b_hr, b_hz (not b_hn).
+
+        scratch=True lets the cell overwrite xp (the engine's own buffer) instead of copying it.
+        """
         T, B, G = xp.shape
         H = self.H
         Hs = np.empty((T + 1, B, H))
@@ -407,7 +441,11 @@ class GRUCell:
         sign = np.ones(G)
         sign[: 2 * H] = -1.0
         W = self.W_hh.T * sign  # (H, 3H)
-        xps = xp[..., : 2 * H] * -1.0
+        if scratch:
+            xps = xp[..., : 2 * H]
+            np.negative(xps, out=xps)
+        else:
+            xps = xp[..., : 2 * H] * -1.0
         hp = np.empty((B, G))
         tmp = np.empty((B, H))
         with np.errstate(all="ignore"):
@@ -454,35 +492,37 @@ class GRUCell:
         H = self.H
         r, z, n = gates[..., :H], gates[..., H : 2 * H], gates[..., 2 * H :]
         DN = np.empty((T, B, H))  # dL/dpre_n, the n-part of d xp (d hp has r * that)
+        Kr, Kz, Kn = (DP[..., j * H : (j + 1) * H] for j in range(3))
+        W = self.W_hh
+        dh = np.zeros((B, H))
+        tmp = np.empty((B, H))
         with np.errstate(all="ignore"):
-            # per-unit factors for all steps at once:
-            #   dpre_n = dh (1 - z)(1 - n^2) =: dh Kn;  dpre_z = dh (h_prev - n) z (1 - z) =: dh Kz
-            #   dpre_r = dpre_n hpn r (1 - r) =: dpre_n Kr;  d hp_n = dpre_n r
-            Kr, Kz, Kn = (DP[..., j * H : (j + 1) * H] for j in range(3))
-            np.multiply(n, n, out=DN)
-            np.subtract(1.0, DN, out=DN)
-            np.subtract(1.0, z, out=Kn)
-            DN *= Kn
-            np.multiply(Kn, z, out=Kz)
-            np.subtract(Hs[:-1], n, out=Kn)
-            Kz *= Kn
-            np.subtract(1.0, r, out=Kr)
-            Kr *= r
-            Kr *= HPn
-            W = self.W_hh
-            dh = np.zeros((B, H))
-            tmp = np.empty((B, H))
-            for t in range(T - 1, -1, -1):
-                dht = DH[t]
-                if t < T - 1:
-                    dht += dh  # from the loss here (or the layer above) + from the future
-                dn = DN[t]
-                dn *= dht
-                Kz[t] *= dht
-                Kr[t] *= dn
-                np.multiply(dn, r[t], out=Kn[t])
-                np.matmul(DP[t], W, out=dh)  # through W_hh
-                np.multiply(dht, z[t], out=tmp)  # the update gate's shortcut
-                dh += tmp
+            for lo, hi in _chunks(T, 8 * B * 4 * H):
+                # per-unit factors for a chunk of steps at once:
+                #   dpre_n = dh (1 - z)(1 - n^2) =: dh Kn;  dpre_z = dh (h_prev - n) z (1 - z) =: dh Kz
+                #   dpre_r = dpre_n hpn r (1 - r) =: dpre_n Kr;  d hp_n = dpre_n r
+                s = slice(lo, hi)
+                np.multiply(n[s], n[s], out=DN[s])
+                np.subtract(1.0, DN[s], out=DN[s])
+                np.subtract(1.0, z[s], out=Kn[s])
+                DN[s] *= Kn[s]
+                np.multiply(Kn[s], z[s], out=Kz[s])
+                np.subtract(Hs[lo:hi], n[s], out=Kn[s])
+                Kz[s] *= Kn[s]
+                np.subtract(1.0, r[s], out=Kr[s])
+                Kr[s] *= r[s]
+                Kr[s] *= HPn[s]
+                for t in range(hi - 1, lo - 1, -1):
+                    dht = DH[t]
+                    if t < T - 1:
+                        dht += dh  # from the loss here (or the layer above) + from the future
+                    dn = DN[t]
+                    dn *= dht
+                    Kz[t] *= dht
+                    Kr[t] *= dn
+                    np.multiply(dn, r[t], out=Kn[t])
+                    np.matmul(DP[t], W, out=dh)  # through W_hh
+                    np.multiply(dht, z[t], out=tmp)  # the update gate's shortcut
+                    dh += tmp
         DXP = np.concatenate([DP[..., : 2 * H], DN], axis=-1)
         return DXP, DP, None

@@ -166,7 +166,7 @@ def _run_forward(net: Network, x: np.ndarray, h0=None, c0=None, dropout: float =
         xp += bias
         hk = np.zeros((B, H)) if h0 is None else h0[k]
         ck = np.zeros((B, H)) if c0 is None else c0[k]
-        cache = cell.forward(xp, hk, ck)
+        cache = cell.forward(xp, hk, ck, scratch=True)  # xp is ours: the cell may overwrite it
         caches.append(cache)
         buffers.append(xp)
         layer_in = cache["h"][1:]  # (T, B, H)

@@ -125,6 +125,26 @@ def test_dropout_between_layers(cell):
     assert simulate(net, x, y, dropout=0.4, seed=12).loss != r.loss
 
 
+@pytest.mark.parametrize(
+    "cell, variant, activation",
+    [("rnn", "vanilla", "tanh"), ("rnn", "vanilla", "sigmoid"), ("esn", "vanilla", "relu"), ("gru", "vanilla", "tanh")]
+    + [("lstm", v, "tanh") for v in ("vanilla", "nig", "nfg", "nog", "niaf", "noaf", "cifg")],
+)
+def test_bptt_in_small_chunks_is_the_same(monkeypatch, cell, variant, activation):
+    """The fast BPTT prepares its factors a cache-sized chunk of steps at a time: chunks change nothing."""
+    import simulator.cells
+
+    net = make_net(cell, variant=variant, activation=activation, layers=2, seed=13, leak=0.5 if cell == "esn" else 1.0)
+    x, y = make_data(net, T=9, B=3)
+    whole = simulate(net, x, y)
+    monkeypatch.setattr(simulator.cells, "CHUNK_BYTES", 1)  # one step per chunk
+    chunked = simulate(net, x, y)
+    for k in whole.grads:
+        np.testing.assert_array_equal(whole.grads[k], chunked.grads[k])
+    for a, b in zip(whole.dh, chunked.dh):
+        np.testing.assert_array_equal(a, b)
+
+
 # ---- truncated BPTT against the finite differences of its surrogate loss -------------------
 
 
