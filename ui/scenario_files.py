@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
@@ -37,6 +38,7 @@ class ScenarioFiles(QObject):
         self.path = ""
         self.confirm_on_close = False  # the application turns the quit prompt on (tests and scripts never block)
         self._recent: list[str] = []  # without QSettings
+        self._opened_training: dict | None = None  # the training history of the file last opened
         self._saved = self._fingerprint()
         self.recent_menu = QMenu("Open Recent", window)
         self.recent_menu.setObjectName("recent_menu")
@@ -85,13 +87,31 @@ class ScenarioFiles(QObject):
         if isinstance(frame, int) and not isinstance(frame, bool):
             w.session.set_frame(frame)
 
-    def _training_view(self):
-        return getattr(self.window, "training_view", None)
+    def _training_panel(self):
+        return getattr(self.window, "training", None)
 
     def _training_state(self) -> dict | None:
-        view = self._training_view()
-        getter = getattr(view, "training_state", None)
-        return getter() if callable(getter) else None
+        """The training history: the panel's own account if it gives one, else its runs' loss curves."""
+        panel = self._training_panel()
+        getter = getattr(panel, "training_state", None)
+        if callable(getter):
+            return getter()
+        runs = {}
+        for label, update in (getattr(panel, "last_updates", None) or {}).items():
+            snap = getattr(update, "snapshot", None)
+            if snap is None:
+                continue
+            runs[label or "run"] = {
+                "state": update.state,
+                "iteration": int(snap.iteration),
+                "iterations": int(snap.iterations),
+                "train_loss": np.asarray(snap.train_loss, dtype=float),  # one per iteration
+                "test_loss": [[int(i), float(loss)] for i, loss in snap.test_loss],  # (iteration, held-out loss)
+                "seconds": float(snap.seconds),
+            }
+        if runs:
+            return {"task": str(getattr(panel, "task_name", "") or ""), "runs": runs}
+        return self._opened_training  # a history read from a file survives a save without new training
 
     def _fingerprint(self) -> tuple:
         w = self.window
@@ -160,7 +180,8 @@ class ScenarioFiles(QObject):
         return True
 
     def _restore_training(self, training: dict | None) -> None:
-        setter = getattr(self._training_view(), "restore_training_state", None)
+        self._opened_training = training
+        setter = getattr(self._training_panel(), "restore_training_state", None)
         if callable(setter):
             setter(training)
 

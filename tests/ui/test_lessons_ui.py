@@ -203,3 +203,15 @@ def test_undo_redo_restore_configs_and_a_slider_drag_is_one_step(window):
     undo.trigger()  # the whole drag at once
     assert s.config == before
     assert np.array_equal(s.trace.grad_norms, window.session.trace.grad_norms)
+
+
+@pytest.mark.slow
+def test_a_training_lesson_measures_its_claims_in_the_background(make_window, qtbot, monkeypatch):
+    monkeypatch.setattr(LessonPanel, "train_in_background", True)
+    window = make_window()
+    panel = window.lesson_panel
+    panel.open_lesson("10-char-rnn")
+    assert "training" in panel.note.text()  # at once: the numbers are coming
+    panel.wait_for_background(120)
+    qtbot.waitUntil(lambda: "nats per character after" in panel.live.text(), timeout=5000)
+    assert not panel.note.isVisibleTo(panel)

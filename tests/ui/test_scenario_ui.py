@@ -13,8 +13,11 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from simulator.config import Config, build_network
 from simulator.scenario import FORMAT
+from simulator.tasks import make_task
+from simulator.train import Trainer, TrainSettings
 from ui import app
 from ui.lesson_panel import LessonPanel
+from ui.training_worker import TrainingUpdate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,6 +89,23 @@ def test_custom_weights_round_trip_exactly(make_window, tmp_path):
     for k, v in net.params.items():
         assert np.array_equal(second.session.network.params[k], v)
     assert same_trace(second.session.trace, first.session.trace)
+
+
+def test_the_training_history_is_saved_and_survives_a_second_save(make_window, tmp_path):
+    task = make_task("sine", 10, 0)
+    snap = Trainer(task, TrainSettings.for_task(task, iterations=5, hidden=4)).run()
+    first = make_window()
+    first.training.last_updates = {"": TrainingUpdate("", "done", snap)}  # what a finished run leaves
+    path = tmp_path / "trained.json"
+    assert first.files.save_to(path)
+    saved = json.loads(path.read_text())["training"]
+    assert saved["runs"]["run"]["train_loss"] == list(snap.train_loss)
+    assert saved["runs"]["run"]["test_loss"] == [list(p) for p in snap.test_loss]
+    second = make_window()
+    assert second.files.open_path(path)
+    again = tmp_path / "again.json"
+    assert second.files.save_to(again)  # no new training: the history read from the file is kept
+    assert json.loads(again.read_text())["training"] == saved
 
 
 @pytest.mark.parametrize(
