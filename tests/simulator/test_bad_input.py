@@ -310,3 +310,20 @@ def test_a_network_built_from_a_config_does_not_share_arrays_with_the_next_one()
     for v in first.net.params.values():
         v += 1.0
     assert run(config).loss == before
+
+
+def test_simulator_never_imports_torch():
+    """torch is a test and benchmark reference only: importing every simulator module loads none of it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, pkgutil, importlib, simulator\n"
+        "for m in pkgutil.walk_packages(simulator.__path__, 'simulator.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "sys.exit(1 if 'torch' in sys.modules else 0)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
