@@ -194,13 +194,13 @@ class Result:
             s = np.full((T, H), 1.0 - net.leak)  # the leaky shortcut (0 for RNN and LSTM)
         return d, s
 
-    def _blocks(self, d: np.ndarray, s: np.ndarray | None = None) -> np.ndarray:
-        """diag(s_t) + sum_b diag(d_{t,b}) W_b for every t: (T, G), (T, H) -> (T, H, H)."""
+    def _blocks(self, d: np.ndarray, s: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
+        """diag(s_t) + sum_b diag(d_{t,b}) W_b for every t: (T, G), (T, H) -> (T, H, H) (into out)."""
         H = self.net.hidden
         W = self.net.params[f"weight_hh_l{self.net.layers - 1}"]
         nb = W.shape[0] // H
         T = d.shape[0]
-        J = np.empty((T, H, H))
+        J = np.empty((T, H, H)) if out is None else out
         with np.errstate(all="ignore"):
             # row i of step t is sum_b d_{t,b,i} W_b[i, :]: for every i one (T, nb) @ (nb, H) product,
             # written straight into the (T, H, H) layout
@@ -251,7 +251,9 @@ class Result:
                 d_h, prev_h = self._unit_backward(1.0, 0.0)
                 d_c, prev_c = self._unit_backward(0.0, 1.0)
                 # [dh_t/dh_{t-1}; dc_t/dh_{t-1}] stacked, so one product per step carries both lines
-                J2 = np.concatenate([self._blocks(d_h), self._blocks(d_c)], axis=1)  # (T, 2H, H)
+                J2 = np.empty((T, 2 * H, H))
+                self._blocks(d_h, out=J2[:, :H])
+                self._blocks(d_c, out=J2[:, H:])
                 e_hc, e_cc = prev_h[1], prev_c[1]  # dh_t/dc_{t-1}, dc_t/dc_{t-1} (diagonal)
                 R = np.zeros((H, 2 * H))  # [dh_{T-1}/dh_t, dh_{T-1}/dc_t]
                 R[:, :H] = np.eye(H)
