@@ -473,11 +473,10 @@ class LessonPanel(QWidget):
         """Show the step to take next (presenting: the page from the top, it holds only what matters now)."""
         if not self.cards:
             return
-        if self._presenting:
+        if self._presenting:  # from the top, as far down as the next step needs
             self.scroll.verticalScrollBar().setValue(0)
-            return
         card = self.cards[min(self.position, len(self.cards) - 1)]
-        self.scroll.ensureWidgetVisible(card, 0, 40)
+        self.scroll.ensureWidgetVisible(card, 0, 20)
 
     # ---- rendering the live text -----------------------------------------------------------
     def _on_trace_changed(self, _trace) -> None:

@@ -421,6 +421,8 @@ class MainWindow(QMainWindow):
         elif focus == "gates":
             gate = next((g for g in ("f", "z", "i", "r") if g in self.plots.states.names), "h")
             self.plots.states.select(gate)
+        elif focus == "loss" and not self.presentation.active:  # the training loss curves
+            self.show_training()
         s = self.session
         if view.get("play") == "forward":
             self.player.rewind()
