@@ -486,7 +486,8 @@ class GRUCell:
 
     def bptt(self, cache: dict, DH: np.ndarray, DP: np.ndarray):
         """Full BPTT. DH (T, B, H): gradient from above, becomes the total dL/dh_t; DP (T, B, 3H)
-        is filled with dL/d(W_hh h + b_hh). Returns (d xp, d hp, None)."""
+        is filled with dL/d(W_hh h + b_hh). Returns (d xp as a list of column blocks, d hp, None):
+        d xp differs from d hp only in its n-part, so it is not copied into one array."""
         gates, Hs, HPn = cache["gates"], cache["h"], cache["hpn"]
         T, B, _ = DH.shape
         H = self.H
@@ -524,5 +525,4 @@ class GRUCell:
                     np.matmul(DP[t], W, out=dh)  # through W_hh
                     np.multiply(dht, z[t], out=tmp)  # the update gate's shortcut
                     dh += tmp
-        DXP = np.concatenate([DP[..., : 2 * H], DN], axis=-1)
-        return DXP, DP, None
+        return [DP[..., : 2 * H], DN], DP, None  # d xp in two column blocks: [dr, dz] and dpre_n

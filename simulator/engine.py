@@ -206,12 +206,17 @@ def backward(net: Network, caches, layer_inputs, masks, dY: np.ndarray, truncate
 
 
 def _param_grads(net, k, grads, cache, X, dxp, dhp) -> None:
-    """The gradients of layer k's weights from dL/d(x projection) and dL/d(h projection), (T, B, G)."""
+    """The gradients of layer k's weights from dL/d(x projection) and dL/d(h projection), (T, B, G).
+
+    dxp may come as a list of column blocks (the GRU's), which is the same as their concatenation.
+    """
     H = net.hidden
-    grads[f"weight_ih_l{k}"] = _flat(dxp).T @ _flat(X)  # sum over steps and batch in one product
+    ones = np.ones(_flat(dhp).shape[0])
+    parts = dxp if isinstance(dxp, list) else [dxp]
+    # each a sum over steps and batch in one matrix product
+    grads[f"weight_ih_l{k}"] = np.concatenate([_flat(d).T @ _flat(X) for d in parts])
+    grads[f"bias_ih_l{k}"] = np.concatenate([ones @ _flat(d) for d in parts])
     grads[f"weight_hh_l{k}"] = _flat(dhp).T @ _flat(cache["h"][:-1])
-    ones = np.ones(_flat(dxp).shape[0])
-    grads[f"bias_ih_l{k}"] = ones @ _flat(dxp)
     grads[f"bias_hh_l{k}"] = grads[f"bias_ih_l{k}"] if dhp is dxp else ones @ _flat(dhp)
     if net.variant == "peephole":
         c = cache["c"]
@@ -257,7 +262,12 @@ def _backward_full(net, caches, layer_inputs, masks, dY, buffers):
         _param_grads(net, k, grads, cache, layer_inputs[k], dxp, dhp)
         if k > 0:  # to the layer below
             DH = np.empty((T, B, H))
-            np.matmul(_flat(dxp), p[f"weight_ih_l{k}"], out=_flat(DH))
+            W_ih = p[f"weight_ih_l{k}"]
+            if isinstance(dxp, list):
+                np.matmul(_flat(dxp[0]), W_ih[: dxp[0].shape[-1]], out=_flat(DH))
+                DH += dxp[1] @ W_ih[dxp[0].shape[-1] :]
+            else:
+                np.matmul(_flat(dxp), W_ih, out=_flat(DH))
             if masks[k] is not None:
                 DH *= masks[k]
     return {name: grads[name] for name in p}, dhs, dcs
