@@ -322,10 +322,10 @@ class LessonPanel(QWidget):
                 return lesson
         raise ValueError(f"unknown lesson {lesson_id!r}; lessons: {', '.join(le.id for le in self.lessons)}")
 
-    def open_lesson(self, lesson: Lesson | str, position: int = 0, preset: bool = True) -> None:
+    def open_lesson(self, lesson: Lesson | str, position: int = 0, preset: bool = True, view: bool = True) -> None:
         """Open a lesson at a position; with preset=True put the Session in the configuration of that position.
 
-        preset=False keeps the Session's configuration (a scenario file brings its own).
+        preset=False keeps the Session's configuration and view=False the view (a scenario file brings its own).
         """
         if isinstance(lesson, str):
             lesson = self.lesson_by_id(lesson)
@@ -342,11 +342,11 @@ class LessonPanel(QWidget):
         self._render_now()
         self.lesson_changed.emit(lesson)
         self.step_changed.emit(position)
-        view = dict(lesson.view)
+        options = dict(lesson.view)
         for step in lesson.steps[:position]:
-            view.update(step.view)
-        if view:
-            self.view_requested.emit(view)
+            options.update(step.view)
+        if options and view:
+            self.view_requested.emit(options)
 
     def leave(self) -> None:
         """Close the lesson (the configuration stays); back to the list of lessons."""

@@ -166,7 +166,7 @@ class ScenarioFiles(QObject):
             self._refuse(path or "the scenario", str(exc))
             return False
         if lesson is not None:
-            panel.open_lesson(lesson, scenario.lesson_step, preset=False)
+            panel.open_lesson(lesson, scenario.lesson_step, preset=False, view=False)
         else:
             panel.leave()
         self._restore_training(scenario.training)

@@ -74,6 +74,16 @@ def test_round_trip_through_the_window_gives_an_identical_trace(make_window, tmp
     assert not second.history.can_undo  # a freshly opened file has nothing to undo
 
 
+def test_a_file_keeps_its_own_view_not_the_lessons(make_window, tmp_path):
+    doc = {"format": FORMAT, "version": 1, "config": {"steps": 12}, "lesson": "03-bptt", "view": {"frame": 5}}
+    path = tmp_path / "bptt.json"
+    path.write_text(json.dumps(doc))
+    window = make_window()
+    assert window.files.open_path(path)
+    assert window.lesson_panel.lesson.id == "03-bptt" and window.session.config == Config(steps=12)
+    assert window.session.frame == 5 and not window.player.playing  # the lesson would play BPTT from the end
+
+
 def test_custom_weights_round_trip_exactly(make_window, tmp_path):
     first = make_window()
     config = Config(cell="gru", hidden=5, steps=9)
