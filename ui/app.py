@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     window = MainWindow(session, settings=None if args.exit_when_shown else QSettings())
-    window.files.confirm_on_close = not args.exit_when_shown  # unsaved changes: Save / Discard / Cancel
+    window.files.ask_unsaved = not args.exit_when_shown  # unsaved changes: Save / Discard / Cancel
     if scenario is not None:
         window.files.open_scenario(scenario, args.scenario)
     if args.theme is not None:

@@ -36,7 +36,8 @@ class ScenarioFiles(QObject):
         self.window = window
         self.settings: QSettings | None = window.settings
         self.path = ""
-        self.confirm_on_close = False  # the application turns the quit prompt on (tests and scripts never block)
+        self.ask_unsaved = False  # Save / Discard / Cancel before losing changes: the application turns it on
+        # (a test or a script that drives the window never blocks on a question)
         self._recent: list[str] = []  # without QSettings
         self._opened_training: dict | None = None  # the training history of the file last opened
         self._saved = self._fingerprint()
@@ -228,7 +229,7 @@ class ScenarioFiles(QObject):
     # ---- unsaved changes -----------------------------------------------------------------------------
     def confirm_discard(self, doing: str = "Quit") -> bool:
         """If there are unsaved changes, ask Save / Discard / Cancel; True when it is fine to go on."""
-        if not self.modified:
+        if not self.ask_unsaved or not self.modified:
             return True
         name = Path(self.path).name if self.path else "this scenario"
         buttons = QMessageBox.StandardButton
@@ -244,8 +245,8 @@ class ScenarioFiles(QObject):
         return answer == buttons.Discard
 
     def confirm_close(self) -> bool:
-        """The window is about to close: True to let it (the prompt only when confirm_on_close is on)."""
-        return not self.confirm_on_close or self.confirm_discard("Quit")
+        """The window is about to close: True to let it (after the question, when there is one to ask)."""
+        return self.confirm_discard("Quit")
 
     # ---- recent files ----------------------------------------------------------------------------------
     @property

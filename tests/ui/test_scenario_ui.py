@@ -193,7 +193,7 @@ def test_save_as_asks_for_a_name_and_recent_files_remember_it(make_window, tmp_p
 
 def test_unsaved_changes_prompt_before_closing(make_window, tmp_path, monkeypatch):
     window = make_window(show=True)
-    window.files.confirm_on_close = True  # as the application sets it
+    window.files.ask_unsaved = True  # as the application sets it
     asked = []
     answer = {"button": QMessageBox.StandardButton.Cancel}
 
@@ -207,6 +207,11 @@ def test_unsaved_changes_prompt_before_closing(make_window, tmp_path, monkeypatc
     window.session.update(wrec=2.2)
     assert not window.close() and window.isVisible() and len(asked) == 1  # Cancel keeps the window
     assert "not saved" in asked[0]
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"format": FORMAT, "version": 1, "config": {"cell": "gru"}}))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(other), ""))
+    window.actions["open_scenario"].trigger()  # File > Open asks too; Cancel opens nothing
+    assert len(asked) == 2 and window.session.config.wrec == 2.2 and window.session.config.cell == "rnn"
     window.actions["undo"].trigger()  # back to the saved state: nothing to ask
     assert not window.files.modified
     window.session.update(wrec=2.2)
