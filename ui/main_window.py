@@ -402,7 +402,11 @@ class MainWindow(QMainWindow):
         self.lesson_dock.raise_()
 
     def _on_lesson_changed(self, lesson) -> None:
-        self.controls.set_visible_controls(lesson.controls if lesson is not None else None)
+        names = lesson.controls if lesson is not None else None
+        for panel in (self.controls, self.training):  # each shows the controls of the lesson's vocabulary it has
+            setter = getattr(panel, "set_visible_controls", None)
+            if setter is not None:
+                setter(names)
         if lesson is not None:
             self.show_lessons()
             if not self.presentation.active and not self.cell_dock.isFloating():  # the text gets the room
