@@ -8,6 +8,7 @@ norms, eigenvalues) are computed on first access and then kept.
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -46,6 +47,7 @@ def frobenius_norms(d: np.ndarray) -> np.ndarray:
 
 
 _EIG_CACHE: dict = {}  # W's bytes -> its eigenvalues: most edits (T, inputs, remedies) keep W_hh
+_EIG_LOCK = threading.Lock()
 
 
 def _eigvals(W: np.ndarray) -> np.ndarray:
@@ -56,9 +58,10 @@ def _eigvals(W: np.ndarray) -> np.ndarray:
     hit = _EIG_CACHE.get(key)
     if hit is None:
         hit = _freeze(np.linalg.eigvals(W))
-        if len(_EIG_CACHE) >= 64:
-            _EIG_CACHE.pop(next(iter(_EIG_CACHE)), None)
-        _EIG_CACHE[key] = hit
+        with _EIG_LOCK:  # the UI and a training thread may both be here
+            while len(_EIG_CACHE) >= 64:
+                _EIG_CACHE.pop(next(iter(_EIG_CACHE)))
+            _EIG_CACHE[key] = hit
     return hit
 
 
