@@ -105,6 +105,7 @@ PRESETS = (
     ("SGD vs Adam", {"optimizer": "sgd", "lr": None}, {"optimizer": "adam", "lr": None}, "SGD", "Adam"),
     ("SGD vs RMSprop", {"optimizer": "sgd", "lr": None}, {"optimizer": "rmsprop", "lr": None}, "SGD", "RMSprop"),
 )
+RIDGES = (1e-6, 1e-4, 1e-2, 0.1, 1.0)  # the echo state network's readout penalty λ
 MIRROR_INTERVAL = 0.4  # seconds between hand-overs of the weights to the main view (at least)
 MIRROR_SHARE = 0.25  # and the main view's redraw may take at most this share of the GUI's time
 SMOOTH_TARGET = 60  # the smoothed training curve averages about n / SMOOTH_TARGET iterations
@@ -113,6 +114,8 @@ SMOOTH_TARGET = 60  # the smoothed training curve averages about n / SMOOTH_TARG
 def _combo(items: dict[str, str], name: str) -> QComboBox:
     box = QComboBox()
     box.setObjectName(name)
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(8)  # long item texts may be cut in a narrow dock, never widen it
     for key, text in items.items():
         box.addItem(text, key)
     return box
@@ -182,10 +185,11 @@ class _Plot(PlotPanel):
     """A PlotPanel without the playhead: x is not the step of the main view's trace."""
 
     time_axis = False
+    legend_offset = (8, 4)  # top left; negative x: top right
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(session, parent)
-        self.legend = self.plot.addLegend(offset=(8, 4))
+        self.legend = self.plot.addLegend(offset=self.legend_offset)
         self.theme.changed.connect(self._on_theme_changed)
 
     def _on_trace_changed(self, trace) -> None:  # not connected: these plots follow the runs
@@ -207,24 +211,27 @@ class _Plot(PlotPanel):
 class LossPlot(_Plot):
     """The training loss per iteration (faint: every batch; solid: smoothed), the held-out loss and the baseline."""
 
+    legend_offset = (-8, 4)  # a loss falls from the top left: the legend goes top right
     title = "Loss"
     caption = (
-        "Faint: the loss of each training batch; solid: its running mean; dots: the held-out loss "
-        "(sequences never trained on). Dashed: the baseline that a network must beat to have learned anything."
+        "Faint: each training batch; solid: their running mean; dots: held-out sequences (never trained on). "
+        "Dashed: the baseline to beat."
     )
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(session, parent)
         self.plot.setLogMode(False, True)
         self.plot.setLabel("bottom", "iteration")
+        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
+        self.iterations = 0  # the x-axis spans the whole run, so the curve fills it as training goes
         self.curves: dict[str, tuple] = {}
         self.names: dict[str, str] = {}
-        self.baseline = pg.InfiniteLine(
-            angle=0, movable=False, label="", labelOpts={"position": 0.85, "anchors": [(0.5, 1), (0.5, 1)]}
-        )
+        self.baseline = pg.InfiniteLine(angle=0, movable=False)
         self.baseline.hide()
         self.plot.addItem(self.baseline)
+        self.baseline_key = pg.PlotDataItem()  # the baseline's entry in the legend (an InfiniteLine has none)
         self.baseline_value = math.nan
+        self.baseline_note = ""
         self._on_theme_changed()
 
     def reset(self, labels: dict[str, str]) -> None:
@@ -233,7 +240,9 @@ class LossPlot(_Plot):
             for item in (raw, smooth_curve, test):
                 self.legend.removeItem(item)
                 self.plot.removeItem(item)
+        self.legend.removeItem(self.baseline_key)
         self.curves, self.names = {}, dict(labels)
+        self.iterations = 0
         for label, name in labels.items():
             raw = self.plot.plot([], [])
             raw.setZValue(1)
@@ -242,18 +251,20 @@ class LossPlot(_Plot):
             test = self.plot.plot([], [], name=f"{name}: held-out" if label else "held-out")
             test.setZValue(6)
             self.curves[label] = (raw, smooth_curve, test)
+        self.set_baseline(self.baseline_value, self.baseline_note)
         self.restyle()
         self.badge.setText("")
 
     def set_baseline(self, value: float, note: str) -> None:
         """The naive predictor's loss (a dashed line)."""
-        self.baseline_value = value
+        self.baseline_value, self.baseline_note = value, note
         ok = math.isfinite(value) and value > 0
         self.baseline.setVisible(ok)
+        self.legend.removeItem(self.baseline_key)
         if ok:
             self.baseline.setValue(math.log10(value))
-            self.baseline.label.setFormat(f"baseline {fmt(value, 3)}")
             self.baseline.setToolTip(f"baseline {fmt(value, 4)}: {note}")
+            self.legend.addItem(self.baseline_key, f"baseline {fmt(value, 3)}")
 
     def show_update(self, update: TrainingUpdate) -> None:
         """New loss histories of one run."""
@@ -261,6 +272,9 @@ class LossPlot(_Plot):
         if snap is None or update.label not in self.curves:
             return
         raw, smooth_curve, test = self.curves[update.label]
+        if snap.iterations > self.iterations:
+            self.iterations = snap.iterations
+            self.plot.setXRange(0, self.iterations, padding=0.02)
         y = np.asarray(snap.train_loss, dtype=float)
         x = np.arange(len(y))
         raw.setData(x, positive(y))
@@ -295,7 +309,7 @@ class LossPlot(_Plot):
             test.setSymbolBrush(test_colour)
             test.setSymbolPen(pg.mkPen(c.background))
         self.baseline.setPen(t.pen(c.bound, 2, Qt.PenStyle.DashLine))
-        self.baseline.label.setColor(c.muted)
+        self.baseline_key.setPen(t.pen(c.bound, 2, Qt.PenStyle.DashLine))
 
     def hover_text(self, x, y):
         parts = [f"iteration {max(0, round(x))}"]
@@ -311,6 +325,17 @@ class LossPlot(_Plot):
         if math.isfinite(self.baseline_value):
             parts.append(f"baseline {fmt(self.baseline_value, 4)}")
         return "\n".join(parts)
+
+
+CAPTIONS = {  # what the predictions plot shows, per kind of task
+    "series": "Held-out data the network never trained on. Thick: the truth; thin: the prediction one step ahead.",
+    "curves": "A held-out sequence. Thick: the truth; thin: the network's prediction; dots: the noisy input.",
+    "generate": "Each waveform asked for at amplitude 1. Thick: the truth; thin: what the network generates.",
+    "window": "One held-out window: the noisy input, the next value (●) and the network's prediction (×).",
+    "scatter": "Each dot is a held-out sequence. On the dashed diagonal the network is right; a flat row at 1 "
+    "is the baseline (always answering the average sum).",
+    "classes": "How often the network names the clue animal, on held-out sequences.",
+}
 
 
 class PredictionPlot(_Plot):
@@ -404,9 +429,10 @@ class PredictionPlot(_Plot):
         c, t = self.theme.colours, self.theme
         kind = p["kind"]
         self.plot.getAxis("bottom").setTicks(None)
+        self.caption_label.setText(CAPTIONS.get("generate" if p.get("input", 0) is None else kind, self.caption))
         add = self.plot.plot
         if kind == "series":
-            self.plot.setLabel("bottom", "position in the series")
+            self.plot.setLabel("bottom", p.get("axis", "position in the series"))
             self.plot.setLabel("left", "value")
             self.items = [
                 add([], [], name="truth", pen=t.pen(c.foreground, 3)),
@@ -483,50 +509,60 @@ class PredictionPlot(_Plot):
 
 
 class GradientNormPlot(_Plot):
-    """‖∂L/∂h_t‖ on one held-out sequence: at the start (faint) and now, per run."""
+    """‖∂L/∂h_t‖ on one held-out sequence: at the start (faint) and now, per run; an LSTM's ‖∂L/∂c_t‖ too."""
+
+    legend_offset = (-8, -8)  # the norms rise towards the end: the bottom right is free
 
     title = "Gradient ‖∂L/∂h<sub>t</sub>‖ on a held-out sequence"
     caption = (
-        "How much of the loss's gradient reaches each step t, with the current weights (solid) and the "
-        "initial ones (faint). A curve falling steeply to the left: the early steps cannot be learned."
+        "How much gradient reaches step t now (solid) and at the start (faint). Steep to the left: early "
+        "steps cannot be learned. Dash-dot: an LSTM's cell state c<sub>t</sub>."
     )
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(session, parent)
         self.plot.setLogMode(False, True)
         self.plot.setLabel("bottom", "step t")
-        self.curves: dict[str, tuple] = {}
+        self.curves: dict[str, tuple] = {}  # label -> (at the start, now, cell state now)
         self.names: dict[str, str] = {}
         self._on_theme_changed()
 
     def reset(self, labels: dict[str, str]) -> None:
-        """One pair of curves per run."""
-        for start, now in self.curves.values():
-            for item in (start, now):
+        """One set of curves per run."""
+        for items in self.curves.values():
+            for item in items:
                 self.legend.removeItem(item)
                 self.plot.removeItem(item)
         self.curves, self.names = {}, dict(labels)
         for label, name in labels.items():
-            start = self.plot.plot([], [], name=f"{name}: at the start" if label else "at the start")
-            now = self.plot.plot([], [], name=f"{name}: now" if label else "now")
-            self.curves[label] = (start, now)
+            prefix = f"{name}: " if label else ""
+            start = self.plot.plot([], [], name=f"{prefix}at the start")
+            now = self.plot.plot([], [], name=f"{prefix}now")
+            cell = self.plot.plot([], [])  # in the legend once it has data
+            self.curves[label] = (start, now, cell)
         self.restyle()
 
     def show_update(self, update: TrainingUpdate) -> None:
         """New gradient norms of one run."""
         if update.grad_norms is None or update.label not in self.curves:
             return
-        start, now = self.curves[update.label]
+        start, now, cell = self.curves[update.label]
         t = np.arange(len(update.grad_norms))
         now.setData(t, positive(update.grad_norms))
         initial = update.extras.get("initial_grad_norms")
         if initial is not None:
             start.setData(t, positive(initial))
+        c = update.extras.get("cell_grad_norms")
+        if c is not None:
+            if cell.xData is None or not len(cell.xData):
+                name = self.names[update.label]
+                self.legend.addItem(cell, f"{name}: cell state c now" if update.label else "cell state c now")
+            cell.setData(t, positive(c))
 
     def restyle(self) -> None:
         t, c = self.theme, self.theme.colours
         single = list(self.curves) == [""]
-        for label, (start, now) in self.curves.items():
+        for label, (start, now, cell) in self.curves.items():
             colour = c.backward if single else self.run_colour(label)
             faint = QColor(colour)
             faint.setAlpha(90)
@@ -536,13 +572,14 @@ class GradientNormPlot(_Plot):
             now.setSymbolSize(5)
             now.setSymbolBrush(colour)
             now.setSymbolPen(None)
+            cell.setPen(t.pen(c.series[2] if single else colour, 2, Qt.PenStyle.DashDotLine))
 
     def hover_text(self, x, y):
         i = round(x)
         parts = []
-        for label, (start, now) in self.curves.items():
+        for label, (start, now, cell) in self.curves.items():
             name = self.names[label] + " " if self.names[label] else ""
-            for item, what in ((now, "now"), (start, "at the start")):
+            for item, what in ((now, "now"), (cell, "cell state now"), (start, "at the start")):
                 ys = item.yData
                 if ys is not None and 0 <= i < len(ys):
                     parts.append(f"{name}{what}: {fmt(ys[i], 4) if np.isfinite(ys[i]) else '0'}")
@@ -620,13 +657,15 @@ class CharView(QWidget):
         super().__init__(parent)
         self.theme = theme_mod.current()
         self.update_: TrainingUpdate | None = None
+        self.match: tuple | None = None  # (quantity, unit, text) of the last hunt
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         row = QHBoxLayout()
         self.sample_title = QLabel("<b>Sample</b>")
-        row.addWidget(self.sample_title)
-        row.addStretch(1)
-        row.addWidget(QLabel("temperature"))
+        self.sample_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        row.addWidget(self.sample_title, 1)
+        self.temperature_name = QLabel("temperature")
+        row.addWidget(self.temperature_name)
         self.temperature = QSlider(Qt.Orientation.Horizontal)
         self.temperature.setObjectName("temperature_slider")
         self.temperature.setRange(5, 200)  # hundredths
@@ -643,7 +682,7 @@ class CharView(QWidget):
         self.sample.setObjectName("sample_text")
         self.sample.setReadOnly(True)
         self.sample.setPlaceholderText("Train the character model: samples appear here as it learns.")
-        layout.addWidget(self.sample, 2)
+        layout.addWidget(self.sample, 1)
         self.resample_timer = QTimer(self)
         self.resample_timer.setSingleShot(True)
         self.resample_timer.setInterval(150)
@@ -662,16 +701,21 @@ class CharView(QWidget):
         self.unit.valueChanged.connect(self._recolour)
         row.addWidget(self.unit)
         row.addStretch(1)
+        layout.addLayout(row)
+        row = QHBoxLayout()
         self.hunt = QComboBox()
         self.hunt.setObjectName("hunt_box")
         for key, (text, _) in HUNTS.items():
             self.hunt.addItem(text, key)
-        self.hunt_button = QPushButton("Find the unit")
+        self.hunt_button = QPushButton("Find")
         self.hunt_button.setObjectName("hunt_button")
-        self.hunt_button.setToolTip("The unit (of any gate) whose activation follows this most closely")
+        self.hunt_button.setToolTip(
+            "The unit (of the hidden state, the cell state or any gate) whose activation follows this most "
+            "closely: Karpathy, Johnson & Fei-Fei (2015) found LSTM cells that track quotes and brackets"
+        )
         self.hunt_button.clicked.connect(self.find_unit)
-        row.addWidget(QLabel("tracking"))
-        row.addWidget(self.hunt)
+        row.addWidget(QLabel("Find a unit tracking"))
+        row.addWidget(self.hunt, 1)
         row.addWidget(self.hunt_button)
         layout.addLayout(row)
         self.coloured = QTextBrowser()
@@ -717,6 +761,11 @@ class CharView(QWidget):
         self.temperature_changed.emit(value / 100)
         self.resample_timer.start()  # once the drag settles, the panel samples from its last weights
 
+    def set_temperature_visible(self, visible: bool) -> None:
+        """A lesson may leave the temperature out."""
+        for w in (self.temperature, self.temperature_label, self.temperature_name):
+            w.setVisible(visible)
+
     def show_sample(self, text: str, title: str) -> None:
         """A sample made outside a run (from the last weights)."""
         self.sample.setPlainText(text)
@@ -730,11 +779,8 @@ class CharView(QWidget):
         name, unit, r = best_unit(self.update_.activations, fn(self.update_.excerpt))
         _select(self.quantity, name)
         _put(self.unit, unit)
+        self.match = (name, unit, f"the closest to <i>{text}</i>: correlation {r:+.2f}")
         self._recolour()
-        self.legend.setText(
-            self.legend.text() + f"<br>Best match for <i>{text}</i>: {QUANTITY_TEXT.get(name, name)}, "
-            f"unit {unit}, correlation {r:+.2f}."
-        )
         return name, unit, r
 
     def colours_for(self, values: np.ndarray, quantity: str) -> list[str]:
@@ -779,16 +825,22 @@ class CharView(QWidget):
         self.coloured.setHtml(
             f"<div style='font-family:monospace; color:{fg}; line-height:140%'>{''.join(parts)}</div>"
         )
-        lo, hi = ("0 (closed)", "1 (open)") if quantity in GATES else ("−1", "+1")
+        gate = quantity in GATES
+        lo, hi = ("0 (closed)", "1 (open)") if gate else ("−1", "+1")
+        ends = np.array([0.0, 1.0]) if gate else np.array([-1.0, 1.0])
         if quantity == "c":
             m = float(np.nanmax(np.abs(values)))
             lo, hi = f"−{fmt(m, 3)}", f"+{fmt(m, 3)}"
-        self.legend.setText(
-            f"{QUANTITY_TEXT.get(quantity, quantity)}, unit {unit}, reading held-out text: "
-            f"<span style='background:{self.colours_for(np.array([-1.0]), 'h')[0]}'>&nbsp;{lo}&nbsp;</span> … "
-            f"<span style='background:{self.colours_for(np.array([1.0]), 'h')[0]}'>&nbsp;{hi}&nbsp;</span>. "
-            "Hunt for units that light up inside quotes or brackets (Karpathy, Johnson & Fei-Fei 2015)."
+            ends = ends * m
+        c_lo, c_hi = self.colours_for(ends, quantity)
+        text = (
+            f"{QUANTITY_TEXT.get(quantity, quantity)} of unit {unit} while reading held-out text: "
+            f"<span style='background:{c_lo}'>&nbsp;{lo}&nbsp;</span> … "
+            f"<span style='background:{c_hi}'>&nbsp;{hi}&nbsp;</span>"
         )
+        if self.match is not None and self.match[:2] == (quantity, unit):
+            text += f" · {self.match[2]}"
+        self.legend.setText(text)
 
     def _on_theme_changed(self) -> None:
         mono = QFont("monospace")
@@ -801,6 +853,36 @@ class CharView(QWidget):
 
 
 # ---- the panel ------------------------------------------------------------------------------
+def _split_outside_brackets(text: str, sep: str) -> list[str]:
+    """text split at sep where no parenthesis is open ('a (b; c); d' -> ['a (b; c)', 'd'])."""
+    parts, depth, start, k = [], 0, 0, 0
+    while k < len(text):
+        ch = text[k]
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and text.startswith(sep, k):
+            parts.append(text[start:k])
+            k += len(sep)
+            start = k
+            continue
+        k += 1
+    parts.append(text[start:])
+    return parts
+
+
+def divergence_html(message: str) -> str:
+    """The engine's divergence message as a bold headline, what happened, and the remedies as a list."""
+    head, sep, rest = message.partition(": ")
+    if not sep:
+        return html.escape(message)
+    what, sep, helps = rest.partition(" What would help: ")
+    out = f"<b>{html.escape(head)}</b>: {html.escape(what)}"
+    items = [h.strip().rstrip(".") for h in _split_outside_brackets(helps, "; ") if h.strip()] if sep else []
+    if items:
+        out += "<br><b>What would help:</b><ul style='margin-top:0; margin-bottom:0'>"
+        out += "".join(f"<li>{html.escape(item)}</li>" for item in items) + "</ul>"
+    return out
+
+
 class RunProgress(QWidget):
     """One run's progress bar: iterations, iterations per second, ETA, losses."""
 
@@ -827,8 +909,14 @@ class RunProgress(QWidget):
         snap = update.snapshot
         if snap is None:
             return
-        self.bar.setMaximum(max(snap.iterations, 1))
-        self.bar.setValue(min(snap.iteration, snap.iterations))
+        if snap.iterations == 0:  # a readout fit, no iterations
+            self.bar.setMaximum(1)
+            self.bar.setValue(1 if state == "done" else 0)
+            self.bar.setFormat("readout fitted" if state == "done" else "fitting…")
+        else:
+            self.bar.setFormat("%v / %m")
+            self.bar.setMaximum(snap.iterations)
+            self.bar.setValue(min(snap.iteration, snap.iterations))
         words = {
             "running": "",
             "stopping": "stopping…",
@@ -846,6 +934,16 @@ class RunProgress(QWidget):
         if snap.train_loss:
             parts.append(f"loss {fmt(float(np.mean(snap.train_loss[-20:])), 3)}")
         self.stats.setText(" · ".join(parts))
+
+
+class _RecordedRun:
+    """A training history read from a scenario file, shaped like a Snapshot for the loss plot."""
+
+    def __init__(self, record: dict):
+        self.train_loss = tuple(float(v) for v in record["train_loss"])
+        self.test_loss = tuple((int(i), float(v)) for i, v in record["test_loss"])
+        self.iteration = int(record.get("iteration", len(self.train_loss)))
+        self.iterations = int(record.get("iterations", self.iteration))
 
 
 class TrainingPanel(QWidget):
@@ -876,6 +974,8 @@ class TrainingPanel(QWidget):
         self._blas_before = None
         self._shut = False
         self.jobs: list = []  # one-off threads (samples outside a run)
+        self._restored: dict | None = None  # a training history read from a scenario file
+        self._shown: frozenset[str] | None = None  # the controls a lesson shows (None: all)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -890,7 +990,8 @@ class TrainingPanel(QWidget):
         self.progress = {"": RunProgress(), "B": RunProgress()}
         for p in self.progress.values():
             layout.addWidget(p)
-        self.progress["B"].hide()
+        for p in self.progress.values():
+            p.hide()  # until a run starts
         self.message = QLabel()
         self.message.setObjectName("training_message")
         self.message.setWordWrap(True)
@@ -920,9 +1021,10 @@ class TrainingPanel(QWidget):
         self.results.addTab(self.char_view, "Text")
         self.results.addTab(self.gradient_plot, "Gradients")
         self.splitter.addWidget(self.results)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 5)
-        self.splitter.setSizes([240, 600])
+        self.splitter.setStretchFactor(0, 0)  # a taller panel gives its room to the plots
+        self.splitter.setStretchFactor(1, 1)
+        self.settings_tabs.setMinimumHeight(110)
+        self._split_done = False
         layout.addWidget(self.splitter, 1)
 
         session.config_changed.connect(self._on_config_changed)
@@ -952,8 +1054,11 @@ class TrainingPanel(QWidget):
         area.setWidget(widget)
         return area
 
-    def _build_buttons(self) -> QHBoxLayout:
+    def _build_buttons(self) -> QVBoxLayout:
+        rows = QVBoxLayout()
+        rows.setSpacing(4)
         row = QHBoxLayout()
+        rows.addLayout(row)
         self.train_button = QPushButton("Train")
         self.train_button.setObjectName("train_button")
         self.train_button.setToolTip("Train from fresh weights (Ctrl+T)")
@@ -971,19 +1076,22 @@ class TrainingPanel(QWidget):
         self.fit_button.clicked.connect(self.fit_readout)
         for b in (self.train_button, self.pause_button, self.stop_button, self.fit_button):
             row.addWidget(b)
-        row.addSpacing(8)
-        self.compare_check = QCheckBox("Compare")
+        row = QHBoxLayout()
+        rows.addLayout(row)
+        self.compare_check = QCheckBox("Compare two runs:")
         self.compare_check.setObjectName("compare_check")
         self.compare_check.setToolTip("Train two configurations on the same task and seed, side by side")
         row.addWidget(self.compare_check)
         self.preset_box = QComboBox()
         self.preset_box.setObjectName("preset_box")
+        self.preset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.preset_box.setMinimumContentsLength(10)
         for k, preset in enumerate(PRESETS):
             self.preset_box.addItem(preset[0], k)
         self.preset_box.setEnabled(False)
         self.compare_check.toggled.connect(self.preset_box.setEnabled)
         row.addWidget(self.preset_box, 1)
-        return row
+        return rows
 
     def _build_task(self) -> QWidget:
         w = QWidget()
@@ -1086,6 +1194,16 @@ class TrainingPanel(QWidget):
         self.forget_bias = _fspin(-5.0, 5.0, 0.0, 1, 0.5, "forget_bias_box")
         self.forget_bias.setToolTip("Added to the LSTM's forget-gate bias at the start (Jozefowicz et al. 2015: 1)")
         form.addRow("forget-gate bias", self.forget_bias)
+        self.ridge_box = QComboBox()
+        self.ridge_box.setObjectName("ridge_box")
+        for value in RIDGES:
+            self.ridge_box.addItem(f"{value:g}", value)
+        self.ridge_box.setCurrentIndex(RIDGES.index(1e-2))
+        self.ridge_box.setToolTip(
+            "Echo state network: the ridge penalty λ of the readout fit. Too small: the readout memorises the "
+            "training sequences (low training loss, high held-out loss)."
+        )
+        form.addRow("readout ridge λ", self.ridge_box)
         return w
 
     def _build_network(self) -> QWidget:
@@ -1109,6 +1227,7 @@ class TrainingPanel(QWidget):
         self.layers.valueChanged.connect(lambda v: self._apply(layers=int(v)))
         sizes.addWidget(self.layers)
         form.addRow("hidden units", sizes)
+        self.sizes_row = sizes
         self.activation_box = _combo(ACTIVATION_NAMES, "train_activation_box")
         self.activation_box.currentIndexChanged.connect(
             lambda _: self._apply(activation=self.activation_box.currentData())
@@ -1208,6 +1327,7 @@ class TrainingPanel(QWidget):
             self.optimizer_box,
             self.momentum,
             self.forget_bias,
+            self.ridge_box,
             self.cell_box,
             self.hidden,
             self.layers,
@@ -1248,7 +1368,7 @@ class TrainingPanel(QWidget):
             self.period: name == "sine",
             self.noise: name == "sine",
             self.csv_row: name in ("series", "keras-stock"),
-            self.column_box: name in ("series", "keras-stock"),
+            self.column_box: name in ("series", "keras-stock") and bool(self._csv_path),
             self.text_row: name == "chars",
             self.distance: name == "classify",
             self.classes: name == "classify",
@@ -1350,6 +1470,7 @@ class TrainingPanel(QWidget):
             with QSignalBlocker(self.column_box):
                 self.column_box.clear()
             self._update_csv_label()
+            self._show_task_rows()
             self._on_task_params_changed()
             return True
         try:
@@ -1369,8 +1490,10 @@ class TrainingPanel(QWidget):
             for name in names:
                 self.column_box.addItem(name, name)
         self._update_csv_label()
+        self._show_task_rows()
         if self.build_task() is None:
             self._csv_path = previous
+            self._show_task_rows()
             self._update_csv_label()
             return False
         self._sync_session(self.task)
@@ -1404,6 +1527,106 @@ class TrainingPanel(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Open a text file", "", "Text files (*.txt *.md);;All files (*)")
         if path:
             self.load_text(path)
+
+    # ---- a lesson's run, and scenario files ----------------------------------------------------
+    def load_spec(self, spec: dict, sync: bool = True) -> bool:
+        """A lesson's training run {"task", "seq_len", "task_args", "settings"}: the task and the settings.
+
+        The network (cell, sizes, activation, init, seed) stays the Session's, as the lesson set it;
+        settings that are config keys (clip, clip_value, truncate, penalty) go to the Session, which
+        also gets the task's sizes (sync=False leaves the Session alone).
+        """
+        name = spec.get("task")
+        if name not in TASKS:
+            self.show_message(f"unknown task {name!r}", "error")
+            return False
+        with QSignalBlocker(self.task_box):
+            self.task_box.setCurrentIndex(self.task_box.findData(name))
+        self._show_task_rows()
+        boxes = {
+            "period": self.period,
+            "noise": self.noise,
+            "distance": self.distance,
+            "classes": self.classes,
+            "shapes": self.shapes,
+        }
+        for key, value in (spec.get("task_args") or {}).items():
+            if key in boxes:
+                _put(boxes[key], value)
+            elif key == "topology":
+                _select(self.topology_box, value)
+        _put(self.seq_len, int(spec.get("seq_len") or DEFAULT_SEQ_LEN[name]))
+        task = self.build_task()
+        if task is None:
+            return False
+        self.apply_recommended(apply_to_session=False)
+        settings = dict(spec.get("settings") or {})
+        shared = {k: settings.pop(k) for k in REMEDY_KEYS if k in settings}
+        self._set_optimiser(settings)
+        if sync:
+            self._sync_session(task, shared)
+        return True
+
+    def _set_optimiser(self, settings: dict) -> None:
+        if "optimizer" in settings:
+            _select(self.optimizer_box, settings["optimizer"])
+            if settings.get("lr") is None:
+                _put(self.lr, DEFAULT_LR[settings["optimizer"]])
+        for key, box, kind in (
+            ("lr", self.lr, float),
+            ("batch", self.batch, int),
+            ("iterations", self.iterations, int),
+            ("dropout", self.dropout, float),
+            ("momentum", self.momentum, float),
+            ("forget_bias", self.forget_bias, float),
+        ):
+            if settings.get(key) is not None:
+                _put(box, kind(settings[key]))
+        self._on_optimizer_changed()
+
+    def training_state(self) -> dict | None:
+        """The runs' histories for a scenario file (simulator.scenario.training_record per run), or None."""
+        from simulator.scenario import training_record
+
+        runs = {}
+        for label, update in self.last_updates.items():
+            snap = update.snapshot
+            if snap is None:
+                continue
+            run = self.runs.get(label)
+            record = training_record(snap, self.task_name, run.settings if run is not None else None)
+            record["name"] = self.names.get(label, "")
+            runs[label or "run"] = record
+        if not runs:
+            return self._restored  # a history read from a file survives a save without new training
+        kw = {k: str(v) if k in ("csv_path", "text_path") else v for k, v in self.task_kwargs().items()}
+        return {"task": self.task_name, "task_args": kw, "runs": runs}
+
+    def restore_training_state(self, training: dict | None) -> None:
+        """Show a scenario's training histories (loss curves) again; the weights come with the scenario."""
+        if not isinstance(training, dict) or not isinstance(training.get("runs"), dict) or self._active():
+            return
+        self._restored = training
+        self.last_updates = {}
+        name = training.get("task")
+        if name in TASKS:
+            args = dict(training.get("task_args") or {})
+            spec = {"task": name, "seq_len": args.pop("seq_len", None), "task_args": args}
+            first = next(iter(training["runs"].values()), {})
+            spec["settings"] = {
+                k: v
+                for k, v in (first.get("settings") or {}).items()
+                if k in ("optimizer", "lr", "batch", "iterations", "dropout", "momentum")
+            }
+            self.load_spec(spec, sync=False)  # the scenario has set the Session already
+        names = {("" if k == "run" else k): str(r.get("name", "")) for k, r in training["runs"].items()}
+        self.loss_plot.reset(names)
+        for key, record in training["runs"].items():
+            try:
+                snap = _RecordedRun(record)
+            except (KeyError, TypeError, ValueError):
+                continue
+            self.loss_plot.show_update(TrainingUpdate("" if key == "run" else key, "done", snap))
 
     def apply_recommended(self, apply_to_session: bool = True) -> None:
         """The task's recommended optimiser settings, network and remedies (the headless command's defaults)."""
@@ -1533,8 +1756,41 @@ class TrainingPanel(QWidget):
             run.change(**changes)
 
     def _on_optimizer_changed(self, *_args) -> None:
-        sgd = self.optimizer_box.currentData() == "sgd"
-        self.training_form.setRowVisible(self.momentum, sgd)
+        self._apply_visibility()
+
+    # ---- which controls show ------------------------------------------------------------------
+    def set_visible_controls(self, names) -> None:
+        """Show only the controls a lesson names (simulator.lessons.CONTROLS vocabulary); None shows them all."""
+        self._shown = None if names is None else frozenset(names)
+        self._apply_visibility()
+
+    def shows(self, name: str) -> bool:
+        """Whether the control `name` is offered (no lesson restricts it, or the lesson names it)."""
+        return self._shown is None or name in self._shown
+
+    def _apply_visibility(self) -> None:
+        config, shows = self.session.config, self.shows
+        simple, lstm, esn = config.cell in ("rnn", "esn"), config.cell == "lstm", config.cell == "esn"
+        net = self.network_form
+        net.setRowVisible(self.cell_box, shows("cell"))
+        net.setRowVisible(self.sizes_row, shows("hidden") or shows("layers"))
+        net.setRowVisible(self.activation_box, simple and shows("activation"))
+        net.setRowVisible(self.init_box, shows("init"))
+        net.setRowVisible(self.seed, shows("seed"))
+        for key, row in self.remedy_rows.items():
+            net.setRowVisible(row, shows(key) and (simple or key != "penalty"))
+        opt = self.training_form
+        opt.setRowVisible(self.optimizer_box, shows("optimizer"))
+        opt.setRowVisible(self.momentum, shows("optimizer") and self.optimizer_box.currentData() == "sgd")
+        opt.setRowVisible(self.dropout, config.layers > 1)
+        opt.setRowVisible(self.forget_bias, lstm)
+        opt.setRowVisible(self.ridge_box, esn and shows("esn_fit"))
+        self.fit_button.setVisible(esn and shows("esn_fit"))
+        self.compare_check.setVisible(shows("compare"))
+        self.preset_box.setVisible(shows("compare"))
+        if not shows("compare") and self.compare_check.isChecked():
+            self.compare_check.setChecked(False)
+        self.char_view.set_temperature_visible(shows("temperature"))
 
     def _on_config_changed(self, config) -> None:
         old, self._config = self._config, config
@@ -1549,12 +1805,7 @@ class TrainingPanel(QWidget):
                 check.setChecked(value > 0)
             if value > 0:
                 _put(self.remedy_values[key], value)
-        simple = config.cell in ("rnn", "esn")
-        self.network_form.setRowVisible(self.activation_box, simple)
-        self.network_form.setRowVisible(self.remedy_rows["penalty"], simple)
-        self.training_form.setRowVisible(self.dropout, config.layers > 1)
-        self.training_form.setRowVisible(self.forget_bias, config.cell == "lstm")
-        self.fit_button.setVisible(config.cell == "esn")
+        self._apply_visibility()
         if old is None or old == config:
             return
         changed = {k for k in config.to_dict() if getattr(config, k) != getattr(old, k)}
@@ -1628,10 +1879,12 @@ class TrainingPanel(QWidget):
         except ValueError as exc:
             self.show_message(f"Cannot fit: {exc}", "error")
             return False
-        self._begin({"": TrainingRun("", trainer, self.probe, fit_readout=True, parent=self)}, {"": ""})
+        ridge = float(self.ridge_box.currentData())
+        self._begin({"": TrainingRun("", trainer, self.probe, fit_readout=ridge, parent=self)}, {"": ""})
         return True
 
     def _begin(self, runs: dict[str, TrainingRun], names: dict[str, str]) -> None:
+        self._restored = None
         self.closing += [r for r in self.runs.values() if r.running]  # stopped, finishing an iteration
         self.runs, self.names = runs, names
         self.last_updates = {}
@@ -1641,6 +1894,7 @@ class TrainingPanel(QWidget):
         self.gradient_plot.reset(names)
         if not isinstance(self.task, CharTask):
             self.prediction_plot.show_text("The predictions appear here after the first moments of training.")
+        self.progress[""].show()
         self.progress["B"].setVisible("B" in runs)
         for label, p in self.progress.items():
             key = label if label in runs else ("A" if label == "" and "A" in runs else None)
@@ -1726,39 +1980,48 @@ class TrainingPanel(QWidget):
         if self._shut or self.sender() not in self.runs.values():
             return
         self._on_update(update)
-        messages = []
+        parts, error = [], False
         for label, run in self.runs.items():
             last = run.last
-            if last is None:
+            if last is None or last.state in ("running", "paused", "stopping"):
                 continue
-            name = f"{self.names.get(label) or label}: " if label else ""
+            name = f"<b>{html.escape(self.names.get(label) or label)}</b>: " if label else ""
             if last.state == "diverged" and last.snapshot is not None:
-                messages.append(("error", name + last.snapshot.message))
+                parts.append(name + divergence_html(last.snapshot.message))
+                error = True
             elif last.state == "failed":
-                messages.append(("error", name + last.message))
-        if messages:
-            self.show_message("<br>".join(html.escape(m) for _, m in messages), "error")
-        elif all(r.state in ("done", "stopped") for r in self.runs.values()):
-            self.show_message(self._summary(), "ok")
+                parts.append(name + html.escape(last.message))
+                error = True
+            elif last.snapshot is not None:
+                fit = last.extras.get("readout_fit")
+                if fit is not None:
+                    ridge, train, _ = fit
+                    parts.append(
+                        f"{name}Readout fitted by ridge regression (λ = {ridge:g}): training loss "
+                        f"{fmt(train, 3)}, " + self._verdict(last.snapshot)
+                    )
+                else:
+                    parts.append(name + self._verdict(last.snapshot))
+        self.show_message("<br>".join(parts), "error" if error else "ok")
         if update.label in ("", "A") and update.snapshot is not None:
             self._mirror(update.snapshot.net, force=True)
         self._set_state()
 
-    def _summary(self) -> str:
-        parts = []
+    def _verdict(self, snap) -> str:
+        """Held-out loss against the baseline, in words."""
         base = self.task.baseline_loss if self.task is not None else math.nan
-        for label, run in self.runs.items():
-            snap = run.last.snapshot if run.last is not None else None
-            if snap is None or not snap.test_loss:
-                continue
-            test = snap.test_loss[-1][1]
-            name = f"<b>{html.escape(self.names.get(label, ''))}</b> " if label else ""
-            verdict = "learned" if test < 0.5 * base else ("beats the baseline" if test < base else "not learned yet")
-            parts.append(
-                f"{name}held-out loss {fmt(test, 3)} after {snap.iteration} iterations "
-                f"(baseline {fmt(base, 3)}): {verdict}."
-            )
-        return " ".join(parts)
+        if not snap.test_loss:
+            return f"stopped after {snap.iteration} iterations."
+        test = snap.test_loss[-1][1]
+        if test < 0.5 * base:
+            verdict = "learned"
+        elif test < 0.9 * base:
+            verdict = "better than the baseline, still learning"
+        else:
+            verdict = "not learned yet (no better than the baseline)"
+        if not snap.train_loss:  # a readout fit: no training iterations
+            return f"held-out loss {fmt(test, 3)} (baseline {fmt(base, 3)}): {verdict}."
+        return f"held-out loss {fmt(test, 3)} after {snap.iteration} iterations (baseline {fmt(base, 3)}): {verdict}."
 
     def _on_closed(self) -> None:
         run = self.sender()
@@ -1826,7 +2089,7 @@ class TrainingPanel(QWidget):
         c = self.theme.colours
         kind = self.message.property("kind")
         colour = {"error": c.exploding, "ok": c.stable}.get(kind, c.muted)
-        weight = "bold" if kind == "error" else "normal"
+        weight = "normal"
         self.message.setStyleSheet(
             f"color: {colour}; font-weight: {weight}; border: 1px solid {colour}; border-radius: 4px; padding: 4px;"
         )
@@ -1852,6 +2115,24 @@ class TrainingPanel(QWidget):
         if self._blas_before is not None:
             blas_threads(self._blas_before)
             self._blas_before = None
+
+    def _split_once(self) -> None:
+        """The first time the panel is tall enough: about a third for the settings, the rest for the plots."""
+        if not self._split_done and self.isVisible() and self.splitter.height() > 300:
+            self._split_done = True
+            h = sum(self.splitter.sizes())
+            top = min(max(170, h * 35 // 100), 260)
+            self.splitter.setSizes([top, h - top])
+
+    def showEvent(self, event) -> None:
+        """See _split_once."""
+        super().showEvent(event)
+        self._split_once()
+
+    def resizeEvent(self, event) -> None:
+        """Docks get their size late: see _split_once."""
+        super().resizeEvent(event)
+        self._split_once()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the panel (as a window) stops the training first."""

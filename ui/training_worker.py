@@ -20,6 +20,7 @@ only as often as they cost at most a fifth of the training time.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 import threading
 import time
@@ -31,14 +32,14 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from simulator.engine import simulate
-from simulator.tasks import AddingTask, CharTask, ClassifyTask, GenerateTask, SeriesTask, SineTask, Task
+from simulator.tasks import AddingTask, CharTask, ClassifyTask, GenerateTask, SeriesTask, SineTask, Task, sunspots
 from simulator.train import LIVE_SETTINGS, Snapshot, Trainer, predict, predict_series, sample_text, text_activations
 
 SNAPSHOT_INTERVAL = 0.1  # seconds between loss-curve updates
 VIEW_INTERVAL = 0.5  # at least this long between recomputations of the views below
 VIEW_SHARE = 0.2  # and they may take at most this share of the time
 SAMPLE_LENGTH = 240  # characters of a live text sample
-EXCERPT_LENGTH = 600  # characters of held-out text coloured by a unit's activation
+EXCERPT_LENGTH = 1500  # characters of held-out text coloured by a unit's activation
 
 Probe = tuple  # (x (T, 1, I), targets, loss name): one fixed held-out sequence
 
@@ -73,18 +74,30 @@ def probe_of(task: Task) -> Probe:
     return _frozen(x[:, :1]), _frozen(targets[:, :1]), task.loss
 
 
+@functools.cache
+def _sunspot_years() -> np.ndarray:
+    return _frozen(sunspots()[0])
+
+
 def task_predictions(net, task: Task) -> dict | None:
     """Predictions over the truth, in the shape the panel's plot draws (read-only arrays).
 
-    kind 'series': x = positions, truth, prediction (series, keras-stock, a one-step sine);
+    kind 'series': x = positions (or years), axis, truth, prediction (series, keras-stock);
+    kind 'window': one input window, the next value and its prediction (a many-to-one sine);
     kind 'curves': per shape, x = t, truth, prediction (sine windows, generate);
     kind 'scatter': truth against prediction (adding); kind 'classes': accuracy per class.
     """
     if isinstance(task, SeriesTask):
         p = predict_series(net, task)
+        x, axis = p["index"], "position in the series"
+        if task.name == "series" and "sunspot" in task.description:  # the bundled series: label by year
+            x, axis = _sunspot_years()[p["index"]], "year"
+        elif task.name == "keras-stock" and "generated" in task.description:
+            axis = "trading day"
         return {
             "kind": "series",
-            "x": _frozen(p["index"]),
+            "x": _frozen(x),
+            "axis": axis,
             "truth": _frozen(p["truth"]),
             "prediction": _frozen(p["prediction"]),
         }
@@ -166,12 +179,13 @@ class TrainingWorker(QObject):
     finished = Signal(object)  # the last TrainingUpdate
     done = Signal()  # the loop has returned (connected to the thread's quit)
 
-    def __init__(self, label: str, trainer: Trainer, probe: Probe | None, fit_readout: bool = False):
+    def __init__(self, label: str, trainer: Trainer, probe: Probe | None, fit_readout: float | None = None):
         super().__init__()
         self.label = label
         self.trainer = trainer
         self.probe = probe
-        self.fit_first = fit_readout
+        self.ridge = fit_readout  # not None: fit the readout by ridge regression first (an echo state network)
+        self.fit: tuple[float, float] | None = None  # its (training, held-out) loss
         self._stop = threading.Event()
         self._pause = threading.Event()
         self._wake = threading.Event()
@@ -230,10 +244,13 @@ class TrainingWorker(QObject):
             return TrainingUpdate(self.label, state, snap, temperature=self.temperature)
         start = now
         kw: dict = {"temperature": self.temperature}
+        extras: dict = {}
         net, task = snap.net, self.trainer.task
         try:
             if self.probe is not None:
-                kw["grad_norms"] = self._grad_norms(net)
+                kw["grad_norms"], cell = self._grad_norms(net)
+                if cell is not None:
+                    extras["cell_grad_norms"] = cell
             kw["predictions"] = task_predictions(net, task)
             if isinstance(task, CharTask):
                 sample = final or now >= self._sample_due
@@ -245,13 +262,17 @@ class TrainingWorker(QObject):
         except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
             kw["message"] = f"could not draw the predictions: {exc}"
         if self._initial_norms is not None:
-            kw["extras"] = {"initial_grad_norms": self._initial_norms}
+            extras["initial_grad_norms"] = self._initial_norms
+        if self.fit is not None:
+            extras["readout_fit"] = (self.ridge, *self.fit)
+        kw["extras"] = extras
         cost = time.perf_counter() - start
         self._view_cost = cost
         self._view_due = time.perf_counter() + max(VIEW_INTERVAL, cost / VIEW_SHARE)
         return TrainingUpdate(self.label, state, snap, **kw)
 
-    def _grad_norms(self, net) -> np.ndarray:
+    def _grad_norms(self, net) -> tuple[np.ndarray, np.ndarray | None]:
+        """‖∂L/∂h_t‖ of the top layer on the probe, and ‖∂L/∂c_t‖ for an LSTM (its cell-state path)."""
         x, targets, loss = self.probe
         s, task = self.trainer.settings, self.trainer.task
         with np.errstate(all="ignore"):
@@ -269,7 +290,8 @@ class TrainingWorker(QObject):
         norms = _frozen(res.grad_norms)
         if self._initial_norms is None:
             self._initial_norms = norms
-        return norms
+        cell = res.cell_grad_norms
+        return norms, (None if cell is None else _frozen(cell[-1]))
 
     @Slot()
     def run(self) -> None:
@@ -277,8 +299,8 @@ class TrainingWorker(QObject):
         tr = self.trainer
         last: TrainingUpdate | None = None
         try:
-            if self.fit_first:
-                tr.fit_readout()
+            if self.ridge is not None:
+                self.fit = tr.fit_readout(self.ridge)
             self.updated.emit(self._update(tr.snapshot(), "running", final=True))  # iteration 0: the start
             while True:
                 tr.run(callback=self._on_progress, should_stop=self._should_stop, interval=SNAPSHOT_INTERVAL)
@@ -321,7 +343,7 @@ class TrainingRun(QObject):
         label: str,
         trainer: Trainer,
         probe: Probe | None = None,
-        fit_readout: bool = False,
+        fit_readout: float | None = None,
         parent: QObject | None = None,
     ):
         super().__init__(parent)

@@ -81,7 +81,7 @@ def test_training_reduces_the_loss_and_the_main_view_shows_the_trained_weights(q
     _raw, smoothed, test = panel.loss_plot.curves[""]
     assert len(smoothed.yData) == 60 and len(test.xData) >= 2
     assert panel.prediction_plot.kind == "curves" and len(panel.prediction_plot.items[2].yData) == 12
-    start, now = panel.gradient_plot.curves[""]
+    start, now, _cell = panel.gradient_plot.curves[""]
     assert len(now.yData) == 12 and len(start.yData) == 12
     assert "learned" in panel.message.text()
 
@@ -211,7 +211,7 @@ def test_compare_mode_trains_two_configurations_and_overlays_them(qtbot, make_pa
     for label in ("A", "B"):
         _, smoothed, test = panel.loss_plot.curves[label]
         assert len(smoothed.yData) == 12 and len(test.yData) >= 2
-        _start, now = panel.gradient_plot.curves[label]
+        _start, now, _cell = panel.gradient_plot.curves[label]
         assert len(now.yData) == 8
     legend = [label.text for _, label in panel.loss_plot.legend.items]
     assert any("tanh RNN" in t for t in legend) and any("LSTM" in t for t in legend)
@@ -350,3 +350,42 @@ def test_window_commands_and_dock(qtbot, make_window):
     assert window.training_dock.isVisibleTo(window)
     window.actions["train"].trigger()  # no task chosen yet: says so, starts nothing
     assert not window.training.running and "Choose a task" in window.training.message.text()
+
+
+def test_a_lessons_training_spec_and_a_scenarios_training_state(qtbot, make_panel):
+    import json
+
+    panel = make_panel(Config(cell="rnn", hidden=5))
+    settings = {"optimizer": "adagrad", "lr": 0.1, "batch": 4, "clip_value": 5.0, "iterations": 6}
+    spec = {"task": "sine", "seq_len": 10, "task_args": {"period": 8.0}, "settings": settings}
+    assert panel.load_spec(spec)
+    config = panel.session.config
+    assert (config.cell, config.hidden, config.clip_value, config.steps) == ("rnn", 5, 5.0, 10)  # the lesson's network
+    assert panel.optimizer_box.currentData() == "adagrad" and panel.iterations.value() == 6
+    assert panel.task.period == 8.0
+    panel.start()
+    finish(qtbot, panel)
+    state = panel.training_state()
+    json.dumps(state)  # ready for a scenario file
+    assert state["runs"]["run"]["train_loss"] and state["runs"]["run"]["settings"]["optimizer"] == "adagrad"
+    other = make_panel()
+    before = other.session.config
+    other.restore_training_state(state)
+    assert other.session.config == before  # the scenario sets the Session; the panel only shows the history
+    assert other.training_state() == state  # and saves it again unchanged
+    _, smoothed, test = other.loss_plot.curves[""]
+    assert len(smoothed.yData) == 6 and len(test.yData) >= 2
+    assert other.task_name == "sine" and other.task.seq_len == 10
+
+
+def test_a_lesson_shows_only_its_controls(make_panel):
+    panel = make_panel()
+    panel.show()
+    panel.set_visible_controls(["cell", "hidden", "train", "temperature"])
+    form = panel.network_form
+    assert form.isRowVisible(panel.cell_box) and form.isRowVisible(panel.sizes_row)
+    assert not form.isRowVisible(panel.remedy_rows["clip"]) and not form.isRowVisible(panel.init_box)
+    assert not panel.compare_check.isVisible() and not panel.training_form.isRowVisible(panel.optimizer_box)
+    panel.set_visible_controls(None)
+    assert form.isRowVisible(panel.remedy_rows["clip"]) and panel.compare_check.isVisible()
+    assert not form.isRowVisible(panel.remedy_rows["penalty"]) or panel.session.config.cell in ("rnn", "esn")
