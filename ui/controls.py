@@ -273,21 +273,6 @@ class ActivationView(pg.PlotWidget):
             lo = -4.2
         self.setYRange(lo, hi, padding=0)
 
-    def _on_trace_changed(self, trace) -> None:
-        """What the remedies did to this trace: the parameter gradient before and after clipping."""
-        cfg = self.session.config
-        lines = []
-        if cfg.clip > 0:
-            before, after = trace.grad_norm, trace.grad_norm_clipped
-            if after < before:
-                lines.append(f"‖∇θ‖ = {before:.3g} → clipped to <b>{after:.3g}</b> (direction kept)")
-            else:
-                lines.append(f"‖∇θ‖ = {before:.3g}: under the threshold, nothing clipped")
-        if cfg.truncate > 0:
-            lines.append(f"each loss sends its gradient back at most {cfg.truncate} steps")
-        self.remedy_effect.setText("<br>".join(lines))
-        self.remedy_effect.setVisible(bool(lines))
-
     def _on_theme_changed(self) -> None:
         t = theme_mod.current()
         c = t.colours
