@@ -78,6 +78,8 @@ LABELS = {
     "seed": "seed",
     "truncate": "truncation k",
     "clip": "clipping threshold",
+    "clip_value": "clipping value",
+    "penalty": "penalty weight",
     "leak": "leak",
 }
 
@@ -391,7 +393,7 @@ class ControlsPanel(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.cell_box = _combo(CELL_NAMES)
         self.cell_box.setObjectName("box_cell")
-        self.cell_box.currentIndexChanged.connect(lambda _: self.apply(cell=self.cell_box.currentData()))
+        self.cell_box.currentIndexChanged.connect(lambda _: self._apply_cell(self.cell_box.currentData()))
         form.addRow("cell", self.cell_box)
         self.variant_box = _combo(VARIANT_NAMES)
         self.variant_box.setObjectName("box_variant")
@@ -446,33 +448,27 @@ class ControlsPanel(QWidget):
             seed_row.addWidget(button)
         form.addRow("seed", seed_row)
 
-        self.truncate_check = QCheckBox("truncate BPTT to k steps")
-        self.truncate_check.setObjectName("check_truncate")
-        self.truncate_check.setToolTip("Truncated BPTT: a loss sends its gradient back at most k steps")
-        self.truncate_k = self._box("truncate", IntBox(LABELS["truncate"], 1, UI_LIMITS["steps"][1]))
-        self.truncate_k.setValue(10)
-        self.truncate_check.toggled.connect(self._on_truncate_toggled)
-        self.truncate_k.valueChanged.connect(
-            lambda v: self.apply(truncate=int(v)) if self.truncate_check.isChecked() else None
-        )
-        row = QHBoxLayout()
-        row.addWidget(self.truncate_check, 1)
-        row.addWidget(self.truncate_k)
-        form.addRow(row)
-
-        self.clip_check = QCheckBox("clip gradient norm at")
-        self.clip_check.setObjectName("check_clip")
-        self.clip_check.setToolTip("Rescale the whole parameter gradient when its norm exceeds the threshold")
-        self.clip_value = self._box("clip", FloatBox(LABELS["clip"], 0.001, LIMITS["clip"][1], decimals=3, step=0.5))
-        self.clip_value.setValue(1.0)
-        self.clip_check.toggled.connect(self._on_clip_toggled)
-        self.clip_value.valueChanged.connect(
-            lambda v: self.apply(clip=float(v)) if self.clip_check.isChecked() else None
-        )
-        row = QHBoxLayout()
-        row.addWidget(self.clip_check, 1)
-        row.addWidget(self.clip_value)
-        form.addRow(row)
+        self.toggles: dict[str, tuple[QCheckBox, IntBox | FloatBox]] = {}
+        self.truncate_check, self.truncate_k = self._toggle_row(
+            form, "truncate", "truncate BPTT to k steps",
+            "Truncated BPTT: a loss sends its gradient back at most k steps",
+            IntBox(LABELS["truncate"], 1, UI_LIMITS["steps"][1]), 10,
+        )  # fmt: skip
+        self.clip_check, self.clip_box = self._toggle_row(
+            form, "clip", "clip gradient norm at",
+            "Rescale the whole parameter gradient when its norm exceeds the threshold",
+            FloatBox(LABELS["clip"], 0.001, LIMITS["clip"][1], decimals=3, step=0.5), 1.0,
+        )  # fmt: skip
+        self.clip_value_check, self.clip_value_box = self._toggle_row(
+            form, "clip_value", "clip each entry at ±",
+            "Clip every gradient entry to [−c, c] (min-char-rnn clips at ±5); this can turn the gradient",
+            FloatBox(LABELS["clip_value"], 0.001, LIMITS["clip_value"][1], decimals=3, step=0.5), 5.0,
+        )  # fmt: skip
+        self.penalty_check, self.penalty_box = self._toggle_row(
+            form, "penalty", "gradient penalty Ω, weight",
+            "Pascanu et al. 2013: add λ·Ω, which asks each step back to keep ‖∂L/∂h‖ unchanged (RNN and ESN)",
+            FloatBox(LABELS["penalty"], 0.001, LIMITS["penalty"][1], decimals=3, step=0.1), 1.0,
+        )  # fmt: skip
         self.remedy_effect = QLabel()
         self.remedy_effect.setObjectName("remedy_effect")
         self.remedy_effect.setWordWrap(True)
@@ -502,12 +498,29 @@ class ControlsPanel(QWidget):
     def _apply_wrec(self, wrec: float) -> None:
         self.apply(wrec=round(wrec, 3))
 
-    def _on_truncate_toggled(self, on: bool) -> None:
-        k = int(self.truncate_k.value())
-        self.apply(truncate=k if on else 0)
+    def _apply_cell(self, cell: str) -> None:
+        """Switch the cell; Pascanu's penalty is defined for RNN and ESN only, so it goes off for the others."""
+        changes = {"cell": cell}
+        if cell not in ("rnn", "esn") and self.session.config.penalty > 0:
+            changes["penalty"] = 0.0
+        self.apply(**changes)
 
-    def _on_clip_toggled(self, on: bool) -> None:
-        self.apply(clip=float(self.clip_value.value()) if on else 0.0)
+    def _toggle_row(self, form: QFormLayout, key: str, text: str, tip: str, box, default) -> tuple:
+        """A remedy that is off at 0: a check box that turns it on at the value in its box."""
+        check = QCheckBox(text)
+        check.setObjectName(f"check_{key}")
+        check.setToolTip(tip)
+        box = self._box(key, box)
+        box.setValue(default)
+        cast = int if isinstance(box, IntBox) else float
+        check.toggled.connect(lambda on: self.apply(**{key: cast(box.value()) if on else cast(0)}))
+        box.valueChanged.connect(lambda v: self.apply(**{key: cast(v)}) if check.isChecked() else None)
+        row = QHBoxLayout()
+        row.addWidget(check, 1)
+        row.addWidget(box)
+        form.addRow(row)
+        self.toggles[key] = (check, box)
+        return check, box
 
     def show_message(self, text: str, widget: QWidget | None = None) -> None:
         """Show (or clear, with '') why a value was refused."""
@@ -555,6 +568,8 @@ class ControlsPanel(QWidget):
                 (self.boxes["seed"], self.shows("seed")),
                 (self.truncate_check, self.shows("truncate")),
                 (self.clip_check, self.shows("clip")),
+                (self.clip_value_check, self.shows("clip_value")),
+                (self.penalty_check, self.shows("penalty") and config.cell in ("rnn", "esn")),
             ],
         }
         for group, fields in rows.items():
@@ -580,14 +595,12 @@ class ControlsPanel(QWidget):
         _set_value(self.leak_box, config.leak)
         if not self.wrec_slider.isSliderDown():
             _set_value(self.wrec_slider, wrec_to_slider(config.wrec))
-        with QSignalBlocker(self.truncate_check):
-            self.truncate_check.setChecked(config.truncate > 0)
-        if config.truncate > 0:
-            _set_value(self.truncate_k, config.truncate)
-        with QSignalBlocker(self.clip_check):
-            self.clip_check.setChecked(config.clip > 0)
-        if config.clip > 0:
-            _set_value(self.clip_value, config.clip)
+        for key, (check, box) in self.toggles.items():
+            value = getattr(config, key)
+            with QSignalBlocker(check):
+                check.setChecked(value > 0)
+            if value > 0:
+                _set_value(box, value)
 
         self._apply_visibility(config)
         simple = config.cell in ("rnn", "esn")
@@ -622,8 +635,12 @@ class ControlsPanel(QWidget):
                 lines.append(f"‖∇θ‖ = {before:.3g} → clipped to <b>{after:.3g}</b> (direction kept)")
             else:
                 lines.append(f"‖∇θ‖ = {before:.3g}: under the threshold, nothing clipped")
+        if cfg.clip_value > 0:
+            lines.append(f"every gradient entry clipped to ±{cfg.clip_value:g}: ‖∇θ‖ now {trace.grad_norm_clipped:.3g}")
         if cfg.truncate > 0:
             lines.append(f"each loss sends its gradient back at most {cfg.truncate} steps")
+        if cfg.penalty > 0:
+            lines.append(f"Ω = {trace.penalty_value:.3g}; the loss includes {cfg.penalty:g}·Ω")
         self.remedy_effect.setText("<br>".join(lines))
         self.remedy_effect.setVisible(bool(lines))
 

@@ -222,3 +222,23 @@ def test_a_display_that_does_not_answer_gives_advice(monkeypatch, capsys):
     assert app.main([]) == 1
     err = capsys.readouterr().err
     assert "does not answer" in err and "xvfb-run" in err
+
+
+def test_clip_by_value_and_penalty_toggles_reach_the_trace(qtbot):
+    from ui.controls import ControlsPanel
+    from ui.session import Session
+
+    session = Session()
+    panel = ControlsPanel(session)
+    qtbot.addWidget(panel)
+    panel.clip_value_box.setValue(0.01)
+    panel.clip_value_check.setChecked(True)
+    assert session.config.clip_value == 0.01
+    assert abs(session.trace.grads["weight_hh_l0"]).max() <= 0.01
+    panel.penalty_check.setChecked(True)
+    assert session.config.penalty == 1.0
+    assert session.trace.penalty_value > 0
+    assert "Ω" in panel.remedy_effect.text()
+    panel.cell_box.setCurrentIndex(panel.cell_box.findData("lstm"))  # the penalty is RNN-only: it goes off
+    assert session.config.cell == "lstm" and session.config.penalty == 0.0
+    assert not panel.penalty_check.isChecked()
