@@ -7,6 +7,7 @@ right. Panels are dock widgets; their layout is remembered between runs in QSett
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -445,12 +446,21 @@ class MainWindow(QMainWindow):
         self.files.drop(event)
 
     # ---- Session -> window ---------------------------------------------------------------
+    def update_title(self) -> None:
+        """The scenario file's name with Qt's modified mark, and what is on screen."""
+        config = self.session.config
+        files = getattr(self, "files", None)
+        name = os.path.basename(files.path) if files is not None and files.path else "untitled"
+        self.setWindowTitle(f"{name}[*] — Unrolled — {config.cell.upper()}, T = {config.steps}, Wrec = {config.wrec:g}")
+        self.setWindowModified(files is not None and files.modified)
+
     def _on_config_changed(self, config) -> None:
-        self.setWindowTitle(f"Unrolled — {config.cell.upper()}, T = {config.steps}, Wrec = {config.wrec:g}")
+        self.update_title()
         self.actions["add_step"].setEnabled(config.steps < UI_LIMITS["steps"][1])
         self.actions["remove_step"].setEnabled(config.steps > LIMITS["steps"][0])
 
     def _on_trace_changed(self, trace) -> None:
+        self.setWindowModified(hasattr(self, "files") and self.files.modified)  # weights may change alone
         with QSignalBlocker(self.timeline):
             self.timeline.setRange(0, self.session.n_frames - 1)
         verdict = trace.verdict
@@ -502,9 +512,13 @@ class MainWindow(QMainWindow):
                 self.actions[c.id].setIcon(t.media_icon(c.icon))
         self._on_playing_changed(self.player.playing)
         self.phase_label.setFont(t.font(1.05))
-        # a fixed width: a new text must not relayout the toolbar on every frame
+        # a fixed size (width and height: only then does setText not ask the toolbar and the window
+        # to lay themselves out again) on every frame
         widest = "◀ forward t = 1000 of 0…1000"
-        self.phase_label.setFixedWidth(self.phase_label.fontMetrics().horizontalAdvance(widest) + 8)
+        probe = QLabel(f"<b>{widest}</b>")
+        probe.setFont(self.phase_label.font())
+        width = self.phase_label.fontMetrics().horizontalAdvance(widest) + 8
+        self.phase_label.setFixedSize(width, probe.sizeHint().height())
         self.verdict_label.setFont(t.font(1.05))
         self._on_trace_changed(self.session.trace)
         self._on_frame_changed(current_frame(self.session))

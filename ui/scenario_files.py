@@ -130,6 +130,8 @@ class ScenarioFiles(QObject):
     def mark_saved(self) -> None:
         """The current state is what the file holds."""
         self._saved = self._fingerprint()
+        if hasattr(self.window, "update_title"):
+            self.window.update_title()
 
     # ---- opening ---------------------------------------------------------------------------------
     def open_dialog(self) -> bool:
@@ -173,10 +175,10 @@ class ScenarioFiles(QObject):
         self._restore_training(scenario.training)
         self.apply_view_state(scenario.view)
         w.history.reset()
-        self.mark_saved()
         if path:
             self._set_path(path)
             self.add_recent(path)
+        self.mark_saved()
         self._status(note or f"Opened {path}" if path else note)
         return True
 
@@ -220,8 +222,8 @@ class ScenarioFiles(QObject):
                 self.window, "Cannot save", f"Could not save {path}:\n{reason}\n\nAny previous file there is intact."
             )
             return False
-        self.mark_saved()
         self._set_path(path)
+        self.mark_saved()
         self.add_recent(path)
         self._status(f"Saved {path}")
         return True

@@ -245,3 +245,13 @@ def test_main_py_opens_a_scenario_file_and_refuses_a_newer_one(tmp_path, capsys)
     assert app.main([str(newer), "--screenshot", str(tmp_path / "x.png")]) == 2
     assert "newer Unrolled" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_window_title_names_the_file_and_marks_changes(make_window, tmp_path):
+    window = make_window()
+    assert window.windowTitle().startswith("untitled[*]") and not window.isWindowModified()
+    window.session.update(wrec=1.7)
+    assert window.isWindowModified() and "Wrec = 1.7" in window.windowTitle()
+    path = tmp_path / "talk.unrolled.json"
+    window.files.save_to(str(path))
+    assert window.windowTitle().startswith("talk.unrolled.json[*]") and not window.isWindowModified()
