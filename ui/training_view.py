@@ -658,6 +658,7 @@ class CharView(QWidget):
         self.theme = theme_mod.current()
         self.update_: TrainingUpdate | None = None
         self.match: tuple | None = None  # (quantity, unit, text) of the last hunt
+        self._stale = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         row = QHBoxLayout()
@@ -761,6 +762,12 @@ class CharView(QWidget):
         self.temperature_changed.emit(value / 100)
         self.resample_timer.start()  # once the drag settles, the panel samples from its last weights
 
+    def showEvent(self, event) -> None:
+        """Colour the text now if it changed while hidden."""
+        super().showEvent(event)
+        if self._stale:
+            self._recolour()
+
     def set_temperature_visible(self, visible: bool) -> None:
         """A lesson may leave the temperature out."""
         for w in (self.temperature, self.temperature_label, self.temperature_name):
@@ -793,21 +800,21 @@ class CharView(QWidget):
         else:
             scale = 1.0 if quantity != "c" else max(1e-9, float(np.nanmax(np.abs(values))))
             v = np.clip(values / scale, -1, 1)
-        strength = 0.85
-        out = []
-        for x in np.nan_to_num(v):
-            target = pos if x >= 0 else neg
-            a = min(1.0, abs(float(x))) * strength
-            r = round(bg.red() + (target.red() - bg.red()) * a)
-            g = round(bg.green() + (target.green() - bg.green()) * a)
-            b = round(bg.blue() + (target.blue() - bg.blue()) * a)
-            out.append(f"#{r:02x}{g:02x}{b:02x}")
-        return out
+        v = np.nan_to_num(np.asarray(v, dtype=float))
+        base = np.array(bg.getRgb()[:3], dtype=float)
+        target = np.where(v[:, None] >= 0, np.array(pos.getRgb()[:3]), np.array(neg.getRgb()[:3]))
+        a = np.minimum(np.abs(v), 1.0)[:, None] * 0.85  # at most 85% of the colour: the text stays readable
+        rgb = np.rint(base + (target - base) * a).astype(int)
+        return [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in rgb]
 
     def _recolour(self) -> None:
         u = self.update_
         if u is None or not u.activations:
             return
+        if not self.isVisible():  # drawn when the tab is shown (setHtml of a long text is not free)
+            self._stale = True
+            return
+        self._stale = False
         quantity = self.quantity.currentData() or "h"
         a = u.activations.get(quantity)
         if a is None:
@@ -1654,7 +1661,7 @@ class TrainingPanel(QWidget):
             }
             self._sync_session(task, network)
 
-    def _sync_session(self, task: Task, network: dict | None = None) -> bool:
+    def _sync_session(self, task: Task, network: dict | None = None, preview: bool = True) -> bool:
         """Make the main view's config describe this task's network (sizes, T, topology); show its start."""
         dims = {
             "inputs": task.inputs,
@@ -1680,7 +1687,7 @@ class TrainingPanel(QWidget):
         self._mirror_ok = not note
         if note:
             self.show_message(note, "note")
-        else:
+        elif preview:
             self.preview()
         return not note
 
@@ -1837,7 +1844,7 @@ class TrainingPanel(QWidget):
             if self.task_name is None:
                 self.show_message("Choose a task first.", "error")
             return False
-        self._sync_session(task)
+        self._sync_session(task, preview=False)  # the run shows its own starting weights
         try:
             if self.compare_check.isChecked():
                 plans = self._compare_plans()
@@ -1857,8 +1864,7 @@ class TrainingPanel(QWidget):
         _, a, b, name_a, name_b = PRESETS[self.preset_box.currentData()]
         session_keys = {k: v for k, v in a.items() if k in self.session.config.to_dict()}
         if session_keys:
-            self.session.update(**session_keys)  # the main view shows A
-            self._sync_session(self.task)
+            self._sync_session(self.task, session_keys, preview=False)  # the main view shows A
         panel_a = {k: v for k, v in a.items() if k not in session_keys}
         settings_a = self.settings(**panel_a)
         settings_b = settings_a.replace(**b)

@@ -33,7 +33,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from simulator.engine import simulate
 from simulator.tasks import AddingTask, CharTask, ClassifyTask, GenerateTask, SeriesTask, SineTask, Task, sunspots
-from simulator.train import LIVE_SETTINGS, Snapshot, Trainer, predict, predict_series, sample_text, text_activations
+from simulator.train import EVAL_CHUNK, LIVE_SETTINGS, Snapshot, Trainer, predict, sample_text, text_activations
 
 SNAPSHOT_INTERVAL = 0.1  # seconds between loss-curve updates
 VIEW_INTERVAL = 0.5  # at least this long between recomputations of the views below
@@ -79,7 +79,19 @@ def _sunspot_years() -> np.ndarray:
     return _frozen(sunspots()[0])
 
 
-def task_predictions(net, task: Task) -> dict | None:
+def series_predictions(net, task: SeriesTask, should_stop: Callable[[], bool] | None = None) -> dict | None:
+    """train.predict_series in chunks of windows, asking should_stop() between them (None if it said so)."""
+    x, _ = task.held_out()
+    last = []
+    for lo in range(0, x.shape[1], EVAL_CHUNK):
+        if should_stop is not None and should_stop():
+            return None
+        last.append(predict(net, x[:, lo : lo + EVAL_CHUNK])[-1, :, 0])  # the prediction after each window
+    index = task.test_starts + task.seq_len
+    return {"index": index, "truth": task.raw[index], "prediction": task.denormalise(np.concatenate(last))}
+
+
+def task_predictions(net, task: Task, should_stop: Callable[[], bool] | None = None) -> dict | None:
     """Predictions over the truth, in the shape the panel's plot draws (read-only arrays).
 
     kind 'series': x = positions (or years), axis, truth, prediction (series, keras-stock);
@@ -88,7 +100,9 @@ def task_predictions(net, task: Task) -> dict | None:
     kind 'scatter': truth against prediction (adding); kind 'classes': accuracy per class.
     """
     if isinstance(task, SeriesTask):
-        p = predict_series(net, task)
+        p = series_predictions(net, task, should_stop)
+        if p is None:
+            return None
         x, axis = p["index"], "position in the series"
         if task.name == "series" and "sunspot" in task.description:  # the bundled series: label by year
             x, axis = _sunspot_years()[p["index"]], "year"
@@ -240,7 +254,8 @@ class TrainingWorker(QObject):
     def _update(self, snap: Snapshot, state: str, final: bool) -> TrainingUpdate:
         """The snapshot, with the views recomputed if they are due (always at the end)."""
         now = time.perf_counter()
-        if not final and now < self._view_due:
+        if (not final and now < self._view_due) or (state == "stopped" and self._view_cost > 0.05):
+            # a stop ends the thread at once rather than after redrawing views that took a while
             return TrainingUpdate(self.label, state, snap, temperature=self.temperature)
         start = now
         kw: dict = {"temperature": self.temperature}
@@ -251,8 +266,8 @@ class TrainingWorker(QObject):
                 kw["grad_norms"], cell = self._grad_norms(net)
                 if cell is not None:
                     extras["cell_grad_norms"] = cell
-            kw["predictions"] = task_predictions(net, task)
-            if isinstance(task, CharTask):
+            kw["predictions"] = task_predictions(net, task, self._stop.is_set)
+            if isinstance(task, CharTask) and not self._stop.is_set():
                 sample = final or now >= self._sample_due
                 views = char_views(net, task, self.temperature, snap.iteration, sample)
                 kw["activations"], kw["excerpt"] = views["activations"], views["excerpt"]

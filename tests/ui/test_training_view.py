@@ -236,12 +236,15 @@ def test_char_view_colours_text_by_a_unit_and_samples_at_a_temperature(qtbot, ma
     path = tmp_path / "small.txt"
     path.write_text(text, encoding="utf-8")
     panel = make_panel()
+    panel.show()
     assert panel.load_text(str(path))
     tiny(panel, "chars", iterations=6, hidden=8, batch=2, seq_len=10)
     assert panel.task.text == text
     panel.start()
     finish(qtbot, panel)
     view = panel.char_view
+    assert view.coloured.toPlainText() == ""  # coloured when its tab shows, not before
+    panel.results.setCurrentWidget(view)
     assert view.sample.toPlainText()
     html = view.coloured.toHtml()
     colours = {part.split(";")[0].split("'")[0].split('"')[0] for part in html.split("background-color:")[1:]}
