@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTabWidget,
     QTextBrowser,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -1098,7 +1099,23 @@ class TrainingPanel(QWidget):
         self.preset_box.setEnabled(False)
         self.compare_check.toggled.connect(self.preset_box.setEnabled)
         row.addWidget(self.preset_box, 1)
+        self.settings_button = QToolButton()
+        self.settings_button.setObjectName("settings_button")
+        self.settings_button.setText("Settings")
+        self.settings_button.setCheckable(True)
+        self.settings_button.setChecked(True)
+        self.settings_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.settings_button.setArrowType(Qt.ArrowType.DownArrow)
+        self.settings_button.setToolTip(
+            "Show or hide the task, optimiser and network settings (more room for the plots)"
+        )
+        self.settings_button.toggled.connect(self._on_settings_toggled)
+        row.addWidget(self.settings_button)
         return rows
+
+    def _on_settings_toggled(self, shown: bool) -> None:
+        self.settings_tabs.setVisible(shown)
+        self.settings_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
 
     def _build_task(self) -> QWidget:
         w = QWidget()
@@ -1921,6 +1938,9 @@ class TrainingPanel(QWidget):
             run.start()
         self._set_state()
         self.results.setCurrentWidget(self.loss_plot)
+        cut = self.visibleRegion().boundingRect().height() < self.height() - 4  # in a scroll area, partly hidden
+        if (cut or self.results.height() < 300) and self.settings_button.isChecked():
+            self.settings_button.setChecked(False)  # cramped: the curves get the room (the button brings them back)
 
     def toggle(self) -> None:
         """The Train command: start, or pause, or resume."""
