@@ -1007,6 +1007,9 @@ class TrainingPanel(QWidget):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.hide()
         layout.addWidget(self.message)
+        self.fixes_row = QHBoxLayout()  # one-click remedies after a run diverged
+        self.fix_buttons: list[QPushButton] = []
+        layout.addLayout(self.fixes_row)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setChildrenCollapsible(False)
@@ -2006,7 +2009,7 @@ class TrainingPanel(QWidget):
         if self._shut or self.sender() not in self.runs.values():
             return
         self._on_update(update)
-        parts, error = [], False
+        parts, error, fix = [], False, None
         for label, run in self.runs.items():
             last = run.last
             if last is None or last.state in ("running", "paused", "stopping"):
@@ -2015,6 +2018,8 @@ class TrainingPanel(QWidget):
             if last.state == "diverged" and last.snapshot is not None:
                 parts.append(name + divergence_html(last.snapshot.message))
                 error = True
+                if label in ("", "A"):
+                    fix = run.settings
             elif last.state == "failed":
                 parts.append(name + html.escape(last.message))
                 error = True
@@ -2029,6 +2034,8 @@ class TrainingPanel(QWidget):
                 else:
                     parts.append(name + self._verdict(last.snapshot))
         self.show_message("<br>".join(parts), "error" if error else "ok")
+        if fix is not None:
+            self._offer_fixes(fix)
         if update.label in ("", "A") and update.snapshot is not None:
             self._mirror(update.snapshot.net, force=True)
         self._set_state()
@@ -2104,8 +2111,41 @@ class TrainingPanel(QWidget):
         return True
 
     # ---- messages, theme, shutting down ----------------------------------------------------
+    def _offer_fixes(self, settings: TrainSettings) -> None:
+        """Buttons that apply a remedy for a diverged run and train again."""
+        fixes = []
+        if settings.clip == 0 and settings.clip_value == 0:
+            fixes.append(("clip at 1", {"clip": 1.0}, {}))
+        lr = settings.learning_rate
+        fixes.append((f"lr {lr / 10:g}", {}, {"lr": lr / 10}))
+        if settings.cell in ("rnn", "esn") and settings.activation in ("relu", "identity"):
+            fixes.append(("tanh", {"activation": "tanh"}, {}))
+        for text, session_changes, panel_changes in fixes[:3]:
+            button = QPushButton(f"Retry: {text}")
+            button.setObjectName("fix_button")
+            button.setToolTip(f"Apply the remedy ({text}) and train again from fresh weights")
+            button.clicked.connect(lambda _=False, a=session_changes, b=panel_changes: self._apply_fix(a, b))
+            self.fixes_row.addWidget(button)
+            self.fix_buttons.append(button)
+
+    def _clear_fixes(self) -> None:
+        for button in self.fix_buttons:
+            self.fixes_row.removeWidget(button)
+            button.deleteLater()
+        self.fix_buttons = []
+
+    def _apply_fix(self, session_changes: dict, panel_changes: dict) -> None:
+        if self._active():
+            return
+        if session_changes and not self._apply(**session_changes):
+            return
+        if "lr" in panel_changes:
+            self.lr.setValue(panel_changes["lr"])
+        self.start()
+
     def show_message(self, text: str, kind: str = "note") -> None:
         """A message under the buttons: 'error' (red), 'note' or 'ok'; '' hides it."""
+        self._clear_fixes()
         self.message.setVisible(bool(text))
         self.message.setProperty("kind", kind)
         self.message.setText(text)

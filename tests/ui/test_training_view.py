@@ -196,6 +196,13 @@ def test_a_diverging_run_stops_with_a_message_and_keeps_finite_weights(qtbot, ma
     assert all(np.all(np.isfinite(v)) for v in kept.params.values())
     assert all(np.all(np.isfinite(v)) for v in panel.session.network.params.values())
     assert last.snapshot.iteration < 500
+    # one click applies a remedy and trains again
+    texts = [b.text() for b in panel.fix_buttons]
+    assert texts == ["Retry: clip at 1", "Retry: lr 1", "Retry: tanh"]
+    panel.fix_buttons[0].click()
+    assert panel.session.config.clip == 1.0 and panel.runs[""].settings.clip == 1.0
+    assert not panel.fix_buttons  # the new run's message replaces them
+    panel.stop()
 
 
 def test_compare_mode_trains_two_configurations_and_overlays_them(qtbot, make_panel):
