@@ -209,6 +209,7 @@ class _Canvas(QWidget):
         super().__init__(view)
         self.view = view
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we paint every pixel: parents need not
         self._on_theme_changed()
         theme.current().changed.connect(self._on_theme_changed)
 

@@ -319,9 +319,13 @@ def _margins(plot: pg.PlotItem, theme: theme_mod.Theme) -> None:
 
 
 def _no_cache(plot: pg.PlotItem) -> None:
-    """Axes drawn from a pixel cache would land in an SVG as pictures: draw them as vectors."""
+    """Axes, curves and dots drawn from a pixel cache (the window's, for fast frames) would land in
+    an SVG as pictures: draw them as vectors."""
     for name in ("left", "bottom", "right", "top"):
         plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.NoCache)
+    for item in plot.items:
+        for part in (item, *item.childItems()):
+            part.setCacheMode(QGraphicsItem.CacheMode.NoCache)
 
 
 def _style_colorbar(bar: pg.ColorBarItem, theme: theme_mod.Theme) -> None:

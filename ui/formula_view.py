@@ -86,7 +86,9 @@ class EquationCanvas(QWidget):
         self.update()
 
     def _fit(self, shrink: bool = False) -> None:
-        self.doc.setTextWidth(max(50, self.width()))
+        width = max(50, self.width())
+        if self.doc.textWidth() != width:  # setting it, even unchanged, lays the document out again
+            self.doc.setTextWidth(width)
         height = int(np.ceil(self.doc.size().height()))
         # grow at once, shrink only when asked: a number one digit longer must not relayout the window
         if height > self.minimumHeight() or (shrink and height < self.minimumHeight() - 1):

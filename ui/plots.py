@@ -14,7 +14,6 @@ from PySide6.QtCore import QRectF, QSignalBlocker, Qt
 from PySide6.QtGui import QBrush, QColor, QCursor
 from PySide6.QtWidgets import (
     QGraphicsItem,
-    QGraphicsRectItem,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -144,6 +143,71 @@ def nice_ceil(m: float) -> float:
     return float(10 ** (k + 1))
 
 
+class Veil(QGraphicsItem):
+    """A shade over the x-range of a time plot not yet computed at this frame.
+
+    Its bounding rectangle is the whole time axis, so that moving its edge invalidates only the
+    strip between the old and the new edge (a resized QGraphicsRectItem would repaint the union of
+    its old and new rectangles: most of the plot, on every animation frame).
+    """
+
+    Y_EXTENT = 1e4  # view units up and down: beyond any plot's y-range (log10 of a norm, or a unit)
+
+    def __init__(self):
+        super().__init__()
+        self._bounds = QRectF()
+        self._span: tuple[float, float] | None = None
+        self._brush = QBrush()
+
+    def set_extent(self, x0: float, x1: float) -> None:
+        """The x-range the veil may ever cover (the time axis of the current trace)."""
+        rect = self._strip(x0, x1)
+        if rect != self._bounds:
+            self.prepareGeometryChange()
+            self._bounds = rect
+
+    @property
+    def span(self) -> tuple[float, float] | None:
+        """The veiled x-range, or None."""
+        return self._span
+
+    def set_span(self, span: tuple[float, float] | None) -> None:
+        """Veil this x-range (None: nothing); repaint only the strips whose shade changed."""
+        span = None if span is None or span[1] <= span[0] else (float(span[0]), float(span[1]))
+        old = self._span
+        if span == old:
+            return
+        self._span = span
+        if old is None or span is None:
+            a0, a1 = old or span
+            self.update(self._strip(a0, a1))
+        else:  # the symmetric difference of two intervals lies within these two strips
+            for a, b in ((old[0], span[0]), (old[1], span[1])):
+                if a != b:
+                    self.update(self._strip(min(a, b), max(a, b)))
+
+    def setBrush(self, brush: QBrush) -> None:
+        """The shade."""
+        self._brush = QBrush(brush)
+        self.update()
+
+    def brush(self) -> QBrush:
+        """The shade."""
+        return QBrush(self._brush)
+
+    def _strip(self, x0: float, x1: float) -> QRectF:
+        return QRectF(x0, -self.Y_EXTENT, x1 - x0, 2 * self.Y_EXTENT)
+
+    def boundingRect(self) -> QRectF:
+        """The whole time axis (constant while the trace is)."""
+        return self._bounds
+
+    def paint(self, painter, option, widget=None) -> None:
+        """Fill the veiled span."""
+        if self._span is not None:
+            painter.fillRect(self._strip(*self._span).intersected(self._bounds), self._brush)
+
+
 class PlotPanel(QWidget):
     """A titled pyqtgraph plot with a caption, a playhead cursor, a veil, hover and click-to-seek."""
 
@@ -185,9 +249,8 @@ class PlotPanel(QWidget):
 
         self.cursor = pg.InfiniteLine(angle=90, movable=False)
         self.cursor.setZValue(20)
-        self.veil = QGraphicsRectItem()
+        self.veil = Veil()
         self.veil.setZValue(15)
-        self.veil.setPen(pg.mkPen(None))
         if self.time_axis:
             self.plot.addItem(self.cursor, ignoreBounds=True)
             self.plot.addItem(self.veil, ignoreBounds=True)
@@ -196,8 +259,30 @@ class PlotPanel(QWidget):
         self._hover_proxy = pg.SignalProxy(scene.sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
 
+    moving: tuple[str, ...] = ()  # attributes naming the items a frame changes (besides the cursor and the veil)
+
+    def cache_items(self) -> None:
+        """Draw the trace's curves, dots and images from a pixel cache, remade only when they change.
+
+        A frame moves the cursor across them: the plot then copies their pixels instead of
+        running their paint code again. Items a frame changes stay uncached.
+        """
+        moving = {id(self.cursor), id(self.veil), *(id(getattr(self, name)) for name in self.moving)}
+        for item in self.plot.items:
+            if id(item) in moving:
+                continue
+            if isinstance(item, pg.PlotDataItem):
+                parts = (item.curve, item.scatter)
+            elif isinstance(item, (pg.PlotCurveItem, pg.ScatterPlotItem, pg.ImageItem)):
+                parts = (item,)
+            else:
+                continue
+            for part in parts:
+                part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
     def connect_session(self) -> None:
         """Listen to the Session and the theme, and draw the current trace (call at the end of __init__)."""
+        self.cache_items()
         self.session.trace_changed.connect(self._on_trace_changed)
         self.session.frame_changed.connect(self._on_frame_changed)
         self.theme.changed.connect(self._on_theme_changed)
@@ -224,12 +309,9 @@ class PlotPanel(QWidget):
             colour = c.forward if phase == "forward" else c.backward
             if self.cursor.pen.color().name().lower() != colour.lower():
                 self.cursor.setPen(self.theme.pen(colour, 2))
-            span = self.veil_span(phase, t, self.session.trace.T)
-            if span is None:
-                self.veil.hide()
-            else:
-                self.veil.setRect(QRectF(span[0], -1e4, span[1] - span[0], 2e4))
-                self.veil.show()
+            T = self.session.trace.T
+            self.veil.set_extent(-0.5, T - 0.5)
+            self.veil.set_span(self.veil_span(phase, t, T))
 
     def _on_theme_changed(self) -> None:
         t, c = self.theme, self.theme.colours
@@ -297,6 +379,7 @@ class GradientPlot(PlotPanel):
     """‖∂L/∂h_t‖ against t on a log axis, with the Pascanu bound, the verdict and the previous curve."""
 
     title = "Gradient ‖∂L/∂h<sub>t</sub>‖"
+    moving = ("marker",)
     caption = (
         "Log scale. A straight downward slope to the left = vanishing gradient, upward = exploding. "
         "Dashed: Pascanu's bound ‖∂L/∂h<sub>T−1</sub>‖·(γσ<sub>max</sub>)<sup>T−1−t</sup>. "
@@ -467,6 +550,7 @@ class JacobianPlot(PlotPanel):
     """‖∂h_{T−1}/∂h_t‖, the norm of the Jacobian product, with the bound (γσ_max)^(T−1−t)."""
 
     title = "Jacobian product ‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖"
+    moving = ("marker",)
     caption = (
         "How much the last hidden state still depends on step t: the product of T−1−t step Jacobians. "
         "Dashed: the bound (γ·σ<sub>max</sub>(W<sub>hh</sub>))<sup>T−1−t</sup>."
@@ -553,6 +637,7 @@ class EigenPlot(PlotPanel):
     """Eigenvalues of W_hh (each gate block for LSTM/GRU) with the unit circle and the 1/γ circle."""
 
     title = "Eigenvalues of W<sub>hh</sub>"
+    moving = ("step_circle", "step_label")
     caption = (
         "Solid circle: |λ| = 1. Dots well inside it (and inside 1/γ) ⇒ gradients vanish; dots outside ⇒ they can "
         "explode. Dotted: the measured factor of the current BPTT step."

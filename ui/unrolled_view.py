@@ -82,6 +82,7 @@ class UnrolledView(QWidget):
         self.setMinimumSize(320, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.OpenHandCursor)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we paint every pixel: parents need not
         self._make_luts()
         self._on_trace_changed(session.trace)
         session.trace_changed.connect(self._on_trace_changed)
