@@ -9,7 +9,8 @@ from PySide6.QtCore import QCoreApplication, QEvent
 
 from simulator.config import Config
 from ui.session import Session
-from ui.training_view import TrainingPanel, best_unit, bracket_signal, quote_signal, smooth
+from ui.training_plots import best_unit, bracket_signal, quote_signal, smooth
+from ui.training_view import TrainingPanel
 
 
 def _flush_deletes():
