@@ -20,6 +20,10 @@ needs about 30 steps and lost to LAPACK on this hardware (memory traffic and num
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 TOL = 1e-10  # residual accepted on sigma^2 (the norm is then good to TOL / 2 relative)
@@ -78,7 +82,8 @@ def power_norms(B: np.ndarray, x0: np.ndarray | None = None, steps: int = POWER_
     if x0 is not None:
         good = np.abs(x0).sum(axis=1) > 0  # keep the random start where the guess is 0 or NaN
         x[good] = x0[good]
-    act = np.arange(N)
+    act = np.arange(N)  # matrices still iterating (compacted only when enough have finished)
+    live = np.ones(N, dtype=bool)
     Ba = B
     for _ in range(steps):
         x /= np.linalg.norm(x, axis=1, keepdims=True)
@@ -86,13 +91,14 @@ def power_norms(B: np.ndarray, x0: np.ndarray | None = None, steps: int = POWER_
         theta = np.einsum("kij,kij->k", y, y)  # ||M x||^2 = x^T G x <= sigma_max^2
         g = np.matmul(y.transpose(0, 2, 1), Ba)[:, 0]  # G x = M^T M x
         res = np.linalg.norm(g - theta[:, None] * x, axis=1)
-        ok = (theta > 0) & ((res <= TOL * theta) | (fro2[act] <= theta * (1.0 + TOL)))
+        ok = live & (theta > 0) & ((res <= TOL * theta) | (fro2[act] <= theta * (1.0 + TOL)))
         if ok.any():
             out[act[ok]] = np.sqrt(theta[ok])
-            keep = ~ok
-            act, Ba, g = act[keep], Ba[keep], g[keep]
-            if act.size == 0:
+            live &= ~ok
+            if not live.any():
                 break
+            if live.sum() < 0.6 * live.size:  # copying the stack pays off only when it shrinks a lot
+                act, Ba, g, live = act[live], Ba[live], g[live], live[live]
         x = g
         dead = ~(np.abs(x).sum(axis=1) > 0)  # M x = 0: x was in the null space
         if dead.any():
@@ -101,9 +107,35 @@ def power_norms(B: np.ndarray, x0: np.ndarray | None = None, steps: int = POWER_
 
 
 def exact_norms(B: np.ndarray) -> np.ndarray:
-    """LAPACK: sqrt of the largest eigenvalue of the smaller Gram matrix (exact to rounding)."""
-    if B.shape[0] == 0:
+    """LAPACK: sqrt of the largest eigenvalue of the smaller Gram matrix (exact to rounding).
+
+    A large stack is split in two and one half runs on a second thread (LAPACK releases the GIL;
+    each matrix is computed alone, so the result is the same bit for bit).
+    """
+    N = B.shape[0]
+    if N == 0:
         return np.zeros(0)
+    if N >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
+        half = N // 2
+        other = _pool().submit(_exact, B[half:])
+        return np.concatenate([_exact(B[:half]), other.result()])
+    return _exact(B)
+
+
+def _exact(B: np.ndarray) -> np.ndarray:
     m, n = B.shape[-2:]
     G = np.matmul(B, B.transpose(0, 2, 1)) if m <= n else np.matmul(B.transpose(0, 2, 1), B)
     return np.sqrt(np.maximum(np.linalg.eigvalsh(G)[:, -1], 0.0))
+
+
+PARALLEL_FROM = 32  # matrices in a stack before the second thread is worth starting
+_POOL: list = []
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """One worker thread, made on first use."""
+    with _POOL_LOCK:
+        if not _POOL:
+            _POOL.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="spectral"))
+        return _POOL[0]
