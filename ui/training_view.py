@@ -110,6 +110,7 @@ PRESETS = (
     ("SGD vs Adam", {"optimizer": "sgd", "lr": None}, {"optimizer": "adam", "lr": None}, "SGD", "Adam"),
     ("SGD vs RMSprop", {"optimizer": "sgd", "lr": None}, {"optimizer": "rmsprop", "lr": None}, "SGD", "RMSprop"),
 )
+COLLAPSE_BELOW = 760  # px: a panel shorter than this hides its settings when training starts
 RIDGES = (1e-6, 1e-4, 1e-2, 0.1, 1.0)  # the echo state network's readout penalty λ
 MIRROR_INTERVAL = 0.4  # seconds between hand-overs of the weights to the main view (at least)
 MIRROR_SHARE = 0.25  # and the main view's redraw may take at most this share of the GUI's time
@@ -1239,8 +1240,8 @@ class TrainingPanel(QWidget):
             run.start()
         self._set_state()
         self.results.setCurrentWidget(self.loss_plot)
-        cut = self.visibleRegion().boundingRect().height() < self.height() - 4  # in a scroll area, partly hidden
-        if (cut or self.results.height() < 300) and self.settings_button.isChecked():
+        shown = self.visibleRegion().boundingRect().height()  # less than height() in a scroll area
+        if shown < COLLAPSE_BELOW and self.settings_button.isChecked():
             self.settings_button.setChecked(False)  # cramped: the curves get the room (the button brings them back)
 
     def toggle(self) -> None:
