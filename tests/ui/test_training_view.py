@@ -105,7 +105,8 @@ def test_stop_takes_effect_promptly_and_leaves_no_thread(qtbot, make_panel):
     qtbot.waitUntil(lambda: iteration(panel) >= 3, timeout=10_000)
     panel.stop()
     assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()  # the window says so at once
-    qtbot.waitUntil(lambda: panel.threads_alive == 0, timeout=1000)
+    qtbot.waitUntil(lambda: panel.threads_alive == 0, timeout=1000)  # the thread ends within an iteration
+    qtbot.waitUntil(lambda: panel.last_updates[""].state == "stopped", timeout=1000)  # its last word arrives
     stopped_at = iteration(panel)
     assert panel.runs[""].state == "stopped" and 3 <= stopped_at < 1_000_000
     qtbot.wait(50)
