@@ -292,7 +292,7 @@ class Trainer:
         if s.cell in ("rnn", "esn"):
             rho = max(spectral_radius(self.net.params[f"weight_hh_l{k}"]) for k in range(self.net.layers))
             if rho >= 1.0:
-                out.append(f"a smaller wrec (the spectral radius of W_hh is {rho:.2f}; keep it below 1)")
+                out.append(f"a smaller wrec (the spectral radius of W_hh is {rho:.3g}; keep it below 1)")
             if s.activation in ("relu", "identity"):
                 out.append(f"a bounded activation (tanh instead of {s.activation})")
             out.append("an LSTM or GRU cell")

@@ -45,7 +45,7 @@ SLIDER_POWER = 1.7  # > 1: finer near Wrec = 1
 
 # The window's own limits for the sizes (the engine accepts more from a script; these keep a
 # slider drag live). Values typed outside are refused with a message.
-UI_LIMITS = {"inputs": (1, 16), "hidden": (1, 128), "outputs": (1, 16), "layers": (1, 4), "steps": (1, 500)}
+UI_LIMITS = {"inputs": (1, 256), "hidden": (1, 128), "outputs": (1, 256), "layers": (1, 4), "steps": (1, 500)}
 
 CELL_NAMES = {"rnn": "RNN (Elman)", "lstm": "LSTM", "gru": "GRU", "esn": "ESN (echo state)"}
 VARIANT_NAMES = {
