@@ -408,6 +408,8 @@ class MainWindow(QMainWindow):
             setter = getattr(panel, "set_visible_controls", None)
             if setter is not None:
                 setter(names)
+        if lesson is not None and lesson.training:  # the Training lab is ready for the lesson's run
+            self.training.load_spec(lesson.training, sync=False)
         if lesson is not None:
             self.show_lessons()
             if not self.presentation.active and not self.cell_dock.isFloating():  # the text gets the room

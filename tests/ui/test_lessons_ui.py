@@ -215,3 +215,11 @@ def test_a_training_lesson_measures_its_claims_in_the_background(make_window, qt
     panel.wait_for_background(120)
     qtbot.waitUntil(lambda: "nats per character after" in panel.live.text(), timeout=5000)
     assert not panel.note.isVisibleTo(panel)
+
+
+def test_a_training_lesson_prepares_the_training_lab(make_window):
+    window = make_window()
+    window.lesson_panel.open_lesson("10-char-rnn")
+    assert window.training.task_box.currentData() == "chars"
+    window.lesson_panel.open_lesson("11-stacked-lstm-optimisers")
+    assert window.training.task_box.currentData() == window.lesson_panel.lesson.training["task"]
