@@ -20,7 +20,17 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QLinearGradient, QPainter, QPainterPath, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QLinearGradient,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QRegion,
+)
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from . import diagram as dg
@@ -79,6 +89,8 @@ class UnrolledView(QWidget):
         self._zoom_pitch: float | None = None  # None: fit the whole sequence
         self._origin = 0.0
         self._drag: tuple[float, float] | None = None
+        self._clip: QRectF | None = None  # while painting: the bounding rectangle of the steps to repaint
+        self._region = QRegion()  # ... and everything to repaint
         self.setMinimumSize(320, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.OpenHandCursor)
@@ -173,9 +185,33 @@ class UnrolledView(QWidget):
         self.update()
 
     def _on_frame_changed(self, frame: int) -> None:
+        old_phase, old_t, origin = self._phase, self._t, self._origin
         self._phase, self._t = self.session.phase_step(frame)
         self._follow()
-        self.update()
+        if self._folded or self._phase != old_phase or self._origin != origin:
+            self.update()  # the whole drawing may change
+        else:
+            self.update(self._moved_region(old_t, self._t))
+
+    def _moved_region(self, a: int, b: int) -> QRegion:
+        """What moving the playhead from step a to step b within a phase repaints.
+
+        The columns from a to b and one more either side (their nodes, edges, strips and the
+        current-step shade), the step numbers near a and b on the axis, and the header's line of
+        numbers. Everything else looks the same, and repainting all of it on every frame was
+        most of the diagram's cost.
+        """
+        lay = self._layout()
+        lo, hi = min(a, b), max(a, b)
+        x0, x1 = lay.cx(lo) - 1.5 * lay.pitch, lay.cx(hi) + 1.5 * lay.pitch
+        top, bottom = lay.area.top() - 2, lay.area.bottom()
+        region = QRegion(QRectF(x0, top, x1 - x0, bottom - top + 2).toAlignedRect())
+        reach = self._axis_reach(lay)
+        for x in (lay.cx(a), lay.cx(b)):
+            region += QRectF(x - reach, bottom, 2 * reach, self.height() - bottom).toAlignedRect()
+        _, line2, _ = self._header_rects(lay)
+        region += line2.adjusted(-1, -1, 1, 1).toAlignedRect()
+        return region
 
     def _on_theme_changed(self) -> None:
         self._make_luts()
@@ -206,7 +242,7 @@ class UnrolledView(QWidget):
         self._node_ink, self._ghost_ink = dg.with_alpha(self._fg, 0.7), dg.with_alpha(self._fg, 0.25)
 
     def _build_strips(self) -> None:
-        """One image per row (1 × T pixels) and one per layer's gradient bars (GRAD_STRIP_H × T)."""
+        """One RGBA array per row (1 × T) and one per layer's gradient bars (GRAD_STRIP_H × T)."""
         vl = np.array([c.getRgb() for c in self._vlut], dtype=np.uint8)  # (256, 4)
         gl = np.array([c.getRgb() for c in self._glut], dtype=np.uint8)
         bad = np.array(QColor(dg.NONFINITE_FILL).getRgb(), dtype=np.uint8)
@@ -219,9 +255,10 @@ class UnrolledView(QWidget):
                 px[~used] = 0  # computed but not scored: left out of the strip
             if present is not None:
                 px[~present] = 0
-            return _image(px[None])
+            return px[None]
 
-        self._strip_loss = _image(np.where(self._scored[:, None], np.array(self._accent.getRgb(), np.uint8), 0)[None])
+        self._wide: dict = {}  # strips widened to the screen's pixels, per layout (see _wide_strip)
+        self._strip_loss = np.where(self._scored[:, None], np.array(self._accent.getRgb(), np.uint8), 0)[None]
         self._strip_y = row(self._y_idx, self._y_ok, used=self._y_used)
         self._strip_x = row(self._x_idx, self._x_ok, present=self._has_input)
         self._strip_h = [row(self._h_idx[k], self._h_ok[k]) for k in range(self._L)]
@@ -236,7 +273,7 @@ class UnrolledView(QWidget):
             px = np.zeros((GRAD_STRIP_H, self._T, 4), dtype=np.uint8)
             filled = np.arange(GRAD_STRIP_H)[:, None] < heights[None, :]  # bars hang from the top
             px[filled] = np.broadcast_to(colour[None], px.shape)[filled]
-            self._strip_g.append(_image(px))
+            self._strip_g.append(px)
 
     # ---- geometry --------------------------------------------------------------------------
     def _layout(self) -> _Layout:
@@ -296,9 +333,13 @@ class UnrolledView(QWidget):
         if x - 0.5 * lay.pitch < lay.area.left() or x + 0.5 * lay.pitch > lay.area.right():
             self._origin = lay.origin + (lay.area.center().x() - x)
 
-    def _visible_steps(self, lay: _Layout) -> range:
-        first = lay.step_at(lay.area.left()) - 1
-        last = lay.step_at(lay.area.right()) + 1
+    def _visible_steps(self, lay: _Layout, clipped: bool = True) -> range:
+        """The steps in view (and, if clipped, in the part being repainted), with one more either side."""
+        left, right = lay.area.left(), lay.area.right()
+        if clipped and self._clip is not None:
+            left, right = max(left, self._clip.left()), min(right, self._clip.right())
+        first = lay.step_at(left) - 1
+        last = lay.step_at(right) + 1
         return range(max(-1, first), min(self._T - 1, last) + 1)
 
     # ---- painting ---------------------------------------------------------------------------
@@ -306,21 +347,42 @@ class UnrolledView(QWidget):
         return dg.with_alpha(self._fg, alpha)
 
     def paintEvent(self, event) -> None:
+        """Paint what the event asks for; parts wholly outside it are skipped (a frame repaints little)."""
+        region = self._region = event.region()
         p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.fillRect(self.rect(), self._bg)
-        lay = self._layout()
-        if self._folded:
-            self._paint_folded(p, lay)
-        else:
-            p.save()
-            p.setClipRect(QRectF(lay.area.left() - 2, 0, lay.area.width() + 4, float(self.height())))
-            self._paint_dense(p, lay) if lay.dense else self._paint_steps(p, lay)
-            p.restore()
-            self._paint_axis(p, lay)
-        self._paint_gutter(p, lay)
-        self._paint_header(p, lay)
-        p.end()
+        try:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.fillRect(event.rect(), self._bg)
+            lay = self._layout()
+            if self._folded:
+                self._paint_folded(p, lay)
+            else:
+                steps = QRectF(lay.area.left() - 2, 0, lay.area.width() + 4, float(self.height()))
+                in_steps = region.intersected(steps.toAlignedRect())
+                if not in_steps.isEmpty():
+                    self._clip = QRectF(in_steps.boundingRect())
+                    p.save()
+                    p.setClipRect(steps)
+                    self._paint_dense(p, lay) if lay.dense else self._paint_steps(p, lay)
+                    p.restore()
+                    self._clip = None
+                axis = QRectF(0, lay.area.bottom(), self.width(), self.height() - lay.area.bottom())
+                in_axis = region.intersected(axis.toAlignedRect())
+                if not in_axis.isEmpty():
+                    self._clip = QRectF(in_axis.boundingRect())
+                    self._paint_axis(p, lay)
+                    self._clip = None
+            if self._touches(QRectF(0, 0, lay.area.left(), self.height())):
+                self._paint_gutter(p, lay)
+            if self._touches(QRectF(0, 0, self.width(), lay.area.top())):
+                self._paint_header(p, lay)
+        finally:
+            p.end()
+            self._clip, self._region = None, QRegion()
+
+    def _touches(self, rect: QRectF) -> bool:
+        """Whether the repaint reaches into a rectangle (with 1 px to spare); always true outside paintEvent."""
+        return self._region.isEmpty() or self._region.intersects(rect.adjusted(-1, -1, 1, 1).toAlignedRect())
 
     def _text(self, kind: str, k: int, s: int) -> str:
         key = (kind, k, s)
@@ -488,7 +550,9 @@ class UnrolledView(QWidget):
     def _paint_dense(self, p: QPainter, lay: _Layout) -> None:
         """Too many steps for shapes: each row is a strip of cells; gradients hang below each h row as bars."""
         y_loss, y_y, y_h, y_x = self._rows(lay)
-        steps = self._visible_steps(lay)
+        # all steps in view, not only those repainted: a strip scaled from another first column
+        # would sample its pixels differently (the repaint clips it anyway)
+        steps = self._visible_steps(lay, clipped=False)
         s0, s1 = max(0, steps.start), steps.stop  # steps s0 .. s1-1 are in view
         if s1 <= s0:
             return
@@ -498,9 +562,17 @@ class UnrolledView(QWidget):
         left = lambda s: lay.cx(s) - 0.5 * lay.pitch  # noqa: E731
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
 
-        def strip(img: QImage, top: float, height: float, a: int, b: int) -> None:
+        dpr = self.devicePixelRatioF()
+
+        def px(s: int) -> int:  # the first device pixel column whose centre lies at or right of step s's left edge
+            return math.ceil(left(s) * dpr - 0.5)
+
+        def strip(rgba: np.ndarray, top: float, height: float, a: int, b: int) -> None:
             if b > a:
-                p.drawImage(QRectF(left(a), top, (b - a) * lay.pitch, height), img, QRectF(a, 0, b - a, img.height()))
+                img, x0 = self._wide_strip(rgba, lay, s0, s1, dpr)
+                xa, xb = px(a), px(b)
+                target = QRectF(xa / dpr, top, (xb - xa) / dpr, height)
+                p.drawImage(target, img, QRectF(xa - x0, 0, xb - xa, img.height()))
 
         def dim(top: float, height: float) -> None:
             if s1 > lit_end:
@@ -524,6 +596,35 @@ class UnrolledView(QWidget):
             x = lay.cx(t)
             p.setPen(QPen(self._cursor, 2.5))
             p.drawLine(QPointF(x, lay.area.top()), QPointF(x, lay.area.bottom()))
+
+    def _wide_strip(self, rgba: np.ndarray, lay: _Layout, s0: int, s1: int, dpr: float) -> tuple[QImage, int]:
+        """A strip's steps s0 .. s1-1 with one column per device pixel, and its first pixel's x.
+
+        Each pixel takes the step under its centre. Drawn unscaled across, a strip then looks the
+        same however a repaint is clipped (a scaled image is sampled from where each clipped span
+        starts, so a column on a step boundary could take either neighbour's colour).
+        """
+        key = (id(rgba), lay.pitch, lay.origin, s0, s1, dpr)
+        hit = self._wide.get(key)
+        if hit is not None:
+            return hit
+        if len(self._wide) > 4 * (self._L + 4):  # an old layout's: drop them all
+            self._wide.clear()
+        x0 = math.ceil((lay.cx(s0) - 0.5 * lay.pitch) * dpr - 0.5)
+        x1 = math.ceil((lay.cx(s1) - 0.5 * lay.pitch) * dpr - 0.5)
+        centres = (np.arange(x0, max(x1, x0 + 1)) + 0.5) / dpr
+        steps = np.clip(np.floor((centres - lay.origin) / lay.pitch).astype(int) - 1, s0, s1 - 1)
+        hit = self._wide[key] = (_image(rgba[:, steps]), x0)
+        return hit
+
+    def _axis_reach(self, lay: _Layout) -> float:
+        """How far from the current step's column its label (and the labels it hides) may reach."""
+        fm = QFontMetricsF(self._font)
+        need = fm.horizontalAdvance(f"t={self._T - 1}") + 0.8 * lay.em  # a label's room (its text is narrower)
+        widest = QFontMetricsF(self._bold).horizontalAdvance(f"t = {self._T - 1}") + lay.em
+        # labels within (widest + need) / 2 hide; their text reaches need / 2 further; the current step's
+        # label may be pushed inward by up to widest / 2 at the ends of the axis
+        return widest + need + 0.5 * lay.em
 
     def _paint_axis(self, p: QPainter, lay: _Layout) -> None:
         """Step numbers under the columns, and the current step in the cursor colour."""
@@ -570,16 +671,26 @@ class UnrolledView(QWidget):
                 rect = QRectF(0.2 * lay.em, y + 0.18 * lay.row_h, lay.area.left() - 0.8 * lay.em, 0.34 * lay.row_h)
                 p.drawText(rect, AlignRightV, "∂L/∂h")
 
-    def _paint_header(self, p: QPainter, lay: _Layout) -> None:
-        """The title and the current step's numbers at the left, the two legends at the right."""
-        fm = QFontMetricsF(self._font)
-        em, h = lay.em, fm.height()
+    def _header_rects(self, lay: _Layout) -> tuple[QRectF, QRectF, QRectF]:
+        """The header's title line, its line of numbers (which frames change) and the legends."""
+        em, h = lay.em, QFontMetricsF(self._font).height()
         W = float(self.width())
         legend_w = 16.0 * em
         line1 = QRectF(0.6 * em, 0.3 * em, max(10.0, W - legend_w - 1.6 * em), h)
-        title = f"Folded · T = {self._T}" if self._folded else f"Unrolled through time · T = {self._T}"
-        sub = f"{self._wrec_text} · {TOPOLOGY_TEXT[self._topology]}"
-        self._text_pair(p, line1, title, sub, self._ink(0.95), self._ink(0.6))
+        line2 = QRectF(line1.left(), line1.bottom() + 0.25 * em, line1.width(), h)
+        return line1, line2, QRectF(W - legend_w - 0.6 * em, 0.3 * em, legend_w, 2 * h + 0.25 * em)
+
+    def _paint_header(self, p: QPainter, lay: _Layout) -> None:
+        """The title and the current step's numbers at the left, the two legends at the right."""
+        line1, line2, legends = self._header_rects(lay)
+        if self._touches(line1):
+            title = f"Folded · T = {self._T}" if self._folded else f"Unrolled through time · T = {self._T}"
+            sub = f"{self._wrec_text} · {TOPOLOGY_TEXT[self._topology]}"
+            self._text_pair(p, line1, title, sub, self._ink(0.95), self._ink(0.6))
+        if self._touches(legends):
+            self._paint_legends(p, lay, legends)
+        if not self._touches(line2):
+            return
         t = self._t
         if self._phase == "forward":
             lead = f"forward  t = {t}"
@@ -595,9 +706,7 @@ class UnrolledView(QWidget):
             if t < self._T - 1 and np.isfinite(g[t + 1]) and g[t + 1] > 0 and np.isfinite(g[t]):
                 with np.errstate(all="ignore"):
                     parts.append(f"(× {dg.fmt(g[t] / g[t + 1])} since t = {t + 1})")
-        line2 = QRectF(line1.left(), line1.bottom() + 0.25 * em, line1.width(), h)
         self._text_pair(p, line2, lead, "   ".join(parts), self._cursor, self._ink(0.85))
-        self._paint_legends(p, lay, QRectF(W - legend_w - 0.6 * em, 0.3 * em, legend_w, 2 * h + 0.25 * em))
 
     def _text_pair(self, p: QPainter, rect: QRectF, bold: str, rest: str, c1: QColor, c2: QColor) -> None:
         """A bold lead and a plain rest on one line, the rest elided to fit."""
