@@ -17,8 +17,8 @@ a tanh by the identity, FGR loops the previous step's gates back into the gate r
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from . import diagram as dg
@@ -202,12 +202,41 @@ class CellView(QWidget):
         return {"phi": self._activation, "peephole": "none", "gate_recurrence": "none"}
 
 
+def _unit_index(u: float) -> int:
+    """dg.unit_index of one finite number, without numpy's per-call cost."""
+    return round(min(max(float(u), 0.0), 1.0) * (dg.LUT_SIZE - 1))
+
+
+def _value_index(v: float) -> int:
+    """dg.value_index of one finite number, without numpy's per-call cost."""
+    return round((min(max(float(v), -1.0), 1.0) + 1.0) * 0.5 * (dg.LUT_SIZE - 1))
+
+
 class _Canvas(QWidget):
-    """Paints the CellView's cell, scaled to fit, from the numbers the view prepared."""
+    """Paints the CellView's cell, scaled to fit, from the numbers the view prepared.
+
+    Most of the drawing (the cell's box, its lines, dots and operations) does not change from
+    frame to frame: it is drawn once into two cached layers and a frame paints only its own
+    elements over them. The drawing code runs in one of four passes and every element says
+    whether it changes with the frame:
+
+    - 'under': the static elements drawn before the first frame element (an opaque picture);
+    - 'over': the static elements drawn after it (transparent, laid over that frame element,
+      e.g. a line whose width carries the gradient, just as drawing them after it would);
+    - 'live': the frame's elements only; 'over' is laid down before the first gate or number,
+      which by construction come after every static element;
+    - 'direct': everything, uncached.
+    """
 
     def __init__(self, view: CellView):
         super().__init__(view)
         self.view = view
+        self.p: QPainter | None = None
+        self._mode = "direct"
+        self._live_seen = False  # a frame element came already in this pass
+        self._over: QPixmap | None = None  # to lay down in the 'live' pass, once
+        self._layers_key: tuple | None = None
+        self._layers: tuple[QPixmap, QPixmap | None] | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we paint every pixel: parents need not
         self._on_theme_changed()
@@ -225,10 +254,46 @@ class _Canvas(QWidget):
         self.vlut, self.gatelut, self.glut = dg.value_lut(th), dg.gate_lut(th), dg.gradient_lut(th)
         self.family = th.font().family()
         self._fonts: dict[tuple, QFont] = {}
+        self._metrics: dict[tuple, QFontMetricsF] = {}
+        self._inks: dict[float, QColor] = {}
+        self._widths: dict[tuple, tuple[float, float, float]] = {}  # a label's parts, measured once
+        self._layers_key = None  # the colours changed: draw the static layers again
         self.update()
 
+    # ---- which pass draws what (see the class docstring) -------------------------------------
+    def _static(self) -> bool:
+        """Whether a static element (the same in every frame of a phase) is drawn in this pass."""
+        mode = self._mode
+        if mode == "under":
+            return not self._live_seen
+        if mode == "over":
+            if self._live_seen:
+                self._over_used = True
+            return self._live_seen
+        return mode == "direct"
+
+    def _early(self) -> bool:
+        """Whether a frame element among the static ones (a line carrying the gradient) is drawn in this pass."""
+        self._live_seen = True
+        return self._mode in ("live", "direct")
+
+    def _late(self) -> bool:
+        """Whether a frame element drawn over all static ones (gates, numbers, title) is drawn in this pass."""
+        self._live_seen = True
+        if self._mode == "live" and self._over is not None:
+            over, self._over = self._over, None
+            self.p.save()
+            self.p.resetTransform()
+            self.p.drawPixmap(0, 0, over)
+            self.p.restore()
+        return self._mode in ("live", "direct")
+
     def ink(self, alpha: float = 1.0) -> QColor:
-        return dg.with_alpha(self.fg, alpha)
+        """The foreground colour at an opacity (made once per theme)."""
+        c = self._inks.get(alpha)
+        if c is None:
+            c = self._inks[alpha] = dg.with_alpha(self.fg, alpha)
+        return c
 
     def font(self, px: float = FONT_PX, bold: bool = False, italic: bool = False) -> QFont:
         key = (round(px), bold, italic)
@@ -240,7 +305,29 @@ class _Canvas(QWidget):
             f.setItalic(italic)
         return f
 
-    def line(self, pts: list[tuple[float, float]], pen: QPen | None = None, arrow: bool = False) -> None:
+    def metrics(self, px: float = FONT_PX, bold: bool = False, italic: bool = False) -> QFontMetricsF:
+        """The metrics of font(px, bold, italic), made once."""
+        key = (round(px), bold, italic)
+        fm = self._metrics.get(key)
+        if fm is None:
+            fm = self._metrics[key] = QFontMetricsF(self.font(px, bold, italic))
+        return fm
+
+    def _label_widths(self, main: str, sub: str, tail: str, px: float, bold: bool) -> tuple[float, float, float]:
+        key = (main, sub, tail, round(px), bold)
+        widths = self._widths.get(key)
+        if widths is None:
+            fm = self.metrics(px, bold=bold, italic=True)
+            w1 = fm.horizontalAdvance(main)
+            w2 = self.metrics(0.68 * px, italic=True).horizontalAdvance(sub) + 2 if sub else 0.0
+            w3 = fm.horizontalAdvance(tail) if tail else 0.0
+            widths = self._widths[key] = (w1, w2, w3)
+        return widths
+
+    def line(self, pts: list[tuple[float, float]], pen: QPen | None = None, arrow: bool = False, live=False) -> None:
+        """A polyline (with an arrowhead at its end); live: it changes with the frame (see _early)."""
+        if not (self._early() if live else self._static()):
+            return
         p = self.p
         pen = pen or QPen(self.ink(0.75), 3.0)
         path = QPainterPath(QPointF(*pts[0]))
@@ -259,19 +346,24 @@ class _Canvas(QWidget):
             p.drawPath(path)
 
     def dot(self, x: float, y: float) -> None:
+        if not self._static():
+            return
         self.p.setPen(Qt.PenStyle.NoPen)
         self.p.setBrush(self.ink(0.75))
         self.p.drawEllipse(QPointF(x, y), 5.5, 5.5)
 
     def label(self, x: float, y: float, main: str, sub: str = "", align: str = "c", px: float = FONT_PX,
               colour: QColor | None = None, bold: bool = True, tail: str = "") -> float:  # fmt: skip
-        """A name with a subscript ('c', 't−1'[, tail]) at (x, y), aligned 'l', 'c' or 'r'; returns its width."""
+        """A name with a subscript ('c', 't−1'[, tail]) at (x, y), aligned 'l', 'c' or 'r' (a static element)."""
+        if self._static():
+            self._label(x, y, main, sub, align, px, colour, bold, tail)
+
+    def _label(self, x: float, y: float, main: str, sub: str = "", align: str = "c", px: float = FONT_PX,
+               colour: QColor | None = None, bold: bool = True, tail: str = "") -> float:  # fmt: skip
+        """Draw a label (see label); returns its width."""
         p = self.p
         f, fs = self.font(px, bold=bold, italic=True), self.font(0.68 * px, italic=True)
-        fm = QFontMetricsF(f)
-        w1 = fm.horizontalAdvance(main)
-        w2 = QFontMetricsF(fs).horizontalAdvance(sub) + 2 if sub else 0.0
-        w3 = fm.horizontalAdvance(tail) if tail else 0.0
+        w1, w2, w3 = self._label_widths(main, sub, tail, px, bold)
         w = w1 + w2 + w3
         x0 = x - w / 2 if align == "c" else (x - w if align == "r" else x)
         p.setPen(colour or self.ink(0.9))
@@ -287,14 +379,17 @@ class _Canvas(QWidget):
 
     def chip(self, x: float, y: float, name: str, sub: str, value: float, align: str = "c", tail: str = "") -> None:
         """A value badge: the element's name and its number on the background, over the lines."""
+        if not self._late():
+            return
         p = self.p
         text = dg.fmt(value)
-        f = self.font(FONT_PX)
-        fm = QFontMetricsF(f)
-        fn, fs = self.font(FONT_PX, bold=True, italic=True), self.font(0.68 * FONT_PX, italic=True)
-        wn = QFontMetricsF(fn).horizontalAdvance(name + tail)
-        wn += QFontMetricsF(fs).horizontalAdvance(sub) + 2 if sub else 0.0
-        wv = fm.horizontalAdvance(text)
+        key = ("chip", name, sub, tail)
+        wn = self._widths.get(key)
+        if wn is None:
+            wn = self.metrics(FONT_PX, bold=True, italic=True).horizontalAdvance(name + tail)
+            wn += self.metrics(0.68 * FONT_PX, italic=True).horizontalAdvance(sub) + 2 if sub else 0.0
+            self._widths[key] = wn
+        wv = self.metrics(FONT_PX).horizontalAdvance(text)
         w = wn + 8 + wv + 14
         h = 1.35 * FONT_PX
         x0 = x - w / 2 if align == "c" else (x - w if align == "r" else x)
@@ -306,7 +401,7 @@ class _Canvas(QWidget):
         if bad:
             p.setBrush(dg.nonfinite_brush())
             p.drawRoundedRect(rect, 6, 6)
-        self.label(x0 + 7, y, name, sub, align="l", colour=self.ink(0.6) if not bad else QColor("#000000"), tail=tail)
+        self._label(x0 + 7, y, name, sub, align="l", colour=self.ink(0.6) if not bad else QColor("#000000"), tail=tail)
         p.setFont(self.font(FONT_PX, bold=bad))
         p.setPen(QColor("#000000") if bad else self.ink(0.95))
         p.drawText(
@@ -317,6 +412,8 @@ class _Canvas(QWidget):
 
     def gate(self, x: float, y: float, symbol: str, value: float, state: str, kind: str = "sigmoid") -> None:
         """A gate box (colah's yellow boxes) filled with its value's colour; a dashed ghost when absent."""
+        if not self._late():
+            return
         p = self.p
         w, h = 78.0, 54.0
         rect = QRectF(x - w / 2, y - h / 2, w, h)
@@ -331,9 +428,9 @@ class _Canvas(QWidget):
         if not np.isfinite(value):
             fill = QColor(dg.NONFINITE_FILL)
         elif kind == "sigmoid":
-            fill = self.gatelut[int(dg.unit_index(value))]
+            fill = self.gatelut[_unit_index(value)]
         else:
-            fill = self.vlut[int(dg.value_index(value))]
+            fill = self.vlut[_value_index(value)]
         p.setBrush(fill)
         p.setPen(QPen(self.ink(0.8), 2.2))
         p.drawRoundedRect(rect, 8, 8)
@@ -346,6 +443,8 @@ class _Canvas(QWidget):
 
     def op(self, x: float, y: float, symbol: str, r: float = 20.0, ghost: bool = False) -> None:
         """A pointwise operation (colah's pink circles): ×, +, tanh, 1−."""
+        if not self._static():
+            return
         p = self.p
         if symbol in ("tanh", "id"):
             rect = QRectF(x - 1.9 * r, y - r, 3.8 * r, 2 * r)
@@ -362,17 +461,53 @@ class _Canvas(QWidget):
         """The pen of a line that carries a gradient in a backward frame."""
         if not np.isfinite(norm):
             return QPen(QColor(dg.NONFINITE_FILL), 6.0, Qt.PenStyle.DashLine)
-        pen = QPen(self.glut[int(dg.unit_index(u))], 3.0 + 15.0 * float(u))
+        pen = QPen(self.glut[_unit_index(u)], 3.0 + 15.0 * float(u))
         pen.setCapStyle(Qt.PenCapStyle.FlatCap)
         return pen
 
     # ---- painting -------------------------------------------------------------------------
     def paintEvent(self, event) -> None:
+        """The cached static layers with this frame's elements (see the class docstring)."""
+        under, over = self._static_layers()
         p = QPainter(self)
+        try:
+            p.drawPixmap(0, 0, under)
+            self._over = over
+            self._paint(p, "live")
+        finally:
+            p.end()
+            self.p, self._over = None, None
+
+    def _static_layers(self) -> tuple[QPixmap, QPixmap | None]:
+        """The 'under' and 'over' pictures for the current size, colours, cell and phase (None: nothing over)."""
+        v = self.view
+        dpr = self.devicePixelRatioF()
+        key = (self.width(), self.height(), dpr, v._phase, v._cell, v._variant, v._activation, v._leak)
+        if key != self._layers_key:
+            size = QSize(max(1, round(self.width() * dpr)), max(1, round(self.height() * dpr)))
+            layers = []
+            for mode in ("under", "over"):
+                pixmap = QPixmap(size)
+                pixmap.setDevicePixelRatio(dpr)
+                pixmap.fill(self.bg if mode == "under" else Qt.GlobalColor.transparent)
+                self._over_used = False
+                painter = QPainter(pixmap)
+                try:
+                    self._paint(painter, mode)
+                finally:
+                    painter.end()
+                    self.p = None
+                layers.append(pixmap if mode == "under" or self._over_used else None)
+            self._layers, self._layers_key = tuple(layers), key
+        return self._layers
+
+    def _paint(self, p: QPainter, mode: str) -> None:
+        """Run the drawing code in one pass ('under', 'over', 'live' or 'direct')."""
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        self.p = p
-        p.fillRect(self.rect(), self.bg)
+        self.p, self._mode, self._live_seen = p, mode, False
+        if mode == "direct":
+            p.fillRect(self.rect(), self.bg)
         scale = min(self.width() / W, self.height() / H)
         p.translate(0.5 * (self.width() - scale * W), 0.5 * (self.height() - scale * H))
         p.scale(scale, scale)
@@ -384,9 +519,10 @@ class _Canvas(QWidget):
         else:
             self._paint_rnn(v.values())
         self._paint_title()
-        p.end()
 
     def _paint_title(self) -> None:
+        if not self._late():
+            return
         v = self.view
         p = self.p
         names = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN", "esn": "ESN"}
@@ -412,12 +548,16 @@ class _Canvas(QWidget):
         p.drawText(QRectF(10, 32, W - 20, 28), left_v, sub)
 
     def _cell_box(self, left: float, top: float, right: float, bottom: float) -> None:
+        if not self._static():
+            return
         self.p.setBrush(self.box_fill)
         self.p.setPen(QPen(self.ink(0.3), 2.0))
         self.p.drawRoundedRect(QRectF(left, top, right - left, bottom - top), 26, 26)
 
     def _grad_label(self, x: float, y: float, name: str, norm: float) -> None:
         """A gradient norm in backward frames, right-aligned at (x, y)."""
+        if not self._late():
+            return
         p = self.p
         p.setFont(self.font(FONT_PX, bold=True))
         p.setPen(self.glut[-1])
@@ -445,7 +585,7 @@ class _Canvas(QWidget):
         self.line([(30, yc), (xf - 20, yc)], strong)
         self.line([(xf + 20, yc), (xg - 20, yc)], strong)
         cpen = self.grad_pen(v._gc[t], v._gc_u[t], strong) if back and v._gc is not None else strong
-        self.line([(xg + 20, yc), (985, yc)], cpen, arrow=True)
+        self.line([(xg + 20, yc), (985, yc)], cpen, arrow=True, live=back)
         # the bus: h_{t-1} from the left, x_t from below, up into every gate
         self.line([(30, yb), (xo, yb)], plain)
         self.line([(190, H), (190, yb)], plain)
@@ -472,7 +612,7 @@ class _Canvas(QWidget):
         self.op(xoo, ymul, "id" if st["tanh_c"] == "identity" else "tanh", ghost=st["tanh_c"] == "identity")
         self.line([(xo + 39, yg), (xoo - 20, yg)], ghost if st["o"] == "absent" else plain, arrow=True)
         hpen = self.grad_pen(v._gh[t], v._gh_u[t], strong) if back else QPen(self.ink(0.85), 4.0)
-        self.line([(xoo, yg + 20), (xoo, yb), (985, yb)], hpen, arrow=True)
+        self.line([(xoo, yg + 20), (xoo, yb), (985, yb)], hpen, arrow=True, live=back)
         self.op(xoo, yg, "×")
         if st["peephole"] == "drawn":  # the cell state looks into the gates: c_{t−1} into f and i, c_t into o
             self.dot(215, yc)
@@ -519,7 +659,10 @@ class _Canvas(QWidget):
         self.line([(30, yh), (xz - 20, yh)], strong)
         self.line([(xz + 20, yh), (xn - 20, yh)], strong)
         self.line(
-            [(xn + 20, yh), (985, yh)], self.grad_pen(v._gh[t], v._gh_u[t], strong) if back else strong, arrow=True
+            [(xn + 20, yh), (985, yh)],
+            self.grad_pen(v._gh[t], v._gh_u[t], strong) if back else strong,
+            arrow=True,
+            live=back,
         )
         self.dot(160, yh)
         self.line([(160, yh), (160, yb), (xn, yb)], plain)  # h_{t−1} down into the bus
@@ -585,11 +728,25 @@ class _Canvas(QWidget):
                 110, 157, f"(1 − α)·h(t−1),  α = {dg.fmt(v._leak)}", align="l", px=18, colour=self.fwd, bold=False
             )
             x_out = 760
-        self.line([(x_out, yh), (985, yh)], self.grad_pen(v._gh[t], v._gh_u[t], strong) if back else strong, arrow=True)
-        p = self.p  # the activation box, big
-        rect = QRectF(xphi - 60, yh - 36, 120, 72)
+        hpen = self.grad_pen(v._gh[t], v._gh_u[t], strong) if back else strong
+        self.line([(x_out, yh), (985, yh)], hpen, arrow=True, live=back)
+        if self._late():
+            self._activation_box(QRectF(xphi - 60, yh - 36, 120, 72), val["a"])
         a = val["a"]
-        fill = QColor(dg.NONFINITE_FILL) if not np.isfinite(a) else self.vlut[int(dg.value_index(a))]
+        self.chip(xphi - 15, 360, "pre", "t", val["pre"], align="r")
+        if leaky:
+            self.chip(xphi + 70, yh + 40, "φ(pre)", "", a, align="l")
+        self.chip(35, yb + 36, "h", "t−1", val["h_prev"], align="l")
+        self.chip(985, yh - 38, "h", "t", val["h"], align="r")
+        self._input_chip(310, H - 26, val["x"])
+        if back:
+            self._grad_label(985, yh - 74, "‖∂L/∂h‖", v._gh[t])
+
+    def _activation_box(self, rect: QRectF, a: float) -> None:
+        """The RNN's activation, big, filled with the colour of its output a."""
+        v = self.view
+        p = self.p
+        fill = QColor(dg.NONFINITE_FILL) if not np.isfinite(a) else self.vlut[_value_index(a)]
         p.setBrush(fill)
         p.setPen(QPen(self.ink(0.8), 2.4))
         p.drawRoundedRect(rect, 10, 10)
@@ -600,11 +757,3 @@ class _Canvas(QWidget):
         p.setPen(dg.text_on(fill))
         symbol = {"identity": "id", "relu": "ReLU", "sigmoid": "σ"}.get(v._activation, "tanh")
         p.drawText(rect, Qt.AlignmentFlag.AlignCenter, symbol)
-        self.chip(xphi - 15, 360, "pre", "t", val["pre"], align="r")
-        if leaky:
-            self.chip(xphi + 70, yh + 40, "φ(pre)", "", a, align="l")
-        self.chip(35, yb + 36, "h", "t−1", val["h_prev"], align="l")
-        self.chip(985, yh - 38, "h", "t", val["h"], align="r")
-        self._input_chip(310, H - 26, val["x"])
-        if back:
-            self._grad_label(985, yh - 74, "‖∂L/∂h‖", v._gh[t])
