@@ -614,8 +614,8 @@ class ControlsPanel(QWidget):
             )
         else:
             self.activation_note.setText(
-                f"An {config.cell.upper()} has fixed gates (σ) and a tanh candidate; the activation "
-                "setting is for RNN and ESN."
+                f"{'An LSTM' if config.cell == 'lstm' else 'A GRU'} has fixed gates (σ) and a tanh candidate; "
+                "the activation setting is for RNN and ESN."
             )
         self.topology_example.setText(TOPOLOGY_EXAMPLES[config.topology])
         if config.hidden == 1:

@@ -241,10 +241,12 @@ class LessonPanel(QWidget):
         self.title = QLabel()
         self.title.setObjectName("lesson_title")
         self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.RichText)  # the text is escaped HTML
         b.addWidget(self.title)
         self.summary = QLabel()
         self.summary.setObjectName("lesson_summary")
         self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
         b.addWidget(self.summary)
         self.text = QLabel()
         self.text.setObjectName("lesson_text")
@@ -505,8 +507,8 @@ class LessonPanel(QWidget):
         if lesson is None:
             return
         self._missing = set()
-        self.title.setText(html.escape(lesson.title))
-        self.summary.setText(html.escape(lesson.summary))
+        self.title.setText(html.escape(lesson.title, quote=False))
+        self.summary.setText(html.escape(lesson.summary, quote=False))
         paragraphs = lesson.text.split("\n\n")
         prose = [p for p in paragraphs if not p.startswith("Live")]
         live = [p for p in paragraphs if p.startswith("Live")]
@@ -515,7 +517,9 @@ class LessonPanel(QWidget):
             heads = [_LIVE.match(p) for p in live]
             when = next((m.group(1) for m in heads if m and m.group(1)), "")
             body = "\n\n".join(p[m.end() :] if m else p for p, m in zip(live, heads))
-            head = "<b>Measured now</b> on the network on screen" + (f" ({html.escape(when)})" if when else "")
+            head = "<b>Measured now</b> on the network on screen" + (
+                f" ({html.escape(when, quote=False)})" if when else ""
+            )
             self.live.setText(f"<p>{head}:</p>{self._html(body)}")
         # presenting, once a step is taken its own observation replaces the introduction's numbers
         taken_observes = self.position > 0 and bool(self.lesson.steps[self.position - 1].observe)
@@ -532,7 +536,7 @@ class LessonPanel(QWidget):
             note = "measuring: a small network is training in the background…" if waiting else reasons
             self.note.setText(f"… {note}")  # the reasons come from the escaped text already
         self.note.setVisible(bool(self._missing))
-        refs = "<br>".join(html.escape(r) for r in lesson.references)
+        refs = "<br>".join(html.escape(r, quote=False) for r in lesson.references)
         self.references.setText(f"<b>Sources</b><br>{refs}" if refs else "")
         self.references.setVisible(bool(refs) and not self._presenting)
 
@@ -561,7 +565,7 @@ class LessonPanel(QWidget):
         out = re.sub(f"{_OPEN}(.*?){_CLOSE}", value, out, flags=re.DOTALL)
         paragraphs = [p.strip().replace("\n", "<br>") for p in out.split("\n\n") if p.strip()]
         if paragraphs and prefix:
-            paragraphs[0] = html.escape(prefix) + paragraphs[0]
+            paragraphs[0] = html.escape(prefix, quote=False) + paragraphs[0]
         return "".join(f"<p>{p}</p>" for p in paragraphs)
 
     # ---- training claims, measured off the GUI thread ---------------------------------------
@@ -645,7 +649,8 @@ class LessonPanel(QWidget):
             link.setFont(t.font(1.1, bold=True))
             link.setText(
                 f"<a href='{lesson.id}' style='color:{c.foreground}; text-decoration:none'>"
-                f"<span style='color:{c.backward}'>{lesson.number}</span>&nbsp;&nbsp;{html.escape(lesson.title)}</a>"
+                f"<span style='color:{c.backward}'>{lesson.number}</span>&nbsp;&nbsp;"
+                f"{html.escape(lesson.title, quote=False)}</a>"
             )
         self.references.setStyleSheet(f"color: {c.muted};")
         self.note.setStyleSheet(f"color: {c.muted}; font-style: italic;")

@@ -82,10 +82,11 @@ class Session(QObject):
         # may raise ValueError: the caller shows the message, nothing changes
         trace = run(config) if network is None else run_network(config, network)
         config_changed = config != self._config
+        old_T = self._trace.T
         self._config, self._trace, self._network = config, trace, network
         if config_changed:
             self.config_changed.emit(config)
-        self._publish(trace)
+        self._publish(trace, old_T)
 
     def update(self, **changes) -> None:
         """Change some configuration keys (ValueError with a message if a value is refused)."""
@@ -118,13 +119,27 @@ class Session(QObject):
         trace = simulate(
             net, x, targets, loss, config.score, config.truncate, config.clip, config.clip_value, config.penalty
         )
+        old_T = self._trace.T
         self._trace, self._network = trace, network
-        self._publish(trace)
+        self._publish(trace, old_T)
 
-    def _publish(self, trace: Result) -> None:
-        """Announce a new trace with the playhead already inside it, then the moved playhead."""
+    def _publish(self, trace: Result, old_T: int) -> None:
+        """Announce a new trace with the playhead already inside it, then the moved playhead.
+
+        The playhead keeps its place in the story: at the end of BPTT it stays at the end; otherwise
+        it keeps its phase and step t (clamped to the new length), so adding a step during BPTT
+        does not jump back into the forward pass.
+        """
         old = self._frame
-        self._frame = max(0, min(old, self.n_frames - 1))
+        T = trace.T
+        if old >= 2 * old_T - 1:
+            new = 2 * T - 1
+        elif old < old_T:
+            new = min(old, T - 1)
+        else:
+            new = 2 * T - 1 - min(2 * old_T - 1 - old, T - 1)
+        stop = self.stop_frame  # never past an overflow: the animation stops there
+        self._frame = new if stop is None else min(new, stop)
         self.trace_changed.emit(trace)
         if self._frame != old:
             self.frame_changed.emit(self._frame)
@@ -148,7 +163,6 @@ class Player(QObject):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
         self.fps = 8.0
-        session.trace_changed.connect(self._on_trace_changed)
 
     @property
     def playing(self) -> bool:
@@ -207,8 +221,3 @@ class Player(QObject):
             s.set_frame(nxt)
             if nxt == s.n_frames - 1:
                 self.pause()
-
-    def _on_trace_changed(self, _trace) -> None:
-        s = self.session
-        if s.stop_frame is not None and s.frame > s.stop_frame:
-            s.set_frame(s.stop_frame)

@@ -151,3 +151,19 @@ def test_timeline_and_speed(window):
     fast = window.player.fps
     window.actions["slower"].trigger()
     assert window.player.fps == pytest.approx(fast / 2)
+
+
+def test_changing_steps_keeps_the_playheads_place_in_the_story(qtbot):
+    from simulator.config import Config
+    from ui.session import Session
+
+    session = Session(Config(steps=20))
+    session.set_frame(session.n_frames - 1)  # the end of BPTT
+    session.update(steps=50)
+    assert session.phase_step() == ("backward", 0) and session.frame == session.n_frames - 1
+    session.set_frame(session.frame_of("backward", 30))
+    session.update(steps=40)
+    assert session.phase_step() == ("backward", 30)
+    session.set_frame(session.frame_of("forward", 35))
+    session.update(steps=10)
+    assert session.phase_step() == ("forward", 9)
