@@ -62,6 +62,7 @@ BASE_FPS = 6.0  # frames per second at speed 1×
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 DEFAULT_SIZE = QSize(1600, 1000)
 DOCK_MIN_WIDTH_CAP = 440  # px: a side panel may not demand more (it scrolls instead)
+DOCK_MIN_HEIGHT_CAP = 300  # px: nor taller (the window must fit a 1280×720 screen)
 SETTINGS_VERSION = 1
 
 
@@ -213,8 +214,9 @@ class MainWindow(QMainWindow):
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
-        if widget.minimumSizeHint().width() > DOCK_MIN_WIDTH_CAP:
-            # a wide panel scrolls sideways rather than squeezing the diagram and the plots
+        hint = widget.minimumSizeHint()
+        if hint.width() > DOCK_MIN_WIDTH_CAP or hint.height() > DOCK_MIN_HEIGHT_CAP:
+            # a wide or tall panel scrolls rather than squeezing the diagram and the plots or outgrowing a laptop
             scroll = QScrollArea()
             scroll.setObjectName(f"{name}_scroll")
             scroll.setWidgetResizable(True)
