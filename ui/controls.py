@@ -214,6 +214,8 @@ def _set_combo(box: QComboBox, key: str) -> None:
 
 
 def _set_value(box, value) -> None:
+    if box.value() == value:  # setValue repaints the box even when nothing changes (every Wrec step)
+        return
     with QSignalBlocker(box):
         box.setValue(value)
 

@@ -64,6 +64,7 @@ DEFAULT_SIZE = QSize(1600, 1000)
 DOCK_MIN_WIDTH_CAP = 440  # px: a side panel may not demand more (it scrolls instead)
 DOCK_MIN_HEIGHT_CAP = 300  # px: nor taller (the window must fit a 1280×720 screen)
 SETTINGS_VERSION = 1
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size
 
 
 class OverflowBanner(QFrame):
@@ -476,6 +477,11 @@ class MainWindow(QMainWindow):
             f"<span style='font-size:large'>gradient: <b style='color:{colour}'>{verdict.upper()}</b>"
             f"{factor}<b style='color:{self.theme.colours.exploding}'>{overflow}</b></span>"
         )
+        # a fixed size that only grows: a text that fits then repaints the label alone, without laying
+        # out the toolbar and the window again (on every step of a Wrec drag)
+        label, need = self.verdict_label, self.verdict_label.sizeHint()
+        if need.width() > label.minimumWidth() or need.height() > label.minimumHeight():
+            label.setFixedSize(max(need.width(), label.minimumWidth()), max(need.height(), label.minimumHeight()))
         if (
             self.player.playing
             and self.session.stop_frame is not None
@@ -524,6 +530,8 @@ class MainWindow(QMainWindow):
         width = self.phase_label.fontMetrics().horizontalAdvance(widest) + 8
         self.phase_label.setFixedSize(width, probe.sizeHint().height())
         self.verdict_label.setFont(t.font(1.05))
+        self.verdict_label.setMinimumSize(0, 0)  # sized again for the new font by _on_trace_changed
+        self.verdict_label.setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX)
         self._on_trace_changed(self.session.trace)
         self._on_frame_changed(current_frame(self.session))
 

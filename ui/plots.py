@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSignalBlocker, Qt
-from PySide6.QtGui import QBrush, QColor, QCursor
+from PySide6.QtCore import QEvent, QRectF, QSignalBlocker, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QCursor, QPen
 from PySide6.QtWidgets import (
+    QGraphicsEllipseItem,
     QGraphicsItem,
     QGridLayout,
     QHBoxLayout,
@@ -143,6 +144,53 @@ def nice_ceil(m: float) -> float:
     return float(10 ** (k + 1))
 
 
+class Marker(QGraphicsEllipseItem):
+    """The playhead's dot on a curve: a circle `size` pixels across at one point of the view.
+
+    It stands in for a one-point pg.ScatterPlotItem (same setData/getData), whose setData and
+    paint run a good deal of Python on every animation frame; this one is drawn by Qt alone.
+    """
+
+    def __init__(self, size: float = 12.0):
+        super().__init__()
+        self._size, self._scale = float(size), 1.0
+        self._pen = QPen()
+        self._x, self._y = np.zeros(0), np.zeros(0)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)  # pixels, not view units
+        self._fit()
+        self.hide()
+
+    def _fit(self) -> None:
+        r = 0.5 * self._size * self._scale
+        self.setRect(QRectF(-r, -r, 2 * r, 2 * r))
+        pen = QPen(self._pen)
+        pen.setWidthF(self._pen.widthF() * self._scale)
+        super().setPen(pen)
+
+    def setData(self, x, y) -> None:
+        """Put the dot at (x[0], y[0]) (view coordinates); empty arrays hide it."""
+        self._x, self._y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        if len(self._x):
+            self.setPos(float(self._x[0]), float(self._y[0]))
+            self.show()
+        else:
+            self.hide()
+
+    def getData(self) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) as given to setData."""
+        return self._x, self._y
+
+    def setPen(self, pen: QPen) -> None:
+        """The outline (its width in pixels)."""
+        self._pen = QPen(pen)
+        self._fit()
+
+    def setExportMode(self, export: bool, opts: dict | None = None) -> None:
+        """pyqtgraph's exporters draw at a resolution scale: grow with it, as its pixel-sized symbols do."""
+        self._scale = float((opts or {}).get("resolutionScale", 1.0)) if export else 1.0
+        self._fit()
+
+
 class Veil(QGraphicsItem):
     """A shade over the x-range of a time plot not yet computed at this frame.
 
@@ -208,6 +256,52 @@ class Veil(QGraphicsItem):
             painter.fillRect(self._strip(*self._span).intersected(self._bounds), self._brush)
 
 
+class QuietLine(QWidget):
+    """Holds a one-line QLabel outside any layout, so that a new text only repaints it.
+
+    A QLabel in a layout asks that layout, and every layout up to the window's, to be redone on
+    each setText (it cannot know that one line keeps its height): on a Wrec change that relaid out
+    and repainted the plots' headers and word-wrapped captions. Here the label fills a holder of
+    fixed height that has no layout; the holder hides and shows with its label.
+    """
+
+    def __init__(self, label: QLabel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.label = label
+        label.setParent(self)
+        label.installEventFilter(self)
+        self.setSizePolicy(label.sizePolicy().horizontalPolicy(), QSizePolicy.Policy.Fixed)
+        self._fit()
+
+    def _fit(self) -> None:
+        """The height of one line of the label's text in its font."""
+        probe = QLabel("Xg")
+        probe.setTextFormat(self.label.textFormat())
+        probe.setFont(self.label.font())
+        probe.setContentsMargins(self.label.contentsMargins())
+        self.setFixedHeight(probe.sizeHint().height())
+
+    def sizeHint(self) -> QSize:
+        """As wide as the text (a stretching layout ignores it), one line high."""
+        return QSize(self.label.sizeHint().width(), self.height())
+
+    def resizeEvent(self, event) -> None:
+        """The label fills the holder."""
+        self.label.setGeometry(self.rect())
+
+    def eventFilter(self, obj, event) -> bool:
+        """Follow the label's visibility and font."""
+        if obj is self.label:
+            kind = event.type()
+            if kind == QEvent.Type.HideToParent:
+                self.hide()
+            elif kind == QEvent.Type.ShowToParent:
+                self.show()
+            elif kind == QEvent.Type.FontChange:
+                self._fit()
+        return False
+
+
 class PlotPanel(QWidget):
     """A titled pyqtgraph plot with a caption, a playhead cursor, a veil, hover and click-to-seek."""
 
@@ -230,7 +324,7 @@ class PlotPanel(QWidget):
         self.badge.setTextFormat(Qt.TextFormat.RichText)
         self.badge.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.badge.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        header.addWidget(self.badge, 1)
+        header.addWidget(QuietLine(self.badge), 1)
         layout.addLayout(header)
         self.plot_widget = pg.PlotWidget(axisItems={"left": LogAxis("left")})
         self.plot_widget.setMenuEnabled(False)
@@ -331,6 +425,9 @@ class PlotPanel(QWidget):
         if getattr(self, "_range", None) != (x, y):
             self._range = (x, y)
             self.plot.setRange(xRange=x, yRange=y, padding=0)
+            # apply the new view transform now: pyqtgraph defers it to the start of the next paint,
+            # where moving every item makes that paint draw them at the old scale and schedules a second
+            self.plot.vb.updateMatrix()
 
     def style_legend(self, legend: pg.LegendItem) -> None:
         """Theme colours and font size for a legend, on a translucent background over the curves."""
@@ -376,7 +473,7 @@ class PlotPanel(QWidget):
 
 
 class GradientPlot(PlotPanel):
-    """‖∂L/∂h_t‖ against t on a log axis, with the Pascanu bound, the verdict and the previous curve."""
+    """‖∂L/∂h_t‖ against t on a log axis, with the Pascanu bound and the previous curve."""
 
     title = "Gradient ‖∂L/∂h<sub>t</sub>‖"
     moving = ("marker",)
@@ -399,7 +496,7 @@ class GradientPlot(PlotPanel):
         self.curve = self.curves[0]  # the top layer (drawn last, on top)
         for k, c in enumerate(self.curves):
             c.setZValue(10 - k)
-        self.marker = pg.ScatterPlotItem(size=12)
+        self.marker = Marker(size=12)
         self.marker.setZValue(25)
         self.plot.addItem(self.marker, ignoreBounds=True)  # moving it must not re-run the auto-range
         self.truncated = pg.LinearRegionItem(movable=False)
@@ -485,17 +582,9 @@ class GradientPlot(PlotPanel):
         cells = None if trace.cell_grad_norms is None else trace.cell_grad_norms[-1]
         y = decade_range(self.y, cells, self.ghost_y, *layers, extra=self.bound_y)
         self.set_range((-0.5, T - 0.5), y)
-        self._update_badge(trace)
+        where = "a loss at the last step" if config.score == "last" else "a loss at every step"
+        self.badge.setText(f"<span style='color:{self.theme.colours.muted}'>{where}</span>")
         super()._on_trace_changed(trace)
-
-    def _update_badge(self, trace: Result) -> None:
-        verdict = trace.verdict
-        colour = self.theme.verdict_colour(verdict)
-        f = trace.growth_factor
-        text = f"<span style='color:{colour}; font-weight:bold'>{verdict.upper()}</span>"
-        if np.isfinite(f):
-            text += f" ×{fmt(f, 3)} per step"
-        self.badge.setText(text)
 
     def _on_frame_changed(self, frame: int) -> None:
         super()._on_frame_changed(frame)
@@ -527,8 +616,6 @@ class GradientPlot(PlotPanel):
         self.overflow.setPen(t.pen(c.exploding, 2, Qt.PenStyle.DashLine))
         self.overflow.label.setColor(c.exploding)
         self.style_legend(self.legend)
-        if self._trace is not None:
-            self._update_badge(self._trace)
         super()._on_theme_changed()
 
     def hover_text(self, x, y):
@@ -549,10 +636,11 @@ class GradientPlot(PlotPanel):
 class JacobianPlot(PlotPanel):
     """‖∂h_{T−1}/∂h_t‖, the norm of the Jacobian product, with the bound (γσ_max)^(T−1−t)."""
 
-    title = "Jacobian product ‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖"
+    title = "Jacobian ‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖"
     moving = ("marker",)
     caption = (
-        "How much the last hidden state still depends on step t: the product of T−1−t step Jacobians. "
+        "How much the last hidden state still depends on step t: the product of T−1−t step Jacobians; "
+        "the verdict above is its per-step factor fitted over all steps. "
         "Dashed: the bound (γ·σ<sub>max</sub>(W<sub>hh</sub>))<sup>T−1−t</sup>."
     )
 
@@ -566,7 +654,7 @@ class JacobianPlot(PlotPanel):
         self.curve = self.plot.plot([], [], connect="finite")
         relabel(self.legend, self.curve, "‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖")
         self.curve.setZValue(10)
-        self.marker = pg.ScatterPlotItem(size=12)
+        self.marker = Marker(size=12)
         self.marker.setZValue(25)
         self.plot.addItem(self.marker, ignoreBounds=True)  # moving it must not re-run the auto-range
         self.y = np.zeros(0)
@@ -589,14 +677,27 @@ class JacobianPlot(PlotPanel):
             self.bound.setData(t, self.bound_y)
         relabel(self.legend, self.bound, "" if self.bound_y is None else BOUND_NAME)
         self.set_range((-0.5, T - 0.5), decade_range(self.y, extra=self.bound_y))
-        if self.bound_y is None:
-            text = "no bound (gated)"
-        elif T > 1 and np.isfinite(self.y[0]) and np.isfinite(self.bound_y[0]):
-            text = f"t = 0: {fmt(self.y[0], 2)} ≤ {fmt(self.bound_y[0], 2)}"
-        else:
-            text = ""
-        self.badge.setText(f"<span style='color:{self.theme.colours.muted}'>{text}</span>")
+        self._trace = trace
+        self._update_badge(trace)
         super()._on_trace_changed(trace)
+
+    def _update_badge(self, trace: Result) -> None:
+        """The verdict, fitted on this curve: its per-step factor over all steps."""
+        verdict = trace.verdict
+        colour = self.theme.verdict_colour(verdict)
+        f = trace.growth_factor
+        text = f"<span style='color:{colour}; font-weight:bold'>{verdict.upper()}</span>"
+        if np.isfinite(f):
+            text += f" ×{fmt(f, 3)}/step"
+        self.badge.setText(text)
+        y, b = self.y, self.bound_y
+        if b is None:
+            tip = "No bound for gated cells."
+        elif trace.T > 1 and np.isfinite(y[0]) and np.isfinite(b[0]):
+            tip = f"t = 0: {fmt(y[0], 2)} ≤ bound {fmt(b[0], 2)}"
+        else:
+            tip = ""
+        self.badge.setToolTip("Verdict from the per-step factor of ‖∂h_{T−1}/∂h_t‖ fitted over all steps. " + tip)
 
     def _on_frame_changed(self, frame: int) -> None:
         super()._on_frame_changed(frame)
@@ -616,6 +717,8 @@ class JacobianPlot(PlotPanel):
         self.marker.setBrush(pg.mkBrush(c.cursor))
         self.marker.setPen(pg.mkPen(c.background, width=1.5))
         self.style_legend(self.legend)
+        if getattr(self, "_trace", None) is not None:
+            self._update_badge(self._trace)
         super()._on_theme_changed()
 
     def hover_text(self, x, y):
@@ -654,7 +757,9 @@ class EigenPlot(PlotPanel):
         self.inv_gamma = self.plot.plot([], [])
         self.inv_gamma_label = pg.TextItem(anchor=(0, 1))
         self.plot.addItem(self.inv_gamma_label)
-        self.step_circle = pg.PlotDataItem([], [])
+        self.step_circle = QGraphicsEllipseItem()  # resized every backward frame: Qt draws it, no Python
+        self.step_circle.setBrush(QBrush(Qt.BrushStyle.NoBrush))
+        self.step_circle.hide()
         self.plot.addItem(self.step_circle, ignoreBounds=True)
         self.step_label = pg.TextItem(anchor=(0, 0))
         self.plot.addItem(self.step_label, ignoreBounds=True)
@@ -711,12 +816,13 @@ class EigenPlot(PlotPanel):
         phase, t = self.session.phase_step(frame)
         r = self.factor[t] if phase == "backward" and 0 < t < len(self.factor) else np.nan
         if np.isfinite(r) and 0 < r < 1e6:
-            self.step_circle.setData(*_circle(r, 91))
+            self.step_circle.setRect(QRectF(-r, -r, 2 * r, 2 * r))
+            self.step_circle.show()
             self.step_label.setText(f"step {t}→{t - 1}: ×{fmt(r, 3)}")
             self.step_label.setPos(-r * 0.7, -r * 0.72)
             self.step_label.show()
         else:
-            self.step_circle.setData([], [])
+            self.step_circle.hide()
             self.step_label.hide()
 
     def _on_theme_changed(self) -> None:
