@@ -257,7 +257,7 @@ class MainWindow(QMainWindow):
 
     def _apply_default_sizes(self) -> None:
         self.resizeDocks([self.controls_dock, self.formula_dock], [330, 420], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.formula_dock, self.cell_dock], [430, 470], Qt.Orientation.Vertical)
+        self.resizeDocks([self.formula_dock, self.cell_dock], [360, 540], Qt.Orientation.Vertical)  # the cell gets 60 %
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Transport")
@@ -295,7 +295,10 @@ class MainWindow(QMainWindow):
         self.verdict_label = QLabel()
         self.verdict_label.setObjectName("verdict_label")
         self.verdict_label.setTextFormat(Qt.TextFormat.RichText)
-        self.verdict_label.setToolTip("From the fitted per-step factor of ‖∂h_{T−1}/∂h_t‖")
+        self.verdict_label.setToolTip(
+            "How fast ‖∂h_{T−1}/∂h_t‖ (the Jacobian product) shrinks or grows per step back, "
+            "fitted over all steps; see the Jacobian product plot"
+        )
         bar.addWidget(self.verdict_label)
         for cid in ("rewind", "step_back", "play_pause", "step_forward", "to_end", "remove_step", "add_step", "fold"):
             button = bar.widgetForAction(self.actions[cid])
@@ -471,10 +474,11 @@ class MainWindow(QMainWindow):
         verdict = trace.verdict
         colour = self.theme.verdict_colour(verdict)
         f = trace.growth_factor
-        factor = f" ×{fmt(f, 3)}/step" if np.isfinite(f) else ""
+        factor = f" ×{fmt(f, 3)}/step (fitted)" if np.isfinite(f) else ""
         overflow = "  OVERFLOW" if trace.nonfinite is not None else ""
         self.verdict_label.setText(
-            f"<span style='font-size:large'>gradient: <b style='color:{colour}'>{verdict.upper()}</b>"
+            f"<span style='font-size:large'>∂h<sub>T</sub>/∂h<sub>t</sub>: "
+            f"<b style='color:{colour}'>{verdict.upper()}</b>"
             f"{factor}<b style='color:{self.theme.colours.exploding}'>{overflow}</b></span>"
         )
         # a fixed size that only grows: a text that fits then repaints the label alone, without laying

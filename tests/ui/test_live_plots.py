@@ -52,13 +52,13 @@ def test_activation_change_changes_the_verdict(make_window, qtbot):
     box.setCurrentIndex(box.findData("sigmoid"))  # sigmoid' <= 1/4: at Wrec = 1 the gradient must vanish
     assert window.session.config.activation == "sigmoid"
     assert window.session.trace.verdict == "vanishing"
-    assert "VANISHING" in window.plots.gradient.badge.text()
+    assert "VANISHING" in window.plots.jacobian.badge.text()
     assert "VANISHING" in window.verdict_label.text()
     window.session.update(wrec=2.5)
     assert window.session.trace.verdict == "vanishing"  # 2.5 / 4 < 1: still vanishing
     box.setCurrentIndex(box.findData("relu"))
     assert window.session.trace.verdict == "exploding"
-    assert "EXPLODING" in window.plots.gradient.badge.text()
+    assert "EXPLODING" in window.plots.jacobian.badge.text()
     np.testing.assert_allclose(window.controls.activation_view.gamma_line.value(), 1.0)
 
 
