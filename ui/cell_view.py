@@ -26,6 +26,9 @@ from . import theme
 
 W, H = 1000.0, 575.0  # the drawing's own coordinates, scaled to fit the widget
 FONT_PX = 23.0  # value text, in drawing units
+BOUNDS = QRectF(0.0, 0.0, W + 90.0, H + 6.0)  # what the drawing covers (labels run past W on the right)
+MIN_TEXT_PX = 11.0  # value text on screen at font scale 1: a small dock enlarges the text (up to TEXT_MAX)
+TEXT_MAX = 1.35  # times the drawing's own text size (more would overlap the neighbouring labels)
 MEAN = -1  # the unit selector's "mean over units"
 VARIANT_TEXT = {
     "vanilla": "",
@@ -253,6 +256,8 @@ class _Canvas(QWidget):
         self.box_fill = dg.blend(self.bg, self.fg, 0.035)
         self.vlut, self.gatelut, self.glut = dg.value_lut(th), dg.gate_lut(th), dg.gradient_lut(th)
         self.family = th.font().family()
+        self._font_scale = th.font_scale
+        self._tf = 1.0  # text factor: the drawing's text sizes times this (set per size in _paint)
         self._fonts: dict[tuple, QFont] = {}
         self._metrics: dict[tuple, QFontMetricsF] = {}
         self._inks: dict[float, QColor] = {}
@@ -300,7 +305,7 @@ class _Canvas(QWidget):
         f = self._fonts.get(key)
         if f is None:
             f = self._fonts[key] = QFont(self.family)
-            f.setPixelSize(max(1, key[0]))
+            f.setPixelSize(max(1, round(key[0] * self._tf)))
             f.setBold(bold)
             f.setItalic(italic)
         return f
@@ -391,7 +396,7 @@ class _Canvas(QWidget):
             self._widths[key] = wn
         wv = self.metrics(FONT_PX).horizontalAdvance(text)
         w = wn + 8 + wv + 14
-        h = 1.35 * FONT_PX
+        h = 1.35 * FONT_PX * self._tf
         x0 = x - w / 2 if align == "c" else (x - w if align == "r" else x)
         rect = QRectF(x0, y - h / 2, w, h)
         bad = not np.isfinite(value)
@@ -508,8 +513,13 @@ class _Canvas(QWidget):
         self.p, self._mode, self._live_seen = p, mode, False
         if mode == "direct":
             p.fillRect(self.rect(), self.bg)
-        scale = min(self.width() / W, self.height() / H)
-        p.translate(0.5 * (self.width() - scale * W), 0.5 * (self.height() - scale * H))
+        b = BOUNDS
+        scale = min(self.width() / b.width(), self.height() / b.height())
+        tf = min(TEXT_MAX, max(1.0, MIN_TEXT_PX * max(1.0, self._font_scale) / (FONT_PX * max(scale, 1e-6))))
+        if abs(tf - self._tf) > 0.02:  # text sizes change with the size: measure again (once per size)
+            self._tf = tf
+            self._fonts, self._metrics, self._widths = {}, {}, {}
+        p.translate(0.5 * (self.width() - scale * b.width()), 0.5 * (self.height() - scale * b.height()))
         p.scale(scale, scale)
         v = self.view
         if v._cell == "lstm":
