@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRectF, QSignalBlocker, QSize, Qt
+from PySide6.QtCore import QEvent, QRect, QRectF, QSignalBlocker, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QCursor, QPen
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
@@ -109,6 +109,30 @@ def relabel(legend: pg.LegendItem, item, text: str) -> None:
     if text:
         legend.addItem(item, text)
     labels[id(item)] = text
+
+
+class RowLegend(pg.LegendItem):
+    """A legend in one row under the plot's x-axis, so that it never covers the curves."""
+
+    def __init__(self, plot: pg.PlotItem, columns: int = 6):
+        super().__init__(colCount=columns, horSpacing=14, verSpacing=0)
+        self.setParentItem(plot)
+        plot.layout.addItem(self, 4, 1)  # a row of its own under the bottom axis (row 3)
+        plot.legend = self
+
+    def updateSize(self) -> None:
+        """Ask the plot's layout for the room the entries need (pyqtgraph would set its geometry)."""
+        width = height = 0.0
+        for row in range(self.layout.rowCount()):
+            items = [self.layout.itemAt(row, col) for col in range(self.layout.columnCount())]
+            items = [i for i in items if i is not None]
+            width = max(width, sum(i.width() + 3 for i in items))
+            height += max((i.height() for i in items), default=0)
+        height += 10  # the layout's margins
+        self.setMinimumHeight(height)
+        self.setMaximumHeight(height)
+        self.setPreferredWidth(width)
+        self.updateGeometry()
 
 
 def decade_range(*arrays: np.ndarray, extra: np.ndarray | None = None, reach: int = 2) -> tuple[float, float]:
@@ -287,7 +311,18 @@ class QuietLine(QWidget):
 
     def resizeEvent(self, event) -> None:
         """The label fills the holder."""
-        self.label.setGeometry(self.rect())
+        self._place()
+
+    def event(self, event) -> bool:
+        """A new text (the label asks its parent, this holder, to lay it out again): place it anew."""
+        if event.type() == QEvent.Type.LayoutRequest:
+            self._place()
+        return super().event(event)
+
+    def _place(self) -> None:
+        """The label fills the holder, or is dropped when its text does not fit (large fonts, a narrow plot)."""
+        fits = self.label.sizeHint().width() <= self.width()
+        self.label.setGeometry(self.rect() if fits else QRect())
 
     def eventFilter(self, obj, event) -> bool:
         """Follow the label's visibility and font."""
@@ -488,7 +523,7 @@ class GradientPlot(PlotPanel):
         self.plot.setLogMode(False, True)
         self.plot.disableAutoRange()
         self.plot.setLabel("bottom", "step t")
-        self.legend = self.plot.addLegend(offset=(8, 4))
+        self.legend = RowLegend(self.plot)
         self.ghost = self.plot.plot([], [], connect="finite")
         self.bound = self.plot.plot([], [], connect="finite")
         self.cell_curve = self.plot.plot([], [], connect="finite")
@@ -649,7 +684,7 @@ class JacobianPlot(PlotPanel):
         self.plot.setLogMode(False, True)
         self.plot.disableAutoRange()
         self.plot.setLabel("bottom", "step t")
-        self.legend = self.plot.addLegend(offset=(8, 4))
+        self.legend = RowLegend(self.plot)
         self.bound = self.plot.plot([], [], connect="finite")
         self.curve = self.plot.plot([], [], connect="finite")
         relabel(self.legend, self.curve, "‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖")
@@ -752,7 +787,7 @@ class EigenPlot(PlotPanel):
         self.plot.setAspectLocked(True)
         self.plot.setLabel("bottom", "Re λ")
         self.plot.setLabel("left", "Im λ")
-        self.legend = self.plot.addLegend(offset=(8, 4))
+        self.legend = RowLegend(self.plot, columns=2)
         self.unit = self.plot.plot(*_circle(1.0))
         self.inv_gamma = self.plot.plot([], [])
         self.inv_gamma_label = pg.TextItem(anchor=(0, 1))
@@ -761,7 +796,7 @@ class EigenPlot(PlotPanel):
         self.step_circle.setBrush(QBrush(Qt.BrushStyle.NoBrush))
         self.step_circle.hide()
         self.plot.addItem(self.step_circle, ignoreBounds=True)
-        self.step_label = pg.TextItem(anchor=(0, 0))
+        self.step_label = pg.TextItem(anchor=(1, 1))  # in the view's lower right corner, off the dots
         self.plot.addItem(self.step_label, ignoreBounds=True)
         self.scatters = [pg.ScatterPlotItem(size=9) for _ in range(4)]
         for s in self.scatters:
@@ -799,6 +834,7 @@ class EigenPlot(PlotPanel):
             extent = max(extent, 1.1 * max(finite))
         extent = float(np.ceil(extent * 4) / 4)  # quarter steps: small changes keep the axes
         self.set_range((-extent, extent), (-extent, extent))
+        self.step_label.setPos(extent, -extent)
         # measured factor of the step from t to t-1: ‖∂h_{T-1}/∂h_{t-1}‖ / ‖∂h_{T-1}/∂h_t‖
         J = trace.jacobian_norms
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -819,7 +855,6 @@ class EigenPlot(PlotPanel):
             self.step_circle.setRect(QRectF(-r, -r, 2 * r, 2 * r))
             self.step_circle.show()
             self.step_label.setText(f"step {t}→{t - 1}: ×{fmt(r, 3)}")
-            self.step_label.setPos(-r * 0.7, -r * 0.72)
             self.step_label.show()
         else:
             self.step_circle.hide()
