@@ -43,6 +43,7 @@ TOPOLOGY_TEXT = {
 }
 DENSE_PITCH = 16.0  # px per step below which rows are drawn as strips of cells
 MAX_PITCH_EM = 9.0  # widest step when fitting the whole sequence (in line heights)
+NARROW_HEADER_EM = 42.0  # narrower than this many line heights: the header legends move below the title
 MAX_ZOOM_PITCH_EM = 16.0
 GRAD_STRIP_H = 64  # vertical resolution of the gradient strip image
 AlignLeftV = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -280,6 +281,8 @@ class UnrolledView(QWidget):
         em = QFontMetricsF(self._font).height()
         W, H = float(self.width()), float(self.height())
         header, gutter, axis = 3.0 * em, 3.4 * em, 1.8 * em
+        if self._narrow_header(em):
+            header += 2.0 * em + 0.5 * em  # the legends go below the title and the numbers
         area = QRectF(gutter, header, max(10.0, W - gutter - 0.8 * em), max(10.0, H - header - axis))
         weights = [0.75, 1.0, *([1.15] * self._L), 1.0]  # loss, y, h (top layer first), x
         unit = area.height() / sum(weights)
@@ -671,11 +674,20 @@ class UnrolledView(QWidget):
                 rect = QRectF(0.2 * lay.em, y + 0.18 * lay.row_h, lay.area.left() - 0.8 * lay.em, 0.34 * lay.row_h)
                 p.drawText(rect, AlignRightV, "∂L/∂h")
 
+    def _narrow_header(self, em: float) -> bool:
+        """Whether the view is too narrow (in ems: large fonts) for the title and the legends side by side."""
+        return self.width() < NARROW_HEADER_EM * em
+
     def _header_rects(self, lay: _Layout) -> tuple[QRectF, QRectF, QRectF]:
         """The header's title line, its line of numbers (which frames change) and the legends."""
         em, h = lay.em, QFontMetricsF(self._font).height()
         W = float(self.width())
         legend_w = 16.0 * em
+        if self._narrow_header(em):  # title and numbers on the full width, the legends below them
+            line1 = QRectF(0.6 * em, 0.3 * em, max(10.0, W - 1.2 * em), h)
+            line2 = QRectF(line1.left(), line1.bottom() + 0.25 * em, line1.width(), h)
+            legends = QRectF(line1.left(), line2.bottom() + 0.35 * em, min(legend_w, line1.width()), 2 * h + 0.25 * em)
+            return line1, line2, legends
         line1 = QRectF(0.6 * em, 0.3 * em, max(10.0, W - legend_w - 1.6 * em), h)
         line2 = QRectF(line1.left(), line1.bottom() + 0.25 * em, line1.width(), h)
         return line1, line2, QRectF(W - legend_w - 0.6 * em, 0.3 * em, legend_w, 2 * h + 0.25 * em)
@@ -705,7 +717,7 @@ class UnrolledView(QWidget):
             parts = [f"‖∂L/∂h‖ = {dg.fmt(g[t])}"]
             if t < self._T - 1 and np.isfinite(g[t + 1]) and g[t + 1] > 0 and np.isfinite(g[t]):
                 with np.errstate(all="ignore"):
-                    parts.append(f"(× {dg.fmt(g[t] / g[t + 1])} since t = {t + 1})")
+                    parts.append(f"(‖∂L/∂h‖ ratio, step {t + 1}→{t}: × {dg.fmt(g[t] / g[t + 1])})")
         self._text_pair(p, line2, lead, "   ".join(parts), self._cursor, self._ink(0.85))
 
     def _text_pair(self, p: QPainter, rect: QRectF, bold: str, rest: str, c1: QColor, c2: QColor) -> None:
