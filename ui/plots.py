@@ -507,6 +507,9 @@ class PlotPanel(QWidget):
         return t if 0 <= t < self.session.trace.T else None
 
 
+BOUND_CAPTION = "Dashed: Pascanu's bound ‖∂L/∂h<sub>T−1</sub>‖·(γσ<sub>max</sub>)<sup>T−1−t</sup>. "
+
+
 class GradientPlot(PlotPanel):
     """‖∂L/∂h_t‖ against t on a log axis, with the Pascanu bound and the previous curve."""
 
@@ -514,8 +517,8 @@ class GradientPlot(PlotPanel):
     moving = ("marker",)
     caption = (
         "Log scale. A straight downward slope to the left = vanishing gradient, upward = exploding. "
-        "Dashed: Pascanu's bound ‖∂L/∂h<sub>T−1</sub>‖·(γσ<sub>max</sub>)<sup>T−1−t</sup>. "
-        "Faint: the curve before your last change."
+        + BOUND_CAPTION
+        + "Faint: the curve before your last change."
     )
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -617,6 +620,9 @@ class GradientPlot(PlotPanel):
         cells = None if trace.cell_grad_norms is None else trace.cell_grad_norms[-1]
         y = decade_range(self.y, cells, self.ghost_y, *layers, extra=self.bound_y)
         self.set_range((-0.5, T - 0.5), y)
+        caption = self.caption if self.bound_y is not None else self.caption.replace(BOUND_CAPTION, "")
+        if self.caption_label.text() != caption:
+            self.caption_label.setText(caption)
         where = "a loss at the last step" if config.score == "last" else "a loss at every step"
         self.badge.setText(f"<span style='color:{self.theme.colours.muted}'>{where}</span>")
         super()._on_trace_changed(trace)
@@ -835,6 +841,23 @@ class EigenPlot(PlotPanel):
         extent = float(np.ceil(extent * 4) / 4)  # quarter steps: small changes keep the axes
         self.set_range((-extent, extent), (-extent, extent))
         self.step_label.setPos(extent, -extent)
+        if "W_hh" not in trace.eigenvalues:
+            caption = (
+                "Each gate's block of W<sub>hh</sub>; |λ| = 1 solid. In a gated cell the gates, not these "
+                "eigenvalues alone, set the gradient's flow."
+            )
+        elif gamma != 1.0:
+            caption = (
+                f"Solid circle: |λ| = 1; dashed: 1/γ = {1 / gamma:g} (γ = max φ′ = {gamma:g}). Dots inside 1/γ "
+                "⇒ gradients vanish; only dots outside the 1/γ circle can make them explode."
+            )
+        else:
+            caption = (
+                "Solid circle: |λ| = 1 (= 1/γ, γ = 1). Dots inside it ⇒ gradients vanish; outside ⇒ they can explode."
+            )
+        caption += " Dotted (during BPTT): this step's ratio ‖∂h<sub>T−1</sub>/∂h<sub>t−1</sub>‖ / ‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖."
+        if self.caption_label.text() != caption:
+            self.caption_label.setText(caption)
         # measured factor of the step from t to t-1: ‖∂h_{T-1}/∂h_{t-1}‖ / ‖∂h_{T-1}/∂h_t‖
         J = trace.jacobian_norms
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -854,7 +877,7 @@ class EigenPlot(PlotPanel):
         if np.isfinite(r) and 0 < r < 1e6:
             self.step_circle.setRect(QRectF(-r, -r, 2 * r, 2 * r))
             self.step_circle.show()
-            self.step_label.setText(f"step {t}→{t - 1}: ×{fmt(r, 3)}")
+            self.step_label.setText(f"Jacobian ratio, step {t}→{t - 1}: ×{fmt(r, 3)}")
             self.step_label.show()
         else:
             self.step_circle.hide()
