@@ -855,7 +855,10 @@ class EigenPlot(PlotPanel):
             caption = (
                 "Solid circle: |λ| = 1 (= 1/γ, γ = 1). Dots inside it ⇒ gradients vanish; outside ⇒ they can explode."
             )
-        caption += " Dotted (during BPTT): this step's ratio ‖∂h<sub>T−1</sub>/∂h<sub>t−1</sub>‖ / ‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖."
+        caption += (
+            " Dotted (during BPTT): this step's ratio "
+            "‖∂h<sub>T−1</sub>/∂h<sub>t−1</sub>‖ / ‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖."
+        )
         if self.caption_label.text() != caption:
             self.caption_label.setText(caption)
         # measured factor of the step from t to t-1: ‖∂h_{T-1}/∂h_{t-1}‖ / ‖∂h_{T-1}/∂h_t‖
