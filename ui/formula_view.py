@@ -187,6 +187,16 @@ class FormulaView(QScrollArea):
                 d["tc"] = cache["tc"][:, 0, u]
                 d["dc"] = trace.dc[-1][:, 0, u]
                 d["dc_norm"] = trace.cell_grad_norms[-1]
+        # truncated BPTT: the steps that no scored loss term's window (its own step and k − 1 before) reaches
+        k, T = trace.truncate, trace.T
+        outside = np.zeros(T, dtype=bool)
+        if 0 < k < T:
+            scored = np.zeros(T, dtype=bool)
+            scored[:] = trace.score == "all"
+            scored[-1] = True
+            reach = np.convolve(scored[::-1].astype(int), np.ones(k, dtype=int))[:T][::-1]  # scored in t .. t+k-1
+            outside = reach == 0
+        d["outside"], d["truncate"] = outside, k
         self.data = d
         self._on_frame_changed(current_frame(self.session))
         self.canvas.shrink_to_fit()
@@ -196,7 +206,18 @@ class FormulaView(QScrollArea):
         phase, t = self.session.phase_step(frame)
         cfg = self.session.config
         body = {"rnn": self._rnn, "esn": self._rnn, "lstm": self._lstm, "gru": self._gru}[cfg.cell](phase, t)
-        self.canvas.set_html(self._header(phase, t) + body)
+        self.canvas.set_html(self._header(phase, t) + self._truncated(phase, t) + body)
+
+    def _truncated(self, phase: str, t: int) -> str:
+        """In BPTT, a step outside the truncation window of every scored loss: why its gradient is 0."""
+        if phase == "forward" or not self.data["outside"][t]:
+            return ""
+        k, c = self.data["truncate"], self.theme.colours
+        return (
+            f"<p style='margin:2px 0; color:{c.backward}'><b>Outside the truncation window</b>: BPTT is cut "
+            f"{k} steps back from each scored loss, so no gradient reaches this step (the 0 below is the cut, "
+            "not a vanished gradient).</p>"
+        )
 
     def _header(self, phase: str, t: int) -> str:
         cfg, c = self.session.config, self.theme.colours

@@ -67,6 +67,24 @@ SETTINGS_VERSION = 1
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size
 
 
+def remedy_status(config, trace) -> str:
+    """The remedies in force and what they did, in a few words ('truncated k=5 · update clipped 6.5→1'); '' if none."""
+    parts = []
+    if 0 < config.truncate < trace.T:
+        parts.append(f"truncated k={config.truncate}")
+    norm, clipped = trace.grad_norm, trace.grad_norm_clipped
+    if config.clip_value > 0:
+        parts.append(f"entries clipped to ±{config.clip_value:g}")
+    if config.clip > 0:
+        if np.isfinite(norm) and np.isfinite(clipped) and clipped < norm * (1 - 1e-9):
+            parts.append(f"update clipped {fmt(norm, 2)}→{fmt(clipped, 2)}")
+        else:
+            parts.append(f"clip at {config.clip:g} not reached ({fmt(norm, 2)})")
+    if config.penalty > 0:
+        parts.append(f"penalty Ω = {fmt(trace.penalty_value, 2)}")
+    return " · ".join(parts)
+
+
 class OverflowBanner(QFrame):
     """A strip that says what overflowed where; shown while the trace holds a non-finite value."""
 
@@ -300,6 +318,11 @@ class MainWindow(QMainWindow):
             "fitted over all steps; see the Jacobian product plot"
         )
         bar.addWidget(self.verdict_label)
+        self.remedy_label = QLabel()
+        self.remedy_label.setObjectName("remedy_label")
+        self.remedy_label.setToolTip("The remedies in force (Initialisation and remedies) and what they did here")
+        self.remedy_action = bar.addWidget(self.remedy_label)
+        self.remedy_action.setVisible(False)  # until a remedy is on
         for cid in ("rewind", "step_back", "play_pause", "step_forward", "to_end", "remove_step", "add_step", "fold"):
             button = bar.widgetForAction(self.actions[cid])
             button.setObjectName(f"button_{cid}")
@@ -486,6 +509,10 @@ class MainWindow(QMainWindow):
         label, need = self.verdict_label, self.verdict_label.sizeHint()
         if need.width() > label.minimumWidth() or need.height() > label.minimumHeight():
             label.setFixedSize(max(need.width(), label.minimumWidth()), max(need.height(), label.minimumHeight()))
+        remedies = remedy_status(self.session.config, trace).replace(" · ", "\n", 1)  # two short lines
+        if remedies != self.remedy_label.text():
+            self.remedy_label.setText(remedies)
+            self.remedy_action.setVisible(bool(remedies))
         if (
             self.player.playing
             and self.session.stop_frame is not None
@@ -536,6 +563,7 @@ class MainWindow(QMainWindow):
         self.verdict_label.setFont(t.font(1.05))
         self.verdict_label.setMinimumSize(0, 0)  # sized again for the new font by _on_trace_changed
         self.verdict_label.setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX)
+        self.remedy_label.setFont(t.font(0.85))
         self._on_trace_changed(self.session.trace)
         self._on_frame_changed(current_frame(self.session))
 
