@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextDocument
+from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from simulator.cells import GAMMA, dphi_from_output
@@ -34,23 +34,46 @@ VARIANT_NOTES = {
 }
 
 
+SLOT0 = 0xE000  # placeholders: Unicode's private use area, never in real text
+_slots: list[str] | None = None  # while a frame's equations are written: the texts of their slots
+
+
+def slot(text: str) -> str:
+    """Text that changes from frame to frame (a number, a step index).
+
+    While FormulaView writes a frame's equations, this is one placeholder character and the
+    text goes to a list: the equations of two frames then differ only in that list, and the
+    canvas puts the new texts in place instead of parsing the HTML again (see EquationCanvas).
+    """
+    if _slots is None:
+        return text
+    _slots.append(text)
+    return chr(SLOT0 + len(_slots) - 1)
+
+
+def fill(template: str, values: list[str]) -> str:
+    """The HTML of a template with its placeholders replaced by their texts."""
+    return template.translate({SLOT0 + k: v for k, v in enumerate(values)})
+
+
 def n(v) -> str:
     """A number in an equation."""
-    return fmt(v, 3)
+    return slot(fmt(v, 3))
 
 
 def p(v) -> str:
     """A factor in a product: negative numbers in parentheses."""
-    return f"({n(v)})" if float(v) < 0 else n(v)
+    return slot(f"({fmt(v, 3)})" if float(v) < 0 else fmt(v, 3))
 
 
 def plus(v) -> str:
     """'+ 0.27' or '− 0.27': a term added to what comes before."""
-    return f"− {n(-v)}" if float(v) < 0 else f"+ {n(v)}"
+    return slot(f"− {fmt(-v, 3)}" if float(v) < 0 else f"+ {fmt(v, 3)}")
 
 
-def _sub(name: str, sub: str) -> str:
-    return f"<i>{name}</i><sub>{sub}</sub>"
+def _sub(name: str, sub: str | int) -> str:
+    """A name with a subscript: a symbol ('t−1'), or a step number (which changes with the frame)."""
+    return f"<i>{name}</i><sub>{sub if isinstance(sub, str) else slot(str(sub))}</sub>"
 
 
 class EquationCanvas(QWidget):
@@ -58,13 +81,24 @@ class EquationCanvas(QWidget):
 
     (A word-wrapping QLabel asks its layout for a new height on every setText, and the dock and
     the main window lay themselves out again: several milliseconds per animation frame.)
+
+    set_template shows a template (HTML with placeholder characters, see `slot`) filled with
+    texts. While the template stays the same (the frames of one phase), a new frame only
+    replaces the texts that changed, in place: no HTML is parsed, and only the changed lines are
+    laid out again.
     """
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.doc = QTextDocument(self)
         self.doc.setDocumentMargin(8)
+        self.doc.setUndoRedoEnabled(False)  # in-place edits must not pile up as undo steps
         self.html = ""
+        self._template: str | None = None  # the template the document holds, with ...
+        self._slot_base: list[int] = []  # ... each placeholder's position in that template's document
+        self._slot_format: list[QTextCharFormat] = []  # ... and its character format
+        self._slot_text: list[str] = []  # the texts in the slots now
+        self._slot_order: list[int] = []  # the slots in document order
         self.resizes = 0  # how often a new text changed the height (the only layout work)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we paint every pixel: parents need not
@@ -74,13 +108,56 @@ class EquationCanvas(QWidget):
         if html == self.html:
             return
         self.html = html
+        self._template = None
         self.doc.setHtml(html)
         self._fit()
         self.update()
 
+    def set_template(self, template: str, values: list[str]) -> None:
+        """Show a template filled with these texts (the same HTML as set_html(fill(template, values)))."""
+        html = fill(template, values)
+        if html == self.html:
+            return
+        if "" in values:  # an empty slot would lose its place: parse the HTML as it is
+            self.set_html(html)
+            return
+        if template != self._template:  # a new structure: parse it (placeholders and all)
+            self.doc.setHtml(template)
+            self._find_slots(len(values))
+            self._template = template
+        self.html = html
+        cursor = QTextCursor(self.doc)
+        cursor.beginEditBlock()  # one layout for all the changes
+        order = self._slot_order  # the slots in document order (not always the order they were written in)
+        for i in reversed(range(len(order))):  # from the end: the slots before keep their positions
+            k = order[i]
+            if values[k] == self._slot_text[k]:
+                continue
+            start = self._slot_base[k] + sum(len(self._slot_text[j]) - 1 for j in order[:i])
+            cursor.setPosition(start)
+            cursor.setPosition(start + len(self._slot_text[k]), QTextCursor.MoveMode.KeepAnchor)
+            cursor.insertText(values[k], self._slot_format[k])
+            self._slot_text[k] = values[k]
+        cursor.endEditBlock()
+        self._fit()
+        self.update()
+
+    def _find_slots(self, count: int) -> None:
+        """Where each placeholder is in the freshly parsed template, and its format."""
+        self._slot_base, self._slot_format = [], []
+        for k in range(count):
+            found = self.doc.find(chr(SLOT0 + k))
+            self._slot_base.append(found.selectionStart())
+            at = QTextCursor(self.doc)
+            at.setPosition(found.selectionStart() + 1)  # charFormat is the one of the character before
+            self._slot_format.append(at.charFormat())
+        self._slot_text = [chr(SLOT0 + k) for k in range(count)]
+        self._slot_order = sorted(range(count), key=self._slot_base.__getitem__)
+
     def set_font(self, font) -> None:
         """The document's base font."""
         self.doc.setDefaultFont(font)
+        self._template = None
         self.doc.setHtml(self.html)
         self._fit(shrink=True)
         self.update()
@@ -203,10 +280,16 @@ class FormulaView(QScrollArea):
 
     # ---- every frame: formatting only ------------------------------------------------------
     def _on_frame_changed(self, frame: int) -> None:
+        global _slots
         phase, t = self.session.phase_step(frame)
         cfg = self.session.config
-        body = {"rnn": self._rnn, "esn": self._rnn, "lstm": self._lstm, "gru": self._gru}[cfg.cell](phase, t)
-        self.canvas.set_html(self._header(phase, t) + self._truncated(phase, t) + body)
+        write = {"rnn": self._rnn, "esn": self._rnn, "lstm": self._lstm, "gru": self._gru}[cfg.cell]
+        _slots = values = []  # the numbers and step indices go to slots (see `slot`)
+        try:
+            template = self._header(phase, t) + self._truncated(phase, t) + write(phase, t)
+        finally:
+            _slots = None
+        self.canvas.set_template(template, values)
 
     def _truncated(self, phase: str, t: int) -> str:
         """In BPTT, a step outside the truncation window of every scored loss: why its gradient is 0."""
@@ -231,7 +314,7 @@ class FormulaView(QScrollArea):
         return (
             f"<p style='margin:0'><b style='font-size:large'>{title}</b><br>"
             f"<span style='color:{c.muted}'>{what}Wrec = {cfg.wrec:g}</span></p>"
-            f"<p style='margin:6px 0 2px 0'><b style='color:{colour}'>{doing}, t = {t}</b>"
+            f"<p style='margin:6px 0 2px 0'><b style='color:{colour}'>{doing}, t = {slot(str(t))}</b>"
             f" <span style='color:{c.muted}'>· numbers for {unit}, example 1</span></p>"
         )
 
