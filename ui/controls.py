@@ -371,6 +371,11 @@ class ControlsPanel(QWidget):
             ticks.addWidget(label, 1)
         ticks.addSpacing(self.wrec_box.sizeHint().width())
         v.addLayout(ticks)
+        self.trained_label = QLabel()  # the network's own weights (trained, from a file): their ρ, not Wrec's
+        self.trained_label.setObjectName("trained_label")
+        self.trained_label.setWordWrap(True)
+        self.trained_label.hide()
+        v.addWidget(self.trained_label)
         return group
 
     def _build_activation(self) -> QGroupBox:
@@ -645,6 +650,17 @@ class ControlsPanel(QWidget):
             lines.append(f"Ω = {trace.penalty_value:.3g}; the loss includes {cfg.penalty:g}·Ω")
         self.remedy_effect.setText("<br>".join(lines))
         self.remedy_effect.setVisible(bool(lines))
+        trained = ""
+        if self.session.network is not None:  # own weights: the slider's Wrec is not what the plots show
+            rho = trace.spectral_radius
+            if len(rho) == 1:
+                value = f"ρ = <b>{next(iter(rho.values())):.3g}</b>"
+            else:
+                value = "ρ = " + ", ".join(f"{name} <b>{r:.3g}</b>" for name, r in rho.items())
+            trained = f"trained weights: {value} (the slider sets the initial weights)"
+        if trained != self.trained_label.text():
+            self.trained_label.setText(trained)
+            self.trained_label.setVisible(bool(trained))
 
     def _on_theme_changed(self) -> None:
         t = theme_mod.current()

@@ -23,3 +23,18 @@ def test_equations_name_the_truncation_window(make_window):
     assert "Outside the truncation window" in window.formula.text
     session.set_frame(0)  # forward: nothing to say
     assert "truncation window" not in window.formula.text
+
+
+def test_trained_weights_show_their_spectral_radius(window):
+    from simulator.config import build_network
+
+    label = window.controls.trained_label
+    assert label.isHidden()
+    net = build_network(window.session.config)
+    net.params["weight_hh_l0"] = net.params["weight_hh_l0"] * 1.22
+    window.session.set_network(net)
+    rho = window.session.trace.spectral_radius["W_hh"]
+    assert "trained weights" in label.text() and f"{rho:.3g}" in label.text()
+    assert not label.isHidden()
+    window.session.update(wrec=0.9)  # the slider starts afresh from the config's weights
+    assert label.isHidden()
