@@ -1,0 +1,63 @@
+"""Fast frames must look like full repaints.
+
+An animation frame repaints only what it changes (a plot's cursor and the strip its veil's edge
+crossed, the diagram's columns between two steps, the equations' numbers put in place). These
+tests compare what is on screen after such frames with a full repaint of the same state.
+"""
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QApplication, QWidget
+
+from simulator.config import Config
+from ui.formula_view import EquationCanvas
+
+
+def _settle() -> None:
+    for _ in range(3):
+        QApplication.processEvents()
+
+
+def _on_screen(window) -> np.ndarray:
+    """The window's pixels as the screen has them (partial repaints included), not a fresh render."""
+    image = QApplication.primaryScreen().grabWindow(window.winId()).toImage()
+    image = image.convertToFormat(image.Format.Format_RGBA8888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine() // 4, 4)
+    return rows[:, : image.width()].copy()
+
+
+@pytest.mark.parametrize(("cell", "steps", "hidden"), [("rnn", 100, 32), ("rnn", 12, 4), ("lstm", 30, 8)])
+def test_frames_leave_the_pixels_of_a_full_repaint(make_window, cell, steps, hidden):
+    window = make_window(Config(cell=cell, steps=steps, hidden=hidden), show=True)
+    window.resize(1600, 1000)
+    _settle()
+    s = window.session
+    T = s.trace.T
+    diagram = window.diagram
+    for frame in (0, 1, 2, T // 2, T // 2 + 1, T - 1, T + 1, T + 2, 2 * T - 3, 3):
+        s.set_frame(frame)
+        _settle()
+        shown = _on_screen(window)
+        for widget in (diagram, *window.plots.plots):  # the views that repaint only parts of themselves
+            for w in (widget, *widget.findChildren(QWidget)):
+                w.update()
+        _settle()
+        full = _on_screen(window)
+        differ = np.argwhere((shown != full).any(axis=2))
+        # the eigenvalue plot's step label (a pyqtgraph TextItem) may settle a pixel late on its first frame
+        assert len(differ) <= 2, f"frame {frame}: {len(differ)} pixels differ, first at {differ[:3].tolist()}"
+
+
+@pytest.mark.parametrize("config", [Config(cell="rnn"), Config(cell="rnn", hidden=1), Config(cell="lstm", truncate=4)])
+def test_equations_filled_in_place_render_as_parsed_html(make_window, config):
+    window = make_window(config, show=True)
+    canvas = window.formula.canvas
+    reference = EquationCanvas()
+    reference.set_font(canvas.doc.defaultFont())
+    s = window.session
+    for frame in (0, 1, 5, s.trace.T - 1, s.trace.T, s.trace.T + 3, 2 * s.trace.T - 1, 2):
+        s.set_frame(frame)
+        reference.resize(canvas.size())
+        reference.set_html(canvas.html)
+        assert canvas.grab().toImage() == reference.grab().toImage(), f"frame {frame}"
+    reference.deleteLater()
