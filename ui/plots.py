@@ -802,8 +802,10 @@ class EigenPlot(PlotPanel):
         self.step_circle.setBrush(QBrush(Qt.BrushStyle.NoBrush))
         self.step_circle.hide()
         self.plot.addItem(self.step_circle, ignoreBounds=True)
-        self.step_label = pg.TextItem(anchor=(1, 1))  # in the view's lower right corner, off the dots
-        self.plot.addItem(self.step_label, ignoreBounds=True)
+        self.step_label = pg.TextItem(anchor=(1, 1))  # pinned to the view's lower right corner, off the dots
+        view = self.plot.getViewBox()
+        self.step_label.setParentItem(view)  # in the view's pixels, not in data coordinates
+        view.sigResized.connect(lambda v: self.step_label.setPos(v.width() - 4, v.height() - 4))
         self.scatters = [pg.ScatterPlotItem(size=9) for _ in range(4)]
         for s in self.scatters:
             s.setZValue(10)
@@ -840,7 +842,6 @@ class EigenPlot(PlotPanel):
             extent = max(extent, 1.1 * max(finite))
         extent = float(np.ceil(extent * 4) / 4)  # quarter steps: small changes keep the axes
         self.set_range((-extent, extent), (-extent, extent))
-        self.step_label.setPos(extent, -extent)
         if "W_hh" not in trace.eigenvalues:
             caption = (
                 "Each gate's block of W<sub>hh</sub>; |λ| = 1 solid. In a gated cell the gates, not these "
@@ -880,7 +881,7 @@ class EigenPlot(PlotPanel):
         if np.isfinite(r) and 0 < r < 1e6:
             self.step_circle.setRect(QRectF(-r, -r, 2 * r, 2 * r))
             self.step_circle.show()
-            self.step_label.setText(f"Jacobian ratio, step {t}→{t - 1}: ×{fmt(r, 3)}")
+            self.step_label.setText(f"Jacobian ratio\nstep {t}→{t - 1}: ×{fmt(r, 3)}")
             self.step_label.show()
         else:
             self.step_circle.hide()
@@ -893,6 +894,7 @@ class EigenPlot(PlotPanel):
         self.inv_gamma_label.setColor(c.muted)
         self.step_circle.setPen(t.pen(c.backward, 1.5, Qt.PenStyle.DotLine))
         self.step_label.setColor(c.backward)
+        self.step_label.setFont(t.font(0.8))
         for k, s in enumerate(self.scatters):
             colour = c.series[k % len(c.series)]
             s.setBrush(pg.mkBrush(colour))
@@ -958,13 +960,22 @@ def _levels(name: str, a: np.ndarray, activation: str) -> tuple[float, float]:
             return -10.0, 0.0
         hi = float(np.ceil(finite.max()))
         return max(float(np.floor(finite.min())), hi - 12), hi + 1e-9
-    if name == "h" and activation == "sigmoid":
-        return 0.0, 1.0
     m = float(np.abs(finite).max()) if finite.size else 1.0
     if name in ("g", "n", "h") and activation in ("tanh", "sigmoid"):
         m = min(m, 1.0)  # squashed values: at most ±1, but spread small ones over the colours
     m = nice_ceil(m)
     return -m, m
+
+
+SIGNED_LOG_ABOVE = 100.0  # beyond this |value| a linear colour scale leaves all but the largest columns blank
+
+
+def _signed_log_needed(name: str, a: np.ndarray) -> bool:
+    """Whether a quantity spans so much that only a signed-log colour scale shows it."""
+    if name in ("f", "i", "o", "r", "z", "dh"):
+        return False
+    finite = np.abs(a[np.isfinite(a)])
+    return (bool(finite.size) and float(finite.max()) > SIGNED_LOG_ABOVE) or not np.isfinite(a).all()
 
 
 class StatesPlot(PlotPanel):
@@ -1023,6 +1034,10 @@ class StatesPlot(PlotPanel):
     def _show(self, trace: Result) -> None:
         name = self.current
         a = np.array(self.arrays[name], dtype=float)  # (T, H)
+        log_scale = _signed_log_needed(name, a)
+        if log_scale:  # huge values (an exploding net): colour by sign·log10(1 + |value|)
+            with np.errstate(all="ignore"):
+                a = np.sign(a) * np.log10(1.0 + np.abs(a))
         lo, hi = _levels(name, a, trace.net.activation)
         a[np.isnan(a)] = lo
         np.clip(a, lo, hi, out=a)
@@ -1045,7 +1060,8 @@ class StatesPlot(PlotPanel):
             self.plot.getAxis("left").setTicks([[(u, str(u)) for u in sorted(set(ticks))], []])
         symbol, words = QUANTITY_TEXT[name]
         layer = f" · layer {trace.net.layers}" if trace.net.layers > 1 else ""
-        self.badge.setText(f"<span style='color:{self.theme.colours.muted}'>{symbol}: {words}{layer}</span>")
+        scale = " · colour: sign·log₁₀(1+|value|)" if log_scale else ""
+        self.badge.setText(f"<span style='color:{self.theme.colours.muted}'>{symbol}: {words}{layer}{scale}</span>")
 
     def _on_tab_changed(self, index: int) -> None:
         if 0 <= index < len(self.names):
