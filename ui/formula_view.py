@@ -313,7 +313,7 @@ class FormulaView(QScrollArea):
         unit = f"unit {self.unit + 1} of {self.data['H']}" if self.data["H"] > 1 else "the single unit"
         return (
             f"<p style='margin:0'><b style='font-size:large'>{title}</b><br>"
-            f"<span style='color:{c.muted}'>{what}Wrec = {cfg.wrec:g}</span></p>"
+            f"<span style='color:{c.muted}'>{what}Wrec = {slot(format(cfg.wrec, 'g'))}</span></p>"
             f"<p style='margin:6px 0 2px 0'><b style='color:{colour}'>{doing}, t = {slot(str(t))}</b>"
             f" <span style='color:{c.muted}'>· numbers for {unit}, example 1</span></p>"
         )

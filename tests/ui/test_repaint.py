@@ -55,9 +55,13 @@ def test_equations_filled_in_place_render_as_parsed_html(make_window, config):
     reference = EquationCanvas()
     reference.set_font(canvas.doc.defaultFont())
     s = window.session
-    for frame in (0, 1, 5, s.trace.T - 1, s.trace.T, s.trace.T + 3, 2 * s.trace.T - 1, 2):
-        s.set_frame(frame)
-        reference.resize(canvas.size())
-        reference.set_html(canvas.html)
-        assert canvas.grab().toImage() == reference.grab().toImage(), f"frame {frame}"
+    T = s.trace.T
+    for change in (None, 0.7, 1.3, 0.7):
+        if change is not None:  # a new trace keeps the template (Wrec is one of its slots)
+            s.update(wrec=change)
+        for frame in (0, 1, 5, T - 1, T, T + 3, 2 * T - 1, 2):
+            s.set_frame(frame)
+            reference.resize(canvas.size())
+            reference.set_html(canvas.html)
+            assert canvas.grab().toImage() == reference.grab().toImage(), f"frame {frame}, Wrec {s.config.wrec}"
     reference.deleteLater()
