@@ -375,7 +375,8 @@ class UnrolledView(QWidget):
                     self._clip = QRectF(in_axis.boundingRect())
                     self._paint_axis(p, lay)
                     self._clip = None
-            if self._touches(QRectF(0, 0, lay.area.left(), self.height())):
+            top = lay.rows_y[0] - lay.em  # the row names' rectangles reach one line height above their row
+            if self._touches(QRectF(0, top, lay.area.left(), lay.area.bottom() - top)):
                 self._paint_gutter(p, lay)
             if self._touches(QRectF(0, 0, self.width(), lay.area.top())):
                 self._paint_header(p, lay)
