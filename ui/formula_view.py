@@ -99,6 +99,7 @@ class EquationCanvas(QWidget):
         self._slot_format: list[QTextCharFormat] = []  # ... and its character format
         self._slot_text: list[str] = []  # the texts in the slots now
         self._slot_order: list[int] = []  # the slots in document order
+        self.before_paint = None  # called first in paintEvent (the view brings a stale text up to date)
         self.resizes = 0  # how often a new text changed the height (the only layout work)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we paint every pixel: parents need not
@@ -183,6 +184,8 @@ class EquationCanvas(QWidget):
 
     def paintEvent(self, event) -> None:
         """Draw the document, clipped to what needs repainting."""
+        if self.before_paint is not None:
+            self.before_paint()
         painter = QPainter(self)
         painter.fillRect(event.rect(), self.palette().color(QPalette.ColorRole.Window))
         ctx = QAbstractTextDocumentLayout.PaintContext()
@@ -208,11 +211,13 @@ class FormulaView(QScrollArea):
         layout.setContentsMargins(0, 0, 0, 0)
         self.canvas = EquationCanvas()
         self.canvas.setObjectName("formula")
+        self.canvas.before_paint = self._catch_up
         layout.addWidget(self.canvas)
         layout.addStretch(1)
         self.setWidget(body)
         self.data: dict[str, np.ndarray | float] = {}
         self.unit = 0
+        self._stale = False  # hidden (e.g. behind another dock's tab): the equations wait until shown
         session.trace_changed.connect(self._on_trace_changed)
         session.frame_changed.connect(self._on_frame_changed)
         self.theme.changed.connect(self._on_theme_changed)
@@ -221,8 +226,15 @@ class FormulaView(QScrollArea):
 
     @property
     def text(self) -> str:
-        """The HTML on show."""
+        """The HTML on show (brought up to date first if the view was hidden)."""
+        self._catch_up()
         return self.canvas.html
+
+    def _catch_up(self) -> None:
+        """Write the equations of the current frame if frames passed while nobody saw them."""
+        if self._stale:
+            self._on_frame_changed(current_frame(self.session), force=True)
+            self.canvas.shrink_to_fit()  # a trace may have come meanwhile
 
     # ---- once per trace ----------------------------------------------------------------
     def _on_trace_changed(self, trace: Result) -> None:
@@ -279,8 +291,12 @@ class FormulaView(QScrollArea):
         self.canvas.shrink_to_fit()
 
     # ---- every frame: formatting only ------------------------------------------------------
-    def _on_frame_changed(self, frame: int) -> None:
+    def _on_frame_changed(self, frame: int, force: bool = False) -> None:
         global _slots
+        if not force and self.canvas.visibleRegion().isEmpty():  # hidden, or behind another dock's tab
+            self._stale = True  # written when next painted (see EquationCanvas.before_paint)
+            return
+        self._stale = False
         phase, t = self.session.phase_step(frame)
         cfg = self.session.config
         write = {"rnn": self._rnn, "esn": self._rnn, "lstm": self._lstm, "gru": self._gru}[cfg.cell]

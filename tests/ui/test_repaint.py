@@ -65,3 +65,19 @@ def test_equations_filled_in_place_render_as_parsed_html(make_window, config):
             reference.set_html(canvas.html)
             assert canvas.grab().toImage() == reference.grab().toImage(), f"frame {frame}, Wrec {s.config.wrec}"
     reference.deleteLater()
+
+
+def test_hidden_equations_wait_until_shown(make_window, qtbot):
+    window = make_window(show=True)
+    _settle()
+    formula, s = window.formula, window.session
+    window.show_lessons()  # the lesson tab covers the equations
+    _settle()
+    s.set_frame(3)
+    _settle()
+    assert formula._stale and "t = 3<" not in formula.canvas.html  # nothing written for nobody
+    assert "t = 3<" in formula.text  # read: brought up to date
+    s.set_frame(5)
+    window.formula_dock.raise_()
+    qtbot.waitUntil(lambda: not formula._stale)  # painted again: caught up
+    assert "t = 5<" in formula.canvas.html
