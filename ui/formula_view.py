@@ -8,6 +8,8 @@ goes one step back.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextCharFormat, QTextCursor, QTextDocument
@@ -51,9 +53,22 @@ def slot(text: str) -> str:
     return chr(SLOT0 + len(_slots) - 1)
 
 
-def fill(template: str, values: list[str]) -> str:
-    """The HTML of a template with its placeholders replaced by their texts."""
-    return template.translate({SLOT0 + k: v for k, v in enumerate(values)})
+_PLACEHOLDER = re.compile("([\ue000-\uf8ff])")
+
+
+def split_template(template: str) -> tuple[list[str], list[int]]:
+    """A template as its text between the placeholders, and the slot of each placeholder."""
+    pieces = _PLACEHOLDER.split(template)
+    return pieces[0::2], [ord(c) - SLOT0 for c in pieces[1::2]]
+
+
+def fill(template: str, values: list[str], split: tuple[list[str], list[int]] | None = None) -> str:
+    """The HTML of a template with its placeholders replaced by their texts (split: split_template's, if known)."""
+    texts, slots = split or split_template(template)
+    out = [texts[0]]
+    for k, text in zip(slots, texts[1:]):
+        out += (values[k], text)
+    return "".join(out)
 
 
 def n(v) -> str:
@@ -100,6 +115,8 @@ class EquationCanvas(QWidget):
         self._slot_text: list[str] = []  # the texts in the slots now
         self._slot_order: list[int] = []  # the slots in document order
         self.before_paint = None  # called first in paintEvent (the view brings a stale text up to date)
+        self._split: tuple[list[str], list[int]] | None = None  # split_template of ...
+        self._split_of: str | None = None  # ... this template
         self.resizes = 0  # how often a new text changed the height (the only layout work)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we paint every pixel: parents need not
@@ -116,7 +133,9 @@ class EquationCanvas(QWidget):
 
     def set_template(self, template: str, values: list[str]) -> None:
         """Show a template filled with these texts (the same HTML as set_html(fill(template, values)))."""
-        html = fill(template, values)
+        if template != self._split_of:
+            self._split, self._split_of = split_template(template), template
+        html = fill(template, values, self._split)
         if html == self.html:
             return
         if "" in values:  # an empty slot would lose its place: parse the HTML as it is
@@ -130,11 +149,14 @@ class EquationCanvas(QWidget):
         cursor = QTextCursor(self.doc)
         cursor.beginEditBlock()  # one layout for all the changes
         order = self._slot_order  # the slots in document order (not always the order they were written in)
+        shift = [0]  # how far each slot has moved: the extra length of the texts before it
+        for k in order[:-1]:
+            shift.append(shift[-1] + len(self._slot_text[k]) - 1)
         for i in reversed(range(len(order))):  # from the end: the slots before keep their positions
             k = order[i]
             if values[k] == self._slot_text[k]:
                 continue
-            start = self._slot_base[k] + sum(len(self._slot_text[j]) - 1 for j in order[:i])
+            start = self._slot_base[k] + shift[i]
             cursor.setPosition(start)
             cursor.setPosition(start + len(self._slot_text[k]), QTextCursor.MoveMode.KeepAnchor)
             cursor.insertText(values[k], self._slot_format[k])
