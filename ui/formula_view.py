@@ -141,11 +141,14 @@ class EquationCanvas(QWidget):
         if "" in values:  # an empty slot would lose its place: parse the HTML as it is
             self.set_html(html)
             return
-        if template != self._template:  # a new structure: parse it (placeholders and all)
+        whole = template != self._template
+        if whole:  # a new structure: parse it (placeholders and all)
             self.doc.setHtml(template)
             self._find_slots(len(values))
             self._template = template
         self.html = html
+        layout = self.doc.documentLayout()
+        changed = {}  # the blocks whose text changes, with where they were
         cursor = QTextCursor(self.doc)
         cursor.beginEditBlock()  # one layout for all the changes
         order = self._slot_order  # the slots in document order (not always the order they were written in)
@@ -157,13 +160,27 @@ class EquationCanvas(QWidget):
             if values[k] == self._slot_text[k]:
                 continue
             start = self._slot_base[k] + shift[i]
+            block = self.doc.findBlock(start)
+            changed.setdefault(block.position(), layout.blockBoundingRect(block))
             cursor.setPosition(start)
             cursor.setPosition(start + len(self._slot_text[k]), QTextCursor.MoveMode.KeepAnchor)
             cursor.insertText(values[k], self._slot_format[k])
             self._slot_text[k] = values[k]
         cursor.endEditBlock()
         self._fit()
-        self.update()
+        if whole:
+            self.update()
+            return
+        # repaint the changed blocks only (the equations' general form and the title stay as they are);
+        # a block whose height changed moves all below it: repaint from there down
+        dirty = QRectF()
+        for position, before in changed.items():
+            after = layout.blockBoundingRect(self.doc.findBlock(position))
+            if after.height() != before.height():
+                after.setBottom(max(self.height(), after.bottom()))
+            dirty = dirty.united(before).united(after)
+        if not dirty.isEmpty():
+            self.update(dirty.toAlignedRect().adjusted(-2, -2, 2, 2).intersected(self.rect()))
 
     def _find_slots(self, count: int) -> None:
         """Where each placeholder is in the freshly parsed template, and its format."""

@@ -38,7 +38,7 @@ def test_frames_leave_the_pixels_of_a_full_repaint(make_window, cell, steps, hid
         s.set_frame(frame)
         _settle()
         shown = _on_screen(window)
-        for widget in (diagram, *window.plots.plots):  # the views that repaint only parts of themselves
+        for widget in (diagram, window.formula, *window.plots.plots):  # the views that repaint only parts
             for w in (widget, *widget.findChildren(QWidget)):
                 w.update()
         _settle()
