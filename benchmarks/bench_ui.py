@@ -14,6 +14,7 @@ run(config) plus the lazy diagnostics the plots read. Start-up is the wall time 
 
 from __future__ import annotations
 
+import gc
 import os
 import statistics
 import subprocess
@@ -92,6 +93,7 @@ def bench_window(cell: str, steps: int = 100, hidden: int = 32, repeats: int = 2
     window.show()
     for _ in range(3):
         settle(app)
+    gc.freeze()  # as ui.app does once its window is up
     s = window.session
     wrecs = np.linspace(0.8, 1.2, repeats)
 
@@ -125,6 +127,7 @@ def bench_window(cell: str, steps: int = 100, hidden: int = 32, repeats: int = 2
         "frame_ms": frames.ms(),
         "frame_handlers_ms": handlers.ms(),
     }
+    gc.unfreeze()
     window.player.pause()
     window.close()
     window.deleteLater()
