@@ -429,7 +429,25 @@ class PlotPanel(QWidget):
         return None
 
     def _on_trace_changed(self, trace: Result) -> None:
+        self.hide_empty_items()
         self._on_frame_changed(current_frame(self.session))
+
+    def hide_empty_items(self) -> None:
+        """Hide the curves and dots that have no data (a layer this network lacks, no bound, no ghost yet).
+
+        They draw nothing either way, but Qt asks every visible item for its bounds on every
+        paint, and for pyqtgraph's items each answer is Python: hidden ones it skips.
+        """
+        moving = {id(getattr(self, name)) for name in self.moving}
+        for item in self.plot.items:
+            if isinstance(item, pg.PlotDataItem):
+                has_data = item.xData is not None and len(item.xData) > 0
+            elif isinstance(item, pg.ScatterPlotItem) and id(item) not in moving:
+                has_data = len(item.data) > 0
+            else:
+                continue
+            if item.isVisible() != has_data:
+                item.setVisible(has_data)
 
     def _on_frame_changed(self, frame: int) -> None:
         phase, t = self.session.phase_step(frame)
