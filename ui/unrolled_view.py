@@ -235,6 +235,8 @@ class UnrolledView(QWidget):
         th = theme.current()
         c = th.colours
         self._vlut, self._glut = dg.value_lut(th), dg.gradient_lut(th)
+        self._vlut_rgba = np.array([c.getRgb() for c in self._vlut], dtype=np.uint8)  # (256, 4), for the strips
+        self._glut_rgba = np.array([c.getRgb() for c in self._glut], dtype=np.uint8)
         self._bg, self._fg = QColor(c.background), QColor(c.foreground)
         self._cursor, self._fwd = QColor(c.cursor), QColor(c.forward)
         self._accent = self._glut[int(0.75 * (dg.LUT_SIZE - 1))]  # gradient entering from a loss
@@ -244,8 +246,7 @@ class UnrolledView(QWidget):
 
     def _build_strips(self) -> None:
         """One RGBA array per row (1 × T) and one per layer's gradient bars (GRAD_STRIP_H × T)."""
-        vl = np.array([c.getRgb() for c in self._vlut], dtype=np.uint8)  # (256, 4)
-        gl = np.array([c.getRgb() for c in self._glut], dtype=np.uint8)
+        vl, gl = self._vlut_rgba, self._glut_rgba  # (256, 4)
         bad = np.array(QColor(dg.NONFINITE_FILL).getRgb(), dtype=np.uint8)
         ghost = np.array(dg.with_alpha(self._fg, 0.06).getRgb(), dtype=np.uint8)
 
@@ -614,10 +615,14 @@ class UnrolledView(QWidget):
             return hit
         if len(self._wide) > 4 * (self._L + 4):  # an old layout's: drop them all
             self._wide.clear()
-        x0 = math.ceil((lay.cx(s0) - 0.5 * lay.pitch) * dpr - 0.5)
-        x1 = math.ceil((lay.cx(s1) - 0.5 * lay.pitch) * dpr - 0.5)
-        centres = (np.arange(x0, max(x1, x0 + 1)) + 0.5) / dpr
-        steps = np.clip(np.floor((centres - lay.origin) / lay.pitch).astype(int) - 1, s0, s1 - 1)
+        columns = self._wide.get(key[1:])  # which step each pixel column shows (the same for every strip)
+        if columns is None:
+            x0 = math.ceil((lay.cx(s0) - 0.5 * lay.pitch) * dpr - 0.5)
+            x1 = math.ceil((lay.cx(s1) - 0.5 * lay.pitch) * dpr - 0.5)
+            centres = (np.arange(x0, max(x1, x0 + 1)) + 0.5) / dpr
+            steps = np.clip(np.floor((centres - lay.origin) / lay.pitch).astype(int) - 1, s0, s1 - 1)
+            columns = self._wide[key[1:]] = (steps, x0)
+        steps, x0 = columns
         hit = self._wide[key] = (_image(rgba[:, steps]), x0)
         return hit
 
