@@ -612,7 +612,7 @@ class UnrolledView(QWidget):
         key = (id(rgba), lay.pitch, lay.origin, s0, s1, dpr)
         hit = self._wide.get(key)
         if hit is not None:
-            return hit
+            return hit[:2]
         if len(self._wide) > 4 * (self._L + 4):  # an old layout's: drop them all
             self._wide.clear()
         columns = self._wide.get(key[1:])  # which step each pixel column shows (the same for every strip)
@@ -623,7 +623,11 @@ class UnrolledView(QWidget):
             steps = np.clip(np.floor((centres - lay.origin) / lay.pitch).astype(int) - 1, s0, s1 - 1)
             columns = self._wide[key[1:]] = (steps, x0)
         steps, x0 = columns
-        hit = self._wide[key] = (_image(rgba[:, steps]), x0)
+        wide = np.ascontiguousarray(np.take(rgba, steps, axis=1))  # (h, W, 4); take is ~6x faster than rgba[:, steps]
+        h, w = wide.shape[:2]
+        image = QImage(wide.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)  # shares wide's memory: ...
+        self._wide[key] = (image, x0, wide)  # ... which is kept with it
+        hit = image, x0
         return hit
 
     def _axis_reach(self, lay: _Layout) -> float:
@@ -929,10 +933,3 @@ class UnrolledView(QWidget):
         if self._scored[s]:
             lines.append(f"loss term = {self._loss[s]:.6g}")
         return "\n".join(lines)
-
-
-def _image(rgba: np.ndarray) -> QImage:
-    """A QImage that owns a copy of an (h, w, 4) uint8 RGBA array."""
-    rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
-    h, w = rgba.shape[:2]
-    return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
