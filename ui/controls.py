@@ -304,6 +304,7 @@ class ControlsPanel(QWidget):
         self.boxes: dict[str, IntBox | FloatBox] = {}
         self._sticky = False
         self._shown: frozenset[str] | None = None  # the controls a lesson names; None = all
+        self._visibility_cell: str | None = None  # the cell the rows were last shown for
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -540,6 +541,7 @@ class ControlsPanel(QWidget):
     def set_visible_controls(self, names: Iterable[str] | None) -> None:
         """Show only the controls named (simulator.lessons.CONTROLS vocabulary); None shows them all."""
         self._shown = None if names is None else frozenset(names)
+        self._visibility_cell = self.session.config.cell
         self._apply_visibility(self.session.config)
 
     @property
@@ -609,7 +611,9 @@ class ControlsPanel(QWidget):
             if value > 0:
                 _set_value(box, value)
 
-        self._apply_visibility(config)
+        if config.cell != self._visibility_cell:  # which rows show depends on the cell (and the lesson) only
+            self._visibility_cell = config.cell
+            self._apply_visibility(config)
         simple = config.cell in ("rnn", "esn")
         self.activation_box.setEnabled(simple)
         self.activation_view.set_activation(config.activation if simple else "tanh")
