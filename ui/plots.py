@@ -843,7 +843,8 @@ class EigenPlot(PlotPanel):
                 label = "W<sub>hh</sub>" if names[k] == "W_hh" else f"W<sub>h{names[k]}</sub> ({names[k]})"
                 relabel(self.legend, s, label)
             else:
-                s.setData([], [])
+                if len(s.data):  # pyqtgraph's setData costs even when nothing changes
+                    s.setData([], [])
                 relabel(self.legend, s, "")
         gamma = trace.net.gamma
         extent = 1.15
@@ -854,7 +855,8 @@ class EigenPlot(PlotPanel):
             self.inv_gamma_label.show()
             extent = max(extent, 1.1 / gamma)
         else:
-            self.inv_gamma.setData([], [])
+            if self.inv_gamma.xData is not None and len(self.inv_gamma.xData):
+                self.inv_gamma.setData([], [])
             self.inv_gamma_label.hide()
         finite = [np.abs(e[np.isfinite(e)]).max() for e in self.eig.values() if np.isfinite(e).any()]
         if finite:

@@ -272,10 +272,8 @@ class UnrolledView(QWidget):
             colour = gl[self._grad_idx[k]].copy()
             colour[self._grad_state[k] == 2] = bad
             colour[self._grad_state[k] == 1] = ghost
-            px = np.zeros((GRAD_STRIP_H, self._T, 4), dtype=np.uint8)
             filled = np.arange(GRAD_STRIP_H)[:, None] < heights[None, :]  # bars hang from the top
-            px[filled] = np.broadcast_to(colour[None], px.shape)[filled]
-            self._strip_g.append(px)
+            self._strip_g.append(np.where(filled[:, :, None], colour[None], np.uint8(0)))  # (GRAD_STRIP_H, T, 4)
 
     # ---- geometry --------------------------------------------------------------------------
     def _layout(self) -> _Layout:
