@@ -195,15 +195,19 @@ def build_network(config: Config) -> Network:
     return Network(config.cell, p, config.activation, config.variant, config.leak)
 
 
-def run(config: Config) -> Result:
-    """Build the network and data from the config, run forward + BPTT, return the trace."""
-    net = build_network(config)
-    x, targets = make_data(config)
+def run(config: Config, net: Network | None = None, data: tuple | None = None) -> Result:
+    """Run forward + BPTT with the config's remedies and return the trace.
+
+    net: the weights (default: the config's initial ones); data: (x, targets, loss) to run them
+    on (default: the config's own sequence, MSE).
+    """
+    net = build_network(config) if net is None else net
+    x, targets, loss = (*make_data(config), "mse") if data is None else data
     return simulate(
         net,
         x,
         targets,
-        loss="mse",
+        loss=loss,
         score=config.score,
         truncate=config.truncate,
         clip=config.clip,

@@ -27,8 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import Config, build_network, make_data
-from .engine import simulate
+from .config import Config, build_network, run
 from .network import Network
 from .result import Result
 
@@ -249,18 +248,7 @@ def training_record(snapshot, task: str | None = None, settings=None) -> dict:
 def run_network(config: Config, net: Network) -> Result:
     """config.run with these weights instead of the config's initial ones (same data, same remedies)."""
     check_network_matches(config, net)
-    x, targets = make_data(config)
-    return simulate(
-        net,
-        x,
-        targets,
-        loss="mse",
-        score=config.score,
-        truncate=config.truncate,
-        clip=config.clip,
-        clip_value=config.clip_value,
-        penalty=config.penalty,
-    )
+    return run(config, net)
 
 
 def check_network_matches(config: Config, net: Network) -> None:

@@ -105,7 +105,6 @@ class Session(QObject):
             self.set_config(self._config, network)
             return
         from simulator.config import build_network  # here, not at the top: this file is shared work
-        from simulator.engine import simulate
         from simulator.scenario import check_network_matches
 
         config = self._config
@@ -116,9 +115,7 @@ class Session(QObject):
             raise ValueError(
                 f"the sequence has shape {x.shape}; the configuration needs ({config.steps}, B, {config.inputs})"
             )
-        trace = simulate(
-            net, x, targets, loss, config.score, config.truncate, config.clip, config.clip_value, config.penalty
-        )
+        trace = run(config, net, (x, targets, loss))
         old_T = self._trace.T
         self._trace, self._network = trace, network
         self._publish(trace, old_T)
