@@ -529,7 +529,25 @@ class PlotPanel(QWidget):
 BOUND_CAPTION = "Dashed: Pascanu's bound ‖∂L/∂h<sub>T−1</sub>‖·(γσ<sub>max</sub>)<sup>T−1−t</sup>. "
 
 
-class GradientPlot(PlotPanel):
+class LogCurvePlot(PlotPanel):
+    """A per-step quantity on a log axis (self.y, drawn by self.curve) with a dot at the playhead."""
+
+    def _on_frame_changed(self, frame: int) -> None:
+        super()._on_frame_changed(frame)
+        _, t = self.session.phase_step(frame)
+        if 0 <= t < len(self.y) and np.isfinite(self.y[t]):
+            self.marker.setData([t], [np.log10(self.y[t])])
+        else:
+            self.marker.setData([], [])
+
+    def _style_curve(self, colour) -> None:
+        self.curve.setPen(self.theme.pen(colour, 2.5))
+        self.curve.setSymbolBrush(colour)
+        self.curve.setSymbolPen(pg.mkPen(self.theme.colours.background))
+        self.curve.setSymbolSize(6)
+
+
+class GradientPlot(LogCurvePlot):
     """‖∂L/∂h_t‖ against t on a log axis, with the Pascanu bound and the previous curve."""
 
     title = "Gradient ‖∂L/∂h<sub>t</sub>‖"
@@ -646,20 +664,9 @@ class GradientPlot(PlotPanel):
         self.badge.setText(f"<span style='color:{self.theme.colours.muted}'>{where}</span>")
         super()._on_trace_changed(trace)
 
-    def _on_frame_changed(self, frame: int) -> None:
-        super()._on_frame_changed(frame)
-        _, t = self.session.phase_step(frame)
-        if 0 <= t < len(self.y) and np.isfinite(self.y[t]):
-            self.marker.setData([t], [np.log10(self.y[t])])
-        else:
-            self.marker.setData([], [])
-
     def _on_theme_changed(self) -> None:
         t, c = self.theme, self.theme.colours
-        self.curve.setPen(t.pen(c.backward, 2.5))
-        self.curve.setSymbolBrush(c.backward)
-        self.curve.setSymbolPen(pg.mkPen(c.background))
-        self.curve.setSymbolSize(6)
+        self._style_curve(c.backward)
         for k, curve in enumerate(self.curves[1:], start=1):
             curve.setPen(t.pen(c.series[k % len(c.series)], 1.5))
         self.cell_curve.setPen(t.pen(c.series[2], 2, Qt.PenStyle.DashDotLine))
@@ -693,7 +700,7 @@ class GradientPlot(PlotPanel):
         return "\n".join(lines)
 
 
-class JacobianPlot(PlotPanel):
+class JacobianPlot(LogCurvePlot):
     """‖∂h_{T−1}/∂h_t‖, the norm of the Jacobian product, with the bound (γσ_max)^(T−1−t)."""
 
     title = "Jacobian ‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖"
@@ -759,20 +766,9 @@ class JacobianPlot(PlotPanel):
             tip = ""
         self.badge.setToolTip("Verdict from the per-step factor of ‖∂h_{T−1}/∂h_t‖ fitted over all steps. " + tip)
 
-    def _on_frame_changed(self, frame: int) -> None:
-        super()._on_frame_changed(frame)
-        _, t = self.session.phase_step(frame)
-        if 0 <= t < len(self.y) and np.isfinite(self.y[t]):
-            self.marker.setData([t], [np.log10(self.y[t])])
-        else:
-            self.marker.setData([], [])
-
     def _on_theme_changed(self) -> None:
         t, c = self.theme, self.theme.colours
-        self.curve.setPen(t.pen(c.series[3], 2.5))
-        self.curve.setSymbolBrush(c.series[3])
-        self.curve.setSymbolPen(pg.mkPen(c.background))
-        self.curve.setSymbolSize(6)
+        self._style_curve(c.series[3])
         self.bound.setPen(t.pen(c.bound, 2, Qt.PenStyle.DashLine))
         self.marker.setBrush(pg.mkBrush(c.cursor))
         self.marker.setPen(pg.mkPen(c.background, width=1.5))
