@@ -700,6 +700,9 @@ class GradientPlot(LogCurvePlot):
         return "\n".join(lines)
 
 
+JACOBIAN_BOUND_CAPTION = "Dashed: the bound (γ·σ<sub>max</sub>(W<sub>hh</sub>))<sup>T−1−t</sup>."
+
+
 class JacobianPlot(LogCurvePlot):
     """‖∂h_{T−1}/∂h_t‖, the norm of the Jacobian product, with the bound (γσ_max)^(T−1−t)."""
 
@@ -707,8 +710,7 @@ class JacobianPlot(LogCurvePlot):
     moving = ("marker",)
     caption = (
         "How much the last hidden state still depends on step t: the product of T−1−t step Jacobians; "
-        "the verdict above is its per-step factor fitted over all steps. "
-        "Dashed: the bound (γ·σ<sub>max</sub>(W<sub>hh</sub>))<sup>T−1−t</sup>."
+        "the verdict above is its per-step factor fitted over all steps. " + JACOBIAN_BOUND_CAPTION
     )
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -743,6 +745,9 @@ class JacobianPlot(LogCurvePlot):
         else:
             self.bound.setData(t, self.bound_y)
         relabel(self.legend, self.bound, "" if self.bound_y is None else BOUND_NAME)
+        caption = self.caption if self.bound_y is not None else self.caption.replace(JACOBIAN_BOUND_CAPTION, "")
+        if self.caption_label.text() != caption:  # a gated cell has no such bound
+            self.caption_label.setText(caption)
         self.set_range((-0.5, T - 0.5), decade_range(self.y, extra=self.bound_y))
         self._trace = trace
         self._update_badge(trace)
