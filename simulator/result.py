@@ -14,10 +14,12 @@ from functools import cached_property
 
 import numpy as np
 
-from .spectral import spectral_norms
+from .spectral import BLOCK, finish, pool, spectral_norms
 
 VANISHING_BELOW = 0.9  # per-step growth factor thresholds for the verdict
 EXPLODING_ABOVE = 1.1
+PRODUCT_CHUNK = 32  # Jacobian products are made and measured this many steps at a time
+CHUNK_STEPS = 3  # power-iteration steps per chunk; what they leave goes to LAPACK on the pool thread
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,34 @@ class Result:
         names = ("i", "f", "g", "o") if self.net.cell == "lstm" else ("r", "z", "n")
         return {n: cache["gates"][..., j * H : (j + 1) * H] for j, n in enumerate(names)}
 
+    # ---- everything the window shows, at once --------------------------------------------
+    SHOWN = (
+        "grad_norms_layers",
+        "cell_grad_norms",
+        "jacobian_norms",
+        "eigenvalues",
+        "spectral_radius",
+        "sigma_max",
+        "pascanu_bound",
+        "growth_factor",
+    )
+
+    def diagnose(self) -> Result:
+        """Compute every diagnostic in SHOWN (what the window's plots read) and return self.
+
+        W_hh's eigenvalues and singular values depend on the weights only: they are computed on
+        the pool thread while this thread makes the Jacobian products, so on two cores the
+        frame costs about the larger of the two, not their sum. The per-step Jacobians and
+        their norms are left to first access: nothing on screen reads them.
+        """
+        weights = pool().submit(lambda: (self.eigenvalues, self.spectral_radius, self.sigma_max))
+        try:
+            for name in self.SHOWN:
+                getattr(self, name)
+        finally:
+            weights.result()
+        return self
+
     # ---- gradient norms (cheap) -----------------------------------------------------------
     @cached_property
     def grad_norms_layers(self) -> np.ndarray:
@@ -243,46 +273,79 @@ class Result:
         For an LSTM the carried state is (h, c): the product runs through both, and this is
         the h-to-h block (c_t held fixed, as the partial derivative says).
         """
+        P = np.empty((self.T, self.net.hidden, self.net.hidden))
+        for a, b, chunk in self._product_chunks():
+            P[a:b] = chunk
+        return _freeze(P)
+
+    def _product_chunks(self, size: int = PRODUCT_CHUNK):
+        """Yield (a, b, P) going back in time, P[k] = dh_{T-1}/dh_{a+k} for a <= a+k < b.
+
+        P and the step Jacobians behind it live in buffers of `size` steps that are reused from
+        one chunk to the next (they stay in the cache; a (T, H, H) array of fresh memory costs
+        more in page faults than the products cost in arithmetic), so a chunk is valid only until
+        the next one is asked for.
+        """
         net = self.net
         T, H = self.T, net.hidden
+        yield T - 1, T, np.eye(H)[None]
+        if T == 1:
+            return
         if net.variant == "fgr":
-            return _freeze(self._generic_products())
-        P = np.empty((T, H, H))
-        P[T - 1] = np.eye(H)
+            P = self._generic_products()
+            for b in range(T - 1, 0, -size):
+                yield max(0, b - size), b, P[max(0, b - size) : b]
+            return
+        n = min(size, T - 1)
+        Pbuf = np.empty((n, H, H))
         with np.errstate(all="ignore"):
             if net.cell == "lstm":
                 d_h, prev_h = self._unit_backward(1.0, 0.0)
                 d_c, prev_c = self._unit_backward(0.0, 1.0)
+                # [dh_t/dc_{t-1}, dc_t/dc_{t-1}] (both diagonal), side by side like R's two halves
+                E = np.concatenate([prev_h[1], prev_c[1]], axis=1)
                 # [dh_t/dh_{t-1}; dc_t/dh_{t-1}] stacked, so one product per step carries both lines
-                J2 = np.empty((T, 2 * H, H))
-                self._blocks(d_h, out=J2[:, :H])
-                self._blocks(d_c, out=J2[:, H:])
-                e_hc, e_cc = prev_h[1], prev_c[1]  # dh_t/dc_{t-1}, dc_t/dc_{t-1} (diagonal)
+                J2 = np.empty((n, 2 * H, H))
                 R = np.zeros((H, 2 * H))  # [dh_{T-1}/dh_t, dh_{T-1}/dc_t]
                 R[:, :H] = np.eye(H)
                 Rh, Rc = R[:, :H], R[:, H:]
-                tmp = np.empty((H, H))
-                for t in range(T - 1, 0, -1):
-                    np.matmul(R, J2[t], out=P[t - 1])  # through h_{t-1} (and c_t's share of it)
-                    np.multiply(Rh, e_hc[t], out=tmp)  # through c_{t-1}: the diagonal cell line
-                    Rc *= e_cc[t]
-                    Rc += tmp
-                    Rh[...] = P[t - 1]
-            elif net.cell == "gru":
-                J = self.step_jacobians
-                for t in range(T - 1, 0, -1):
-                    np.matmul(P[t], J[t], out=P[t - 1])
-            else:  # RNN / ESN: dh_t/dh_{t-1} = (1 - leak) I + diag(d_t) W_hh: no (T, H, H) array needed
-                d, _ = self._step_factors
-                W = net.params[f"weight_hh_l{net.layers - 1}"]
-                keep = 1.0 - net.leak
-                scaled = np.empty((H, H))
-                for t in range(T - 1, 0, -1):
-                    np.multiply(P[t], d[t], out=scaled)
-                    np.matmul(scaled, W, out=P[t - 1])
-                    if keep:
-                        P[t - 1] += keep * P[t]
-        return _freeze(P)
+            else:
+                d, s = self._step_factors
+                if net.cell == "gru":
+                    J = np.empty((n, H, H))
+                else:  # RNN / ESN: dh_t/dh_{t-1} = (1 - leak) I + diag(d_t) W_hh: no Jacobians needed
+                    W = net.params[f"weight_hh_l{net.layers - 1}"]
+                    keep = 1.0 - net.leak
+                    scaled = np.empty((H, H))
+                cur = np.eye(H)
+            for b in range(T - 1, 0, -n):
+                a = max(0, b - n)
+                P = Pbuf[: b - a]
+                # P[t - a] = dh_{T-1}/dh_t needs the step Jacobian of step t + 1, for t = b-1 ... a
+                if net.cell == "lstm":
+                    self._blocks(d_h[a + 1 : b + 1], out=J2[: b - a, :H])
+                    self._blocks(d_c[a + 1 : b + 1], out=J2[: b - a, H:])
+                    dot, mul, add, copy = np.dot, np.multiply, np.add, np.copyto  # (the loop is call-bound)
+                    for t in range(b, a, -1):
+                        p = P[t - a - 1]
+                        dot(R, J2[t - a - 1], out=p)  # through h_{t-1} (and c_t's share of it)
+                        mul(R, E[t], out=R)  # through c_{t-1}, the diagonal cell line:
+                        add(Rh, Rc, out=Rc)  # Rc <- Rh dh_t/dc_{t-1} + Rc dc_t/dc_{t-1}
+                        copy(Rh, p)
+                elif net.cell == "gru":
+                    self._blocks(d[a + 1 : b + 1], s[a + 1 : b + 1], out=J[: b - a])
+                    for t in range(b, a, -1):
+                        cur = np.matmul(cur, J[t - a - 1], out=P[t - a - 1])
+                else:
+                    for t in range(b, a, -1):
+                        np.multiply(cur, d[t], out=scaled)
+                        np.matmul(scaled, W, out=P[t - a - 1])
+                        if keep:
+                            P[t - a - 1] += keep * cur
+                        cur = P[t - a - 1]
+                yield a, b, P
+                if net.cell != "lstm":
+                    cur = cur.copy()  # the buffer is about to be overwritten
 
     def _generic_products(self) -> np.ndarray:
         """dh_{T-1}/dh_t by carrying the identity back through the cell (any variant)."""
@@ -301,16 +364,46 @@ class Result:
 
     @cached_property
     def jacobian_norms(self) -> np.ndarray:
-        """(T,): spectral norm ||dh_{T-1}/dh_t||_2 (top layer, first example)."""
-        P = self.jacobian_products
-        with np.errstate(all="ignore"):
-            # start each power iteration at P^T u, u the top left singular vector of the longest
-            # product: the top left singular vectors of the products settle as t moves back
-            start = None
-            if self.T > 2 and np.isfinite(P[0]).all() and np.abs(P[0]).max() > 0:
-                u = np.linalg.svd(P[0])[0][:, 0]
-                start = np.einsum("tij,i->tj", P, u)
-            return _freeze(spectral_norms(P, start))
+        """(T,): spectral norm ||dh_{T-1}/dh_t||_2 (top layer, first example).
+
+        The products are made a chunk of steps at a time and their norms taken while they are in
+        the cache: block power iteration, started at P^T U with U the top left singular subspace
+        of the last product it certified (the top left singular subspaces of the products settle
+        as t moves back), certifies most of them in a step or two; the rest go to LAPACK on the
+        pool thread while the next chunk is made.
+        """
+        if "jacobian_products" in self.__dict__:  # already made: no need to make them again
+            chunks = [(0, self.T, self.jacobian_products)]
+        else:
+            chunks = self._product_chunks()
+        H = self.net.hidden
+        parts = []  # (a, b, norms of those steps): filled in by the pool thread where LAPACK is needed
+        pending: list = []
+        U = None
+        k = min(BLOCK, H)
+        left = np.empty((PRODUCT_CHUNK, H, k))
+        try:
+            with np.errstate(all="ignore"):
+                for a, b, P in chunks:
+                    lv = left[: b - a] if b - a <= len(left) else np.empty((b - a, H, k))
+                    if U is None:
+                        # no start yet: these go to LAPACK, and the longest one's singular vectors
+                        # start the next chunk
+                        parts.append((a, b, spectral_norms(P, steps=0, pending=pending)))
+                        if np.isfinite(P[0]).all() and np.abs(P[0]).max() > 0:
+                            U = np.linalg.svd(P[0])[0][:, :k]
+                        continue
+                    start = np.matmul(P.transpose(0, 2, 1), U)  # P^T U for each P
+                    parts.append((a, b, spectral_norms(P, start, steps=CHUNK_STEPS, left=lv, pending=pending)))
+                    found = np.flatnonzero(~np.isnan(lv[:, 0, 0]))
+                    if found.size:
+                        U = lv[found[0]].copy()  # from the longest product in the chunk that was certified
+        finally:
+            finish(pending)  # also when something above raised: no LAPACK call left running
+        norms = np.empty(self.T)
+        for a, b, part in parts:
+            norms[a:b] = part
+        return _freeze(norms)
 
     @cached_property
     def step_jacobian_norms(self) -> np.ndarray:

@@ -28,18 +28,33 @@ import numpy as np
 
 TOL = 1e-10  # residual accepted on sigma^2 (the norm is then good to TOL / 2 relative)
 POWER_STEPS = 12  # power-iteration steps before the rest goes to LAPACK
+BLOCK = 4  # vectors per matrix in the block power iteration
 SEED = 1301  # the default start vectors are fixed, so the same matrices give the same norms
 
 
-def spectral_norms(M: np.ndarray, start: np.ndarray | None = None, steps: int = POWER_STEPS) -> np.ndarray:
+def spectral_norms(
+    M: np.ndarray,
+    start: np.ndarray | None = None,
+    steps: int = POWER_STEPS,
+    left: np.ndarray | None = None,
+    pending: list | None = None,
+) -> np.ndarray:
     """Largest singular value of each matrix in a stack (..., m, n); inf where a matrix is not finite.
 
-    start: optional (..., n) guesses of the top right singular vectors (only speed depends on
-    them); steps: power-iteration steps tried before LAPACK (0 = LAPACK for all).
+    start: optional (..., n) or (..., n, BLOCK) guesses of the top right singular vectors (only
+    speed depends on them); steps: power-iteration steps tried before LAPACK (0 = LAPACK for all).
+    left: optional (..., m, BLOCK) array that receives, where power iteration certified the norm,
+    an orthonormal basis of the top left singular subspace, its first column the top left
+    singular vector (a good start for the next, longer product); NaN elsewhere.
+    pending: optional list. When given, the matrices power iteration could not certify go to
+    LAPACK on the pool thread while the caller goes on: their entries stay NaN until
+    finish(pending) fills them in (the returned array is the one that gets filled).
     """
     M = np.asarray(M, dtype=np.float64)
     shape = M.shape[:-2]
     m, n = M.shape[-2:]
+    if left is not None:
+        left[...] = np.nan
     if m == 0 or n == 0:
         return np.zeros(shape)
     A = M.reshape((-1, m, n))
@@ -64,46 +79,80 @@ def spectral_norms(M: np.ndarray, start: np.ndarray | None = None, steps: int = 
         return out.reshape(shape)
     sigma = np.full(todo.size, np.nan)
     if steps > 0 and min(m, n) > 2:
-        x0 = None if start is None else np.asarray(start, dtype=np.float64).reshape((-1, n))[todo]
-        sigma = power_norms(B, x0, steps)
+        x0 = None
+        if start is not None:
+            x0 = np.asarray(start, dtype=np.float64)
+            x0 = x0.reshape((N, n, *x0.shape[len(shape) + 1 :]))[todo]
+        sigma, vectors = power_norms(B, x0, steps)
+        if left is not None:
+            left.reshape((N, m, -1))[todo] = vectors
     rest = np.flatnonzero(np.isnan(sigma))
-    if rest.size:
-        sigma[rest] = exact_norms(B[rest])
     out[todo] = scale[todo] * sigma
+    if rest.size:
+        where = todo[rest]
+        if pending is None:
+            out[where] = scale[where] * exact_norms(B[rest])
+        else:  # B[rest] is a copy: the caller may reuse M at once
+            pending.append((out, where, scale[where], pool().submit(_exact, B[rest])))
     return out.reshape(shape)
 
 
-def power_norms(B: np.ndarray, x0: np.ndarray | None = None, steps: int = POWER_STEPS) -> np.ndarray:
-    """sigma_max of each matrix in B (N, m, n) that passes the certificate within `steps`, else NaN."""
-    N, _, n = B.shape
+def finish(pending: list) -> None:
+    """Wait for the LAPACK norms spectral_norms(..., pending=pending) left to the pool thread."""
+    while pending:
+        out, where, scale, future = pending.pop()
+        out[where] = scale * future.result()
+
+
+def power_norms(
+    B: np.ndarray, x0: np.ndarray | None = None, steps: int = POWER_STEPS, block: int = BLOCK
+) -> tuple[np.ndarray, np.ndarray]:
+    """sigma_max of each matrix in B (N, m, n) that passes the certificate within `steps`, else NaN;
+    and (N, m, block) an orthonormal basis of the top left singular subspace of those that
+    passed (its first column the top left singular vector; NaN for the others).
+
+    Block power iteration (subspace iteration) with Rayleigh-Ritz on M^T M: `block` vectors per
+    matrix, so that two or three nearly equal top singular values (a product of Jacobians whose
+    top eigenvalues are a complex pair rotates its top direction from step to step, and plain
+    power iteration then never settles) cost no more steps than a clear gap. The certificate
+    is the residual of the top Ritz pair, as in the module docstring.
+    x0: optional (N, n) or (N, n, block) start vectors.
+    """
+    N, m, n = B.shape
+    k = max(1, min(block, n))
     out = np.full(N, np.nan)
-    fro2 = np.einsum("kij,kij->k", B, B)
-    x = np.random.default_rng(SEED).standard_normal((N, n))
+    vectors = np.full((N, m, k), np.nan)
+    flat = B.reshape(N, 1, m * n) if B.flags.c_contiguous else B.reshape(N, 1, m * n).copy()
+    fro2 = np.matmul(flat, flat.transpose(0, 2, 1))[:, 0, 0]  # ||M||_F^2 (a batched dot: fast)
+    rng = np.random.default_rng(SEED)
+    X = rng.standard_normal((N, n, k))
     if x0 is not None:
-        good = np.abs(x0).sum(axis=1) > 0  # keep the random start where the guess is 0 or NaN
-        x[good] = x0[good]
+        x0 = np.asarray(x0, dtype=np.float64)
+        x0 = x0[..., None] if x0.ndim == 2 else x0
+        j = min(k, x0.shape[2])
+        X[:, :, :j] = np.where(np.isfinite(x0[:, :, :j]), x0[:, :, :j], X[:, :, :j])
     act = np.arange(N)  # matrices still iterating (compacted only when enough have finished)
     live = np.ones(N, dtype=bool)
     Ba = B
     for _ in range(steps):
-        x /= np.linalg.norm(x, axis=1, keepdims=True)
-        y = np.matmul(Ba, x[..., None])  # (N, m, 1): M x
-        theta = np.einsum("kij,kij->k", y, y)  # ||M x||^2 = x^T G x <= sigma_max^2
-        g = np.matmul(y.transpose(0, 2, 1), Ba)[:, 0]  # G x = M^T M x
-        res = np.linalg.norm(g - theta[:, None] * x, axis=1)
+        X = np.linalg.qr(X)[0]  # orthonormal columns (Householder: also when X is rank deficient)
+        Y = np.matmul(Ba, X)  # (N, m, k): M X
+        w, S = np.linalg.eigh(np.matmul(Y.transpose(0, 2, 1), Y))  # Ritz values of M^T M on span X
+        Z = np.matmul(Ba.transpose(0, 2, 1), Y)  # (N, n, k): M^T M X
+        s1 = S[:, :, -1:]  # the top Ritz vector's coefficients
+        theta = w[:, -1]  # <= sigma_max^2 (a Rayleigh quotient of the unit vector X s1)
+        res = np.linalg.norm((np.matmul(Z, s1) - theta[:, None, None] * np.matmul(X, s1))[:, :, 0], axis=1)
         ok = live & (theta > 0) & ((res <= TOL * theta) | (fro2[act] <= theta * (1.0 + TOL)))
         if ok.any():
             out[act[ok]] = np.sqrt(theta[ok])
+            vectors[act[ok]] = np.linalg.qr(np.matmul(Y[ok], S[ok, :, ::-1]))[0]  # M X s: left Ritz vectors
             live &= ~ok
             if not live.any():
                 break
             if live.sum() < 0.6 * live.size:  # copying the stack pays off only when it shrinks a lot
-                act, Ba, g, live = act[live], Ba[live], g[live], live[live]
-        x = g
-        dead = ~(np.abs(x).sum(axis=1) > 0)  # M x = 0: x was in the null space
-        if dead.any():
-            x[dead] = np.random.default_rng(SEED + 1).standard_normal((int(dead.sum()), n))
-    return out
+                act, Ba, Z, live = act[live], Ba[live], Z[live], live[live]
+        X = Z
+    return out, vectors
 
 
 def exact_norms(B: np.ndarray) -> np.ndarray:
@@ -117,7 +166,7 @@ def exact_norms(B: np.ndarray) -> np.ndarray:
         return np.zeros(0)
     if N >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
         half = N // 2
-        other = _pool().submit(_exact, B[half:])
+        other = pool().submit(_exact, B[half:])
         return np.concatenate([_exact(B[:half]), other.result()])
     return _exact(B)
 
@@ -133,7 +182,7 @@ _POOL: list = []
 _POOL_LOCK = threading.Lock()
 
 
-def _pool() -> ThreadPoolExecutor:
+def pool() -> ThreadPoolExecutor:
     """One worker thread, made on first use."""
     with _POOL_LOCK:
         if not _POOL:

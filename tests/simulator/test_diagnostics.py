@@ -261,10 +261,19 @@ def test_power_iteration_certificate_is_exact_where_it_answers():
 
     r = run(Config(cell="lstm", hidden=16, steps=60, init="uniform"))
     P = np.ascontiguousarray(r.jacobian_products) / np.abs(r.jacobian_products).max(axis=(1, 2))[:, None, None]
-    cheap = power_norms(P, steps=30)
+    cheap, left = power_norms(P, steps=30)
     answered = ~np.isnan(cheap)
     assert answered.sum() >= 10  # the path is exercised
     np.testing.assert_allclose(cheap[answered], exact_norms(P[answered]), rtol=1e-9)
+    # the left subspaces it hands back are orthonormal, their first column a top left singular
+    # vector: ||P^T u|| = sigma_max
+    assert np.isnan(left[~answered]).all()
+    U = left[answered]
+    k = U.shape[2]
+    gram = np.matmul(U.transpose(0, 2, 1), U)
+    np.testing.assert_allclose(gram, np.broadcast_to(np.eye(k), (len(U), k, k)), atol=1e-12)
+    reached = np.linalg.norm(np.einsum("kij,ki->kj", P[answered], U[:, :, 0]), axis=1)
+    np.testing.assert_allclose(reached, cheap[answered], rtol=1e-9)
     # a bad start vector costs steps, never accuracy
     bad_start = np.zeros((len(P), 16))
     bad_start[:, 0] = 1.0
@@ -273,3 +282,49 @@ def test_power_iteration_certificate_is_exact_where_it_answers():
     Q, _ = np.linalg.qr(rng.standard_normal((16, 16)))
     clustered = np.stack([(Q * np.r_[1.0, 1.0 - 1e-9, np.full(14, 0.5)]) @ Q.T] * 4)
     np.testing.assert_allclose(spectral_norms(clustered), 1.0, rtol=1e-9)
+
+
+# ---- long traces: the chunked products and their norms ------------------------------------------
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("seed", [0, 6])
+def test_chunked_jacobian_norms_match_lapack_on_long_traces(cell, seed):
+    """T spans several chunks: the warm-started block power iteration, its LAPACK fallbacks on the
+    pool thread and the chain that makes the products a chunk at a time agree with numpy."""
+    import simulator.result as result_module
+
+    T = 3 * result_module.PRODUCT_CHUNK + 7
+    net = Network.create(cell, 3, 12, 2, seed=seed)
+    rng = np.random.default_rng(seed)
+    x, y = rng.standard_normal((T, 1, 3)), rng.standard_normal((T, 1, 2))
+    norms = simulate(net, x, y).jacobian_norms  # made chunk by chunk, never as one (T, H, H) array
+    r = simulate(net, x, y)
+    P = r.jacobian_products
+    np.testing.assert_allclose(P, r._generic_products(), rtol=1e-10, atol=1e-300)
+    want = np.array([np.linalg.norm(p, 2) for p in P])
+    np.testing.assert_allclose(norms, want, rtol=1e-9, atol=0)
+    np.testing.assert_allclose(r.jacobian_norms, want, rtol=1e-9, atol=0)  # from the products already made
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "esn"])
+def test_diagnose_computes_what_the_window_shows(cell):
+    """diagnose() fills in every diagnostic in SHOWN, with the values first access would give."""
+    net = Network.create(cell, 2, 8, 2, seed=4)
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((40, 1, 2)), rng.standard_normal((40, 1, 2))
+    r = simulate(net, x, y)
+    assert r.diagnose() is r
+    assert set(r.SHOWN) <= set(r.__dict__)
+    assert "step_jacobian_norms" not in r.__dict__  # nothing on screen reads it
+    fresh = simulate(net, x, y)
+    for name in r.SHOWN:
+        a, b = getattr(r, name), getattr(fresh, name)
+        if isinstance(a, dict):
+            assert a.keys() == b.keys()
+            for k in a:
+                np.testing.assert_array_equal(a[k], b[k])
+        elif a is None:
+            assert b is None
+        else:
+            np.testing.assert_array_equal(a, b)
