@@ -86,7 +86,7 @@ def _engine_ms(config, wrecs) -> tuple[float, float]:
     clock = Clock()
     for w in wrecs:
         with clock:
-            r = run(config.replace(wrec=float(w)))
+            r = run(config.replace(wrec=float(w))).diagnose()  # as the Session does
             for name in DIAGNOSTICS:
                 getattr(r, name)
     return clock.ms()

@@ -7,6 +7,11 @@ singletons immortal, so nothing happens there; on 3.11 the count reaches zero af
 thousand calls and the interpreter aborts with "Fatal Python error: none_dealloc" (or
 bool_dealloc); an animation gets there in seconds. We give None, True and False reference
 counts so large that they cannot run out, as 3.12 does.
+
+It also gives numpy's OpenBLAS one thread. The window's matrices are small (hidden x hidden), a
+second BLAS thread only spins, and while Qt paints on the other core it makes each engine call
+several times slower. The engine uses the second core itself where that pays (LAPACK stacks
+and W_hh's spectra on its pool thread; see simulator/spectral.py).
 """
 
 import ctypes
@@ -28,3 +33,12 @@ def _keep_alive(obj) -> bool:
 
 
 NONE_KEPT_ALIVE = all([_keep_alive(None), _keep_alive(True), _keep_alive(False)])
+
+
+def _one_blas_thread() -> None:
+    from simulator.train import blas_threads
+
+    blas_threads(1)
+
+
+_one_blas_thread()

@@ -123,10 +123,14 @@ class Session(QObject):
     def _publish(self, trace: Result, old_T: int) -> None:
         """Announce a new trace with the playhead already inside it, then the moved playhead.
 
+        The diagnostics the views read are computed first, at once (Result.diagnose: W_hh's
+        spectra on the engine's pool thread while this one makes the Jacobian products).
+
         The playhead keeps its place in the story: at the end of BPTT it stays at the end; otherwise
         it keeps its phase and step t (clamped to the new length), so adding a step during BPTT
         does not jump back into the forward pass.
         """
+        trace.diagnose()
         old = self._frame
         T = trace.T
         if old >= 2 * old_T - 1:
