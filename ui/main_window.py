@@ -40,7 +40,7 @@ from .commands import COMMANDS, MENUS, create_actions
 from .controls import UI_LIMITS, ControlsPanel
 from .formula_view import FormulaView
 from .lesson_panel import LessonPanel
-from .plots import PlotsPanel, current_frame, fmt
+from .plots import PlotsPanel, RichLabel, current_frame, fmt
 from .presentation import Presentation
 from .scenario_files import ScenarioFiles
 from .session import Player, Session
@@ -303,14 +303,14 @@ class MainWindow(QMainWindow):
         self.timeline.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.timeline.valueChanged.connect(self._on_timeline_moved)
         bar.addWidget(self.timeline)
-        self.phase_label = QLabel()
+        self.phase_label = RichLabel()
         self.phase_label.setObjectName("phase_label")
         bar.addWidget(self.phase_label)
         bar.addSeparator()
         for cid in ("remove_step", "add_step", "fold"):
             bar.addAction(self.actions[cid])
         bar.addSeparator()
-        self.verdict_label = QLabel()
+        self.verdict_label = RichLabel()
         self.verdict_label.setObjectName("verdict_label")
         self.verdict_label.setTextFormat(Qt.TextFormat.RichText)
         self.verdict_label.setToolTip(

@@ -280,6 +280,21 @@ class Veil(QGraphicsItem):
             painter.fillRect(self._strip(*self._span).intersected(self._bounds), self._brush)
 
 
+class RichLabel(QLabel):
+    """A QLabel that lays out a new rich text when it is set, not when it is next painted.
+
+    QLabel lays a new rich text out in its paintEvent, and that layout asks for a repaint, which
+    Qt can only post for later from inside a paint: every new text was painted twice (with the
+    parents under it, a label not being opaque). Asking for the size hint lays it out at once.
+    """
+
+    def setText(self, text: str) -> None:
+        """Show a new text (an unchanged one costs nothing)."""
+        if text != self.text():
+            super().setText(text)
+            self.sizeHint()
+
+
 class QuietLine(QWidget):
     """Holds a one-line QLabel outside any layout, so that a new text only repaints it.
 
@@ -352,10 +367,10 @@ class PlotPanel(QWidget):
         layout.setContentsMargins(4, 2, 4, 2)
         layout.setSpacing(1)
         header = QHBoxLayout()
-        self.title_label = QLabel(self.title)
+        self.title_label = RichLabel(self.title)
         self.title_label.setTextFormat(Qt.TextFormat.RichText)
         header.addWidget(self.title_label)
-        self.badge = QLabel()
+        self.badge = RichLabel()
         self.badge.setTextFormat(Qt.TextFormat.RichText)
         self.badge.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.badge.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -371,7 +386,7 @@ class PlotPanel(QWidget):
             # cursor move repaints their tick text too (most of an animation frame's cost)
             self.plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         layout.addWidget(self.plot_widget, 1)
-        self.caption_label = QLabel(self.caption)
+        self.caption_label = RichLabel(self.caption)
         self.caption_label.setTextFormat(Qt.TextFormat.RichText)
         self.caption_label.setWordWrap(True)
         self.caption_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from simulator.config import Config
 from ui.formula_view import EquationCanvas
+from ui.plots import RichLabel
 
 
 def _settle() -> None:
@@ -26,6 +27,16 @@ def _on_screen(window) -> np.ndarray:
     return rows[:, : image.width()].copy()
 
 
+def _differ_from_full_repaint(window, views) -> np.ndarray:
+    """The pixels (row, column) where the screen differs from a full repaint of these views and their children."""
+    shown = _on_screen(window)
+    for view in views:
+        for w in (view, *view.findChildren(QWidget)):
+            w.update()
+    _settle()
+    return np.argwhere((shown != _on_screen(window)).any(axis=2))
+
+
 @pytest.mark.parametrize(("cell", "steps", "hidden"), [("rnn", 100, 32), ("rnn", 12, 4), ("lstm", 30, 8)])
 def test_frames_leave_the_pixels_of_a_full_repaint(make_window, cell, steps, hidden):
     window = make_window(Config(cell=cell, steps=steps, hidden=hidden), show=True)
@@ -37,13 +48,7 @@ def test_frames_leave_the_pixels_of_a_full_repaint(make_window, cell, steps, hid
     for frame in (0, 1, 2, T // 2, T // 2 + 1, T - 1, T + 1, T + 2, 2 * T - 3, 3):
         s.set_frame(frame)
         _settle()
-        shown = _on_screen(window)
-        for widget in (diagram, window.formula, *window.plots.plots):  # the views that repaint only parts
-            for w in (widget, *widget.findChildren(QWidget)):
-                w.update()
-        _settle()
-        full = _on_screen(window)
-        differ = np.argwhere((shown != full).any(axis=2))
+        differ = _differ_from_full_repaint(window, (diagram, window.formula, *window.plots.plots))  # partial repaints
         # the eigenvalue plot's step label (a pyqtgraph TextItem) may settle a pixel late on its first frame
         assert len(differ) <= 2, f"frame {frame}: {len(differ)} pixels differ, first at {differ[:3].tolist()}"
 
@@ -81,3 +86,34 @@ def test_hidden_equations_wait_until_shown(make_window, qtbot):
     window.formula_dock.raise_()
     qtbot.waitUntil(lambda: not formula._stale)  # painted again: caught up
     assert "t = 5<" in formula.canvas.html
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_wrec_changes_leave_the_pixels_of_a_full_repaint(make_window, cell):
+    window = make_window(Config(cell=cell, steps=100, hidden=32), show=True)
+    window.resize(1600, 1000)
+    _settle()
+    s = window.session
+    s.set_frame(150)  # BPTT: the gradient drawn everywhere
+    for wrec in (0.95, 1.05, 1.6, 0.4):
+        s.update(wrec=wrec)
+        _settle()
+        differ = _differ_from_full_repaint(window, [window])
+        assert len(differ) <= 2, f"Wrec {wrec}: {len(differ)} pixels differ, first at {differ[:3].tolist()}"
+
+
+def test_a_new_rich_text_is_painted_once(qtbot):
+    label = RichLabel()
+    qtbot.addWidget(label)
+    label.setFixedSize(300, 30)
+    label.show()
+    qtbot.waitExposed(label)
+    paints = []
+    label.paintEvent = lambda event, paint=label.paintEvent: (paints.append(1), paint(event))
+    for k in range(5):
+        label.setText(f"<b style='color:red'>▶ forward</b> t = {k} of 0…9")
+        _settle()
+    assert label.text().endswith("t = 4 of 0…9") and len(paints) == 5  # not twice per text
+    label.setText(label.text())
+    _settle()
+    assert len(paints) == 5  # the same text again: nothing to repaint
