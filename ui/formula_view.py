@@ -12,7 +12,15 @@ import re
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QPainter,
+    QPalette,
+    QRegion,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+)
 from PySide6.QtWidgets import QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from simulator.cells import GAMMA, dphi_from_output
@@ -171,16 +179,18 @@ class EquationCanvas(QWidget):
         if whole:
             self.update()
             return
-        # repaint the changed blocks only (the equations' general form and the title stay as they are);
-        # a block whose height changed moves all below it: repaint from there down
-        dirty = QRectF()
+        # repaint the changed blocks only (the equations' general form and the title stay as they are,
+        # even between two changed blocks); a block whose height changed moves all below it: repaint
+        # from there down
+        dirty = QRegion()
         for position, before in changed.items():
             after = layout.blockBoundingRect(self.doc.findBlock(position))
             if after.height() != before.height():
                 after.setBottom(max(self.height(), after.bottom()))
-            dirty = dirty.united(before).united(after)
+            dirty += before.united(after).toAlignedRect().adjusted(-2, -2, 2, 2)
+        dirty &= self.rect()
         if not dirty.isEmpty():
-            self.update(dirty.toAlignedRect().adjusted(-2, -2, 2, 2).intersected(self.rect()))
+            self.update(dirty)
 
     def _find_slots(self, count: int) -> None:
         """Where each placeholder is in the freshly parsed template, and its format."""
@@ -226,12 +236,14 @@ class EquationCanvas(QWidget):
         if self.before_paint is not None:
             self.before_paint()
         painter = QPainter(self)
-        painter.fillRect(event.rect(), self.palette().color(QPalette.ColorRole.Window))
+        background = self.palette().color(QPalette.ColorRole.Window)
         ctx = QAbstractTextDocumentLayout.PaintContext()
         ctx.palette = self.palette()
-        ctx.clip = QRectF(event.rect())
-        painter.setClipRect(event.rect())
-        self.doc.documentLayout().draw(painter, ctx)
+        for rect in event.region():  # each part on its own: the blocks between them are not drawn
+            painter.fillRect(rect, background)
+            ctx.clip = QRectF(rect)
+            painter.setClipRect(rect)
+            self.doc.documentLayout().draw(painter, ctx)
         painter.end()
 
 
