@@ -240,9 +240,9 @@ class EquationCanvas(QWidget):
         ctx = QAbstractTextDocumentLayout.PaintContext()
         ctx.palette = self.palette()
         for rect in event.region():  # each part on its own: the blocks between them are not drawn
+            painter.setClipRect(rect)
             painter.fillRect(rect, background)
             ctx.clip = QRectF(rect)
-            painter.setClipRect(rect)
             self.doc.documentLayout().draw(painter, ctx)
         painter.end()
 
