@@ -14,7 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .spectral import BLOCK, finish, pool, spectral_norms
+from .spectral import BLOCK, pool, spectral_norms
 
 VANISHING_BELOW = 0.9  # per-step growth factor thresholds for the verdict
 EXPLODING_ABOVE = 1.1
@@ -165,17 +165,17 @@ class Result:
     def diagnose(self) -> Result:
         """Compute every diagnostic in SHOWN (what the window's plots read) and return self.
 
-        W_hh's eigenvalues and singular values depend on the weights only: they are computed on
-        the pool thread while this thread makes the Jacobian products, so on two cores the
-        frame costs about the larger of the two, not their sum. The per-step Jacobians and
-        their norms are left to first access: nothing on screen reads them.
+        The Jacobian products are made on this thread and measured on the pool thread, and while
+        the last chunks are measured this thread computes W_hh's eigenvalues and singular
+        values, so the two cores share the work. The per-step Jacobians and their norms are
+        left to first access: nothing on screen reads them.
         """
-        weights = pool().submit(lambda: (self.eigenvalues, self.spectral_radius, self.sigma_max))
-        try:
-            for name in self.SHOWN:
-                getattr(self, name)
-        finally:
-            weights.result()
+        if "jacobian_norms" not in self.__dict__:
+            norms = self._jacobian_norms_started()  # the pool thread measures while this one goes on
+            _ = self.eigenvalues, self.spectral_radius, self.sigma_max
+            self.__dict__["jacobian_norms"] = norms()
+        for name in self.SHOWN:
+            getattr(self, name)
         return self
 
     # ---- gradient norms (cheap) -----------------------------------------------------------
@@ -364,46 +364,56 @@ class Result:
 
     @cached_property
     def jacobian_norms(self) -> np.ndarray:
-        """(T,): spectral norm ||dh_{T-1}/dh_t||_2 (top layer, first example).
+        """(T,): spectral norm ||dh_{T-1}/dh_t||_2 (top layer, first example)."""
+        return self._jacobian_norms_started()()
 
-        The products are made a chunk of steps at a time and their norms taken while they are in
-        the cache: block power iteration, started at P^T U with U the top left singular subspace
-        of the last product it certified (the top left singular subspaces of the products settle
-        as t moves back), certifies most of them in a step or two; the rest go to LAPACK on the
-        pool thread while the next chunk is made.
+    def _jacobian_norms_started(self):
+        """Start the norms of the Jacobian products; return a function that waits and gives them.
+
+        The products are made here a chunk of steps at a time, and each chunk's norms are taken on
+        the pool thread while this thread makes the next chunk: block power iteration, started at
+        P^T U with U the top left singular subspace of the last product it certified (the top
+        left singular subspaces of the products settle as t moves back), certifies most of them
+        in a few steps; the rest go to LAPACK. The first chunk (the shortest products, whose
+        top singular values are close together) goes to LAPACK at once.
         """
         if "jacobian_products" in self.__dict__:  # already made: no need to make them again
             chunks = [(0, self.T, self.jacobian_products)]
         else:
             chunks = self._product_chunks()
-        H = self.net.hidden
-        parts = []  # (a, b, norms of those steps): filled in by the pool thread where LAPACK is needed
-        pending: list = []
-        U = None
-        k = min(BLOCK, H)
-        left = np.empty((PRODUCT_CHUNK, H, k))
-        try:
-            with np.errstate(all="ignore"):
-                for a, b, P in chunks:
-                    lv = left[: b - a] if b - a <= len(left) else np.empty((b - a, H, k))
-                    if U is None:
-                        # no start yet: these go to LAPACK, and the longest one's singular vectors
-                        # start the next chunk
-                        parts.append((a, b, spectral_norms(P, steps=0, pending=pending)))
-                        if np.isfinite(P[0]).all() and np.abs(P[0]).max() > 0:
-                            U = np.linalg.svd(P[0])[0][:, :k]
-                        continue
-                    start = np.matmul(P.transpose(0, 2, 1), U)  # P^T U for each P
-                    parts.append((a, b, spectral_norms(P, start, steps=CHUNK_STEPS, left=lv, pending=pending)))
-                    found = np.flatnonzero(~np.isnan(lv[:, 0, 0]))
-                    if found.size:
-                        U = lv[found[0]].copy()  # from the longest product in the chunk that was certified
-        finally:
-            finish(pending)  # also when something above raised: no LAPACK call left running
         norms = np.empty(self.T)
-        for a, b, part in parts:
-            norms[a:b] = part
-        return _freeze(norms)
+        k = min(BLOCK, self.net.hidden)
+        start = [None]  # the top left singular subspace the next chunk starts from
+
+        def measure(a: int, b: int, P: np.ndarray) -> None:  # on the pool thread, one chunk after another
+            with np.errstate(all="ignore"):
+                U = start[0]
+                if U is None:
+                    norms[a:b] = spectral_norms(P, steps=0)
+                    if np.isfinite(P[0]).all() and np.abs(P[0]).max() > 0:
+                        start[0] = np.linalg.svd(P[0])[0][:, :k]
+                    return
+                left = np.empty((b - a, P.shape[1], k))
+                norms[a:b] = spectral_norms(P, np.matmul(P.transpose(0, 2, 1), U), steps=CHUNK_STEPS, left=left)
+                found = np.flatnonzero(~np.isnan(left[:, 0, 0]))
+                if found.size:
+                    start[0] = left[found[0]]  # from the longest product in the chunk that was certified
+
+        jobs = []
+        try:
+            for a, b, P in chunks:
+                jobs.append(pool().submit(measure, a, b, P.copy()))  # a copy: the chunk buffer is reused
+        except BaseException:
+            for job in jobs:  # no job left running on our arrays
+                job.cancel() or job.exception()
+            raise
+
+        def result() -> np.ndarray:
+            for job in jobs:
+                job.result()
+            return _freeze(norms)
+
+        return result
 
     @cached_property
     def step_jacobian_norms(self) -> np.ndarray:

@@ -1,21 +1,22 @@
 """Spectral norms of stacks of matrices: exact, and cheaper where power iteration can prove its answer.
 
 The diagnostics need ||M||_2 = sigma_max(M) for T matrices at once. LAPACK costs the same for
-a 64 x 64 matrix whatever we want from it (about 0.15 ms here for the top eigenvalue of the Gram
-matrix), so first a few steps of power iteration run on every matrix at once (two batched
-matrix-vector products per step) and a matrix is done when its Rayleigh quotient
-theta = ||M x||^2 (x a unit vector, so theta <= sigma_max^2) has a small explicit residual:
+a 64 x 64 matrix whatever we want from it (about 0.11 ms here for the top eigenvalue of the Gram
+matrix), so first a few steps of block power iteration (BLOCK vectors per matrix, with
+Rayleigh-Ritz on M^T M) run on every matrix at once, and a matrix is done when its top Ritz
+value theta (theta <= sigma_max^2: a Rayleigh quotient of a unit vector x) has a small explicit
+residual:
 
     ||M^T M x - theta x|| <= TOL * theta   =>   an eigenvalue of M^T M lies within TOL * theta,
 
-which, from a start vector that is not orthogonal to the top singular vector, is sigma_max^2
+which, from a start subspace that is not orthogonal to the top singular vector, is sigma_max^2
 (the standard ARPACK-style test), or, for matrices of numerical rank one, when
 ||M||_F^2 <= theta (1 + TOL) (a bound with no assumption at all). With TOL = 1e-10 the norm is
-good to 5e-11 relative. Products of many Jacobians usually have a clear gap under their top
-singular value and pass in a few steps; a matrix that has not passed (clustered top singular
-values, or the full-rank step Jacobians) goes to LAPACK, so no answer rests on a guess.
-Lanczos with the same certificate was tried too: on the full-rank 64 x 64 step Jacobians it
-needs about 30 steps and lost to LAPACK on this hardware (memory traffic and numpy overheads).
+good to 5e-11 relative. A block rather than one vector, because a product of Jacobians whose
+top eigenvalues are a complex pair has two nearly equal top singular values and rotates its
+top direction from step to step: one vector never settles there, a block holds the whole
+plane. A matrix that has not passed (clustered top singular values, or the full-rank step
+Jacobians) goes to LAPACK, so no answer rests on a guess.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ def spectral_norms(
     start: np.ndarray | None = None,
     steps: int = POWER_STEPS,
     left: np.ndarray | None = None,
-    pending: list | None = None,
 ) -> np.ndarray:
     """Largest singular value of each matrix in a stack (..., m, n); inf where a matrix is not finite.
 
@@ -46,9 +46,6 @@ def spectral_norms(
     left: optional (..., m, BLOCK) array that receives, where power iteration certified the norm,
     an orthonormal basis of the top left singular subspace, its first column the top left
     singular vector (a good start for the next, longer product); NaN elsewhere.
-    pending: optional list. When given, the matrices power iteration could not certify go to
-    LAPACK on the pool thread while the caller goes on: their entries stay NaN until
-    finish(pending) fills them in (the returned array is the one that gets filled).
     """
     M = np.asarray(M, dtype=np.float64)
     shape = M.shape[:-2]
@@ -87,21 +84,10 @@ def spectral_norms(
         if left is not None:
             left.reshape((N, m, -1))[todo] = vectors
     rest = np.flatnonzero(np.isnan(sigma))
-    out[todo] = scale[todo] * sigma
     if rest.size:
-        where = todo[rest]
-        if pending is None:
-            out[where] = scale[where] * exact_norms(B[rest])
-        else:  # B[rest] is a copy: the caller may reuse M at once
-            pending.append((out, where, scale[where], pool().submit(_exact, B[rest])))
+        sigma[rest] = exact_norms(B[rest])
+    out[todo] = scale[todo] * sigma
     return out.reshape(shape)
-
-
-def finish(pending: list) -> None:
-    """Wait for the LAPACK norms spectral_norms(..., pending=pending) left to the pool thread."""
-    while pending:
-        out, where, scale, future = pending.pop()
-        out[where] = scale * future.result()
 
 
 def power_norms(
@@ -164,7 +150,8 @@ def exact_norms(B: np.ndarray) -> np.ndarray:
     N = B.shape[0]
     if N == 0:
         return np.zeros(0)
-    if N >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
+    on_pool = threading.current_thread().name.startswith(POOL_NAME)  # it must not wait for itself
+    if N >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 and not on_pool:
         half = N // 2
         other = pool().submit(_exact, B[half:])
         return np.concatenate([_exact(B[:half]), other.result()])
@@ -177,6 +164,7 @@ def _exact(B: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(np.linalg.eigvalsh(G)[:, -1], 0.0))
 
 
+POOL_NAME = "unrolled-spectral"
 PARALLEL_FROM = 32  # matrices in a stack before the second thread is worth starting
 _POOL: list = []
 _POOL_LOCK = threading.Lock()
@@ -186,5 +174,5 @@ def pool() -> ThreadPoolExecutor:
     """One worker thread, made on first use."""
     with _POOL_LOCK:
         if not _POOL:
-            _POOL.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="spectral"))
+            _POOL.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix=POOL_NAME))
         return _POOL[0]
