@@ -1131,7 +1131,8 @@ class TrainingPanel(QWidget):
                 check.setChecked(value > 0)
             if value > 0:
                 set_value(self.remedy_values[key], value)
-        self._apply_visibility()
+        if old is None or (old.cell, old.layers) != (config.cell, config.layers):  # what the rows depend on
+            self._apply_visibility()  # (walking the forms on every Wrec step was a good part of this handler)
         if old is None or old == config:
             return
         changed = {k for k in config.to_dict() if getattr(config, k) != getattr(old, k)}

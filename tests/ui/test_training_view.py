@@ -401,3 +401,15 @@ def test_a_lesson_shows_only_its_controls(make_panel):
     panel.set_visible_controls(None)
     assert form.isRowVisible(panel.remedy_rows["clip"]) and panel.compare_check.isVisible()
     assert not form.isRowVisible(panel.remedy_rows["penalty"]) or panel.session.config.cell in ("rnn", "esn")
+
+
+def test_the_rows_follow_the_cell_and_the_layers(make_panel):
+    panel = make_panel()
+    panel.show()
+    s, opt, net = panel.session, panel.training_form, panel.network_form
+    for changes in ({"cell": "lstm"}, {"wrec": 1.3}, {"layers": 2}, {"cell": "rnn"}, {"wrec": 0.7}, {"layers": 1}):
+        s.update(**changes)
+        c = s.config
+        assert opt.isRowVisible(panel.forget_bias) == (c.cell == "lstm"), changes
+        assert opt.isRowVisible(panel.dropout) == (c.layers > 1), changes
+        assert net.isRowVisible(panel.activation_box) == (c.cell in ("rnn", "esn")), changes
