@@ -18,6 +18,7 @@ from .spectral import BLOCK, pool, spectral_norms
 
 VANISHING_BELOW = 0.9  # per-step growth factor thresholds for the verdict
 EXPLODING_ABOVE = 1.1
+SEQUENCE_FACTOR = 10.0  # ... and over the whole sequence: f^(T-1) below 1/10 or above 10
 PRODUCT_CHUNK = 32  # Jacobian products are made and measured this many steps at a time
 CHUNK_STEPS = 3  # power-iteration steps per chunk; what they leave goes to LAPACK on the pool thread
 
@@ -478,12 +479,19 @@ class Result:
 
     @property
     def verdict(self) -> str:
-        """'vanishing', 'stable' or 'exploding', from the fitted per-step growth factor."""
+        """'vanishing', 'stable' or 'exploding', from the fitted per-step growth factor f.
+
+        Vanishing when f < 0.9 per step, or when over the whole sequence f^(T-1) < 1/10 (so
+        ×0.95 per step over 100 steps, a factor of 170, is vanishing, not stable); exploding
+        likewise when f > 1.1 or f^(T-1) > 10.
+        """
         f = self.growth_factor
         if self.T < 2 or np.isnan(f):
             return "undetermined"
-        if f < VANISHING_BELOW:
+        with np.errstate(all="ignore"):
+            total = f ** (self.T - 1)
+        if f < VANISHING_BELOW or total < 1.0 / SEQUENCE_FACTOR:
             return "vanishing"
-        if f > EXPLODING_ABOVE:
+        if f > EXPLODING_ABOVE or total > SEQUENCE_FACTOR:
             return "exploding"
         return "stable"

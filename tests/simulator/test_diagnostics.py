@@ -328,3 +328,24 @@ def test_diagnose_computes_what_the_window_shows(cell):
             assert b is None
         else:
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "f, T, want",
+    [
+        (0.5, 3, "vanishing"),  # fast per step, even over a short sequence
+        (0.95, 10, "stable"),  # x0.63 over the sequence
+        (0.95, 100, "vanishing"),  # x0.006 over the sequence
+        (0.91, 30, "vanishing"),  # x0.065
+        (1.02, 50, "stable"),  # x2.6
+        (1.05, 100, "exploding"),  # x130
+        (1.2, 3, "exploding"),
+        (1.0, 500, "stable"),
+    ],
+)
+def test_verdict_judges_the_step_and_the_whole_sequence(f, T, want):
+    net = Network.create("rnn", 1, 2, 1, seed=0)
+    rng = np.random.default_rng(0)
+    r = simulate(net, rng.standard_normal((T, 1, 1)), rng.standard_normal((T, 1, 1)))
+    r.__dict__["growth_factor"] = f  # the fitted factor, as if measured
+    assert r.verdict == want
