@@ -437,7 +437,7 @@ class FormulaView(QScrollArea):
             f"{'1/4' if gamma == 0.25 else f'{gamma:g}'})",
             f"γ·σ<sub>max</sub> = {n(gamma)} · {n(smax)} = {n(gamma * smax)}",
         ]
-        if d["w_scalar"] is not None:
+        if d["w_scalar"] is not None and t > 0:  # at t = 0 there is no h_{-1} to pass it to
             rows.insert(1, f"∂L/∂{_sub('h', t - 1)} = Wrec · {act}′ · ∂L/∂{_sub('h', t)} (+ its own loss)"
                            f" = {n(d['w_scalar'])} · {p(d['dphi'][t])} · {p(d['dh'][t])}")  # fmt: skip
         rows += self._step_ratio(t)
@@ -482,9 +482,12 @@ class FormulaView(QScrollArea):
                 f"‖∂L/∂{_sub('c', t)}‖ = <b>{n(d['dc_norm'][t])}</b>, ‖∂L/∂{_sub('h', t)}‖ = "
                 f"<b>{n(d['dh_norm'][t])}</b>",
                 f"{_sub('f', t)} = {n(d['f'][t])} (mean over units {n(d['f_mean'][t])})",
-                f"∂L/∂{_sub('c', t)} ⊙ {_sub('f', t)} = {p(d['dc'][t])} · {n(d['f'][t])} = "
-                f"<b>{n(d['dc'][t] * d['f'][t])}</b>",
             ]
+            if t > 0:  # what the cell line passes on to c_{t-1}; at t = 0 there is no earlier step
+                rows.append(
+                    f"∂L/∂{_sub('c', t)} ⊙ {_sub('f', t)} = {p(d['dc'][t])} · {n(d['f'][t])} = "
+                    f"<b>{n(d['dc'][t] * d['f'][t])}</b>"
+                )
             rows += self._step_ratio(t)
         text = self._general(general) + self._eq(rows)
         if note:

@@ -141,6 +141,21 @@ def test_formula_view_fills_in_the_real_numbers(window):
     assert "tanh(0.80 · " in window.formula.text  # the scalar Wrec itself
 
 
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_equations_at_backward_t0_pass_nothing_to_an_earlier_step(window, cell):
+    """At t = 0 of BPTT there is no h_{-1} or c_{-1}: no row may pretend to compute one."""
+    s = window.session
+    s.update(cell=cell, hidden=1)
+    s.set_frame(s.frame_of("backward", 0))
+    text = window.formula.text
+    assert "no earlier step" in text
+    assert "its own loss" not in text
+    assert "<sub>-1</sub>" not in text and "<sub>−1</sub>" not in text
+    assert "⊙ <i>f</i><sub>0</sub>" not in text  # the LSTM's cell line passes nothing back from t = 0
+    s.set_frame(s.frame_of("backward", 3))  # a later step still shows what it passes back
+    assert ("its own loss" in window.formula.text) if cell == "rnn" else ("⊙ <i>f</i>" in window.formula.text)
+
+
 def test_truncation_shades_the_steps_without_gradient(window):
     window.controls.truncate_k.setValue(5)
     window.controls.truncate_check.setChecked(True)
