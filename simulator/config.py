@@ -15,8 +15,8 @@ import numpy as np
 
 from .cells import ACTIVATIONS, CELLS, LSTM_VARIANTS
 from .engine import simulate
-from .network import GATE_ROWS, INITS, Network, spectral_radius
-from .result import Result
+from .network import GATE_ROWS, INITS, Network
+from .result import Result, remember_spectrum
 
 TOPOLOGIES = ("many_to_many", "many_to_one", "one_to_many")
 TOPOLOGY_EXAMPLES = {
@@ -166,31 +166,36 @@ def make_data(config: Config) -> tuple[np.ndarray, np.ndarray]:
 
 @lru_cache(maxsize=16)
 def _base_params(cell, variant, activation, inputs, hidden, outputs, layers, init, seed, sigma, leak):
-    """Initial weights before the Wrec rescale, and each H x H block's spectral radius."""
+    """Initial weights before the Wrec rescale, and each H x H block's (eigenvalues, sigma_max)."""
     net = Network.create(cell, inputs, hidden, outputs, layers, activation, variant, init, seed, None, sigma, leak)
-    radii = {}
+    spectra = {}
     for k in range(layers):
         W = net.params[f"weight_hh_l{k}"]
-        radii[k] = [spectral_radius(W[j * hidden : (j + 1) * hidden]) for j in range(GATE_ROWS[cell])]
-    return net.params, radii
+        blocks = [W[j * hidden : (j + 1) * hidden] for j in range(GATE_ROWS[cell])]
+        with np.errstate(all="ignore"):
+            spectra[k] = [(np.linalg.eigvals(B), float(np.linalg.norm(B, 2))) for B in blocks]
+    return net.params, spectra
 
 
 def build_network(config: Config) -> Network:
     """The network a config describes: initialised from the seed, W_hh blocks rescaled to wrec."""
-    params, radii = _base_params(
+    params, spectra = _base_params(
         config.cell, config.variant, config.activation, config.inputs, config.hidden, config.outputs,
         config.layers, config.init, config.seed, config.sigma, config.leak,
     )  # fmt: skip
     p = {k: v.copy() for k, v in params.items()}  # the cached arrays are never handed out
     H = config.hidden
-    for k, rhos in radii.items():
+    for k, blocks in spectra.items():
         W = p[f"weight_hh_l{k}"]
-        for j, rho in enumerate(rhos):
+        for j, (eig, sigma) in enumerate(blocks):
             block = W[j * H : (j + 1) * H]
+            rho = float(np.abs(eig).max())
             if H == 1:
                 block[...] = config.wrec  # for one unit, W_hh is the scalar Wrec itself
             elif rho > 1e-12:
-                block *= config.wrec / rho
+                scale = config.wrec / rho
+                block *= scale
+                remember_spectrum(block, scale * eig, abs(scale) * sigma)  # no eigenproblem per Wrec change
         p[f"weight_hh_l{k}"] = W
     return Network(config.cell, p, config.activation, config.variant, config.leak)
 

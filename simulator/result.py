@@ -49,22 +49,40 @@ def frobenius_norms(d: np.ndarray) -> np.ndarray:
     return out
 
 
-_EIG_CACHE: dict = {}  # W's bytes -> its eigenvalues: most edits (T, inputs, remedies) keep W_hh
-_EIG_LOCK = threading.Lock()
+_SPECTRA: dict = {}  # W's bytes -> (eigenvalues, sigma_max): most edits (T, inputs, remedies) keep W_hh
+_SPECTRA_LOCK = threading.Lock()
+_SPECTRA_SIZE = 64
 
 
-def _eigvals(W: np.ndarray) -> np.ndarray:
-    """np.linalg.eigvals(W), remembered for the last few distinct matrices (same bytes, same answer)."""
+def _key(W: np.ndarray):
+    return W.shape, hashlib.blake2b(np.ascontiguousarray(W).tobytes(), digest_size=16).digest()
+
+
+def remember_spectrum(W: np.ndarray, eigenvalues: np.ndarray, sigma_max: float) -> None:
+    """Tell the diagnostics W's eigenvalues and largest singular value, known some other way.
+
+    build_network rescales each initial block W0 by s = wrec / rho(W0): its eigenvalues are s
+    times W0's and its sigma_max |s| times W0's (to rounding, as LAPACK's own would be), so a
+    Wrec change needs no eigenvalue problem solved again.
+    """
+    with _SPECTRA_LOCK:  # the UI and a training thread may both be here
+        while len(_SPECTRA) >= _SPECTRA_SIZE:
+            _SPECTRA.pop(next(iter(_SPECTRA)))
+        _SPECTRA[_key(W)] = (_freeze(np.asarray(eigenvalues, dtype=complex)), float(sigma_max))
+
+
+def _spectrum(W: np.ndarray) -> tuple[np.ndarray, float]:
+    """(eigenvalues, sigma_max) of a square block, remembered for the last few distinct matrices."""
     if not np.isfinite(W).all():
-        return np.full(W.shape[0], np.nan + 0j)
-    key = (W.shape, hashlib.blake2b(np.ascontiguousarray(W).tobytes(), digest_size=16).digest())
-    hit = _EIG_CACHE.get(key)
+        return np.full(W.shape[0], np.nan + 0j), np.nan
+    key = _key(W)
+    hit = _SPECTRA.get(key)
     if hit is None:
-        hit = _freeze(np.linalg.eigvals(W))
-        with _EIG_LOCK:  # the UI and a training thread may both be here
-            while len(_EIG_CACHE) >= 64:
-                _EIG_CACHE.pop(next(iter(_EIG_CACHE)))
-            _EIG_CACHE[key] = hit
+        hit = (_freeze(np.linalg.eigvals(W)), float(np.linalg.norm(W, 2)))
+        with _SPECTRA_LOCK:
+            while len(_SPECTRA) >= _SPECTRA_SIZE:
+                _SPECTRA.pop(next(iter(_SPECTRA)))
+            _SPECTRA[key] = hit
     return hit
 
 
@@ -439,7 +457,7 @@ class Result:
     @cached_property
     def eigenvalues(self) -> dict[str, np.ndarray]:
         """Complex eigenvalues of each square H x H block of the top layer's W_hh."""
-        return {n: _eigvals(W) for n, W in self.net.recurrent_blocks().items()}
+        return {n: _spectrum(W)[0] for n, W in self.net.recurrent_blocks().items()}
 
     @cached_property
     def spectral_radius(self) -> dict[str, float]:
@@ -449,7 +467,7 @@ class Result:
     @cached_property
     def sigma_max(self) -> dict[str, float]:
         """Largest singular value of each block of W_hh."""
-        return {n: float(np.linalg.norm(W, 2)) for n, W in self.net.recurrent_blocks().items()}
+        return {n: _spectrum(W)[1] for n, W in self.net.recurrent_blocks().items()}
 
     @cached_property
     def pascanu_bound(self) -> np.ndarray | None:

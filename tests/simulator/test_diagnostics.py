@@ -349,3 +349,23 @@ def test_verdict_judges_the_step_and_the_whole_sequence(f, T, want):
     r = simulate(net, rng.standard_normal((T, 1, 1)), rng.standard_normal((T, 1, 1)))
     r.__dict__["growth_factor"] = f  # the fitted factor, as if measured
     assert r.verdict == want
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_wrec_change_reuses_the_initial_spectrum_exactly_enough(cell, monkeypatch):
+    """A Wrec change scales each W_hh block: its eigenvalues and sigma_max come from the initial
+    block's, scaled, without solving an eigenproblem again, and agree with LAPACK's."""
+    base = Config(cell=cell, hidden=12, steps=15, seed=11)
+    run(base.replace(wrec=0.7)).eigenvalues  # the initial spectra are now known
+    calls = []
+    real = np.linalg.eigvals
+    monkeypatch.setattr(np.linalg, "eigvals", lambda W: calls.append(1) or real(W))
+    for wrec in (0.37, 1.0, 2.45):
+        r = run(base.replace(wrec=wrec))
+        eig, smax, rho = r.eigenvalues, r.sigma_max, r.spectral_radius
+        assert not calls
+        for name, W in r.net.recurrent_blocks().items():
+            want = real(W)
+            np.testing.assert_allclose(np.sort_complex(eig[name]), np.sort_complex(want), rtol=1e-12, atol=1e-14)
+            assert smax[name] == pytest.approx(np.linalg.norm(W, 2), rel=1e-12)
+            assert rho[name] == pytest.approx(wrec, rel=1e-12)
