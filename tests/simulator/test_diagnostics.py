@@ -356,7 +356,7 @@ def test_wrec_change_reuses_the_initial_spectrum_exactly_enough(cell, monkeypatc
     """A Wrec change scales each W_hh block: its eigenvalues and sigma_max come from the initial
     block's, scaled, without solving an eigenproblem again, and agree with LAPACK's."""
     base = Config(cell=cell, hidden=12, steps=15, seed=11)
-    run(base.replace(wrec=0.7)).eigenvalues  # the initial spectra are now known
+    _ = run(base.replace(wrec=0.7)).eigenvalues  # the initial spectra are now known
     calls = []
     real = np.linalg.eigvals
     monkeypatch.setattr(np.linalg, "eigvals", lambda W: calls.append(1) or real(W))
