@@ -150,8 +150,7 @@ def exact_norms(B: np.ndarray) -> np.ndarray:
     N = B.shape[0]
     if N == 0:
         return np.zeros(0)
-    on_pool = threading.current_thread().name.startswith(POOL_NAME)  # it must not wait for itself
-    if N >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 and not on_pool:
+    if N >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 and not on_pool():  # it must not wait for itself
         half = N // 2
         other = pool().submit(_exact, B[half:])
         return np.concatenate([_exact(B[:half]), other.result()])
@@ -168,6 +167,11 @@ POOL_NAME = "unrolled-spectral"
 PARALLEL_FROM = 32  # matrices in a stack before the second thread is worth starting
 _POOL: list = []
 _POOL_LOCK = threading.Lock()
+
+
+def on_pool() -> bool:
+    """Whether this code runs on the pool thread (which must never wait for the pool)."""
+    return threading.current_thread().name.startswith(POOL_NAME)
 
 
 def pool() -> ThreadPoolExecutor:

@@ -149,7 +149,7 @@ class LessonPanel(QWidget):
         self.stack.addWidget(self._build_contents())
         self.stack.addWidget(self._build_lesson_page())
 
-        session.trace_changed.connect(self._on_trace_changed)
+        session.trace_measured.connect(self._on_trace_changed)  # its claims quote the verdict and the norms
         theme_mod.current().changed.connect(self._on_theme_changed)
         self._on_theme_changed()
 

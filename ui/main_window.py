@@ -176,7 +176,7 @@ class MainWindow(QMainWindow):
 
         s = self.session
         s.config_changed.connect(self._on_config_changed)
-        s.trace_changed.connect(self._on_trace_changed)
+        s.trace_measured.connect(self._on_trace_changed)  # it shows the verdict
         s.frame_changed.connect(self._on_frame_changed)
         self.player.playing_changed.connect(self._on_playing_changed)
         self.theme.changed.connect(self._on_theme_changed)

@@ -425,10 +425,13 @@ class PlotPanel(QWidget):
             for part in parts:
                 part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
+    reads_measures = False  # True: it reads the Jacobian-product norms, so it listens to trace_measured
+
     def connect_session(self) -> None:
         """Listen to the Session and the theme, and draw the current trace (call at the end of __init__)."""
         self.cache_items()
-        self.session.trace_changed.connect(self._on_trace_changed)
+        signal = self.session.trace_measured if self.reads_measures else self.session.trace_changed
+        signal.connect(self._on_trace_changed)
         self.session.frame_changed.connect(self._on_frame_changed)
         self.theme.changed.connect(self._on_theme_changed)
         self._on_theme_changed()
@@ -722,6 +725,7 @@ class JacobianPlot(LogCurvePlot):
     """‖∂h_{T−1}/∂h_t‖, the norm of the Jacobian product, with the bound (γσ_max)^(T−1−t)."""
 
     title = "Jacobian ‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖"
+    reads_measures = True
     moving = ("marker",)
     caption = (
         "How much the last hidden state still depends on step t: the product of T−1−t step Jacobians; "
@@ -816,6 +820,7 @@ class EigenPlot(PlotPanel):
     """Eigenvalues of W_hh (each gate block for LSTM/GRU) with the unit circle and the 1/γ circle."""
 
     title = "Eigenvalues of W<sub>hh</sub>"
+    reads_measures = True  # the dotted ratio of the Jacobian-product norms at the playhead
     moving = ("step_circle", "step_label")
     caption = (
         "Solid circle: |λ| = 1. Dots well inside it (and inside 1/γ) ⇒ gradients vanish; dots outside ⇒ they can "

@@ -22,6 +22,9 @@ class Session(QObject):
 
     config_changed = Signal(object)  # Config
     trace_changed = Signal(object)  # Result
+    # right after trace_changed, for the views that read the Jacobian-product norms or the
+    # verdict: the engine measures those on its pool thread while the trace_changed views update
+    trace_measured = Signal(object)  # Result
     frame_changed = Signal(int)
 
     def __init__(self, config: Config | None = None, parent: QObject | None = None, trace: Result | None = None):
@@ -123,14 +126,15 @@ class Session(QObject):
     def _publish(self, trace: Result, old_T: int) -> None:
         """Announce a new trace with the playhead already inside it, then the moved playhead.
 
-        The diagnostics the views read are computed first, at once (Result.diagnose: W_hh's
-        spectra on the engine's pool thread while this one makes the Jacobian products).
+        The diagnostics the views read are started on the engine's pool thread first
+        (Result.diagnose(wait=False)); trace_changed's views draw meanwhile, and trace_measured's
+        views, which read the Jacobian-product norms and the verdict, come after them.
 
         The playhead keeps its place in the story: at the end of BPTT it stays at the end; otherwise
         it keeps its phase and step t (clamped to the new length), so adding a step during BPTT
         does not jump back into the forward pass.
         """
-        trace.diagnose()
+        trace.diagnose(wait=False)
         old = self._frame
         T = trace.T
         if old >= 2 * old_T - 1:
@@ -142,6 +146,7 @@ class Session(QObject):
         stop = self.stop_frame  # never past an overflow: the animation stops there
         self._frame = new if stop is None else min(new, stop)
         self.trace_changed.emit(trace)
+        self.trace_measured.emit(trace)
         if self._frame != old:
             self.frame_changed.emit(self._frame)
 

@@ -289,11 +289,14 @@ def test_power_iteration_certificate_is_exact_where_it_answers():
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("seed", [0, 6])
-def test_chunked_jacobian_norms_match_lapack_on_long_traces(cell, seed):
+@pytest.mark.parametrize("power", [True, False])
+def test_chunked_jacobian_norms_match_lapack_on_long_traces(cell, seed, power, monkeypatch):
     """T spans several chunks: the warm-started block power iteration, its LAPACK fallbacks on the
-    pool thread and the chain that makes the products a chunk at a time agree with numpy."""
+    pool thread and the chain that makes the products a chunk at a time agree with numpy (and so
+    does the all-LAPACK path of small hidden sizes)."""
     import simulator.result as result_module
 
+    monkeypatch.setattr(result_module, "POWER_FROM", 1 if power else 10**6)
     T = 3 * result_module.PRODUCT_CHUNK + 7
     net = Network.create(cell, 3, 12, 2, seed=seed)
     rng = np.random.default_rng(seed)
