@@ -372,3 +372,21 @@ def test_wrec_change_reuses_the_initial_spectrum_exactly_enough(cell, monkeypatc
             np.testing.assert_allclose(np.sort_complex(eig[name]), np.sort_complex(want), rtol=1e-12, atol=1e-14)
             assert smax[name] == pytest.approx(np.linalg.norm(W, 2), rel=1e-12)
             assert rho[name] == pytest.approx(wrec, rel=1e-12)
+
+
+@pytest.mark.parametrize("hidden", [8, 64])
+def test_diagnose_in_the_background_gives_the_same_numbers(hidden):
+    """diagnose(wait=False) returns at once; reading a diagnostic waits for the pool thread."""
+    net = Network.create("lstm", 2, hidden, 2, seed=5)
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((70, 1, 2)), rng.standard_normal((70, 1, 2))
+    r = simulate(net, x, y).diagnose(wait=False)
+    fresh = simulate(net, x, y)
+    np.testing.assert_array_equal(r.jacobian_norms, fresh.jacobian_norms)
+    assert r.verdict == fresh.verdict
+    assert r.diagnose() is r  # nothing left to do, and no second computation
+    broken = simulate(net, x, y)
+    broken.caches = None  # the background job fails on this
+    broken.diagnose(wait=False)
+    with pytest.raises(TypeError):
+        _ = broken.jacobian_norms  # the pool thread's error reaches the reader
