@@ -438,7 +438,9 @@ class Result:
                 U = start[0]
                 if U is None:
                     norms[a:b] = spectral_norms(P, steps=0)
-                    if np.isfinite(P[0]).all() and np.abs(P[0]).max() > 0:
+                    # the longest product here starts the next chunk, once it is long enough to have
+                    # a settled top subspace (the identity at T-1 would start nothing useful)
+                    if self.T - 1 - a >= PRODUCT_CHUNK and np.isfinite(P[0]).all() and np.abs(P[0]).max() > 0:
                         start[0] = np.linalg.svd(P[0])[0][:, :k]
                     return
                 left = np.empty((b - a, P.shape[1], k))
