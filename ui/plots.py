@@ -31,6 +31,7 @@ from simulator.result import Result
 from . import theme as theme_mod
 from .session import Session
 
+GHOST_NAME = "before your last change"  # the details are in its tooltip and the plot's hover text
 BOUND_NAME = "bound (γσ<sub>max</sub>)<sup>T−1−t</sup>"
 MAX_CURVES = 8  # one per layer at most (LIMITS["layers"])
 SYMBOLS_UP_TO = 60  # a dot per step while the steps are few enough to tell apart
@@ -75,16 +76,30 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 class LogAxis(pg.AxisItem):
-    """A log axis that labels decades (10⁻⁵ …) and shows the 2-5 ticks only when it spans under two decades."""
+    """A log axis that always labels at least two values: decades (10⁻⁵ …), or 1-2-5 steps inside fewer decades."""
+
+    LABEL_PX = 22  # the least room a label needs along the axis (pixels)
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):
-        """Whole decades when there are at least two of them in view (every k-th for long ranges)."""
+        """Whole decades when at least two are in view (every k-th on a short axis, never fewer than two).
+
+        With fewer than two decades in view, the 1, 2, 5 steps between them are labelled too
+        (1 and 3 when those would crowd): a log axis with one number on it cannot be read.
+        """
         lo, hi = int(np.ceil(minVal)), int(np.floor(maxVal))
         if hi - lo >= 1:
-            step = max(1, int(np.ceil((hi - lo + 1) / max(2, size / 45))))
+            fit = max(2, int(size // (2 * self.LABEL_PX)))  # labels that fit, one label's room between them
+            step = max(1, int(np.ceil((hi - lo + 1) / fit)))
+            while step > 1 and sum(v % step == 0 for v in range(lo, hi + 1)) < 2:
+                step -= 1
             return [(float(step), [float(v) for v in range(lo, hi + 1) if v % step == 0]), (None, [])]
-        minor = [v + np.log10(m) for v in range(int(np.floor(minVal)), int(np.ceil(maxVal))) for m in (1, 2, 5)]
-        return [(None, [x for x in minor if minVal < x < maxVal])]
+        decades = range(int(np.floor(minVal)), int(np.ceil(maxVal)))
+        for mantissas in ((1, 2, 5), (1, 3)):
+            ticks = [v + np.log10(m) for v in decades for m in mantissas]
+            ticks = [x for x in ticks if minVal < x < maxVal]
+            if len(ticks) * self.LABEL_PX <= size:
+                break
+        return [(None, ticks)]
 
     def tickStrings(self, values, scale, spacing):
         """Decades as 10ⁿ (1, 10, 0.1 and 0.01 written out); others as plain numbers."""
@@ -112,27 +127,78 @@ def relabel(legend: pg.LegendItem, item, text: str) -> None:
 
 
 class RowLegend(pg.LegendItem):
-    """A legend in one row under the plot's x-axis, so that it never covers the curves."""
+    """A legend in rows under the plot's x-axis, so that it never covers the curves.
+
+    It is never wider than the plot: entries wrap into as many rows as they need. A legend wider
+    than its plot would widen the plot's layout past its panel and push the curves' right end
+    (and the step t = 0 against the axis) out of sight.
+    """
+
+    MARGINS = (6, 4, 6, 4)  # left, top, right, bottom (pyqtgraph's 9 all round made two entries need two rows)
 
     def __init__(self, plot: pg.PlotItem, columns: int = 6):
-        super().__init__(colCount=columns, horSpacing=14, verSpacing=0)
+        super().__init__(colCount=columns, horSpacing=10, verSpacing=0)
+        self.layout.setContentsMargins(*self.MARGINS)
+        self.max_columns = columns
         self.setParentItem(plot)
         plot.layout.addItem(self, 4, 1)  # a row of its own under the bottom axis (row 3)
         plot.legend = self
+        self._plot = plot
+        plot.geometryChanged.connect(self.updateSize)  # a resize only: never on an animation frame
+
+    def room(self) -> float:
+        """The width the entries may take: the plot's, less its left and right axes."""
+        plot = self._plot
+        width = plot.width()
+        for name in ("left", "right"):
+            axis = plot.getAxis(name)
+            if axis.isVisible():
+                width -= axis.width()
+        return max(0.0, width - 4)
+
+    def _entry_widths(self) -> list[float]:
+        hint = Qt.SizeHint.PreferredSize
+        spacing = self.layout.horizontalSpacing()
+        return [
+            sample.effectiveSizeHint(hint).width() + spacing + label.effectiveSizeHint(hint).width()
+            for sample, label in self.items
+        ]
+
+    def columns_that_fit(self, room: float) -> int:
+        """The most entries per row (at most max_columns) whose grid is no wider than room."""
+        widths = self._entry_widths()
+        spacing = self.layout.horizontalSpacing()
+        left, _, right, _ = self.layout.getContentsMargins()
+        for n in range(min(self.max_columns, max(1, len(widths))), 0, -1):
+            # a grid: each column is as wide as its widest entry
+            columns = [max(widths[j::n]) for j in range(min(n, len(widths)))]
+            if sum(columns) + spacing * (len(columns) - 1) + left + right <= room:
+                return n
+        return 1
 
     def updateSize(self) -> None:
-        """Ask the plot's layout for the room the entries need (pyqtgraph would set its geometry)."""
+        """Wrap the entries to the plot's width; ask its layout for the height they need."""
+        room = self.room()
+        if room > 0 and self.items:
+            columns = self.columns_that_fit(room)
+            if columns != self.columnCount:
+                self.setColumnCount(columns)  # lays the entries out again and calls updateSize
+                return
         width = height = 0.0
         for row in range(self.layout.rowCount()):
             items = [self.layout.itemAt(row, col) for col in range(self.layout.columnCount())]
             items = [i for i in items if i is not None]
             width = max(width, sum(i.width() + 3 for i in items))
             height += max((i.height() for i in items), default=0)
-        height += 10  # the layout's margins
+        height += self.MARGINS[1] + self.MARGINS[3]
         self.setMinimumHeight(height)
         self.setMaximumHeight(height)
-        self.setPreferredWidth(width)
+        self.setMinimumWidth(0)  # never widen the plot (an entry that alone is too wide is cut)
+        self.setPreferredWidth(min(width, room) if room > 0 else width)
         self.updateGeometry()
+
+
+DECADE_PAD = 0.3  # of a decade, above and below: room for the labels of the end decades, which are otherwise dropped
 
 
 def decade_range(*arrays: np.ndarray, extra: np.ndarray | None = None, reach: int = 2) -> tuple[float, float]:
@@ -154,7 +220,7 @@ def decade_range(*arrays: np.ndarray, extra: np.ndarray | None = None, reach: in
             lo = min(lo, max(float(np.floor(np.log10(e.min()))), lo - reach))
     if hi - lo < 1:
         lo -= 1
-    return lo - 0.1, hi + 0.1
+    return lo - DECADE_PAD, hi + DECADE_PAD
 
 
 def nice_ceil(m: float) -> float:
@@ -602,6 +668,7 @@ class GradientPlot(LogCurvePlot):
         self.y = np.zeros(0)
         self.bound_y: np.ndarray | None = None
         self.ghost_y: np.ndarray | None = None
+        self.ghost_change = ""  # the keys and old values of the last run of edits, e.g. "hidden = 16"
         self._config: Config | None = None
         self._trace: Result | None = None
         self._run_keys: frozenset = frozenset()
@@ -619,10 +686,13 @@ class GradientPlot(LogCurvePlot):
         if keys != self._run_keys:  # a new run of edits: remember the curve from before it
             self._run_keys = keys
             self.ghost_y = positive(self._trace.grad_norms)
-            changed = ", ".join(f"{k} = {getattr(old, k)}" for k in sorted(keys))
+            self.ghost_change = ", ".join(f"{k} = {getattr(old, k)}" for k in sorted(keys))
             self.ghost.setData(np.arange(len(self.ghost_y)), self.ghost_y)
-            self.ghost.opts["name"] = f"before ({changed})"
-            self._relabel(self.ghost, f"before ({changed})")
+            self.ghost.opts["name"] = GHOST_NAME
+            self._relabel(self.ghost, GHOST_NAME)
+            label = self.legend.getLabel(self.ghost)
+            if label is not None:  # the details, which made the entry wider than the plot, on hover
+                label.setToolTip(f"The gradient before your last change ({self.ghost_change})")
 
     def _relabel(self, item, text: str) -> None:
         relabel(self.legend, item, text)
@@ -714,7 +784,7 @@ class GradientPlot(LogCurvePlot):
         if self.bound_y is not None:
             lines.append(f"Pascanu bound = {fmt(self.bound_y[t], 6)}")
         if self.ghost_y is not None and t < len(self.ghost_y):
-            lines.append(f"before = {fmt(self.ghost_y[t], 6)}")
+            lines.append(f"before your last change ({self.ghost_change}) = {fmt(self.ghost_y[t], 6)}")
         return "\n".join(lines)
 
 

@@ -1,0 +1,88 @@
+"""What a student reads off the plots: legends that keep the plot in its panel, numbers on log axes."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QImage, QPainter
+
+from simulator.config import Config
+from ui.plots import LogAxis, decade_range
+
+
+def shown(make_window, qtbot, config=None, size=(1600, 1000)):
+    """A window on screen (offscreen) at a lecture-laptop size, laid out."""
+    window = make_window(config, show=True)
+    window.resize(*size)
+    qtbot.wait(20)
+    return window
+
+
+def test_gradient_plot_stays_inside_its_panel_after_a_change(make_window, qtbot):
+    window = shown(make_window, qtbot)
+    g = window.plots.gradient
+    window.session.update(hidden=8)  # the ghost curve and its legend entry appear
+    qtbot.wait(20)
+    assert g.ghost_y is not None
+    view = g.plot_widget.viewport().width()
+    vb = g.plot.vb.sceneBoundingRect()
+    assert vb.right() <= view + 1, (vb, view)  # the last step (where the loss is) is on screen
+    T = window.session.trace.T
+    assert g.plot.vb.mapViewToScene(QPointF(T - 1, 0)).x() <= view  # the last step's dot
+    assert g.legend.sceneBoundingRect().right() <= view + 1
+
+
+def test_ghost_entry_is_short_and_its_details_are_on_hover(make_window, qtbot):
+    window = shown(make_window, qtbot)
+    g = window.plots.gradient
+    window.session.update(hidden=8)
+    label = g.legend.getLabel(g.ghost)
+    assert label.text == "before your last change"
+    assert "hidden = 16" in label.toolTip()
+    assert "hidden = 16" in g.hover_text(3, 0)
+
+
+def test_many_legend_entries_wrap_instead_of_widening_the_plot(make_window, qtbot):
+    window = shown(make_window, qtbot, Config(layers=4, cell="lstm"), size=(1280, 720))
+    window.session.update(hidden=8)
+    qtbot.wait(20)
+    g = window.plots.gradient
+    assert g.legend.columnCount < len(g.legend.items)
+    assert g.plot.vb.sceneBoundingRect().right() <= g.plot_widget.viewport().width() + 1
+
+
+def labelled_ticks(axis: LogAxis) -> list[str]:
+    """The tick labels the axis would draw now (pyqtgraph drops those that do not fit)."""
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [text for _, _, text in specs[2]] if specs else []
+
+
+@pytest.mark.parametrize("height", [150, 200, 300])
+def test_jacobian_axis_labels_two_values_for_a_two_decade_range(make_window, qtbot, height):
+    window = shown(make_window, qtbot)
+    j = window.plots.jacobian
+    y = np.geomspace(0.0155, 1.0, 20)
+    j.set_range((-0.5, 19.5), decade_range(y))
+    j.plot_widget.setFixedHeight(height)
+    qtbot.wait(20)
+    texts = labelled_ticks(j.plot.getAxis("left"))
+    assert len(texts) >= 2, (texts, j.plot.vb.height())
+
+
+def test_log_axis_labels_steps_between_decades_when_fewer_than_two_are_in_view():
+    axis = LogAxis("left")
+    axis.setLogMode(False, True)
+    levels = axis.logTickValues(-2.3, -1.1, 150, None)  # 0.005 .. 0.079: one decade mark (0.01)
+    values = [v for _, vs in levels for v in vs]
+    assert len(values) >= 2
+    assert any(abs(v - np.log10(0.02)) < 1e-9 for v in values)
+    assert len(axis.logTickValues(-3.3, -0.7, 100, None)[0][1]) >= 2  # decades -3, -2, -1: not just -2
+
+
+def test_decade_range_leaves_room_for_the_end_labels():
+    lo, hi = decade_range(np.array([0.0155, 1.0]))
+    assert lo <= -2.25 and hi >= 0.25
