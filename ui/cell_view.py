@@ -66,7 +66,7 @@ class CellView(QWidget):
         box.setSpacing(0)
         box.addLayout(bar)
         box.addWidget(self.canvas, 1)
-        self.setMinimumSize(360, 220)
+        self.setMinimumSize(240, 160)  # a small window's dock may be narrow: the drawing scales
         self.unit_box.currentIndexChanged.connect(self._on_selection_changed)
         self.layer_box.currentIndexChanged.connect(self._on_selection_changed)
         self._on_trace_changed(session.trace)

@@ -8,11 +8,12 @@ right. Panels are dock widgets; their layout is remembered between runs in QSett
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, QSignalBlocker, QSize, Qt, QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSignalBlocker, QSize, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QTextDocumentFragment
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -62,8 +63,14 @@ BASE_FPS = 6.0  # frames per second at speed 1×
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 DEFAULT_SIZE = QSize(1600, 1000)
 DOCK_MIN_WIDTH_CAP = 440  # px: a side panel may not demand more (it scrolls instead)
+CONTROLS_MIN_WIDTH_CAP = 400  # px: the controls scroll sideways at large fonts rather than squeeze the plots
 DOCK_MIN_HEIGHT_CAP = 300  # px: nor taller (the window must fit a 1280×720 screen)
 SETTINGS_VERSION = 1
+DIAGRAM_MIN_HEIGHT = 120  # px: the unrolled diagram's header and a row of cells
+PLOT_VIEW_MIN = 60  # px: the least height of a plot's data area (its view box), at every font scale
+CAPTION_ROOM = 1.5  # captions wrap in full only while every plot keeps this many times its least height
+SUB = str.maketrans("0123456789+−-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+SUP = str.maketrans("0123456789+−-=()nitT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱᵗᵀ")
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size
 
 
@@ -126,6 +133,147 @@ class OverflowBanner(QFrame):
             f"#overflow_banner {{ background: {c.exploding}; border-radius: 4px; }}"
             f"#overflow_banner QLabel {{ color: #FFFFFF; }}"
         )
+
+
+def plain_caption(html: str) -> str:
+    """A rich caption as one line of plain text: sub- and superscripts as Unicode where they have one."""
+
+    def script(table: dict, mark: str):
+        def repl(m: re.Match) -> str:
+            text = m.group(1)
+            if all(ord(ch) in table for ch in text):
+                return text.translate(table)
+            return f"{mark}({text})" if len(text) > 1 else mark + text
+
+        return repl
+
+    html = re.sub(r"<sub>(.*?)</sub>", script(SUB, "_"), html)
+    html = re.sub(r"<sup>(.*?)</sup>", script(SUP, "^"), html)
+    return " ".join(QTextDocumentFragment.fromHtml(html).toPlainText().split())
+
+
+class ShortCaption(QLabel):
+    """A plot's caption cut to one line with an ellipsis (the whole caption in its tooltip), for when room is short."""
+
+    def __init__(self, caption: QLabel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.caption = caption
+        self.full = ""
+        self.plain = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+
+    def sync(self) -> None:
+        """Take the caption's text, font and colour (a new text only when it changed)."""
+        if self.font() != self.caption.font():
+            self.setFont(self.caption.font())
+        if self.styleSheet() != self.caption.styleSheet():
+            self.setStyleSheet(self.caption.styleSheet())
+        if self.caption.text() != self.full:
+            self.full = self.caption.text()
+            self.plain = plain_caption(self.full)
+            self.setToolTip(self.full)
+        self._elide()
+
+    def resizeEvent(self, event) -> None:
+        """Cut the text again for the new width."""
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = max(0, self.contentsRect().width())
+        text = self.fontMetrics().elidedText(self.plain, Qt.TextElideMode.ElideRight, width)
+        if text != self.text():
+            self.setText(text)
+
+
+class PlotFit(QObject):
+    """Keeps every plot's data area at least PLOT_VIEW_MIN high.
+
+    Each plot gets a least height (its axis, legend and a least data area); when the plots panel
+    is too low for the captions in full, every caption shrinks to one elided line (the whole
+    text in its tooltip). Work happens on a resize, a theme change or a new trace, never per frame.
+    """
+
+    def __init__(self, plots: PlotsPanel, parent: QObject | None = None):
+        super().__init__(parent)
+        self.plots = plots
+        self.collapsed = False
+        self.shorts: dict[object, ShortCaption] = {}
+        for panel in plots.plots:
+            short = ShortCaption(panel.caption_label)
+            short.hide()
+            panel.layout().addWidget(short)
+            self.shorts[panel] = short
+            panel.caption_label.installEventFilter(self)  # the one-liner follows the caption's visibility
+        self._refit = QTimer(self)  # after a resize, once the legends have rewrapped for the new width
+        self._refit.setSingleShot(True)
+        self._refit.setInterval(0)
+        self._refit.timeout.connect(lambda: self.fit(force=True))
+        plots.installEventFilter(self)
+
+    def view_min(self) -> int:
+        """The least height of a plot's data area, in px."""
+        return PLOT_VIEW_MIN
+
+    def fit(self, force: bool = False) -> None:
+        """Least heights for the current fonts and legends, then the captions for the current room."""
+        changed = False
+        for panel in self.plots.plots:
+            item = panel.plot
+            overhead = item.getAxis("bottom").maximumHeight() + 12
+            legend = getattr(panel, "legend", None)
+            if legend is not None and legend.isVisible():
+                overhead += legend.minimumHeight()
+            need = self.view_min() + round(overhead)
+            short = self.shorts[panel]
+            if panel.plot_widget.minimumHeight() != need or short.full != panel.caption_label.text():
+                panel.plot_widget.setMinimumHeight(need)
+                short.sync()
+                changed = True
+        if changed or force:
+            self.fit_captions()
+
+    def fit_captions(self) -> None:
+        """Captions in full when every plot keeps room for them, else one line each."""
+        shown = [p for p in self.plots.plots if not p.isHidden() and not p.caption_label.isHidden()]
+        collapse = False
+        grid = self.plots.layout()
+        rows = {grid.getItemPosition(grid.indexOf(p))[0] for p in self.plots.plots if not p.isHidden()}
+        if shown and rows:
+            room = (self.plots.height() - grid.spacing() * (len(rows) - 1)) / len(rows)
+            cols = max(1, max(grid.getItemPosition(grid.indexOf(p))[1] + 1 for p in shown))
+            for panel in shown:
+                span = grid.getItemPosition(grid.indexOf(panel))[3]
+                width = (self.plots.width() - grid.spacing() * (cols - 1)) * span / cols - 8
+                caption = panel.caption_label.heightForWidth(max(1, round(width)))
+                header = panel.title_label.sizeHint().height()
+                if header + CAPTION_ROOM * panel.plot_widget.minimumHeight() + caption + 8 > room:
+                    collapse = True
+                    break
+        self.set_collapsed(collapse)
+
+    def set_collapsed(self, collapse: bool) -> None:
+        """One-line captions (True) or the full ones."""
+        if collapse == self.collapsed:
+            return
+        self.collapsed = collapse
+        for panel, short in self.shorts.items():
+            panel.caption_label.setMaximumHeight(0 if collapse else QWIDGETSIZE_MAX)
+            short.setVisible(collapse and not panel.caption_label.isHidden())
+
+    def eventFilter(self, obj, event) -> bool:
+        """The plots panel resized: captions for the new room; a caption hidden or shown: its one-liner too."""
+        kind = event.type()
+        if obj is self.plots:
+            if kind == QEvent.Type.Resize:
+                self.fit_captions()
+                self._refit.start()
+        elif kind in (QEvent.Type.HideToParent, QEvent.Type.ShowToParent):
+            for panel, short in self.shorts.items():
+                if panel.caption_label is obj:
+                    short.setVisible(self.collapsed and kind == QEvent.Type.ShowToParent)
+        return False
 
 
 class Placeholder(QLabel):
@@ -211,6 +359,7 @@ class MainWindow(QMainWindow):
             self.cell_view = Placeholder(f"The LSTM/GRU cell drawing will appear here.\n({CELL_VIEW_ERROR})")
         self.cell_view.setObjectName("cell_view")
         self.plots = PlotsPanel(s)
+        self.plot_fit = PlotFit(self.plots, self)
         self.formula = FormulaView(s)
         self.banner = OverflowBanner(s)
 
@@ -219,8 +368,8 @@ class MainWindow(QMainWindow):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.diagram)
         self.splitter.addWidget(self.plots)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(0, 1)  # a taller window gives the plots twice as much
+        self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([360, 540])
         central = QWidget()
         v = QVBoxLayout(central)
@@ -256,9 +405,9 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)  # only at large fonts
         scroll.setWidget(self.controls)
-        scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + 12)
+        scroll.setMinimumWidth(min(self.controls.minimumSizeHint().width() + 12, CONTROLS_MIN_WIDTH_CAP))
         self.controls_dock = self._dock("Build and turn", "controls_dock", scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.formula_dock = self._dock("Equations", "formula_dock", self.formula, Qt.DockWidgetArea.RightDockWidgetArea)
         self.cell_dock = self._dock("Cell", "cell_dock", self.cell_view, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -509,6 +658,7 @@ class MainWindow(QMainWindow):
         label, need = self.verdict_label, self.verdict_label.sizeHint()
         if need.width() > label.minimumWidth() or need.height() > label.minimumHeight():
             label.setFixedSize(max(need.width(), label.minimumWidth()), max(need.height(), label.minimumHeight()))
+        self.plot_fit.fit()  # a legend or a caption may have changed
         remedies = remedy_status(self.session.config, trace).replace(" · ", "\n", 1)  # two short lines
         if remedies != self.remedy_label.text():
             self.remedy_label.setText(remedies)
@@ -564,7 +714,11 @@ class MainWindow(QMainWindow):
         self.verdict_label.setMinimumSize(0, 0)  # sized again for the new font by _on_trace_changed
         self.verdict_label.setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX)
         self.remedy_label.setFont(t.font(0.85))
+        self.diagram.setMinimumHeight(DIAGRAM_MIN_HEIGHT)
         self._on_trace_changed(self.session.trace)
+        for short in self.plot_fit.shorts.values():
+            short.sync()  # the captions' new font
+        self.plot_fit.fit(force=True)
         self._on_frame_changed(current_frame(self.session))
 
     # ---- layout memory -----------------------------------------------------------------

@@ -1,0 +1,66 @@
+"""The window stays readable on a lecture projector: plots keep their height, the verdict stays in view."""
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
+
+from ui import theme
+
+VIEW_MIN = 60  # px: the least height of a plot's data area
+
+
+@pytest.fixture
+def font_scale():
+    """Set the theme's font scale for a test, and put it back."""
+    t = theme.current()
+    before = t.font_scale
+
+    def set_scale(scale: float) -> None:
+        t.set_font_scale(scale)
+
+    yield set_scale
+    t.set_font_scale(before)
+
+
+def _laid_out(qtbot, window, width: int, height: int) -> None:
+    window.show()
+    qtbot.waitExposed(window)
+    window.resize(width, height)
+    for _ in range(3):
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        qtbot.wait(20)
+
+
+def _view_heights(window) -> list[float]:
+    return [p.plot.getViewBox().sceneBoundingRect().height() for p in window.plots.plots if p.isVisible()]
+
+
+@pytest.mark.parametrize("size, scale", [((1280, 720), 1.0), ((1280, 720), 1.5), ((1600, 1000), 1.5)])
+def test_plots_keep_their_height(qtbot, make_window, font_scale, size, scale):
+    font_scale(scale)
+    window = make_window()
+    _laid_out(qtbot, window, *size)
+    assert window.height() <= size[1] and window.width() <= size[0], window.size()
+    heights = _view_heights(window)
+    assert len(heights) == 4 and min(heights) >= VIEW_MIN, heights
+
+
+def test_captions_fold_to_one_line_when_room_is_short(qtbot, make_window, font_scale):
+    font_scale(1.5)
+    window = make_window()
+    _laid_out(qtbot, window, 1280, 720)
+    fit = window.plot_fit
+    assert fit.collapsed
+    for panel, short in fit.shorts.items():
+        assert short.isVisible() and panel.caption_label.height() == 0
+        assert short.toolTip() == panel.caption_label.text()  # the whole caption is a hover away
+        assert short.fontMetrics().horizontalAdvance(short.text()) <= short.contentsRect().width() + 1
+    font_scale(1.0)
+    _laid_out(qtbot, window, 2400, 1400)
+    assert not fit.collapsed
+    assert all(not s.isVisible() and p.caption_label.height() > 0 for p, s in fit.shorts.items())
+
+
+def test_plain_caption_keeps_scripts():
+    from ui.main_window import plain_caption
+
+    assert plain_caption("‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖ and (γσ)<sup>T−1−t</sup>") == "‖∂h_(T−1)/∂hₜ‖ and (γσ)ᵀ⁻¹⁻ᵗ"
