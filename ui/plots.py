@@ -400,8 +400,36 @@ class QuietLine(QWidget):
             self._place()
         return super().event(event)
 
+    def set_texts(self, *texts: str) -> None:
+        """Show the first of these texts (longest first) that fits; the last one always shows.
+
+        A plot's verdict must not vanish in a narrow layout: its details go first, the word stays.
+        """
+        self._texts = texts
+        self._place()
+
+    def _width_of(self, text: str) -> int:
+        widths = self.__dict__.setdefault("_widths", {})
+        if text not in widths:
+            probe = QLabel(text)
+            probe.setTextFormat(self.label.textFormat())
+            probe.setFont(self.label.font())
+            probe.setContentsMargins(self.label.contentsMargins())
+            widths[text] = probe.sizeHint().width()
+        return widths[text]
+
     def _place(self) -> None:
-        """The label fills the holder, or is dropped when its text does not fit (large fonts, a narrow plot)."""
+        """The label fills the holder, or is dropped when its text does not fit (large fonts, a narrow plot).
+
+        With texts given (set_texts) it shows the longest that fits, and never drops the last.
+        """
+        texts = getattr(self, "_texts", ())
+        if texts:
+            text = next((t for t in texts if self._width_of(t) <= self.width()), texts[-1])
+            if self.label.text() != text:
+                self.label.setText(text)  # asks for a layout: _place runs again and finds it placed
+            self.label.setGeometry(self.rect())
+            return
         fits = self.label.sizeHint().width() <= self.width()
         self.label.setGeometry(self.rect() if fits else QRect())
 
@@ -414,7 +442,9 @@ class QuietLine(QWidget):
             elif kind == QEvent.Type.ShowToParent:
                 self.show()
             elif kind == QEvent.Type.FontChange:
+                self.__dict__.pop("_widths", None)
                 self._fit()
+                self._place()
         return False
 
 
@@ -440,7 +470,8 @@ class PlotPanel(QWidget):
         self.badge.setTextFormat(Qt.TextFormat.RichText)
         self.badge.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.badge.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        header.addWidget(QuietLine(self.badge), 1)
+        self.badge_line = QuietLine(self.badge)
+        header.addWidget(self.badge_line, 1)
         layout.addLayout(header)
         # enableMenu=False: pyqtgraph then does not build the view menu we never show (start-up time)
         self.plot_widget = pg.PlotWidget(axisItems={"left": LogAxis("left")}, enableMenu=False)
@@ -749,7 +780,9 @@ class GradientPlot(LogCurvePlot):
         if self.caption_label.text() != caption:
             self.caption_label.setText(caption)
         where = "a loss at the last step" if config.score == "last" else "a loss at every step"
-        self.badge.setText(f"<span style='color:{self.theme.colours.muted}'>{where}</span>")
+        muted = self.theme.colours.muted
+        short = "loss at the last step" if config.score == "last" else "loss at every step"
+        self.badge_line.set_texts(*(f"<span style='color:{muted}'>{w}</span>" for w in (where, short)), "")
         super()._on_trace_changed(trace)
 
     def _on_theme_changed(self) -> None:
@@ -847,10 +880,10 @@ class JacobianPlot(LogCurvePlot):
         verdict = trace.verdict
         colour = self.theme.verdict_colour(verdict)
         f = trace.growth_factor
-        text = f"<span style='color:{colour}; font-weight:bold'>{verdict.upper()}</span>"
-        if np.isfinite(f):
-            text += f" ×{fmt(f, 3)}/step"
-        self.badge.setText(text)
+        word = f"<span style='color:{colour}; font-weight:bold'>{verdict.upper()}</span>"
+        short = f"<span style='color:{colour}; font-weight:bold'>{verdict[:3].upper()}.</span>"
+        full = f"{word} ×{fmt(f, 3)}/step" if np.isfinite(f) else word
+        self.badge_line.set_texts(full, word, short)  # the factor goes first, the verdict never
         y, b = self.y, self.bound_y
         if b is None:
             tip = "No bound for gated cells."
@@ -980,10 +1013,16 @@ class EigenPlot(PlotPanel):
             self.factor = np.concatenate([[np.nan], J[:-1] / J[1:]])
         radius, smax = trace.spectral_radius, trace.sigma_max
         if "W_hh" in radius:
-            text = f"ρ {fmt(radius['W_hh'], 3)} · σ<sub>max</sub> {fmt(smax['W_hh'], 3)} · 1/γ {1 / gamma:g}"
+            rho = f"ρ {fmt(radius['W_hh'], 3)}"
+            texts = (f"{rho} · σ<sub>max</sub> {fmt(smax['W_hh'], 3)} · 1/γ {1 / gamma:g}", rho)
         else:
-            text = "ρ = " + ", ".join(fmt(r, 3) for r in radius.values())
-        self.badge.setText(f"<span style='color:{self.theme.colours.muted}'>{text}</span>")
+            values = [fmt(r, 3) for r in radius.values()]
+            if len(set(values)) == 1:  # the knob sets every gate block alike: say it once
+                texts = (f"ρ = {values[0]} (each gate block)", f"ρ = {values[0]}")
+            else:
+                texts = ("ρ = " + ", ".join(f"{v} ({n})" for n, v in zip(radius, values)), "ρ = " + ", ".join(values))
+        muted = self.theme.colours.muted
+        self.badge_line.set_texts(*(f"<span style='color:{muted}'>{t}</span>" for t in texts), "")
         super()._on_trace_changed(trace)
 
     def _on_frame_changed(self, frame: int) -> None:
@@ -1082,6 +1121,39 @@ def _levels(name: str, a: np.ndarray, activation: str) -> tuple[float, float]:
 SIGNED_LOG_ABOVE = 100.0  # beyond this |value| a linear colour scale leaves all but the largest columns blank
 
 
+def _power(k: float, sign: str = "") -> str:
+    """10ᵏ as text (1 and 10 written out)."""
+    k = round(float(k))
+    return sign + {0: "1", 1: "10"}.get(k, f"10{str(k).translate(_SUPERSCRIPT)}")
+
+
+def colorbar_ticks(lo: float, hi: float, kind: str) -> list[list[tuple[float, str]]]:
+    """The colour bar's labelled ticks: its two ends and what lies between (pyqtgraph's setTicks levels).
+
+    kind 'signed_log': the colours are sign·log10(1 + |value|), labelled with the values they
+    stand for, ±10ᵏ (a bare 40 there would read as forty, not 10⁴⁰). 'dh': log10|∂L/∂h|,
+    labelled 10ᵏ. Otherwise the values themselves.
+    """
+    if kind == "signed_log":
+        top = int(np.floor(max(abs(lo), abs(hi))))
+        step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000) if top / s <= 2)
+        ks = [k for k in range(step, top + 1, step)]
+        major = [(0.0, "0")]
+        for k in ks:
+            at = k + float(np.log10(1.0 + 10.0**-k))  # log10(1 + 10ᵏ): where the colour of exactly ±10ᵏ is
+            major += [(at, _power(k)), (-at, _power(k, "−"))]
+        return [[(v, t) for v, t in major if lo <= v <= hi], []]
+    if kind == "dh":
+        first, last = int(np.ceil(lo - 1e-9)), int(np.floor(hi + 1e-9))
+        step = max(1, int(np.ceil((last - first) / 4)))
+        ks = sorted({*range(last, first - 1, -step), first})
+        return [[(float(k), _power(k)) for k in ks], []]
+    mid = 0.5 * (lo + hi)
+    ends = [(v, f"{v:g}".replace("-", "−")) for v in (lo, mid, hi)]
+    halves = [(v, f"{v:g}".replace("-", "−")) for v in (0.5 * (lo + mid), 0.5 * (mid + hi))]
+    return [ends, halves]
+
+
 def _signed_log_needed(name: str, a: np.ndarray) -> bool:
     """Whether a quantity spans so much that only a signed-log colour scale shows it."""
     if name in ("f", "i", "o", "r", "z", "dh"):
@@ -1112,6 +1184,11 @@ class StatesPlot(PlotPanel):
         self.plot.addItem(self.image)
         self.colorbar = pg.ColorBarItem(values=(-1, 1), interactive=False, width=14)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
+        # the end labels sit on the bar's ends: let them reach past them, into a margin above the plot
+        self.colorbar.axis.setStyle(hideOverlappingLabels=False)
+        self.colorbar.axis.setWidth(None)  # as wide as its labels (pyqtgraph's fixed 45 px drop "−10²⁵")
+        left, top, right, bottom = self.plot.layout.getContentsMargins()
+        self.plot.layout.setContentsMargins(left, max(top, 8), right, bottom)
         self.arrays: dict[str, np.ndarray] = {}
         self.names: list[str] = []
         self.selected = "h"
@@ -1161,9 +1238,10 @@ class StatesPlot(PlotPanel):
             self._cmap = (cmap, self.theme.dark)
             t = self.theme
             self.colorbar.setColorMap(t.sequential_map() if cmap == "sequential" else t.diverging_map())
-        if getattr(self, "_levels", None) != (lo, hi):
-            self._levels = (lo, hi)
+        if getattr(self, "_levels", None) != (lo, hi, log_scale, name == "dh"):
+            self._levels = (lo, hi, log_scale, name == "dh")
             self.colorbar.setLevels((lo, hi))
+            self.colorbar.axis.setTicks(colorbar_ticks(lo, hi, "signed_log" if log_scale else name))
         self.set_range((-0.5, T - 0.5), (0.5, H + 0.5))
         if getattr(self, "_units", None) != H:  # whole units only on the left axis
             self._units = H
@@ -1172,8 +1250,11 @@ class StatesPlot(PlotPanel):
             self.plot.getAxis("left").setTicks([[(u, str(u)) for u in sorted(set(ticks))], []])
         symbol, words = QUANTITY_TEXT[name]
         layer = f" · layer {trace.net.layers}" if trace.net.layers > 1 else ""
-        scale = " · colour: sign·log₁₀(1+|value|)" if log_scale else ""
-        self.badge.setText(f"<span style='color:{self.theme.colours.muted}'>{symbol}: {words}{layer}{scale}</span>")
+        scale = " · colour on a log scale (±10ᵏ)" if log_scale else ""
+        muted = self.theme.colours.muted
+        short_scale = " · log colour" if log_scale else ""
+        texts = (f"{symbol}: {words}{layer}{scale}", f"{symbol}{layer}{short_scale}", f"{symbol}{short_scale}")
+        self.badge_line.set_texts(*(f"<span style='color:{muted}'>{t}</span>" for t in texts), "")
 
     def _on_tab_changed(self, index: int) -> None:
         if 0 <= index < len(self.names):

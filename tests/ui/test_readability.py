@@ -86,3 +86,51 @@ def test_log_axis_labels_steps_between_decades_when_fewer_than_two_are_in_view()
 def test_decade_range_leaves_room_for_the_end_labels():
     lo, hi = decade_range(np.array([0.0155, 1.0]))
     assert lo <= -2.25 and hi >= 0.25
+
+
+def test_colour_bar_reads_powers_of_ten_on_the_signed_log_scale(make_window):
+    window = make_window(Config(activation="relu", wrec=3.0, steps=100, hidden=32))
+    states = window.plots.states
+    states.select("h")
+    assert np.nanmax(np.abs(window.session.trace.hidden_states[-1])) > 1e20
+    labels = [text for level in states.colorbar.axis._tickLevels for _, text in level]
+    assert any(t.startswith("10") and len(t) > 2 for t in labels), labels  # 10²⁵, not 25
+    assert any(t.startswith("−10") for t in labels), labels
+    assert "log" in states.badge.text()
+
+
+def test_colour_bar_labels_both_ends_of_a_linear_scale(make_window):
+    window = make_window()
+    labels = [text for level in window.plots.states.colorbar.axis._tickLevels for _, text in level]
+    assert "1" in labels and "−1" in labels
+    assert window.plots.states.colorbar.axis.style["hideOverlappingLabels"] is False
+
+
+def test_the_verdict_survives_a_narrow_header(make_window, qtbot):
+    window = shown(make_window, qtbot, Config(activation="sigmoid"))
+    j = window.plots.jacobian
+    assert window.session.trace.verdict == "vanishing"
+    line = j.badge_line
+    full = line._width_of(line._texts[0])
+    word = line._width_of(line._texts[1])
+    j.setFixedWidth(j.width() - line.width() + (full + word) // 2)  # room for the word, not the factor
+    qtbot.waitUntil(lambda: line.width() < full)
+    assert "VANISHING" in j.badge.text()
+    assert "/step" not in j.badge.text()
+    assert j.badge.geometry().width() > 0  # shown, not dropped
+    j.setFixedWidth(j.title_label.sizeHint().width() + 20)  # hardly any room: the word still shows
+    qtbot.waitUntil(lambda: line.width() < word)
+    assert "VAN" in j.badge.text() and j.badge.geometry().width() > 0
+
+
+def test_gated_cells_say_an_equal_spectral_radius_once(make_window):
+    window = make_window(Config(cell="lstm", wrec=1.8))
+    text = window.plots.eigen.badge.text()
+    assert text.count("1.80") == 1, text
+
+
+def test_colour_bar_ticks_of_overflowing_states_are_finite():
+    from ui.plots import colorbar_ticks
+
+    ticks = colorbar_ticks(-500.0, 500.0, "signed_log")[0]  # |h| up to 1e300 and beyond
+    assert len(ticks) >= 3 and all(np.isfinite(v) for v, _ in ticks)
