@@ -433,21 +433,12 @@ class MainWindow(QMainWindow):
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         self.toolbar = bar
+        # most important first: a narrow toolbar drops its last items into the » overflow menu
         for cid in ("rewind", "step_back", "play_pause", "step_forward", "to_end"):
             bar.addAction(self.actions[cid])
-        bar.addWidget(QLabel("  speed "))
-        self.speed_box = QComboBox()
-        self.speed_box.setObjectName("speed_box")
-        for s in SPEEDS:
-            self.speed_box.addItem({0.25: "¼×", 0.5: "½×"}.get(s, f"{s:g}×"), s)
-        self.speed_box.setCurrentIndex(SPEEDS.index(1.0))
-        self.speed_box.setToolTip("Animation speed ([ slower, ] faster)")
-        self.speed_box.currentIndexChanged.connect(lambda i: self.player.set_speed(BASE_FPS * SPEEDS[i]))
-        bar.addWidget(self.speed_box)
-        bar.addSeparator()
         self.timeline = QSlider(Qt.Orientation.Horizontal)
         self.timeline.setObjectName("timeline")
-        self.timeline.setMinimumWidth(180)
+        self.timeline.setMinimumWidth(120)
         self.timeline.setToolTip("The playhead: the forward pass, then BPTT")
         self.timeline.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.timeline.valueChanged.connect(self._on_timeline_moved)
@@ -455,9 +446,6 @@ class MainWindow(QMainWindow):
         self.phase_label = RichLabel()
         self.phase_label.setObjectName("phase_label")
         bar.addWidget(self.phase_label)
-        bar.addSeparator()
-        for cid in ("remove_step", "add_step", "fold"):
-            bar.addAction(self.actions[cid])
         bar.addSeparator()
         self.verdict_label = RichLabel()
         self.verdict_label.setObjectName("verdict_label")
@@ -472,6 +460,19 @@ class MainWindow(QMainWindow):
         self.remedy_label.setToolTip("The remedies in force (Initialisation and remedies) and what they did here")
         self.remedy_action = bar.addWidget(self.remedy_label)
         self.remedy_action.setVisible(False)  # until a remedy is on
+        bar.addSeparator()
+        bar.addWidget(QLabel(" speed "))
+        self.speed_box = QComboBox()
+        self.speed_box.setObjectName("speed_box")
+        for s in SPEEDS:
+            self.speed_box.addItem({0.25: "¼×", 0.5: "½×"}.get(s, f"{s:g}×"), s)
+        self.speed_box.setCurrentIndex(SPEEDS.index(1.0))
+        self.speed_box.setToolTip("Animation speed ([ slower, ] faster)")
+        self.speed_box.currentIndexChanged.connect(lambda i: self.player.set_speed(BASE_FPS * SPEEDS[i]))
+        bar.addWidget(self.speed_box)
+        bar.addSeparator()
+        for cid in ("remove_step", "add_step", "fold"):
+            bar.addAction(self.actions[cid])
         for cid in ("rewind", "step_back", "play_pause", "step_forward", "to_end", "remove_step", "add_step", "fold"):
             button = bar.widgetForAction(self.actions[cid])
             button.setObjectName(f"button_{cid}")
@@ -646,10 +647,10 @@ class MainWindow(QMainWindow):
         verdict = trace.verdict
         colour = self.theme.verdict_colour(verdict)
         f = trace.growth_factor
-        factor = f" ×{fmt(f, 3)}/step (fitted)" if np.isfinite(f) else ""
+        factor = f" ×{fmt(f, 3)}/step" if np.isfinite(f) else ""  # fitted: the tooltip says how
         overflow = "  OVERFLOW" if trace.nonfinite is not None else ""
         self.verdict_label.setText(
-            f"<span style='font-size:large'>∂h<sub>T</sub>/∂h<sub>t</sub>: "
+            f"<span style='font-size:large'>∂h<sub>T−1</sub>/∂h<sub>t</sub>: "
             f"<b style='color:{colour}'>{verdict.upper()}</b>"
             f"{factor}<b style='color:{self.theme.colours.exploding}'>{overflow}</b></span>"
         )

@@ -64,3 +64,33 @@ def test_plain_caption_keeps_scripts():
     from ui.main_window import plain_caption
 
     assert plain_caption("‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖ and (γσ)<sup>T−1−t</sup>") == "‖∂h_(T−1)/∂hₜ‖ and (γσ)ᵀ⁻¹⁻ᵗ"
+
+
+def _verdict_in_view(window) -> bool:
+    bar, label = window.toolbar, window.verdict_label
+    return label.isVisible() and bar.rect().contains(label.geometry()) and label.parent() is bar
+
+
+@pytest.mark.parametrize("size, scale", [((1280, 720), 1.0), ((1280, 720), 1.5)])
+def test_verdict_stays_in_the_toolbar(qtbot, make_window, font_scale, size, scale):
+    font_scale(scale)
+    window = make_window()
+    _laid_out(qtbot, window, *size)
+    assert _verdict_in_view(window)
+    assert window.verdict_label.width() >= window.verdict_label.sizeHint().width()  # never cut
+
+
+def test_verdict_in_view_at_the_presentation_font(qtbot, make_window, font_scale):
+    """1920×1080 at presentation mode's font (the offscreen screen is too small to go full screen on)."""
+    from ui.presentation import FONT_SCALE
+
+    font_scale(FONT_SCALE)
+    window = make_window()
+    _laid_out(qtbot, window, 1920, 1080)
+    assert window.width() == 1920
+    assert _verdict_in_view(window)
+
+
+def test_verdict_names_the_last_step_as_the_plots_do(window):
+    text = window.verdict_label.text()
+    assert "∂h<sub>T−1</sub>/∂h<sub>t</sub>" in text and "<sub>T</sub>" not in text
