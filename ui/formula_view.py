@@ -450,7 +450,10 @@ class FormulaView(QScrollArea):
         a, b = d["dh_norm"][t], d["dh_norm"][t - 1]
         with np.errstate(all="ignore"):
             r = b / a if a > 0 else np.nan
-        return [f"‖∂L/∂{_sub('h', t - 1)}‖ / ‖∂L/∂{_sub('h', t)}‖ = {n(b)} / {n(a)} = <b>×{n(r)}</b>"]
+        return [
+            f"gradient ratio, step {t}→{t - 1}: ‖∂L/∂{_sub('h', t - 1)}‖ / ‖∂L/∂{_sub('h', t)}‖"
+            f" = {n(b)} / {n(a)} = <b>×{n(r)}</b>"
+        ]
 
     def _lstm(self, phase: str, t: int) -> str:
         d, cfg = self.data, self.session.config

@@ -955,6 +955,7 @@ class EigenPlot(PlotPanel):
             self.plot.addItem(s)
         self.eig: dict[str, np.ndarray] = {}
         self.factor = np.zeros(0)
+        self.grad_factor = np.zeros(0)
         self.connect_session()
 
     def _on_trace_changed(self, trace: Result) -> None:
@@ -1002,15 +1003,19 @@ class EigenPlot(PlotPanel):
                 "Solid circle: |λ| = 1 (= 1/γ, γ = 1). Dots inside it ⇒ gradients vanish; outside ⇒ they can explode."
             )
         caption += (
-            " Dotted (during BPTT): this step's ratio "
-            "‖∂h<sub>T−1</sub>/∂h<sub>t−1</sub>‖ / ‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖."
+            " Dotted (during BPTT), step t→t−1: the Jacobian product's ratio "
+            "‖∂h<sub>T−1</sub>/∂h<sub>t−1</sub>‖ / ‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖ (the most any direction "
+            "can grow); the gradient's ‖∂L/∂h<sub>t−1</sub>‖ / ‖∂L/∂h<sub>t</sub>‖ follows its one direction "
+            "and adds the loss terms, so it can differ."
         )
         if self.caption_label.text() != caption:
             self.caption_label.setText(caption)
         # measured factor of the step from t to t-1: ‖∂h_{T-1}/∂h_{t-1}‖ / ‖∂h_{T-1}/∂h_t‖
         J = trace.jacobian_norms
+        g = trace.grad_norms
         with np.errstate(divide="ignore", invalid="ignore"):
             self.factor = np.concatenate([[np.nan], J[:-1] / J[1:]])
+            self.grad_factor = np.concatenate([[np.nan], g[:-1] / g[1:]])  # as the diagram and the Equations
         radius, smax = trace.spectral_radius, trace.sigma_max
         if "W_hh" in radius:
             rho = f"ρ {fmt(radius['W_hh'], 3)}"
@@ -1032,7 +1037,9 @@ class EigenPlot(PlotPanel):
         if np.isfinite(r) and 0 < r < 1e6:
             self.step_circle.setRect(QRectF(-r, -r, 2 * r, 2 * r))
             self.step_circle.show()
-            self.step_label.setText(f"Jacobian ratio\nstep {t}→{t - 1}: ×{fmt(r, 3)}")
+            g = self.grad_factor[t]
+            gradient = f"\ngradient ×{fmt(g, 3)}" if np.isfinite(g) else ""  # the caption says which ratios
+            self.step_label.setText(f"step {t}→{t - 1}\nJacobian ×{fmt(r, 3)}{gradient}")
             self.step_label.show()
         else:
             self.step_circle.hide()

@@ -711,10 +711,17 @@ class UnrolledView(QWidget):
             self._paint_legends(p, lay, legends)
         if not self._touches(line2):
             return
+        lead, parts = self.step_numbers()
+        self._text_pair(p, line2, lead, "   ".join(parts), self._cursor, self._ink(0.85))
+
+    def step_numbers(self) -> tuple[str, list[str]]:
+        """The header's second line: the phase and step in bold, then the numbers at that step."""
         t = self._t
         if self._phase == "forward":
             lead = f"forward  t = {t}"
-            parts = [f"h = {self._text('h', self._L - 1, t)}", f"y = {self._text('y', 0, t)}"]
+            parts = [f"h = {self._text('h', self._L - 1, t)}"]
+            if self._y_used[t]:  # many-to-one: no output before the last step
+                parts.append(f"y = {self._text('y', 0, t)}")
             if self._has_input[t]:
                 parts.insert(0, f"x = {self._text('x', 0, t)}")
             if self._scored[t]:
@@ -723,10 +730,11 @@ class UnrolledView(QWidget):
             lead = f"BPTT  t = {t}"
             g = self._grad[-1]
             parts = [f"‖∂L/∂h‖ = {dg.fmt(g[t])}"]
-            if t < self._T - 1 and np.isfinite(g[t + 1]) and g[t + 1] > 0 and np.isfinite(g[t]):
+            if t > 0 and np.isfinite(g[t]) and g[t] > 0 and np.isfinite(g[t - 1]):
+                # the step this frame takes, t → t−1: as the Equations and the eigenvalue plot say it
                 with np.errstate(all="ignore"):
-                    parts.append(f"(‖∂L/∂h‖ ratio, step {t + 1}→{t}: × {dg.fmt(g[t] / g[t + 1])})")
-        self._text_pair(p, line2, lead, "   ".join(parts), self._cursor, self._ink(0.85))
+                    parts.append(f"(gradient ‖∂L/∂h‖ ratio, step {t}→{t - 1}: × {dg.fmt(g[t - 1] / g[t])})")
+        return lead, parts
 
     def _text_pair(self, p: QPainter, rect: QRectF, bold: str, rest: str, c1: QColor, c2: QColor) -> None:
         """A bold lead and a plain rest on one line, the rest elided to fit."""

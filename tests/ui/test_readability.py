@@ -6,7 +6,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QImage, QPainter
 
 from simulator.config import Config
-from ui.plots import LogAxis, decade_range
+from ui.plots import LogAxis, decade_range, fmt
 
 
 def shown(make_window, qtbot, config=None, size=(1600, 1000)):
@@ -134,3 +134,31 @@ def test_colour_bar_ticks_of_overflowing_states_are_finite():
 
     ticks = colorbar_ticks(-500.0, 500.0, "signed_log")[0]  # |h| up to 1e300 and beyond
     assert len(ticks) >= 3 and all(np.isfinite(v) for v, _ in ticks)
+
+
+def test_the_three_step_ratios_at_one_playhead_agree_and_say_what_they_are(window):
+    s = window.session
+    s.update(topology="many_to_one")
+    t = 9
+    s.set_frame(s.frame_of("backward", t))
+    g, J = s.trace.grad_norms, s.trace.jacobian_norms
+    gradient, jacobian = fmt(g[t - 1] / g[t], 3), fmt(J[t - 1] / J[t], 3)
+    _, parts = window.diagram.step_numbers()
+    header = " ".join(parts)
+    assert f"step {t}→{t - 1}" in header and "gradient" in header
+    assert f"× {gradient}" in header
+    equations = window.formula.text
+    assert f"step {t}→{t - 1}" in equations and "gradient" in equations and f"×{gradient}" in equations
+    label = window.plots.eigen.step_label.toPlainText()
+    assert f"step {t}→{t - 1}" in label
+    assert f"Jacobian ×{jacobian}" in label and f"gradient ×{gradient}" in label
+    assert "so it can differ" in window.plots.eigen.caption_label.text()
+
+
+def test_many_to_one_forward_header_shows_y_only_where_it_is_scored(window):
+    s = window.session
+    s.update(topology="many_to_one")
+    s.set_frame(5)
+    assert not any(p.startswith("y =") for p in window.diagram.step_numbers()[1])
+    s.set_frame(s.trace.T - 1)
+    assert any(p.startswith("y =") for p in window.diagram.step_numbers()[1])
