@@ -26,9 +26,11 @@ from . import theme
 
 W, H = 1000.0, 575.0  # the drawing's own coordinates, scaled to fit the widget
 FONT_PX = 23.0  # value text, in drawing units
-BOUNDS = QRectF(0.0, 0.0, W + 90.0, H + 6.0)  # what the drawing covers (labels run past W on the right)
-MIN_TEXT_PX = 11.0  # value text on screen at font scale 1: a small dock enlarges the text (up to TEXT_MAX)
-TEXT_MAX = 1.35  # times the drawing's own text size (more would overlap the neighbouring labels)
+BOUNDS = QRectF(0.0, 0.0, W + 90.0, H + 6.0)  # what the drawing covers at text factor 1 (labels run past W)
+MIN_TEXT_PX = 11.0  # value text on screen at font scale 1, times the font scale: a small dock enlarges the text
+TEXT_MAX = 2.2  # times the drawing's own text size (the layout makes room for it, see _Canvas.bounds)
+STAGGER = 1.3  # above this text factor the i and o numbers move above their gates (they would touch f's and g's)
+TITLE_H = 60.0  # the title's two lines at text factor 1; larger text pushes the cell down
 MEAN = -1  # the unit selector's "mean over units"
 VARIANT_TEXT = {
     "vanilla": "",
@@ -102,6 +104,13 @@ class CellView(QWidget):
         Extra keys: 'peephole' and 'gate_recurrence', 'drawn' or 'none'.
         """
         return dict(self._states)
+
+    def height_for_width(self, width: int) -> int:
+        """The height at which the drawing fills this width (the unit bar above it included)."""
+        canvas, bw = self.canvas, BOUNDS.width()
+        scale = max(width, 1) / bw
+        tf = min(TEXT_MAX, max(1.0, MIN_TEXT_PX * max(1.0, canvas._font_scale) / (FONT_PX * scale)))
+        return round(canvas.bounds(tf).height() * scale) + self.layout().itemAt(0).sizeHint().height()
 
     # ---- the Session's signals ------------------------------------------------------------
     def _on_trace_changed(self, trace) -> None:
@@ -310,6 +319,10 @@ class _Canvas(QWidget):
             f.setItalic(italic)
         return f
 
+    def symbol_font(self, px: float, bold: bool = False) -> QFont:
+        """A symbol inside a box or circle (σ, tanh, ×): the drawing's own size, whatever the text factor."""
+        return self.font(px / self._tf, bold=bold)
+
     def metrics(self, px: float = FONT_PX, bold: bool = False, italic: bool = False) -> QFontMetricsF:
         """The metrics of font(px, bold, italic), made once."""
         key = (round(px), bold, italic)
@@ -426,7 +439,7 @@ class _Canvas(QWidget):
             p.setBrush(self.bg)
             p.setPen(QPen(self.ink(0.35), 2.0, Qt.PenStyle.DashLine))
             p.drawRoundedRect(rect, 8, 8)
-            p.setFont(self.font(24))
+            p.setFont(self.symbol_font(24))
             p.setPen(self.ink(0.45))
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter, "1")
             return
@@ -442,7 +455,7 @@ class _Canvas(QWidget):
         if not np.isfinite(value):
             p.setBrush(dg.nonfinite_brush())
             p.drawRoundedRect(rect, 8, 8)
-        p.setFont(self.font(28 if symbol in ("σ", "1−") else 23, bold=symbol != "σ"))
+        p.setFont(self.symbol_font(28 if symbol in ("σ", "1−") else 23, bold=symbol != "σ"))
         p.setPen(dg.text_on(fill))
         p.drawText(rect, Qt.AlignmentFlag.AlignCenter, symbol)
 
@@ -458,7 +471,7 @@ class _Canvas(QWidget):
         p.setBrush(self.bg if ghost else self.op_fill)
         p.setPen(QPen(self.ink(0.35 if ghost else 0.8), 2.2, Qt.PenStyle.DashLine if ghost else Qt.PenStyle.SolidLine))
         p.drawEllipse(rect)
-        p.setFont(self.font(30 if symbol in ("×", "+") else 20, bold=True))
+        p.setFont(self.symbol_font(30 if symbol in ("×", "+") else 20, bold=True))
         p.setPen(self.ink(0.45 if ghost else 0.9))
         p.drawText(rect.adjusted(0, -2, 0, 0), Qt.AlignmentFlag.AlignCenter, symbol)
 
@@ -513,22 +526,67 @@ class _Canvas(QWidget):
         self.p, self._mode, self._live_seen = p, mode, False
         if mode == "direct":
             p.fillRect(self.rect(), self.bg)
-        b = BOUNDS
-        scale = min(self.width() / b.width(), self.height() / b.height())
-        tf = min(TEXT_MAX, max(1.0, MIN_TEXT_PX * max(1.0, self._font_scale) / (FONT_PX * max(scale, 1e-6))))
+        tf, scale = self.fit()
         if abs(tf - self._tf) > 0.02:  # text sizes change with the size: measure again (once per size)
             self._tf = tf
             self._fonts, self._metrics, self._widths = {}, {}, {}
+        b = self.bounds(self._tf)
         p.translate(0.5 * (self.width() - scale * b.width()), 0.5 * (self.height() - scale * b.height()))
         p.scale(scale, scale)
         v = self.view
+        p.save()
+        p.translate(0.0, self.body_top())  # the cell under a title that grew with the text
         if v._cell == "lstm":
             self._paint_lstm(v.values())
         elif v._cell == "gru":
             self._paint_gru(v.values())
         else:
             self._paint_rnn(v.values())
+        p.restore()
         self._paint_title()
+
+    def fit(self) -> tuple[float, float]:
+        """(text factor, scale): the value text MIN_TEXT_PX × font scale on screen where the room allows."""
+        target = MIN_TEXT_PX * max(1.0, self._font_scale)
+        tf, scale = 1.0, 1.0
+        for _ in range(4):  # larger text, taller drawing, smaller scale: a few rounds settle it
+            b = self.bounds(tf)
+            scale = max(min(self.width() / b.width(), self.height() / b.height()), 1e-6)
+            tf = min(TEXT_MAX, max(1.0, target / (FONT_PX * scale)))
+        return tf, scale
+
+    def body_top(self, tf: float | None = None) -> float:
+        """How far the cell moves down under a title (and top numbers) drawn tf times larger."""
+        tf = self._tf if tf is None else tf
+        return (TITLE_H + 61.0) * (tf - 1.0)  # 61: the gradient's label and the numbers over the top line grow too
+
+    def bounds(self, tf: float) -> QRectF:
+        """What the drawing covers with its text tf times larger: the title and the input's number need more height."""
+        extra = self.body_top(tf) + max(0.0, self.input_y(tf) - (H - 26.0))
+        return QRectF(0.0, 0.0, BOUNDS.width(), BOUNDS.height() + extra)
+
+    def input_y(self, tf: float | None = None) -> float:
+        """Where the input's number sits: below h_{t−1}'s (at the bus, y 470) even when the text is large."""
+        tf = self._tf if tf is None else tf
+        h = 1.35 * FONT_PX * tf
+        return max(H - 26.0, 470.0 + 20.0 + 1.5 * h + 4.0) if self.view._cell == "lstm" else H - 26.0
+
+    def above(self, y: float) -> float:
+        """The centre of a number just above a line at height y (clear of the ops on it)."""
+        return y - 22.0 - 0.675 * FONT_PX * self._tf
+
+    def below(self, y: float) -> float:
+        """The centre of a number just below a line at height y."""
+        return y + 20.0 + 0.675 * FONT_PX * self._tf
+
+    def grad_y(self, y: float) -> float:
+        """The centre of a gradient's label over the numbers above a line at height y."""
+        return y - 26.0 - 46.0 * self._tf
+
+    def gate_chip_y(self, y: float, above: bool) -> float:
+        """The centre of a gate's number, just below (or above) the gate box at height y."""
+        h = 1.35 * FONT_PX * self._tf
+        return y - 27.0 - 6.0 - h / 2 if above else y + 27.0 + 6.0 + h / 2
 
     def _paint_title(self) -> None:
         if not self._late():
@@ -549,13 +607,15 @@ class _Canvas(QWidget):
                 extra = f"h(t) = (1 − α)·h(t−1) + α·{phi}(W_ih·x(t) + W_hh·h(t−1) + b)"
         unit = "mean of all units" if v.unit == MEAN else f"unit {v.unit + 1} of {v._H}"
         sub = " · ".join(x for x in (extra, unit + ", first example") if x)
+        tf, room = self._tf, BOUNDS.width() - 20
         p.setFont(self.font(25, bold=True))
         p.setPen(self.cursor if v._phase == "backward" else self.ink(0.95))
         left_v = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        p.drawText(QRectF(10, 0, W - 20, 34), left_v, title)
+        p.drawText(QRectF(10, 0, room, 34 * tf), left_v, title)
         p.setFont(self.font(19))
         p.setPen(self.ink(0.65))
-        p.drawText(QRectF(10, 32, W - 20, 28), left_v, sub)
+        sub = self.metrics(19).elidedText(sub, Qt.TextElideMode.ElideRight, room)
+        p.drawText(QRectF(10, 32 * tf, room, 28 * tf), left_v, sub)
 
     def _cell_box(self, left: float, top: float, right: float, bottom: float) -> None:
         if not self._static():
@@ -571,7 +631,8 @@ class _Canvas(QWidget):
         p = self.p
         p.setFont(self.font(FONT_PX, bold=True))
         p.setPen(self.glut[-1])
-        rect = QRectF(x - 320, y - 15, 320, 30)
+        tf = self._tf
+        rect = QRectF(x - 320 * tf, y - 15 * tf, 320 * tf, 30 * tf)
         p.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{name} = {dg.fmt(norm)}")
 
     def _input_chip(self, x: float, y: float, value: float) -> None:
@@ -643,20 +704,26 @@ class _Canvas(QWidget):
         self.gate(xg, yg, "id" if st["g"] == "identity" else "tanh", val["g"], "gate", kind="tanh")
         self.gate(xo, yg, "σ", val["o"], st["o"])
         # the numbers
-        for x, name in ((xf, "f"), (xi, "i"), (xg, "g"), (xo, "o")):
-            self.chip(x, yg + 54, name, "", val[name])
-        self.chip(35, yc - 38, "c", "t−1", val["c_prev"], align="l")
-        self.chip(xf + 30, yc - 38, "f·c", "t−1", val["fc"], align="l")
-        self.chip(985, yc - 38, "c", "t", val["c"], align="r")
-        self.chip(xg + 30, ymul, "i·g", "", val["ig"], align="l")
-        self.chip(xoo + 62, ymul, "tanh" if st["tanh_c"] == "tanh" else "c", "", val["tanh_c"], align="l")
-        self.chip(35, yb + 36, "h", "t−1", val["h_prev"], align="l")
-        self.chip(985, yb - 36, "h", "t", val["h"], align="r")
-        self._input_chip(200, H - 26, val["x"])
+        for x, name in ((xf, "f"), (xi, "i"), (xg, "g"), (xo, "o")):  # large text: i and o above their gates
+            self.chip(x, self.gate_chip_y(yg, above=self._tf > STAGGER and name in "io"), name, "", val[name])
+        self.chip(35, self.above(yc), "c", "t−1", val["c_prev"], align="l")
+        self.chip(xf + 30, self.above(yc), "f·c", "t−1", val["fc"], align="l")
+        self.chip(985, self.above(yc), "c", "t", val["c"], align="r")
+        name = "tanh" if st["tanh_c"] == "tanh" else "c"
+        if self._tf > STAGGER:  # large text: i·g over its row, tanh(c) under its op, clear of each other
+            h = 1.35 * FONT_PX * self._tf
+            self.chip(xg + 30, 0.5 * (yc + ymul) + 10, "i·g", "", val["ig"], align="l")
+            self.chip(xoo + 30, ymul + 10 + h / 2, name, "", val["tanh_c"], align="l")
+        else:
+            self.chip(xg + 30, ymul, "i·g", "", val["ig"], align="l")
+            self.chip(xoo + 62, ymul, name, "", val["tanh_c"], align="l")
+        self.chip(35, self.below(yb), "h", "t−1", val["h_prev"], align="l")
+        self.chip(985, self.above(yb), "h", "t", val["h"], align="r")
+        self._input_chip(200, self.input_y(), val["x"])
         if back:
             if v._gc is not None:
-                self._grad_label(985, yc - 74, "‖∂L/∂c‖", v._gc[t])
-            self._grad_label(985, yb + 36, "‖∂L/∂h‖", v._gh[t])
+                self._grad_label(985, self.grad_y(yc), "‖∂L/∂c‖", v._gc[t])
+            self._grad_label(985, self.below(yb), "‖∂L/∂h‖", v._gh[t])
 
     def _paint_gru(self, val: dict[str, float]) -> None:
         v = self.view
@@ -702,17 +769,20 @@ class _Canvas(QWidget):
         self.gate(xr, yg, "σ", val["r"], "gate")
         self.gate(xn, yg, "tanh", val["n"], "gate", kind="tanh")
         self.chip(xz - 45, yg, "z", "", val["z"], align="r")
-        self.chip(xr, yg + 54, "r", "", val["r"])
-        self.chip(xrm, yg - 48, "r·(W", "hn", val["rh"], tail="h+b)")
+        self.chip(xr, self.gate_chip_y(yg, above=False), "r", "", val["r"])
+        self.chip(xrm, self.gate_chip_y(yg, above=True), "r·(W", "hn", val["rh"], tail="h+b)")
         self.chip(xn + 45, yg, "n", "", val["n"], align="l")
-        self.chip(xn + 30, y1, "(1−z)·n", "", val["zn"], align="l")
+        if self._tf > 1.1:  # larger text: over its row, against the drawing's right edge
+            self.chip(BOUNDS.width() - 4, 0.5 * (yh + y1) + 4, "(1−z)·n", "", val["zn"], align="r")
+        else:
+            self.chip(xn + 30, y1, "(1−z)·n", "", val["zn"], align="l")
         self.chip(xz + 95, y1 - 40, "1−z", "", val["one_minus_z"])
-        self.chip(35, yh - 38, "h", "t−1", val["h_prev"], align="l")
-        self.chip(xz + 30, yh - 38, "z·h", "t−1", val["zh"], align="l")
-        self.chip(985, yh - 38, "h", "t", val["h"], align="r")
+        self.chip(35, self.above(yh), "h", "t−1", val["h_prev"], align="l")
+        self.chip(xz + 30, self.above(yh), "z·h", "t−1", val["zh"], align="l")
+        self.chip(985, self.above(yh), "h", "t", val["h"], align="r")
         self._input_chip(230, H - 26, val["x"])
         if back:
-            self._grad_label(985, yh - 74, "‖∂L/∂h‖", v._gh[t])
+            self._grad_label(985, self.grad_y(yh), "‖∂L/∂h‖", v._gh[t])
 
     def _paint_rnn(self, val: dict[str, float]) -> None:
         v = self.view
@@ -746,11 +816,11 @@ class _Canvas(QWidget):
         self.chip(xphi - 15, 360, "pre", "t", val["pre"], align="r")
         if leaky:
             self.chip(xphi + 70, yh + 40, "φ(pre)", "", a, align="l")
-        self.chip(35, yb + 36, "h", "t−1", val["h_prev"], align="l")
-        self.chip(985, yh - 38, "h", "t", val["h"], align="r")
+        self.chip(35, self.below(yb), "h", "t−1", val["h_prev"], align="l")
+        self.chip(985, self.above(yh), "h", "t", val["h"], align="r")
         self._input_chip(310, H - 26, val["x"])
         if back:
-            self._grad_label(985, yh - 74, "‖∂L/∂h‖", v._gh[t])
+            self._grad_label(985, self.grad_y(yh), "‖∂L/∂h‖", v._gh[t])
 
     def _activation_box(self, rect: QRectF, a: float) -> None:
         """The RNN's activation, big, filled with the colour of its output a."""
@@ -763,7 +833,7 @@ class _Canvas(QWidget):
         if not np.isfinite(a):
             p.setBrush(dg.nonfinite_brush())
             p.drawRoundedRect(rect, 10, 10)
-        p.setFont(self.font(28, bold=True))
+        p.setFont(self.symbol_font(28, bold=True))
         p.setPen(dg.text_on(fill))
         symbol = {"identity": "id", "relu": "ReLU", "sigmoid": "σ"}.get(v._activation, "tanh")
         p.drawText(rect, Qt.AlignmentFlag.AlignCenter, symbol)

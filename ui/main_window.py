@@ -423,8 +423,16 @@ class MainWindow(QMainWindow):
         self._apply_default_sizes()
 
     def _apply_default_sizes(self) -> None:
-        self.resizeDocks([self.controls_dock, self.formula_dock], [330, 420], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.formula_dock, self.cell_dock], [360, 540], Qt.Orientation.Vertical)  # the cell gets 60 %
+        # the controls as wide as they need (no sideways scrolling) while the window has room for it
+        scrollbar = self.style().pixelMetric(self.style().PixelMetric.PM_ScrollBarExtent)
+        controls = max(330, min(self.controls.minimumSizeHint().width() + scrollbar + 8, self.width() * 3 // 10))
+        self.resizeDocks([self.controls_dock, self.formula_dock], [controls, 420], Qt.Orientation.Horizontal)
+        # the cell dock as tall as its drawing at its width (more would stay empty), the equations the rest
+        height = max(self.height(), 600)
+        fits = getattr(self.cell_view, "height_for_width", None)
+        cell = fits(self.cell_dock.width() or 420) + 40 if fits is not None else height * 3 // 5
+        cell = max(min(cell, height * 3 // 5), height // 4)
+        self.resizeDocks([self.formula_dock, self.cell_dock], [height - cell, cell], Qt.Orientation.Vertical)
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Transport")

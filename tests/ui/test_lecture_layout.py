@@ -94,3 +94,25 @@ def test_verdict_in_view_at_the_presentation_font(qtbot, make_window, font_scale
 def test_verdict_names_the_last_step_as_the_plots_do(window):
     text = window.verdict_label.text()
     assert "∂h<sub>T−1</sub>/∂h<sub>t</sub>" in text and "<sub>T</sub>" not in text
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_cell_drawing_text_grows_with_the_font_scale(qtbot, font_scale, cell):
+    """In a dock as narrow as presentation mode's left column, the numbers reach the font scale's size."""
+    from simulator.config import Config
+    from ui.cell_view import FONT_PX, MIN_TEXT_PX, CellView
+    from ui.session import Session
+
+    sizes = {}
+    for scale in (1.0, 1.75):
+        font_scale(scale)
+        view = CellView(Session(Config(cell=cell)))
+        qtbot.addWidget(view)
+        view.resize(460, 460)
+        view.canvas.grab()  # paints: the text factor is set for this size
+        tf, fit = view.canvas.fit()
+        assert view.canvas._tf == pytest.approx(tf, abs=0.03)
+        sizes[scale] = FONT_PX * tf * fit  # value text on screen, px
+        b = view.canvas.bounds(tf)
+        assert b.width() * fit <= view.canvas.width() + 1 and b.height() * fit <= view.canvas.height() + 1
+    assert sizes[1.75] >= 0.95 * MIN_TEXT_PX * 1.75 > sizes[1.0] * 1.4, sizes
