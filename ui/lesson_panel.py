@@ -39,6 +39,7 @@ from simulator.config import Config
 from simulator.lessons import Lesson, Step, list_lessons, render_text
 
 from . import theme as theme_mod
+from .plots import applying_preset
 from .session import Session
 
 RENDER_INTERVAL_MS = 60  # a slider storm re-renders the text at most this often (first change at once)
@@ -335,7 +336,8 @@ class LessonPanel(QWidget):
         self.lesson, self.position, self._configs = lesson, position, {}
         self._build_cards()
         if preset:
-            self._set_config(self._config_at(position))
+            with applying_preset(self.session):  # not the user's change: no "before" curve from the last screen
+                self._set_config(self._config_at(position))
         self._configs[position] = self.session.config
         index = self.lesson_box.findData(lesson.id)
         self.lesson_box.setCurrentIndex(index)

@@ -8,6 +8,9 @@ computes nothing. Hovering shows the exact values under the mouse; clicking move
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRect, QRectF, QSignalBlocker, QSize, Qt
@@ -26,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from simulator.config import Config
-from simulator.result import Result
+from simulator.result import EXPLODING_ABOVE, SEQUENCE_FACTOR, VANISHING_BELOW, Result
 
 from . import theme as theme_mod
 from .session import Session
@@ -496,6 +499,12 @@ class PlotPanel(QWidget):
         if self.time_axis:
             self.plot.addItem(self.cursor, ignoreBounds=True)
             self.plot.addItem(self.veil, ignoreBounds=True)
+        self.notice = pg.TextItem(anchor=(0.5, 0.5))  # why a plot is empty, in the middle of its view
+        view = self.plot.getViewBox()
+        self.notice.setParentItem(view)  # in the view's pixels, not in data coordinates
+        self.notice.setZValue(30)
+        self.notice.hide()
+        view.sigResized.connect(lambda v: self.notice.setPos(v.width() / 2, v.height() / 2))
         self.last_hover = ""
         scene = self.plot.scene()
         self._hover_proxy = pg.SignalProxy(scene.sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved)
@@ -589,6 +598,14 @@ class PlotPanel(QWidget):
         self.cursor.setPen(t.pen(c.forward, 2))
         self._on_frame_changed(current_frame(self.session))
 
+    def set_notice(self, text: str) -> None:
+        """Say in the middle of the plot why it shows nothing ('' hides it); per trace, never per frame."""
+        if text:
+            self.notice.setText(text)
+            self.notice.setColor(self.theme.colours.exploding)
+            self.notice.setFont(self.theme.font(0.95, bold=True))
+        self.notice.setVisible(bool(text))
+
     def set_range(self, x: tuple[float, float], y: tuple[float, float]) -> None:
         """Set the view range only when it changed (a new range regenerates the axes)."""
         if getattr(self, "_range", None) != (x, y):
@@ -644,6 +661,17 @@ class PlotPanel(QWidget):
 BOUND_CAPTION = "Dashed: Pascanu's bound ‖∂L/∂h<sub>T−1</sub>‖·(γσ<sub>max</sub>)<sup>T−1−t</sup>. "
 
 
+def overflow_notice(trace: Result, what: str) -> str:
+    """Why a backward-pass plot is empty: the forward pass overflowed ('' otherwise).
+
+    An overflow during BPTT leaves the later steps' values, and the dashed 'overflow' line says where.
+    """
+    nf = trace.nonfinite
+    if nf is None or nf.phase != "forward":
+        return ""
+    return f"no {what}:\nthe forward pass overflowed at t = {nf.step}"
+
+
 class LogCurvePlot(PlotPanel):
     """A per-step quantity on a log axis (self.y, drawn by self.curve) with a dot at the playhead."""
 
@@ -660,6 +688,23 @@ class LogCurvePlot(PlotPanel):
         self.curve.setSymbolBrush(colour)
         self.curve.setSymbolPen(pg.mkPen(self.theme.colours.background))
         self.curve.setSymbolSize(6)
+
+
+PRESET_PROPERTY = "applying_preset"  # a dynamic property of the Session, true while a preset is applied
+
+
+@contextmanager
+def applying_preset(session: Session) -> Iterator[None]:
+    """Mark the configuration changes made inside as a preset (a lesson's or a scenario's), not the user's.
+
+    The gradient plot keeps the curve from before the user's last change; a preset clears it
+    instead (a faint curve from whatever was on screen before a lesson is only noise).
+    """
+    session.setProperty(PRESET_PROPERTY, True)
+    try:
+        yield
+    finally:
+        session.setProperty(PRESET_PROPERTY, False)
 
 
 class GradientPlot(LogCurvePlot):
@@ -713,6 +758,9 @@ class GradientPlot(LogCurvePlot):
         old = self._config
         if old is None or old == config:
             return
+        if self.session.property(PRESET_PROPERTY):  # a lesson's or a scenario's set-up is not your change
+            self.clear_ghost()
+            return
         keys = frozenset(k for k, v in config.to_dict().items() if getattr(old, k) != v)
         if keys != self._run_keys:  # a new run of edits: remember the curve from before it
             self._run_keys = keys
@@ -724,6 +772,13 @@ class GradientPlot(LogCurvePlot):
             label = self.legend.getLabel(self.ghost)
             if label is not None:  # the details, which made the entry wider than the plot, on hover
                 label.setToolTip(f"The gradient before your last change ({self.ghost_change})")
+
+    def clear_ghost(self) -> None:
+        """No faint curve, until the next change."""
+        self._run_keys, self.ghost_y, self.ghost_change = frozenset(), None, ""
+        if self.ghost.xData is not None and len(self.ghost.xData):
+            self.ghost.setData([], [])
+        self._relabel(self.ghost, "")
 
     def _relabel(self, item, text: str) -> None:
         relabel(self.legend, item, text)
@@ -773,6 +828,7 @@ class GradientPlot(LogCurvePlot):
         self.overflow.setVisible(nf is not None)
         if nf is not None:
             self.overflow.setValue(nf.step)
+        self.set_notice(overflow_notice(trace, "gradient"))
         cells = None if trace.cell_grad_norms is None else trace.cell_grad_norms[-1]
         y = decade_range(self.y, cells, self.ghost_y, *layers, extra=self.bound_y)
         self.set_range((-0.5, T - 0.5), y)
@@ -824,6 +880,20 @@ class GradientPlot(LogCurvePlot):
 JACOBIAN_BOUND_CAPTION = "Dashed: the bound (γ·σ<sub>max</sub>(W<sub>hh</sub>))<sup>T−1−t</sup>."
 
 
+def verdict_rule(f: float, T: int) -> str:
+    """The engine's rule for the verdict (Result.verdict), with this trace's numbers."""
+    lo, hi, whole = VANISHING_BELOW, EXPLODING_ABOVE, SEQUENCE_FACTOR
+    text = (
+        "The verdict comes from f, the per-step factor of ‖∂h_{T−1}/∂h_t‖ fitted over all steps: "
+        f"vanishing when f < {lo:g} or, over the whole sequence, f^(T−1) < 1/{whole:g}; "
+        f"exploding when f > {hi:g} or f^(T−1) > {whole:g}; stable otherwise."
+    )
+    if np.isfinite(f) and T > 1:
+        with np.errstate(all="ignore"):
+            text += f" Here f = {fmt(f, 3)} and f^{T - 1} = {fmt(f ** (T - 1), 3)}."
+    return text
+
+
 class JacobianPlot(LogCurvePlot):
     """‖∂h_{T−1}/∂h_t‖, the norm of the Jacobian product, with the bound (γσ_max)^(T−1−t)."""
 
@@ -871,6 +941,7 @@ class JacobianPlot(LogCurvePlot):
         if self.caption_label.text() != caption:  # a gated cell has no such bound
             self.caption_label.setText(caption)
         self.set_range((-0.5, T - 0.5), decade_range(self.y, extra=self.bound_y))
+        self.set_notice(overflow_notice(trace, "Jacobian product"))
         self._trace = trace
         self._update_badge(trace)
         super()._on_trace_changed(trace)
@@ -891,7 +962,7 @@ class JacobianPlot(LogCurvePlot):
             tip = f"t = 0: {fmt(y[0], 2)} ≤ bound {fmt(b[0], 2)}"
         else:
             tip = ""
-        self.badge.setToolTip("Verdict from the per-step factor of ‖∂h_{T−1}/∂h_t‖ fitted over all steps. " + tip)
+        self.badge.setToolTip(verdict_rule(f, trace.T) + (" " + tip if tip else ""))
 
     def _on_theme_changed(self) -> None:
         t, c = self.theme, self.theme.colours

@@ -162,3 +162,35 @@ def test_many_to_one_forward_header_shows_y_only_where_it_is_scored(window):
     assert not any(p.startswith("y =") for p in window.diagram.step_numbers()[1])
     s.set_frame(s.trace.T - 1)
     assert any(p.startswith("y =") for p in window.diagram.step_numbers()[1])
+
+
+def test_opening_a_lesson_leaves_no_ghost_of_the_screen_before(window):
+    g = window.plots.gradient
+    window.session.update(steps=30)  # the student's own change: a ghost
+    assert g.ghost_y is not None
+    lesson = next(le for le in window.lesson_panel.lessons if le.config != window.session.config)
+    window.lesson_panel.open_lesson(lesson.id)
+    assert window.session.config == lesson.config
+    assert g.ghost_y is None and not g.ghost.isVisible()
+    assert g.legend.getLabel(g.ghost) is None
+    window.session.update(wrec=window.session.config.wrec * 1.2)  # the student's next change: a ghost again
+    assert g.ghost_y is not None and g.ghost.isVisible()
+
+
+def test_overflow_in_the_forward_pass_says_why_the_gradient_plots_are_empty(make_window):
+    window = make_window(Config(activation="relu", wrec=10.0, steps=500, hidden=64))
+    nf = window.session.trace.nonfinite
+    assert nf is not None and nf.phase == "forward"
+    for plot in (window.plots.gradient, window.plots.jacobian):
+        assert plot.notice.isVisible()
+        assert f"forward pass overflowed at t = {nf.step}" in plot.notice.toPlainText()
+    window.session.update(activation="tanh")
+    assert not window.plots.gradient.notice.isVisible() and not window.plots.jacobian.notice.isVisible()
+
+
+def test_verdict_tooltip_states_the_engines_rule(make_window):
+    window = make_window(Config(wrec=0.95, steps=100, activation="identity"))
+    trace = window.session.trace
+    tip = window.plots.jacobian.badge.toolTip()
+    assert "f < 0.9" in tip and "1/10" in tip and "f > 1.1" in tip and "> 10" in tip
+    assert f"f = {fmt(trace.growth_factor, 3)}" in tip
