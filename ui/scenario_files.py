@@ -19,6 +19,8 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from simulator.scenario import Scenario, load_scenario, save_scenario
 
+from .plots import applying_preset
+
 FILTER = "Unrolled scenario (*.json);;All files (*)"
 SUFFIX = ".json"
 MAX_RECENT = 8
@@ -164,7 +166,8 @@ class ScenarioFiles(QObject):
             except ValueError:
                 note = f"The lesson {scenario.lesson!r} is not in this version of Unrolled; opened without it."
         try:
-            w.session.set_config(scenario.config, scenario.network)
+            with applying_preset(w.session):  # a file's settings are not the user's change: no "before" curve
+                w.session.set_config(scenario.config, scenario.network)
         except ValueError as exc:  # e.g. weights the engine cannot run
             self._refuse(path or "the scenario", str(exc))
             return False

@@ -255,3 +255,16 @@ def test_window_title_names_the_file_and_marks_changes(make_window, tmp_path):
     path = tmp_path / "talk.unrolled.json"
     window.files.save_to(str(path))
     assert window.windowTitle().startswith("talk.unrolled.json[*]") and not window.isWindowModified()
+
+
+def test_opening_a_scenario_leaves_no_ghost_of_the_screen_before(make_window, tmp_path):
+    """A file's settings are not the user's last change: no faint 'before' curve from the old screen."""
+    doc = {"format": FORMAT, "version": 1, "config": {"steps": 14, "hidden": 6}}
+    path = tmp_path / "plain.json"
+    path.write_text(json.dumps(doc))
+    window = make_window()
+    window.session.update(steps=25)  # the user's own change: a ghost
+    g = window.plots.gradient
+    assert g.ghost_y is not None
+    assert window.files.open_path(path)
+    assert g.ghost_y is None and not g.ghost.isVisible()
