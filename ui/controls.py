@@ -42,6 +42,7 @@ THROTTLE_MS = 16
 WREC_MIN, WREC_MAX = 0.1, 3.0  # the slider's span; the entry accepts all of LIMITS["wrec"]
 SLIDER_STEPS = 1000  # slider positions; the middle one is Wrec = 1
 SLIDER_POWER = 1.7  # > 1: finer near Wrec = 1
+SLIDER_TIP = "Drag: finer near 1. The plots redraw while you drag."
 
 # The window's own limits for the sizes (the engine accepts more from a script; these keep a
 # slider drag live). Values typed outside are refused with a message.
@@ -250,9 +251,11 @@ class ActivationView(pg.PlotWidget):
         self.addItem(self.gamma_line)
         self.gamma_text = pg.TextItem(anchor=(1, 1))
         self.addItem(self.gamma_text)
-        self.legend = self.getPlotItem().addLegend(offset=(4, 4), labelTextSize="9pt")
+        # bottom right: below every curve and the γ line for each activation (φ ≥ -0.5 there)
+        self.legend = self.getPlotItem().addLegend(offset=(-4, -4), labelTextSize="9pt")
         self.legend.addItem(self.curve_phi, "φ(x)")
         self.legend.addItem(self.curve_dphi, "φ′(x)")
+        self.legend.setColumnCount(2)  # one low row, under the curves
         self.showGrid(x=True, y=True, alpha=0.2)
         self.setXRange(-4, 4, padding=0)
         self.activation = ""
@@ -271,6 +274,7 @@ class ActivationView(pg.PlotWidget):
         self.gamma_line.setValue(gamma)
         frac = "1/4" if gamma == 0.25 else f"{gamma:g}"
         self.gamma_text.setText(f"max φ′ = γ = {frac}")
+        self.gamma_text.setAnchor((1, 0) if gamma >= 1 else (1, 1))  # under the line when the top is near
         self.gamma_text.setPos(3.9, gamma)
         lo, hi = (-1.2, 1.5) if name in ("tanh", "sigmoid") else (-1.5, 4.0)
         if name == "identity":
@@ -287,6 +291,9 @@ class ActivationView(pg.PlotWidget):
         self.gamma_line.setPen(t.pen(c.muted, 1, Qt.PenStyle.DashLine))
         self.gamma_text.setColor(c.muted)
         self.gamma_text.setFont(t.font(0.85))
+        self.legend.setLabelTextSize(f"{t.point_size(0.75):.0f}pt")
+        for _, label in self.legend.items:  # pyqtgraph keeps the size for new labels; setText applies it
+            label.setText(label.text)
         name, self.activation = self.activation, ""
         if name:
             self.set_activation(name)
@@ -354,7 +361,7 @@ class ControlsPanel(QWidget):
         self.wrec_slider.setPageStep(SLIDER_STEPS // 20)
         self.wrec_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.wrec_slider.setTickInterval(SLIDER_STEPS // 2)
-        self.wrec_slider.setToolTip("Drag: finer near 1. The plots redraw while you drag.")
+        self.wrec_slider.setToolTip(SLIDER_TIP)
         self.wrec_slider.valueChanged.connect(lambda pos: self.wrec_throttle(slider_to_wrec(pos)))
         self.wrec_slider.sliderReleased.connect(self.wrec_throttle.flush)
         lo, hi = LIMITS["wrec"]
@@ -372,6 +379,11 @@ class ControlsPanel(QWidget):
             ticks.addWidget(label, 1)
         ticks.addSpacing(self.wrec_box.sizeHint().width())
         v.addLayout(ticks)
+        self.wrec_beyond = QLabel()  # a typed Wrec past the slider's ends, where the slider stays pinned
+        self.wrec_beyond.setObjectName("wrec_beyond")
+        self.wrec_beyond.setWordWrap(True)
+        self.wrec_beyond.hide()
+        v.addWidget(self.wrec_beyond)
         self.trained_label = QLabel()  # the network's own weights (trained, from a file): their ρ, not Wrec's
         self.trained_label.setObjectName("trained_label")
         self.trained_label.setWordWrap(True)
@@ -604,6 +616,13 @@ class ControlsPanel(QWidget):
         _set_value(self.leak_box, config.leak)
         if not self.wrec_slider.isSliderDown():
             _set_value(self.wrec_slider, wrec_to_slider(config.wrec))
+        beyond = not WREC_MIN <= config.wrec <= WREC_MAX
+        if beyond or not self.wrec_beyond.isHidden():
+            end = WREC_MAX if config.wrec > WREC_MAX else WREC_MIN
+            note = f"Wrec = {config.wrec:g} is past the slider's end ({end:g}); it stays as typed" if beyond else ""
+            self.wrec_beyond.setText(note)
+            self.wrec_beyond.setVisible(beyond)
+            self.wrec_slider.setToolTip(note or SLIDER_TIP)
         for key, (check, box) in self.toggles.items():
             value = getattr(config, key)
             with QSignalBlocker(check):
@@ -669,6 +688,7 @@ class ControlsPanel(QWidget):
     def _on_theme_changed(self) -> None:
         t = theme_mod.current()
         self.message.setStyleSheet(f"color: {t.colours.exploding}; font-weight: bold;")
+        self.wrec_beyond.setStyleSheet(f"color: {t.colours.exploding};")
         for label in (self.topology_example, self.activation_note, self.wrec_help, self.remedy_effect):
             label.setStyleSheet(f"color: {t.colours.muted};")
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)

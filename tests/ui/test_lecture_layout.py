@@ -116,3 +116,22 @@ def test_cell_drawing_text_grows_with_the_font_scale(qtbot, font_scale, cell):
         b = view.canvas.bounds(tf)
         assert b.width() * fit <= view.canvas.width() + 1 and b.height() * fit <= view.canvas.height() + 1
     assert sizes[1.75] >= 0.95 * MIN_TEXT_PX * 1.75 > sizes[1.0] * 1.4, sizes
+
+
+def test_a_typed_wrec_past_the_slider_says_so(window):
+    note = window.controls.wrec_beyond
+    assert note.isHidden()
+    window.session.update(wrec=10.0)
+    assert not note.isHidden() and "10" in note.text() and "3" in note.text()
+    assert window.controls.wrec_slider.toolTip() == note.text()
+    window.session.update(wrec=1.0)
+    assert note.isHidden() and "10" not in window.controls.wrec_slider.toolTip()
+
+
+def test_gamma_label_sits_inside_the_activation_plot(window):
+    view = window.controls.activation_view
+    for activation in ("tanh", "sigmoid", "relu"):
+        window.session.update(activation=activation)
+        top = view.getPlotItem().vb.viewRange()[1][1]
+        text = view.gamma_text
+        assert text.anchor.y() == 0 or top - text.pos().y() > 0.5, activation  # room above, or drawn under the line
