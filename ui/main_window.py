@@ -117,8 +117,11 @@ class OverflowBanner(QFrame):
         nf = trace.nonfinite
         self.setVisible(nf is not None)
         if nf is not None:
+            message = nf.message()
+            if trace.net.layers == 1:  # 'layer 1' says nothing when there is only one
+                message = message.replace(" of layer 1", "")
             self.label.setText(
-                f"<b>Overflow:</b> {nf.message()}. The animation stops there. "
+                f"<b>Overflow:</b> {message}. The animation stops there. "
                 "Lower Wrec, use a squashing activation (tanh, sigmoid) or fewer steps."
             )
 

@@ -135,3 +135,11 @@ def test_gamma_label_sits_inside_the_activation_plot(window):
         top = view.getPlotItem().vb.viewRange()[1][1]
         text = view.gamma_text
         assert text.anchor.y() == 0 or top - text.pos().y() > 0.5, activation  # room above, or drawn under the line
+
+
+def test_overflow_banner_names_a_layer_only_when_there_are_several(window):
+    s = window.session
+    s.update(hidden=1, activation="identity", wrec=10.0, steps=400)  # 10^t overflows float64 at t ~ 308
+    assert "infinite" in window.banner.label.text() and "layer" not in window.banner.label.text()
+    s.update(layers=2)
+    assert "of layer" in window.banner.label.text()
