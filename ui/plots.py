@@ -1305,9 +1305,14 @@ class StatesPlot(PlotPanel):
         if log_scale:  # huge values (an exploding net): colour by sign·log10(1 + |value|)
             with np.errstate(all="ignore"):
                 a = np.sign(a) * np.log10(1.0 + np.abs(a))
-        lo, hi = _levels(name, a, trace.net.activation)
-        a[np.isnan(a)] = lo
-        np.clip(a, lo, hi, out=a)
+        if log_scale:  # whole decades, never past float64's 10³⁰⁸ (a 1-2-5 rounding would say 10⁵⁰⁰)
+            finite = np.abs(a[np.isfinite(a)])
+            top = float(np.ceil(finite.max())) if finite.size else 1.0
+            lo, hi = -max(top, 1.0), max(top, 1.0)
+        else:
+            lo, hi = _levels(name, a, trace.net.activation)
+        with np.errstate(invalid="ignore"):
+            np.clip(a, lo, hi, out=a)  # NaN stays NaN: pyqtgraph leaves those cells transparent (no value)
         T, H = a.shape
         self.image.setImage(a, autoLevels=False, levels=(lo, hi))
         self.image.setRect(QRectF(-0.5, 0.5, T, H))  # rows are units 1 .. H, as everywhere else

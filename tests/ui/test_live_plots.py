@@ -167,3 +167,19 @@ def test_truncation_shades_the_steps_without_gradient(window):
     assert np.isnan(g.curve.yData[: cfg.steps - 5]).all()
     window.controls.truncate_check.setChecked(False)
     assert window.session.config.truncate == 0 and not g.truncated.isVisible()
+
+
+def test_states_heatmap_after_an_overflow_shows_no_value_and_real_decades(window):
+    """Cells with no value (NaN after an overflow) stay blank, not the most negative colour; the
+    colour bar's decades never pass float64's 10^308."""
+    window.session.update(activation="relu", wrec=10.0, steps=400, hidden=16)
+    trace = window.session.trace
+    assert trace.nonfinite is not None and trace.nonfinite.phase == "forward"
+    states = window.plots.states
+    states.select("h")
+    h = trace.hidden_states[-1][:, 0]
+    shown = states.image.image
+    assert np.isnan(h).any()
+    assert np.isnan(shown[np.isnan(h)]).all()  # blank: pyqtgraph leaves NaN cells transparent
+    lo, hi = states.colorbar.levels()
+    assert -309 <= lo < 0 < hi <= 309
