@@ -542,7 +542,7 @@ class Result:
         if self.T < 2 or np.isnan(f):
             return "undetermined"
         with np.errstate(all="ignore"):
-            total = f ** (self.T - 1)
+            total = np.float64(f) ** (self.T - 1)  # numpy's power: inf on overflow (a float's ** raises)
         if f < VANISHING_BELOW or total < 1.0 / SEQUENCE_FACTOR:
             return "vanishing"
         if f > EXPLODING_ABOVE or total > SEQUENCE_FACTOR:

@@ -890,7 +890,8 @@ def verdict_rule(f: float, T: int) -> str:
     )
     if np.isfinite(f) and T > 1:
         with np.errstate(all="ignore"):
-            text += f" Here f = {fmt(f, 3)} and f^{T - 1} = {fmt(f ** (T - 1), 3)}."
+            total = np.float64(f) ** (T - 1)  # numpy's power: inf on overflow (a float's ** raises)
+            text += f" Here f = {fmt(f, 3)} and f^{T - 1} = {fmt(total, 3)}."
     return text
 
 

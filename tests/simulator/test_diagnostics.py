@@ -344,6 +344,8 @@ def test_diagnose_computes_what_the_window_shows(cell):
         (1.05, 100, "exploding"),  # x130
         (1.2, 3, "exploding"),
         (1.0, 500, "stable"),
+        (10.0, 400, "exploding"),  # 10^399 overflows a float: the verdict must not raise
+        (1e-3, 400, "vanishing"),
     ],
 )
 def test_verdict_judges_the_step_and_the_whole_sequence(f, T, want):

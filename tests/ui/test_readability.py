@@ -194,3 +194,10 @@ def test_verdict_tooltip_states_the_engines_rule(make_window):
     tip = window.plots.jacobian.badge.toolTip()
     assert "f < 0.9" in tip and "1/10" in tip and "f > 1.1" in tip and "> 10" in tip
     assert f"f = {fmt(trace.growth_factor, 3)}" in tip
+
+
+def test_verdict_rule_text_survives_a_factor_that_overflows_over_the_sequence():
+    """f^(T-1) for f = 10 over 400 steps is beyond float64: the tooltip says inf, it does not raise."""
+    from ui.plots import verdict_rule
+
+    assert "inf" in verdict_rule(10.0, 400) or "∞" in verdict_rule(10.0, 400)
