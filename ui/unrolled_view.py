@@ -80,6 +80,12 @@ class _Layout:
         return math.floor((x - self.origin) / self.pitch) - 1
 
 
+def fitting_text(fm: QFontMetricsF, room: float, texts: list[str]) -> str:
+    """The first of texts (longest first) that fits in room pixels, else the last one elided."""
+    text = next((t for t in texts if fm.horizontalAdvance(t) <= room), texts[-1])
+    return fm.elidedText(text, Qt.TextElideMode.ElideRight, room)
+
+
 class UnrolledView(QWidget):
     """The unrolled network through time, with values and gradients from the Session's trace."""
 
@@ -705,8 +711,9 @@ class UnrolledView(QWidget):
         line1, line2, legends = self._header_rects(lay)
         if self._touches(line1):
             title = f"Folded · T = {self._T}" if self._folded else f"Unrolled through time · T = {self._T}"
-            sub = f"{self._wrec_text} · {TOPOLOGY_TEXT[self._topology]}"
-            self._text_pair(p, line1, title, sub, self._ink(0.95), self._ink(0.6))
+            long = TOPOLOGY_TEXT[self._topology]
+            subs = [f"{self._wrec_text} · {long}", f"{self._wrec_text} · {long.split(':')[0]}", self._wrec_text]
+            self._text_pair(p, line1, title, subs, self._ink(0.95), self._ink(0.6))
         if self._touches(legends):
             self._paint_legends(p, lay, legends)
         if not self._touches(line2):
@@ -736,8 +743,9 @@ class UnrolledView(QWidget):
                     parts.append(f"(gradient ‖∂L/∂h‖ ratio, step {t}→{t - 1}: × {dg.fmt(g[t - 1] / g[t])})")
         return lead, parts
 
-    def _text_pair(self, p: QPainter, rect: QRectF, bold: str, rest: str, c1: QColor, c2: QColor) -> None:
-        """A bold lead and a plain rest on one line, the rest elided to fit."""
+    def _text_pair(self, p: QPainter, rect: QRectF, bold: str, rest: str | list[str], c1: QColor, c2: QColor) -> None:
+        """A bold lead and a plain rest on one line: the first of the rests (longest first) that fits,
+        else the last one elided."""
         p.setFont(self._bold)
         p.setPen(c1)
         p.drawText(rect, AlignLeftV, bold)
@@ -745,11 +753,9 @@ class UnrolledView(QWidget):
         p.setFont(self._font)
         p.setPen(c2)
         fm = QFontMetricsF(self._font)
-        p.drawText(
-            rect.adjusted(w, 0, 0, 0),
-            AlignLeftV,
-            fm.elidedText(rest, Qt.TextElideMode.ElideRight, max(0.0, rect.width() - w)),
-        )
+        room = max(0.0, rect.width() - w)
+        text = fitting_text(fm, room, [rest] if isinstance(rest, str) else rest)
+        p.drawText(rect.adjusted(w, 0, 0, 0), AlignLeftV, text)
 
     def _paint_legends(self, p: QPainter, lay: _Layout, rect: QRectF) -> None:
         """Values: the diverging colour bar and the non-finite swatch. Gradients: widths on the log scale."""

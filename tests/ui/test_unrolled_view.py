@@ -139,3 +139,17 @@ def test_shrinking_the_sequence_under_a_late_playhead(make_view, qtbot):
     assert 0 <= view.highlighted_step < 3 and 0 <= cell._t < 3
     view.grab()
     cell.grab()
+
+
+def test_the_header_shortens_its_words_before_it_cuts_them(qapp):
+    """In a narrow diagram the topology's explanation goes first, then the topology's name: never a cut word."""
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    from ui.unrolled_view import fitting_text
+
+    fm = QFontMetricsF(QFont())
+    texts = ["ρ(W_hh) = 1.00 · many-to-one: a loss at the last step", "ρ(W_hh) = 1.00 · many-to-one", "ρ(W_hh) = 1.00"]
+    assert fitting_text(fm, 1e4, texts) == texts[0]
+    assert fitting_text(fm, fm.horizontalAdvance(texts[1]) + 1, texts) == texts[1]
+    assert fitting_text(fm, fm.horizontalAdvance(texts[2]) + 1, texts) == texts[2]
+    assert fitting_text(fm, 20, texts).endswith("…")
