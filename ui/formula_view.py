@@ -451,7 +451,7 @@ class FormulaView(QScrollArea):
         with np.errstate(all="ignore"):
             r = b / a if a > 0 else np.nan
         return [
-            f"gradient ratio, step {t}→{t - 1}: ‖∂L/∂{_sub('h', t - 1)}‖ / ‖∂L/∂{_sub('h', t)}‖"
+            f"gradient ratio, step {slot(str(t))}→{slot(str(t - 1))}: ‖∂L/∂{_sub('h', t - 1)}‖ / ‖∂L/∂{_sub('h', t)}‖"
             f" = {n(b)} / {n(a)} = <b>×{n(r)}</b>"
         ]
 
