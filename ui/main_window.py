@@ -68,7 +68,7 @@ DOCK_MIN_HEIGHT_CAP = 300  # px: nor taller (the window must fit a 1280×720 scr
 SETTINGS_VERSION = 1
 DIAGRAM_MIN_HEIGHT = 120  # px: the unrolled diagram's header and a row of cells
 PLOT_VIEW_MIN = 60  # px: the least height of a plot's data area (its view box), at every font scale
-CAPTION_ROOM = 1.5  # captions wrap in full only while every plot keeps this many times its least height
+CAPTION_ROOM = 1.15  # captions wrap in full only while every plot keeps this many times its least height
 SUB = str.maketrans("0123456789+−-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
 SUP = str.maketrans("0123456789+−-=()nitT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱᵗᵀ")
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size
@@ -194,14 +194,14 @@ class PlotFit(QObject):
     """Keeps every plot's data area at least PLOT_VIEW_MIN high.
 
     Each plot gets a least height (its axis, legend and a least data area); when the plots panel
-    is too low for the captions in full, every caption shrinks to one elided line (the whole
-    text in its tooltip). Work happens on a resize, a theme change or a new trace, never per frame.
+    is too low for a caption in full, that caption shrinks to one elided line (the whole text in
+    its tooltip). Work happens on a resize, a theme change or a new trace, never per frame.
     """
 
     def __init__(self, plots: PlotsPanel, parent: QObject | None = None):
         super().__init__(parent)
         self.plots = plots
-        self.collapsed = False
+        self.short_captions: set = set()  # the panels whose caption is down to one line
         self.shorts: dict[object, ShortCaption] = {}
         for panel in plots.plots:
             short = ShortCaption(panel.caption_label)
@@ -238,9 +238,9 @@ class PlotFit(QObject):
             self.fit_captions()
 
     def fit_captions(self) -> None:
-        """Captions in full when every plot keeps room for them, else one line each."""
+        """Each caption in full where its plot keeps room for it, else that caption on one line."""
         shown = [p for p in self.plots.plots if not p.isHidden() and not p.caption_label.isHidden()]
-        collapse = False
+        short = set()
         grid = self.plots.layout()
         rows = {grid.getItemPosition(grid.indexOf(p))[0] for p in self.plots.plots if not p.isHidden()}
         if shown and rows:
@@ -252,16 +252,21 @@ class PlotFit(QObject):
                 caption = panel.caption_label.heightForWidth(max(1, round(width)))
                 header = panel.title_label.sizeHint().height()
                 if header + CAPTION_ROOM * panel.plot_widget.minimumHeight() + caption + 8 > room:
-                    collapse = True
-                    break
-        self.set_collapsed(collapse)
+                    short.add(panel)
+        self.set_collapsed(short)
 
-    def set_collapsed(self, collapse: bool) -> None:
-        """One-line captions (True) or the full ones."""
-        if collapse == self.collapsed:
+    @property
+    def collapsed(self) -> bool:
+        """Whether any caption is down to one line."""
+        return bool(self.short_captions)
+
+    def set_collapsed(self, panels: set) -> None:
+        """These panels' captions on one line, the others in full."""
+        if panels == self.short_captions:
             return
-        self.collapsed = collapse
+        self.short_captions = panels
         for panel, short in self.shorts.items():
+            collapse = panel in panels
             panel.caption_label.setMaximumHeight(0 if collapse else QWIDGETSIZE_MAX)
             short.setVisible(collapse and not panel.caption_label.isHidden())
 
@@ -275,7 +280,7 @@ class PlotFit(QObject):
         elif kind in (QEvent.Type.HideToParent, QEvent.Type.ShowToParent):
             for panel, short in self.shorts.items():
                 if panel.caption_label is obj:
-                    short.setVisible(self.collapsed and kind == QEvent.Type.ShowToParent)
+                    short.setVisible(panel in self.short_captions and kind == QEvent.Type.ShowToParent)
         return False
 
 

@@ -143,3 +143,16 @@ def test_overflow_banner_names_a_layer_only_when_there_are_several(window):
     assert "infinite" in window.banner.label.text() and "layer" not in window.banner.label.text()
     s.update(layers=2)
     assert "of layer" in window.banner.label.text()
+
+
+def test_a_long_caption_folds_alone(qtbot, make_window):
+    """At the default 1600 x 1000 the gradient plot's caption (how to read it) stays in full even
+    when the eigenvalue plot's longer one has to fold."""
+    window = make_window()
+    _laid_out(qtbot, window, 1600, 1000)
+    fit = window.plot_fit
+    gradient = window.plots.gradient
+    assert gradient not in fit.short_captions
+    assert gradient.caption_label.height() > 0 and not fit.shorts[gradient].isVisible()
+    for panel in fit.short_captions:  # the folded ones: one line each, the rest in full
+        assert fit.shorts[panel].isVisible() and panel.caption_label.height() == 0
