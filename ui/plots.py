@@ -84,22 +84,30 @@ class LogAxis(pg.AxisItem):
     LABEL_PX = 22  # the least room a label needs along the axis (pixels)
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):
-        """Whole decades when at least two are in view (every k-th on a short axis, never fewer than two).
+        """Whole decades when two fit inside (every 1st, 2nd, 5th, 10th … on a short axis, never fewer than two).
 
-        With fewer than two decades in view, the 1, 2, 5 steps between them are labelled too
-        (1 and 3 when those would crowd): a log axis with one number on it cannot be read.
+        Only values half a label's room inside the ends count: pyqtgraph drops a label that
+        would stick out of the axis, and an axis with one number on it cannot be read. With
+        fewer than two decades inside, the 1, 2, 5 steps between them are labelled too (1 and 3
+        when those would crowd).
         """
-        lo, hi = int(np.ceil(minVal)), int(np.floor(maxVal))
+        span = maxVal - minVal
+        margin = 0.5 * self.LABEL_PX * span / size if size > 0 and span > 0 else 0.0
+        inner_lo, inner_hi = minVal + margin, maxVal - margin
+        lo, hi = int(np.ceil(inner_lo)), int(np.floor(inner_hi))
         if hi - lo >= 1:
             fit = max(2, int(size // (2 * self.LABEL_PX)))  # labels that fit, one label's room between them
-            step = max(1, int(np.ceil((hi - lo + 1) / fit)))
-            while step > 1 and sum(v % step == 0 for v in range(lo, hi + 1)) < 2:
-                step -= 1
-            return [(float(step), [float(v) for v in range(lo, hi + 1) if v % step == 0]), (None, [])]
+            for step in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000):
+                values = [v for v in range(lo, hi + 1) if v % step == 0]
+                if len(values) <= fit:
+                    break
+            if len(values) < 2:  # no round step leaves two inside: the two outermost decades that fit
+                values, step = [lo, hi], hi - lo
+            return [(float(step), [float(v) for v in values]), (None, [])]
         decades = range(int(np.floor(minVal)), int(np.ceil(maxVal)))
         for mantissas in ((1, 2, 5), (1, 3)):
             ticks = [v + np.log10(m) for v in decades for m in mantissas]
-            ticks = [x for x in ticks if minVal < x < maxVal]
+            ticks = [x for x in ticks if inner_lo <= x <= inner_hi]
             if len(ticks) * self.LABEL_PX <= size:
                 break
         return [(None, ticks)]

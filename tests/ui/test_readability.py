@@ -73,6 +73,20 @@ def test_jacobian_axis_labels_two_values_for_a_two_decade_range(make_window, qtb
     assert len(texts) >= 2, (texts, j.plot.vb.height())
 
 
+@pytest.mark.parametrize("decades, height", [(20, 150), (20, 110), (38, 150), (4, 110), (300, 200)])
+def test_a_tall_log_range_on_a_short_axis_still_shows_two_numbers(make_window, qtbot, decades, height):
+    """The vanishing lesson's 20 decades on a ~100 px axis: at least two labels survive
+    pyqtgraph's dropping of the ones at the ends."""
+    window = shown(make_window, qtbot)
+    g = window.plots.gradient
+    y = np.logspace(-decades, 0, 30)
+    g.set_range((-0.5, 29.5), decade_range(y))
+    g.plot_widget.setFixedHeight(height)
+    qtbot.wait(20)
+    texts = labelled_ticks(g.plot.getAxis("left"))
+    assert len(texts) >= 2, (texts, g.plot.vb.height())
+
+
 def test_log_axis_labels_steps_between_decades_when_fewer_than_two_are_in_view():
     axis = LogAxis("left")
     axis.setLogMode(False, True)
