@@ -1133,6 +1133,11 @@ class EigenPlot(PlotPanel):
         self.step_circle.setPen(t.pen(c.backward, 1.5, Qt.PenStyle.DotLine))
         self.step_label.setColor(c.backward)
         self.step_label.setFont(t.font(0.8))
+        # on a card of the background's colour: readable where it lies over the eigenvalues' dots
+        card = QColor(c.background)
+        card.setAlpha(225)
+        self.step_label.fill = pg.mkBrush(card)
+        self.step_label.border = pg.mkPen(c.muted, width=0.8)
         for k, s in enumerate(self.scatters):
             colour = c.series[k % len(c.series)]
             s.setBrush(pg.mkBrush(colour))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QColor, QImage, QPainter
 
 from simulator.config import Config
 from ui.plots import LogAxis, decade_range, fmt
@@ -215,3 +215,14 @@ def test_verdict_rule_text_survives_a_factor_that_overflows_over_the_sequence():
     from ui.plots import verdict_rule
 
     assert "inf" in verdict_rule(10.0, 400) or "∞" in verdict_rule(10.0, 400)
+
+
+def test_the_eigenvalue_plot_step_note_sits_on_a_card(window):
+    """During BPTT the 'step t→t−1 / Jacobian / gradient' note lies over the dots: it needs a
+    background of its own to stay readable."""
+    s = window.session
+    s.set_frame(s.frame_of("backward", 7))
+    label = window.plots.eigen.step_label
+    assert label.isVisible()
+    assert label.fill.color().alpha() >= 200
+    assert label.fill.color().rgb() == QColor(window.theme.colours.background).rgb()
