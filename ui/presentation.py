@@ -9,10 +9,20 @@ clickers send) take the lesson's steps, Escape leaves and puts everything back a
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 
 from simulator.lessons import Lesson
 
-FONT_SCALE = 1.75  # at least this while presenting (the back row of a 200-seat hall)
+FONT_SCALE = 1.75  # at least this while presenting on a 1080-line screen (the back row of a 200-seat hall)
+SMALL_SCREEN_FONT_SCALE = 1.4  # ... and on a 720-line projector, where 1.75 would not fit the window
+
+
+def presentation_font_scale(screen_height: int) -> float:
+    """The font scale for presenting on a screen this many pixels tall: FONT_SCALE from 1080 lines
+    up, in proportion below that, never under SMALL_SCREEN_FONT_SCALE."""
+    return round(max(SMALL_SCREEN_FONT_SCALE, FONT_SCALE * min(1.0, screen_height / 1080)), 2)
+
+
 SCHEME = "contrast"
 LESSON_WIDTH = 0.28  # share of the screen's width for the lesson panel
 CONTROLS_WIDTH = 0.17  # at least; more if the controls need it at the large font
@@ -92,7 +102,9 @@ class Presentation(QObject):
             "row_stretch": [w.plots.layout().rowStretch(row) for row in (0, 1)],
         }
         theme.set_scheme(SCHEME)
-        theme.set_font_scale(max(theme.font_scale, FONT_SCALE))
+        screen = w.screen() or QGuiApplication.primaryScreen()
+        height = screen.availableGeometry().height() if screen is not None else 1080
+        theme.set_font_scale(max(theme.font_scale, presentation_font_scale(height)))
         w.menuBar().hide()
         w.statusBar().hide()
         w.lesson_panel.set_presenting(True)

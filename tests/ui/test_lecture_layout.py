@@ -156,3 +156,12 @@ def test_a_long_caption_folds_alone(qtbot, make_window):
     assert gradient.caption_label.height() > 0 and not fit.shorts[gradient].isVisible()
     for panel in fit.short_captions:  # the folded ones: one line each, the rest in full
         assert fit.shorts[panel].isVisible() and panel.caption_label.height() == 0
+
+
+def test_presentation_font_follows_the_projector():
+    """1.75 on a 1080-line screen (or taller); a 720-line projector gets 1.4, so the window fits it."""
+    from ui.presentation import FONT_SCALE, presentation_font_scale
+
+    assert presentation_font_scale(1080) == presentation_font_scale(2160) == FONT_SCALE
+    assert presentation_font_scale(720) == 1.4
+    assert 1.4 < presentation_font_scale(900) < FONT_SCALE

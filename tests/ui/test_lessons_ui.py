@@ -141,7 +141,11 @@ def test_presentation_mode_hides_controls_and_page_down_advances_steps(presentin
     qtbot.keyClick(window, Qt.Key.Key_F5)
     assert window.presentation.active and window.actions["present"].isChecked()
     assert window.isFullScreen() and window.menuBar().isHidden()
-    assert window.theme.scheme == "contrast" and window.theme.font_scale >= 1.75
+    from ui.presentation import presentation_font_scale
+
+    screen_height = window.screen().availableGeometry().height()
+    assert window.theme.scheme == "contrast"
+    assert window.theme.font_scale >= presentation_font_scale(screen_height) >= 1.4
     controls = window.controls
     assert controls.wrec_group.isVisible() and not controls.cell_box.isVisible()  # only the lesson's controls
     assert not window.formula_dock.isVisible() and window.lesson_dock.isVisible()
