@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRect, QRectF, QSignalBlocker, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QCursor, QPen
+from PySide6.QtGui import QBrush, QColor, QCursor, QFontMetricsF, QPen
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
@@ -1284,6 +1284,7 @@ class StatesPlot(PlotPanel):
         self.arrays: dict[str, np.ndarray] = {}
         self.names: list[str] = []
         self.selected = "h"
+        self.plot.vb.sigResized.connect(self._unit_ticks)  # a resize only, never a frame
         self.connect_session()
 
     @property
@@ -1340,11 +1341,7 @@ class StatesPlot(PlotPanel):
             self.colorbar.setLevels((lo, hi))
             self.colorbar.axis.setTicks(colorbar_ticks(lo, hi, "signed_log" if log_scale else name))
         self.set_range((-0.5, T - 0.5), (0.5, H + 0.5))
-        if getattr(self, "_units", None) != H:  # whole units only on the left axis
-            self._units = H
-            step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100) if H / s <= 8)
-            ticks = [1, *range(step, H + 1, step)] if step > 1 else list(range(1, H + 1))
-            self.plot.getAxis("left").setTicks([[(u, str(u)) for u in sorted(set(ticks))], []])
+        self._unit_ticks()
         symbol, words = QUANTITY_TEXT[name]
         layer = f" · layer {trace.net.layers}" if trace.net.layers > 1 else ""
         scale = " · colour on a log scale (±10ᵏ)" if log_scale else ""
@@ -1352,6 +1349,22 @@ class StatesPlot(PlotPanel):
         short_scale = " · log colour" if log_scale else ""
         texts = (f"{symbol}: {words}{layer}{scale}", f"{symbol}{layer}{short_scale}", f"{symbol}{short_scale}")
         self.badge_line.set_texts(*(f"<span style='color:{muted}'>{t}</span>" for t in texts), "")
+
+    def _unit_ticks(self, *_) -> None:
+        """Whole units on the left axis, as many as its height has room for (a label's height apart)."""
+        H = self.image.image.shape[1] if self.image.image is not None else 0
+        if not H:
+            return
+        room = self.plot.vb.height()
+        label = 1.5 * QFontMetricsF(self.plot.getAxis("left").style["tickFont"] or self.font()).height()
+        fit = max(2, int(room / label)) if room > 0 else 8
+        fit = min(fit, 8)
+        if getattr(self, "_units", None) == (H, fit):
+            return
+        self._units = (H, fit)
+        step = next((s for s in (1, 2, 5, 10, 20, 25, 50, 100) if H / s <= fit), 100)
+        ticks = [1, *range(step, H + 1, step)] if step > 1 else list(range(1, H + 1))
+        self.plot.getAxis("left").setTicks([[(u, str(u)) for u in sorted(set(ticks))], []])
 
     def _on_tab_changed(self, index: int) -> None:
         if 0 <= index < len(self.names):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter
 
 from simulator.config import Config
 from ui.plots import LogAxis, decade_range, fmt
@@ -226,3 +226,20 @@ def test_the_eigenvalue_plot_step_note_sits_on_a_card(window):
     assert label.isVisible()
     assert label.fill.color().alpha() >= 200
     assert label.fill.color().rgb() == QColor(window.theme.colours.background).rgb()
+
+
+@pytest.mark.parametrize("height", [120, 180, 400])
+def test_heatmap_unit_labels_do_not_overlap(make_window, qtbot, height):
+    """The states heatmap labels as many units as its height has room for, a label's height apart."""
+    window = shown(make_window, qtbot)
+    window.session.update(hidden=32)
+    states = window.plots.states
+    states.plot_widget.setFixedHeight(height)
+    qtbot.wait(30)
+    ticks = states.plot.getAxis("left")._tickLevels[0]
+    units = [u for u, _ in ticks]
+    assert len(units) >= 2
+    px_per_unit = states.plot.vb.height() / 32
+    gaps = np.diff(sorted(units)) * px_per_unit
+    line = QFontMetricsF(states.plot.getAxis("left").style["tickFont"] or states.font()).height()
+    assert gaps.min() >= line, (units, gaps.min(), line)
