@@ -1136,8 +1136,7 @@ class EigenPlot(PlotPanel):
         # on a card of the background's colour: readable where it lies over the eigenvalues' dots
         card = QColor(c.background)
         card.setAlpha(225)
-        self.step_label.fill = pg.mkBrush(card)
-        self.step_label.border = pg.mkPen(c.muted, width=0.8)
+        self.step_label.fill = pg.mkBrush(card)  # (no border: a pen would reach past the item's bounds)
         for k, s in enumerate(self.scatters):
             colour = c.series[k % len(c.series)]
             s.setBrush(pg.mkBrush(colour))
