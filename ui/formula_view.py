@@ -378,12 +378,22 @@ class FormulaView(QScrollArea):
         colour = c.forward if phase == "forward" else c.backward
         doing = "forward pass" if phase == "forward" else "backpropagation through time"
         unit = f"unit {self.unit + 1} of {self.data['H']}" if self.data["H"] > 1 else "the single unit"
+        if cfg.layers > 1:
+            unit += f" of layer {cfg.layers} (the top; its input is layer {cfg.layers - 1}'s h)"
         return (
             f"<p style='margin:0'><b style='font-size:large'>{title}</b><br>"
             f"<span style='color:{c.muted}'>{what}Wrec = {slot(format(cfg.wrec, 'g'))}</span></p>"
             f"<p style='margin:6px 0 2px 0'><b style='color:{colour}'>{doing}, t = {slot(str(t))}</b>"
             f" <span style='color:{c.muted}'>· numbers for {unit}, example 1</span></p>"
         )
+
+    def _x(self, sub: str | int) -> str:
+        """The shown layer's input at a step: x_t for the first layer, the layer below's h_t above it."""
+        layers = self.session.config.layers
+        if layers == 1:
+            return _sub("x", sub)
+        below = f"<sup>({layers - 1})</sup>"
+        return f"<i>h</i>{below}<sub>{sub if isinstance(sub, str) else slot(str(sub))}</sub>"
 
     def _eq(self, rows: list[str]) -> str:
         return "<table cellspacing='0' cellpadding='3'>" + "".join(f"<tr><td>{r}</td></tr>" for r in rows) + "</table>"
@@ -400,12 +410,12 @@ class FormulaView(QScrollArea):
         if esn:
             general = [
                 f"{_sub('a', 't')} = {act}(<i>W</i><sub>hh</sub> {_sub('h', 't−1')} + <i>W</i><sub>ih</sub> "
-                f"{_sub('x', 't')} + <i>b</i>)",
+                f"{self._x('t')} + <i>b</i>)",
                 f"{_sub('h', 't')} = (1 − α) {_sub('h', 't−1')} + α {_sub('a', 't')}, α = {cfg.leak:g}",
             ]
         else:
             general = [f"{_sub('h', 't')} = {act}(<i>W</i><sub>hh</sub> {_sub('h', 't−1')} + <i>W</i><sub>ih</sub> "
-                       f"{_sub('x', 't')} + <i>b</i>)"]  # fmt: skip
+                       f"{self._x('t')} + <i>b</i>)"]  # fmt: skip
         if phase == "forward":
             w = d["w_scalar"]
             if w is not None:
@@ -417,7 +427,7 @@ class FormulaView(QScrollArea):
             else:
                 rows = [
                     f"(<i>W</i><sub>hh</sub> {_sub('h', t - 1)}) = {n(d['rec'][t])}, "
-                    f"(<i>W</i><sub>ih</sub> {_sub('x', t)} + <i>b</i>) = {n(d['inp'][t])}",
+                    f"(<i>W</i><sub>ih</sub> {self._x(t)} + <i>b</i>) = {n(d['inp'][t])}",
                     f"{act}({n(d['rec'][t])} {plus(d['inp'][t])}) = {act}({n(d['pre'][t])}) = <b>{n(d['a'][t])}</b>",
                     f"‖{_sub('h', t)}‖ = {n(d['h_norm'][t])} over all units",
                 ]
@@ -461,9 +471,9 @@ class FormulaView(QScrollArea):
         c = self.theme.colours
         if phase == "forward":
             general = [
-                f"{_sub('f', 't')} = σ(<i>W</i><sub>f</sub>·[{_sub('h', 't−1')}, {_sub('x', 't')}] + "
+                f"{_sub('f', 't')} = σ(<i>W</i><sub>f</sub>·[{_sub('h', 't−1')}, {self._x('t')}] + "
                 f"{_sub('b', 'f')}), likewise {_sub('i', 't')}, {_sub('o', 't')}",
-                f"{_sub('g', 't')} = tanh(<i>W</i><sub>g</sub>·[{_sub('h', 't−1')}, {_sub('x', 't')}] + "
+                f"{_sub('g', 't')} = tanh(<i>W</i><sub>g</sub>·[{_sub('h', 't−1')}, {self._x('t')}] + "
                 f"{_sub('b', 'g')}) &nbsp;(colah's C̃<sub>t</sub>)",
                 f"{_sub('c', 't')} = {_sub('f', 't')} ⊙ {_sub('c', 't−1')} + {_sub('i', 't')} ⊙ {_sub('g', 't')}",
                 f"{_sub('h', 't')} = {_sub('o', 't')} ⊙ tanh({_sub('c', 't')})",
@@ -503,7 +513,7 @@ class FormulaView(QScrollArea):
         if phase == "forward":
             general = [
                 f"{_sub('r', 't')} = σ(…), {_sub('z', 't')} = σ(…) &nbsp;reset and update gates",
-                f"{_sub('n', 't')} = tanh(<i>W</i><sub>in</sub>{_sub('x', 't')} + {_sub('b', 'in')} + "
+                f"{_sub('n', 't')} = tanh(<i>W</i><sub>in</sub>{self._x('t')} + {_sub('b', 'in')} + "
                 f"{_sub('r', 't')} ⊙ (<i>W</i><sub>hn</sub>{_sub('h', 't−1')} + {_sub('b', 'hn')}))",
                 f"{_sub('h', 't')} = (1 − {_sub('z', 't')}) ⊙ {_sub('n', 't')} + {_sub('z', 't')} ⊙ {_sub('h', 't−1')}",
             ]

@@ -198,3 +198,18 @@ def test_equations_keep_their_parsed_template_from_step_to_step(window, cell):
         window.formula._catch_up()
         templates.add(canvas._template)
     assert len(templates) == 1
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_equations_of_a_stacked_net_name_the_layer_below_as_input(window, cell):
+    """With two layers the equations show the top layer, whose input is layer 1's h, not x."""
+    s = window.session
+    s.update(cell=cell, layers=2)
+    s.set_frame(4)  # forward, t = 4
+    window.formula._catch_up()
+    text = window.formula.text
+    assert "layer 2" in text and "<sup>(1)</sup>" in text
+    assert "<i>x</i><sub>" not in text
+    s.update(layers=1)
+    window.formula._catch_up()
+    assert "<i>x</i><sub>" in window.formula.text and "layer 2" not in window.formula.text
