@@ -723,7 +723,7 @@ class GradientPlot(LogCurvePlot):
     caption = (
         "Log scale. A straight downward slope to the left = vanishing gradient, upward = exploding. "
         + BOUND_CAPTION
-        + "Faint: the curve before your last change."
+        + "Faint line: the curve before your last change; shaded: the steps the animation has not reached yet."
     )
 
     def __init__(self, session: Session, parent: QWidget | None = None):
