@@ -328,7 +328,10 @@ class MainWindow(QMainWindow):
         self.presentation = Presentation(self)
         self.files = ScenarioFiles(self)
         self.setAcceptDrops(True)  # a scenario file dropped onto the window opens
-        self.statusBar().showMessage("Space plays the forward pass and then BPTT · drag Wrec and watch the plots")
+        # a permanent hint (a widget, not a message): a passing message ("T = 30 steps") covers it
+        # for a moment and it comes back, instead of leaving the bar empty
+        self.hint_label = QLabel("Space plays the forward pass and then BPTT · drag Wrec and watch the plots")
+        self.statusBar().addWidget(self.hint_label, 1)
 
         s = self.session
         s.config_changed.connect(self._on_config_changed)

@@ -165,3 +165,13 @@ def test_presentation_font_follows_the_projector():
     assert presentation_font_scale(1080) == presentation_font_scale(2160) == FONT_SCALE
     assert presentation_font_scale(720) == 1.4
     assert 1.4 < presentation_font_scale(900) < FONT_SCALE
+
+
+def test_the_status_hint_comes_back_after_a_passing_message(window, qtbot):
+    """'T = 30 steps' shows for a moment; then the bar says what to do again, not nothing."""
+    bar = window.statusBar()
+    assert window.hint_label.text().startswith("Space plays")
+    bar.showMessage("T = 30 steps", 50)
+    assert bar.currentMessage() == "T = 30 steps"
+    qtbot.waitUntil(lambda: bar.currentMessage() == "", timeout=2000)
+    assert not window.hint_label.isHidden()
