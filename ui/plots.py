@@ -961,7 +961,8 @@ class JacobianPlot(LogCurvePlot):
         colour = self.theme.verdict_colour(verdict)
         f = trace.growth_factor
         word = f"<span style='color:{colour}; font-weight:bold'>{verdict.upper()}</span>"
-        short = f"<span style='color:{colour}; font-weight:bold'>{verdict[:3].upper()}.</span>"
+        # last resort in a narrow header: the same word, smaller (an abbreviation like "VAN." says nothing)
+        short = f"<span style='color:{colour}; font-weight:bold; font-size:small'>{verdict.upper()}</span>"
         full = f"{word} ×{fmt(f, 3)}/step" if np.isfinite(f) else word
         self.badge_line.set_texts(full, word, short)  # the factor goes first, the verdict never
         y, b = self.y, self.bound_y
