@@ -68,6 +68,8 @@ DOCK_MIN_HEIGHT_CAP = 300  # px: nor taller (the window must fit a 1280×720 scr
 SETTINGS_VERSION = 1
 DIAGRAM_MIN_HEIGHT = 120  # px: the unrolled diagram's header and a row of cells
 PLOT_VIEW_MIN = 60  # px: the least height of a plot's data area (its view box), at every font scale
+SIDE_DOCK_SHARE = 0.3  # the most of the window's width the training or lesson dock takes when it opens
+CONTROLS_SHARE = 0.24  # ... and the controls then, so that the diagram and the plots keep about 40%
 CAPTION_ROOM = 1.15  # captions wrap in full only while every plot keeps this many times its least height
 SUB = str.maketrans("0123456789+−-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
 SUP = str.maketrans("0123456789+−-=()nitT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱᵗᵀ")
@@ -559,9 +561,20 @@ class MainWindow(QMainWindow):
             if not dock.isFloating() and not self.cell_dock.isFloating():
                 h = max(self.height(), 600)
                 self.resizeDocks([dock, self.cell_dock], [h * 4 // 5, h // 5], Qt.Orientation.Vertical)
-                self.resizeDocks([dock], [max(dock.width(), 560)], Qt.Orientation.Horizontal)
+                self._give_side_room(dock, 560)
         if toggle:
             self.training.toggle()
+
+    def _give_side_room(self, dock: QDockWidget, want: int) -> None:
+        """Widen a side dock towards `want` px, but never so far that the diagram and plots get less
+        than about 40% of the window: the controls give up width first."""
+        W = self.width()
+        side = min(max(dock.width(), want), int(SIDE_DOCK_SHARE * W))
+        docks, widths = [dock], [side]
+        if not self.controls_dock.isFloating() and self.controls_dock.isVisible():
+            docks.append(self.controls_dock)
+            widths.append(min(self.controls_dock.width(), int(CONTROLS_SHARE * W)))
+        self.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
 
     def set_full_screen(self, on: bool) -> None:
         """Fill the screen, or go back."""
@@ -613,6 +626,7 @@ class MainWindow(QMainWindow):
             if not self.presentation.active and not self.cell_dock.isFloating():  # the text gets the room
                 h = max(self.height(), 600)
                 self.resizeDocks([self.lesson_dock, self.cell_dock], [h * 3 // 5, h * 2 // 5], Qt.Orientation.Vertical)
+                self._give_side_room(self.lesson_dock, self.lesson_dock.width())
             text = f"Lesson {lesson.number}: {lesson.title} · Page Down takes the next step"
             self.statusBar().showMessage(text, 8000)
 

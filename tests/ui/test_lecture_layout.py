@@ -175,3 +175,14 @@ def test_the_status_hint_comes_back_after_a_passing_message(window, qtbot):
     assert bar.currentMessage() == "T = 30 steps"
     qtbot.waitUntil(lambda: bar.currentMessage() == "", timeout=2000)
     assert not window.hint_label.isHidden()
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1600, 1000)])
+def test_opening_the_training_lab_leaves_the_main_view_room(qtbot, make_window, size):
+    """At 1280 x 720 the Training tab used to take 560 px beside 380 px of controls: the
+    diagram and the plots were left a third of the window."""
+    window = make_window()
+    _laid_out(qtbot, window, *size)
+    window.show_training()
+    qtbot.wait(50)
+    assert window.plots.width() >= 0.38 * window.width(), (window.plots.width(), window.width())
