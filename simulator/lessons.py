@@ -107,8 +107,8 @@ CONTROLS: dict[str, str] = {
 CONFIG_CONTROLS = tuple(k for k in CONTROLS if k in KEYS)
 
 PLOTS: dict[str, str] = {
-    "gradients": "‖∂L/∂h_t‖ against t (log axis) with the Pascanu bound and the verdict",
-    "jacobian": "‖∂h_{T−1}/∂h_t‖, the Jacobian product",
+    "gradients": "‖∂L/∂h_t‖ against t (log axis) with the Pascanu bound",
+    "jacobian": "‖∂h_{T−1}/∂h_t‖, the Jacobian product, with the verdict fitted on it",
     "eigenvalues": "eigenvalues of W_hh on the complex plane with the unit circle",
     "hidden": "the hidden state as a heatmap (t × units)",
     "gates": "LSTM/GRU gates and the cell state as heatmaps",

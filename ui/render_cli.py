@@ -34,8 +34,9 @@ SUFFIXES = {
 STATES = ("h", "c", "i", "f", "g", "o", "r", "z", "n", "dh")
 
 PLOT_HELP = {
-    "gradients": "‖∂L/∂h_t‖ against t on a log axis with Pascanu's bound and the verdict (CSV: t, grad_norm)",
-    "jacobian": "‖∂h_{T−1}/∂h_t‖, the Jacobian product, with its bound (CSV: t, jacobian_norm, bound)",
+    "gradients": "‖∂L/∂h_t‖ against t on a log axis with Pascanu's bound (CSV: t, grad_norm)",
+    "jacobian": "‖∂h_{T−1}/∂h_t‖, the Jacobian product, with its bound and the verdict fitted on it "
+    "(CSV: t, jacobian_norm, bound)",
     "eigenvalues": "eigenvalues of W_hh (each gate block of LSTM/GRU), unit circle (CSV: block, k, real, imag, abs)",
     "hidden": "the hidden state as a t × unit heatmap; --state picks c, a gate or dh instead (CSV: t, h_1 ... h_H)",
     "gates": "every gate of an LSTM (i f g o and the cell state c) or GRU (r z n) as heatmaps (CSV: t, i_1 ...)",
