@@ -341,7 +341,14 @@ def main(argv: list[str] | None = None) -> int:
     # the window's objects live as long as the app: keep them out of the garbage collector's full passes
     # (each walked all of them: ~35 ms, a visible stall every few dozen animation frames or Wrec steps)
     gc.freeze()
+    # and collect only from a timer in the event loop: an automatic collection can start inside
+    # any allocation, e.g. while PySide6 holds Qt's connection lock during a disconnect, and a
+    # QObject destroyed there waits for that lock forever (pyqtgraph's remedy for the same hazard)
+    from pyqtgraph.util.garbage_collector import GarbageCollector  # (pyqtgraph is loaded by now)
+
+    collector = GarbageCollector(interval=1.0)
     code = app.exec()
+    collector.timer.stop()
     if args.exit_when_shown:
         window.removeEventFilter(watcher)
     window.deleteLater()

@@ -10,6 +10,30 @@ from ui.main_window import MainWindow
 from ui.session import Session
 
 
+@pytest.fixture(scope="session", autouse=True)
+def collect_only_between_tests():
+    """No automatic garbage collection while a test runs; a full collection between tests instead.
+
+    An automatic collection can start inside any allocation, e.g. while PySide6 disconnects a
+    signal and holds Qt's connection lock; if it then destroys a QObject that needs the same lock,
+    the process hangs (seen once in a full run: test_export, building a figure). The app avoids
+    it the same way (ui.app: collections only from a timer in the event loop).
+    """
+    was = gc.isenabled()
+    gc.disable()
+    yield
+    if was:
+        gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def collect_after_each_test():
+    """The young generations' collection the disabled collector would have made, at a safe point
+    between tests (make_window's teardown makes the full one after deleting its windows)."""
+    yield
+    gc.collect(1)
+
+
 @pytest.fixture
 def settings(tmp_path):
     """A QSettings file of this test's own (never the user's)."""
