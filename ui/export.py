@@ -18,6 +18,7 @@ import io
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -328,12 +329,7 @@ def write_mp4(figure: Figure, path: str | os.PathLike, fps: float = GIF_FPS, pro
     h, w = first.shape[:2]
     H, W = h + h % 2, w + w % 2  # yuv420p needs even sizes: pad with the background
     background = np.array(QColor(figure.theme.colours.background).getRgb()[:3], dtype=np.uint8)
-    target = Path(os.fspath(path))
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=".mp4", dir=target.parent if str(target.parent) else "."
-    )
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".mp4") as tmp:
         writer = imageio_ffmpeg.write_frames(
             tmp, (W, H), fps=fps, codec="libx264", pix_fmt_out="yuv420p", macro_block_size=2, quality=8,
             output_params=["-movflags", "+faststart"],
@@ -347,33 +343,23 @@ def write_mp4(figure: Figure, path: str | os.PathLike, fps: float = GIF_FPS, pro
             for _ in range(1 + (hold if k == n - 1 else 0)):
                 writer.send(padded.tobytes())
         writer.close()
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
     return n
 
 
 # ---- files ----------------------------------------------------------------------------------------------
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Replace `path` with `data` in one rename (OSError if the disk refuses; nothing half-written stays)."""
+@contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[str]:
+    """A temporary file beside `path` to write; it replaces `path` in one rename when the block ends
+    normally, and is removed when it raises (nothing half-written stays)."""
     target = Path(os.fspath(path))
     folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=folder)
+    os.close(fd)
     try:
+        yield tmp
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # as open() would make it, not mkstemp's owner-only 0600
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -381,6 +367,14 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Replace `path` with `data` in one rename (OSError if the disk refuses; nothing half-written stays)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def format_of(path: str | os.PathLike) -> str:
