@@ -16,9 +16,11 @@ a tanh by the identity, FGR loops the previous step's gates back into the gate r
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from . import diagram as dg
@@ -249,6 +251,8 @@ class _Canvas(QWidget):
         self._over: QPixmap | None = None  # to lay down in the 'live' pass, once
         self._layers_key: tuple | None = None
         self._layers: tuple[QPixmap, QPixmap | None] | None = None
+        self._val: dict[str, float] = {}  # the numbers of the frame being painted, by series
+        self._stamps: dict[tuple, QPixmap] = {}  # see _stamp
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we paint every pixel: parents need not
         self._on_theme_changed()
@@ -395,11 +399,16 @@ class _Canvas(QWidget):
             p.drawText(QRectF(x0 + w1 + 1, y - 0.45 * px, w2 + 4, 1.4 * px), Qt.AlignmentFlag.AlignLeft, sub)
         return w
 
-    def chip(self, x: float, y: float, name: str, sub: str, value: float, align: str = "c", tail: str = "") -> None:
-        """A value badge: the element's name and its number on the background, over the lines."""
+    def chip(self, x: float, y: float, name: str, sub: str, series: str, align: str = "c", tail: str = "") -> None:
+        """A value badge: the element's name and its number (of the series named) on the background, over the lines.
+
+        The box and the name come from the stamp cache (see _stamp): digits are equally wide, so
+        a badge takes only a few widths over a trace ('0.49', '−0.02', '−8.9e−3'), drawn once each.
+        """
         if not self._late():
             return
         p = self.p
+        value = self._val[series]
         text = dg.fmt(value)
         key = ("chip", name, sub, tail)
         wn = self._widths.get(key)
@@ -413,13 +422,18 @@ class _Canvas(QWidget):
         x0 = x - w / 2 if align == "c" else (x - w if align == "r" else x)
         rect = QRectF(x0, y - h / 2, w, h)
         bad = not np.isfinite(value)
-        p.setPen(QPen(self.ink(0.25), 1.2))
-        p.setBrush(QColor(dg.NONFINITE_FILL) if bad else self.bg)
-        p.drawRoundedRect(rect, 6, 6)
-        if bad:
-            p.setBrush(dg.nonfinite_brush())
-            p.drawRoundedRect(rect, 6, 6)
-        self._label(x0 + 7, y, name, sub, align="l", colour=self.ink(0.6) if not bad else QColor("#000000"), tail=tail)
+
+        def box() -> None:
+            q = self.p
+            q.setPen(QPen(self.ink(0.25), 1.2))
+            q.setBrush(QColor(dg.NONFINITE_FILL) if bad else self.bg)
+            q.drawRoundedRect(rect, 6, 6)
+            if bad:
+                q.setBrush(dg.nonfinite_brush())
+                q.drawRoundedRect(rect, 6, 6)
+            self._label(x0 + 7, y, name, sub, align="l", colour=QColor("#000000") if bad else self.ink(0.6), tail=tail)
+
+        self._stamp((key, round(x0, 3), y, round(w, 3), bad), rect, box)
         p.setFont(self.font(FONT_PX, bold=bad))
         p.setPen(QColor("#000000") if bad else self.ink(0.95))
         p.drawText(
@@ -428,31 +442,82 @@ class _Canvas(QWidget):
             text,
         )
 
+    def _stamp(self, key: tuple, rect: QRectF, draw) -> None:
+        """Paint draw() (an element within rect, in drawing coordinates) from a cache of device pixels.
+
+        A frame's badges and gates take few distinct looks over a trace (a badge a few widths,
+        a gate one of the colour map's colours): each look is drawn once, antialiased, into a
+        pixmap at its place on screen, and copied from then on. The cache empties whenever the
+        static layers are drawn again (new size, colours, cell or phase).
+        """
+        p = self.p
+        world = p.worldTransform()  # a translation and a scale (see _paint)
+        dpr = self.devicePixelRatioF()
+        out = world.mapRect(rect.adjusted(-2, -2, 2, 2))  # the pen reaches past the rect
+        ox, oy = math.floor(out.x() * dpr) / dpr, math.floor(out.y() * dpr) / dpr
+        full = (key, round(world.m11(), 9), round(ox - out.x(), 6), round(oy - out.y(), 6))
+        pixmap = self._stamps.get(full)
+        if pixmap is None:
+            size = QSize(math.ceil((out.right() - ox) * dpr) + 1, math.ceil((out.bottom() - oy) * dpr) + 1)
+            pixmap = QPixmap(size)
+            pixmap.setDevicePixelRatio(dpr)
+            pixmap.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(pixmap)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+            painter.setWorldTransform(world * QTransform.fromTranslate(-ox, -oy))
+            self.p = painter
+            try:
+                draw()
+            finally:
+                painter.end()
+                self.p = p
+            if len(self._stamps) > 2000:  # a long trace of many colours: start again
+                self._stamps.clear()
+            self._stamps[full] = pixmap
+        p.save()
+        p.resetTransform()
+        p.drawPixmap(QPointF(ox, oy), pixmap)
+        p.restore()
+
     def gate(self, x: float, y: float, symbol: str, value: float, state: str, kind: str = "sigmoid") -> None:
         """A gate box (colah's yellow boxes) filled with its value's colour; a dashed ghost when absent."""
         if not self._late():
             return
-        p = self.p
         w, h = 78.0, 54.0
         rect = QRectF(x - w / 2, y - h / 2, w, h)
         if state == "absent":
-            p.setBrush(self.bg)
-            p.setPen(QPen(self.ink(0.35), 2.0, Qt.PenStyle.DashLine))
-            p.drawRoundedRect(rect, 8, 8)
-            p.setFont(self.symbol_font(24))
-            p.setPen(self.ink(0.45))
-            p.drawText(rect, Qt.AlignmentFlag.AlignCenter, "1")
+            self._stamp(("gate", x, y, symbol, state), rect, lambda: self._absent_gate(rect))
             return
-        if not np.isfinite(value):
-            fill = QColor(dg.NONFINITE_FILL)
+        finite = np.isfinite(value)
+        if not finite:
+            index = -1
         elif kind == "sigmoid":
-            fill = self.gatelut[_unit_index(value)]
+            index = _unit_index(value)
         else:
-            fill = self.vlut[_value_index(value)]
+            index = _value_index(value)
+        self._gate_box(rect, symbol, kind, index)
+
+    def _absent_gate(self, rect: QRectF) -> None:
+        p = self.p
+        p.setBrush(self.bg)
+        p.setPen(QPen(self.ink(0.35), 2.0, Qt.PenStyle.DashLine))
+        p.drawRoundedRect(rect, 8, 8)
+        p.setFont(self.symbol_font(24))
+        p.setPen(self.ink(0.45))
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, "1")
+
+    def _gate_box(self, rect: QRectF, symbol: str, kind: str, index: int) -> None:
+        """A gate's box in the colour map's colour number index (-1: not finite, hatched)."""
+        p = self.p
+        if index < 0:
+            fill = QColor(dg.NONFINITE_FILL)
+        else:
+            fill = (self.gatelut if kind == "sigmoid" else self.vlut)[index]
         p.setBrush(fill)
         p.setPen(QPen(self.ink(0.8), 2.2))
         p.drawRoundedRect(rect, 8, 8)
-        if not np.isfinite(value):
+        if index < 0:
             p.setBrush(dg.nonfinite_brush())
             p.drawRoundedRect(rect, 8, 8)
         p.setFont(self.symbol_font(28 if symbol in ("σ", "1−") else 23, bold=symbol != "σ"))
@@ -501,7 +566,9 @@ class _Canvas(QWidget):
         v = self.view
         dpr = self.devicePixelRatioF()
         key = (self.width(), self.height(), dpr, v._phase, v._cell, v._variant, v._activation, v._leak)
+        key += (v.unit, v.layer, v._H)  # the subtitle names the unit
         if key != self._layers_key:
+            self._stamps.clear()
             size = QSize(max(1, round(self.width() * dpr)), max(1, round(self.height() * dpr)))
             layers = []
             for mode in ("under", "over"):
@@ -526,24 +593,30 @@ class _Canvas(QWidget):
         self.p, self._mode, self._live_seen = p, mode, False
         if mode == "direct":
             p.fillRect(self.rect(), self.bg)
-        tf, scale = self.fit()
-        if abs(tf - self._tf) > 0.02:  # text sizes change with the size: measure again (once per size)
-            self._tf = tf
-            self._fonts, self._metrics, self._widths = {}, {}, {}
+        scale = self._fit_text()
         b = self.bounds(self._tf)
         p.translate(0.5 * (self.width() - scale * b.width()), 0.5 * (self.height() - scale * b.height()))
         p.scale(scale, scale)
         v = self.view
         p.save()
         p.translate(0.0, self.body_top())  # the cell under a title that grew with the text
+        self._val = v.values()
         if v._cell == "lstm":
-            self._paint_lstm(v.values())
+            self._paint_lstm(self._val)
         elif v._cell == "gru":
-            self._paint_gru(v.values())
+            self._paint_gru(self._val)
         else:
-            self._paint_rnn(v.values())
+            self._paint_rnn(self._val)
         p.restore()
         self._paint_title()
+
+    def _fit_text(self) -> float:
+        """Set the text factor for the current size (measuring the text again when it changed); returns the scale."""
+        tf, scale = self.fit()
+        if abs(tf - self._tf) > 0.02:  # text sizes change with the size: measure again (once per size)
+            self._tf = tf
+            self._fonts, self._metrics, self._widths = {}, {}, {}
+        return scale
 
     def fit(self) -> tuple[float, float]:
         """(text factor, scale): the value text MIN_TEXT_PX × font scale on screen where the room allows."""
@@ -589,13 +662,21 @@ class _Canvas(QWidget):
         return y - 27.0 - 6.0 - h / 2 if above else y + 27.0 + 6.0 + h / 2
 
     def _paint_title(self) -> None:
-        if not self._late():
-            return
+        """The title (step and phase: a frame element) and the subtitle under it (static)."""
+        static, late = self._static(), self._late()
         v = self.view
         p = self.p
-        names = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN", "esn": "ESN"}
-        phase = "BPTT" if v._phase == "backward" else "forward"
-        title = f"{names[v._cell]} cell at t = {v._t} · {phase}"
+        tf, room = self._tf, BOUNDS.width() - 20
+        left_v = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        if late:
+            names = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN", "esn": "ESN"}
+            phase = "BPTT" if v._phase == "backward" else "forward"
+            title = f"{names[v._cell]} cell at t = {v._t} · {phase}"
+            p.setFont(self.font(25, bold=True))
+            p.setPen(self.cursor if v._phase == "backward" else self.ink(0.95))
+            p.drawText(QRectF(10, 0, room, 34 * tf), left_v, title)
+        if not static:
+            return
         if v._cell == "lstm":
             extra = VARIANT_TEXT.get(v._variant, "")
         elif v._cell == "gru":
@@ -607,11 +688,6 @@ class _Canvas(QWidget):
                 extra = f"h(t) = (1 − α)·h(t−1) + α·{phi}(W_ih·x(t) + W_hh·h(t−1) + b)"
         unit = "mean of all units" if v.unit == MEAN else f"unit {v.unit + 1} of {v._H}"
         sub = " · ".join(x for x in (extra, unit + ", first example") if x)
-        tf, room = self._tf, BOUNDS.width() - 20
-        p.setFont(self.font(25, bold=True))
-        p.setPen(self.cursor if v._phase == "backward" else self.ink(0.95))
-        left_v = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        p.drawText(QRectF(10, 0, room, 34 * tf), left_v, title)
         p.setFont(self.font(19))
         p.setPen(self.ink(0.65))
         sub = self.metrics(19).elidedText(sub, Qt.TextElideMode.ElideRight, room)
@@ -635,12 +711,12 @@ class _Canvas(QWidget):
         rect = QRectF(x - 320 * tf, y - 15 * tf, 320 * tf, 30 * tf)
         p.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{name} = {dg.fmt(norm)}")
 
-    def _input_chip(self, x: float, y: float, value: float) -> None:
+    def _input_chip(self, x: float, y: float) -> None:
         v = self.view
         if v.layer == 0:
-            self.chip(x, y, "x", "t", value, align="l")
+            self.chip(x, y, "x", "t", "x", align="l")
         else:
-            self.chip(x, y, "h", "t", value, align="l", tail=f" of layer {v.layer}")
+            self.chip(x, y, "h", "t", "x", align="l", tail=f" of layer {v.layer}")
 
     def _paint_lstm(self, val: dict[str, float]) -> None:
         v = self.view
@@ -705,21 +781,21 @@ class _Canvas(QWidget):
         self.gate(xo, yg, "σ", val["o"], st["o"])
         # the numbers
         for x, name in ((xf, "f"), (xi, "i"), (xg, "g"), (xo, "o")):  # large text: i and o above their gates
-            self.chip(x, self.gate_chip_y(yg, above=self._tf > STAGGER and name in "io"), name, "", val[name])
-        self.chip(35, self.above(yc), "c", "t−1", val["c_prev"], align="l")
-        self.chip(xf + 30, self.above(yc), "f·c", "t−1", val["fc"], align="l")
-        self.chip(985, self.above(yc), "c", "t", val["c"], align="r")
+            self.chip(x, self.gate_chip_y(yg, above=self._tf > STAGGER and name in "io"), name, "", name)
+        self.chip(35, self.above(yc), "c", "t−1", "c_prev", align="l")
+        self.chip(xf + 30, self.above(yc), "f·c", "t−1", "fc", align="l")
+        self.chip(985, self.above(yc), "c", "t", "c", align="r")
         name = "tanh" if st["tanh_c"] == "tanh" else "c"
         if self._tf > STAGGER:  # large text: i·g over its row, tanh(c) under its op, clear of each other
             h = 1.35 * FONT_PX * self._tf
-            self.chip(xg + 30, 0.5 * (yc + ymul) + 10, "i·g", "", val["ig"], align="l")
-            self.chip(xoo + 30, ymul + 10 + h / 2, name, "", val["tanh_c"], align="l")
+            self.chip(xg + 30, 0.5 * (yc + ymul) + 10, "i·g", "", "ig", align="l")
+            self.chip(xoo + 30, ymul + 10 + h / 2, name, "", "tanh_c", align="l")
         else:
-            self.chip(xg + 30, ymul, "i·g", "", val["ig"], align="l")
-            self.chip(xoo + 62, ymul, name, "", val["tanh_c"], align="l")
-        self.chip(35, self.below(yb), "h", "t−1", val["h_prev"], align="l")
-        self.chip(985, self.above(yb), "h", "t", val["h"], align="r")
-        self._input_chip(200, self.input_y(), val["x"])
+            self.chip(xg + 30, ymul, "i·g", "", "ig", align="l")
+            self.chip(xoo + 62, ymul, name, "", "tanh_c", align="l")
+        self.chip(35, self.below(yb), "h", "t−1", "h_prev", align="l")
+        self.chip(985, self.above(yb), "h", "t", "h", align="r")
+        self._input_chip(200, self.input_y())
         if back:
             if v._gc is not None:
                 self._grad_label(985, self.grad_y(yc), "‖∂L/∂c‖", v._gc[t])
@@ -768,19 +844,19 @@ class _Canvas(QWidget):
         self.gate(xz, yg, "σ", val["z"], "gate")
         self.gate(xr, yg, "σ", val["r"], "gate")
         self.gate(xn, yg, "tanh", val["n"], "gate", kind="tanh")
-        self.chip(xz - 45, yg, "z", "", val["z"], align="r")
-        self.chip(xr, self.gate_chip_y(yg, above=False), "r", "", val["r"])
-        self.chip(xrm, self.gate_chip_y(yg, above=True), "r·(W", "hn", val["rh"], tail="h+b)")
-        self.chip(xn + 45, yg, "n", "", val["n"], align="l")
+        self.chip(xz - 45, yg, "z", "", "z", align="r")
+        self.chip(xr, self.gate_chip_y(yg, above=False), "r", "", "r")
+        self.chip(xrm, self.gate_chip_y(yg, above=True), "r·(W", "hn", "rh", tail="h+b)")
+        self.chip(xn + 45, yg, "n", "", "n", align="l")
         if self._tf > 1.1:  # larger text: over its row, against the drawing's right edge
-            self.chip(BOUNDS.width() - 4, 0.5 * (yh + y1) + 4, "(1−z)·n", "", val["zn"], align="r")
+            self.chip(BOUNDS.width() - 4, 0.5 * (yh + y1) + 4, "(1−z)·n", "", "zn", align="r")
         else:
-            self.chip(xn + 30, y1, "(1−z)·n", "", val["zn"], align="l")
-        self.chip(xz + 95, y1 - 40, "1−z", "", val["one_minus_z"])
-        self.chip(35, self.above(yh), "h", "t−1", val["h_prev"], align="l")
-        self.chip(xz + 30, self.above(yh), "z·h", "t−1", val["zh"], align="l")
-        self.chip(985, self.above(yh), "h", "t", val["h"], align="r")
-        self._input_chip(230, H - 26, val["x"])
+            self.chip(xn + 30, y1, "(1−z)·n", "", "zn", align="l")
+        self.chip(xz + 95, y1 - 40, "1−z", "", "one_minus_z")
+        self.chip(35, self.above(yh), "h", "t−1", "h_prev", align="l")
+        self.chip(xz + 30, self.above(yh), "z·h", "t−1", "zh", align="l")
+        self.chip(985, self.above(yh), "h", "t", "h", align="r")
+        self._input_chip(230, H - 26)
         if back:
             self._grad_label(985, self.grad_y(yh), "‖∂L/∂h‖", v._gh[t])
 
@@ -812,13 +888,12 @@ class _Canvas(QWidget):
         self.line([(x_out, yh), (985, yh)], hpen, arrow=True, live=back)
         if self._late():
             self._activation_box(QRectF(xphi - 60, yh - 36, 120, 72), val["a"])
-        a = val["a"]
-        self.chip(xphi - 15, 360, "pre", "t", val["pre"], align="r")
+        self.chip(xphi - 15, 360, "pre", "t", "pre", align="r")
         if leaky:
-            self.chip(xphi + 70, yh + 40, "φ(pre)", "", a, align="l")
-        self.chip(35, self.below(yb), "h", "t−1", val["h_prev"], align="l")
-        self.chip(985, self.above(yh), "h", "t", val["h"], align="r")
-        self._input_chip(310, H - 26, val["x"])
+            self.chip(xphi + 70, yh + 40, "φ(pre)", "", "a", align="l")
+        self.chip(35, self.below(yb), "h", "t−1", "h_prev", align="l")
+        self.chip(985, self.above(yh), "h", "t", "h", align="r")
+        self._input_chip(310, H - 26)
         if back:
             self._grad_label(985, self.grad_y(yh), "‖∂L/∂h‖", v._gh[t])
 

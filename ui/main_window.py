@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
-    QSlider,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -46,6 +45,7 @@ from .presentation import Presentation
 from .scenario_files import ScenarioFiles
 from .session import Player, Session
 from .training_view import TrainingPanel
+from .transport import PhaseLabel, Timeline
 from .undo import ConfigHistory
 
 try:  # built in parallel by another engineer; the window runs without them
@@ -457,14 +457,14 @@ class MainWindow(QMainWindow):
         # most important first: a narrow toolbar drops its last items into the » overflow menu
         for cid in ("rewind", "step_back", "play_pause", "step_forward", "to_end"):
             bar.addAction(self.actions[cid])
-        self.timeline = QSlider(Qt.Orientation.Horizontal)
+        self.timeline = Timeline()
         self.timeline.setObjectName("timeline")
         self.timeline.setMinimumWidth(120)
         self.timeline.setToolTip("The playhead: the forward pass, then BPTT")
         self.timeline.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.timeline.valueChanged.connect(self._on_timeline_moved)
         bar.addWidget(self.timeline)
-        self.phase_label = RichLabel()
+        self.phase_label = PhaseLabel()
         self.phase_label.setObjectName("phase_label")
         bar.addWidget(self.phase_label)
         bar.addSeparator()
@@ -677,6 +677,7 @@ class MainWindow(QMainWindow):
         self.setWindowModified(hasattr(self, "files") and self.files.modified)  # weights may change alone
         with QSignalBlocker(self.timeline):
             self.timeline.setRange(0, self.session.n_frames - 1)
+        self.timeline.set_split(self.session.trace.T)
         verdict = trace.verdict
         colour = self.theme.verdict_colour(verdict)
         f = trace.growth_factor
@@ -709,13 +710,7 @@ class MainWindow(QMainWindow):
         with QSignalBlocker(self.timeline):
             self.timeline.setValue(frame)
         phase, t = self.session.phase_step(frame)
-        T = self.session.trace.T
-        c = self.theme.colours
-        if phase == "forward":
-            text = f"<b style='color:{c.forward}'>▶ forward</b> t = {t} of 0…{T - 1}"
-        else:
-            text = f"<b style='color:{c.backward}'>◀ BPTT</b> t = {t} of 0…{T - 1}"
-        self.phase_label.setText(text)
+        self.phase_label.set_step(phase, t, self.session.trace.T)
 
     def _on_timeline_moved(self, frame: int) -> None:
         self.player.pause()
@@ -736,14 +731,10 @@ class MainWindow(QMainWindow):
             if c.icon:
                 self.actions[c.id].setIcon(t.media_icon(c.icon))
         self._on_playing_changed(self.player.playing)
-        self.phase_label.setFont(t.font(1.05))
-        # a fixed size (width and height: only then does setText not ask the toolbar and the window
-        # to lay themselves out again) on every frame
-        widest = "◀ forward t = 1000 of 0…1000"
-        probe = QLabel(f"<b>{widest}</b>")
-        probe.setFont(self.phase_label.font())
-        width = self.phase_label.fontMetrics().horizontalAdvance(widest) + 8
-        self.phase_label.setFixedSize(width, probe.sizeHint().height())
+        self.phase_label.setFont(t.font(1.05))  # it keeps a fixed size for that font (see PhaseLabel)
+        c = t.colours
+        self.phase_label.set_colours(c.forward, c.backward)
+        self.timeline.set_colours(c.forward, c.backward, c.grid, c.background)
         self.verdict_label.setFont(t.font(1.05))
         self.verdict_label.setMinimumSize(0, 0)  # sized again for the new font by _on_trace_changed
         self.verdict_label.setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX)

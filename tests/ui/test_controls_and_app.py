@@ -190,7 +190,7 @@ def test_screenshot_refuses_a_bad_value_with_exit_2(tmp_path):
 
 def test_none_and_bools_survive_many_qt_calls(window):
     # PySide6 6.12 on CPython 3.11 drops a reference to None per call returning None (see ui/__init__.py)
-    label = window.phase_label
+    label = window.remedy_label  # a QLabel: setText is Qt's
     for _ in range(20_000):
         label.setText("x")
     assert sys.getrefcount(None) > 1_000_000

@@ -1,0 +1,152 @@
+"""The transport toolbar's two per-frame widgets: the playhead slider and the playhead in words.
+
+Both change on every animation frame, so both paint themselves in a few calls: a QLabel with
+rich text lays its document out again on every paint, and the Fusion style's slider draws
+gradients, about half a millisecond each per frame.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QSlider, QStyle, QStyleOptionSlider, QWidget
+
+
+class PhaseLabel(QWidget):
+    """'▶ forward t = 12 of 0…29' (or '◀ BPTT ...'): the phase in its colour and bold, then the step.
+
+    Its size fits the longest text for the sequence's length and changes only with the number of
+    digits of T: a new step then repaints the label alone, not the toolbar's layout.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._phase, self._t, self._T = "forward", 0, 1
+        self._colours = {"forward": QColor("#000000"), "backward": QColor("#000000")}
+        self._bold = QFont()
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self._measure()
+
+    def set_colours(self, forward: str, backward: str) -> None:
+        """The colours of the two phases' names."""
+        self._colours = {"forward": QColor(forward), "backward": QColor(backward)}
+        self.update()
+
+    def set_step(self, phase: str, t: int, T: int) -> None:
+        """Show a step of a phase ('forward' or 'backward') of a sequence of T steps."""
+        if (phase, t, T) != (self._phase, self._t, self._T):
+            digits = len(str(T - 1)) != len(str(self._T - 1))
+            self._phase, self._t, self._T = phase, t, T
+            if digits:
+                self._measure()
+            self.update()
+
+    def parts(self) -> tuple[str, str]:
+        """The phase (bold, coloured) and the step."""
+        name = "▶ forward" if self._phase == "forward" else "◀ BPTT"
+        return name, f" t = {self._t} of 0…{self._T - 1}"
+
+    def text(self) -> str:
+        """What the label says, as plain text."""
+        return "".join(self.parts())
+
+    def _measure(self) -> None:
+        self._bold = QFont(self.font())
+        self._bold.setBold(True)
+        bold, plain = QFontMetricsF(self._bold), QFontMetricsF(self.font())
+        n = "0" * len(str(self._T - 1))
+        width = max(bold.horizontalAdvance(name) for name in ("▶ forward", "◀ BPTT"))
+        width += plain.horizontalAdvance(f" t = {n} of 0…{n}")
+        self._size = QSize(round(width) + 10, round(max(bold.height(), plain.height())) + 6)
+        self.setFixedSize(self._size)
+
+    def sizeHint(self) -> QSize:
+        return self._size
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.FontChange:
+            self._measure()
+            self.update()
+        super().changeEvent(event)
+
+    def paintEvent(self, event) -> None:
+        name, rest = self.parts()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        rect = QRectF(self.rect()).adjusted(4, 0, 0, 0)
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        p.setFont(self._bold)
+        p.setPen(self._colours[self._phase])
+        used = p.drawText(rect, flags, name)
+        p.setFont(self.font())
+        p.setPen(self.palette().color(self.foregroundRole()))
+        p.drawText(rect.adjusted(used.width(), 0, 0, 0), flags, rest)
+        p.end()
+
+
+class Timeline(QSlider):
+    """The playhead slider over all frames: the forward pass, then BPTT, each part in its phase's colour.
+
+    A QSlider (keyboard, mouse, value and signals as usual) that paints itself: a thin track,
+    the forward half and the BPTT half tinted in their colours up to the playhead, and a round
+    handle where the style would put its own (so that dragging grabs where it is drawn).
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self._split = 0  # the first BPTT frame
+        self._forward, self._backward = QColor("#0072B2"), QColor("#D55E00")
+        self._track, self._ring = QColor("#cccccc"), QColor("#ffffff")
+
+    def set_split(self, first_backward_frame: int) -> None:
+        """Where BPTT starts (the frame number)."""
+        if first_backward_frame != self._split:
+            self._split = first_backward_frame
+            self.update()
+
+    def set_colours(self, forward: str, backward: str, track: str, background: str) -> None:
+        """The phases' colours, the track's, and the background (a ring around the handle)."""
+        self._forward, self._backward = QColor(forward), QColor(backward)
+        self._track, self._ring = QColor(track), QColor(background)
+        self.update()
+
+    def _x_of(self, value: int, groove: QRectF) -> float:
+        lo, hi = self.minimum(), self.maximum()
+        if hi <= lo:
+            return groove.left()
+        return groove.left() + (value - lo) / (hi - lo) * groove.width()
+
+    def _handle(self) -> QRectF:
+        """The style's handle rectangle at the current value (the mouse grabs there)."""
+        opt = QStyleOptionSlider()
+        self.initStyleOption(opt)
+        handle = QStyle.SubControl.SC_SliderHandle
+        return QRectF(self.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt, handle, self))
+
+    def paintEvent(self, event) -> None:
+        handle = self._handle()
+        r = handle.height() * 0.42
+        groove = QRectF(handle.width() / 2, 0, self.width() - handle.width(), self.height())
+        y = handle.center().y()
+        x = handle.center().x()
+        split = self._x_of(self._split, groove) if self._split > self.minimum() else groove.left()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(QPen(self._track, 4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        p.drawLine(QPointF(groove.left(), y), QPointF(groove.right(), y))
+        played = QPen(self._forward, 4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+        p.setPen(played)
+        p.drawLine(QPointF(groove.left(), y), QPointF(min(x, split), y))
+        if x > split:
+            played.setColor(self._backward)
+            p.setPen(played)
+            p.drawLine(QPointF(split, y), QPointF(x, y))
+        colour = self._forward if self.value() < self._split else self._backward
+        p.setPen(QPen(self._ring, 2))
+        p.setBrush(colour)
+        p.drawEllipse(QPointF(x, y), r, r)
+        if self.hasFocus():
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(QPen(colour, 1.5))
+            p.drawEllipse(QPointF(x, y), r + 3, r + 3)
+        p.end()
