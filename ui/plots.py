@@ -8,13 +8,25 @@ computes nothing. Hovering shows the exact values under the mouse; clicking move
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRect, QRectF, QSignalBlocker, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QCursor, QFontMetricsF, QPen
+from PySide6 import QtGui
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSignalBlocker, QSize, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QCursor,
+    QFontMetricsF,
+    QPainter,
+    QPen,
+    QStaticText,
+    QTextOption,
+    QTransform,
+)
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
@@ -245,6 +257,65 @@ def nice_ceil(m: float) -> float:
     return float(10 ** (k + 1))
 
 
+class HairlineCurve(pg.PlotCurveItem):
+    """A curve whose wide solid or dashed line is drawn as a bundle of antialiased hairlines on screen.
+
+    Qt strokes an antialiased line wider than one pixel by outlining it and filling the outline,
+    about 0.3 ms for a hundred points: a Wrec step redraws about ten such curves. A one-pixel
+    line has a fast path (about 0.02 ms), and five of them side by side, a fraction of a pixel
+    apart, cover the same width. Exports (slides) draw the real wide line.
+    """
+
+    def paint(self, p, opt, widget):
+        pen = self.opts["pen"]
+        wide = (
+            pen is not None
+            and pen.style() in (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine)
+            and pen.isCosmetic()
+            and pen.widthF() > 1.2
+            and self._exportOpts is False
+            and self.opts["antialias"]
+            and self.opts["fillLevel"] is None
+            and self.opts["shadowPen"] is None
+            and self.xData is not None
+            and len(self.xData) > 1
+            and not self._shouldUseDrawLineSegments(pen)
+        )
+        if not wide:
+            super().paint(p, opt, widget)
+            return
+        path = p.transform().map(self.getPath())  # to device pixels: the offsets are in pixels
+        r = (pen.widthF() - 1.0) / 2
+        hairline = QPen(pen)
+        hairline.setWidthF(1.0)
+        if pen.style() == Qt.PenStyle.DashLine:  # Qt's dashes are 4 widths on, 2 off: keep their length
+            hairline.setDashPattern([4.0 * pen.widthF(), 2.0 * pen.widthF()])
+        p.save()
+        p.resetTransform()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setPen(hairline)
+        for dx, dy in ((0.0, 0.0), (r, 0.0), (-r, 0.0), (0.0, r), (0.0, -r)):
+            p.setTransform(QTransform.fromTranslate(dx, dy))
+            p.drawPath(path)
+        p.restore()
+
+
+def use_hairlines(item: pg.PlotDataItem) -> None:
+    """Give a PlotDataItem a HairlineCurve in place of its PlotCurveItem (same data, pen and signals)."""
+    old = item.curve
+    if isinstance(old, HairlineCurve):
+        return
+    new = HairlineCurve()
+    new.setParentItem(item)
+    new.sigClicked.connect(item.sigClicked)
+    new.setZValue(old.zValue())
+    item.curve = new
+    if old.scene() is not None:
+        old.scene().removeItem(old)
+    old.setParentItem(None)
+    item.updateItems(styleUpdate=True)
+
+
 class Marker(QGraphicsEllipseItem):
     """The playhead's dot on a curve: a circle `size` pixels across at one point of the view.
 
@@ -358,18 +429,105 @@ class Veil(QGraphicsItem):
 
 
 class RichLabel(QLabel):
-    """A QLabel that lays out a new rich text when it is set, not when it is next painted.
+    """A QLabel whose one-line rich text is laid out once per new text, and painted from that layout.
 
-    QLabel lays a new rich text out in its paintEvent, and that layout asks for a repaint, which
-    Qt can only post for later from inside a paint: every new text was painted twice (with the
-    parents under it, a label not being opaque). Asking for the size hint lays it out at once.
+    QLabel lays a rich text out again for every size hint it is asked (at several widths) and
+    again when it paints, a text document each time: a plot's verdict or a toolbar label that
+    changes with every Wrec step cost more in those layouts than all the rest of its plot. An
+    unwrapped RichLabel instead prepares a QStaticText once per text and font, answers its size
+    hints from it and draws it. A word-wrapped one is a plain QLabel.
     """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(text, parent)
+        self._layout_of: tuple | None = None  # (text, font, format) the prepared text was made for
+        self._prepared: QStaticText | None = None
 
     def setText(self, text: str) -> None:
         """Show a new text (an unchanged one costs nothing)."""
         if text != self.text():
             super().setText(text)
-            self.sizeHint()
+
+    def prepared(self) -> QStaticText:
+        """The text laid out in the label's font (made once per text and font)."""
+        key = (self.text(), self.font().key(), self.textFormat())
+        if key != self._layout_of:
+            self._prepared = static_text(self.text(), self.font(), self.textFormat())
+            self._layout_of = key
+        return self._prepared
+
+    def _unwrapped(self) -> bool:
+        return not self.wordWrap()
+
+    def sizeHint(self) -> QSize:
+        if not self._unwrapped():
+            return super().sizeHint()
+        size = self.prepared().size()
+        m = self.contentsMargins()
+        extra = 2 * self.margin()
+        width = math.ceil(size.width()) + m.left() + m.right() + extra
+        return QSize(width, math.ceil(size.height()) + m.top() + m.bottom() + extra)
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint() if self._unwrapped() else super().minimumSizeHint()
+
+    def paintEvent(self, event) -> None:
+        if not self._unwrapped():
+            super().paintEvent(event)
+            return
+        text = self.prepared()
+        size = text.size()
+        room = self.contentsRect().adjusted(self.margin(), self.margin(), -self.margin(), -self.margin())
+        align = self.alignment()
+        if align & Qt.AlignmentFlag.AlignRight:
+            x = room.right() + 1 - size.width()
+        elif align & Qt.AlignmentFlag.AlignHCenter:
+            x = room.left() + (room.width() - size.width()) / 2
+        else:
+            x = room.left()
+        if align & Qt.AlignmentFlag.AlignTop:
+            y = room.top()
+        elif align & Qt.AlignmentFlag.AlignBottom:
+            y = room.bottom() + 1 - size.height()
+        else:
+            y = room.top() + (room.height() - size.height()) / 2
+        painter = QPainter(self)
+        painter.setFont(self.font())
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.setClipRect(room)
+        painter.drawStaticText(QPointF(x, y), text)
+        painter.end()
+
+
+_STATIC_TEXTS: dict[tuple, QStaticText] = {}  # the texts of late, laid out (measuring and drawing share them)
+
+
+def static_text(text: str, font, text_format=Qt.TextFormat.AutoText) -> QStaticText:
+    """A one-line text (rich or plain, as QLabel would take it) laid out in a font, ready to draw and measure.
+
+    Laying out rich text costs about as much as drawing a plot's curve: the last few hundred
+    texts are kept, so that a header measuring its candidate texts and then drawing one of them
+    lays it out once.
+    """
+    key = (text, font.key(), text_format)
+    prepared = _STATIC_TEXTS.get(key)
+    if prepared is None:
+        if len(_STATIC_TEXTS) >= 512:
+            _STATIC_TEXTS.clear()
+        prepared = _STATIC_TEXTS[key] = _prepare_text(text, font, text_format)
+    return prepared
+
+
+def _prepare_text(text: str, font, text_format) -> QStaticText:
+    prepared = QStaticText(text)
+    auto = text_format == Qt.TextFormat.AutoText
+    rich = text_format == Qt.TextFormat.RichText or (auto and QtGui.Qt.mightBeRichText(text))
+    prepared.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.NoWrap)
+    prepared.setTextOption(option)
+    prepared.prepare(QTransform(), font)
+    return prepared
 
 
 class QuietLine(QWidget):
@@ -391,11 +549,9 @@ class QuietLine(QWidget):
 
     def _fit(self) -> None:
         """The height of one line of the label's text in its font."""
-        probe = QLabel("Xg")
-        probe.setTextFormat(self.label.textFormat())
-        probe.setFont(self.label.font())
-        probe.setContentsMargins(self.label.contentsMargins())
-        self.setFixedHeight(probe.sizeHint().height())
+        m = self.label.contentsMargins()
+        height = static_text("Xg", self.label.font(), self.label.textFormat()).size().height()
+        self.setFixedHeight(math.ceil(height) + m.top() + m.bottom() + 2 * self.label.margin())
 
     def sizeHint(self) -> QSize:
         """As wide as the text (a stretching layout ignores it), one line high."""
@@ -422,11 +578,9 @@ class QuietLine(QWidget):
     def _width_of(self, text: str) -> int:
         widths = self.__dict__.setdefault("_widths", {})
         if text not in widths:
-            probe = QLabel(text)
-            probe.setTextFormat(self.label.textFormat())
-            probe.setFont(self.label.font())
-            probe.setContentsMargins(self.label.contentsMargins())
-            widths[text] = probe.sizeHint().width()
+            m = self.label.contentsMargins()
+            width = static_text(text, self.label.font(), self.label.textFormat()).size().width()
+            widths[text] = math.ceil(width) + m.left() + m.right() + 2 * self.label.margin()
         return widths[text]
 
     def _place(self) -> None:
@@ -531,6 +685,7 @@ class PlotPanel(QWidget):
             if id(item) in moving:
                 continue
             if isinstance(item, pg.PlotDataItem):
+                use_hairlines(item)
                 parts = (item.curve, item.scatter)
             elif isinstance(item, (pg.PlotCurveItem, pg.ScatterPlotItem, pg.ImageItem)):
                 parts = (item,)

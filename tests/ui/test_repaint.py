@@ -108,6 +108,7 @@ def test_a_new_rich_text_is_painted_once(qtbot):
     label.setFixedSize(300, 30)
     label.show()
     qtbot.waitExposed(label)
+    _settle()  # the first paint after showing
     paints = []
     label.paintEvent = lambda event, paint=label.paintEvent: (paints.append(1), paint(event))
     for k in range(5):
