@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtGui
-from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSignalBlocker, QSize, Qt
+from PySide6.QtCore import QEvent, QLineF, QPointF, QRect, QRectF, QSignalBlocker, QSize, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -30,6 +30,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
+    QGraphicsLineItem,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -363,6 +364,45 @@ class Marker(QGraphicsEllipseItem):
         self._fit()
 
 
+class Cursor(QGraphicsLineItem):
+    """The playhead: a vertical line at step t across a plot's view, drawn and bounded by Qt alone.
+
+    It lives in the view box's pixels (as pg.TextItem notices do), not in data units, so its
+    bounds are exactly the pixels it covers: a frame repaints two thin strips, and no Python runs
+    for its bounds or its paint (pg.InfiniteLine recomputed its bounds in Python several times per
+    frame, the largest Python cost of a frame in the plots).
+    """
+
+    def __init__(self, view: pg.ViewBox):
+        super().__init__()
+        self._view = view
+        self._t = 0.0
+        self.setParentItem(view)
+        view.sigResized.connect(self._place)
+        view.sigRangeChanged.connect(self._place)
+        self._place()
+
+    def setValue(self, t: float) -> None:
+        """Put the line at step t (data x)."""
+        t = float(t)
+        if t != self._t:
+            self._t = t
+            self._place()
+
+    def value(self) -> float:
+        """The step the line is at."""
+        return self._t
+
+    def _place(self, *_) -> None:
+        view = self._view
+        (x0, x1), _y = view.viewRange()
+        width, height = view.width(), view.height()
+        x = (self._t - x0) / (x1 - x0) * width if x1 != x0 else 0.0
+        line = QLineF(x, 0.0, x, height)
+        if line != self.line():
+            self.setLine(line)
+
+
 class Veil(QGraphicsItem):
     """A shade over the x-range of a time plot not yet computed at this frame.
 
@@ -654,12 +694,12 @@ class PlotPanel(QWidget):
         self.caption_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(self.caption_label)
 
-        self.cursor = pg.InfiniteLine(angle=90, movable=False)
-        self.cursor.setZValue(20)
+        self.cursor = Cursor(self.plot.getViewBox())
+        self.cursor.setZValue(20)  # over the data (the view box's child group)
+        self.cursor.setVisible(self.time_axis)
         self.veil = Veil()
         self.veil.setZValue(15)
         if self.time_axis:
-            self.plot.addItem(self.cursor, ignoreBounds=True)
             self.plot.addItem(self.veil, ignoreBounds=True)
         self.notice = pg.TextItem(anchor=(0.5, 0.5))  # why a plot is empty, in the middle of its view
         view = self.plot.getViewBox()
@@ -742,7 +782,7 @@ class PlotPanel(QWidget):
         if self.time_axis:
             self.cursor.setValue(t)
             colour = c.forward if phase == "forward" else c.backward
-            if self.cursor.pen.color().name().lower() != colour.lower():
+            if self.cursor.pen().color().name().lower() != colour.lower():
                 self.cursor.setPen(self.theme.pen(colour, 2))
             T = self.session.trace.T
             self.veil.set_extent(-0.5, T - 0.5)
