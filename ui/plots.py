@@ -247,6 +247,21 @@ def decade_range(*arrays: np.ndarray, extra: np.ndarray | None = None, reach: in
     return lo - DECADE_PAD, hi + DECADE_PAD
 
 
+def steady_range(new: tuple[float, float], old: tuple[float, float] | None, slack: float = 2.0) -> tuple[float, float]:
+    """The y-range to show: the old one while it still holds the new one with at most `slack` to spare at each end.
+
+    While Wrec is dragged, the data's decades come and go at every step; an axis that followed
+    each of them would jump under the lecturer's hand, and redrawing an axis (its ticks, labels
+    and grid) is a large part of a plot's update.
+    """
+    if old is None:
+        return new
+    (lo, hi), (old_lo, old_hi) = new, old
+    if old_lo <= lo and hi <= old_hi and lo - old_lo <= slack and old_hi - hi <= slack:
+        return old
+    return new
+
+
 def nice_ceil(m: float) -> float:
     """The next of 1, 2, 2.5, 5 × 10^k at or above m (stable colour-bar ends)."""
     if not np.isfinite(m) or m <= 0:
@@ -809,6 +824,11 @@ class PlotPanel(QWidget):
             self.notice.setFont(self.theme.font(0.95, bold=True))
         self.notice.setVisible(bool(text))
 
+    def _y_shown(self, T: int) -> tuple[float, float] | None:
+        """The y-range shown now, if the x-range is that of a trace of T steps (else None: start afresh)."""
+        shown = getattr(self, "_range", None)
+        return shown[1] if shown is not None and shown[0] == (-0.5, T - 0.5) else None
+
     def set_range(self, x: tuple[float, float], y: tuple[float, float]) -> None:
         """Set the view range only when it changed (a new range regenerates the axes)."""
         if getattr(self, "_range", None) != (x, y):
@@ -1034,6 +1054,7 @@ class GradientPlot(LogCurvePlot):
         self.set_notice(overflow_notice(trace, "gradient"))
         cells = None if trace.cell_grad_norms is None else trace.cell_grad_norms[-1]
         y = decade_range(self.y, cells, self.ghost_y, *layers, extra=self.bound_y)
+        y = steady_range(y, self._y_shown(T))
         self.set_range((-0.5, T - 0.5), y)
         caption = self.caption if self.bound_y is not None else self.caption.replace(BOUND_CAPTION, "")
         if self.caption_label.text() != caption:
@@ -1144,7 +1165,7 @@ class JacobianPlot(LogCurvePlot):
         caption = self.caption if self.bound_y is not None else self.caption.replace(JACOBIAN_BOUND_CAPTION, "")
         if self.caption_label.text() != caption:  # a gated cell has no such bound
             self.caption_label.setText(caption)
-        self.set_range((-0.5, T - 0.5), decade_range(self.y, extra=self.bound_y))
+        self.set_range((-0.5, T - 0.5), steady_range(decade_range(self.y, extra=self.bound_y), self._y_shown(T)))
         self.set_notice(overflow_notice(trace, "Jacobian product"))
         self._trace = trace
         self._update_badge(trace)

@@ -213,3 +213,23 @@ def test_equations_of_a_stacked_net_name_the_layer_below_as_input(window, cell):
     s.update(layers=1)
     window.formula._catch_up()
     assert "<i>x</i><sub>" in window.formula.text and "layer 2" not in window.formula.text
+
+
+def test_log_axes_hold_still_while_wrec_moves_a_little_and_follow_a_big_move(window):
+    from ui.plots import decade_range, steady_range
+
+    assert steady_range((-8.0, 0.0), (-9.0, 1.0)) == (-9.0, 1.0)  # held: one decade to spare at each end
+    assert steady_range((-8.0, 0.0), (-12.0, 1.0)) == (-8.0, 0.0)  # four to spare below: follow
+    assert steady_range((-8.0, 2.0), (-9.0, 1.0)) == (-8.0, 2.0)  # the data leaves the range: follow
+    assert steady_range((-8.0, 0.0), None) == (-8.0, 0.0)
+    s, g = window.session, window.plots.gradient
+    s.update(wrec=0.9)
+    shown = g.plot.vb.viewRange()[1]
+    s.update(wrec=0.92)  # a small step: the data stays inside, the axis stays
+    fitted = decade_range(g.y, extra=g.bound_y)
+    assert shown[0] <= fitted[0] and fitted[1] <= shown[1]
+    assert g.plot.vb.viewRange()[1] == pytest.approx(shown)
+    s.update(wrec=3.0)  # exploding: far outside, the axis follows and holds all the data
+    lo, hi = g.plot.vb.viewRange()[1]
+    finite = np.log10(g.y[np.isfinite(g.y) & (g.y > 0)])
+    assert lo <= finite.min() and finite.max() <= hi
