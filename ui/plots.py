@@ -1271,14 +1271,17 @@ class EigenPlot(PlotPanel):
         gamma = trace.net.gamma
         extent = 1.15
         if gamma != 1.0:
-            self.inv_gamma.setData(*_circle(1 / gamma))
-            self.inv_gamma_label.setText(f"1/γ = {1 / gamma:g}")
-            self.inv_gamma_label.setPos(0.72 / gamma, 0.72 / gamma)
+            if getattr(self, "_gamma_drawn", None) != gamma:  # a Wrec step keeps the activation
+                self._gamma_drawn = gamma
+                self.inv_gamma.setData(*_circle(1 / gamma))
+                self.inv_gamma_label.setText(f"1/γ = {1 / gamma:g}")
+                self.inv_gamma_label.setPos(0.72 / gamma, 0.72 / gamma)
             self.inv_gamma_label.show()
             extent = max(extent, 1.1 / gamma)
         else:
             if self.inv_gamma.xData is not None and len(self.inv_gamma.xData):
                 self.inv_gamma.setData([], [])
+            self._gamma_drawn = None
             self.inv_gamma_label.hide()
         finite = [np.abs(e[np.isfinite(e)]).max() for e in self.eig.values() if np.isfinite(e).any()]
         if finite:
