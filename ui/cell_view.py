@@ -26,6 +26,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBox
 from . import diagram as dg
 from . import theme
 
+LEFT_V = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter  # combined once: an enum | costs per call
+RIGHT_V = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 W, H = 1000.0, 575.0  # the drawing's own coordinates, scaled to fit the widget
 FONT_PX = 23.0  # value text, in drawing units
 BOUNDS = QRectF(0.0, 0.0, W + 90.0, H + 6.0)  # what the drawing covers at text factor 1 (labels run past W)
@@ -143,7 +145,7 @@ class CellView(QWidget):
 
     def _on_frame_changed(self, frame: int) -> None:
         self._phase, self._t = self.session.phase_step(frame)
-        self.canvas.update()
+        self.canvas.update()  # the whole canvas: a region of the frame's elements clips each draw, which costs more
 
     # ---- the numbers, cut out of the trace once ---------------------------------------------
     def _prepare(self, trace) -> None:
@@ -231,15 +233,20 @@ class _Canvas(QWidget):
 
     Most of the drawing (the cell's box, its lines, dots and operations) does not change from
     frame to frame: it is drawn once into two cached layers and a frame paints only its own
-    elements over them. The drawing code runs in one of four passes and every element says
+    elements over them. The drawing code runs in one of three passes and every element says
     whether it changes with the frame:
 
     - 'under': the static elements drawn before the first frame element (an opaque picture);
+      the frame elements are not drawn but recorded, in order, in a display list: the method
+      that draws each, its static arguments and the painter's transform;
     - 'over': the static elements drawn after it (transparent, laid over that frame element,
       e.g. a line whose width carries the gradient, just as drawing them after it would);
-    - 'live': the frame's elements only; 'over' is laid down before the first gate or number,
-      which by construction come after every static element;
-    - 'direct': everything, uncached.
+    - 'direct': everything, uncached (the reference the cached frames must match).
+
+    A frame then paints 'under' and replays the display list (see _replay): the drawing code
+    does not run. The frame elements take the names of their series or gradients, not values
+    or pens, and read the frame's numbers when they draw. 'over' is laid down before the
+    first gate or number, which by construction come after every static element.
     """
 
     def __init__(self, view: CellView):
@@ -248,11 +255,14 @@ class _Canvas(QWidget):
         self.p: QPainter | None = None
         self._mode = "direct"
         self._live_seen = False  # a frame element came already in this pass
-        self._over: QPixmap | None = None  # to lay down in the 'live' pass, once
+        self._over_marked = False  # the display list lays 'over' down already
         self._layers_key: tuple | None = None
         self._layers: tuple[QPixmap, QPixmap | None] | None = None
+        self._frame: list[tuple] = []  # the display list: (method, arguments, world transform), see _replay
+        self._world = QTransform()  # the transform of the display list's last entry
         self._val: dict[str, float] = {}  # the numbers of the frame being painted, by series
         self._stamps: dict[tuple, QPixmap] = {}  # see _stamp
+        self._looks: dict[tuple, tuple] = {}  # a badge's box at its place on screen, by its look (see _chip)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we paint every pixel: parents need not
         self._on_theme_changed()
@@ -275,6 +285,8 @@ class _Canvas(QWidget):
         self._metrics: dict[tuple, QFontMetricsF] = {}
         self._inks: dict[float, QColor] = {}
         self._widths: dict[tuple, tuple[float, float, float]] = {}  # a label's parts, measured once
+        self._pens: dict[tuple, QPen] = {}  # see pen
+        self._texts_on: dict[int, QColor] = {}  # see _text_on
         self._layers_key = None  # the colours changed: draw the static layers again
         self.update()
 
@@ -290,21 +302,38 @@ class _Canvas(QWidget):
             return self._live_seen
         return mode == "direct"
 
-    def _early(self) -> bool:
-        """Whether a frame element among the static ones (a line carrying the gradient) is drawn in this pass."""
-        self._live_seen = True
-        return self._mode in ("live", "direct")
+    def _element(self, draw, *args, late: bool = True) -> None:
+        """A frame element: draw(*args), now in the 'direct' pass, recorded for the frames in the 'under' pass.
 
-    def _late(self) -> bool:
-        """Whether a frame element drawn over all static ones (gates, numbers, title) is drawn in this pass."""
+        late: drawn over all static elements (gates, numbers, title), so 'over' goes down before
+        it; otherwise it is among the static ones (a line carrying the gradient).
+        """
         self._live_seen = True
-        if self._mode == "live" and self._over is not None:
-            over, self._over = self._over, None
-            self.p.save()
-            self.p.resetTransform()
+        mode = self._mode
+        if mode == "direct":
+            draw(*args)
+        elif mode == "under":
+            if late and not self._over_marked:
+                self._over_marked = True
+                self._frame.append((self._lay_over, (), QTransform()))
+            world = self.p.worldTransform()
+            if world != self._world:  # entries under one transform share it: the replay sets it once
+                self._world = world
+            self._frame.append((draw, args, self._world))
+
+    def _lay_over(self) -> None:
+        """Lay the 'over' layer down (at its place in the display list)."""
+        over = self._layers[1]
+        if over is not None:
             self.p.drawPixmap(0, 0, over)
-            self.p.restore()
-        return self._mode in ("live", "direct")
+
+    def pen(self, alpha: float, width: float) -> QPen:
+        """A solid pen of the foreground colour at an opacity (made once per theme)."""
+        key = (alpha, width)
+        pen = self._pens.get(key)
+        if pen is None:
+            pen = self._pens[key] = QPen(self.ink(alpha), width)
+        return pen
 
     def ink(self, alpha: float = 1.0) -> QColor:
         """The foreground colour at an opacity (made once per theme)."""
@@ -346,26 +375,41 @@ class _Canvas(QWidget):
             widths = self._widths[key] = (w1, w2, w3)
         return widths
 
-    def line(self, pts: list[tuple[float, float]], pen: QPen | None = None, arrow: bool = False, live=False) -> None:
-        """A polyline (with an arrowhead at its end); live: it changes with the frame (see _early)."""
-        if not (self._early() if live else self._static()):
+    def line(
+        self, pts: list[tuple[float, float]], pen: QPen | None = None, arrow: bool = False, grad: str | None = None
+    ) -> None:
+        """A polyline (with an arrowhead at its end).
+
+        grad: it carries that gradient ('h' or 'c') in a backward frame, a frame element whose
+        pen grad_pen makes (pen is then not used).
+        """
+        if grad is None and not self._static():
             return
-        p = self.p
-        pen = pen or QPen(self.ink(0.75), 3.0)
         path = QPainterPath(QPointF(*pts[0]))
         for q in pts[1:-1]:
             path.lineTo(QPointF(*q))
+        head = None
         if arrow:
-            (ax, ay), (bx, by) = pts[-2], pts[-1]
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.setPen(pen)
-            p.drawPath(path)
-            dg.arrow(p, QPointF(ax, ay), QPointF(bx, by), pen, 12.0 + 0.8 * pen.widthF())
+            head = (QPointF(*pts[-2]), QPointF(*pts[-1]))
         else:
             path.lineTo(QPointF(*pts[-1]))
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.setPen(pen)
-            p.drawPath(path)
+        if grad is None:
+            self._line(path, head, pen or self.pen(0.75, 3.0))
+        else:
+            self._element(self._grad_line, path, head, grad, late=False)
+
+    def _line(self, path: QPainterPath, head: tuple[QPointF, QPointF] | None, pen: QPen) -> None:
+        """Draw a line's path and its arrow (a line from head's first point to an arrowhead at its second)."""
+        p = self.p
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(pen)
+        p.drawPath(path)
+        if head is not None:
+            dg.arrow(p, head[0], head[1], pen, 12.0 + 0.8 * pen.widthF())
+
+    def _grad_line(self, path: QPainterPath, head: tuple[QPointF, QPointF] | None, grad: str) -> None:
+        """Draw a line carrying a gradient, in the pen of the frame's norm (see grad_pen)."""
+        self._line(path, head, self.grad_pen(grad))
 
     def dot(self, x: float, y: float) -> None:
         if not self._static():
@@ -400,55 +444,81 @@ class _Canvas(QWidget):
         return w
 
     def chip(self, x: float, y: float, name: str, sub: str, series: str, align: str = "c", tail: str = "") -> None:
-        """A value badge: the element's name and its number (of the series named) on the background, over the lines.
+        """A value badge: the element's name and its number (of the series named) on the background, over the lines."""
+        self._element(self._chip, x, y, name, sub, series, align, tail)
+
+    def _chip(self, x: float, y: float, name: str, sub: str, series: str, align: str, tail: str) -> None:
+        """Draw a badge (see chip) with the frame's number.
 
         The box and the name come from the stamp cache (see _stamp): digits are equally wide, so
         a badge takes only a few widths over a trace ('0.49', '−0.02', '−8.9e−3'), drawn once each.
+        In a frame the box's place on screen, the number's rectangle, font and colour are kept
+        by look too (self._looks), so a badge costs a lookup and three draws.
         """
-        if not self._late():
-            return
         p = self.p
         value = self._val[series]
         text = dg.fmt(value)
-        key = ("chip", name, sub, tail)
-        wn = self._widths.get(key)
-        if wn is None:
-            wn = self.metrics(FONT_PX, bold=True, italic=True).horizontalAdvance(name + tail)
-            wn += self.metrics(0.68 * FONT_PX, italic=True).horizontalAdvance(sub) + 2 if sub else 0.0
-            self._widths[key] = wn
-        wv = self.metrics(FONT_PX).horizontalAdvance(text)
-        w = wn + 8 + wv + 14
-        h = 1.35 * FONT_PX * self._tf
-        x0 = x - w / 2 if align == "c" else (x - w if align == "r" else x)
-        rect = QRectF(x0, y - h / 2, w, h)
-        bad = not np.isfinite(value)
+        wv = self._widths.get(text)
+        if wv is None:
+            if len(self._widths) > 5000:  # a long trace of many numbers: start again
+                self._widths.clear()
+            wv = self._widths[text] = self.metrics(FONT_PX).horizontalAdvance(text)
+        bad = not math.isfinite(value)
+        look_key = (series, x, y, wv, bad)
+        look = self._looks.get(look_key) if self._mode == "live" else None
+        if look is None:
+            key = ("chip", name, sub, tail)
+            wn = self._widths.get(key)
+            if wn is None:
+                wn = self.metrics(FONT_PX, bold=True, italic=True).horizontalAdvance(name + tail)
+                wn += self.metrics(0.68 * FONT_PX, italic=True).horizontalAdvance(sub) + 2 if sub else 0.0
+                self._widths[key] = wn
+            w = wn + 8 + wv + 14
+            h = 1.35 * FONT_PX * self._tf
+            x0 = x - w / 2 if align == "c" else (x - w if align == "r" else x)
+            rect = QRectF(x0, y - h / 2, w, h)
 
-        def box() -> None:
-            q = self.p
-            q.setPen(QPen(self.ink(0.25), 1.2))
-            q.setBrush(QColor(dg.NONFINITE_FILL) if bad else self.bg)
-            q.drawRoundedRect(rect, 6, 6)
-            if bad:
-                q.setBrush(dg.nonfinite_brush())
+            def box() -> None:
+                q = self.p
+                q.setPen(QPen(self.ink(0.25), 1.2))
+                q.setBrush(QColor(dg.NONFINITE_FILL) if bad else self.bg)
                 q.drawRoundedRect(rect, 6, 6)
-            self._label(x0 + 7, y, name, sub, align="l", colour=QColor("#000000") if bad else self.ink(0.6), tail=tail)
+                if bad:
+                    q.setBrush(dg.nonfinite_brush())
+                    q.drawRoundedRect(rect, 6, 6)
+                colour = QColor("#000000") if bad else self.ink(0.6)
+                self._label(x0 + 7, y, name, sub, align="l", colour=colour, tail=tail)
 
-        self._stamp((key, round(x0, 3), y, round(w, 3), bad), rect, box)
-        p.setFont(self.font(FONT_PX, bold=bad))
-        p.setPen(QColor("#000000") if bad else self.ink(0.95))
-        p.drawText(
-            QRectF(x0 + 7 + wn + 8, y - h / 2, wv + 4, h),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            text,
-        )
+            text_rect = QRectF(x0 + 7 + wn + 8, y - h / 2, wv + 4, h)
+            if self._mode == "direct":  # the reference: uncached
+                box()
+            look = (
+                None if self._mode == "direct" else self._stamp((key, round(x0, 3), y, round(w, 3), bad), rect, box),
+                p.worldTransform(),
+                text_rect,
+                self.font(FONT_PX, bold=bad),
+                QColor("#000000") if bad else self.ink(0.95),
+            )
+            if self._mode == "live":
+                if len(self._looks) > 2000:
+                    self._looks.clear()
+                self._looks[look_key] = look
+        stamp, world, text_rect, font, colour = look
+        if stamp is not None:  # the box, in device pixels
+            p.resetTransform()
+            p.drawPixmap(stamp[0], stamp[1])
+            p.setWorldTransform(world)
+        p.setFont(font)
+        p.setPen(colour)
+        p.drawText(text_rect, LEFT_V, text)
 
-    def _stamp(self, key: tuple, rect: QRectF, draw) -> None:
-        """Paint draw() (an element within rect, in drawing coordinates) from a cache of device pixels.
+    def _stamp(self, key: tuple, rect: QRectF, draw) -> tuple[QPointF, QPixmap]:
+        """draw() (an element within rect, in drawing coordinates) as device pixels from a cache: (place, pixmap).
 
-        A frame's badges and gates take few distinct looks over a trace (a badge a few widths,
-        a gate one of the colour map's colours): each look is drawn once, antialiased, into a
-        pixmap at its place on screen, and copied from then on. The cache empties whenever the
-        static layers are drawn again (new size, colours, cell or phase).
+        A frame's badges take few distinct looks over a trace (a few widths): each look is drawn
+        once, antialiased, into a pixmap at its place on screen (the painter's transform), and
+        copied from then on by the caller, with no transform, at the place returned. The cache
+        empties whenever the static layers are drawn again (new size, colours, cell or phase).
         """
         p = self.p
         world = p.worldTransform()  # a translation and a scale (see _paint)
@@ -466,6 +536,10 @@ class _Canvas(QWidget):
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
             painter.setWorldTransform(world * QTransform.fromTranslate(-ox, -oy))
+            # hatching in phase with a direct drawing's: Qt lays a pattern brush in device pixels, offset by
+            # the inverse transform's translation (the scale left out), so move its origin by o/s − o
+            s = world.m11()
+            painter.setBrushOrigin(QPointF(ox / s - ox, oy / s - oy))
             self.p = painter
             try:
                 draw()
@@ -475,22 +549,24 @@ class _Canvas(QWidget):
             if len(self._stamps) > 2000:  # a long trace of many colours: start again
                 self._stamps.clear()
             self._stamps[full] = pixmap
-        p.save()
-        p.resetTransform()
-        p.drawPixmap(QPointF(ox, oy), pixmap)
-        p.restore()
+        return QPointF(ox, oy), pixmap
 
-    def gate(self, x: float, y: float, symbol: str, value: float, state: str, kind: str = "sigmoid") -> None:
-        """A gate box (colah's yellow boxes) filled with its value's colour; a dashed ghost when absent."""
-        if not self._late():
-            return
+    def gate(self, x: float, y: float, symbol: str, series: str, state: str, kind: str = "sigmoid") -> None:
+        """A gate box (colah's yellow boxes) filled with the colour of its series' value; a dashed ghost when absent.
+
+        An absent gate is fixed at 1: a static element, drawn with the cell.
+        """
         w, h = 78.0, 54.0
         rect = QRectF(x - w / 2, y - h / 2, w, h)
-        if state == "absent":
-            self._stamp(("gate", x, y, symbol, state), rect, lambda: self._absent_gate(rect))
-            return
-        finite = np.isfinite(value)
-        if not finite:
+        if state != "absent":
+            self._element(self._gate, rect, symbol, series, kind)
+        elif self._static():
+            self._absent_gate(rect)
+
+    def _gate(self, rect: QRectF, symbol: str, series: str, kind: str) -> None:
+        """Draw a gate (see gate) with the frame's value."""
+        value = self._val[series]
+        if not math.isfinite(value):
             index = -1
         elif kind == "sigmoid":
             index = _unit_index(value)
@@ -515,14 +591,22 @@ class _Canvas(QWidget):
         else:
             fill = (self.gatelut if kind == "sigmoid" else self.vlut)[index]
         p.setBrush(fill)
-        p.setPen(QPen(self.ink(0.8), 2.2))
+        p.setPen(self.pen(0.8, 2.2))
         p.drawRoundedRect(rect, 8, 8)
         if index < 0:
             p.setBrush(dg.nonfinite_brush())
             p.drawRoundedRect(rect, 8, 8)
         p.setFont(self.symbol_font(28 if symbol in ("σ", "1−") else 23, bold=symbol != "σ"))
-        p.setPen(dg.text_on(fill))
+        p.setPen(self._text_on(fill))
         p.drawText(rect, Qt.AlignmentFlag.AlignCenter, symbol)
+
+    def _text_on(self, fill: QColor) -> QColor:
+        """dg.text_on, kept per fill colour (a colour map has a few hundred)."""
+        key = fill.rgba()
+        colour = self._texts_on.get(key)
+        if colour is None:
+            colour = self._texts_on[key] = dg.text_on(fill)
+        return colour
 
     def op(self, x: float, y: float, symbol: str, r: float = 20.0, ghost: bool = False) -> None:
         """A pointwise operation (colah's pink circles): ×, +, tanh, 1−."""
@@ -540,9 +624,11 @@ class _Canvas(QWidget):
         p.setPen(self.ink(0.45 if ghost else 0.9))
         p.drawText(rect.adjusted(0, -2, 0, 0), Qt.AlignmentFlag.AlignCenter, symbol)
 
-    def grad_pen(self, norm: float, u: float, base: QPen) -> QPen:
-        """The pen of a line that carries a gradient in a backward frame."""
-        if not np.isfinite(norm):
+    def grad_pen(self, grad: str) -> QPen:
+        """The pen of a line that carries a gradient ('h' or 'c') in a backward frame, for the frame's norm."""
+        v = self.view
+        norm, u = (v._gc[v._t], v._gc_u[v._t]) if grad == "c" else (v._gh[v._t], v._gh_u[v._t])
+        if not math.isfinite(norm):
             return QPen(QColor(dg.NONFINITE_FILL), 6.0, Qt.PenStyle.DashLine)
         pen = QPen(self.glut[_unit_index(u)], 3.0 + 15.0 * float(u))
         pen.setCapStyle(Qt.PenCapStyle.FlatCap)
@@ -551,24 +637,41 @@ class _Canvas(QWidget):
     # ---- painting -------------------------------------------------------------------------
     def paintEvent(self, event) -> None:
         """The cached static layers with this frame's elements (see the class docstring)."""
-        under, over = self._static_layers()
+        under, _over = self._static_layers()
         p = QPainter(self)
         try:
             p.drawPixmap(0, 0, under)
-            self._over = over
-            self._paint(p, "live")
+            self._replay(p)
         finally:
             p.end()
-            self.p, self._over = None, None
+            self.p = None
+
+    def _replay(self, p: QPainter) -> None:
+        """Paint the frame's elements from the display list, with the frame's numbers (the 'live' pass)."""
+        p.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.p, self._mode = p, "live"
+        self._val = self.view.values()
+        world = None
+        for draw, args, at in self._frame:
+            if at is not world:
+                p.setWorldTransform(at)
+                world = at
+            draw(*args)
+
+    def _key(self) -> tuple:
+        """What the static layers and the display list are drawn for (the colours: see _on_theme_changed)."""
+        v = self.view
+        size = (self.width(), self.height(), self.devicePixelRatioF())
+        return (*size, v._phase, v._cell, v._variant, v._activation, v._leak, v.unit, v.layer, v._H)  # unit: subtitle
 
     def _static_layers(self) -> tuple[QPixmap, QPixmap | None]:
         """The 'under' and 'over' pictures for the current size, colours, cell and phase (None: nothing over)."""
-        v = self.view
-        dpr = self.devicePixelRatioF()
-        key = (self.width(), self.height(), dpr, v._phase, v._cell, v._variant, v._activation, v._leak)
-        key += (v.unit, v.layer, v._H)  # the subtitle names the unit
+        key = self._key()
         if key != self._layers_key:
+            dpr = self.devicePixelRatioF()
             self._stamps.clear()
+            self._looks.clear()
+            self._frame, self._over_marked, self._world = [], False, QTransform()
             size = QSize(max(1, round(self.width() * dpr)), max(1, round(self.height() * dpr)))
             layers = []
             for mode in ("under", "over"):
@@ -587,9 +690,8 @@ class _Canvas(QWidget):
         return self._layers
 
     def _paint(self, p: QPainter, mode: str) -> None:
-        """Run the drawing code in one pass ('under', 'over', 'live' or 'direct')."""
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        """Run the drawing code in one pass ('under', 'over' or 'direct')."""
+        p.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.p, self._mode, self._live_seen = p, mode, False
         if mode == "direct":
             p.fillRect(self.rect(), self.bg)
@@ -600,13 +702,13 @@ class _Canvas(QWidget):
         v = self.view
         p.save()
         p.translate(0.0, self.body_top())  # the cell under a title that grew with the text
-        self._val = v.values()
+        self._val = v.values()  # what the frame elements draw in the 'direct' pass
         if v._cell == "lstm":
-            self._paint_lstm(self._val)
+            self._paint_lstm()
         elif v._cell == "gru":
-            self._paint_gru(self._val)
+            self._paint_gru()
         else:
-            self._paint_rnn(self._val)
+            self._paint_rnn()
         p.restore()
         self._paint_title()
 
@@ -663,19 +765,21 @@ class _Canvas(QWidget):
 
     def _paint_title(self) -> None:
         """The title (step and phase: a frame element) and the subtitle under it (static)."""
-        static, late = self._static(), self._late()
         v = self.view
         p = self.p
         tf, room = self._tf, BOUNDS.width() - 20
         left_v = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        if late:
-            names = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN", "esn": "ESN"}
-            phase = "BPTT" if v._phase == "backward" else "forward"
-            title = f"{names[v._cell]} cell at t = {v._t} · {phase}"
-            p.setFont(self.font(25, bold=True))
-            p.setPen(self.cursor if v._phase == "backward" else self.ink(0.95))
-            p.drawText(QRectF(10, 0, room, 34 * tf), left_v, title)
-        if not static:
+        names = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN", "esn": "ESN"}
+        back = v._phase == "backward"
+        rect = QRectF(10, 0, room, 34 * tf)
+        self._element(
+            self._title,
+            rect,
+            f"{names[v._cell]} cell at t = ",
+            " · BPTT" if back else " · forward",
+            self.cursor if back else self.ink(0.95),
+        )
+        if not self._static():
             return
         if v._cell == "lstm":
             extra = VARIANT_TEXT.get(v._variant, "")
@@ -693,6 +797,13 @@ class _Canvas(QWidget):
         sub = self.metrics(19).elidedText(sub, Qt.TextElideMode.ElideRight, room)
         p.drawText(QRectF(10, 32 * tf, room, 28 * tf), left_v, sub)
 
+    def _title(self, rect: QRectF, before: str, after: str, colour: QColor) -> None:
+        """Draw the title with the frame's step between before and after."""
+        p = self.p
+        p.setFont(self.font(25, bold=True))
+        p.setPen(colour)
+        p.drawText(rect, LEFT_V, f"{before}{self.view._t}{after}")
+
     def _cell_box(self, left: float, top: float, right: float, bottom: float) -> None:
         if not self._static():
             return
@@ -700,16 +811,20 @@ class _Canvas(QWidget):
         self.p.setPen(QPen(self.ink(0.3), 2.0))
         self.p.drawRoundedRect(QRectF(left, top, right - left, bottom - top), 26, 26)
 
-    def _grad_label(self, x: float, y: float, name: str, norm: float) -> None:
-        """A gradient norm in backward frames, right-aligned at (x, y)."""
-        if not self._late():
-            return
+    def _grad_label(self, x: float, y: float, name: str, grad: str) -> None:
+        """A gradient's norm ('h' or 'c') in backward frames, right-aligned at (x, y)."""
+        tf = self._tf
+        rect = QRectF(x - 320 * tf, y - 15 * tf, 320 * tf, 30 * tf)
+        self._element(self._draw_grad_label, rect, name, grad)
+
+    def _draw_grad_label(self, rect: QRectF, name: str, grad: str) -> None:
+        """Draw a gradient's label (see _grad_label) with the frame's norm."""
+        v = self.view
+        norm = v._gc[v._t] if grad == "c" else v._gh[v._t]
         p = self.p
         p.setFont(self.font(FONT_PX, bold=True))
         p.setPen(self.glut[-1])
-        tf = self._tf
-        rect = QRectF(x - 320 * tf, y - 15 * tf, 320 * tf, 30 * tf)
-        p.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{name} = {dg.fmt(norm)}")
+        p.drawText(rect, RIGHT_V, f"{name} = {dg.fmt(norm)}")
 
     def _input_chip(self, x: float, y: float) -> None:
         v = self.view
@@ -718,11 +833,11 @@ class _Canvas(QWidget):
         else:
             self.chip(x, y, "h", "t", "x", align="l", tail=f" of layer {v.layer}")
 
-    def _paint_lstm(self, val: dict[str, float]) -> None:
+    def _paint_lstm(self) -> None:
         v = self.view
         st = v.element_states()
-        back, t = v._phase == "backward", v._t
-        plain, strong = QPen(self.ink(0.75), 3.0), QPen(self.ink(0.85), 5.0)
+        back = v._phase == "backward"
+        plain, strong = self.pen(0.75, 3.0), self.pen(0.85, 5.0)
         ghost = QPen(self.ink(0.3), 2.5, Qt.PenStyle.DashLine)
         extra = QPen(self.fwd, 2.6, Qt.PenStyle.DashLine)  # peepholes, gate recurrence
         yc, ymul, yg, yb = 150.0, 255.0, 360.0, 470.0  # cell line, i·g row, gate row, bus
@@ -731,8 +846,7 @@ class _Canvas(QWidget):
         # the cell-state line (thick, as colah's); in BPTT the part leaving the cell is ‖∂L/∂c_t‖
         self.line([(30, yc), (xf - 20, yc)], strong)
         self.line([(xf + 20, yc), (xg - 20, yc)], strong)
-        cpen = self.grad_pen(v._gc[t], v._gc_u[t], strong) if back and v._gc is not None else strong
-        self.line([(xg + 20, yc), (985, yc)], cpen, arrow=True, live=back)
+        self.line([(xg + 20, yc), (985, yc)], strong, arrow=True, grad="c" if back and v._gc is not None else None)
         # the bus: h_{t-1} from the left, x_t from below, up into every gate
         self.line([(30, yb), (xo, yb)], plain)
         self.line([(190, H), (190, yb)], plain)
@@ -758,8 +872,7 @@ class _Canvas(QWidget):
         self.line([(xoo, ymul + 20), (xoo, yg - 20)], plain, arrow=True)
         self.op(xoo, ymul, "id" if st["tanh_c"] == "identity" else "tanh", ghost=st["tanh_c"] == "identity")
         self.line([(xo + 39, yg), (xoo - 20, yg)], ghost if st["o"] == "absent" else plain, arrow=True)
-        hpen = self.grad_pen(v._gh[t], v._gh_u[t], strong) if back else QPen(self.ink(0.85), 4.0)
-        self.line([(xoo, yg + 20), (xoo, yb), (985, yb)], hpen, arrow=True, live=back)
+        self.line([(xoo, yg + 20), (xoo, yb), (985, yb)], self.pen(0.85, 4.0), arrow=True, grad="h" if back else None)
         self.op(xoo, yg, "×")
         if st["peephole"] == "drawn":  # the cell state looks into the gates: c_{t−1} into f and i, c_t into o
             self.dot(215, yc)
@@ -775,10 +888,10 @@ class _Canvas(QWidget):
             self.line([(xi - 30, yg - 50), (xi - 30, yg - 27)], extra, arrow=True)
             self.label(xf - 50, yg - 72, "i, f, o at t−1", align="l", px=18, colour=self.fwd, bold=False)
         # the gates
-        self.gate(xf, yg, "σ", val["f"], st["f"])
-        self.gate(xi, yg, "1−" if st["i"] == "coupled" else "σ", val["i"], "gate" if st["i"] == "coupled" else st["i"])
-        self.gate(xg, yg, "id" if st["g"] == "identity" else "tanh", val["g"], "gate", kind="tanh")
-        self.gate(xo, yg, "σ", val["o"], st["o"])
+        self.gate(xf, yg, "σ", "f", st["f"])
+        self.gate(xi, yg, "1−" if st["i"] == "coupled" else "σ", "i", "gate" if st["i"] == "coupled" else st["i"])
+        self.gate(xg, yg, "id" if st["g"] == "identity" else "tanh", "g", "gate", kind="tanh")
+        self.gate(xo, yg, "σ", "o", st["o"])
         # the numbers
         for x, name in ((xf, "f"), (xi, "i"), (xg, "g"), (xo, "o")):  # large text: i and o above their gates
             self.chip(x, self.gate_chip_y(yg, above=self._tf > STAGGER and name in "io"), name, "", name)
@@ -798,25 +911,20 @@ class _Canvas(QWidget):
         self._input_chip(200, self.input_y())
         if back:
             if v._gc is not None:
-                self._grad_label(985, self.grad_y(yc), "‖∂L/∂c‖", v._gc[t])
-            self._grad_label(985, self.below(yb), "‖∂L/∂h‖", v._gh[t])
+                self._grad_label(985, self.grad_y(yc), "‖∂L/∂c‖", "c")
+            self._grad_label(985, self.below(yb), "‖∂L/∂h‖", "h")
 
-    def _paint_gru(self, val: dict[str, float]) -> None:
+    def _paint_gru(self) -> None:
         v = self.view
-        back, t = v._phase == "backward", v._t
-        plain, strong = QPen(self.ink(0.75), 3.0), QPen(self.ink(0.85), 5.0)
+        back = v._phase == "backward"
+        plain, strong = self.pen(0.75, 3.0), self.pen(0.85, 5.0)
         yh, y1, yg, yb = 150.0, 255.0, 365.0, 470.0  # state line, (1−z)·n row, gate row, bus
         xz, xr, xrm, xn = 390.0, 560.0, 690.0, 820.0  # z gate, r gate, r × (W_hn h + b), candidate n
         self._cell_box(110, 105, 890, 518)
         # the state line: h_{t−1} → × z → + → h_t; in BPTT the part leaving the cell is ‖∂L/∂h_t‖
         self.line([(30, yh), (xz - 20, yh)], strong)
         self.line([(xz + 20, yh), (xn - 20, yh)], strong)
-        self.line(
-            [(xn + 20, yh), (985, yh)],
-            self.grad_pen(v._gh[t], v._gh_u[t], strong) if back else strong,
-            arrow=True,
-            live=back,
-        )
+        self.line([(xn + 20, yh), (985, yh)], strong, arrow=True, grad="h" if back else None)
         self.dot(160, yh)
         self.line([(160, yh), (160, yb), (xn, yb)], plain)  # h_{t−1} down into the bus
         self.line([(220, H), (220, yb)], plain)
@@ -841,9 +949,9 @@ class _Canvas(QWidget):
         self.op(xn, y1, "×")
         self.line([(xn, y1 - 20), (xn, yh + 20)], plain, arrow=True)
         self.op(xn, yh, "+")
-        self.gate(xz, yg, "σ", val["z"], "gate")
-        self.gate(xr, yg, "σ", val["r"], "gate")
-        self.gate(xn, yg, "tanh", val["n"], "gate", kind="tanh")
+        self.gate(xz, yg, "σ", "z", "gate")
+        self.gate(xr, yg, "σ", "r", "gate")
+        self.gate(xn, yg, "tanh", "n", "gate", kind="tanh")
         self.chip(xz - 45, yg, "z", "", "z", align="r")
         self.chip(xr, self.gate_chip_y(yg, above=False), "r", "", "r")
         self.chip(xrm, self.gate_chip_y(yg, above=True), "r·(W", "hn", "rh", tail="h+b)")
@@ -858,12 +966,12 @@ class _Canvas(QWidget):
         self.chip(985, self.above(yh), "h", "t", "h", align="r")
         self._input_chip(230, H - 26)
         if back:
-            self._grad_label(985, self.grad_y(yh), "‖∂L/∂h‖", v._gh[t])
+            self._grad_label(985, self.grad_y(yh), "‖∂L/∂h‖", "h")
 
-    def _paint_rnn(self, val: dict[str, float]) -> None:
+    def _paint_rnn(self) -> None:
         v = self.view
-        back, t = v._phase == "backward", v._t
-        plain, strong = QPen(self.ink(0.75), 3.0), QPen(self.ink(0.85), 5.0)
+        back = v._phase == "backward"
+        plain, strong = self.pen(0.75, 3.0), self.pen(0.85, 5.0)
         yh, yb, xphi = 240.0, 450.0, 520.0
         self._cell_box(150, 130, 870, 505)
         self.line([(30, yb), (xphi, yb), (xphi, yh + 36)], plain, arrow=True)
@@ -884,10 +992,9 @@ class _Canvas(QWidget):
                 110, 157, f"(1 − α)·h(t−1),  α = {dg.fmt(v._leak)}", align="l", px=18, colour=self.fwd, bold=False
             )
             x_out = 760
-        hpen = self.grad_pen(v._gh[t], v._gh_u[t], strong) if back else strong
-        self.line([(x_out, yh), (985, yh)], hpen, arrow=True, live=back)
-        if self._late():
-            self._activation_box(QRectF(xphi - 60, yh - 36, 120, 72), val["a"])
+        self.line([(x_out, yh), (985, yh)], strong, arrow=True, grad="h" if back else None)
+        rect = QRectF(xphi - 60, yh - 36, 120, 72)
+        self._element(self._activation_box, rect)
         self.chip(xphi - 15, 360, "pre", "t", "pre", align="r")
         if leaky:
             self.chip(xphi + 70, yh + 40, "φ(pre)", "", "a", align="l")
@@ -895,20 +1002,22 @@ class _Canvas(QWidget):
         self.chip(985, self.above(yh), "h", "t", "h", align="r")
         self._input_chip(310, H - 26)
         if back:
-            self._grad_label(985, self.grad_y(yh), "‖∂L/∂h‖", v._gh[t])
+            self._grad_label(985, self.grad_y(yh), "‖∂L/∂h‖", "h")
 
-    def _activation_box(self, rect: QRectF, a: float) -> None:
-        """The RNN's activation, big, filled with the colour of its output a."""
+    def _activation_box(self, rect: QRectF) -> None:
+        """The RNN's activation, big, filled with the colour of the frame's output a."""
         v = self.view
         p = self.p
-        fill = QColor(dg.NONFINITE_FILL) if not np.isfinite(a) else self.vlut[_value_index(a)]
+        a = self._val["a"]
+        finite = math.isfinite(a)
+        fill = self.vlut[_value_index(a)] if finite else QColor(dg.NONFINITE_FILL)
         p.setBrush(fill)
-        p.setPen(QPen(self.ink(0.8), 2.4))
+        p.setPen(self.pen(0.8, 2.4))
         p.drawRoundedRect(rect, 10, 10)
-        if not np.isfinite(a):
+        if not finite:
             p.setBrush(dg.nonfinite_brush())
             p.drawRoundedRect(rect, 10, 10)
         p.setFont(self.symbol_font(28, bold=True))
-        p.setPen(dg.text_on(fill))
+        p.setPen(self._text_on(fill))
         symbol = {"identity": "id", "relu": "ReLU", "sigmoid": "σ"}.get(v._activation, "tanh")
         p.drawText(rect, Qt.AlignmentFlag.AlignCenter, symbol)

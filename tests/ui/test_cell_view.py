@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from PySide6.QtGui import QImage, QPainter
 
 from simulator.config import Config
 from ui.cell_view import MEAN, CellView
@@ -98,3 +99,90 @@ def test_layers_units_and_a_non_finite_trace(make_view):
     s.update(hidden=2)  # the unit choices follow the size
     assert view.unit_box.count() == 3
     view.canvas.grab()
+
+
+def _pixels(image: QImage) -> np.ndarray:
+    """An image's pixels, (height, width, 4) bytes."""
+    image = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine() // 4, 4)
+    return rows[:, : image.width()].astype(int)
+
+
+def _direct(canvas) -> QImage:
+    """The canvas drawn the reference way: every element, uncached, into an image of its size."""
+    dpr = canvas.devicePixelRatioF()
+    image = QImage(round(canvas.width() * dpr), round(canvas.height() * dpr), QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(dpr)
+    image.fill(canvas.bg)
+    painter = QPainter(image)
+    try:
+        canvas._paint(painter, "direct")
+    finally:
+        painter.end()
+        canvas.p = None
+    return image
+
+
+@pytest.mark.parametrize(
+    "config, size",
+    [
+        (dict(cell="lstm", steps=12, hidden=4), (900, 480)),
+        (dict(cell="lstm", variant="peephole", steps=12, hidden=4), (900, 480)),
+        (dict(cell="lstm", variant="cifg", steps=12, hidden=4), (900, 480)),
+        (dict(cell="lstm", variant="fgr", steps=12, hidden=4), (900, 480)),
+        (dict(cell="lstm", variant="nog", steps=12, hidden=4, layers=2), (420, 300)),  # large text, layer 2
+        (dict(cell="lstm", variant="nfg", steps=12, hidden=4), (900, 480)),
+        (dict(cell="lstm", variant="noaf", steps=12, hidden=4), (420, 300)),
+        (dict(cell="gru", steps=12, hidden=4), (900, 480)),
+        (dict(cell="gru", steps=12, hidden=4), (420, 300)),
+        (dict(cell="rnn", steps=12, hidden=4), (900, 480)),
+        (dict(cell="esn", leak=0.5, steps=12, hidden=8), (900, 480)),
+        (dict(cell="rnn", activation="identity", wrec=10, steps=1000, hidden=4, layers=2), (900, 480)),
+    ],
+)
+def test_cached_frames_draw_what_the_direct_drawing_draws(make_view, config, size):
+    """A frame replayed over the cached layers looks like the whole drawing done directly, at each step."""
+    view = make_view(**config)
+    view.resize(*size)
+    s, canvas = view.session, view.canvas
+    T = s.trace.T
+    non_finite = config.get("wrec") == 10  # inf and NaN chips, hatched boxes
+    # (phase, the step that makes the layers and the display list, the step compared)
+    cases = [("forward", 2, 5), ("backward", T - 2, 1)]
+    if non_finite:
+        cases = [("forward", 2, 401), ("backward", 3, T - 2)]
+    for unit in [0, MEAN] if config.get("layers") else [0]:
+        view.set_unit(unit)
+        for phase, first, t in cases:
+            s.set_frame(s.frame_of(phase, first))
+            canvas.grab()
+            before = _pixels(_direct(canvas))
+            s.set_frame(s.frame_of(phase, t))
+            assert (view._phase, view._t) == (phase, t)
+            if non_finite:
+                assert not np.isfinite(view.values()["h"])
+            cached, direct = _pixels(canvas.grab().toImage()), _pixels(_direct(canvas))
+            assert cached.shape == direct.shape
+            diff = np.abs(cached - direct).max(axis=2)
+            far = float((diff > 8).mean())  # more than antialiasing: a wrong number, colour or element
+            moved = float((np.abs(before - direct).max(axis=2) > 8).mean())  # what the step changed
+            print(f"{config} unit {unit} {phase} t={t}: max {diff.max()} levels, {100 * far:.4f} % of the pixels")
+            print(f"    differ by more than 8 (the step changed {100 * moved:.2f} %)")
+            assert far <= 1e-5, f"{phase} t={t}: {100 * far:.3f} % of the pixels differ from the direct drawing"
+            assert moved > 100 * 1e-5  # the test sees a frame drawn with another step's numbers
+
+
+def test_a_frame_does_not_run_the_drawing_code(make_view, monkeypatch):
+    """Frames replay the display list; the drawing code runs only when the static layers are made again."""
+    view = make_view(cell="lstm", steps=8, hidden=3)
+    s, canvas = view.session, view.canvas
+    canvas.grab()
+    passes = []
+    monkeypatch.setattr(canvas, "_paint", lambda p, mode: passes.append(mode))
+    for t in (1, 2, 3):
+        s.set_frame(t)
+        canvas.grab()
+    assert passes == []
+    s.set_frame(s.frame_of("backward", 3))  # another phase: new layers
+    canvas.grab()
+    assert passes == ["under", "over"]
