@@ -109,7 +109,10 @@ def bench_window(cell: str, steps: int = 100, hidden: int = 32, repeats: int = 2
     window.show()
     for _ in range(3):
         settle(app)
-    gc.freeze()  # as ui.app does once its window is up
+    gc.freeze()  # as ui.app does once its window is up, and collects only from a timer in the event loop
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    collector = GarbageCollector(interval=1.0)
     s = window.session
     wrecs = np.linspace(0.8, 1.2, repeats)
 
@@ -160,6 +163,8 @@ def bench_window(cell: str, steps: int = 100, hidden: int = 32, repeats: int = 2
         "frame_ms": frames.ms(),
         "frame_handlers_ms": handlers.ms(),
     }
+    collector.timer.stop()
+    gc.enable()
     gc.unfreeze()
     window.player.pause()
     window.close()
