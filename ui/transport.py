@@ -131,17 +131,15 @@ class Timeline(QSlider):
         x = handle.center().x()
         split = self._x_of(self._split, groove) if self._split > self.minimum() else groove.left()
         p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setPen(QPen(self._track, 4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-        p.drawLine(QPointF(groove.left(), y), QPointF(groove.right(), y))
-        played = QPen(self._forward, 4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
-        p.setPen(played)
-        p.drawLine(QPointF(groove.left(), y), QPointF(min(x, split), y))
+        # the track and the played parts are filled rectangles (a wide antialiased line would be
+        # outlined and filled by Qt on every frame); only the handle is antialiased
+        track = QRectF(groove.left(), y - 2, groove.width(), 4)
+        p.fillRect(track, self._track)
+        p.fillRect(QRectF(track.left(), track.top(), max(0.0, min(x, split) - track.left()), 4), self._forward)
         if x > split:
-            played.setColor(self._backward)
-            p.setPen(played)
-            p.drawLine(QPointF(split, y), QPointF(x, y))
+            p.fillRect(QRectF(split, track.top(), x - split, 4), self._backward)
         colour = self._forward if self.value() < self._split else self._backward
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setPen(QPen(self._ring, 2))
         p.setBrush(colour)
         p.drawEllipse(QPointF(x, y), r, r)
