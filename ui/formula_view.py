@@ -401,7 +401,7 @@ class FormulaView(QScrollArea):
         (Not a table: a new number in one cell of a table lays the whole table out again, and
         that was a fifth of an animation frame's work here.)
         """
-        return "".join(f"<p style='margin:3px 0 3px 3px'>{r}</p>" for r in rows)
+        return "".join(f"<p style='margin:6px 0 6px 3px'>{r}</p>" for r in rows)
 
     def _general(self, rows: list[str]) -> str:
         c = self.theme.colours

@@ -301,7 +301,7 @@ class HairlineCurve(pg.PlotCurveItem):
             super().paint(p, opt, widget)
             return
         path = p.transform().map(self.getPath())  # to device pixels: the offsets are in pixels
-        r = (pen.widthF() - 1.0) / 2
+        r = 0.4 * (pen.widthF() - 1.0)  # the outer lines' antialiased edges add the rest of the width
         hairline = QPen(pen)
         hairline.setWidthF(1.0)
         if pen.style() == Qt.PenStyle.DashLine:  # Qt's dashes are 4 widths on, 2 off: keep their length
@@ -325,6 +325,7 @@ def use_hairlines(item: pg.PlotDataItem) -> None:
     new.setParentItem(item)
     new.sigClicked.connect(item.sigClicked)
     new.setZValue(old.zValue())
+    new.stackBefore(item.scatter)  # under the per-step dots, as the curve it replaces was
     item.curve = new
     if old.scene() is not None:
         old.scene().removeItem(old)
@@ -534,7 +535,9 @@ class RichLabel(QLabel):
         size = text.size()
         room = self.contentsRect().adjusted(self.margin(), self.margin(), -self.margin(), -self.margin())
         align = self.alignment()
-        if align & Qt.AlignmentFlag.AlignRight:
+        if size.width() > room.width():  # too narrow: keep the start (a cut verdict must still begin with its word)
+            x = room.left()
+        elif align & Qt.AlignmentFlag.AlignRight:
             x = room.right() + 1 - size.width()
         elif align & Qt.AlignmentFlag.AlignHCenter:
             x = room.left() + (room.width() - size.width()) / 2

@@ -87,9 +87,10 @@ class PhaseLabel(QWidget):
 class Timeline(QSlider):
     """The playhead slider over all frames: the forward pass, then BPTT, each part in its phase's colour.
 
-    A QSlider (keyboard, mouse, value and signals as usual) that paints itself: a thin track,
-    the forward half and the BPTT half tinted in their colours up to the playhead, and a round
-    handle where the style would put its own (so that dragging grabs where it is drawn).
+    A QSlider (keyboard, mouse, value and signals as usual) that paints itself: a track as thick
+    as the font is large, the forward half and the BPTT half in their colours up to the playhead
+    (the BPTT half still to come in a pale tint, with a tick where it starts), and a round handle
+    where the style would put its own (so that dragging grabs where it is drawn).
     """
 
     def __init__(self, parent: QWidget | None = None):
@@ -97,6 +98,15 @@ class Timeline(QSlider):
         self._split = 0  # the first BPTT frame
         self._forward, self._backward = QColor("#0072B2"), QColor("#D55E00")
         self._track, self._ring = QColor("#cccccc"), QColor("#ffffff")
+
+    def sizeHint(self) -> QSize:
+        """Tall enough for the handle, which grows with the font."""
+        hint = super().sizeHint()
+        return QSize(hint.width(), max(hint.height(), round(1.2 * self.fontMetrics().height())))
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(hint.width(), max(hint.height(), round(1.2 * self.fontMetrics().height())))
 
     def set_split(self, first_backward_frame: int) -> None:
         """Where BPTT starts (the frame number)."""
@@ -125,7 +135,9 @@ class Timeline(QSlider):
 
     def paintEvent(self, event) -> None:
         handle = self._handle()
-        r = handle.height() * 0.42
+        em = self.fontMetrics().height()  # the track and the handle grow with the font scale
+        r = max(handle.height() * 0.42, 0.42 * em)
+        thick = max(4.0, round(0.25 * em))
         groove = QRectF(handle.width() / 2, 0, self.width() - handle.width(), self.height())
         y = handle.center().y()
         x = handle.center().x()
@@ -133,11 +145,16 @@ class Timeline(QSlider):
         p = QPainter(self)
         # the track and the played parts are filled rectangles (a wide antialiased line would be
         # outlined and filled by Qt on every frame); only the handle is antialiased
-        track = QRectF(groove.left(), y - 2, groove.width(), 4)
-        p.fillRect(track, self._track)
-        p.fillRect(QRectF(track.left(), track.top(), max(0.0, min(x, split) - track.left()), 4), self._forward)
+        track = QRectF(groove.left(), y - thick / 2, groove.width(), thick)
+        p.fillRect(track.adjusted(0, 0, -(track.right() - split), 0), self._track)
+        ahead = QColor(self._backward)  # BPTT still to come: a pale tint of its colour
+        ahead.setAlphaF(0.3)
+        p.fillRect(QRectF(split, track.top(), track.right() - split, thick), self._track)
+        p.fillRect(QRectF(split, track.top(), track.right() - split, thick), ahead)
+        p.fillRect(QRectF(track.left(), track.top(), max(0.0, min(x, split) - track.left()), thick), self._forward)
         if x > split:
-            p.fillRect(QRectF(split, track.top(), x - split, 4), self._backward)
+            p.fillRect(QRectF(split, track.top(), x - split, thick), self._backward)
+        p.fillRect(QRectF(split - 1, track.top() - thick, 2, 3 * thick), self._backward)  # where BPTT starts
         colour = self._forward if self.value() < self._split else self._backward
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setPen(QPen(self._ring, 2))

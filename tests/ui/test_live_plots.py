@@ -233,3 +233,10 @@ def test_log_axes_hold_still_while_wrec_moves_a_little_and_follow_a_big_move(win
     lo, hi = g.plot.vb.viewRange()[1]
     finite = np.log10(g.y[np.isfinite(g.y) & (g.y > 0)])
     assert lo <= finite.min() and finite.max() <= hi
+
+
+def test_per_step_dots_are_drawn_over_their_curve(window):
+    for plot in (window.plots.gradient, window.plots.jacobian):
+        item = plot.curve
+        kids = item.childItems()  # in stacking order: the last is drawn on top
+        assert kids.index(item.curve) < kids.index(item.scatter)
