@@ -9,13 +9,14 @@ computes nothing. Hovering shows the exact values under the mouse; clicking move
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtGui
-from PySide6.QtCore import QEvent, QLineF, QPointF, QRect, QRectF, QSignalBlocker, QSize, Qt
+from PySide6.QtCore import QEvent, QLineF, QPointF, QRect, QRectF, QSignalBlocker, QSize, QSizeF, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -497,14 +498,14 @@ class RichLabel(QLabel):
     def __init__(self, text: str = "", parent: QWidget | None = None):
         super().__init__(text, parent)
         self._layout_of: tuple | None = None  # (text, font, format) the prepared text was made for
-        self._prepared: QStaticText | None = None
+        self._prepared: TextLine | None = None
 
     def setText(self, text: str) -> None:
         """Show a new text (an unchanged one costs nothing)."""
         if text != self.text():
             super().setText(text)
 
-    def prepared(self) -> QStaticText:
+    def prepared(self) -> TextLine:
         """The text laid out in the label's font (made once per text and font)."""
         key = (self.text(), self.font().key(), self.textFormat())
         if key != self._layout_of:
@@ -553,33 +554,68 @@ class RichLabel(QLabel):
         painter.setFont(self.font())
         painter.setPen(self.palette().color(self.foregroundRole()))
         painter.setClipRect(room)
-        painter.drawStaticText(QPointF(x, y), text)
+        text.draw(painter, QPointF(x, y))
         painter.end()
 
 
+class TextLine:
+    """One line of text laid out for drawing: a QStaticText, or a rich head and a plain tail side by side.
+
+    A header's text often changes only in its plain end (the verdict's factor, "×0.73/step"), while
+    laying out its rich beginning costs a text document every time. Such a text is kept as its rich
+    head (laid out once, shared through the cache) and its plain tail (cheap to lay out).
+    """
+
+    def __init__(self, head: QStaticText, tail: QStaticText | None = None):
+        self.head, self.tail = head, tail
+        h = head.size()
+        if tail is None:
+            self._size = h
+        else:
+            t = tail.size()
+            self._size = QSizeF(h.width() + t.width(), max(h.height(), t.height()))
+
+    def size(self) -> QSizeF:
+        return QSizeF(self._size)
+
+    def draw(self, painter: QPainter, at: QPointF) -> None:
+        painter.drawStaticText(at, self.head)
+        if self.tail is not None:
+            painter.drawStaticText(QPointF(at.x() + self.head.size().width(), at.y()), self.tail)
+
+
 _STATIC_TEXTS: dict[tuple, QStaticText] = {}  # the texts of late, laid out (measuring and drawing share them)
+_PLAIN_TAIL = re.compile(r"^(.*</(?:b|span|i)>)([^<>&]+)$", re.DOTALL)  # rich text ending in plain text
 
 
-def static_text(text: str, font, text_format=Qt.TextFormat.AutoText) -> QStaticText:
+def static_text(text: str, font, text_format=Qt.TextFormat.AutoText) -> TextLine:
     """A one-line text (rich or plain, as QLabel would take it) laid out in a font, ready to draw and measure.
 
     Laying out rich text costs about as much as drawing a plot's curve: the last few hundred
     texts are kept, so that a header measuring its candidate texts and then drawing one of them
-    lays it out once.
+    lays it out once, and a rich text that ends in plain text is laid out as the two (see TextLine).
     """
-    key = (text, font.key(), text_format)
+    auto = text_format == Qt.TextFormat.AutoText
+    rich = text_format == Qt.TextFormat.RichText or (auto and QtGui.Qt.mightBeRichText(text))
+    split = _PLAIN_TAIL.match(text) if rich else None
+    if split is not None and not any(tag in split.group(1) for tag in ("<sub", "<sup", "font-size", "<br")):
+        head = _cached_text(split.group(1), font, True)
+        return TextLine(head, _prepare_text(split.group(2), font, False))
+    return TextLine(_cached_text(text, font, rich))
+
+
+def _cached_text(text: str, font, rich: bool) -> QStaticText:
+    key = (text, font.key(), rich)
     prepared = _STATIC_TEXTS.get(key)
     if prepared is None:
         if len(_STATIC_TEXTS) >= 512:
             _STATIC_TEXTS.clear()
-        prepared = _STATIC_TEXTS[key] = _prepare_text(text, font, text_format)
+        prepared = _STATIC_TEXTS[key] = _prepare_text(text, font, rich)
     return prepared
 
 
-def _prepare_text(text: str, font, text_format) -> QStaticText:
+def _prepare_text(text: str, font, rich: bool) -> QStaticText:
     prepared = QStaticText(text)
-    auto = text_format == Qt.TextFormat.AutoText
-    rich = text_format == Qt.TextFormat.RichText or (auto and QtGui.Qt.mightBeRichText(text))
     prepared.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
     option = QTextOption()
     option.setWrapMode(QTextOption.WrapMode.NoWrap)
