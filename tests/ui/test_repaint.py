@@ -118,3 +118,24 @@ def test_a_new_rich_text_is_painted_once(qtbot):
     label.setText(label.text())
     _settle()
     assert len(paints) == 5  # the same text again: nothing to repaint
+
+
+def test_a_rich_text_ending_in_plain_text_is_laid_out_as_head_and_tail(qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QFont, QStaticText, QTextOption, QTransform
+
+    from ui.plots import static_text
+
+    font = QFont()
+    text = "<span style='color:#0072B2; font-weight:bold'>VANISHING</span> ×0.73/step"
+    line = static_text(text, font)
+    assert line.tail is not None and line.tail.text() == " ×0.73/step"
+    whole = QStaticText(text)  # the same text laid out in one piece
+    whole.setTextFormat(Qt.TextFormat.RichText)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.NoWrap)
+    whole.setTextOption(option)
+    whole.prepare(QTransform(), font)
+    assert abs(line.size().width() - whole.size().width()) < 1.0
+    assert static_text(text.replace("0.73", "0.81"), font).head is line.head  # the head is laid out once
+    assert static_text("σ<sub>max</sub> 0.9", font).tail is None  # a subscript: one piece
