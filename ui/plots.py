@@ -923,13 +923,18 @@ class PlotPanel(QWidget):
 BOUND_CAPTION = "Dashed: Pascanu's bound ‖∂L/∂h<sub>T−1</sub>‖·(γσ<sub>max</sub>)<sup>T−1−t</sup>. "
 
 
-def overflow_notice(trace: Result, what: str) -> str:
+def overflow_notice(trace: Result, what: str, values: np.ndarray | None = None) -> str:
     """Why a backward-pass plot is empty: the forward pass overflowed ('' otherwise).
 
     An overflow during BPTT leaves the later steps' values, and the dashed 'overflow' line says where.
+    values: the Jacobian-product norms the plot draws; if some of them before the last step (whose
+    product is the identity, there whatever happened) are finite, the plot is not empty and says
+    nothing over its curve (an identity RNN's Jacobians do not depend on the states).
     """
     nf = trace.nonfinite
     if nf is None or nf.phase != "forward":
+        return ""
+    if values is not None and (np.isfinite(values[:-1]) & (values[:-1] > 0)).any():
         return ""
     return f"no {what}:\nthe forward pass overflowed at t = {nf.step}"
 
@@ -1205,7 +1210,7 @@ class JacobianPlot(LogCurvePlot):
         if self.caption_label.text() != caption:  # a gated cell has no such bound
             self.caption_label.setText(caption)
         self.set_range((-0.5, T - 0.5), steady_range(decade_range(self.y, extra=self.bound_y), self._y_shown(T)))
-        self.set_notice(overflow_notice(trace, "Jacobian product"))
+        self.set_notice(overflow_notice(trace, "Jacobian product", self.y))
         self._trace = trace
         self._update_badge(trace)
         super()._on_trace_changed(trace)

@@ -243,3 +243,13 @@ def test_heatmap_unit_labels_do_not_overlap(make_window, qtbot, height):
     gaps = np.diff(sorted(units)) * px_per_unit
     line = QFontMetricsF(states.plot.getAxis("left").style["tickFont"] or states.font()).height()
     assert gaps.min() >= line, (units, gaps.min(), line)
+
+
+def test_jacobian_plot_says_nothing_over_a_curve_it_can_draw_after_an_overflow(make_window):
+    # identity RNN: the step Jacobians are W_hh whatever the states, so their products exist near T−1
+    window = make_window(Config(activation="identity", wrec=10.0, steps=1000, hidden=4))
+    assert window.session.trace.nonfinite is not None and window.session.trace.nonfinite.phase == "forward"
+    j = window.plots.jacobian
+    assert np.isfinite(j.y).any()
+    assert not j.notice.isVisible()
+    assert window.plots.gradient.notice.isVisible()  # the gradient has nothing to draw
