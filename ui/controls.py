@@ -218,6 +218,10 @@ def _set_value(box, value) -> None:
     if box.value() == value:  # setValue repaints the box even when nothing changes (every Wrec step)
         return
     with QSignalBlocker(box):
+        if isinstance(box, (IntBox, FloatBox)) and not box.minimum() <= value <= box.maximum():
+            # a scenario or lesson may hold more than the box offers for typing (e.g. 1000 steps):
+            # show the value the engine runs, not the box's end
+            box.setRange(min(box.minimum(), value), max(box.maximum(), value))
         box.setValue(value)
 
 

@@ -242,3 +242,13 @@ def test_clip_by_value_and_penalty_toggles_reach_the_trace(qtbot):
     panel.cell_box.setCurrentIndex(panel.cell_box.findData("lstm"))  # the penalty is RNN-only: it goes off
     assert session.config.cell == "lstm" and session.config.penalty == 0.0
     assert not panel.penalty_check.isChecked()
+
+
+def test_a_config_past_the_boxes_typing_range_shows_as_it_is(make_window):
+    from simulator.config import Config
+    from ui.controls import UI_LIMITS
+
+    steps = UI_LIMITS["steps"][1] + 100  # the engine runs it; the box offers less for typing
+    window = make_window(Config(steps=steps))
+    assert window.session.trace.T == steps
+    assert window.controls.boxes["steps"].value() == steps
