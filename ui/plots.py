@@ -1280,7 +1280,7 @@ class EigenPlot(PlotPanel):
         self.legend = RowLegend(self.plot, columns=2)
         self.unit = self.plot.plot(*_circle(1.0))
         self.inv_gamma = self.plot.plot([], [])
-        self.inv_gamma_label = pg.TextItem(anchor=(0, 1))
+        self.inv_gamma_label = pg.TextItem(anchor=(0.5, 0))  # inside the 1/γ circle, under its top: never clipped
         self.plot.addItem(self.inv_gamma_label)
         self.step_circle = QGraphicsEllipseItem()  # resized every backward frame: Qt draws it, no Python
         self.step_circle.setBrush(QBrush(Qt.BrushStyle.NoBrush))
@@ -1319,7 +1319,7 @@ class EigenPlot(PlotPanel):
                 self._gamma_drawn = gamma
                 self.inv_gamma.setData(*_circle(1 / gamma))
                 self.inv_gamma_label.setText(f"1/γ = {1 / gamma:g}")
-                self.inv_gamma_label.setPos(0.72 / gamma, 0.72 / gamma)
+                self.inv_gamma_label.setPos(0.0, 1.0 / gamma)
             self.inv_gamma_label.show()
             extent = max(extent, 1.1 / gamma)
         else:
