@@ -751,6 +751,7 @@ class PlotPanel(QWidget):
         self.cursor = Cursor(self.plot.getViewBox())
         self.cursor.setZValue(20)  # over the data (the view box's child group)
         self.cursor.setVisible(self.time_axis)
+        self._cursor_colour: str | None = None  # the colour its pen has
         self.veil = Veil()
         self.veil.setZValue(15)
         if self.time_axis:
@@ -836,7 +837,8 @@ class PlotPanel(QWidget):
         if self.time_axis:
             self.cursor.setValue(t)
             colour = c.forward if phase == "forward" else c.backward
-            if self.cursor.pen().color().name().lower() != colour.lower():
+            if colour != self._cursor_colour:  # the phase changed (or the theme)
+                self._cursor_colour = colour
                 self.cursor.setPen(self.theme.pen(colour, 2))
             T = self.session.trace.T
             self.veil.set_extent(-0.5, T - 0.5)
@@ -852,7 +854,7 @@ class PlotPanel(QWidget):
         veil = QColor(c.background)
         veil.setAlpha(150)
         self.veil.setBrush(QBrush(veil))
-        self.cursor.setPen(t.pen(c.forward, 2))
+        self._cursor_colour = None  # set anew for the frame, below
         self._on_frame_changed(current_frame(self.session))
 
     def set_notice(self, text: str) -> None:
@@ -863,10 +865,11 @@ class PlotPanel(QWidget):
             self.notice.setFont(self.theme.font(0.95, bold=True))
         self.notice.setVisible(bool(text))
 
-    def _y_shown(self, T: int) -> tuple[float, float] | None:
-        """The y-range shown now, if the x-range is that of a trace of T steps (else None: start afresh)."""
+    def set_steady_range(self, T: int, y: tuple[float, float]) -> None:
+        """Show steps 0 … T−1 and the y-range y, or the one shown now while it still holds y (see steady_range)."""
+        x = (-0.5, T - 0.5)
         shown = getattr(self, "_range", None)
-        return shown[1] if shown is not None and shown[0] == (-0.5, T - 0.5) else None
+        self.set_range(x, steady_range(y, shown[1] if shown is not None and shown[0] == x else None))
 
     def set_range(self, x: tuple[float, float], y: tuple[float, float]) -> None:
         """Set the view range only when it changed (a new range regenerates the axes)."""
@@ -1097,9 +1100,7 @@ class GradientPlot(LogCurvePlot):
             self.overflow.setValue(nf.step)
         self.set_notice(overflow_notice(trace, "gradient"))
         cells = None if trace.cell_grad_norms is None else trace.cell_grad_norms[-1]
-        y = decade_range(self.y, cells, self.ghost_y, *layers, extra=self.bound_y)
-        y = steady_range(y, self._y_shown(T))
-        self.set_range((-0.5, T - 0.5), y)
+        self.set_steady_range(T, decade_range(self.y, cells, self.ghost_y, *layers, extra=self.bound_y))
         caption = self.caption if self.bound_y is not None else self.caption.replace(BOUND_CAPTION, "")
         if self.caption_label.text() != caption:
             self.caption_label.setText(caption)
@@ -1209,7 +1210,7 @@ class JacobianPlot(LogCurvePlot):
         caption = self.caption if self.bound_y is not None else self.caption.replace(JACOBIAN_BOUND_CAPTION, "")
         if self.caption_label.text() != caption:  # a gated cell has no such bound
             self.caption_label.setText(caption)
-        self.set_range((-0.5, T - 0.5), steady_range(decade_range(self.y, extra=self.bound_y), self._y_shown(T)))
+        self.set_steady_range(T, decade_range(self.y, extra=self.bound_y))
         self.set_notice(overflow_notice(trace, "Jacobian product", self.y))
         self._trace = trace
         self._update_badge(trace)
@@ -1281,6 +1282,7 @@ class EigenPlot(PlotPanel):
         self.unit = self.plot.plot(*_circle(1.0))
         self.inv_gamma = self.plot.plot([], [])
         self.inv_gamma_label = pg.TextItem(anchor=(0.5, 0))  # inside the 1/γ circle, under its top: never clipped
+        self._gamma_drawn: float | None = None  # the γ the circle and its label are drawn for
         self.plot.addItem(self.inv_gamma_label)
         self.step_circle = QGraphicsEllipseItem()  # resized every backward frame: Qt draws it, no Python
         self.step_circle.setBrush(QBrush(Qt.BrushStyle.NoBrush))
@@ -1315,7 +1317,7 @@ class EigenPlot(PlotPanel):
         gamma = trace.net.gamma
         extent = 1.15
         if gamma != 1.0:
-            if getattr(self, "_gamma_drawn", None) != gamma:  # a Wrec step keeps the activation
+            if self._gamma_drawn != gamma:  # a Wrec step keeps the activation
                 self._gamma_drawn = gamma
                 self.inv_gamma.setData(*_circle(1 / gamma))
                 self.inv_gamma_label.setText(f"1/γ = {1 / gamma:g}")

@@ -11,6 +11,8 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QSlider, QStyle, QStyleOptionSlider, QWidget
 
+PHASE_NAMES = {"forward": "▶ forward", "backward": "◀ BPTT"}
+
 
 class PhaseLabel(QWidget):
     """'▶ forward t = 12 of 0…29' (or '◀ BPTT ...'): the phase in its colour and bold, then the step.
@@ -43,8 +45,7 @@ class PhaseLabel(QWidget):
 
     def parts(self) -> tuple[str, str]:
         """The phase (bold, coloured) and the step."""
-        name = "▶ forward" if self._phase == "forward" else "◀ BPTT"
-        return name, f" t = {self._t} of 0…{self._T - 1}"
+        return PHASE_NAMES[self._phase], f" t = {self._t} of 0…{self._T - 1}"
 
     def text(self) -> str:
         """What the label says, as plain text."""
@@ -55,7 +56,7 @@ class PhaseLabel(QWidget):
         self._bold.setBold(True)
         bold, plain = QFontMetricsF(self._bold), QFontMetricsF(self.font())
         n = "0" * len(str(self._T - 1))
-        width = max(bold.horizontalAdvance(name) for name in ("▶ forward", "◀ BPTT"))
+        width = max(bold.horizontalAdvance(name) for name in PHASE_NAMES.values())
         width += plain.horizontalAdvance(f" t = {n} of 0…{n}")
         self._size = QSize(round(width) + 10, round(max(bold.height(), plain.height())) + 6)
         self.setFixedSize(self._size)
