@@ -189,7 +189,24 @@ class UnrolledView(QWidget):
         self._phase, self._t = self.session.phase_step()
         self._t = max(0, min(self._t, T - 1))  # the playhead is clamped only after this signal
         self._build_strips()
-        self.update()
+        self.update(self._changed_by_trace(T, L))
+
+    def _changed_by_trace(self, T: int, L: int) -> QRegion:
+        """What a new trace repaints: all of it, or only the header and the steps.
+
+        A trace of the same shape at the same step (a Wrec or seed change) leaves the row names
+        and the step numbers as they were: the values, the gradients and the header's numbers
+        are all that change, and the text of the names and numbers was a fifth of the repaint.
+        """
+        frame = (T, L, self._topology, self._phase, self._t, self._folded, self.size())
+        same, self._trace_frame = frame == getattr(self, "_trace_frame", None), frame
+        if not same or self._folded:
+            return QRegion(self.rect())
+        lay = self._layout()
+        left, right = math.floor(lay.area.left() - 2), math.ceil(lay.area.right() + 2)
+        bottom = math.floor(lay.area.bottom())  # the axis starts there: no pixel of it
+        header = QRegion(0, 0, self.width(), math.ceil(lay.area.top()))
+        return header + QRegion(left, 0, right - left, bottom)
 
     def _on_frame_changed(self, frame: int) -> None:
         old_phase, old_t, origin = self._phase, self._t, self._origin

@@ -88,13 +88,16 @@ def test_hidden_equations_wait_until_shown(make_window, qtbot):
     assert "t = 5<" in formula.canvas.html
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
-def test_wrec_changes_leave_the_pixels_of_a_full_repaint(make_window, cell):
-    window = make_window(Config(cell=cell, steps=100, hidden=32), show=True)
+@pytest.mark.parametrize(
+    ("cell", "steps", "frame"),
+    [("rnn", 100, 150), ("lstm", 100, 150), ("rnn", 12, 5), ("gru", 8, 12)],  # BPTT and forward, strips and nodes
+)
+def test_wrec_changes_leave_the_pixels_of_a_full_repaint(make_window, cell, steps, frame):
+    window = make_window(Config(cell=cell, steps=steps, hidden=32), show=True)
     window.resize(1600, 1000)
     _settle()
     s = window.session
-    s.set_frame(150)  # BPTT: the gradient drawn everywhere
+    s.set_frame(frame)
     for wrec in (0.95, 1.05, 1.6, 0.4):
         s.update(wrec=wrec)
         _settle()
@@ -139,3 +142,45 @@ def test_a_rich_text_ending_in_plain_text_is_laid_out_as_head_and_tail(qtbot):
     assert abs(line.size().width() - whole.size().width()) < 1.0
     assert static_text(text.replace("0.73", "0.81"), font).head is line.head  # the head is laid out once
     assert static_text("σ<sub>max</sub> 0.9", font).tail is None  # a subscript: one piece
+
+
+def _curve_state(item):
+    """What a PlotDataItem shows: its data, the mapped data, the curve's arrays and its path."""
+    x, y = item.getData()
+    cx, cy = item.curve.getData()
+    path = item.curve.getPath()
+    points = [(path.elementAt(i).x, path.elementAt(i).y, path.elementAt(i).type) for i in range(path.elementCount())]
+    return item.xData, item.yData, x, y, cx, cy, points, item.curve.isVisible(), item.scatter.isVisible()
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_set_line_leaves_a_curve_as_set_data_does(qtbot, log):
+    """The fast path for new data (set_line) must leave each curve exactly as pyqtgraph's setData."""
+    import pyqtgraph as pg
+
+    from ui.plots import set_curve, set_line
+
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    widget.setLogMode(False, log)
+    fast = widget.plot([], [], connect="finite", pen="r")
+    slow = widget.plot([], [], connect="finite", pen="r")
+    t = np.arange(7.0)
+    rng = np.random.default_rng(3)
+    datasets = [
+        np.exp(rng.standard_normal(7)),
+        np.array([1.0, 0.0, 2.0, np.nan, 3.0, np.inf, 1e-30]),  # a gap, a log of 0, an overflow
+        np.exp(rng.standard_normal(7)),
+    ]
+    set_curve(fast, t, datasets[0], dots=True)  # from dots to a line: the fast path must drop the dots
+    slow.setData(t, datasets[0], symbol="o")
+    for y in datasets:
+        set_line(fast, t, y)
+        slow.setData(t, y, symbol=None)
+        got, want = _curve_state(fast), _curve_state(slow)
+        for a, b in zip(got, want, strict=True):
+            if isinstance(a, np.ndarray):
+                np.testing.assert_array_equal(a, b)
+            else:
+                assert a == b
+    assert fast.opts["symbol"] is None and not fast.scatter.isVisible()
