@@ -20,7 +20,8 @@ import html
 import re
 import threading
 
-from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -31,6 +32,11 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionComboBox,
+    QStyleOptionViewItem,
+    QStylePainter,
     QVBoxLayout,
     QWidget,
 )
@@ -42,6 +48,8 @@ from . import theme as theme_mod
 from .plots import applying_preset
 from .session import Session
 
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum size"
+LEAVE_TIP = "Close the lesson; every control comes back"
 RENDER_INTERVAL_MS = 60  # a slider storm re-renders the text at most this often (first change at once)
 _PLACEHOLDER = re.compile(r"(\{\{\s*[A-Za-z_][A-Za-z0-9_.]*\s*\}\})")
 _LIVE = re.compile(r"Live\s*(?:\(([^)]*)\))?\s*:\s*")  # the paragraph that quotes the measurements
@@ -58,6 +66,149 @@ class _Relay(QObject):
     """Carries a finished background measurement back to the GUI thread (a queued signal)."""
 
     done = Signal(object)
+
+
+class _ListDelegate(QStyledItemDelegate):
+    """A row of the lesson list: in the list's own font (a combo box's list otherwise takes the box's,
+    the title type while presenting), wrapped only where a name is wider than the screen can show."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index) -> None:
+        super().initStyleOption(option, index)
+        option.font = self.parent().font()
+        option.fontMetrics = QFontMetrics(option.font)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
+        view = self.parent()
+        opt = QStyleOptionViewItem(option)
+        screen = view.screen() or QGuiApplication.primaryScreen()
+        widest = screen.availableGeometry().width() if screen is not None else 1920
+        scrollbar = view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        opt.rect = QRect(0, 0, max(100, widest - scrollbar - 4 * view.fontMetrics().averageCharWidth()), 100_000)
+        opt.features |= QStyleOptionViewItem.ViewItemFeature.WrapText
+        return super().sizeHint(opt, index)
+
+
+class LessonBox(QComboBox):
+    """The lesson picker. Presenting, it shows the open lesson's whole name, over as many lines as the
+    panel's width needs (at presentation type a name is wider than the panel); otherwise one line,
+    elided with "…" (the title below it says the whole name). Its tooltip and its list give every
+    full name, the list as wide as the longest one."""
+
+    _WRAP = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        # the panel's width decides, not the longest name (which would widen the dock past the plots)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(10)
+        policy = self.sizePolicy()
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        view = self.view()
+        view.setTextElideMode(Qt.TextElideMode.ElideNone)  # the list: full names
+        view.setWordWrap(True)  # ... over two lines only if a name is wider than the screen
+        self.setItemDelegate(_ListDelegate(view))
+        self.wrap = False  # True: the whole name over several lines; False: one line, elided with "…"
+        self.smallest_point_size = 0.0  # wrapping, a word wider than the box shrinks the type down to this
+        self.currentIndexChanged.connect(self._on_current_changed)
+
+    def set_wrap(self, on: bool, smallest_point_size: float = 0.0) -> None:
+        """Show the whole name over as many lines as it needs (presenting) or one line with "…".
+
+        Wrapping, a word too long for the box's width (Backpropagation, in a narrow panel) takes
+        smaller type, down to smallest_point_size, rather than being cut.
+        """
+        self.wrap = bool(on)
+        self.smallest_point_size = float(smallest_point_size)
+        self.updateGeometry()
+        self.update()
+
+    def _on_current_changed(self, index: int) -> None:
+        name = self.itemText(index) if index >= 0 else ""
+        self.setToolTip(f"{name}\n(every lesson, in order)" if name else "Every lesson, in order")
+        self.updateGeometry()  # a longer name may need another line
+        self.update()
+
+    def _field(self, width: int, height: int | None = None) -> QRect:
+        """Where the name goes in a box this size (the style's edit field, as its own label uses it)."""
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        opt.rect = QRect(0, 0, width, super().sizeHint().height() if height is None else height)
+        field = self.style().subControlRect(
+            QStyle.ComplexControl.CC_ComboBox, opt, QStyle.SubControl.SC_ComboBoxEditField, self
+        )
+        return field.adjusted(1, 0, -1, 0)
+
+    def name_font(self, field_width: int | None = None) -> QFont:
+        """The font the name is drawn in: the box's, or smaller until the name's longest word fits
+        the field (wrapping only)."""
+        if field_width is None:
+            field_width = self._field(self.width(), self.height()).width()
+        font = QFont(self.font())
+        words = self.currentText().split()
+        if not self.wrap or not words or font.pointSizeF() <= 0:
+            return font
+        while font.pointSizeF() * 0.95 >= self.smallest_point_size:
+            fm = QFontMetrics(font)
+            if max(fm.horizontalAdvance(w) for w in words) <= field_width:
+                break
+            font.setPointSizeF(font.pointSizeF() * 0.95)
+        return font
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        """One line's height, plus a line for each line more the name wraps to at this width."""
+        one_line = super().sizeHint().height()
+        if not self.wrap:
+            return one_line
+        field = self._field(width)
+        fm = QFontMetrics(self.name_font(field.width()))
+        text = fm.boundingRect(QRect(0, 0, max(1, field.width()), 100_000), self._WRAP, self.currentText())
+        more = text.height() - fm.height()
+        return one_line + (more + fm.height() // 3 if more > 0 else 0)  # a little air above and below the lines
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(hint.width(), self.heightForWidth(self.width() if self.width() > 0 else hint.width()))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()  # the number of lines follows the width
+
+    def paintEvent(self, _event) -> None:
+        """The style's box and arrow, then the name word-wrapped in its field."""
+        painter = QStylePainter(self)
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        name, opt.currentText = opt.currentText, ""
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, opt)
+        group = QPalette.ColorGroup.Active if self.isEnabled() else QPalette.ColorGroup.Disabled
+        painter.setPen(self.palette().color(group, QPalette.ColorRole.ButtonText))
+        field = self._field(self.width(), self.height())
+        painter.setFont(self.name_font(field.width()))
+        if not self.wrap:  # the title below says the whole name; the tooltip and the list do too
+            name = self.fontMetrics().elidedText(name, Qt.TextElideMode.ElideRight, field.width())
+        painter.drawText(field, self._WRAP if self.wrap else self._WRAP & ~Qt.TextFlag.TextWordWrap, name)
+
+    def showPopup(self) -> None:
+        """The list as wide as its longest name (wider than the box if need be), kept on the screen."""
+        super().showPopup()
+        view = self.view()
+        popup = view.window()
+        fm = view.fontMetrics()
+        widest = max((fm.horizontalAdvance(self.itemText(i)) for i in range(self.count())), default=0)
+        scrollbar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        chrome = popup.width() - view.viewport().width() + 2 * fm.averageCharWidth() + scrollbar
+        screen = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
+        width = min(max(widest + chrome, self.width()), screen.width())
+        if width != popup.width():
+            left = self.mapToGlobal(QPoint(0, 0)).x()  # under the box; leftwards where the screen ends
+            x = max(screen.left(), min(left, screen.right() + 1 - width))
+            popup.setGeometry(x, popup.y(), width, popup.height())
+            view.doItemsLayout()
 
 
 class StepCard(QFrame):
@@ -216,18 +367,17 @@ class LessonPanel(QWidget):
         v.setContentsMargins(8, 6, 8, 6)
         v.setSpacing(6)
         head = QHBoxLayout()
-        self.lesson_box = QComboBox()
+        self.lesson_box = LessonBox()
         self.lesson_box.setObjectName("lesson_box")
-        self.lesson_box.setToolTip("Every lesson, in order")
         for lesson in self.lessons:
             self.lesson_box.addItem(f"{lesson.number}. {lesson.title}", lesson.id)
         self.lesson_box.activated.connect(lambda i: self.open_lesson(self.lesson_box.itemData(i)))
         head.addWidget(self.lesson_box, 1)
         self.leave_button = QPushButton("Leave lesson")
         self.leave_button.setObjectName("leave_lesson")
-        self.leave_button.setToolTip("Close the lesson; every control comes back")
+        self.leave_button.setToolTip(LEAVE_TIP)
         self.leave_button.clicked.connect(self.leave)
-        head.addWidget(self.leave_button)
+        head.addWidget(self.leave_button, 0, Qt.AlignmentFlag.AlignTop)
         v.addLayout(head)
 
         self.scroll = QScrollArea()
@@ -609,10 +759,16 @@ class LessonPanel(QWidget):
 
     # ---- presentation -------------------------------------------------------------------------
     def set_presenting(self, on: bool) -> None:
-        """Presentation: the title, the live numbers and the steps; the long prose and sources fold away."""
+        """Presentation: the title, the live numbers and the steps; the long prose and sources fold away.
+
+        The leave button shrinks to a cross so the lesson picker has the width for the lesson's name.
+        """
         self._presenting = bool(on)
         self.text.setVisible(not on)
         self.summary.setVisible(not on)
+        self.title.setVisible(not on)  # the picker above says the lesson's whole name, in the title's type
+        self.leave_button.setText("✕" if on else "Leave lesson")
+        self.leave_button.setToolTip(("Leave the lesson: " if on else "") + LEAVE_TIP)
         self._on_theme_changed()
         self._update_cards()
         self.render()
@@ -642,6 +798,11 @@ class LessonPanel(QWidget):
         c = t.colours
         big = 1.25 if self._presenting else 1.0
         self.title.setFont(t.font(1.45 if not self._presenting else 1.3, bold=True))
+        # presenting, the picker is the lesson's title (the title label folds away); its list keeps body type
+        self.lesson_box.setFont(t.font(1.3, bold=True) if self._presenting else t.font())
+        self.lesson_box.set_wrap(self._presenting, t.point_size())  # never smaller than the body text
+        self.lesson_box.view().setFont(t.font())
+        self.leave_button.setMaximumWidth(round(t.point_size() * 3) if self._presenting else QWIDGETSIZE_MAX)
         self.contents_title.setFont(t.font(1.45, bold=True))
         self.try_title.setFont(t.font(1.15 * big, bold=True))
         self.summary.setStyleSheet(f"color: {c.muted}; font-style: italic;")

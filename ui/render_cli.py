@@ -31,6 +31,7 @@ SUFFIXES = {
     ".gif": "the animation: the forward pass, then BPTT, one frame per step (2T frames)",
     ".mp4": "the same animation as H.264 video (needs the optional package imageio-ffmpeg)",
 }
+LESSON_TRAINING_TIMEOUT_S = 120  # the most a window render waits for a lesson's training claims
 STATES = ("h", "c", "i", "f", "g", "o", "r", "z", "n", "dh")
 
 PLOT_HELP = {
@@ -124,7 +125,7 @@ def _configure(args) -> tuple[Config, object, dict]:
     if args.lesson:
         lesson = get_lesson(args.lesson)  # ValueError listing the lessons
         config = lesson.config
-        view = {"fold": bool(lesson.view.get("fold", False))}
+        view = {"fold": bool(lesson.view.get("fold", False)), "lesson": lesson.id, "lesson_step": 0}
     elif args.scenario:
         scenario = load_scenario(args.scenario)  # ValueError with the reason
         config, network = scenario.config, scenario.network
@@ -132,6 +133,8 @@ def _configure(args) -> tuple[Config, object, dict]:
             "fold": bool(scenario.view.get("fold", False)),
             "frame": scenario.view.get("frame"),
             "training": scenario.training,
+            "lesson": scenario.lesson,
+            "lesson_step": scenario.lesson_step,
         }
     for item in args.set:
         key, sep, value = item.partition("=")
@@ -140,6 +143,34 @@ def _configure(args) -> tuple[Config, object, dict]:
         config = config.with_text(key.strip(), value)
     trace = run(config) if network is None else run_network(config, network)
     return config, trace, view
+
+
+def _open_lesson(figure, lesson_id: str, step: int) -> None:
+    """The window as the app shows it with the lesson open: its panel beside the plots, only its controls.
+
+    The configuration stays the one rendered (the lesson's preset with any --set, or the scenario's),
+    and so does the frame: the lesson's focus applies, its 'play' does not (a picture does not play).
+    """
+    from PySide6.QtCore import QCoreApplication
+
+    window = figure.widget
+    panel = window.lesson_panel
+    try:
+        lesson = panel.lesson_by_id(lesson_id)
+    except ValueError:
+        return  # a scenario naming a lesson this version lacks: the window without it, as the app opens it
+    frame = window.session.frame
+    panel.open_lesson(lesson, step, preset=False, view=False)
+    panel.wait_for_background(LESSON_TRAINING_TIMEOUT_S)  # lessons 10-11 quote a short training run
+    QCoreApplication.sendPostedEvents()  # ... whose numbers then fill the text
+    view = dict(lesson.view)
+    for taken in lesson.steps[:step]:
+        view.update(taken.view)
+    view.pop("play", None)
+    view.pop("fold", None)  # the render's own --folded and the lesson's fold were applied when it was built
+    window.apply_view(view)
+    window.session.set_frame(frame)
+    figure.settle()
 
 
 def _quiet_qt_messages() -> None:
@@ -223,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
                 quantity=args.state,
                 training=view.get("training"),
             )
+            if args.plot == "window" and view.get("lesson"):
+                _open_lesson(figure, view["lesson"], view.get("lesson_step", 0))
             what = export_figure(figure, args.out, fps=args.fps or GIF_FPS)
     except (FigureError, ExportError) as exc:
         print(f"unrolled render: {exc}", file=sys.stderr)

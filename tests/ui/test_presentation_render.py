@@ -1,0 +1,143 @@
+"""Presentation mode's lesson picker shows whole lesson names; `render --plot window` shows the lesson it was given."""
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent, QRect, Qt
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+
+from simulator.lessons import list_lessons
+from ui import figures, render_cli, theme
+from ui.lesson_panel import LessonPanel
+from ui.presentation import presentation_font_scale
+
+LESSONS = list_lessons()
+
+
+@pytest.fixture(autouse=True)
+def no_background_training(monkeypatch):
+    """Lessons 10-11 would train for seconds in a worker thread; these tests read the instant text."""
+    monkeypatch.setattr(LessonPanel, "train_in_background", False)
+
+
+@pytest.fixture
+def keep_theme():
+    """Presentation and the window render change the application's theme: put it back."""
+    t = theme.current()
+    scheme, scale = t.scheme, t.font_scale
+    yield
+    t = theme.current()
+    t.set_scheme(scheme)
+    t.set_font_scale(scale)
+
+
+def _settle(qtbot) -> None:
+    for _ in range(4):
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        qtbot.wait(10)
+
+
+def _unshown_name(box) -> str:
+    """What of the current lesson's name the box cannot show at its size and font ('' when all of it shows)."""
+    opt = QStyleOptionComboBox()
+    box.initStyleOption(opt)
+    field = box.style().subControlRect(
+        QStyle.ComplexControl.CC_ComboBox, opt, QStyle.SubControl.SC_ComboBoxEditField, box
+    )
+    name = box.itemText(box.currentIndex())
+    font = box.name_font()  # the title's type, or smaller for a long word, never under the body text's
+    if font.pointSizeF() < theme.current().point_size() - 0.01:
+        return f"{name!r} drawn at {font.pointSizeF():.1f} pt, smaller than the body text"
+    fm = QFontMetrics(font)
+    wrapped = fm.boundingRect(QRect(0, 0, field.width(), 100_000), Qt.TextFlag.TextWordWrap, name)
+    if wrapped.width() <= field.width() and wrapped.height() <= field.height():
+        return ""
+    return f"{name!r} needs {wrapped.width()}x{wrapped.height()} px, the box shows {field.width()}x{field.height()}"
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1600, 1000)], ids=["1280x720", "1600x1000"])
+def test_presentation_lesson_picker_shows_every_whole_name(make_window, qtbot, keep_theme, size):
+    """A lecturer reads the whole lesson name in the picker, and every full name in its list."""
+    width, height = size
+    window = make_window(show=True)
+    panel = window.lesson_panel
+    panel.open_lesson(LESSONS[0].id)
+    window.presentation.set_active(True)
+    # the offscreen screen is 800x600: lay the presentation out as on a screen of this size
+    window.showNormal()
+    window.resize(width, height)
+    window.theme.set_font_scale(presentation_font_scale(height))
+    _settle(qtbot)
+    box = panel.lesson_box
+    cut = []
+    for lesson in LESSONS:
+        panel.open_lesson(lesson.id)
+        _settle(qtbot)
+        window.player.pause()
+        assert window.width() == width and box.isVisible()
+        assert box.currentData() == lesson.id
+        missing = _unshown_name(box)
+        if missing:
+            cut.append(missing)
+        if f"{lesson.number}. {lesson.title}" not in box.toolTip():  # hovering gives it too
+            cut.append(f"tooltip {box.toolTip()!r}")
+    assert not cut, "\n".join(cut)
+
+    box.showPopup()  # the list: every lesson's full name, nothing elided
+    qtbot.waitUntil(lambda: box.view().isVisible(), timeout=2000)
+    view = box.view()
+    fm = QFontMetrics(view.font())
+    assert view.textElideMode() == Qt.TextElideMode.ElideNone
+    for row in range(box.count()):
+        rect = view.visualRect(view.model().index(row, 0))
+        text = box.itemText(row)
+        wrapped = fm.boundingRect(QRect(0, 0, rect.width(), 100_000), Qt.TextFlag.TextWordWrap, text)
+        assert wrapped.width() <= rect.width() and wrapped.height() <= rect.height(), text
+    box.hidePopup()
+    window.presentation.set_active(False)
+
+
+def test_render_window_with_a_lesson_shows_its_panel(qapp, tmp_path, monkeypatch, keep_theme):
+    """`render --lesson NAME --plot window` draws the window as the app shows it with that lesson open."""
+    seen = {}
+    close = figures.Figure.close
+
+    def look_then_close(figure):
+        w = figure.widget
+        if w is not None:
+            panel = w.lesson_panel
+            seen.update(
+                lesson=panel.lesson.id if panel.lesson is not None else None,
+                dock=w.lesson_dock.isVisible() and not w.lesson_dock.visibleRegion().isEmpty(),
+                panel_width=panel.width(),
+                title=panel.title.text(),
+                live=panel.live.text(),
+                controls=w.controls.cell_box.isVisibleTo(w.controls),
+                wrec=w.session.config.wrec,
+            )
+        close(figure)
+
+    monkeypatch.setattr(figures.Figure, "close", look_then_close)
+    out = tmp_path / "window.png"
+    args = ["--lesson", "vanishing", "--set", "wrec=1.5", "--plot", "window", "--size", "1600x1000"]
+    assert render_cli.main([*args, "--out", str(out)]) == 0
+    assert out.stat().st_size > 0
+    assert seen["lesson"] == "04-vanishing"
+    assert seen["dock"] and seen["panel_width"] > 250  # in view, wide enough to read
+    assert seen["title"] == "The vanishing gradient" and "Measured now" in seen["live"]
+    assert not seen["controls"]  # only the lesson's controls, as in the app
+    assert seen["wrec"] == 1.5  # --set still wins over the lesson's preset
+
+
+def test_render_window_without_a_lesson_has_no_lesson_open(qapp, tmp_path, monkeypatch, keep_theme):
+    seen = {}
+    close = figures.Figure.close
+
+    def look_then_close(figure):
+        if figure.widget is not None:
+            seen["lesson"] = figure.widget.lesson_panel.lesson
+        close(figure)
+
+    monkeypatch.setattr(figures.Figure, "close", look_then_close)
+    out = tmp_path / "window.png"
+    assert render_cli.main(["--plot", "window", "--size", "1280x720", "--out", str(out)]) == 0
+    assert seen == {"lesson": None}
