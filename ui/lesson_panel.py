@@ -20,7 +20,7 @@ import html
 import re
 import threading
 
-from PySide6.QtCore import QObject, QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QStyle,
     QStyledItemDelegate,
+    QStyleOptionButton,
     QStyleOptionComboBox,
     QStyleOptionViewItem,
     QStylePainter,
@@ -209,6 +210,101 @@ class LessonBox(QComboBox):
             x = max(screen.left(), min(left, screen.right() + 1 - width))
             popup.setGeometry(x, popup.y(), width, popup.height())
             view.doItemsLayout()
+
+
+class LessonFooter(QWidget):
+    """◀ Back, where the lesson is, Next ▶: one row under the lesson, as wide as the panel.
+
+    The progress and the Next button each have forms from long to short ("4 steps to try",
+    "4 steps", "0/4"; "Next lesson ▶", "Next ▶"). The row says the longest that fit its width,
+    the buttons keeping theirs before the progress does; never a word cut off. A shortened
+    progress says its whole text in its tooltip (the Next button's tooltip always says what it does).
+    """
+
+    SPARE = 4  # px beside a label's text, so a glyph's overhang is not clipped
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("lesson_footer")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.back_button = QPushButton("◀ Back")
+        self.progress = QLabel()
+        self.progress.setObjectName("lesson_progress")
+        self.progress.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.progress.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # the row decides
+        self.next_button = QPushButton("Next ▶")
+        row.addWidget(self.back_button)
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.next_button)
+        self.progress_forms: tuple[str, ...] = ("",)
+        self.next_forms: tuple[str, ...] = ("Next ▶",)
+
+    @property
+    def progress_text(self) -> str:
+        """The whole progress text (the label may show a shorter form of it)."""
+        return self.progress_forms[0]
+
+    def set_progress(self, *forms: str) -> None:
+        """The progress, longest form first; the row shows the longest that fits."""
+        self.progress_forms = tuple(forms) or ("",)
+        self.updateGeometry()
+        self._fit()
+
+    def set_next(self, *forms: str) -> None:
+        """The Next button's text, longest form first."""
+        self.next_forms = tuple(forms) or ("Next ▶",)
+        self.updateGeometry()
+        self._fit()
+
+    def _button_width(self, button: QPushButton, text: str) -> int:
+        """The width a push button wants for this text (as QPushButton.sizeHint computes it)."""
+        opt = QStyleOptionButton()
+        button.initStyleOption(opt)
+        opt.text = text
+        size = button.fontMetrics().size(Qt.TextFlag.TextShowMnemonic, text)
+        hint = button.style().sizeFromContents(QStyle.ContentsType.CT_PushButton, opt, size, button)
+        return max(hint.width(), button.minimumWidth())
+
+    def _label_width(self, text: str) -> int:
+        return self.progress.fontMetrics().horizontalAdvance(text) + self.SPARE if text else 0
+
+    def _row_width(self, next_text: str, progress: str) -> int:
+        spacing = max(0, self.layout().spacing())
+        back = self._button_width(self.back_button, self.back_button.text())
+        return back + self._button_width(self.next_button, next_text) + self._label_width(progress) + 2 * spacing
+
+    def choose(self, width: int) -> tuple[str, str]:
+        """(Next button text, progress text) for a row this wide: the buttons' long forms first."""
+        for next_text in self.next_forms:
+            for progress in self.progress_forms:
+                if self._row_width(next_text, progress) <= width:
+                    return next_text, progress
+        return self.next_forms[-1], self.progress_forms[-1]
+
+    def _fit(self) -> None:
+        next_text, progress = self.choose(self.width())
+        if self.next_button.text() != next_text:
+            self.next_button.setText(next_text)
+        if self.progress.text() != progress:
+            self.progress.setText(progress)
+        self.progress.setToolTip(self.progress_text if progress != self.progress_text else "")
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._row_width(self.next_forms[0], self.progress_forms[0]), super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self._row_width(self.next_forms[-1], self.progress_forms[-1]), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.updateGeometry()
+            self._fit()
 
 
 class StepCard(QFrame):
@@ -433,22 +529,19 @@ class LessonPanel(QWidget):
         self.scroll.setWidget(body)
         v.addWidget(self.scroll, 1)
 
-        foot = QHBoxLayout()
-        self.back_button = QPushButton("◀ Back")
+        self.footer = LessonFooter()
+        self.back_button, self.progress, self.next_button = (
+            self.footer.back_button,
+            self.footer.progress,
+            self.footer.next_button,
+        )
         self.back_button.setObjectName("previous_step")
         self.back_button.setToolTip("The previous step (Page Up)")
         self.back_button.clicked.connect(self.previous_step)
-        self.progress = QLabel()
-        self.progress.setObjectName("lesson_progress")
-        self.progress.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.next_button = QPushButton("Next ▶")
         self.next_button.setObjectName("next_step")
         self.next_button.setToolTip("Take the next step; after the last, the next lesson (Page Down)")
         self.next_button.clicked.connect(self.next_step)
-        foot.addWidget(self.back_button)
-        foot.addWidget(self.progress, 1)
-        foot.addWidget(self.next_button)
-        v.addLayout(foot)
+        v.addWidget(self.footer)
         self.cards: list[StepCard] = []
         for w in (self.leave_button, self.back_button, self.next_button, self.lesson_box):
             w.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # Page Up/Down stay with the window
@@ -586,7 +679,7 @@ class LessonPanel(QWidget):
         return True
 
     def _show_refusal(self, message: str) -> None:
-        self.progress.setText(f"Refused: {message}")
+        self.footer.set_progress(f"Refused: {message}", "Refused")  # the tooltip says why
 
     # ---- the step cards ----------------------------------------------------------------------
     def _build_cards(self) -> None:
@@ -614,14 +707,15 @@ class LessonPanel(QWidget):
             card.setVisible(not self._presenting or self.position - 1 <= card.index <= self.position)
         if self.lesson is None:
             return
-        if self.position == 0:
-            self.progress.setText(f"{n} steps to try")
-        elif self.position < n:
-            self.progress.setText(f"step {self.position} of {n}")
+        k = self.position
+        if k == 0:  # long to short: the footer says the longest its width allows, the whole in a tooltip
+            self.footer.set_progress(f"{n} steps to try", f"{n} steps", f"0/{n}")
+        elif k < n:
+            self.footer.set_progress(f"step {k} of {n}", f"{k} of {n}", f"{k}/{n}")
         else:
-            self.progress.setText(f"all {n} steps taken")
-        self.back_button.setEnabled(self.position > 0 or self.lessons.index(self.lesson) > 0)
-        self.next_button.setText("Next lesson ▶" if self.position >= n else "Next ▶")
+            self.footer.set_progress(f"all {n} steps taken", f"all {n} taken", f"{n}/{n} ✓")
+        self.back_button.setEnabled(k > 0 or self.lessons.index(self.lesson) > 0)
+        self.footer.set_next(*(("Next lesson ▶", "Next ▶") if k >= n else ("Next ▶",)))
 
     def _scroll_to_current(self) -> None:
         """Show the step to take next (presenting: the page from the top, it holds only what matters now)."""

@@ -50,6 +50,19 @@ class Presentation(QObject):
         self._saved: dict | None = None
         window.actions["leave_presentation"].setEnabled(False)
         window.lesson_panel.lesson_changed.connect(self._on_lesson_changed)
+        # full screen arrives as a resize after _arrange has sized the docks (from the window's old,
+        # remembered size): size them again from the size the window really has
+        self._resized = QTimer(self)
+        self._resized.setSingleShot(True)
+        self._resized.setInterval(0)
+        self._resized.timeout.connect(lambda: self._size_docks(self.window.lesson_panel.lesson))
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Presenting, a resized window sizes the docks again (once the resizes have settled)."""
+        if watched is self.window and event.type() == QEvent.Type.Resize and self.active:
+            self._resized.start()  # (going full screen, the event can still carry the old size)
+        return False
 
     @property
     def active(self) -> bool:

@@ -1,14 +1,15 @@
-"""Presentation mode's lesson picker shows whole lesson names; `render --plot window` shows the lesson it was given."""
+"""Presentation mode's lesson picker shows whole lesson names and its footer whole words; `render --plot window`
+shows the lesson it was given."""
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QRect, Qt
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+from PySide6.QtWidgets import QStyle, QStyleOptionButton, QStyleOptionComboBox
 
 from simulator.lessons import list_lessons
 from ui import figures, render_cli, theme
 from ui.lesson_panel import LessonPanel
-from ui.presentation import presentation_font_scale
+from ui.presentation import LESSON_WIDTH, presentation_font_scale
 
 LESSONS = list_lessons()
 
@@ -94,6 +95,72 @@ def test_presentation_lesson_picker_shows_every_whole_name(make_window, qtbot, k
         assert wrapped.width() <= rect.width() and wrapped.height() <= rect.height(), text
     box.hidePopup()
     window.presentation.set_active(False)
+
+
+def _unreadable_footer(panel) -> list[str]:
+    """What of the lesson footer (◀ Back, the progress, Next ▶) is not drawn whole at its size and font.
+
+    The progress may say a shorter form of its text ("4 steps" for "4 steps to try") if its
+    tooltip says the whole text; nothing may be cut off.
+    """
+    where = f"{panel.lesson.id} at step {panel.position}"
+    label = panel.progress
+    footer = getattr(panel, "footer", None)
+    whole = footer.progress_text if footer is not None else label.text()
+    shown = label.text()
+    problems = []
+    need, room = label.fontMetrics().horizontalAdvance(shown), label.contentsRect().width()
+    if need > room:
+        problems.append(f"{where}: {shown!r} needs {need} px, its label is {room} px wide")
+    if shown != whole and whole not in label.toolTip():
+        problems.append(f"{where}: shows {shown!r} for {whole!r} without it in the tooltip ({label.toolTip()!r})")
+    for button in (panel.back_button, panel.next_button):
+        opt = QStyleOptionButton()
+        button.initStyleOption(opt)
+        contents = button.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, opt, button)
+        need = button.fontMetrics().horizontalAdvance(button.text())
+        if need > contents.width():
+            problems.append(f"{where}: button {button.text()!r} needs {need} px, shows {contents.width()}")
+    return problems
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1600, 1000)], ids=["1280x720", "1600x1000"])
+def test_lesson_footer_says_whole_words(make_window, qtbot, keep_theme, size):
+    """The footer between ◀ Back and Next ▶ never cuts a word ("4 steps to try" was drawn "steps to tr"
+    at 1600x1000): at every lesson, at its start, a step in and its end, presenting and not."""
+    width, height = size
+    window = make_window(show=True)
+    panel = window.lesson_panel
+    panel.open_lesson("04-vanishing")
+    window.presentation.set_active(True)
+    _settle(qtbot)  # laid out for the offscreen screen, 800x600
+    # ... and now on a screen of this size (as when full screen arrives after the layout): the
+    # lesson panel takes its share of the new width, as it does of a screen it starts on
+    window.showNormal()
+    window.resize(width, height)
+    window.theme.set_font_scale(presentation_font_scale(height))
+    _settle(qtbot)
+    window.player.pause()
+    assert window.width() == width
+    cut = []
+    share = round(width * LESSON_WIDTH)
+    if abs(window.lesson_dock.width() - share) > 8:  # 356 px at 1600x1000: laid out for the old width
+        cut.append(f"the lesson panel is {window.lesson_dock.width()} px wide, not {share} px")
+    cut += [f"presenting, as entered: {p}" for p in _unreadable_footer(panel)]
+    for presenting in (True, False):
+        if not presenting:
+            window.presentation.set_active(False)
+            window.showNormal()
+            window.resize(width, height)
+        for lesson in LESSONS:
+            for position in sorted({0, 1, len(lesson.steps)}):
+                panel.open_lesson(lesson.id, position)
+                window.lesson_dock.raise_()
+                _settle(qtbot)
+                window.player.pause()
+                assert panel.presenting == presenting and panel.progress.isVisible()
+                cut += [f"{'presenting' if presenting else 'window'}: {p}" for p in _unreadable_footer(panel)]
+    assert not cut, "\n".join(cut)
 
 
 def test_render_window_with_a_lesson_shows_its_panel(qapp, tmp_path, monkeypatch, keep_theme):
