@@ -16,12 +16,13 @@ ui/export.py writes figures to PNG, SVG, CSV and GIF; ui/render_cli.py is the he
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QPoint, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtGui import QColor, QImage, QPainter, QTextOption
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QVBoxLayout, QWidget
 
 from simulator.config import Config
@@ -29,7 +30,7 @@ from simulator.lessons import PLOTS
 from simulator.result import Result
 
 from . import theme as theme_mod
-from .plots import EigenPlot, GradientPlot, JacobianPlot, PlotPanel, StatesPlot, fmt, positive, state_arrays
+from .plots import EigenPlot, GradientPlot, JacobianPlot, PlotPanel, RowLegend, StatesPlot, fmt, positive, state_arrays
 from .session import Session
 
 FIGURES: tuple[str, ...] = tuple(PLOTS)  # gradients, jacobian, eigenvalues, hidden, gates, loss, unrolled, window
@@ -38,6 +39,8 @@ EXPORT_SIZE = (1600, 900)  # 16:9, the shape of a slide
 WINDOW_SIZE = (1920, 1080)  # the whole window as a full-HD projector shows it
 WINDOW_FONT_SCALE = 1.3  # the window holds many panels: a smaller scale keeps them all legible
 TABLE_FIGURES = tuple(n for n in FIGURES if n != "window")  # the window is a picture, not a table
+TITLE_SCALE = 1.1  # a figure's title, of the body type
+TITLE_MIN_SCALE = 0.8  # a title too long for the figure shrinks down to this, then wraps
 
 STATE_TITLES = {
     "h": "Hidden state h<sub>t</sub>",
@@ -203,6 +206,9 @@ class Figure:
         self.panel: PlotPanel | None = None  # the plot panel, if the figure is one
         self.animated = True  # False: the figure does not change with the frame (a training history)
         self.table_args: dict = {}
+        self.title_label: pg.LabelItem | None = None  # the title inside the exported item
+        self.title_texts: tuple[str, ...] = ()  # its text, most detailed first (fit_title takes the first that fits)
+        self.title_plot: pg.PlotItem | None = None  # the plot whose fixed title row holds it, if any
 
     # ---- layout and frames ----------------------------------------------------------------------
     def settle(self) -> None:
@@ -215,6 +221,41 @@ class Figure:
             QCoreApplication.sendPostedEvents()
             w.grab()
         QCoreApplication.sendPostedEvents()
+
+    def fit_title(self) -> None:
+        """Make the title no wider than the figure leaves it, then lay the figure out again.
+
+        A title is a LabelItem as wide as its text: in large type on a narrow figure it widened
+        the plot past the picture, which the export then shrank into the picture's top (the legend
+        cut at the right edge, an empty band underneath). The title takes the most detailed of its
+        texts that fits at TITLE_SCALE down to TITLE_MIN_SCALE of the body type; if none does, the
+        shortest wraps at the smallest size.
+        """
+        label, item = self.title_label, self.item
+        if label is None or item is None or not self.title_texts:
+            return
+        # the width the title's column gets once the item is exactly as wide as the figure
+        room = self.size[0] - (item.sceneBoundingRect().width() - label.geometry().width()) - 1
+        if label.itemRect().width() <= room:
+            return
+        t = self.theme
+        largest, smallest = t.point_size(TITLE_SCALE), t.point_size(TITLE_MIN_SCALE)
+        for text in self.title_texts:
+            size = _fit_label(label, text, largest, smallest, room)
+            if size is not None:
+                break
+        else:
+            size = smallest
+            _set_label(label, self.title_texts[-1], size, wrap=room)
+        if self.title_plot is not None:
+            em = size * 96 / 72
+            height = max(round(2.0 * em), math.ceil(label.itemRect().height() + 0.4 * em))
+            label.setMaximumHeight(height)
+            self.title_plot.layout.setRowFixedHeight(0, height)
+        # the view sizes its item only when the view is resized: the item kept the width the title forced
+        view = item.scene().views()[0]
+        item.setGeometry(QRectF(0, 0, view.width(), view.height()))
+        self.settle()
 
     @property
     def n_frames(self) -> int:
@@ -306,11 +347,36 @@ class Figure:
 def _style_title(panel_plot: pg.PlotItem, html: str, theme: theme_mod.Theme) -> None:
     """A plot's own title in large type (pyqtgraph fixes the title row at 30 px: make room)."""
     c = theme.colours
-    size = theme.point_size(1.1)
+    size = theme.point_size(TITLE_SCALE)
     panel_plot.setTitle(html, size=f"{size:.0f}pt", color=c.foreground, bold=True)
     height = round(2.0 * size * 96 / 72)
     panel_plot.titleLabel.setMaximumHeight(height)
     panel_plot.layout.setRowFixedHeight(0, height)
+
+
+def _set_label(label: pg.LabelItem, html: str, size: float, wrap: float | None = None) -> None:
+    """A LabelItem's text at a size in points; wrap: the width at which it breaks into centred lines."""
+    label.item.setTextWidth(-1 if wrap is None else wrap)
+    option = QTextOption(Qt.AlignmentFlag.AlignHCenter)
+    option.setWrapMode(QTextOption.WrapMode.WordWrap)
+    label.item.document().setDefaultTextOption(option)
+    label.setText(html, size=f"{size:.1f}pt")
+
+
+def _fit_label(label: pg.LabelItem, html: str, largest: float, smallest: float, room: float) -> float | None:
+    """The largest size (half points, between smallest and largest) at which the text fits room; None if none does.
+
+    The label is left showing the text at the size returned (or at the smallest, for None).
+    """
+    size = largest
+    while True:
+        _set_label(label, html, size)
+        width = label.itemRect().width()
+        if width <= room:
+            return size
+        if size <= smallest:
+            return None
+        size = max(smallest, math.floor(2 * size * room / width) / 2)  # text width goes with its size
 
 
 def _margins(plot: pg.PlotItem, theme: theme_mod.Theme) -> None:
@@ -336,9 +402,11 @@ def _style_colorbar(bar: pg.ColorBarItem, theme: theme_mod.Theme) -> None:
     bar.axis.setWidth(round(3.2 * theme.point_size() * 96 / 72))
 
 
-def _panel_title(panel: PlotPanel) -> str:
-    badge = panel.badge.text()
-    return f"{panel.title} — {badge}" if badge else panel.title
+def _panel_titles(panel: PlotPanel) -> tuple[str, ...]:
+    """The plot's title with its badge, most detailed first: each of the texts its header may show."""
+    texts = getattr(panel.badge_line, "_texts", ()) or (panel.badge.text(),)
+    titles = [f"{panel.title} — {badge}" if badge else panel.title for badge in texts]
+    return tuple(dict.fromkeys(titles))
 
 
 def _panel_figure(name: str, panel: PlotPanel, session: Session, theme, size, title: str | None = None) -> Figure:
@@ -351,7 +419,8 @@ def _panel_figure(name: str, panel: PlotPanel, session: Session, theme, size, ti
     panel.layout().setContentsMargins(0, 0, 0, 0)
     _no_cache(panel.plot)
     _margins(panel.plot, theme)
-    _style_title(panel.plot, title or _panel_title(panel), theme)
+    titles = (title,) if title else _panel_titles(panel)
+    _style_title(panel.plot, titles[0], theme)
     colorbar = getattr(panel, "colorbar", None)
     if colorbar is not None:
         _style_colorbar(colorbar, theme)
@@ -360,6 +429,7 @@ def _panel_figure(name: str, panel: PlotPanel, session: Session, theme, size, ti
     figure = Figure(name, panel, session, theme, size)
     figure.item = panel.plot
     figure.panel = panel
+    figure.title_label, figure.title_texts, figure.title_plot = panel.plot.titleLabel, titles, panel.plot
     if session.frame == session.n_frames - 1:  # the finished BPTT: no playhead on a slide
         figure.show_playhead(False)
     return figure
@@ -448,7 +518,7 @@ class GatesView(QWidget):
         trace = session.trace
         cell = session.config.cell.upper()
         layer = f" · layer {trace.net.layers}" if trace.net.layers > 1 else ""
-        size = theme.point_size(1.1)
+        size = theme.point_size(TITLE_SCALE)
         legend = ", ".join(f"{n} {STATE_TITLES[n].rsplit(' ', 1)[0].lower()}" for n in names)
         self.title = self.canvas.addLabel(
             f"{cell} gates over time{layer}: {legend}", size=f"{size:.0f}pt", color=c.foreground, row=0, col=0
@@ -551,13 +621,17 @@ def build_figure(
     with using_theme(theme):
         figure = _make(name, session, theme, size, folded, quantity, training)
     figure.settle()
+    figure.fit_title()
     return figure
 
 
 def _make(name, session, theme, size, folded, quantity, training) -> Figure:
     if name in ("gradients", "jacobian", "eigenvalues"):
         cls = {"gradients": GradientPlot, "jacobian": JacobianPlot, "eigenvalues": EigenPlot}[name]
-        return _panel_figure(name, cls(session), session, theme, size)
+        panel = cls(session)
+        if name == "eigenvalues":
+            _legend_beside(panel.plot, panel.legend, theme)
+        return _panel_figure(name, panel, session, theme, size)
     if name == "hidden":
         panel = StatesPlot(session)
         if quantity not in panel.names:
@@ -571,6 +645,7 @@ def _make(name, session, theme, size, folded, quantity, training) -> Figure:
         view = GatesView(session, names, theme)
         figure = Figure(name, view, session, theme, size)
         figure.item = view.canvas.ci
+        figure.title_label, figure.title_texts = view.title, (view.title.text,)
         return figure
     if name == "loss":
         curves = training_curves(training)
@@ -596,6 +671,23 @@ def _make(name, session, theme, size, folded, quantity, training) -> Figure:
         session.set_frame(session.frame)
         return Figure(name, window, session, theme, size)
     raise FigureError(f"unknown figure {name!r}")  # pragma: no cover - FIGURES is checked above
+
+
+def _legend_beside(plot: pg.PlotItem, legend: RowLegend, theme: theme_mod.Theme) -> None:
+    """The legend in a column right of the view, at its top, instead of in rows under the x-axis.
+
+    An aspect-locked plane (the eigenvalues) is as large as the view's height allows and has width
+    to spare on a slide: a legend under it only takes height from the circle.
+    """
+    layout = plot.layout
+    layout.removeItem(legend)
+    legend.max_columns = 1  # one entry a row: a column
+    layout.addItem(legend, 2, 3)  # the view's row, right of the right axis (column 2)
+    layout.setAlignment(legend, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+    layout.setColumnSpacing(2, 0.5 * theme.point_size() * 96 / 72)
+    legend.updateSize()
+    # as wide as its entries: the legend lets any layout squeeze it (it wraps its rows), a column cannot wrap
+    layout.setColumnMinimumWidth(3, legend.layout.effectiveSizeHint(Qt.SizeHint.PreferredSize).width())
 
 
 def _state_title(panel: StatesPlot, quantity: str, session: Session) -> str:

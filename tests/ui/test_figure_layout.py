@@ -1,0 +1,123 @@
+"""Exported figures fit their picture: nothing wider than it, the legend whole, no empty band under the plot.
+
+A plot item wider than the figure (a long title in large type widened it) was exported scaled
+down into the picture's top: its legend ran past the right edge and an empty band lay under it.
+"""
+
+import pytest
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor, QImage
+
+from simulator.config import Config, run
+from ui import export
+from ui.figures import build_figure, export_theme
+
+SIZES = [(800, 600), (1600, 900)]
+LSTM = Config(cell="lstm", wrec=1.3)
+RNN = Config(cell="rnn", wrec=1.3)
+PLOTS = ("gradients", "jacobian", "eigenvalues", "hidden", "gates", "loss")
+TOLERANCE = 1.0  # px: layouts place items at fractional pixels
+
+
+@pytest.fixture
+def figure(qapp):
+    """Build figures in the light theme at the presentation scale; every one is closed at the end."""
+    made = []
+
+    def make(name, config, size):
+        f = build_figure(name, config, run(config), theme=export_theme("light"), size=size)
+        made.append(f)
+        return f
+
+    yield make
+    for f in made:
+        f.close()
+
+
+def _inside(rect: QRectF, size: tuple[int, int]) -> bool:
+    w, h = size
+    return (
+        rect.left() >= -TOLERANCE
+        and rect.top() >= -TOLERANCE
+        and rect.right() <= w + TOLERANCE
+        and rect.bottom() <= h + TOLERANCE
+    )
+
+
+def _ink_extent(image: QImage, background: QColor) -> tuple[int, int]:
+    """The last row and the last column holding anything but the background (-1 if none)."""
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    bg = background.rgb()
+    w, h = image.width(), image.height()
+    last_row = next((y for y in range(h - 1, -1, -1) if any(image.pixel(x, y) != bg for x in range(0, w, 2))), -1)
+    last_col = next((x for x in range(w - 1, -1, -1) if any(image.pixel(x, y) != bg for y in range(0, h, 2))), -1)
+    return last_row, last_col
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("name", PLOTS)
+def test_plot_is_no_wider_than_the_figure(figure, name, size):
+    f = figure(name, LSTM, size)
+    rect = f.item.sceneBoundingRect()
+    assert _inside(rect, size), f"the {name} plot spans {rect.getRect()} in a {size} figure"
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("name, config", [("eigenvalues", LSTM), ("eigenvalues", RNN), ("gradients", LSTM),
+                                          ("jacobian", LSTM), ("jacobian", RNN)])  # fmt: skip
+def test_legend_lies_inside_the_exported_picture(figure, name, config, size):
+    f = figure(name, config, size)
+    legend = f.panel.legend
+    assert legend.isVisible() and legend.items
+    rect = legend.sceneBoundingRect()
+    assert _inside(rect, size), f"the legend spans {rect.getRect()} in a {size} figure"
+    for _, label in legend.items:  # each entry's text inside the legend's box (a squeezed box cuts them)
+        text = label.mapRectToScene(label.itemRect())
+        assert text.right() <= rect.right() + TOLERANCE, f"{label.text!r} runs past the legend's box"
+    # the exported picture shows the scene 1:1 (the source rectangle is the figure's own)
+    source = f.item.sceneBoundingRect()
+    assert abs(source.width() - size[0]) <= TOLERANCE and abs(source.height() - size[1]) <= TOLERANCE
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("config", [LSTM, RNN], ids=["lstm", "rnn"])
+def test_eigenvalue_plane_fills_the_height(figure, config, size):
+    f = figure("eigenvalues", config, size)
+    vb = f.panel.plot.vb
+    box = vb.sceneBoundingRect()
+    assert box.height() >= 0.72 * size[1], f"the plane is {box.height():.0f} px tall in a {size[1]} px figure"
+    # still aspect-locked: one unit is as many pixels across as up
+    (x0, x1), (y0, y1) = vb.viewRange()
+    assert box.width() / (x1 - x0) == pytest.approx(box.height() / (y1 - y0), rel=0.01)
+    # the legend beside the plane, within the picture, not under it
+    legend = f.panel.legend.sceneBoundingRect()
+    assert legend.left() >= box.right() - TOLERANCE and legend.right() <= size[0] + TOLERANCE
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("name", PLOTS)
+def test_title_fits_the_figure(figure, name, size):
+    f = figure(name, LSTM, size)
+    label = f.title_label
+    text = label.mapRectToScene(label.itemRect())
+    assert _inside(text, size), f"the title spans {text.getRect()} in a {size} figure"
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("name", PLOTS)
+def test_png_has_no_empty_band(figure, name, size):
+    f = figure(name, LSTM, size)
+    image = QImage.fromData(export.png_bytes(f))
+    assert (image.width(), image.height()) == size
+    last_row, last_col = _ink_extent(image, f.background)
+    assert last_row >= 0.93 * size[1], f"rows {last_row + 1}..{size[1]} of the {name} PNG are empty"
+    assert last_col >= 0.93 * size[0], f"columns {last_col + 1}..{size[0]} of the {name} PNG are empty"
+
+
+@pytest.mark.parametrize("config", [LSTM, RNN], ids=["lstm", "rnn"])
+def test_svg_shows_the_same_layout(figure, config):
+    """The SVG is drawn from the same scene rectangle: the picture's, at scale 1."""
+    f = figure("eigenvalues", config, (800, 600))
+    data = export.svg_bytes(f)
+    assert b'viewBox="0 0 800 600"' in data
+    assert _inside(f.item.sceneBoundingRect(), (800, 600))
