@@ -421,6 +421,98 @@ class Marker(QGraphicsEllipseItem):
         self._fit()
 
 
+class Dots(pg.ScatterPlotItem):
+    """Dots of one look (symbol, size, pen, brush) at points that change all together: the eigenvalues.
+
+    pg.ScatterPlotItem keeps a record per point and rebuilds them all in setData (about 0.2 ms
+    for 32 eigenvalues, on every Wrec step) and runs a good deal of Python per paint. These
+    dots keep two arrays (set_points) and stamp one pixmap, rendered as pyqtgraph renders its
+    symbols, at each point. Exports draw each dot as a vector symbol. The legend's sample, the
+    bounds and the look (setBrush, setPen, setSize) are the scatter item's.
+    """
+
+    def __init__(self, size: float = 9.0):
+        super().__init__(size=size)
+        self._stamp: tuple | None = None  # (key, pixmap)
+        self._rect: QRectF | None = None  # the bounding rectangle, until the points or the view change
+        # pg.ScatterPlotItem caches its picture in device pixels; every Wrec step moves the dots,
+        # so the cache was redrawn each time, on top of drawing them (and stamps are cheaper than a blit)
+        self.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        self.set_points([], [])
+
+    def set_points(self, x, y) -> None:
+        """Dots at (x[k], y[k]) in view coordinates; empty arrays draw none."""
+        self._x, self._y = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
+        ok = np.isfinite(self._x) & np.isfinite(self._y)
+        self._ok = None if ok.all() else ok
+        self._span = [None, None] if not ok.any() else [(v[ok].min(), v[ok].max()) for v in (self._x, self._y)]
+        self.prepareGeometryChange()
+        self.bounds, self._rect = [None, None], None
+        self.informViewBoundsChanged()
+        self.update()
+
+    def points_xy(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._x, self._y
+
+    def __len__(self) -> int:
+        return len(self._x)
+
+    def dataBounds(self, ax, frac=1.0, orthoRange=None):
+        span = self._span[ax]  # Qt asks for the bounds several times per paint: made once, in set_points
+        return (None, None) if span is None else (float(span[0]), float(span[1]))
+
+    def pixelPadding(self) -> float:
+        return 0.5 * float(self.opts["size"]) + max(1.0, self.opts["pen"].widthF())
+
+    def boundingRect(self) -> QRectF:
+        if self._rect is None:  # Qt asks several times per paint; the scatter's answer is Python each time
+            self._rect = super().boundingRect()
+        return QRectF(self._rect)
+
+    def viewTransformChanged(self) -> None:
+        self._rect = None  # the pixel padding is in view units
+        super().viewTransformChanged()
+
+    def setSize(self, *args, **kwargs) -> None:
+        self._rect = None
+        super().setSize(*args, **kwargs)
+
+    def _pixmap(self, dpr: float):
+        o = self.opts
+        key = (o["symbol"], o["size"], o["pen"].color().rgba(), o["pen"].widthF(), o["brush"].color().rgba(), dpr)
+        if self._stamp is None or self._stamp[0] != key:
+            image = pg.graphicsItems.ScatterPlotItem.renderSymbol(o["symbol"], o["size"], o["pen"], o["brush"], dpr=dpr)
+            self._stamp = (key, QtGui.QPixmap.fromImage(image))
+        return self._stamp[1]
+
+    def paint(self, p, option, widget) -> None:
+        if self._span[0] is None:
+            return
+        m = p.transform()  # view -> device pixels (the dots' size is in pixels)
+        x, y = (self._x, self._y) if self._ok is None else (self._x[self._ok], self._y[self._ok])
+        dx = m.m11() * x + m.m21() * y + m.dx()
+        dy = m.m12() * x + m.m22() * y + m.dy()
+        p.save()
+        p.resetTransform()
+        if self._exportOpts is False:
+            dpr = p.device().devicePixelRatioF()
+            stamp = self._pixmap(dpr)
+            half = 0.5 * stamp.width() / dpr
+            for a, b in zip((dx - half).tolist(), (dy - half).tolist(), strict=True):
+                p.drawPixmap(QPointF(a, b), stamp)
+        else:  # an export: vector symbols at the export's resolution
+            scale = 1.0 if self._exportOpts is False else float(self._exportOpts.get("resolutionScale", 1.0))
+            o = self.opts
+            pen = QPen(o["pen"])
+            pen.setWidthF(pen.widthF() * scale)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            for a, b in zip(dx.tolist(), dy.tolist(), strict=True):
+                p.resetTransform()
+                p.translate(a, b)
+                pg.graphicsItems.ScatterPlotItem.drawSymbol(p, o["symbol"], o["size"] * scale, pen, o["brush"])
+        p.restore()
+
+
 class Cursor(QGraphicsLineItem):
     """The playhead: a vertical line at step t across a plot's view, drawn and bounded by Qt alone.
 
@@ -751,6 +843,7 @@ class PlotPanel(QWidget):
     """A titled pyqtgraph plot with a caption, a playhead cursor, a veil, hover and click-to-seek."""
 
     title = ""
+    short_title = ""  # the title when the full one leaves the badge's last text no room (large fonts, narrow plots)
     caption = ""
     time_axis = True  # x is the step t (cursor, veil and click-to-seek apply)
 
@@ -772,6 +865,7 @@ class PlotPanel(QWidget):
         self.badge_line = QuietLine(self.badge)
         header.addWidget(self.badge_line, 1)
         layout.addLayout(header)
+        self._header = header
         # enableMenu=False: pyqtgraph then does not build the view menu we never show (start-up time)
         self.plot_widget = pg.PlotWidget(axisItems={"left": LogAxis("left")}, enableMenu=False)
         self.plot_widget.setMenuEnabled(False)
@@ -864,6 +958,8 @@ class PlotPanel(QWidget):
         for item in self.plot.items:
             if isinstance(item, pg.PlotDataItem):
                 has_data = item.xData is not None and len(item.xData) > 0
+            elif isinstance(item, Dots):
+                has_data = len(item) > 0
             elif isinstance(item, pg.ScatterPlotItem) and id(item) not in moving:
                 has_data = len(item.data) > 0
             else:
@@ -896,6 +992,31 @@ class PlotPanel(QWidget):
         self.veil.setBrush(QBrush(veil))
         self._cursor_colour = None  # set anew for the frame, below
         self._on_frame_changed(current_frame(self.session))
+
+    def set_badge(self, *texts: str) -> None:
+        """The header's right-hand texts, longest first (see QuietLine.set_texts); the title makes room for the last."""
+        self.badge_line.set_texts(*texts)
+        self._fit_title()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_title()
+
+    def _fit_title(self) -> None:
+        """The short title when the full one and the badge's last text (a verdict) do not fit side by side."""
+        texts = getattr(self.badge_line, "_texts", ())
+        if not self.short_title or not texts or not texts[-1]:
+            return
+        m = self.layout().contentsMargins()
+        room = self.width() - m.left() - m.right() - self._header.spacing()
+        label = self.title_label
+        lm = label.contentsMargins()
+        title_w = static_text(self.title, label.font(), Qt.TextFormat.RichText).size().width()
+        need = math.ceil(title_w) + lm.left() + lm.right() + 2 * label.margin() + self.badge_line._width_of(texts[-1])
+        title = self.title if need <= room else self.short_title
+        if label.text() != title:
+            label.setText(title)
+            label.setToolTip("" if title == self.title else self.title)  # a tooltip shows rich text
 
     def set_notice(self, text: str) -> None:
         """Say in the middle of the plot why it shows nothing ('' hides it); per trace, never per frame."""
@@ -1147,7 +1268,7 @@ class GradientPlot(LogCurvePlot):
         where = "a loss at the last step" if config.score == "last" else "a loss at every step"
         muted = self.theme.colours.muted
         short = "loss at the last step" if config.score == "last" else "loss at every step"
-        self.badge_line.set_texts(*(f"<span style='color:{muted}'>{w}</span>" for w in (where, short)), "")
+        self.set_badge(*(f"<span style='color:{muted}'>{w}</span>" for w in (where, short)), "")
         super()._on_trace_changed(trace)
 
     def _on_theme_changed(self) -> None:
@@ -1208,6 +1329,7 @@ class JacobianPlot(LogCurvePlot):
     """‖∂h_{T−1}/∂h_t‖, the norm of the Jacobian product, with the bound (γσ_max)^(T−1−t)."""
 
     title = "Jacobian ‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖"
+    short_title = "Jacobian"  # the verdict keeps its room
     reads_measures = True
     moving = ("marker",)
     caption = (
@@ -1265,7 +1387,7 @@ class JacobianPlot(LogCurvePlot):
         # last resort in a narrow header: the same word, smaller (an abbreviation like "VAN." says nothing)
         short = f"<span style='color:{colour}; font-weight:bold; font-size:small'>{verdict.upper()}</span>"
         full = f"{word} ×{fmt(f, 3)}/step" if np.isfinite(f) else word
-        self.badge_line.set_texts(full, word, short)  # the factor goes first, the verdict never
+        self.set_badge(full, word, short)  # the factor goes first, the verdict never
         y, b = self.y, self.bound_y
         if b is None:
             tip = "No bound for gated cells."
@@ -1332,7 +1454,7 @@ class EigenPlot(PlotPanel):
         view = self.plot.getViewBox()
         self.step_label.setParentItem(view)  # in the view's pixels, not in data coordinates
         view.sigResized.connect(lambda v: self.step_label.setPos(v.width() - 4, v.height() - 4))
-        self.scatters = [pg.ScatterPlotItem(size=9) for _ in range(4)]
+        self.scatters = [Dots(size=9) for _ in range(4)]
         for s in self.scatters:
             s.setZValue(10)
             self.plot.addItem(s)
@@ -1347,12 +1469,12 @@ class EigenPlot(PlotPanel):
         for k, s in enumerate(self.scatters):
             if k < len(names):
                 ev = self.eig[names[k]]
-                s.setData(ev.real, ev.imag)
+                s.set_points(ev.real, ev.imag)
                 label = "W<sub>hh</sub>" if names[k] == "W_hh" else f"W<sub>h{names[k]}</sub> ({names[k]})"
                 relabel(self.legend, s, label)
             else:
-                if len(s.data):  # pyqtgraph's setData costs even when nothing changes
-                    s.setData([], [])
+                if len(s):
+                    s.set_points([], [])
                 relabel(self.legend, s, "")
         gamma = trace.net.gamma
         extent = 1.15
@@ -1413,7 +1535,7 @@ class EigenPlot(PlotPanel):
             else:
                 texts = ("ρ = " + ", ".join(f"{v} ({n})" for n, v in zip(radius, values)), "ρ = " + ", ".join(values))
         muted = self.theme.colours.muted
-        self.badge_line.set_texts(*(f"<span style='color:{muted}'>{t}</span>" for t in texts), "")
+        self.set_badge(*(f"<span style='color:{muted}'>{t}</span>" for t in texts), "")
         super()._on_trace_changed(trace)
 
     def _on_frame_changed(self, frame: int) -> None:
@@ -1653,7 +1775,7 @@ class StatesPlot(PlotPanel):
         muted = self.theme.colours.muted
         short_scale = " · log colour" if log_scale else ""
         texts = (f"{symbol}: {words}{layer}{scale}", f"{symbol}{layer}{short_scale}", f"{symbol}{short_scale}")
-        self.badge_line.set_texts(*(f"<span style='color:{muted}'>{t}</span>" for t in texts), "")
+        self.set_badge(*(f"<span style='color:{muted}'>{t}</span>" for t in texts), "")
 
     def _unit_ticks(self, *_) -> None:
         """Whole units on the left axis, as many as its height has room for (a label's height apart)."""

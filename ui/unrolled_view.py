@@ -688,17 +688,26 @@ class UnrolledView(QWidget):
             p.setPen(dg.text_on(self._cursor))
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"t = {cur}")
 
+    def _name_font(self, lay: _Layout) -> QFont:
+        """The row names' font: bold, and smaller where rows are closer than its line (large fonts, a short view)."""
+        if lay.row_h >= lay.em:
+            return self._bold
+        font = QFont(self._bold)
+        font.setPixelSize(max(6, math.floor(0.95 * lay.row_h)))
+        return font
+
     def _paint_gutter(self, p: QPainter, lay: _Layout) -> None:
         """Row names at the left: loss, y, h (per layer), x."""
         y_loss, y_y, y_h, y_x = self._rows(lay)
         p.fillRect(QRectF(0, lay.area.top(), lay.area.left() - 2, lay.area.height()), self._bg)
-        p.setFont(self._bold)
+        p.setFont(self._name_font(lay))
         p.setPen(self._ink(0.8))
         names = [("loss", y_loss), ("y", y_y), ("x", y_x)]
         names += [("h" if self._L == 1 else f"h{k + 1}", y) for k, y in enumerate(y_h)]
         for name, y in names:
             p.drawText(QRectF(0.2 * lay.em, y - lay.em, lay.area.left() - 0.8 * lay.em, 2 * lay.em), AlignRightV, name)
-        if lay.dense and not self._folded and self._phase == "backward":  # the gradient bars under each h strip
+        bars_named = 0.34 * lay.row_h >= 0.6 * lay.em  # room for the name of the bars, in a smaller line
+        if bars_named and lay.dense and not self._folded and self._phase == "backward":  # the bars under each h strip
             p.setFont(self._font)
             p.setPen(self._ink(0.6))
             for y in y_h:

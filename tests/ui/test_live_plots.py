@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 import ui.session
 from simulator.config import Config, run
@@ -240,3 +242,36 @@ def test_per_step_dots_are_drawn_over_their_curve(window):
         item = plot.curve
         kids = item.childItems()  # in stacking order: the last is drawn on top
         assert kids.index(item.curve) < kids.index(item.scatter)
+
+
+def test_a_narrow_jacobian_plot_shortens_its_title_not_its_verdict(qtbot):
+    """At a large font in a narrow plot the verdict word must show whole: the title gives way to 'Jacobian'."""
+    from ui.plots import JacobianPlot, static_text
+    from ui.session import Session
+
+    plot = JacobianPlot(Session(Config(steps=30, wrec=0.5)))
+    qtbot.addWidget(plot)
+    font = plot.title_label.font()
+    font.setPointSizeF(2.2 * font.pointSizeF())
+    for label in (plot.title_label, plot.badge):
+        label.setFont(font)
+    plot._on_trace_changed(plot.session.trace)
+    plot.resize(1400, 400)
+    plot.show()
+    qtbot.waitExposed(plot)
+    QApplication.processEvents()
+    assert plot.title_label.text() == plot.title  # room for both: the whole title
+    assert "×" in plot.badge.text()
+    plot.resize(
+        int(1.05 * (static_text("Jacobian", font).size().width() + static_text("VANISHING", font).size().width())) + 40,
+        400,
+    )
+    QApplication.processEvents()
+    verdict = plot.badge.text()
+    assert plot.title_label.text() == "Jacobian" and plot.title_label.toolTip() == plot.title
+    assert "VANISHING" in verdict
+    drawn = static_text(verdict, plot.badge.font(), Qt.TextFormat.RichText).size().width()
+    assert drawn <= plot.badge.width(), f"the verdict needs {drawn:.0f} px, its label has {plot.badge.width()}"
+    plot.resize(1400, 400)
+    QApplication.processEvents()
+    assert plot.title_label.text() == plot.title and plot.title_label.toolTip() == ""

@@ -7,6 +7,7 @@ tests compare what is on screen after such frames with a full repaint of the sam
 
 import numpy as np
 import pytest
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QWidget
 
 from simulator.config import Config
@@ -184,3 +185,44 @@ def test_set_line_leaves_a_curve_as_set_data_does(qtbot, log):
             else:
                 assert a == b
     assert fast.opts["symbol"] is None and not fast.scatter.isVisible()
+
+
+def _grab(widget) -> np.ndarray:
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGBA8888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine() // 4, 4)
+    return rows[:, : image.width()].astype(int)
+
+
+def test_dots_look_like_pyqtgraph_scatter_dots(qtbot):
+    """The eigenvalue dots (Dots) draw what a pg.ScatterPlotItem of the same look draws, pixel for pixel."""
+    import pyqtgraph as pg
+
+    from ui.plots import Dots
+
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    widget.resize(320, 300)
+    widget.setBackground("w")
+    widget.setAspectLocked(True)
+    widget.setRange(xRange=(-1.3, 1.3), yRange=(-1.3, 1.3), padding=0)
+    rng = np.random.default_rng(5)
+    lam = np.linalg.eigvals(rng.standard_normal((24, 24)) / np.sqrt(24))
+    x, y = np.append(lam.real, np.nan), np.append(lam.imag, 0.0)  # a non-finite point draws nothing
+    pictures = []
+    for item in (pg.ScatterPlotItem(size=9), Dots(size=9)):
+        item.setBrush(pg.mkBrush("#1f77b4"))
+        item.setPen(pg.mkPen("w", width=0.5))
+        if isinstance(item, Dots):
+            item.set_points(x, y)
+        else:
+            item.setData(x[:-1], y[:-1])
+        widget.addItem(item)
+        widget.show()
+        qtbot.waitExposed(widget)
+        QApplication.processEvents()
+        pictures.append(_grab(widget))
+        widget.removeItem(item)
+    differ = (np.abs(pictures[0] - pictures[1]).max(axis=2) > 24).sum()
+    drawn = (np.abs(pictures[0] - 255).max(axis=2) > 24).sum()
+    assert drawn > 24 * 30  # the dots are there
+    assert differ <= 0.02 * drawn, f"{differ} of {drawn} drawn pixels differ"

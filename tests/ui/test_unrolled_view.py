@@ -153,3 +153,16 @@ def test_the_header_shortens_its_words_before_it_cuts_them(qapp):
     assert fitting_text(fm, fm.horizontalAdvance(texts[1]) + 1, texts) == texts[1]
     assert fitting_text(fm, fm.horizontalAdvance(texts[2]) + 1, texts) == texts[2]
     assert fitting_text(fm, 20, texts).endswith("…")
+
+
+@pytest.mark.parametrize("height", [150, 260, 600])
+def test_row_names_keep_to_their_rows_in_a_short_view(make_view, height):
+    """A short diagram (a projector at 1280x720, large type) draws each row's name within its row."""
+    from PySide6.QtGui import QFontMetricsF
+
+    view = make_view(steps=30, layers=2)
+    view.resize(700, height)
+    lay = view._layout()
+    ink = QFontMetricsF(view._name_font(lay)).ascent()  # a name's letters reach this far above its baseline
+    assert ink <= lay.row_h, f"names {ink:.1f} px high in rows {lay.row_h:.1f} px apart"
+    assert view.grab().width() == 700  # and it paints
