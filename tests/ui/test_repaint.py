@@ -145,6 +145,40 @@ def test_a_rich_text_ending_in_plain_text_is_laid_out_as_head_and_tail(qtbot):
     assert static_text("σ<sub>max</sub> 0.9", font).tail is None  # a subscript: one piece
 
 
+def test_plain_text_in_a_coloured_span_draws_as_the_rich_text_does(qtbot):
+    """A muted header (plain text in a colour span) is laid out as plain text, and looks as the rich text did."""
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QColor, QFont, QPainter, QStaticText, QTextOption, QTransform
+
+    from ui.plots import static_text
+
+    font = QFont()
+    font.setPixelSize(18)
+    text = "<span style='color:#5C5C5C'>ρ 1.03 · σₘₐₓ 1.21 · 1/γ 4</span>"
+    line = static_text(text, font)
+    assert line.head is None and line.tail.textFormat() == Qt.TextFormat.PlainText
+    whole = QStaticText(text)
+    whole.setTextFormat(Qt.TextFormat.RichText)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.NoWrap)
+    whole.setTextOption(option)
+    whole.prepare(QTransform(), font)
+    assert abs(line.size().width() - whole.size().width()) < 1.0
+    pictures = []
+    for draw in (lambda p: line.draw(p, QPointF(4, 4)), lambda p: p.drawStaticText(QPointF(4, 4), whole)):
+        image = QImage(400, 40, QImage.Format.Format_RGBA8888)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        painter.setFont(font)
+        painter.setPen(QColor("black"))  # the colour must come from the span, not from the pen
+        draw(painter)
+        painter.end()
+        pictures.append(np.frombuffer(image.constBits(), np.uint8).reshape(40, 400, 4).astype(int))
+    assert (np.abs(pictures[0] - 255).max(axis=2) > 40).sum() > 100  # it drew
+    differ = (np.abs(pictures[0] - pictures[1]).max(axis=2) > 40).sum()
+    assert differ <= 10, f"{differ} pixels differ"
+
+
 def _curve_state(item):
     """What a PlotDataItem shows: its data, the mapped data, the curve's arrays and its path."""
     x, y = item.getData()
