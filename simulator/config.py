@@ -95,8 +95,8 @@ class Config:
         return self.replace(**{key: parse_value(key, text)})
 
     def to_dict(self) -> dict:
-        """Plain JSON-ready dict."""
-        return dataclasses.asdict(self)
+        """Plain JSON-ready dict (every value is a str, int or float: no deep copy needed, unlike asdict)."""
+        return {name: getattr(self, name) for name in KEYS}
 
     @classmethod
     def from_dict(cls, data: dict) -> Config:
