@@ -666,9 +666,10 @@ def _make(name, session, theme, size, folded, quantity, training) -> Figure:
     if name == "window":
         from .main_window import MainWindow
 
+        frame = session.frame  # the requested frame: the window opens on the finished BPTT, as the app does
         window = MainWindow(session, settings=None)
         window.set_folded(folded)
-        session.set_frame(session.frame)
+        session.set_frame(frame)
         return Figure(name, window, session, theme, size)
     raise FigureError(f"unknown figure {name!r}")  # pragma: no cover - FIGURES is checked above
 
