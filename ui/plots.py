@@ -8,6 +8,7 @@ computes nothing. Hovering shows the exact values under the mouse; clicking move
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterator
@@ -275,13 +276,42 @@ def nice_ceil(m: float) -> float:
     return float(10 ** (k + 1))
 
 
+HAIRLINE_GAP = 0.8  # px: hairlines further apart than this show a light seam between them
+MAX_HAIRLINES = 8  # more would cost more than Qt's own wide line (the wide pens of large fonts get that)
+
+
+@functools.lru_cache(maxsize=64)
+def hairline_offsets(width: float) -> tuple[tuple[float, float], ...]:
+    """Pixel offsets of the one-pixel lines that together draw a line `width` pixels wide.
+
+    The lines sit on a ring of radius 0.45 (width - 1) (their antialiased edges add the rest of
+    the width), with or without one at its centre. Seen across a line of any direction, no two
+    neighbours may be more than HAIRLINE_GAP apart, or the line looks hollow: the fewest lines
+    that manage it (each costs as much as the pixels it crosses). Three for the usual 2 px pen,
+    more for the wider pens of large fonts.
+    """
+    radius = 0.45 * (width - 1.0)
+    across = np.radians(np.arange(0.0, 180.0, 1.0))
+    normals = np.stack([-np.sin(across), np.cos(across)], axis=1)  # across a line of each direction
+    best: list[tuple[float, float]] = [(0.0, 0.0)]
+    for m in (3, 4, 6, 8, 12, 16, 24):
+        angles = np.radians(90.0 + 360.0 * np.arange(m) / m)
+        ring = [(float(radius * np.cos(a)), float(-radius * np.sin(a))) for a in angles]
+        for points in (ring, [(0.0, 0.0), *ring]):
+            seen = np.sort(normals @ np.array(points).T, axis=1)
+            if np.diff(seen, axis=1).max() <= HAIRLINE_GAP:
+                return tuple(points)
+            best = points
+    return tuple(best)
+
+
 class HairlineCurve(pg.PlotCurveItem):
     """A curve whose wide solid or dashed line is drawn as a bundle of antialiased hairlines on screen.
 
     Qt strokes an antialiased line wider than one pixel by outlining it and filling the outline,
     about 0.3 ms for a hundred points: a Wrec step redraws about ten such curves. A one-pixel
-    line has a fast path (about 0.02 ms), and three of them, a fraction of a pixel apart, cover
-    the same width. Exports (slides) draw the real wide line.
+    line has a fast path (about 0.02 ms), and a few of them, a fraction of a pixel apart, cover
+    the same width (hairline_offsets). Exports (slides) draw the real wide line.
     """
 
     def paint(self, p, opt, widget):
@@ -299,14 +329,11 @@ class HairlineCurve(pg.PlotCurveItem):
             and len(self.xData) > 1
             and not self._shouldUseDrawLineSegments(pen)
         )
-        if not wide:
+        offsets = hairline_offsets(round(pen.widthF(), 2)) if wide else ()
+        if not wide or len(offsets) > MAX_HAIRLINES:
             super().paint(p, opt, widget)
             return
         path = p.transform().map(self.getPath())  # to device pixels: the offsets are in pixels
-        # three lines around a circle of radius r, 120° apart, spread a line of any direction across
-        # 1.5 r to 1.73 r (their antialiased edges add the rest of the width); each line costs as
-        # much as the pixels it crosses, so three are 40% cheaper than the five of a cross
-        r = 0.45 * (pen.widthF() - 1.0)
         hairline = QPen(pen)
         hairline.setWidthF(1.0)
         if pen.style() == Qt.PenStyle.DashLine:  # Qt's dashes are 4 widths on, 2 off: keep their length
@@ -315,7 +342,7 @@ class HairlineCurve(pg.PlotCurveItem):
         p.resetTransform()
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setPen(hairline)
-        for dx, dy in ((0.0, -r), (-0.866 * r, 0.5 * r), (0.866 * r, 0.5 * r)):
+        for dx, dy in offsets:
             p.setTransform(QTransform.fromTranslate(dx, dy))
             p.drawPath(path)
         p.restore()

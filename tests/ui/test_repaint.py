@@ -260,3 +260,40 @@ def test_dots_look_like_pyqtgraph_scatter_dots(qtbot):
     drawn = (np.abs(pictures[0] - 255).max(axis=2) > 24).sum()
     assert drawn > 24 * 30  # the dots are there
     assert differ <= 0.02 * drawn, f"{differ} of {drawn} drawn pixels differ"
+
+
+@pytest.mark.parametrize("width", [1.5, 2.0, 2.5, 3.0, 3.6, 4.5])
+@pytest.mark.parametrize("angle", [0, 17, 30, 45, 60, 90, 135])
+def test_a_wide_curve_is_drawn_solid_in_every_direction(qtbot, width, angle):
+    """A wide curve drawn as hairlines (HairlineCurve) must look like one band: no light seam inside it."""
+    import math
+
+    import pyqtgraph as pg
+    from PySide6.QtGui import QColor, QPainter, QTransform
+
+    from ui.plots import HairlineCurve
+
+    item = HairlineCurve()
+    a = math.radians(angle)
+    xs, ys = np.array([-60 * math.cos(a), 60 * math.cos(a)]), np.array([-60 * math.sin(a), 60 * math.sin(a)])
+    item.setData(xs, ys, antialias=True)  # as the window's theme sets for every curve
+    item.setPen(pg.mkPen("k", width=width))
+    image = QImage(200, 200, QImage.Format.Format_RGBA8888)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setTransform(QTransform.fromTranslate(100.3, 100.6))  # off the pixel grid, as curves are
+    item.paint(painter, None, None)
+    painter.end()
+    ink = 255 - np.frombuffer(image.constBits(), np.uint8).reshape(200, 200, 4)[:, :, 0].astype(float)
+    # profiles across the line, near its middle: sample along its normal
+    normal = (-math.sin(a), math.cos(a))
+    for along in (-20, 0, 20):
+        cx, cy = 100.3 + along * math.cos(a), 100.6 + along * math.sin(a)
+        s = np.arange(-6, 6.01, 0.25)
+        xs = np.clip(np.round(cx + s * normal[0]).astype(int), 0, 199)
+        ys = np.clip(np.round(cy + s * normal[1]).astype(int), 0, 199)
+        profile = ink[ys, xs]
+        inside = np.flatnonzero(profile > 0.5 * profile.max())
+        band = profile[inside[0] : inside[-1] + 1]
+        assert band.min() >= 0.5 * profile.max(), f"a seam across the line: {np.round(profile).tolist()}"
+        assert inside[-1] - inside[0] >= 4 * (width - 1.2) - 2  # and it is as wide as its pen (in 1/4 px)
