@@ -55,12 +55,20 @@ RENDER_INTERVAL_MS = 60  # a slider storm re-renders the text at most this often
 _PLACEHOLDER = re.compile(r"(\{\{\s*[A-Za-z_][A-Za-z0-9_.]*\s*\}\})")
 _LIVE = re.compile(r"Live\s*(?:\(([^)]*)\))?\s*:\s*")  # the paragraph that quotes the measurements
 _OPEN, _CLOSE = "\x01", "\x02"  # marks around a measured value, turned into HTML after escaping
-# W_hh, h_{t+1}, σ_max: a single symbol, an underscore, a short subscript (not snake_case words)
-_SUBSCRIPT = re.compile(r"(?<![\w])([A-Za-zα-ωΑ-Ω∂])_(\{[^{}]{1,12}\}|[A-Za-z0-9]{1,3})(?![\w])")
+# W_hh, h_{t+1}, σ_max: a single symbol, an underscore, a short subscript (not snake_case words). A
+# superscript or modifier letter may follow it (h_{t−1}ᵀ, W_hh², h_t′): Python counts ᵀ and ² as word
+# characters, so the end is "no word character other than those", not just "no word character".
+_MODIFIERS = "\u00b2\u00b3\u00b9\u02b0-\u02ff\u1d2c-\u1dbf\u2070-\u209f"
+_SUBSCRIPT = re.compile(r"(?<![\w])([A-Za-zα-ωΑ-Ω∂])_(\{[^{}]{1,12}\}|[A-Za-z0-9]{1,3})(?![^\W" + _MODIFIERS + "])")
+
+# (γ·σ_max(W_hh))^(T−t), (factor)^k: a caret and a short exponent, in parentheses, braces or bare
+_SUPERSCRIPT = re.compile(r"\^(?:\(([^()]{1,12})\)|\{([^{}]{1,12})\}|([A-Za-z0-9]{1,3})(?![\w]))")
 
 
 def _subscripts(text: str) -> str:
-    return _SUBSCRIPT.sub(lambda m: f"{m.group(1)}<sub>{m.group(2).strip('{}')}</sub>", text)
+    """Plain-text indices as HTML: h_{t−1} and W_hh as subscripts, x^(T−t) and x^k as superscripts."""
+    text = _SUBSCRIPT.sub(lambda m: f"{m.group(1)}<sub>{m.group(2).strip('{}')}</sub>", text)
+    return _SUPERSCRIPT.sub(lambda m: f"<sup>{m.group(1) or m.group(2) or m.group(3)}</sup>", text)
 
 
 class _Relay(QObject):

@@ -73,6 +73,39 @@ def test_the_text_follows_the_config_live(make_window, qtbot):
     assert shown_text(before) not in panel.live.text()
 
 
+@pytest.mark.parametrize(
+    ("text", "html_text"),
+    [
+        ("δ h_{t−1}ᵀ", "δ h<sub>t−1</sub>ᵀ"),  # lesson 3: ᵀ is a word character to Python's regex
+        ("W_hhᵀ x", "W<sub>hh</sub>ᵀ x"),
+        ("W_hh² and φ_t′", "W<sub>hh</sub>² and φ<sub>t</sub>′"),
+        ("σ_max, h_{t+1}, ∂h_T/∂h_t", "σ<sub>max</sub>, h<sub>t+1</sub>, ∂h<sub>T</sub>/∂h<sub>t</sub>"),
+        ("(γ·σ_max)^(T−t) and (factor)^k.", "(γ·σ<sub>max</sub>)<sup>T−t</sup> and (factor)<sup>k</sup>."),
+        ("many_to_one, lesson_step, x_long", "many_to_one, lesson_step, x_long"),  # words stay words
+    ],
+)
+def test_subscripts_and_superscripts_become_html(text, html_text):
+    assert _subscripts(text) == html_text
+
+
+def lesson_pages(window):
+    """Every lesson's introduction, step and observation as the panel renders them (HTML)."""
+    panel = window.lesson_panel
+    for lesson in LESSONS:
+        panel.open_lesson(lesson.id)
+        window.player.pause()
+        texts = [lesson.text] + [s.text for s in lesson.steps] + [s.observe for s in lesson.steps if s.observe]
+        yield lesson.id, [panel._html(t) for t in texts]
+
+
+def test_no_lesson_shows_raw_index_markup(make_window):
+    for lesson_id, pages in lesson_pages(make_window()):
+        for page in pages:
+            assert "_{" not in page and "^" not in page, (lesson_id, page)
+        if lesson_id == "03-bptt":
+            assert any("h<sub>t−1</sub>ᵀ" in page for page in pages)
+
+
 def test_opening_a_lesson_shows_only_the_controls_it_names_and_leaving_shows_all(make_window):
     window = make_window(show=True)
     controls = window.controls
