@@ -130,16 +130,26 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
 # ---- numbers as a student reads them --------------------------------------------------------
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+MINUS = "\u2212"  # the minus sign, as every other view writes a negative number (not the hyphen '-')
+
+
+def signed(text: str) -> str:
+    """A formatted number with the true minus sign: '-0.02' -> '−0.02'; '-0.00' (a rounded zero) -> '0.00'."""
+    if not text.startswith("-"):
+        return text
+    if not any(c in "123456789" for c in text):  # every digit a zero: no sign on nothing
+        return text[1:]
+    return MINUS + text[1:]
 
 
 def fmt(x, digits: int = 3) -> str:
-    """A number for the lesson text: 0.0123, 4.56, 3.2 × 10⁻¹²; 'infinite' / 'not a number'."""
+    """A number for the lesson text: 0.0123, 4.56, −0.25, 3.2 × 10⁻¹²; 'infinite' / 'not a number'."""
     if x is None:
         return "—"
     if isinstance(x, (bool, np.bool_)):
         return "yes" if x else "no"
     if isinstance(x, (int, np.integer)):
-        return f"{int(x):,}".replace(",", " ") if abs(int(x)) >= 10_000 else str(int(x))
+        return signed(f"{int(x):,}".replace(",", " ") if abs(int(x)) >= 10_000 else str(int(x)))
     x = float(x)
     if math.isnan(x):
         return "not a number"
@@ -149,18 +159,18 @@ def fmt(x, digits: int = 3) -> str:
         return "0"
     if 1e-3 <= abs(x) < 1e4:
         text = f"{x:.{digits}g}"
-        return text if "e" not in text else _sci(x, digits)
+        return signed(text) if "e" not in text else _sci(x, digits)
     return _sci(x, digits)
 
 
 def _sci(x: float, digits: int) -> str:
     mant, exp = f"{x:.{digits - 1}e}".split("e")
-    return f"{mant} × 10{str(int(exp)).translate(_SUPERSCRIPT)}"
+    return f"{signed(mant)} × 10{str(int(exp)).translate(_SUPERSCRIPT)}"
 
 
 def percent(x: float) -> str:
     """A share as a percentage."""
-    return f"{100 * x:.0f} %" if x >= 0.01 or x == 0 else f"{100 * x:.2g} %"
+    return signed(f"{100 * x:.0f} %" if abs(x) >= 0.01 or x == 0 else f"{100 * x:.2g} %")
 
 
 # ---- expectations -----------------------------------------------------------------------------
@@ -1041,7 +1051,7 @@ def gate_means(result, config, training=None):
     """The mean of each gate over the trace (LSTM i f g o, GRU r z n); the value is f (LSTM) or z (GRU)."""
     gates = result.gates()
     _need(bool(gates), "gates belong to an LSTM or GRU")
-    text = ", ".join(f"{n} = {float(g.mean()):.2f}" for n, g in gates.items())
+    text = ", ".join(f"{n} = {signed(f'{float(g.mean()):.2f}')}" for n, g in gates.items())
     key = "f" if "f" in gates else "z"
     return float(gates[key].mean()), text
 

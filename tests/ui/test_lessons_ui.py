@@ -1,6 +1,7 @@
 """Lessons in the window: every lesson opens, renders and quotes the CURRENT trace; steps apply; presentation mode."""
 
 import html
+import re
 
 import numpy as np
 import pytest
@@ -98,12 +99,15 @@ def lesson_pages(window):
         yield lesson.id, [panel._html(t) for t in texts]
 
 
-def test_no_lesson_shows_raw_index_markup(make_window):
+def test_no_lesson_shows_raw_index_markup_or_a_hyphen_for_minus(make_window):
     for lesson_id, pages in lesson_pages(make_window()):
         for page in pages:
             assert "_{" not in page and "^" not in page, (lesson_id, page)
+            assert not re.search(r"(?<![\w])-\s?\d", page), (lesson_id, page)  # −0.02, not -0.02
         if lesson_id == "03-bptt":
             assert any("h<sub>t−1</sub>ᵀ" in page for page in pages)
+        if lesson_id == "08-lstm":  # its preset's candidate gate averages below zero
+            assert any(re.search(r"g = −0\.\d\d", page) for page in pages)
 
 
 def test_opening_a_lesson_shows_only_the_controls_it_names_and_leaving_shows_all(make_window):
