@@ -686,6 +686,8 @@ def render_text(
         name = match.group(1)
         if name.startswith("config."):
             value = getattr(config, name[7:])
+            if name == "config.topology":  # as the lessons and the window write it: many-to-one
+                return value.replace("_", "-")
             return value if isinstance(value, str) else fmt(value)
         return values[name].text
 

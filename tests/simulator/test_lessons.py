@@ -137,6 +137,7 @@ def test_rendered_text_has_every_placeholder_filled(lesson):
         texts.append(observed)
     for text in texts:
         assert "{{" not in text and "}}" not in text
+        assert not re.search(r"(many|one)_to_(many|one)", text), "a topology as its config key, not in words"
     for m in measure(lesson, result, lesson.config).values():
         assert m.text and "None" not in m.text and "nan" not in m.text, m.report()
 
