@@ -10,7 +10,9 @@ Reading it: columns are time steps (the first column is the initial state h₋�
 from the top, the loss, the output y, the hidden layers h (top layer first) and the input x.
 Forward frames light the steps computed so far; backward frames draw each recurrent edge
 h_{t-1} ← h_t with a width and colour for ‖∂L/∂h_t‖ (log scale, legend top right) as the
-gradient front moves from the last step back to t.
+gradient front moves from the last step back to t. Every recurrent edge is labelled W_hh
+while the steps are drawn as nodes. A short view gives its rows the room: the header drops its
+legends, then its title, to a tooltip (two lines at most).
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ TOPOLOGY_TEXT = {
 DENSE_PITCH = 16.0  # px per step below which rows are drawn as strips of cells
 MAX_PITCH_EM = 9.0  # widest step when fitting the whole sequence (in line heights)
 NARROW_HEADER_EM = 42.0  # narrower than this many line heights: the header legends move below the title
+ROOMY_ROW_EM = 1.5  # rows closer than this many line heights: the header gives up its legends (to a tooltip) ...
+TIGHT_ROW_EM = 1.0  # ... and closer than this even then: its title too, leaving the line of numbers
+LINE2_MIN_SCALE = 0.8  # the line of numbers shrinks its type this far before it would cut a number
+EDGE_LABEL_MIN_EM = 0.6  # the smallest type (in line heights) for the W_hh labels on the recurrent edges
 MAX_ZOOM_PITCH_EM = 16.0
 GRAD_STRIP_H = 64  # vertical resolution of the gradient strip image
 AlignLeftV = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -70,6 +76,7 @@ class _Layout:
     r: float  # node radius
     node_px: float  # node text size, 0 = no text
     dense: bool
+    header: str = "full"  # what the header shows: "full", "compact" (no legends) or "minimal" (the numbers only)
 
     def cx(self, s: int) -> float:
         """Centre x of step s (s = -1 is the initial state)."""
@@ -183,7 +190,8 @@ class UnrolledView(QWidget):
         self._grad_idx = dg.unit_index(self._grad_u)
         self._grad_state = np.where(~np.isfinite(g), 2, np.where(g == 0, 1, 0)).astype(np.int8)  # ok, zero, bad
         self._wrec_text = self._wrec_label(trace)
-        self._wrec_short = self._wrec_text.replace("(W_hh) ", "").replace("W_hh", "w").replace(" ", "")
+        self._edge_forms = self._edge_label_forms(trace)
+        self._edge_fits: dict = {}  # the W_hh labels' text and type per layout (see _edge_label)
         self._texts: dict[tuple[str, int, int], str] = {}  # node texts, formatted when first drawn
         self._short_texts: dict[str, str] = {}  # ... and with fewer digits, for small nodes
         self._phase, self._t = self.session.phase_step()
@@ -253,6 +261,25 @@ class UnrolledView(QWidget):
             return f"ρ(W_hh) = {dg.fmt(radii[0])}"
         return f"ρ(W_hh) ≤ {dg.fmt(max(radii))}"
 
+    @staticmethod
+    def _edge_label_forms(trace) -> list[list[str]]:
+        """Per layer (layer 0 first): the W_hh label of its recurrent edges, longest first.
+
+        W_hh, with its value where it is one number (one unit); stacked layers each have their
+        own matrix: W_hh⁽¹⁾, W_hh⁽²⁾, ...
+        """
+        net = trace.net
+        sup = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+        forms = []
+        for k in range(net.layers):
+            name = "W_hh" if net.layers == 1 else f"W_hh⁽{str(k + 1).translate(sup)}⁾"
+            if net.hidden == 1 and net.cell in ("rnn", "esn"):
+                v = dg.fmt(net.params[f"weight_hh_l{k}"][0, 0])
+                forms.append([f"{name} = {v}", f"{name}={v}", name])
+            else:
+                forms.append([name])
+        return forms
+
     # ---- colours, fonts and the strips of long sequences ------------------------------------
     def _make_luts(self) -> None:
         th = theme.current()
@@ -265,6 +292,7 @@ class UnrolledView(QWidget):
         self._accent = self._glut[int(0.75 * (dg.LUT_SIZE - 1))]  # gradient entering from a loss
         self._dark = th.dark
         self._font, self._bold = th.font(1.1), th.font(1.1, bold=True)
+        self._edge_fits = {}
         self._node_ink, self._ghost_ink = dg.with_alpha(self._fg, 0.7), dg.with_alpha(self._fg, 0.25)
 
     def _build_strips(self) -> None:
@@ -299,12 +327,33 @@ class UnrolledView(QWidget):
             self._strip_g.append(np.where(filled[:, :, None], colour[None], np.uint8(0)))  # (GRAD_STRIP_H, T, 4)
 
     # ---- geometry --------------------------------------------------------------------------
+    def _header_mode(self, em: float) -> tuple[str, float, float]:
+        """What the header shows, its height and the axis's height: the rows come first in a short view.
+
+        "full": the title, the line of numbers and the legends (at the right, or below the two
+        lines in a narrow view); "compact": the two lines only, the legends at the right if they
+        fit beside them, else in the header's tooltip; "minimal": the line of numbers alone (the
+        title in the tooltip too). The first whose rows are at least ROOMY_ROW_EM line heights
+        apart, else compact if its rows are TIGHT_ROW_EM apart.
+        """
+        H = float(self.height())
+        weights = 0.75 + 1.0 + 1.15 * self._L + 1.0
+
+        def unit(header: float, axis: float) -> float:
+            return (H - header - axis) / weights
+
+        header = (5.5 if self._narrow_header(em) else 3.0) * em
+        if unit(header, 1.8 * em) >= ROOMY_ROW_EM * em:
+            return "full", header, 1.8 * em
+        if unit(2.75 * em, 1.5 * em) >= TIGHT_ROW_EM * em:
+            return "compact", 2.75 * em, 1.5 * em
+        return "minimal", 1.55 * em, 1.5 * em
+
     def _layout(self) -> _Layout:
         em = QFontMetricsF(self._font).height()
         W, H = float(self.width()), float(self.height())
-        header, gutter, axis = 3.0 * em, 3.4 * em, 1.8 * em
-        if self._narrow_header(em):
-            header += 2.0 * em + 0.5 * em  # the legends go below the title and the numbers
+        mode, header, axis = self._header_mode(em)
+        gutter = 3.4 * em
         area = QRectF(gutter, header, max(10.0, W - gutter - 0.8 * em), max(10.0, H - header - axis))
         weights = [0.75, 1.0, *([1.15] * self._L), 1.0]  # loss, y, h (top layer first), x
         unit = area.height() / sum(weights)
@@ -327,7 +376,8 @@ class UnrolledView(QWidget):
         node_px = min(0.6 * r, 1.05 * em)
         if node_px < 0.62 * em:
             node_px = 0.0
-        return _Layout(em, area, rows_y, unit, pitch, origin, r, node_px, pitch < DENSE_PITCH and not self._folded)
+        dense = pitch < DENSE_PITCH and not self._folded
+        return _Layout(em, area, rows_y, unit, pitch, origin, r, node_px, dense, mode)
 
     def _rows(self, lay: _Layout) -> tuple[float, float, list[float], float]:
         """y of the loss row, of the y row, of each layer's h row (layer 0 first), of the x row."""
@@ -514,14 +564,17 @@ class UnrolledView(QWidget):
             if self._scored[s]:
                 a, b = QPointF(x, y_y - 0.8 * r), QPointF(x, y_loss + 0.5 * r)
                 dg.arrow(p, b, a, loss_pen, head) if back else dg.arrow(p, a, b, pen, head)
-        fm = QFontMetricsF(self._font)  # Wrec on every recurrent edge, where it fits
-        if fm.horizontalAdvance(self._wrec_short) < lay.pitch - 1.1 * r:
-            p.setFont(self._font)
-            p.setPen(self._ink(0.6))
+        p.setPen(self._ink(0.75))  # W_hh on every recurrent edge
+        for k in range(L):
+            label = self._edge_label(lay, k)
+            if label is None:
+                continue
+            text, font, dy, h = label
+            p.setFont(font)
             for s in steps:
                 if s >= 0:
-                    mid = QPointF(0.5 * (lay.cx(s - 1) + lay.cx(s)), y_h[-1] - 0.5 * fm.height() - 0.15 * r - 2)
-                    dg.centered_text(p, mid, self._wrec_short, lay.pitch, fm.height())
+                    mid = QPointF(0.5 * (lay.cx(s - 1) + lay.cx(s)), y_h[k] - dy)
+                    dg.centered_text(p, mid, text, lay.pitch, h)
         for s in steps:  # nodes
             x = lay.cx(s)
             if s < 0:  # the initial state h₋₁ = 0
@@ -546,6 +599,84 @@ class UnrolledView(QWidget):
                 p.setPen(QPen(self._cursor, 2.0 * bw))
                 for k in range(L):
                     p.drawEllipse(QPointF(x, y_h[k]), r + 1.8 * bw, r + 1.8 * bw)
+
+    def _edge_label(self, lay: _Layout, k: int) -> tuple[str, QFont, float, float] | None:
+        """Layer k's W_hh label over its recurrent edges: text, type, how far above the edge its
+        centre is, and its line height; None where even the smallest type would not fit.
+
+        The label sits just above the edge between the two circles (and the current step's
+        ring) or, where that gap is too narrow, above the circles, between the arrows up from
+        them. Each of its forms in the body type, longest first; else the shortest in smaller
+        type, down to EDGE_LABEL_MIN_EM line heights.
+        """
+        key = (k, lay.pitch, lay.r, lay.row_h, lay.em)
+        if key in self._edge_fits:
+            return self._edge_fits[key]
+        if len(self._edge_fits) > 64:
+            self._edge_fits.clear()
+        r, em = lay.r, lay.em
+        bw = self._base_width(lay)
+        ring = r + 2.8 * bw  # the current step's ring, outside
+        gap = 0.5 * self._grad_width(lay, 1.0) + 2.0  # above the edge at its widest (in BPTT)
+        h_rows = list(reversed(lay.rows_y[2 : 2 + self._L]))  # layer 0 first
+        top = k == self._L - 1  # the row above: the y boxes over the top layer, the next layer's circles otherwise
+        above, (above_half_w, above_low) = (
+            (lay.rows_y[1], (0.74 * r, 0.64 * r)) if top else (h_rows[k + 1], (ring, ring))
+        )
+        y_edge = h_rows[k]
+        chord = math.sqrt(max(0.0, ring * ring - gap * gap))  # the circles' half-width at the label's foot
+
+        def placed(font: QFont, text: str) -> tuple[float, float] | None:
+            """How far above the edge a label's centre goes, and its height, if it fits anywhere."""
+            fm = QFontMetricsF(font)
+            w, h = fm.horizontalAdvance(text), fm.height()
+            # beside the circles, 0.15 line heights from each; above them, 0.4 from the arrows either side
+            spots = ((gap, lay.pitch - 2.0 * chord - 0.3 * em), (ring + 1.0, lay.pitch - 2.0 * bw - 0.8 * em))
+            for foot, room in spots:
+                if y_edge - foot - h < above + above_low + 2.0:  # it reaches up beside the row above's nodes
+                    room = min(room, lay.pitch - 2.0 * above_half_w - 0.5 * em)
+                if y_edge - foot - h < above - 0.5 * above_low:  # ... or past their middle
+                    continue
+                if w <= room:
+                    return foot + 0.5 * h, h
+            return None
+
+        forms, base = self._edge_forms[k], self._font
+        result = None
+        for text in forms:
+            where = placed(base, text)
+            if where is not None:
+                result = text, base, *where
+                break
+        if result is None:  # the shortest form in smaller type
+            text = forms[-1]
+            px = base.pixelSize() if base.pixelSize() > 0 else base.pointSizeF() * self.logicalDpiY() / 72.0
+            lo = EDGE_LABEL_MIN_EM * em / QFontMetricsF(base).height() * px  # the smallest pixel size
+            size = math.floor(px)
+            while size >= lo - 1e-9 and result is None:
+                font = QFont(base)
+                font.setPixelSize(size)
+                where = placed(font, text)
+                if where is not None:
+                    result = text, font, *where
+                size -= 1
+        self._edge_fits[key] = result
+        return result
+
+    def edge_labels(self) -> list[tuple[int, int, str, float]]:
+        """The W_hh labels drawn now: (layer, step, text, pixel size of the type) per recurrent edge in view."""
+        if self._folded:
+            return []
+        lay = self._layout()
+        if lay.dense:
+            return []
+        out = []
+        for k in range(self._L):
+            label = self._edge_label(lay, k)
+            if label is not None:
+                size = QFontMetricsF(label[1]).height()
+                out += [(k, s, label[0], size) for s in self._visible_steps(lay, clipped=False) if s >= 0]
+        return out
 
     def _loss_node(self, p: QPainter, lay: _Layout, c: QPointF, s: int, lit: bool) -> None:
         r = lay.r
@@ -719,68 +850,147 @@ class UnrolledView(QWidget):
         return self.width() < NARROW_HEADER_EM * em
 
     def _header_rects(self, lay: _Layout) -> tuple[QRectF, QRectF, QRectF]:
-        """The header's title line, its line of numbers (which frames change) and the legends."""
+        """The header's title line, its line of numbers (which frames change) and the legends.
+
+        An empty rectangle for what a short view leaves out of its header (see _header_mode).
+        """
         em, h = lay.em, QFontMetricsF(self._font).height()
         W = float(self.width())
         legend_w = 16.0 * em
+        if lay.header == "minimal":  # the line of numbers alone, on the full width
+            return QRectF(), QRectF(0.6 * em, 0.3 * em, max(10.0, W - 1.2 * em), h), QRectF()
         if self._narrow_header(em):  # title and numbers on the full width, the legends below them
             line1 = QRectF(0.6 * em, 0.3 * em, max(10.0, W - 1.2 * em), h)
             line2 = QRectF(line1.left(), line1.bottom() + 0.25 * em, line1.width(), h)
+            if lay.header != "full":
+                return line1, line2, QRectF()
             legends = QRectF(line1.left(), line2.bottom() + 0.35 * em, min(legend_w, line1.width()), 2 * h + 0.25 * em)
             return line1, line2, legends
         line1 = QRectF(0.6 * em, 0.3 * em, max(10.0, W - legend_w - 1.6 * em), h)
         line2 = QRectF(line1.left(), line1.bottom() + 0.25 * em, line1.width(), h)
         return line1, line2, QRectF(W - legend_w - 0.6 * em, 0.3 * em, legend_w, 2 * h + 0.25 * em)
 
+    def _title_texts(self) -> tuple[str, list[str]]:
+        """The header's first line: the title, and what follows it, longest first."""
+        title = f"Folded · T = {self._T}" if self._folded else f"Unrolled through time · T = {self._T}"
+        long = TOPOLOGY_TEXT[self._topology]
+        return title, [f"{self._wrec_text} · {long}", f"{self._wrec_text} · {long.split(':')[0]}", self._wrec_text]
+
     def _paint_header(self, p: QPainter, lay: _Layout) -> None:
         """The title and the current step's numbers at the left, the two legends at the right."""
         line1, line2, legends = self._header_rects(lay)
-        if self._touches(line1):
-            title = f"Folded · T = {self._T}" if self._folded else f"Unrolled through time · T = {self._T}"
-            long = TOPOLOGY_TEXT[self._topology]
-            subs = [f"{self._wrec_text} · {long}", f"{self._wrec_text} · {long.split(':')[0]}", self._wrec_text]
+        if not line1.isEmpty() and self._touches(line1):
+            title, subs = self._title_texts()
             self._text_pair(p, line1, title, subs, self._ink(0.95), self._ink(0.6))
-        if self._touches(legends):
+        if not legends.isEmpty() and self._touches(legends):
             self._paint_legends(p, lay, legends)
         if not self._touches(line2):
             return
-        lead, parts = self.step_numbers()
-        self._text_pair(p, line2, lead, "   ".join(parts), self._cursor, self._ink(0.85))
+        lead, forms = self.step_number_forms()
+        self._text_pair(p, line2, lead, forms, self._cursor, self._ink(0.85), LINE2_MIN_SCALE)
+
+    def _step_values(self) -> tuple[str, list[tuple[str, str]], str | None]:
+        """The current frame's lead, its (name, number) pairs, and the gradient's step ratio (BPTT)."""
+        t = self._t
+        if self._phase == "forward":
+            values = [("h", self._text("h", self._L - 1, t))]
+            if self._y_used[t]:  # many-to-one: no output before the last step
+                values.append(("y", self._text("y", 0, t)))
+            if self._has_input[t]:
+                values.insert(0, ("x", self._text("x", 0, t)))
+            if self._scored[t]:
+                values.append(("loss term", self._text("loss", 0, t)))
+            return f"forward  t = {t}", values, None
+        g = self._grad[-1]
+        ratio = None
+        if t > 0 and np.isfinite(g[t]) and g[t] > 0 and np.isfinite(g[t - 1]):
+            with np.errstate(all="ignore"):
+                ratio = dg.fmt(g[t - 1] / g[t])
+        return f"BPTT  t = {t}", [("‖∂L/∂h‖", dg.fmt(g[t]))], ratio
 
     def step_numbers(self) -> tuple[str, list[str]]:
         """The header's second line: the phase and step in bold, then the numbers at that step."""
-        t = self._t
-        if self._phase == "forward":
-            lead = f"forward  t = {t}"
-            parts = [f"h = {self._text('h', self._L - 1, t)}"]
-            if self._y_used[t]:  # many-to-one: no output before the last step
-                parts.append(f"y = {self._text('y', 0, t)}")
-            if self._has_input[t]:
-                parts.insert(0, f"x = {self._text('x', 0, t)}")
-            if self._scored[t]:
-                parts.append(f"loss term = {self._text('loss', 0, t)}")
-        else:
-            lead = f"BPTT  t = {t}"
-            g = self._grad[-1]
-            parts = [f"‖∂L/∂h‖ = {dg.fmt(g[t])}"]
-            if t > 0 and np.isfinite(g[t]) and g[t] > 0 and np.isfinite(g[t - 1]):
-                # the step this frame takes, t → t−1: as the Equations and the eigenvalue plot say it
-                with np.errstate(all="ignore"):
-                    parts.append(f"(gradient ‖∂L/∂h‖ ratio, step {t}→{t - 1}: × {dg.fmt(g[t - 1] / g[t])})")
+        lead, values, ratio = self._step_values()
+        parts = [f"{name} = {v}" for name, v in values]
+        if ratio is not None:  # the step this frame takes, t → t−1: as the Equations and the eigenvalue plot say it
+            t = self._t
+            parts.append(f"(gradient ‖∂L/∂h‖ ratio, step {t}→{t - 1}: × {ratio})")
         return lead, parts
 
-    def _text_pair(self, p: QPainter, rect: QRectF, bold: str, rest: str | list[str], c1: QColor, c2: QColor) -> None:
+    def step_number_forms(self) -> tuple[str, list[str]]:
+        """The second line's lead and its numbers in words from the longest to the shortest.
+
+        Every form has every number whole; shorter ones drop words (the ratio's name, then its
+        step, which the lead already says), so a narrow header still shows the ratio it is for.
+        """
+        lead, values, ratio = self._step_values()
+        if self._phase == "forward":
+            short = [("loss" if name == "loss term" else name, v) for name, v in values]
+            return lead, [
+                "   ".join(f"{name} = {v}" for name, v in values),
+                "  ".join(f"{name} = {v}" for name, v in short),
+                "  ".join(f"{name}={v}" for name, v in short),
+            ]
+        norm = f"‖∂L/∂h‖ = {values[0][1]}"
+        if ratio is None:
+            return lead, [norm]
+        t = self._t
+        step = f"{t}→{t - 1}"
+        return lead, [
+            "   ".join(self.step_numbers()[1]),
+            f"{norm}   (gradient ratio, step {step}: × {ratio})",
+            f"{norm}   (step {step}: × {ratio})",
+            f"{norm}   ({step}: × {ratio})",
+            f"{norm}   × {ratio}",
+        ]
+
+    def numbers_line(self) -> tuple[str, str, float]:
+        """The second line as the header draws it now: its lead, its text and the scale of its type."""
+        lay = self._layout()
+        lead, forms = self.step_number_forms()
+        return self._fit_pair(self._header_rects(lay)[1].width(), lead, forms, LINE2_MIN_SCALE)
+
+    def _scaled(self, font: QFont, scale: float) -> QFont:
+        if scale == 1.0:
+            return font
+        out = QFont(font)
+        if font.pixelSize() > 0:
+            out.setPixelSize(max(1, round(font.pixelSize() * scale)))
+        else:
+            out.setPointSizeF(font.pointSizeF() * scale)
+        return out
+
+    def _fit_pair(self, width: float, bold: str, texts: list[str], min_scale: float) -> tuple[str, str, float]:
+        """A bold lead and the first of texts (longest first) that fits beside it in width pixels;
+        if none does, the shortest in type shrunk down to min_scale of its size, else elided."""
+        scale = 1.0
+        while True:
+            fb, fr = self._scaled(self._bold, scale), self._scaled(self._font, scale)
+            room = max(0.0, width - QFontMetricsF(fb).horizontalAdvance(bold + "   "))
+            fm = QFontMetricsF(fr)
+            for text in texts if scale == 1.0 else texts[-1:]:
+                if fm.horizontalAdvance(text) <= room:
+                    return bold, text, scale
+            if scale - 0.05 < min_scale - 1e-9:
+                break
+            scale = round(scale - 0.05, 2)
+        fm = QFontMetricsF(self._font)
+        room = max(0.0, width - QFontMetricsF(self._bold).horizontalAdvance(bold + "   "))
+        return bold, fitting_text(fm, room, texts), 1.0
+
+    def _text_pair(
+        self, p: QPainter, rect: QRectF, bold: str, rest: str | list[str], c1: QColor, c2: QColor, min_scale=1.0
+    ) -> None:
         """A bold lead and a plain rest on one line: the first of the rests (longest first) that fits,
-        else the last one elided."""
-        p.setFont(self._bold)
+        else the last one in smaller type (down to min_scale), else elided."""
+        bold, text, scale = self._fit_pair(rect.width(), bold, [rest] if isinstance(rest, str) else rest, min_scale)
+        fb, fr = self._scaled(self._bold, scale), self._scaled(self._font, scale)
+        p.setFont(fb)
         p.setPen(c1)
         p.drawText(rect, AlignLeftV, bold)
-        w = QFontMetricsF(self._bold).horizontalAdvance(bold + "   ")
-        p.setFont(self._font)
+        w = QFontMetricsF(fb).horizontalAdvance(bold + "   ")
+        p.setFont(fr)
         p.setPen(c2)
-        fm = QFontMetricsF(self._font)
-        room = max(0.0, rect.width() - w)
-        text = fitting_text(fm, room, [rest] if isinstance(rest, str) else rest)
         p.drawText(rect.adjusted(w, 0, 0, 0), AlignLeftV, text)
 
     def _paint_legends(self, p: QPainter, lay: _Layout, rect: QRectF) -> None:
@@ -953,6 +1163,8 @@ class UnrolledView(QWidget):
     def _tooltip(self, pos: QPointF) -> str:
         """The exact numbers of the step under the cursor."""
         lay = self._layout()
+        if pos.y() < lay.area.top():
+            return self._header_tooltip(lay)
         if self._folded:
             s = self._t
         elif lay.area.contains(pos):
@@ -971,3 +1183,19 @@ class UnrolledView(QWidget):
         if self._scored[s]:
             lines.append(f"loss term = {self._loss[s]:.6g}")
         return "\n".join(lines)
+
+    def _header_tooltip(self, lay: _Layout) -> str:
+        """What a short view's header leaves out: its title and the legends."""
+        line1, _, legends = self._header_rects(lay)
+        if not (line1.isEmpty() or legends.isEmpty()):
+            return ""
+        title, subs = self._title_texts()
+        lo, hi = self._vlut[0].name(), self._vlut[-1].name()
+        sw = "<span style='color:{}'>■</span>"
+        lines = [f"<b>{title}</b>", subs[0]]
+        lines.append(f"value: {sw.format(lo)} −1 … {sw.format(hi)} +1, hatched grey: inf or NaN")
+        lines.append(
+            f"‖∂L/∂h‖ (BPTT: width and colour of the edges, or the bars under h; log scale): "
+            f"{dg.decade(self._grad_lo)} … {dg.decade(self._grad_hi)}"
+        )
+        return "<br>".join(lines)

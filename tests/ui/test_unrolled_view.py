@@ -161,8 +161,167 @@ def test_row_names_keep_to_their_rows_in_a_short_view(make_view, height):
     from PySide6.QtGui import QFontMetricsF
 
     view = make_view(steps=30, layers=2)
+    view.setMinimumHeight(120)  # as the main window lets it shrink (its own minimum would hold it at 200)
     view.resize(700, height)
+    assert view.height() == height
     lay = view._layout()
     ink = QFontMetricsF(view._name_font(lay)).ascent()  # a name's letters reach this far above its baseline
     assert ink <= lay.row_h, f"names {ink:.1f} px high in rows {lay.row_h:.1f} px apart"
     assert view.grab().width() == 700  # and it paints
+
+
+@pytest.fixture
+def font_scale():
+    """Set the theme's font scale for a test (presentation mode's large type), and put it back."""
+    from ui import theme
+
+    t = theme.current()
+    before = t.font_scale
+    yield t.set_font_scale
+    t.set_font_scale(before)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.62])
+@pytest.mark.parametrize("width", [1600, 820, 780, 520])
+def test_the_line_of_numbers_shows_its_numbers_whole_during_bptt(make_view, font_scale, scale, width):
+    """Wide enough for the legends at its right, the header's second line cut the ratio it is there
+    for ('(gradient ‖∂L/∂h‖ r…'): it takes shorter words, never fewer numbers."""
+    from PySide6.QtGui import QFontMetricsF
+
+    from ui.diagram import fmt
+
+    font_scale(scale)
+    view = make_view(cell="lstm", steps=100)
+    view.resize(width, 420)
+    s = view.session
+    g = s.trace.grad_norms_layers[-1]
+    for t in (98, 49, 7, 1):
+        s.set_frame(s.frame_of("backward", t))
+        lead, text, size = view.numbers_line()
+        assert lead == f"BPTT  t = {t}" and "…" not in text, (width, text)
+        assert f"‖∂L/∂h‖ = {fmt(g[t])}" in text and f"× {fmt(g[t - 1] / g[t])}" in text, (width, text)
+        rect = view._header_rects(view._layout())[1]
+        bold, font = view._scaled(view._bold, size), view._scaled(view._font, size)
+        need = QFontMetricsF(bold).horizontalAdvance(lead + "   ") + QFontMetricsF(font).horizontalAdvance(text)
+        assert need <= rect.width() and size >= 0.8
+    if width >= 1600 and scale == 1.0:  # room for every word
+        assert text == "   ".join(view.step_numbers()[1])
+    s.set_frame(3)  # forward: x, h, y and the loss term, whole
+    assert "…" not in view.numbers_line()[1]
+    view.grab()
+
+
+@pytest.mark.parametrize(
+    ("config", "size", "scale", "text"),
+    [
+        (dict(steps=5), (729, 375), 1.62, "W_hh"),  # lesson 1 presented at 1600x1000
+        (dict(steps=5), (580, 265), 1.44, "W_hh"),  # ... and at 1280x720
+        (dict(steps=5, hidden=1), (1000, 420), 1.0, "W_hh = "),  # one unit: the weight's value too
+        (dict(steps=4, layers=2), (1000, 420), 1.0, "W_hh⁽"),  # stacked: each layer's own matrix
+        (dict(steps=12), (1000, 420), 1.0, "W_hh"),
+    ],
+)
+def test_every_recurrent_edge_has_its_w_hh_label(make_view, font_scale, config, size, scale, text):
+    """Lesson 1 asks to count the W_hh labels: each recurrent edge has one whenever nodes are drawn
+    (presenting at 1600x1000, T = 5, there were none: the label had to fit in the body type)."""
+    from PySide6.QtGui import QFontMetricsF
+
+    font_scale(scale)
+    view = make_view(**config)
+    view.setMinimumHeight(120)
+    view.resize(*size)
+    s = view.session
+    s.set_frame(s.frame_of("backward", 0))
+    lay = view._layout()
+    assert not lay.dense
+    labels = view.edge_labels()
+    L, T = view._L, view._T
+    assert sorted((k, t) for k, t, _, _ in labels) == [(k, t) for k in range(L) for t in range(T)]
+    assert all(label.startswith(text) for _, _, label, _ in labels)
+    assert min(h for *_, h in labels) >= 0.6 * lay.em - 0.5  # type no smaller than a readable minimum
+    if L == 2:
+        assert {label for k, _, label, _ in labels if k == 1} == {"W_hh⁽²⁾"}
+    for k in range(L):  # above its edge: between the two circles, or above them between the arrows up
+        label, font, dy, h = view._edge_label(lay, k)
+        w = QFontMetricsF(font).horizontalAdvance(label)
+        assert dy > 0.5 * h and w < lay.pitch - 0.8 * lay.em
+        assert w < lay.pitch - 2 * lay.r or dy - 0.5 * h > lay.r
+    view.grab()
+
+
+def test_too_many_steps_for_nodes_draw_no_labels(make_view):
+    view = make_view(steps=200)
+    assert view._layout().dense and view.edge_labels() == []
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.44])
+@pytest.mark.parametrize(("layers", "height"), [(1, 170), (2, 170), (1, 240), (1, 120)])
+def test_a_short_diagram_gives_its_rows_the_room(make_view, font_scale, scale, layers, height):
+    """Presenting at 1280x720 the header took about 110 px of a 170 px diagram (rows 4 px apart):
+    a short diagram keeps at most two header lines, its legends in the header's tooltip."""
+    font_scale(scale)
+    view = make_view(steps=30, layers=layers)
+    view.setMinimumHeight(120)  # as the main window (DIAGRAM_MIN_HEIGHT)
+    view.resize(700, height)
+    assert view.height() == height
+    lay = view._layout()
+    em = lay.em
+    line1, line2, legends = view._header_rects(lay)
+    assert lay.area.top() <= 2.8 * em  # two lines at most
+    assert line2.bottom() <= lay.area.top() and (line1.isEmpty() or line1.bottom() <= line2.top())
+    assert legends.isEmpty()  # not below the lines, where they took the rows' room
+    # the rows before: under a header of the title, the numbers and the legends below them
+    before = max(10.0, height - 5.5 * em - 1.8 * em) / (3.9 + 1.15 * (layers - 1))
+    assert lay.row_h >= max(before, min(1.5 * em, 2 * before)), f"rows {lay.row_h:.1f} px apart, em {em:.1f}"
+    if scale == 1.0 and height >= 170 and layers == 1:
+        assert lay.row_h >= 1.2 * em and not line1.isEmpty()  # and the title stays
+    tip = view._tooltip(line2.center())  # the legends are a hover away
+    assert "value" in tip and "‖∂L/∂h‖" in tip and "NaN" in tip
+    if line1.isEmpty():
+        assert "T = 30" in tip
+    view.session.set_frame(view.session.n_frames - 1)
+    assert "…" not in view.numbers_line()[1]
+    view.grab()
+
+
+def test_a_tall_diagram_keeps_its_legends(make_view):
+    view = make_view(steps=30)
+    view.resize(700, 420)
+    lay = view._layout()
+    assert lay.header == "full" and not view._header_rects(lay)[2].isEmpty()
+    assert view._tooltip(view._header_rects(lay)[1].center()) == ""
+
+
+@pytest.mark.parametrize(("steps", "height"), [(5, 170), (5, 300), (30, 170), (30, 130)])
+def test_partial_repaints_of_a_short_diagram_leave_the_pixels_of_a_full_one(qtbot, font_scale, steps, height):
+    """The header's rows and the edge labels stay inside what a frame or a new trace repaints."""
+    from PySide6.QtWidgets import QApplication
+
+    font_scale(1.44)
+    view = UnrolledView(Session(Config(steps=steps)))
+    qtbot.addWidget(view)
+    view.setMinimumHeight(120)
+    view.resize(620, height)
+    view.show()
+    qtbot.waitExposed(view)
+
+    def screen() -> np.ndarray:
+        QApplication.processEvents()
+        image = QApplication.primaryScreen().grabWindow(view.winId()).toImage()
+        image = image.convertToFormat(image.Format.Format_RGBA8888)
+        rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine() // 4, 4)
+        return rows[:, : image.width()].astype(int)
+
+    def differ() -> np.ndarray:
+        """Pixels a full repaint changes by more than the last bit of an antialiased edge's blend."""
+        shown = screen()
+        view.update()
+        return np.argwhere((np.abs(shown - screen()) > 2).any(axis=2))
+
+    s = view.session
+    T = s.trace.T
+    for frame in (0, 1, 2, T - 1, T, T + 1, 2 * T - 2, 2 * T - 1, 3):
+        s.set_frame(frame)
+        assert len(differ()) == 0, f"frame {frame}: {differ()[:3].tolist()}"
+    s.update(wrec=1.3)  # a new trace of the same shape repaints the header and the steps only
+    assert len(differ()) == 0
