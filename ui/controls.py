@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -156,17 +156,56 @@ def _range_message(box, text: str) -> str:
     return f"{box.label} must be between {lo:g} and {hi:g}; {value:g} is refused"
 
 
-class IntBox(QSpinBox):
+class _SizedFor:
+    """A spin box as wide as the values it is sized for need, not as its maximum (1000000.000 would
+    make a clipping threshold of 1 take twice the width): at least `sized_for` and the current
+    value; a wider value typed widens the box."""
+
+    sized_for = None
+
+    def _text_width(self, value) -> int:
+        return self.fontMetrics().horizontalAdvance(self.prefix() + self.textFromValue(value) + self.suffix())
+
+    def _narrowed(self, hint: QSize) -> QSize:
+        if self.sized_for is None:
+            return hint
+        ends = max(self._text_width(self.minimum()), self._text_width(self.maximum()))  # what Qt sizes for
+        want = max(
+            self._text_width(self.minimum()),
+            self._text_width(min(self.sized_for, self.maximum())),
+            self._text_width(self.value()),
+        )
+        return QSize(hint.width() - max(0, ends - want), hint.height())
+
+    def _value_width_changed(self) -> None:
+        width = self._text_width(self.value())
+        if width != getattr(self, "_last_value_width", None):
+            self._last_value_width = width
+            self.updateGeometry()
+
+    def sizeHint(self) -> QSize:
+        """Qt's hint, narrowed from the maximum's text to the widest of sized_for and the value."""
+        return self._narrowed(super().sizeHint())
+
+    def minimumSizeHint(self) -> QSize:
+        """Qt's least size, narrowed the same way."""
+        return self._narrowed(super().minimumSizeHint())
+
+
+class IntBox(_SizedFor, QSpinBox):
     """A QSpinBox that says why a typed value is refused (emits `refused(message)`)."""
 
     refused = Signal(str)
 
-    def __init__(self, label: str, lo: int, hi: int, parent: QWidget | None = None):
+    def __init__(self, label: str, lo: int, hi: int, parent: QWidget | None = None, sized_for: int | None = None):
         super().__init__(parent)
         self.label = label
         self.setRange(lo, hi)
         self.setKeyboardTracking(False)
         self.setAccelerated(True)
+        if sized_for is not None:
+            self.sized_for = sized_for
+            self.valueChanged.connect(self._value_width_changed)
 
     def validate(self, text, pos):
         """Qt's check, plus the message when the number is out of range."""
@@ -177,18 +216,24 @@ class IntBox(QSpinBox):
         return result
 
 
-class FloatBox(QDoubleSpinBox):
+class FloatBox(_SizedFor, QDoubleSpinBox):
     """A QDoubleSpinBox that says why a typed value is refused."""
 
     refused = Signal(str)
 
-    def __init__(self, label: str, lo: float, hi: float, decimals: int = 3, step: float = 0.01, parent=None):
+    def __init__(
+        self, label: str, lo: float, hi: float, decimals: int = 3, step: float = 0.01, parent=None,
+        sized_for: float | None = None,
+    ):  # fmt: skip
         super().__init__(parent)
         self.label = label
         self.setDecimals(decimals)
         self.setRange(lo, hi)
         self.setSingleStep(step)
         self.setKeyboardTracking(False)
+        if sized_for is not None:
+            self.sized_for = sized_for
+            self.valueChanged.connect(self._value_width_changed)
 
     def validate(self, text, pos):
         """Qt's check, plus the message when the number is out of range."""
@@ -235,6 +280,98 @@ def _form_row(form: QFormLayout, widget: QWidget) -> int:
             if item.widget() is widget or (item.layout() is not None and item.layout().indexOf(widget) >= 0):
                 return row
     return -1
+
+
+class ActionButton(QToolButton):
+    """A tool button for an action that keeps its own short text ('+' for 'Add step').
+
+    A button given a default action takes the action's text again whenever the action changes
+    (enabled, checked, tooltip): the '+' became '+ step', drawn '+…p' in a narrow panel. This
+    one keeps its text, is never narrower than that text, and its tooltip says the whole command.
+    """
+
+    def __init__(self, action: QAction | None, text: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.short_text = text
+        if action is not None:
+            self.setDefaultAction(action)
+        self._keep_text()
+
+    def _keep_text(self) -> None:
+        if self.text() != self.short_text:
+            self.setText(self.short_text)
+        action = self.defaultAction()
+        if action is not None:
+            tip = action.toolTip() or action.text()
+            whole = action.text().replace("&", "")
+            if whole and whole.lower() not in tip.lower():
+                tip = f"{whole}: {tip}"
+            if self.toolTip() != tip:
+                self.setToolTip(tip)
+
+    def actionEvent(self, event) -> None:
+        """The action changed: QToolButton takes its text; put the short one back."""
+        super().actionEvent(event)
+        if event.type() == QEvent.Type.ActionChanged:
+            self._keep_text()
+
+    def sizeHint(self) -> QSize:
+        """At least square."""
+        hint = super().sizeHint()
+        return QSize(max(hint.width(), hint.height()), hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        """Never narrower than the whole text."""
+        return self.sizeHint()
+
+
+class CheckLabel(QLabel):
+    """A check box's text that wraps onto more lines in a narrow panel; a click on it toggles the box."""
+
+    def __init__(self, text: str, check: QCheckBox, parent: QWidget | None = None):
+        super().__init__(text, parent)
+        self.check = check
+        self.setWordWrap(True)
+        self.setBuddy(check)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+
+    def resizeEvent(self, event) -> None:
+        """As tall as the lines the text wraps into at this width: the form the row sits in sizes
+        its rows from their size hints, not from the height a wrapped text needs."""
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def changeEvent(self, event) -> None:
+        """A new font: the lines' height again."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_height()
+
+    def setWordWrap(self, on: bool) -> None:
+        """Wrapping on or off: the lines' height again."""
+        super().setWordWrap(on)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        height = self.heightForWidth(self.width()) if self.wordWrap() and self.width() > 0 else -1
+        height = max(height, 0)
+        if self.minimumHeight() != height:
+            self.setMinimumHeight(height)
+
+    def mousePressEvent(self, event) -> None:
+        """Take the press, so that the release comes here too."""
+        if event.button() == Qt.MouseButton.LeftButton:
+            event.accept()
+        else:
+            super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        """A click on the text is a click on the box."""
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
+            if self.check.isEnabled():
+                self.check.click()
+                self.check.setFocus(Qt.FocusReason.MouseFocusReason)
+        super().mouseReleaseEvent(event)
 
 
 # ---- the activation's mini plot ------------------------------------------------------------
@@ -345,9 +482,9 @@ class ControlsPanel(QWidget):
         box.refused.connect(lambda text, box=box: self._on_refused(text, box))
         return box
 
-    def _int_box(self, key: str) -> IntBox:
+    def _int_box(self, key: str, sized_for: int | None = None) -> IntBox:
         lo, hi = UI_LIMITS.get(key, LIMITS[key])
-        box = self._box(key, IntBox(LABELS[key], lo, hi))
+        box = self._box(key, IntBox(LABELS[key], lo, hi, sized_for=sized_for))
         box.valueChanged.connect(lambda v, key=key: self.apply(**{key: int(v)}))
         return box
 
@@ -439,12 +576,8 @@ class ControlsPanel(QWidget):
         steps_row = QHBoxLayout()
         steps_row.addWidget(self._int_box("steps"), 1)
         for key, text in (("remove_step", "−"), ("add_step", "+")):
-            button = QToolButton()
-            if key in self.actions:
-                button.setDefaultAction(self.actions[key])
-            button.setText(text)
+            button = ActionButton(self.actions.get(key), text)
             button.setObjectName(f"button_{key}")
-            button.setMinimumWidth(34)
             steps_row.addWidget(button)
         form.addRow("steps T", steps_row)
         form.addRow("hidden units", self._int_box("hidden"))
@@ -464,15 +597,15 @@ class ControlsPanel(QWidget):
         self.init_box.currentIndexChanged.connect(lambda _: self.apply(init=self.init_box.currentData()))
         form.addRow("init", self.init_box)
         seed_row = QHBoxLayout()
-        seed_row.addWidget(self._int_box("seed"), 1)
+        seed_row.addWidget(self._int_box("seed", sized_for=99_999), 1)  # a new seed is under 100 000
         if "new_seed" in self.actions:
-            button = QToolButton()
-            button.setDefaultAction(self.actions["new_seed"])
-            button.setText("new")
+            button = ActionButton(self.actions["new_seed"], "new")
+            button.setObjectName("button_new_seed")
             seed_row.addWidget(button)
         form.addRow("seed", seed_row)
 
         self.toggles: dict[str, tuple[QCheckBox, IntBox | FloatBox]] = {}
+        self.toggle_labels: dict[str, CheckLabel] = {}
         self.truncate_check, self.truncate_k = self._toggle_row(
             form, "truncate", "truncate BPTT to k steps",
             "Truncated BPTT: a loss sends its gradient back at most k steps",
@@ -481,17 +614,17 @@ class ControlsPanel(QWidget):
         self.clip_check, self.clip_box = self._toggle_row(
             form, "clip", "clip gradient norm at",
             "Rescale the whole parameter gradient when its norm exceeds the threshold",
-            FloatBox(LABELS["clip"], 0.001, LIMITS["clip"][1], decimals=3, step=0.5), 1.0,
+            FloatBox(LABELS["clip"], 0.001, LIMITS["clip"][1], decimals=3, step=0.5, sized_for=10.0), 1.0,
         )  # fmt: skip
         self.clip_value_check, self.clip_value_box = self._toggle_row(
             form, "clip_value", "clip each entry at ±",
             "Clip every gradient entry to [−c, c] (min-char-rnn clips at ±5); this can turn the gradient",
-            FloatBox(LABELS["clip_value"], 0.001, LIMITS["clip_value"][1], decimals=3, step=0.5), 5.0,
+            FloatBox(LABELS["clip_value"], 0.001, LIMITS["clip_value"][1], decimals=3, step=0.5, sized_for=10.0), 5.0,
         )  # fmt: skip
         self.penalty_check, self.penalty_box = self._toggle_row(
             form, "penalty", "gradient penalty Ω, weight",
             "Pascanu et al. 2013: add λ·Ω, which asks each step back to keep ‖∂L/∂h‖ unchanged (RNN and ESN)",
-            FloatBox(LABELS["penalty"], 0.001, LIMITS["penalty"][1], decimals=3, step=0.1), 1.0,
+            FloatBox(LABELS["penalty"], 0.001, LIMITS["penalty"][1], decimals=3, step=0.1, sized_for=10.0), 1.0,
         )  # fmt: skip
         self.remedy_effect = QLabel()
         self.remedy_effect.setObjectName("remedy_effect")
@@ -531,19 +664,25 @@ class ControlsPanel(QWidget):
 
     def _toggle_row(self, form: QFormLayout, key: str, text: str, tip: str, box, default) -> tuple:
         """A remedy that is off at 0: a check box that turns it on at the value in its box."""
-        check = QCheckBox(text)
+        check = QCheckBox()  # its text in a label that wraps: a long one would set the panel's least width
         check.setObjectName(f"check_{key}")
         check.setToolTip(tip)
+        check.setAccessibleName(text)
+        label = CheckLabel(text, check)
+        label.setObjectName(f"check_{key}_text")
+        label.setToolTip(tip)
         box = self._box(key, box)
         box.setValue(default)
         cast = int if isinstance(box, IntBox) else float
         check.toggled.connect(lambda on: self.apply(**{key: cast(box.value()) if on else cast(0)}))
         box.valueChanged.connect(lambda v: self.apply(**{key: cast(v)}) if check.isChecked() else None)
         row = QHBoxLayout()
-        row.addWidget(check, 1)
+        row.addWidget(check)
+        row.addWidget(label, 1)
         row.addWidget(box)
         form.addRow(row)
         self.toggles[key] = (check, box)
+        self.toggle_labels[key] = label
         return check, box
 
     def show_message(self, text: str, widget: QWidget | None = None) -> None:
@@ -568,6 +707,28 @@ class ControlsPanel(QWidget):
     def shows(self, name: str) -> bool:
         """Whether the control `name` is offered (no lesson restricts it, or the lesson names it)."""
         return self._shown is None or name in self._shown
+
+    def unwrapped_width(self) -> int:
+        """The panel's least width with each remedy's text on one line (the width the window gives it
+        when it has the room; presenting, the texts wrap and the panel takes its least width)."""
+        labels = [label for label in self.toggle_labels.values() if label.wordWrap()]
+        for label in labels:
+            label.setWordWrap(False)
+        self._relayout()
+        width = self.minimumSizeHint().width()
+        for label in labels:
+            label.setWordWrap(True)
+        self._relayout()
+        return width
+
+    def _relayout(self) -> None:
+        """Measure again now: every layout of the panel forgets its cached sizes (activating a
+        widget's layout does it for the layouts nested in it, not for those of its child widgets)."""
+        for widget in (*self.findChildren(QGroupBox), self):
+            layout = widget.layout()
+            if layout is not None:
+                layout.invalidate()
+                layout.activate()
 
     def shows_any(self) -> bool:
         """Whether any group of the panel is on show (a lesson may name none of them)."""

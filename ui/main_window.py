@@ -12,8 +12,9 @@ import re
 import sys
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSignalBlocker, QSize, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QTextDocumentFragment
+import pyqtgraph as pg
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QObject, QSettings, QSignalBlocker, QSize, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QFontMetricsF, QTextDocumentFragment
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -157,6 +158,62 @@ def plain_caption(html: str) -> str:
     return " ".join(QTextDocumentFragment.fromHtml(html).toPlainText().split())
 
 
+_FRESH_AXIS: dict[str, float] = {}
+
+
+def reset_axis_text_space(axis: pg.AxisItem) -> None:
+    """Give an axis the room for its tick labels that a new axis would take at the present font.
+
+    pyqtgraph lets that room shrink only when the labels need 10 px less than it has: after a
+    smaller font the axes kept the larger font's room (the plots shorter, their captions cut to
+    one line, side-by-side plots' axes apart). Across the axis (left, right) the next paint
+    measures the labels again from a new axis's width; along it (bottom, top) the labels are one
+    line of the tick font, measured here, so that the plots' least heights are right at once.
+    """
+    if not _FRESH_AXIS:
+        fresh = pg.AxisItem("left")
+        _FRESH_AXIS.update(width=float(fresh.textWidth), height=float(fresh.textHeight))
+    if axis.orientation in ("left", "right"):
+        axis.textWidth = _FRESH_AXIS["width"]
+        axis._updateWidth()
+    else:
+        font = axis.style.get("tickFont") or axis.font()
+        need = 0.8 * QFontMetricsF(font).height()  # pyqtgraph's measure of a tick label's height
+        start = _FRESH_AXIS["height"]
+        axis.textHeight = need if need > start or need < start - 10 else start  # pyqtgraph's rule, from new
+        axis._updateHeight()
+    axis.picture = None
+    axis.update()
+
+
+def refresh_combo_hints(widget: QWidget) -> None:
+    """Make the combo boxes in a widget measure their least size again, for their present font.
+
+    On a font change QComboBox forgets its size hint but keeps its minimum size hint (only a style
+    change clears that): after presenting at large type the toolbar's speed box, and with it the
+    toolbar, stayed as tall as at that type, and the plots below lost the height.
+    """
+    for box in widget.findChildren(QComboBox):
+        QCoreApplication.sendEvent(box, QEvent(QEvent.Type.StyleChange))
+        box.updateGeometry()
+
+
+def legend_rows_height(legend) -> float:
+    """The height a plot's row legend needs at its labels' present font.
+
+    Its own sizing adds up its rows' present heights, and its rows are as tall as the legend
+    is: after a smaller font they kept the larger font's height (oversized boxes, text off centre).
+    """
+    layout = legend.layout
+    hint = Qt.SizeHint.PreferredSize
+    height = 0.0
+    for row in range(layout.rowCount()):
+        items = [layout.itemAt(row, col) for col in range(layout.columnCount())]
+        height += max((item.effectiveSizeHint(hint).height() for item in items if item is not None), default=0.0)
+    _, top, _, bottom = layout.getContentsMargins()
+    return height + top + bottom
+
+
 class ShortCaption(QLabel):
     """A plot's caption cut to one line with an ellipsis (the whole caption in its tooltip), for when room is short."""
 
@@ -206,6 +263,13 @@ class PlotFit(QObject):
         self.short_captions: set = set()  # the panels whose caption is down to one line
         self.shorts: dict[object, ShortCaption] = {}
         for panel in plots.plots:
+            # the plot's height from its least height and the room, never from its size hint: a
+            # pyqtgraph view's hint is the size it last had, which the panel's layout keeps, so the
+            # rows of plots came out as whatever layout had gone before (after presenting, the
+            # first row 287 px and the second 250 instead of 269 and 268)
+            policy = panel.plot_widget.sizePolicy()
+            policy.setVerticalPolicy(QSizePolicy.Policy.Ignored)
+            panel.plot_widget.setSizePolicy(policy)
             short = ShortCaption(panel.caption_label)
             short.hide()
             panel.layout().addWidget(short)
@@ -238,6 +302,27 @@ class PlotFit(QObject):
                 changed = True
         if changed or force:
             self.fit_captions()
+
+    def fit_to_font(self) -> None:
+        """After a font change: the axes' room for their labels and each legend's height as a new
+        plot would have them at this font (pyqtgraph keeps a larger font's room after a smaller one)."""
+        for panel in self.plots.plots:
+            for item in panel.plot_widget.scene().items():
+                if isinstance(item, pg.AxisItem):
+                    reset_axis_text_space(item)
+        self.fit_legends()
+
+    def fit_legends(self) -> None:
+        """Each legend as high as its rows need at the present font (after a smaller font, less than now)."""
+        for panel in self.plots.plots:
+            legend = getattr(panel, "legend", None)
+            if legend is None or not legend.items:
+                continue
+            height = legend_rows_height(legend)
+            if abs(legend.minimumHeight() - height) > 0.5 or abs(legend.maximumHeight() - height) > 0.5:
+                legend.setMinimumHeight(height)
+                legend.setMaximumHeight(height)
+                legend.updateGeometry()
 
     def fit_captions(self) -> None:
         """Each caption in full where its plot keeps room for it, else that caption on one line."""
@@ -420,7 +505,8 @@ class MainWindow(QMainWindow):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)  # only at large fonts
         scroll.setWidget(self.controls)
-        scroll.setMinimumWidth(min(self.controls.minimumSizeHint().width() + 12, CONTROLS_MIN_WIDTH_CAP))
+        scroll.setMinimumWidth(min(self.controls.unwrapped_width() + 12, CONTROLS_MIN_WIDTH_CAP))
+        self.controls_scroll = scroll
         self.controls_dock = self._dock("Build and turn", "controls_dock", scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.formula_dock = self._dock("Equations", "formula_dock", self.formula, Qt.DockWidgetArea.RightDockWidgetArea)
         self.cell_dock = self._dock("Cell", "cell_dock", self.cell_view, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -438,7 +524,7 @@ class MainWindow(QMainWindow):
     def _apply_default_sizes(self) -> None:
         # the controls as wide as they need (no sideways scrolling) while the window has room for it
         scrollbar = self.style().pixelMetric(self.style().PixelMetric.PM_ScrollBarExtent)
-        controls = max(330, min(self.controls.minimumSizeHint().width() + scrollbar + 8, self.width() * 3 // 10))
+        controls = max(330, min(self.controls.unwrapped_width() + scrollbar + 8, self.width() * 3 // 10))
         self.resizeDocks([self.controls_dock, self.formula_dock], [controls, 420], Qt.Orientation.Horizontal)
         # the cell dock as tall as its drawing at its width (more would stay empty), the equations the rest
         height = max(self.height(), 600)
@@ -740,9 +826,12 @@ class MainWindow(QMainWindow):
         self.verdict_label.setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX)
         self.remedy_label.setFont(t.font(0.85))
         self.diagram.setMinimumHeight(DIAGRAM_MIN_HEIGHT)
+        refresh_combo_hints(self)
+        QTimer.singleShot(0, self, lambda: refresh_combo_hints(self))  # and those a later slot gave a new font
         self._on_trace_changed(self.session.trace)
         for short in self.plot_fit.shorts.values():
             short.sync()  # the captions' new font
+        self.plot_fit.fit_to_font()  # a smaller font: the axes and legends shrink (they keep their room otherwise)
         self.plot_fit.fit(force=True)
         self._on_frame_changed(current_frame(self.session))
 

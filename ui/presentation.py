@@ -113,6 +113,7 @@ class Presentation(QObject):
             "captions": {name: not getattr(w.plots, name).caption_label.isHidden() for name in PLOT_NAMES},
             "grid": {name: _grid_position(w.plots, name) for name in PLOT_NAMES},
             "row_stretch": [w.plots.layout().rowStretch(row) for row in (0, 1)],
+            "controls_min_width": w.controls_scroll.minimumWidth(),
         }
         theme.set_scheme(SCHEME)
         screen = w.screen() or QGuiApplication.primaryScreen()
@@ -147,6 +148,7 @@ class Presentation(QObject):
             widget.setVisible(shown)
             widget.caption_label.setVisible(saved["captions"][name])
         w.plots.setVisible(saved["plots_panel"])
+        w.controls_scroll.setMinimumWidth(saved["controls_min_width"])
         state = saved["window_state"]
         if state & Qt.WindowState.WindowFullScreen:
             w.showFullScreen()
@@ -210,8 +212,15 @@ class Presentation(QObject):
             docks.append(w.lesson_dock)
             sizes.append(round(width * LESSON_WIDTH))
         if with_controls or gates:
-            scrollbar = w.style().pixelMetric(w.style().PixelMetric.PM_ScrollBarExtent)
-            need = w.controls.minimumSizeHint().width() + 2 * scrollbar if with_controls else 0
+            need = 0
+            if with_controls:
+                # as narrow as the lesson's controls can be at this font (their texts wrap), not the
+                # least width the window gave all of them at its own font (382 px at 1280x720)
+                scrollbar = w.style().pixelMetric(w.style().PixelMetric.PM_ScrollBarExtent)
+                least = w.controls.minimumSizeHint().width() + scrollbar
+                if w.controls_scroll.minimumWidth() != least:
+                    w.controls_scroll.setMinimumWidth(least)
+                need = least + scrollbar
             docks.append(w.controls_dock if with_controls else w.cell_dock)
             sizes.append(max(round(width * (CELL_WIDTH if gates else CONTROLS_WIDTH)), need))
         if docks:

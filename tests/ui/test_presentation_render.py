@@ -208,3 +208,163 @@ def test_render_window_without_a_lesson_has_no_lesson_open(qapp, tmp_path, monke
     out = tmp_path / "window.png"
     assert render_cli.main(["--plot", "window", "--size", "1280x720", "--out", str(out)]) == 0
     assert seen == {"lesson": None}
+
+
+def _present_at(window, qtbot, size) -> None:
+    """Presentation laid out as on a screen of this size (the offscreen screen is 800x600)."""
+    width, height = size
+    window.presentation.set_active(True)
+    _settle(qtbot)
+    window.showNormal()
+    window.resize(width, height)
+    window.theme.set_font_scale(presentation_font_scale(height))
+    _settle(qtbot)
+
+
+def _cut_badge(plot) -> str:
+    """What of a plot's verdict (the badge's last text) is not drawn whole ('' when it is)."""
+    from ui.plots import static_text
+
+    label = plot.badge_line.label
+    if not plot.isVisible() or not label.text():
+        return ""
+    need = static_text(label.text(), label.font(), label.textFormat()).size().width()
+    room = label.contentsRect().width()
+    if not label.isVisible() or need > room + 0.5:
+        return f"{type(plot).__name__}: badge needs {need:.0f} px, has {room} px"
+    return ""
+
+
+def _elided_buttons(window) -> list[str]:
+    """The buttons on show narrower than their whole text needs (Qt then draws '+…p' for '+ step')."""
+    from PySide6.QtWidgets import QAbstractButton, QPushButton
+
+    cut = []
+    for button in window.findChildren(QAbstractButton):
+        if not button.text() or not button.isVisible() or button.visibleRegion().isEmpty():
+            continue
+        if isinstance(button, QPushButton):  # its hint has a least width; the text's room is what counts
+            opt = QStyleOptionButton()
+            button.initStyleOption(opt)
+            room = button.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, opt, button).width()
+            need = button.fontMetrics().horizontalAdvance(button.text())
+        else:  # a tool button or check box is as wide as its text needs, or elides it
+            room, need = button.width(), button.sizeHint().width()
+        if room < need:
+            cut.append(f"{button.objectName() or type(button).__name__} {button.text()!r}: {room} px of {need}")
+    return cut
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1600, 1000)], ids=["1280x720", "1600x1000"])
+def test_presenting_leaves_the_plots_room(make_window, qtbot, keep_theme, size):
+    """Presenting, the controls take the width their lesson's controls need at the large type (their
+    texts wrap), not the least width of every control: lesson 6 at 1280x720 had a 514 px dock and
+    a 388 px plots column, the Jacobian's verdict cut to 'EXPLOD'. Every lesson: the verdict whole,
+    the controls no wider than they need, no button's text elided ('+ step' drawn '+…p')."""
+    window = make_window(show=True)
+    panel = window.lesson_panel
+    panel.open_lesson(LESSONS[0].id)
+    _present_at(window, qtbot, size)
+    scrollbar = window.style().pixelMetric(window.style().PixelMetric.PM_ScrollBarExtent)
+    problems = []
+    for lesson in LESSONS:
+        panel.open_lesson(lesson.id)
+        _settle(qtbot)
+        window.player.pause()
+        for key in ("add_step", "remove_step"):  # an action that changes gave its button its long text back
+            action = window.actions[key]
+            action.setEnabled(not action.isEnabled())
+            action.setEnabled(not action.isEnabled())
+        _settle(qtbot)
+        where = f"{lesson.id} at {size[0]}x{size[1]}"
+        problems += [f"{where}: {p}" for p in filter(None, (_cut_badge(window.plots.jacobian),))]
+        problems += [f"{where}: {p}" for p in _elided_buttons(window)]
+        dock = window.controls_dock
+        if dock.isVisible() and window.cell_dock.isHidden():
+            need = max(window.controls.minimumSizeHint().width() + 3 * scrollbar, round(size[0] * 0.17))
+            if dock.width() > need + 8:
+                problems.append(f"{where}: the controls dock is {dock.width()} px wide, they need {need}")
+        if window.plots.isVisible() and window.plots.width() < 0.38 * size[0]:
+            problems.append(f"{where}: the plots column is {window.plots.width()} px of {size[0]}")
+    assert not problems, "\n".join(problems)
+    window.presentation.set_active(False)
+
+
+def test_step_buttons_keep_their_text(window):
+    """The '−' and '+' beside 'steps T' stay so when their actions change (they took the actions'
+    '− step' / '+ step', too wide for the row); the tooltip says the whole command."""
+    from PySide6.QtWidgets import QToolButton
+
+    for key, text in (("remove_step", "−"), ("add_step", "+")):
+        button = window.controls.findChild(QToolButton, f"button_{key}")
+        action = window.actions[key]
+        action.setEnabled(False)
+        action.setEnabled(True)
+        action.setToolTip(action.toolTip())
+        assert button.text() == text
+        assert "step" in button.toolTip().lower()
+        assert button.minimumSizeHint().width() >= button.fontMetrics().horizontalAdvance(text)
+
+
+def _plots_geometry(window) -> dict:
+    """Where every part of the plots panel is: each plot, its caption (full or one line), its
+    legend and the legend's entries, its data area; the toolbar's height above them."""
+    geometry = {"toolbar": window.toolbar.height(), "plots": window.plots.geometry().getRect()}
+    for plot in window.plots.plots:
+        name = type(plot).__name__
+        short = window.plot_fit.shorts[plot]
+        view = plot.plot.getViewBox().sceneBoundingRect()
+        geometry[name] = {
+            "panel": plot.geometry().getRect(),
+            "caption": (plot.caption_label.geometry().getRect(), plot.caption_label.maximumHeight()),
+            "one-line caption": short.isVisible(),
+            "view": tuple(round(v) for v in view.getRect()),
+        }
+        legend = getattr(plot, "legend", None)
+        if legend is not None:
+            geometry[name]["legend"] = tuple(round(v) for v in legend.geometry().getRect())
+            geometry[name]["entries"] = [
+                tuple(round(v) for v in label.geometry().getRect()) for _, label in legend.items
+            ]
+    return geometry
+
+
+def test_leaving_presentation_puts_the_plots_back(make_window, qtbot, keep_theme):
+    """After presenting, the plots panel is as it was: captions in full, legends as high as their
+    entries with the text centred, the axes' room for their labels, the toolbar's height (the
+    speed box kept the large type's least height, the legends their rows', pyqtgraph the axes')."""
+    window = make_window(show=True)
+    window.resize(1600, 1000)
+    window.lesson_panel.open_lesson("06-remedies-exploding")
+    _settle(qtbot)
+    window.player.pause()
+    window.session.set_frame(window.session.n_frames - 1)
+    _settle(qtbot)
+    before = _plots_geometry(window)
+    assert not before["GradientPlot"]["one-line caption"]
+    _present_at(window, qtbot, (1600, 1000))
+    window.player.pause()
+    window.presentation.set_active(False)
+    window.showNormal()
+    window.resize(1600, 1000)
+    for _ in range(3):
+        _settle(qtbot)
+    after = _plots_geometry(window)
+    differ = [f"{key}: {before[key]} -> {after[key]}" for key in before if before[key] != after[key]]
+    assert not differ, "\n".join(differ)
+
+
+def test_a_smaller_font_shrinks_the_toolbar_and_legends_again(make_window, qtbot, keep_theme):
+    """Ctrl+ then Ctrl− (or presenting and back) gives the layout of the first font back."""
+    window = make_window(show=True)
+    window.resize(1600, 1000)
+    _settle(qtbot)
+    before = _plots_geometry(window)
+    window.theme.set_font_scale(1.75)
+    _settle(qtbot)
+    window.theme.set_font_scale(1.0)
+    for _ in range(3):
+        _settle(qtbot)
+    after = _plots_geometry(window)
+    differ = [f"{key}: {before[key]} -> {after[key]}" for key in before if before[key] != after[key]]
+    assert not differ, "\n".join(differ)
