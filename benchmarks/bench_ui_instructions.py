@@ -1,7 +1,7 @@
 """Instructions the window's views execute per animation frame and per Wrec step, counted by valgrind.
 
-    python benchmarks/bench_ui_instructions.py            # all four counts (about 4 minutes; part of make bench)
-    python benchmarks/bench_ui_instructions.py lstm frame # one of them
+    python benchmarks/bench_ui_instructions.py            # all six counts (about 6 minutes; part of make bench)
+    python benchmarks/bench_ui_instructions.py lstm bptt  # one of them (CELL frame|bptt|wrec)
 
 This virtual machine's speed swings up to 2x within minutes, so bench_ui's milliseconds can't
 tell a 10% change from noise; instruction counts can. Each count runs the window (offscreen,
@@ -9,6 +9,8 @@ tell a 10% change from noise; instruction counts can. Each count runs the window
 the measured loop:
 
 - frame: 20 animation frames (t = 41 ... 60 of the forward pass), each a frame change and its repaint;
+- bptt: 20 animation frames of BPTT (t = 58 ... 39): the gradient drawn too, and the eigenvalue
+  plot's step circle and note;
 - wrec: 20 Wrec steps from 0.8 to 1.2 with their traces (and diagnostics) computed beforehand, as
   bench_ui's "views only": every view's update and repaint, no engine.
 
@@ -28,7 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = 20
-CASES = (("rnn", "frame"), ("lstm", "frame"), ("rnn", "wrec"), ("lstm", "wrec"))
+NAMES = {"frame": "animation frame, forward", "bptt": "animation frame, BPTT"}
+CASES = (("rnn", "frame"), ("lstm", "frame"), ("rnn", "bptt"), ("lstm", "bptt"), ("rnn", "wrec"), ("lstm", "wrec"))
 
 
 def measured_loop(cell: str, what: str) -> None:
@@ -77,7 +80,8 @@ def measured_loop(cell: str, what: str) -> None:
 
         items = wrecs[1:]
     else:
-        session.set_frame(40)
+        first = 41 if what == "frame" else 141  # forward t = 41 ..., or BPTT t = 58 ... (T = 100)
+        session.set_frame(first - 1)
         settle()
 
         def step(acc, frame):
@@ -85,7 +89,7 @@ def measured_loop(cell: str, what: str) -> None:
             settle()
             return acc
 
-        items = list(range(41, 41 + STEPS))
+        items = list(range(first, first + STEPS))
     gc.collect()
     gc.freeze()
     gc.disable()
@@ -132,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| cell | step | million instructions |")
     print("|---|---|---|")
     for cell, what in cases:
-        name = "animation frame" if what == "frame" else "Wrec step (views only)"
+        name = NAMES.get(what, "Wrec step (views only)")
         print(f"| {cell} | {name} | {count(cell, what):.1f} |")
     return 0
 
