@@ -159,9 +159,25 @@ def _range_message(box, text: str) -> str:
 class _SizedFor:
     """A spin box as wide as the values it is sized for need, not as its maximum (1000000.000 would
     make a clipping threshold of 1 take twice the width): at least `sized_for` and the current
-    value; a wider value typed widens the box."""
+    value; a wider value typed widens the box. It also says why a typed value is refused (the
+    box's `refused(message)` signal)."""
 
     sized_for = None
+
+    def _set_up(self, label: str, sized_for) -> None:
+        self.label = label
+        self.setKeyboardTracking(False)
+        if sized_for is not None:
+            self.sized_for = sized_for
+            self.valueChanged.connect(self._value_width_changed)
+
+    def validate(self, text, pos):
+        """Qt's check, plus the message when the number is out of range."""
+        result = super().validate(text, pos)
+        message = _range_message(self, text)
+        if message:
+            self.refused.emit(message)
+        return result
 
     def _text_width(self, value) -> int:
         return self.fontMetrics().horizontalAdvance(self.prefix() + self.textFromValue(value) + self.suffix())
@@ -199,21 +215,9 @@ class IntBox(_SizedFor, QSpinBox):
 
     def __init__(self, label: str, lo: int, hi: int, parent: QWidget | None = None, sized_for: int | None = None):
         super().__init__(parent)
-        self.label = label
         self.setRange(lo, hi)
-        self.setKeyboardTracking(False)
         self.setAccelerated(True)
-        if sized_for is not None:
-            self.sized_for = sized_for
-            self.valueChanged.connect(self._value_width_changed)
-
-    def validate(self, text, pos):
-        """Qt's check, plus the message when the number is out of range."""
-        result = super().validate(text, pos)
-        message = _range_message(self, text)
-        if message:
-            self.refused.emit(message)
-        return result
+        self._set_up(label, sized_for)
 
 
 class FloatBox(_SizedFor, QDoubleSpinBox):
@@ -226,22 +230,10 @@ class FloatBox(_SizedFor, QDoubleSpinBox):
         sized_for: float | None = None,
     ):  # fmt: skip
         super().__init__(parent)
-        self.label = label
         self.setDecimals(decimals)
         self.setRange(lo, hi)
         self.setSingleStep(step)
-        self.setKeyboardTracking(False)
-        if sized_for is not None:
-            self.sized_for = sized_for
-            self.valueChanged.connect(self._value_width_changed)
-
-    def validate(self, text, pos):
-        """Qt's check, plus the message when the number is out of range."""
-        result = super().validate(text, pos)
-        message = _range_message(self, text)
-        if message:
-            self.refused.emit(message)
-        return result
+        self._set_up(label, sized_for)
 
 
 def _combo(items: dict[str, str]) -> QComboBox:
