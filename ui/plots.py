@@ -1148,6 +1148,24 @@ def overflow_notice(trace: Result, what: str, values: np.ndarray | None = None) 
 class LogCurvePlot(PlotPanel):
     """A per-step quantity on a log axis (self.y, drawn by self.curve) with a dot at the playhead."""
 
+    moving = ("marker",)
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(session, parent)
+        self.plot.setLogMode(False, True)
+        self.plot.disableAutoRange()
+        self.plot.setLabel("bottom", "step t")
+        self.legend = RowLegend(self.plot)
+        self.marker = Marker(size=12)
+        self.marker.setZValue(25)
+        self.plot.addItem(self.marker, ignoreBounds=True)  # moving it must not re-run the auto-range
+        self.y = np.zeros(0)
+        self.bound_y: np.ndarray | None = None
+
+    def veil_span(self, phase, t, T):
+        # forward: BPTT has not run yet; backward: steps before t are still to come
+        return (-0.5, T - 0.5) if phase == "forward" else (-0.5, t - 0.5)
+
     def _on_frame_changed(self, frame: int) -> None:
         super()._on_frame_changed(frame)
         _, t = self.session.phase_step(frame)
@@ -1184,7 +1202,6 @@ class GradientPlot(LogCurvePlot):
     """‖∂L/∂h_t‖ against t on a log axis, with the Pascanu bound and the previous curve."""
 
     title = "Gradient ‖∂L/∂h<sub>t</sub>‖"
-    moving = ("marker",)
     caption = (
         "Log scale. A straight downward slope to the left = vanishing gradient, upward = exploding. "
         + BOUND_CAPTION
@@ -1193,10 +1210,6 @@ class GradientPlot(LogCurvePlot):
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(session, parent)
-        self.plot.setLogMode(False, True)
-        self.plot.disableAutoRange()
-        self.plot.setLabel("bottom", "step t")
-        self.legend = RowLegend(self.plot)
         self.ghost = self.plot.plot([], [], connect="finite")
         self.bound = self.plot.plot([], [], connect="finite")
         self.cell_curve = self.plot.plot([], [], connect="finite")
@@ -1204,9 +1217,6 @@ class GradientPlot(LogCurvePlot):
         self.curve = self.curves[0]  # the top layer (drawn last, on top)
         for k, c in enumerate(self.curves):
             c.setZValue(10 - k)
-        self.marker = Marker(size=12)
-        self.marker.setZValue(25)
-        self.plot.addItem(self.marker, ignoreBounds=True)  # moving it must not re-run the auto-range
         self.truncated = pg.LinearRegionItem(movable=False)
         self.truncated.setZValue(-10)
         self.plot.addItem(self.truncated, ignoreBounds=True)
@@ -1214,18 +1224,12 @@ class GradientPlot(LogCurvePlot):
         self.plot.addItem(self.truncated_label, ignoreBounds=True)
         self.overflow = pg.InfiniteLine(angle=90, movable=False, label="overflow", labelOpts={"position": 0.9})
         self.plot.addItem(self.overflow, ignoreBounds=True)
-        self.y = np.zeros(0)
-        self.bound_y: np.ndarray | None = None
         self.ghost_y: np.ndarray | None = None
         self.ghost_change = ""  # the keys and old values of the last run of edits, e.g. "hidden = 16"
         self._config: Config | None = None
         self._trace: Result | None = None
         self._run_keys: frozenset = frozenset()
         self.connect_session()
-
-    def veil_span(self, phase, t, T):
-        # forward: BPTT has not run yet; backward: steps before t are still to come
-        return (-0.5, T - 0.5) if phase == "forward" else (-0.5, t - 0.5)
 
     def _update_ghost(self, config: Config) -> None:
         old = self._config
@@ -1373,7 +1377,6 @@ class JacobianPlot(LogCurvePlot):
     title = "Jacobian ‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖"
     short_title = "Jacobian"  # the verdict keeps its room
     reads_measures = True
-    moving = ("marker",)
     caption = (
         "How much the last hidden state still depends on step t: the product of T−1−t step Jacobians; "
         "the verdict above is its per-step factor fitted over all steps. " + JACOBIAN_BOUND_CAPTION
@@ -1381,23 +1384,11 @@ class JacobianPlot(LogCurvePlot):
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(session, parent)
-        self.plot.setLogMode(False, True)
-        self.plot.disableAutoRange()
-        self.plot.setLabel("bottom", "step t")
-        self.legend = RowLegend(self.plot)
         self.bound = self.plot.plot([], [], connect="finite")
         self.curve = self.plot.plot([], [], connect="finite")
         relabel(self.legend, self.curve, "‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖")
         self.curve.setZValue(10)
-        self.marker = Marker(size=12)
-        self.marker.setZValue(25)
-        self.plot.addItem(self.marker, ignoreBounds=True)  # moving it must not re-run the auto-range
-        self.y = np.zeros(0)
-        self.bound_y: np.ndarray | None = None
         self.connect_session()
-
-    def veil_span(self, phase, t, T):
-        return (-0.5, T - 0.5) if phase == "forward" else (-0.5, t - 0.5)
 
     def _on_trace_changed(self, trace: Result) -> None:
         T = trace.T
