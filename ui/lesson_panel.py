@@ -450,7 +450,8 @@ class LessonPanel(QWidget):
             link.setToolTip(f"Open lesson {lesson.number}")
             link.linkActivated.connect(self.open_lesson)
             link.setContentsMargins(0, 6, 0, 0)
-            summary = QLabel(lesson.summary)
+            summary = QLabel(_subscripts(html.escape(lesson.summary, quote=False)))
+            summary.setTextFormat(Qt.TextFormat.RichText)
             summary.setWordWrap(True)
             summary.setContentsMargins(22, 0, 0, 4)
             v.addWidget(link)
@@ -762,7 +763,7 @@ class LessonPanel(QWidget):
             return
         self._missing = set()
         self.title.setText(html.escape(lesson.title, quote=False))
-        self.summary.setText(html.escape(lesson.summary, quote=False))
+        self.summary.setText(_subscripts(html.escape(lesson.summary, quote=False)))  # W_hh as in the text below
         paragraphs = lesson.text.split("\n\n")
         prose = [p for p in paragraphs if not p.startswith("Live")]
         live = [p for p in paragraphs if p.startswith("Live")]

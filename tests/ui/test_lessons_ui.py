@@ -264,3 +264,13 @@ def test_a_training_lesson_prepares_the_training_lab(make_window):
     assert window.training.task_box.currentData() == "chars"
     window.lesson_panel.open_lesson("11-stacked-lstm-optimisers")
     assert window.training.task_box.currentData() == window.lesson_panel.lesson.training["task"]
+
+
+def test_lesson_summaries_render_subscripts_as_the_text_does(make_window):
+    """A summary says W_hh as the lesson's text does (lesson 4's showed a raw 'W_hh')."""
+    window = make_window()
+    panel = window.lesson_panel
+    panel.open_lesson("04-vanishing")
+    assert "W<sub>hh</sub>" in panel.summary.text() and "W_hh" not in panel.summary.text()
+    for summary in panel.contents_summaries:
+        assert "W_hh" not in summary.text() and "_{" not in summary.text()
