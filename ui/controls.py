@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QSignalBlocker, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QRect, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -344,9 +344,19 @@ class CheckLabel(QLabel):
         super().setWordWrap(on)
         self._fit_height()
 
+    def text_height(self, width: int) -> int:
+        """The height the text's lines need at `width` and the present font. QLabel's heightForWidth
+        is no measure: it is never less than the minimum height set here, so after a larger font the
+        rows kept that font's height."""
+        margins = self.contentsMargins()
+        extra_w = margins.left() + margins.right() + 2 * self.margin()
+        extra_h = margins.top() + margins.bottom() + 2 * self.margin()
+        flags = Qt.TextFlag.TextWordWrap | (self.alignment() & Qt.AlignmentFlag.AlignHorizontal_Mask)
+        room = QRect(0, 0, max(1, width - extra_w), 1_000_000)
+        return self.fontMetrics().boundingRect(room, int(flags.value), self.text()).height() + extra_h
+
     def _fit_height(self) -> None:
-        height = self.heightForWidth(self.width()) if self.wordWrap() and self.width() > 0 else -1
-        height = max(height, 0)
+        height = self.text_height(self.width()) if self.wordWrap() and self.width() > 0 else 0
         if self.minimumHeight() != height:
             self.setMinimumHeight(height)
 

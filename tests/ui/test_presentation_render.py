@@ -368,3 +368,74 @@ def test_a_smaller_font_shrinks_the_toolbar_and_legends_again(make_window, qtbot
     after = _plots_geometry(window)
     differ = [f"{key}: {before[key]} -> {after[key]}" for key in before if before[key] != after[key]]
     assert not differ, "\n".join(differ)
+
+
+def _text_need(label) -> int:
+    """The height a wrapped label's lines need at its width and font."""
+    margins = label.contentsMargins()
+    room = QRect(0, 0, label.width() - margins.left() - margins.right(), 100_000)
+    flags = int(Qt.TextFlag.TextWordWrap.value)
+    lines = QFontMetrics(label.font()).boundingRect(room, flags, label.text())
+    return lines.height() + margins.top() + margins.bottom()
+
+
+def _remedy_label_heights(window) -> dict:
+    """Each remedy text's height against what its lines need at its width and font."""
+    return {
+        key: (label.height(), label.minimumHeight(), _text_need(label))
+        for key, label in window.controls.toggle_labels.items()
+    }
+
+
+def _tall_remedy_labels(window) -> list[str]:
+    """The remedy texts taller than their lines need (more than the row's spin box beside them)."""
+    tall = []
+    for key, label in window.controls.toggle_labels.items():
+        need = _text_need(label)
+        box = window.controls.toggles[key][1]
+        if label.minimumHeight() != need or label.height() > max(need, box.height()) + 2:
+            tall.append(f"{key}: {label.height()} px (least {label.minimumHeight()}), its text needs {need}")
+    return tall
+
+
+def test_remedy_texts_shrink_back_after_a_larger_font(make_window, qtbot, keep_theme):
+    """Ctrl+ then Ctrl−: the remedies' wrapped texts are as tall as their lines again (QLabel's
+    heightForWidth kept the larger font's height as the least: 62/93 px instead of 27)."""
+    window = make_window(show=True)
+    window.resize(1600, 1000)
+    _settle(qtbot)
+    scale = window.theme.font_scale
+    window.theme.set_font_scale(1.75)
+    _settle(qtbot)
+    assert not _tall_remedy_labels(window)
+    window.theme.set_font_scale(scale)
+    for _ in range(3):
+        _settle(qtbot)
+    assert not _tall_remedy_labels(window)
+    window.theme.set_font_scale(1.75)
+    _settle(qtbot)
+    window.theme.set_font_scale(1.0)
+    for _ in range(3):
+        _settle(qtbot)
+    assert not _tall_remedy_labels(window)
+    assert max(height for height, _, _ in _remedy_label_heights(window).values()) < 40, _remedy_label_heights(window)
+
+
+def test_remedy_texts_shrink_back_after_presenting(make_window, qtbot, keep_theme):
+    """Lesson 6 presented at 1280x720 and left: the remedy rows are one line high again."""
+    window = make_window(show=True)
+    window.resize(1280, 720)
+    window.lesson_panel.open_lesson("06-remedies-exploding")
+    _settle(qtbot)
+    before = _remedy_label_heights(window)
+    _present_at(window, qtbot, (1280, 720))
+    window.lesson_panel.next_step()
+    _settle(qtbot)
+    assert not _tall_remedy_labels(window)
+    window.presentation.set_active(False)
+    window.showNormal()
+    window.resize(1280, 720)
+    for _ in range(3):
+        _settle(qtbot)
+    assert not _tall_remedy_labels(window)
+    assert _remedy_label_heights(window) == before
