@@ -190,6 +190,7 @@ class UnrolledView(QWidget):
         self._grad_idx = dg.unit_index(self._grad_u)
         self._grad_state = np.where(~np.isfinite(g), 2, np.where(g == 0, 1, 0)).astype(np.int8)  # ok, zero, bad
         self._wrec_text = self._wrec_label(trace)
+        self._wrec_short = self._wrec_label(trace, short=True)
         self._edge_forms = self._edge_label_forms(trace)
         self._edge_fits: dict = {}  # the W_hh labels' text and type per layout (see _edge_label)
         self._texts: dict[tuple[str, int, int], str] = {}  # node texts, formatted when first drawn
@@ -251,15 +252,19 @@ class UnrolledView(QWidget):
         self.update()
 
     @staticmethod
-    def _wrec_label(trace) -> str:
-        """Wrec as the diagram labels it: the scalar for one unit, else the spectral radius ρ of W_hh."""
+    def _wrec_label(trace, short: bool = False) -> str:
+        """Wrec as the diagram labels it: the scalar for one unit, else the spectral radius ρ of W_hh.
+
+        short: without the matrix's name ("ρ = 1.00", "W = 0.90"), for a narrow header.
+        """
         net = trace.net
         if net.hidden == 1 and net.cell in ("rnn", "esn"):
-            return f"W_hh = {dg.fmt(net.params[f'weight_hh_l{net.layers - 1}'][0, 0])}"
+            return f"{'W' if short else 'W_hh'} = {dg.fmt(net.params[f'weight_hh_l{net.layers - 1}'][0, 0])}"
+        rho = "ρ" if short else "ρ(W_hh)"
         radii = list(trace.spectral_radius.values())
         if max(radii) - min(radii) <= 1e-6 * max(1.0, max(radii)):
-            return f"ρ(W_hh) = {dg.fmt(radii[0])}"
-        return f"ρ(W_hh) ≤ {dg.fmt(max(radii))}"
+            return f"{rho} = {dg.fmt(radii[0])}"
+        return f"{rho} ≤ {dg.fmt(max(radii))}"
 
     @staticmethod
     def _edge_label_forms(trace) -> list[list[str]]:
@@ -871,10 +876,15 @@ class UnrolledView(QWidget):
         return line1, line2, QRectF(W - legend_w - 0.6 * em, 0.3 * em, legend_w, 2 * h + 0.25 * em)
 
     def _title_texts(self) -> tuple[str, list[str]]:
-        """The header's first line: the title, and what follows it, longest first."""
+        """The header's first line: the title, and what follows it, longest first.
+
+        The last forms keep Wrec's number whole: "ρ = 1.00", then nothing (the eigenvalue plot's
+        header says it too), never an elided "ρ(W_hh) = 1…".
+        """
         title = f"Folded · T = {self._T}" if self._folded else f"Unrolled through time · T = {self._T}"
         long = TOPOLOGY_TEXT[self._topology]
-        return title, [f"{self._wrec_text} · {long}", f"{self._wrec_text} · {long.split(':')[0]}", self._wrec_text]
+        wrec = self._wrec_text
+        return title, [f"{wrec} · {long}", f"{wrec} · {long.split(':')[0]}", wrec, self._wrec_short, ""]
 
     def _paint_header(self, p: QPainter, lay: _Layout) -> None:
         """The title and the current step's numbers at the left, the two legends at the right."""
@@ -887,7 +897,7 @@ class UnrolledView(QWidget):
         if not self._touches(line2):
             return
         lead, forms = self.step_number_forms()
-        self._text_pair(p, line2, lead, forms, self._cursor, self._ink(0.85), LINE2_MIN_SCALE)
+        self._text_pair(p, line2, lead, forms, self._cursor, self._ink(0.85), LINE2_MIN_SCALE, self.step_number_fewer())
 
     def _step_values(self) -> tuple[str, list[tuple[str, str]], str | None]:
         """The current frame's lead, its (name, number) pairs, and the gradient's step ratio (BPTT)."""
@@ -922,6 +932,7 @@ class UnrolledView(QWidget):
 
         Every form has every number whole; shorter ones drop words (the ratio's name, then its
         step, which the lead already says), so a narrow header still shows the ratio it is for.
+        See step_number_fewer for the forms with fewer numbers, for when none of these fits.
         """
         lead, values, ratio = self._step_values()
         if self._phase == "forward":
@@ -941,14 +952,34 @@ class UnrolledView(QWidget):
             f"{norm}   (gradient ratio, step {step}: × {ratio})",
             f"{norm}   (step {step}: × {ratio})",
             f"{norm}   ({step}: × {ratio})",
+            f"{norm}   {step}: × {ratio}",
+            f"{norm}   ratio × {ratio}",
             f"{norm}   × {ratio}",
         ]
+
+    def step_number_fewer(self) -> list[str]:
+        """Forward frames: the line of numbers with fewer of them, for when even its shortest whole
+        form does not fit at the smallest type: without the loss, then y, then x (h, the one the
+        diagram is about, stays). Each number left is whole."""
+        if self._phase != "forward":
+            return []
+        _, values, _ = self._step_values()
+        values = [(name, v) for name, v in values if name != "loss term"]
+        out = []
+        for drop in ("loss", "y", "x"):
+            values = [(name, v) for name, v in values if name != drop]
+            text = "  ".join(f"{name}={v}" for name, v in values)
+            if not out or text != out[-1]:
+                out.append(text)
+        return out
 
     def numbers_line(self) -> tuple[str, str, float]:
         """The second line as the header draws it now: its lead, its text and the scale of its type."""
         lay = self._layout()
         lead, forms = self.step_number_forms()
-        return self._fit_pair(self._header_rects(lay)[1].width(), lead, forms, LINE2_MIN_SCALE)
+        return self._fit_pair(
+            self._header_rects(lay)[1].width(), lead, forms, LINE2_MIN_SCALE, self.step_number_fewer()
+        )
 
     def _scaled(self, font: QFont, scale: float) -> QFont:
         if scale == 1.0:
@@ -960,9 +991,12 @@ class UnrolledView(QWidget):
             out.setPointSizeF(font.pointSizeF() * scale)
         return out
 
-    def _fit_pair(self, width: float, bold: str, texts: list[str], min_scale: float) -> tuple[str, str, float]:
+    def _fit_pair(
+        self, width: float, bold: str, texts: list[str], min_scale: float, fewer: list[str] | None = None
+    ) -> tuple[str, str, float]:
         """A bold lead and the first of texts (longest first) that fits beside it in width pixels;
-        if none does, the shortest in type shrunk down to min_scale of its size, else elided."""
+        if none does, the shortest in type shrunk down to min_scale of its size, then the first of
+        fewer (forms with fewer numbers, each whole) that fits in that type, else elided."""
         scale = 1.0
         while True:
             fb, fr = self._scaled(self._bold, scale), self._scaled(self._font, scale)
@@ -974,16 +1008,28 @@ class UnrolledView(QWidget):
             if scale - 0.05 < min_scale - 1e-9:
                 break
             scale = round(scale - 0.05, 2)
+        for text in fewer or []:
+            if fm.horizontalAdvance(text) <= room:
+                return bold, text, scale
         fm = QFontMetricsF(self._font)
         room = max(0.0, width - QFontMetricsF(self._bold).horizontalAdvance(bold + "   "))
         return bold, fitting_text(fm, room, texts), 1.0
 
     def _text_pair(
-        self, p: QPainter, rect: QRectF, bold: str, rest: str | list[str], c1: QColor, c2: QColor, min_scale=1.0
+        self,
+        p: QPainter,
+        rect: QRectF,
+        bold: str,
+        rest: str | list[str],
+        c1: QColor,
+        c2: QColor,
+        min_scale=1.0,
+        fewer: list[str] | None = None,
     ) -> None:
         """A bold lead and a plain rest on one line: the first of the rests (longest first) that fits,
-        else the last one in smaller type (down to min_scale), else elided."""
-        bold, text, scale = self._fit_pair(rect.width(), bold, [rest] if isinstance(rest, str) else rest, min_scale)
+        else the last one in smaller type (down to min_scale), else one of fewer, else elided."""
+        texts = [rest] if isinstance(rest, str) else rest
+        bold, text, scale = self._fit_pair(rect.width(), bold, texts, min_scale, fewer)
         fb, fr = self._scaled(self._bold, scale), self._scaled(self._font, scale)
         p.setFont(fb)
         p.setPen(c1)

@@ -325,3 +325,61 @@ def test_partial_repaints_of_a_short_diagram_leave_the_pixels_of_a_full_one(qtbo
         assert len(differ()) == 0, f"frame {frame}: {differ()[:3].tolist()}"
     s.update(wrec=1.3)  # a new trace of the same shape repaints the header and the steps only
     assert len(differ()) == 0
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.44, 1.62])
+@pytest.mark.parametrize("config", [dict(steps=10), dict(steps=10, hidden=1), dict(steps=10, topology="many_to_one")])
+def test_the_title_never_cuts_wrec_s_number(make_view, font_scale, scale, config):
+    """Presenting, the title line read 'ρ(W_hh) = 1…' (as if ρ = 1) or 'ρ(W_h…': it offers
+    'ρ = 1.00', then leaves Wrec out (the eigenvalue plot says it), never an elided number."""
+    font_scale(scale)
+    view = make_view(**config)
+    seen = set()
+    for width in range(330, 1300, 10):
+        view.resize(width, 420)
+        lay = view._layout()
+        line1 = view._header_rects(lay)[0]
+        title, forms = view._title_texts()
+        _, rest, _ = view._fit_pair(line1.width(), title, forms, 1.0)
+        assert "…" not in rest and rest in forms, (width, rest)
+        seen.add(rest)
+    short = view._wrec_short
+    assert short.startswith(("ρ = ", "W = ")) and short in seen  # the short whole form is used somewhere
+    view.grab()
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.4, 1.62])
+@pytest.mark.parametrize("topology", ["many_to_many", "many_to_one"])
+def test_the_line_of_numbers_drops_numbers_before_it_cuts_one_in_forward_frames(make_view, font_scale, scale, topology):
+    """'x=3.04 h=−0.07 y=−…': with no room for every number at the smallest type the line drops the
+    loss, then y, then x; h, the one the diagram is about, stays whole."""
+    font_scale(scale)
+    view = make_view(steps=12, topology=topology, cell="gru")
+    s = view.session
+    for width in range(330, 900, 15):
+        view.resize(width, 420)
+        for t in (0, 5, 11):
+            s.set_frame(t)
+            _, text, size = view.numbers_line()
+            assert "…" not in text, (width, t, text)
+            h = view._text("h", view._L - 1, t)
+            assert f"h={h}" in text or f"h = {h}" in text, (width, t, text)
+            assert size >= 0.8
+    view.grab()
+
+
+def test_the_shortest_bptt_numbers_say_what_the_ratio_is(make_view, font_scale):
+    """The shortest BPTT form '× 0.76' said nothing of what it was: a header with room for a few
+    more letters says 'ratio × 0.76' or '2→1: × 0.76'."""
+    from PySide6.QtGui import QFontMetricsF
+
+    view = make_view(steps=12, hidden=4)
+    s = view.session
+    s.set_frame(s.frame_of("backward", 2))
+    lead, forms = view.step_number_forms()
+    bare = forms[-1]
+    assert bare.endswith(f"   × {bare.rsplit('× ', 1)[1]}")
+    need = QFontMetricsF(view._bold).horizontalAdvance(lead + "   ")
+    need += QFontMetricsF(view._font).horizontalAdvance(bare.replace("   ×", "   ratio ×"))
+    _, text, scale = view._fit_pair(need + 1, lead, forms, 0.8)
+    assert scale == 1.0 and ("ratio ×" in text or "2→1: ×" in text), text
