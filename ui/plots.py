@@ -153,6 +153,38 @@ def relabel(legend: pg.LegendItem, item, text: str) -> None:
     labels[id(item)] = text
 
 
+class CurveSample(pg.ItemSample):
+    """A legend sample that reads as its curve at any pen width (large type, slides).
+
+    pyqtgraph draws a 20 px stroke with the curve's own pen: a dashed pen 4 px wide then shows a
+    single dash (it reads as solid), and a curve's dot, outlined in the background colour, cuts
+    the solid line in two (it reads as dashed). Here dashes are short enough for two to show,
+    and the dot is outlined in its own colour.
+    """
+
+    def paint(self, p, *args):
+        item = self.item
+        if isinstance(item, pg.ScatterPlotItem) or not isinstance(item, pg.PlotDataItem) or not item.isVisible():
+            super().paint(p, *args)
+            return
+        opts = item.opts
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        pen = QPen(pg.mkPen(opts["pen"]))
+        if pen.style() != Qt.PenStyle.SolidLine and pen.style() != Qt.PenStyle.NoPen:
+            w = max(1.0, pen.widthF())
+            on, off = max(1.0, 7.0 / w), max(1.0, 4.0 / w)
+            pattern = {Qt.PenStyle.DashDotLine: [on, off, 1.0, off]}.get(pen.style(), [on, off])
+            pen.setDashPattern(pattern)  # in pen widths: about 7 px on, 4 off: two dashes in the sample
+        pen.setCapStyle(Qt.PenCapStyle.FlatCap)
+        p.setPen(pen)
+        p.drawLine(QPointF(0, 11), QPointF(20, 11))
+        if opts.get("symbol") is not None:
+            so = item.scatter.opts
+            brush = pg.mkBrush(so["brush"])
+            p.translate(10, 11)
+            pg.graphicsItems.ScatterPlotItem.drawSymbol(p, opts["symbol"], so["size"], pg.mkPen(brush.color()), brush)
+
+
 class RowLegend(pg.LegendItem):
     """A legend in rows under the plot's x-axis, so that it never covers the curves.
 
@@ -164,7 +196,7 @@ class RowLegend(pg.LegendItem):
     MARGINS = (6, 4, 6, 4)  # left, top, right, bottom (pyqtgraph's 9 all round made two entries need two rows)
 
     def __init__(self, plot: pg.PlotItem, columns: int = 6):
-        super().__init__(colCount=columns, horSpacing=10, verSpacing=0)
+        super().__init__(colCount=columns, horSpacing=10, verSpacing=0, sampleType=CurveSample)
         self.layout.setContentsMargins(*self.MARGINS)
         self.max_columns = columns
         self.setParentItem(plot)

@@ -297,3 +297,29 @@ def test_a_wide_curve_is_drawn_solid_in_every_direction(qtbot, width, angle):
         band = profile[inside[0] : inside[-1] + 1]
         assert band.min() >= 0.5 * profile.max(), f"a seam across the line: {np.round(profile).tolist()}"
         assert inside[-1] - inside[0] >= 4 * (width - 1.2) - 2  # and it is as wide as its pen (in 1/4 px)
+
+
+@pytest.mark.parametrize("width", [2.0, 3.6, 4.5])
+def test_legend_samples_read_as_their_curves_at_any_width(qtbot, width):
+    """A dashed curve's sample shows at least two dashes; a solid curve with dots shows an unbroken line."""
+    import pyqtgraph as pg
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor, QPainter
+
+    from ui.plots import CurveSample
+
+    def ink_along_the_line(item) -> np.ndarray:
+        image = QImage(24, 24, QImage.Format.Format_RGBA8888)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        CurveSample(item).paint(painter)
+        painter.end()
+        rows = np.frombuffer(image.constBits(), np.uint8).reshape(24, 24, 4)[:, :, 0].astype(int)
+        return (255 - rows[10:13, 0:20]).max(axis=0) > 100  # the sample's line is at y = 11
+
+    dashed = pg.PlotDataItem([0, 1], [0, 1], pen=pg.mkPen("k", width=width, style=Qt.PenStyle.DashLine))
+    inked = ink_along_the_line(dashed)
+    dashes = int(inked[0]) + int(np.sum(inked[1:] & ~inked[:-1]))
+    assert dashes >= 2, f"{dashes} dash(es) along the sample: it reads as a solid line"
+    solid = pg.PlotDataItem([0, 1], [0, 1], pen=pg.mkPen("b", width=width), symbol="o", symbolPen="w")
+    assert ink_along_the_line(solid).all(), "the dot cuts the solid line: it reads as dashed"
