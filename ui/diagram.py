@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPolygonF
 
 LUT_SIZE = 256
 NONFINITE_FILL = "#9e9e9e"
@@ -164,3 +164,49 @@ def arrow(painter: QPainter, a: QPointF, b: QPointF, pen: QPen, head: float) -> 
 def centered_text(painter: QPainter, center: QPointF, text: str, w: float = 400.0, h: float = 100.0) -> None:
     """Draw text centred on a point."""
     painter.drawText(QRectF(center.x() - w / 2, center.y() - h / 2, w, h), Qt.AlignmentFlag.AlignCenter, text)
+
+
+SUBSCRIPTS = dict(zip("ₐₑₒₓₕₖₗₘₙₚₛₜ", "aeoxhklmnpst"))  # Unicode subscript letters and the letters they lower
+SUB_SCALE = 0.7  # a subscript's type, of its line's
+
+
+def _runs(text: str) -> list[tuple[str, bool]]:
+    """text as runs of (plain letters, subscript?), the subscript ones as plain letters."""
+    runs: list[tuple[str, bool]] = []
+    for ch in text:
+        sub = ch in SUBSCRIPTS
+        ch = SUBSCRIPTS.get(ch, ch)
+        if runs and runs[-1][1] == sub:
+            runs[-1] = (runs[-1][0] + ch, sub)
+        else:
+            runs.append((ch, sub))
+    return runs
+
+
+def _sub_font(font: QFont) -> QFont:
+    sub = QFont(font)
+    if font.pixelSize() > 0:
+        sub.setPixelSize(max(1, round(SUB_SCALE * font.pixelSize())))
+    else:
+        sub.setPointSizeF(SUB_SCALE * font.pointSizeF())
+    return sub
+
+
+def sub_text_width(font: QFont, text: str) -> float:
+    """The width of text drawn by sub_text: Unicode subscript letters (Wₕₕ) as smaller, lowered letters."""
+    fm, fs = QFontMetricsF(font), QFontMetricsF(_sub_font(font))
+    return sum((fs if sub else fm).horizontalAdvance(run) for run, sub in _runs(text))
+
+
+def sub_text(painter: QPainter, center: QPointF, text: str, font: QFont) -> None:
+    """Draw text centred on a point, its Unicode subscript letters (Wₕₕ) as a real subscript:
+    the letters in SUB_SCALE of the type, lowered, as W<sub>hh</sub> in the plots' titles."""
+    sub_font = _sub_font(font)
+    fm, fs = QFontMetricsF(font), QFontMetricsF(sub_font)
+    x = center.x() - 0.5 * sub_text_width(font, text)
+    base = center.y() - 0.5 * fm.height() + fm.ascent()
+    for run, sub in _runs(text):
+        painter.setFont(sub_font if sub else font)
+        painter.drawText(QPointF(x, base + (0.3 * fs.ascent() if sub else 0.0)), run)
+        x += (fs if sub else fm).horizontalAdvance(run)
+    painter.setFont(font)

@@ -49,7 +49,7 @@ NARROW_HEADER_EM = 42.0  # narrower than this many line heights: the header lege
 ROOMY_ROW_EM = 1.5  # rows closer than this many line heights: the header gives up its legends (to a tooltip) ...
 TIGHT_ROW_EM = 1.0  # ... and closer than this even then: its title too, leaving the line of numbers
 LINE2_MIN_SCALE = 0.8  # the line of numbers shrinks its type this far before it would cut a number
-EDGE_LABEL_MIN_EM = 0.6  # the smallest type (in line heights) for the W_hh labels on the recurrent edges
+EDGE_LABEL_MIN_EM = 0.55  # the smallest type (in line heights) for the W_hh labels on the recurrent edges
 MAX_ZOOM_PITCH_EM = 16.0
 GRAD_STRIP_H = 64  # vertical resolution of the gradient strip image
 AlignLeftV = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -270,14 +270,14 @@ class UnrolledView(QWidget):
     def _edge_label_forms(trace) -> list[list[str]]:
         """Per layer (layer 0 first): the W_hh label of its recurrent edges, longest first.
 
-        W_hh, with its value where it is one number (one unit); stacked layers each have their
-        own matrix: W_hh⁽¹⁾, W_hh⁽²⁾, ...
+        Wₕₕ (drawn with a real subscript, see dg.sub_text), with its value where it is one number
+        (one unit); stacked layers each have their own matrix: Wₕₕ⁽¹⁾, Wₕₕ⁽²⁾, ...
         """
         net = trace.net
         sup = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
         forms = []
         for k in range(net.layers):
-            name = "W_hh" if net.layers == 1 else f"W_hh⁽{str(k + 1).translate(sup)}⁾"
+            name = "Wₕₕ" if net.layers == 1 else f"Wₕₕ⁽{str(k + 1).translate(sup)}⁾"
             if net.hidden == 1 and net.cell in ("rnn", "esn"):
                 v = dg.fmt(net.params[f"weight_hh_l{k}"][0, 0])
                 forms.append([f"{name} = {v}", f"{name}={v}", name])
@@ -570,16 +570,22 @@ class UnrolledView(QWidget):
                 a, b = QPointF(x, y_y - 0.8 * r), QPointF(x, y_loss + 0.5 * r)
                 dg.arrow(p, b, a, loss_pen, head) if back else dg.arrow(p, a, b, pen, head)
         p.setPen(self._ink(0.75))  # W_hh on every recurrent edge
+        shade = QRectF(lay.cx(t) - 0.5 * lay.pitch, lay.area.top(), lay.pitch, lay.area.height())
         for k in range(L):
             label = self._edge_label(lay, k)
             if label is None:
                 continue
             text, font, dy, h = label
-            p.setFont(font)
+            w = dg.sub_text_width(font, text)
             for s in steps:
                 if s >= 0:
                     mid = QPointF(0.5 * (lay.cx(s - 1) + lay.cx(s)), y_h[k] - dy)
-                    dg.centered_text(p, mid, text, lay.pitch, h)
+                    if dy == 0:  # on the edge: knocked out of it (and of the current step's shade)
+                        knock = QRectF(mid.x() - 0.5 * w - 1.0, mid.y() - 0.5 * h, w + 2.0, h)
+                        p.fillRect(knock, self._bg)
+                        if 0 <= t < self._T:
+                            p.fillRect(knock.intersected(shade), dg.with_alpha(self._cursor, 0.10))
+                    dg.sub_text(p, mid, text, font)
         for s in steps:  # nodes
             x = lay.cx(s)
             if s < 0:  # the initial state h₋₁ = 0
@@ -611,8 +617,9 @@ class UnrolledView(QWidget):
 
         The label sits just above the edge between the two circles (and the current step's
         ring) or, where that gap is too narrow, above the circles, between the arrows up from
-        them. Each of its forms in the body type, longest first; else the shortest in smaller
-        type, down to EDGE_LABEL_MIN_EM line heights.
+        them, or else on the edge itself (centre 0 above it), knocked out of it. Each of its
+        forms in the body type, longest first; else the shortest in smaller type, down to
+        EDGE_LABEL_MIN_EM line heights. Every layer's own, from the rows around it.
         """
         key = (k, lay.pitch, lay.r, lay.row_h, lay.em)
         if key in self._edge_fits:
@@ -630,20 +637,40 @@ class UnrolledView(QWidget):
         )
         y_edge = h_rows[k]
         chord = math.sqrt(max(0.0, ring * ring - gap * gap))  # the circles' half-width at the label's foot
+        head = max(5.0, min(14.0, 0.38 * r)) + 0.6 * self._grad_width(lay, 1.0)  # the widest arrowhead
 
         def placed(font: QFont, text: str) -> tuple[float, float] | None:
             """How far above the edge a label's centre goes, and its height, if it fits anywhere."""
             fm = QFontMetricsF(font)
-            w, h = fm.horizontalAdvance(text), fm.height()
-            # beside the circles, 0.15 line heights from each; above them, 0.4 from the arrows either side
-            spots = ((gap, lay.pitch - 2.0 * chord - 0.3 * em), (ring + 1.0, lay.pitch - 2.0 * bw - 0.8 * em))
+            w, h = dg.sub_text_width(font, text), fm.height()
+            # beside the circles, 0.15 line heights from each; above them, 0.25 from the arrows either side
+            spots = ((gap, lay.pitch - 2.0 * chord - 0.3 * em), (ring + 1.0, lay.pitch - 2.0 * bw - 0.5 * em))
             for foot, room in spots:
                 if y_edge - foot - h < above + above_low + 2.0:  # it reaches up beside the row above's nodes
-                    room = min(room, lay.pitch - 2.0 * above_half_w - 0.5 * em)
+                    room = min(room, lay.pitch - 2.0 * above_half_w - 0.3 * em)
                 if y_edge - foot - h < above - 0.5 * above_low:  # ... or past their middle
                     continue
                 if w <= room:
                     return foot + 0.5 * h, h
+            # midway between this row's edges and the row above (clear of both rows' edges), in the
+            # gap between the nodes of both rows and the arrows up at the columns' centres
+            bottom = y_edge - gap - 1.0
+            top_bound = above + 2.0 if top else above + gap + 1.0
+            if bottom - top_bound >= h and w <= lay.pitch - 0.4 * em:
+                yc = 0.5 * (bottom + top_bound)
+                dx = 0.5 * lay.pitch - 0.5 * w  # from the label's side to the nearest column's centre
+                near_own = y_edge - (yc + 0.5 * h)  # from the label's foot to this row's centre line
+                clear_own = dx > ring + 1.0 or math.hypot(dx, near_own) > ring + 1.0
+                near_up = (yc - 0.5 * h) - above
+                if top:
+                    clear_up = dx > above_half_w + 2.0 or near_up > above_low + 2.0
+                else:
+                    clear_up = dx > ring + 1.0 or math.hypot(dx, near_up) > ring + 1.0
+                if clear_own and clear_up:
+                    return y_edge - yc, h
+            # on the edge, between the rings, clear of the arrowhead
+            if w + 2.0 <= lay.pitch - 2.0 * ring - head - 4.0 and 0.5 * h < 0.5 * lay.row_h:
+                return 0.0, h
             return None
 
         forms, base = self._edge_forms[k], self._font

@@ -214,17 +214,22 @@ def test_the_line_of_numbers_shows_its_numbers_whole_during_bptt(make_view, font
 @pytest.mark.parametrize(
     ("config", "size", "scale", "text"),
     [
-        (dict(steps=5), (729, 375), 1.62, "W_hh"),  # lesson 1 presented at 1600x1000
-        (dict(steps=5), (580, 265), 1.44, "W_hh"),  # ... and at 1280x720
-        (dict(steps=5, hidden=1), (1000, 420), 1.0, "W_hh = "),  # one unit: the weight's value too
-        (dict(steps=4, layers=2), (1000, 420), 1.0, "W_hh⁽"),  # stacked: each layer's own matrix
-        (dict(steps=12), (1000, 420), 1.0, "W_hh"),
+        (dict(steps=5), (729, 375), 1.62, "Wₕₕ"),  # lesson 1 presented at 1600x1000
+        (dict(steps=5), (580, 265), 1.44, "Wₕₕ"),  # ... and at 1280x720
+        (dict(steps=5, hidden=1), (1000, 420), 1.0, "Wₕₕ = "),  # one unit: the weight's value too
+        (dict(steps=4, layers=2), (1000, 420), 1.0, "Wₕₕ⁽"),  # stacked: each layer's own matrix
+        (dict(steps=12), (1000, 420), 1.0, "Wₕₕ"),
+        (dict(steps=10), (785, 375), 1.62, "Wₕₕ"),  # lesson 1 step 2 presented: none of 10 were drawn
+        (dict(steps=8), (785, 375), 1.62, "Wₕₕ"),  # lesson 3
+        (dict(steps=12, layers=3), (1000, 470), 1.62, "Wₕₕ⁽"),  # three layers: only the top one had them
+        (dict(steps=12, layers=3), (785, 375), 1.0, "Wₕₕ⁽"),
     ],
 )
 def test_every_recurrent_edge_has_its_w_hh_label(make_view, font_scale, config, size, scale, text):
     """Lesson 1 asks to count the W_hh labels: each recurrent edge has one whenever nodes are drawn
-    (presenting at 1600x1000, T = 5, there were none: the label had to fit in the body type)."""
-    from PySide6.QtGui import QFontMetricsF
+    (presenting at 1600x1000, T = 5, there were none: the label had to fit in the body type; T = 10
+    or three layers, none either), on every layer, written Wₕₕ (drawn with a lowered, smaller hh)."""
+    from ui.diagram import sub_text_width
 
     font_scale(scale)
     view = make_view(**config)
@@ -238,14 +243,18 @@ def test_every_recurrent_edge_has_its_w_hh_label(make_view, font_scale, config, 
     L, T = view._L, view._T
     assert sorted((k, t) for k, t, _, _ in labels) == [(k, t) for k in range(L) for t in range(T)]
     assert all(label.startswith(text) for _, _, label, _ in labels)
-    assert min(h for *_, h in labels) >= 0.6 * lay.em - 0.5  # type no smaller than a readable minimum
-    if L == 2:
-        assert {label for k, _, label, _ in labels if k == 1} == {"W_hh⁽²⁾"}
-    for k in range(L):  # above its edge: between the two circles, or above them between the arrows up
+    assert min(h for *_, h in labels) >= 0.55 * lay.em - 0.5  # type no smaller than a readable minimum
+    assert not any("_" in label for *_, label, _ in labels)
+    if L >= 2:
+        assert {label for k, _, label, _ in labels if k == 1} == {"Wₕₕ⁽²⁾"}
+    for k in range(L):  # above its edge: between the two circles, or above them between the arrows up; or on it
         label, font, dy, h = view._edge_label(lay, k)
-        w = QFontMetricsF(font).horizontalAdvance(label)
-        assert dy > 0.5 * h and w < lay.pitch - 0.8 * lay.em
-        assert w < lay.pitch - 2 * lay.r or dy - 0.5 * h > lay.r
+        w = sub_text_width(font, label)
+        assert w <= lay.pitch - 0.4 * lay.em
+        if dy == 0:  # on the edge, between the circles
+            assert w < lay.pitch - 2 * lay.r
+        else:
+            assert dy > 0.5 * h and (w < lay.pitch - 2 * lay.r or dy - 0.5 * h > lay.r)
     view.grab()
 
 
