@@ -446,6 +446,8 @@ class ActivationView(pg.PlotWidget):
 class ControlsPanel(QWidget):
     """Builder, Wrec, activation and remedies: a thin view over the Session."""
 
+    rows_changed = Signal()  # other rows or groups show: the panel may need another width
+
     def __init__(self, session: Session, actions: dict[str, QAction] | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
@@ -760,15 +762,27 @@ class ControlsPanel(QWidget):
                 (self.penalty_check, self.shows("penalty") and config.cell in ("rnn", "esn")),
             ],
         }
+        changed = False
         for group, fields in rows.items():
             form = group.layout()
             for widget, shown in fields:
                 row = _form_row(form, widget)
                 if row >= 0 and form.isRowVisible(row) != shown:
                     form.setRowVisible(row, shown)
-            group.setVisible(any(shown for _, shown in fields))
-        self.wrec_group.setVisible(self.shows("wrec"))
-        self.activation_box.parentWidget().setVisible(self.shows("activation"))
+                    changed = True
+            changed |= self._set_shown(group, any(shown for _, shown in fields))
+        changed |= self._set_shown(self.wrec_group, self.shows("wrec"))
+        changed |= self._set_shown(self.activation_box.parentWidget(), self.shows("activation"))
+        if changed:
+            self.rows_changed.emit()
+
+    @staticmethod
+    def _set_shown(widget: QWidget, shown: bool) -> bool:
+        """Show or hide a group; whether that changed it."""
+        if widget.isHidden() != shown:
+            return False
+        widget.setVisible(shown)
+        return True
 
     # ---- Session -> widgets ------------------------------------------------------------
     def _on_config_changed(self, config: Config) -> None:

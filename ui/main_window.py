@@ -371,6 +371,84 @@ class PlotFit(QObject):
         return False
 
 
+class ControlsFit(QObject):
+    """The controls dock's least width follows the controls on show, whenever they change.
+
+    A lesson's step that shows another row (LSTM's variant), a new font or presenting changes what
+    the controls need; a least width set once left the dock narrower than them and a sideways scroll
+    bar cut the Wrec box and the step buttons. The least width is that of the controls with their
+    remedy texts wrapped (what they need at the least) plus a vertical scroll bar; not presenting,
+    at least the width with those texts on one line while that is under CONTROLS_MIN_WIDTH_CAP.
+    """
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+        self._unwrapped: int | None = None  # the controls' least width with the remedy texts on one line
+        self._busy = False
+        self._pushed: tuple[int, int] | None = None  # (dock, scroll area) widths before a larger need widened them
+        self._later = QTimer(self, singleShot=True, interval=0, timeout=self.fit)
+        window.controls.installEventFilter(self)
+        window.controls.rows_changed.connect(self.invalidate)
+        window.theme.changed.connect(self.invalidate)
+
+    def invalidate(self) -> None:
+        """Other rows or another font: measure the one-line width again and fit, once the widgets
+        have the new font (the theme's signal comes before the application's font reaches them)."""
+        self._unwrapped = None
+        self._later.start()
+
+    def least_width(self) -> int:
+        """The scroll area's least width for the controls shown now."""
+        w = self.window
+        scrollbar = w.style().pixelMetric(w.style().PixelMetric.PM_ScrollBarExtent)
+        least = w.controls.minimumSizeHint().width() + scrollbar
+        presentation = getattr(w, "presentation", None)
+        if presentation is None or not presentation.active:
+            if self._unwrapped is None:
+                self._unwrapped = w.controls.unwrapped_width()
+            least = max(least, min(self._unwrapped + 12, CONTROLS_MIN_WIDTH_CAP))
+        return least
+
+    def fit(self) -> None:
+        """Set the least width (the dock widens when the controls need more)."""
+        if self._busy or self._later.isActive():  # a new font on its way: measured when it has come
+            return
+        self._busy = True
+        try:
+            self._set_least(self.least_width())
+        finally:
+            self._busy = False
+
+    def _set_least(self, least: int) -> None:
+        """The new least width; not presenting, the dock a larger font pushed wider goes back to its
+        width when the controls fit it again (Ctrl+ then Ctrl− gives the first layout back)."""
+        w = self.window
+        scroll, dock = w.controls_scroll, w.controls_dock
+        old = scroll.minimumWidth()
+        if least == old:
+            return
+        presentation = getattr(w, "presentation", None)
+        if presentation is not None and presentation.active:
+            self._pushed = None  # presenting sizes the docks itself; leaving restores them
+        elif least > scroll.width() and self._pushed is None and dock.isVisible():
+            self._pushed = (dock.width(), scroll.width())  # the dock's width before the controls pushed it
+        scroll.setMinimumWidth(least)
+        if least < old and self._pushed is not None and least <= self._pushed[1]:
+            width, self._pushed = self._pushed[0], None
+            if not dock.isFloating():
+                w.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
+
+    def eventFilter(self, obj, event) -> bool:
+        """The controls laid out again (the layout has answered the request when this sees it): fit."""
+        if event.type() == QEvent.Type.FontChange:
+            self._unwrapped = None
+            self._later.start()
+        elif event.type() == QEvent.Type.LayoutRequest:
+            self.fit()
+        return False
+
+
 class Placeholder(QLabel):
     """Stands in for a view that is not available yet."""
 
@@ -505,9 +583,10 @@ class MainWindow(QMainWindow):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)  # only at large fonts
         scroll.setWidget(self.controls)
-        scroll.setMinimumWidth(min(self.controls.unwrapped_width() + 12, CONTROLS_MIN_WIDTH_CAP))
         self.controls_scroll = scroll
         self.controls_dock = self._dock("Build and turn", "controls_dock", scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.controls_fit = ControlsFit(self)
+        self.controls_fit.fit()
         self.formula_dock = self._dock("Equations", "formula_dock", self.formula, Qt.DockWidgetArea.RightDockWidgetArea)
         self.cell_dock = self._dock("Cell", "cell_dock", self.cell_view, Qt.DockWidgetArea.RightDockWidgetArea)
         self.splitDockWidget(self.formula_dock, self.cell_dock, Qt.Orientation.Vertical)

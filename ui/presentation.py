@@ -148,6 +148,8 @@ class Presentation(QObject):
             widget.setVisible(shown)
             widget.caption_label.setVisible(saved["captions"][name])
         w.plots.setVisible(saved["plots_panel"])
+        # the least width the controls had (the dock's saved size must fit it); they are measured again
+        # once the widgets have the window's own font (w.controls_fit)
         w.controls_scroll.setMinimumWidth(saved["controls_min_width"])
         state = saved["window_state"]
         if state & Qt.WindowState.WindowFullScreen:
@@ -217,10 +219,8 @@ class Presentation(QObject):
                 # as narrow as the lesson's controls can be at this font (their texts wrap), not the
                 # least width the window gave all of them at its own font (382 px at 1280x720)
                 scrollbar = w.style().pixelMetric(w.style().PixelMetric.PM_ScrollBarExtent)
-                least = w.controls.minimumSizeHint().width() + scrollbar
-                if w.controls_scroll.minimumWidth() != least:
-                    w.controls_scroll.setMinimumWidth(least)
-                need = least + scrollbar
+                w.controls_fit.fit()
+                need = w.controls_scroll.minimumWidth() + scrollbar
             docks.append(w.controls_dock if with_controls else w.cell_dock)
             sizes.append(max(round(width * (CELL_WIDTH if gates else CONTROLS_WIDTH)), need))
         if docks:

@@ -439,3 +439,39 @@ def test_remedy_texts_shrink_back_after_presenting(make_window, qtbot, keep_them
         _settle(qtbot)
     assert not _tall_remedy_labels(window)
     assert _remedy_label_heights(window) == before
+
+
+def _controls_cut(window) -> str:
+    """How much of the controls the dock cuts sideways ('' when they are whole)."""
+    need = window.controls.minimumSizeHint().width()
+    room = window.controls_scroll.viewport().width()
+    if room < need or window.controls_scroll.horizontalScrollBar().isVisible():
+        return f"the controls need {need} px, the dock gives {room} (a sideways scroll bar)"
+    return ""
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1600, 1000)], ids=["1280x720", "1600x1000"])
+def test_the_controls_dock_widens_when_a_step_shows_more_controls(make_window, qtbot, keep_theme, size):
+    """Lesson 9's 'Next' switches to the LSTM and shows its variant row: the dock takes the width
+    (it kept the first step's 392 px for 409 px of controls, the Wrec box and '+' cut)."""
+    window = make_window(show=True)
+    window.lesson_panel.open_lesson("09-gru-variants")
+    _present_at(window, qtbot, size)
+    assert not _controls_cut(window)
+    window.lesson_panel.next_step()
+    for _ in range(3):
+        _settle(qtbot)
+    assert window.session.config.cell == "lstm"
+    assert not _controls_cut(window)
+
+
+def test_the_controls_dock_takes_a_larger_font(make_window, qtbot, keep_theme):
+    """Not presenting, at 1280x720 and font 1.4 the controls are whole (no sideways scroll bar)."""
+    window = make_window(show=True)
+    window.resize(1280, 720)
+    _settle(qtbot)
+    window.theme.set_scheme("dark")
+    window.theme.set_font_scale(1.4)
+    for _ in range(3):
+        _settle(qtbot)
+    assert not _controls_cut(window)
