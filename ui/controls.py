@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QRect, QSignalBlocker, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QColor, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QSizePolicy,
     QSlider,
+    QSpacerItem,
     QSpinBox,
     QToolButton,
     QToolTip,
@@ -324,6 +325,7 @@ class CheckLabel(QLabel):
         super().__init__(text, parent)
         self.check = check
         self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)  # its box beside the first line
         self.setBuddy(check)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
 
@@ -610,6 +612,7 @@ class ControlsPanel(QWidget):
 
         self.toggles: dict[str, tuple[QCheckBox, IntBox | FloatBox]] = {}
         self.toggle_labels: dict[str, CheckLabel] = {}
+        self._check_spacers: dict[str, tuple[QSpacerItem, QVBoxLayout]] = {}
         self.truncate_check, self.truncate_k = self._toggle_row(
             form, "truncate", "truncate BPTT to k steps",
             "Truncated BPTT: a loss sends its gradient back at most k steps",
@@ -680,14 +683,53 @@ class ControlsPanel(QWidget):
         cast = int if isinstance(box, IntBox) else float
         check.toggled.connect(lambda on: self.apply(**{key: cast(box.value()) if on else cast(0)}))
         box.valueChanged.connect(lambda v: self.apply(**{key: cast(v)}) if check.isChecked() else None)
+        # the box and the spin box beside the label's first line (a two-line label's box was centred
+        # between its lines); the offsets follow the font (_fit_remedy_rows)
+        column = QVBoxLayout()
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        above = QSpacerItem(0, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+        column.addSpacerItem(above)
+        column.addWidget(check)
+        column.addStretch(1)
         row = QHBoxLayout()
-        row.addWidget(check)
+        row.addLayout(column)
         row.addWidget(label, 1)
-        row.addWidget(box)
+        row.addWidget(box, 0, Qt.AlignmentFlag.AlignTop)
         form.addRow(row)
         self.toggles[key] = (check, box)
         self.toggle_labels[key] = label
+        self._check_spacers[key] = (above, column)
         return check, box
+
+    def _fit_remedy_rows(self) -> None:
+        """The remedies' check boxes as large as their text (a 14 px box beside 1.75x type was hard
+        to see from a hall), drawn with the text's colour as outline (in the dark and high-contrast
+        themes the empty box nearly vanished), each beside its label's first line."""
+        t = theme_mod.current()
+        outline = QColor(t.colours.foreground)
+        for key, (check, box) in self.toggles.items():
+            label = self.toggle_labels[key]
+            metrics = label.fontMetrics()
+            line = metrics.height()
+            side = max(13, round(0.8 * line))
+            sheet = f"QCheckBox::indicator {{ width: {side}px; height: {side}px; }}"
+            if check.styleSheet() != sheet:
+                check.setStyleSheet(sheet)
+            palette = check.palette()
+            # Fusion draws the box's outline in the window colour darkened by 140 %
+            palette.setColor(QPalette.ColorRole.Window, outline.lighter(140) if outline.value() > 0 else outline)
+            check.setPalette(palette)
+            top = max(0, (box.sizeHint().height() - line) // 2)  # the first line level with the spin box's text
+            margins = label.contentsMargins()
+            if margins.top() != top:
+                label.setContentsMargins(margins.left(), top, margins.right(), margins.bottom())
+                label._fit_height()
+            above, column = self._check_spacers[key]
+            offset = max(0, top + (line - check.sizeHint().height()) // 2)
+            if above.sizeHint().height() != offset:
+                above.changeSize(0, offset, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+                column.invalidate()
 
     def show_message(self, text: str, widget: QWidget | None = None) -> None:
         """Show (or clear, with '') why a value was refused."""
@@ -872,4 +914,6 @@ class ControlsPanel(QWidget):
         self.wrec_beyond.setStyleSheet(f"color: {t.colours.exploding};")
         for label in (self.topology_example, self.activation_note, self.wrec_help, self.remedy_effect):
             label.setStyleSheet(f"color: {t.colours.muted};")
+        self._fit_remedy_rows()
+        QTimer.singleShot(0, self, self._fit_remedy_rows)  # again once the widgets have the new font
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)

@@ -475,3 +475,49 @@ def test_the_controls_dock_takes_a_larger_font(make_window, qtbot, keep_theme):
     for _ in range(3):
         _settle(qtbot)
     assert not _controls_cut(window)
+
+
+def _check_box_faults(window) -> list[str]:
+    """The remedies' check boxes too small for their text, not beside its first line, or drawn
+    with an outline too near the box's fill to see."""
+    controls = window.controls
+    faults = []
+    for key, (check, _box) in controls.toggles.items():
+        label = controls.toggle_labels[key]
+        option = QStyleOptionButton()
+        check.initStyleOption(option)
+        box = check.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, option, check)
+        box.translate(check.mapTo(controls, check.rect().topLeft()))
+        line = label.fontMetrics().height()
+        if box.height() < 0.7 * line:
+            faults.append(f"{key}: a {box.height()} px box beside {line} px lines")
+        first = label.mapTo(controls, label.rect().topLeft()).y() + label.contentsMargins().top() + line / 2
+        centre = box.top() + box.height() / 2
+        if abs(centre - first) > 2:
+            faults.append(f"{key}: the box's centre at {centre}, the first line's at {first}")
+        palette = check.palette()
+        outline = palette.color(palette.ColorRole.Window).darker(140)  # how Fusion draws the box's edge
+        fill = palette.color(palette.ColorRole.Base)
+        if abs(outline.lightness() - fill.lightness()) < 80:
+            faults.append(f"{key}: outline {outline.name()} on {fill.name()}")
+    return faults
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark", "contrast"])
+def test_remedy_check_boxes_follow_the_font_and_show_in_every_theme(make_window, qtbot, keep_theme, scheme):
+    """At 1.75x type the remedies' boxes are as large as the text's lines, beside their first
+    line (a two-line label's box was centred between the lines), and their edge shows on the
+    box's fill (dark and high-contrast themes: it nearly vanished)."""
+    window = make_window(show=True)
+    window.resize(1280, 720)
+    window.lesson_panel.open_lesson("06-remedies-exploding")
+    window.theme.set_scheme(scheme)
+    window.theme.set_font_scale(1.75)
+    for _ in range(3):
+        _settle(qtbot)
+    assert any(label.height() > 1.5 * label.fontMetrics().height() for label in window.controls.toggle_labels.values())
+    assert not _check_box_faults(window)
+    window.theme.set_font_scale(1.0)
+    for _ in range(3):
+        _settle(qtbot)
+    assert not _check_box_faults(window)
