@@ -37,6 +37,7 @@ from simulator.cells import GAMMA, dphi, phi
 from simulator.config import LIMITS, TOPOLOGY_EXAMPLES, Config
 
 from . import theme as theme_mod
+from .diagram import fmt  # the numbers as the diagram and the toolbar write them (8.8e3, not 8.8e+03)
 from .session import Session
 
 THROTTLE_MS = 16
@@ -885,15 +886,16 @@ class ControlsPanel(QWidget):
         if cfg.clip > 0:
             before, after = trace.grad_norm, trace.grad_norm_clipped
             if after < before:
-                lines.append(f"‖∇θ‖ = {before:.3g} → clipped to <b>{after:.3g}</b> (direction kept)")
+                lines.append(f"‖∇θ‖ = {fmt(before)} → clipped to <b>{fmt(after)}</b> (direction kept)")
             else:
-                lines.append(f"‖∇θ‖ = {before:.3g}: under the threshold, nothing clipped")
+                lines.append(f"‖∇θ‖ = {fmt(before)}: under the threshold, nothing clipped")
         if cfg.clip_value > 0:
-            lines.append(f"every gradient entry clipped to ±{cfg.clip_value:g}: ‖∇θ‖ now {trace.grad_norm_clipped:.3g}")
+            now = fmt(trace.grad_norm_clipped)
+            lines.append(f"every gradient entry clipped to ±{cfg.clip_value:g}: ‖∇θ‖ now {now}")
         if cfg.truncate > 0:
             lines.append(f"each loss sends its gradient back at most {cfg.truncate} steps")
         if cfg.penalty > 0:
-            lines.append(f"Ω = {trace.penalty_value:.3g}; the loss includes {cfg.penalty:g}·Ω")
+            lines.append(f"Ω = {fmt(trace.penalty_value)}; the loss includes {cfg.penalty:g}·Ω")
         self.remedy_effect.setText("<br>".join(lines))
         self.remedy_effect.setVisible(bool(lines))
         trained = ""

@@ -39,6 +39,7 @@ from . import export
 from . import theme as theme_mod
 from .commands import COMMANDS, MENUS, create_actions
 from .controls import UI_LIMITS, ControlsPanel
+from .diagram import fmt as value_text  # the remedies' numbers as the controls write them
 from .formula_view import FormulaView
 from .lesson_panel import LessonPanel
 from .plots import PlotsPanel, RichLabel, current_frame, fmt
@@ -78,7 +79,10 @@ QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size
 
 
 def remedy_status(config, trace) -> str:
-    """The remedies in force and what they did, in a few words ('truncated k=5 · update clipped 6.5→1'); '' if none."""
+    """The remedies in force and what they did, in a few words ('truncated k=5 · update clipped 6.50→1.00'); '' if none.
+
+    Its numbers as the controls' remedy note writes them (ui.diagram.fmt: 3 digits, 8.8e3).
+    """
     parts = []
     if 0 < config.truncate < trace.T:
         parts.append(f"truncated k={config.truncate}")
@@ -87,11 +91,11 @@ def remedy_status(config, trace) -> str:
         parts.append(f"entries clipped to ±{config.clip_value:g}")
     if config.clip > 0:
         if np.isfinite(norm) and np.isfinite(clipped) and clipped < norm * (1 - 1e-9):
-            parts.append(f"update clipped {fmt(norm, 2)}→{fmt(clipped, 2)}")
+            parts.append(f"update clipped {value_text(norm)}→{value_text(clipped)}")
         else:
-            parts.append(f"clip at {config.clip:g} not reached ({fmt(norm, 2)})")
+            parts.append(f"clip at {config.clip:g} not reached ({value_text(norm)})")
     if config.penalty > 0:
-        parts.append(f"penalty Ω = {fmt(trace.penalty_value, 2)}")
+        parts.append(f"penalty Ω = {value_text(trace.penalty_value)}")
     return " · ".join(parts)
 
 

@@ -252,3 +252,22 @@ def test_a_config_past_the_boxes_typing_range_shows_as_it_is(make_window):
     window = make_window(Config(steps=steps))
     assert window.session.trace.T == steps
     assert window.controls.boxes["steps"].value() == steps
+
+
+def test_the_remedy_numbers_read_the_same_in_the_controls_and_the_toolbar(make_window):
+    """The gradient's norm and Ω in the same form and digits wherever they show: the controls
+    wrote '‖∇θ‖ = 8.8e+03' (Python's e+03) and 'Ω = 9.41' where the toolbar wrote 8.8e3 and Ω 9.4."""
+    import re
+
+    from simulator.config import Config
+    from ui.diagram import fmt
+
+    window = make_window(Config(wrec=2.5, steps=60, clip=1.0, penalty=1.0))
+    trace = window.session.trace
+    assert trace.grad_norm > 1e3  # large enough for the scientific form
+    note = window.controls.remedy_effect.text()
+    status = window.remedy_label.text()
+    assert not re.search(r"e[+−-]0|e\+", note + status), (note, status)
+    for value in (trace.grad_norm, trace.penalty_value):
+        assert fmt(value) in note, (fmt(value), note)
+        assert fmt(value) in status, (fmt(value), status)
