@@ -65,6 +65,7 @@ BASE_FPS = 6.0  # frames per second at speed 1×
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 DEFAULT_SIZE = QSize(1600, 1000)
 DOCK_MIN_WIDTH_CAP = 440  # px: a side panel may not demand more (it scrolls instead)
+HINT = "Space plays the forward pass and then BPTT · drag Wrec and watch the plots"  # the status bar's own
 CONTROLS_MIN_WIDTH_CAP = 400  # px: the controls scroll sideways at large fonts rather than squeeze the plots
 DOCK_MIN_HEIGHT_CAP = 300  # px: nor taller (the window must fit a 1280×720 screen)
 SETTINGS_VERSION = 1
@@ -499,7 +500,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)  # a scenario file dropped onto the window opens
         # a permanent hint (a widget, not a message): a passing message ("T = 30 steps") covers it
         # for a moment and it comes back, instead of leaving the bar empty
-        self.hint_label = QLabel("Space plays the forward pass and then BPTT · drag Wrec and watch the plots")
+        self.hint_label = QLabel(HINT)
         self.statusBar().addWidget(self.hint_label, 1)
 
         s = self.session
@@ -796,8 +797,11 @@ class MainWindow(QMainWindow):
                 h = max(self.height(), 600)
                 self.resizeDocks([self.lesson_dock, self.cell_dock], [h * 3 // 5, h * 2 // 5], Qt.Orientation.Vertical)
                 self._give_side_room(self.lesson_dock, self.lesson_dock.width())
-            text = f"Lesson {lesson.number}: {lesson.title} · Page Down takes the next step"
-            self.statusBar().showMessage(text, 8000)
+        # the lesson's hint stays while the lesson is open (a passing message was gone after 8 s, or
+        # for good once presenting had hidden the bar); the window's own hint when none is
+        hint = f"Lesson {lesson.number}: {lesson.title} · Page Down takes the next step" if lesson is not None else HINT
+        if hint != self.hint_label.text():
+            self.hint_label.setText(hint)
 
     def apply_view(self, view: dict) -> None:
         """View options of a lesson or a step: fold the diagram, bring a plot forward, play a phase."""

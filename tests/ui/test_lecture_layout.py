@@ -186,3 +186,36 @@ def test_opening_the_training_lab_leaves_the_main_view_room(qtbot, make_window, 
     window.show_training()
     qtbot.wait(50)
     assert window.plots.width() >= 0.38 * window.width(), (window.plots.width(), window.width())
+
+
+def test_the_status_bar_says_the_lesson_while_it_is_open(make_window, qtbot, monkeypatch):
+    """The lesson's hint stays in the status bar while the lesson is open, also after presenting
+    (the bar came back with the window's own hint); leaving the lesson gives that hint back."""
+    from ui.lesson_panel import LessonPanel
+
+    monkeypatch.setattr(LessonPanel, "train_in_background", False)
+    t = theme.current()
+    scheme, scale = t.scheme, t.font_scale
+    window = make_window(show=True)
+    bar = window.statusBar()
+
+    def says() -> str:
+        return bar.currentMessage() or (window.hint_label.text() if window.hint_label.isVisible() else "")
+
+    try:
+        window.lesson_panel.open_lesson("06-remedies-exploding")
+        qtbot.wait(10)
+        assert says().startswith("Lesson 6:")
+        window.presentation.set_active(True)
+        qtbot.wait(20)
+        window.presentation.set_active(False)
+        window.showNormal()
+        bar.clearMessage()  # a passing message's time is up
+        qtbot.wait(20)
+        assert says().startswith("Lesson 6:"), says()
+        window.lesson_panel.leave()
+        bar.clearMessage()
+        assert says().startswith("Space plays"), says()
+    finally:
+        t.set_scheme(scheme)
+        t.set_font_scale(scale)
