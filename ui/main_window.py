@@ -652,7 +652,7 @@ class MainWindow(QMainWindow):
         self.remedy_action = bar.addWidget(self.remedy_label)
         self.remedy_action.setVisible(False)  # until a remedy is on
         bar.addSeparator()
-        bar.addWidget(QLabel(" speed "))
+        self.speed_label_action = bar.addWidget(QLabel(" speed "))
         self.speed_box = QComboBox()
         self.speed_box.setObjectName("speed_box")
         for s in SPEEDS:
@@ -669,6 +669,37 @@ class MainWindow(QMainWindow):
             button.setObjectName(f"button_{cid}")
             if cid in ("rewind", "step_back", "step_forward", "to_end"):
                 button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+
+    def set_compact_toolbar(self, on: bool) -> None:
+        """Presenting, the toolbar's items fit at the large type (the » overflow hid '+ step' and
+        'Fold', which a lesson's step asks for): the step buttons say '−' / '+' (as in the controls), Play is its
+        icon, the speed box goes without its label, the timeline may be narrower, the phase and
+        verdict are at 0.85 of the (large) type, not 1.05, and the remedy status leaves it to the
+        controls (fit_remedy_status). Each button keeps its tooltip with the whole command."""
+        shorts = {"remove_step": "−", "add_step": "+"}
+        for c in COMMANDS:
+            if c.id in shorts:
+                action = self.actions[c.id]
+                action.setIconText(shorts[c.id] if on else c.short)
+        play = self.toolbar.widgetForAction(self.actions["play_pause"])
+        play.setToolButtonStyle(
+            Qt.ToolButtonStyle.ToolButtonIconOnly if on else Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        )
+        self.speed_label_action.setVisible(not on)
+        self.timeline.setMinimumWidth(80 if on else 120)
+        if on != getattr(self, "_compact_toolbar", False):
+            self._compact_toolbar = on
+            self._on_theme_changed()  # the phase and verdict at their type
+
+    def fit_remedy_status(self) -> None:
+        """The toolbar's remedy status shows while a remedy is on; presenting with the controls on
+        show, not there: the controls' note says the same beside the boxes, and the toolbar's room
+        goes to the step and fold buttons a lesson asks for."""
+        shown = bool(self.remedy_label.text())
+        if getattr(self, "_compact_toolbar", False) and not self.controls_dock.isHidden():
+            shown = False
+        if self.remedy_action.isVisible() != shown:
+            self.remedy_action.setVisible(shown)
 
     def _build_menus(self) -> None:
         menus = {name: self.menuBar().addMenu(f"&{name}") for name in MENUS}
@@ -870,7 +901,7 @@ class MainWindow(QMainWindow):
         remedies = remedy_status(self.session.config, trace).replace(" · ", "\n", 1)  # two short lines
         if remedies != self.remedy_label.text():
             self.remedy_label.setText(remedies)
-            self.remedy_action.setVisible(bool(remedies))
+        self.fit_remedy_status()
         if (
             self.player.playing
             and self.session.stop_frame is not None
@@ -904,11 +935,12 @@ class MainWindow(QMainWindow):
             if c.icon:
                 self.actions[c.id].setIcon(t.media_icon(c.icon))
         self._on_playing_changed(self.player.playing)
-        self.phase_label.setFont(t.font(1.05))  # it keeps a fixed size for that font (see PhaseLabel)
+        words = 0.85 if getattr(self, "_compact_toolbar", False) else 1.05  # presenting: type already large
+        self.phase_label.setFont(t.font(words))  # it keeps a fixed size for that font (see PhaseLabel)
         c = t.colours
         self.phase_label.set_colours(c.forward, c.backward)
         self.timeline.set_colours(c.forward, c.backward, c.grid, c.background)
-        self.verdict_label.setFont(t.font(1.05))
+        self.verdict_label.setFont(t.font(words))
         self.verdict_label.setMinimumSize(0, 0)  # sized again for the new font by _on_trace_changed
         self.verdict_label.setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX)
         self.remedy_label.setFont(t.font(0.85))

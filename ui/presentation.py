@@ -121,6 +121,7 @@ class Presentation(QObject):
         theme.set_font_scale(max(theme.font_scale, presentation_font_scale(height)))
         w.menuBar().hide()
         w.statusBar().hide()
+        w.set_compact_toolbar(True)
         w.lesson_panel.set_presenting(True)
         w.showFullScreen()
         self._arrange(w.lesson_panel.lesson)
@@ -138,6 +139,7 @@ class Presentation(QObject):
         w.menuBar().setVisible(saved["menubar"])
         w.statusBar().setVisible(saved["statusbar"])
         w.toolbar.setVisible(saved["toolbar"])
+        w.set_compact_toolbar(False)
         grid = w.plots.layout()
         for row, stretch in enumerate(saved["row_stretch"]):
             grid.setRowStretch(row, stretch)
@@ -206,6 +208,7 @@ class Presentation(QObject):
         if not self.active or w.lesson_panel.lesson is not lesson:
             return
         with_controls = not w.controls_dock.isHidden()
+        w.fit_remedy_status()  # in the controls when they show
         gates = not w.cell_dock.isHidden()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # measure the controls as shown now
         width, height = max(w.width(), 800), max(w.height(), 600)

@@ -521,3 +521,41 @@ def test_remedy_check_boxes_follow_the_font_and_show_in_every_theme(make_window,
     for _ in range(3):
         _settle(qtbot)
     assert not _check_box_faults(window)
+
+
+def _toolbar_overflow(window) -> list[str]:
+    """The toolbar's items on offer that it puts behind its » overflow."""
+    bar = window.toolbar
+    hidden = []
+    for action in bar.actions():
+        widget = bar.widgetForAction(action)
+        if action.isVisible() and widget is not None and not widget.isVisible():
+            hidden.append(action.text() or widget.objectName() or type(widget).__name__)
+    return hidden
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1600, 1000)], ids=["1280x720", "1600x1000"])
+@pytest.mark.parametrize("lesson", ["01-temporal-loop", "06-remedies-exploding", "08-lstm"])
+def test_presenting_the_toolbar_shows_all_its_buttons(make_window, qtbot, keep_theme, size, lesson):
+    """Lesson 1 says 'Fold the diagram': presenting, the toolbar's step and fold buttons show
+    (the » overflow hid '+ step' and 'Fold' at 1600x1000, all three at 1280x720); leaving, the
+    toolbar is as it was."""
+    window = make_window(show=True)
+    window.resize(*size)
+    window.lesson_panel.open_lesson(lesson)
+    _settle(qtbot)
+    texts = {cid: window.toolbar.widgetForAction(window.actions[cid]).text() for cid in ("remove_step", "add_step")}
+    _present_at(window, qtbot, size)
+    for _ in range(2):
+        _settle(qtbot)
+    assert window.toolbar.isVisible()
+    assert not _toolbar_overflow(window)
+    for cid in ("remove_step", "add_step", "fold", "play_pause"):
+        button = window.toolbar.widgetForAction(window.actions[cid])
+        assert button.toolTip(), cid  # the whole command, when the button is short
+    window.presentation.set_active(False)
+    window.showNormal()
+    _settle(qtbot)
+    assert {cid: window.toolbar.widgetForAction(window.actions[cid]).text() for cid in texts} == texts
+    play = window.toolbar.widgetForAction(window.actions["play_pause"])
+    assert play.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonTextBesideIcon
