@@ -264,14 +264,25 @@ def _set_value(box, value) -> None:
         box.setValue(value)
 
 
+def _holds(layout, widget: QWidget) -> bool:
+    """Whether a layout, or a layout inside it, holds the widget."""
+    if layout.indexOf(widget) >= 0:
+        return True
+    for k in range(layout.count()):
+        inner = layout.itemAt(k).layout()
+        if inner is not None and _holds(inner, widget):
+            return True
+    return False
+
+
 def _form_row(form: QFormLayout, widget: QWidget) -> int:
-    """The row of a form whose field is `widget` or a layout holding it; -1 if none."""
+    """The row of a form whose field is `widget` or a layout holding it (at any depth); -1 if none."""
     for row in range(form.rowCount()):
         for role in (QFormLayout.ItemRole.FieldRole, QFormLayout.ItemRole.SpanningRole):
             item = form.itemAt(row, role)
             if item is None:
                 continue
-            if item.widget() is widget or (item.layout() is not None and item.layout().indexOf(widget) >= 0):
+            if item.widget() is widget or (item.layout() is not None and _holds(item.layout(), widget)):
                 return row
     return -1
 
