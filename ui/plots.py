@@ -51,6 +51,7 @@ from . import theme as theme_mod
 from .session import Session
 
 GHOST_NAME = "before your last change"  # the details are in its tooltip and the plot's hover text
+GHOST_SHORT = "before"  # ... where the whole name does not fit the legend's width (large type, a narrow plot)
 BOUND_NAME = "bound (γσ<sub>max</sub>)<sup>T−1−t</sup>"
 MAX_CURVES = 8  # one per layer at most (LIMITS["layers"])
 SYMBOLS_UP_TO = 60  # a dot per step while the steps are few enough to tell apart
@@ -1261,6 +1262,7 @@ class GradientPlot(LogCurvePlot):
         self._config: Config | None = None
         self._trace: Result | None = None
         self._run_keys: frozenset = frozenset()
+        self.plot.geometryChanged.connect(self._on_plot_resized)  # a resize only, never a frame
         self.connect_session()
 
     def _update_ghost(self, config: Config) -> None:
@@ -1277,10 +1279,28 @@ class GradientPlot(LogCurvePlot):
             self.ghost_change = ", ".join(f"{k} = {getattr(old, k)}" for k in sorted(keys))
             self.ghost.setData(np.arange(len(self.ghost_y)), self.ghost_y)
             self.ghost.opts["name"] = GHOST_NAME
-            self._relabel(self.ghost, GHOST_NAME)
-            label = self.legend.getLabel(self.ghost)
-            if label is not None:  # the details, which made the entry wider than the plot, on hover
-                label.setToolTip(f"The gradient before your last change ({self.ghost_change})")
+            self._label_ghost()
+
+    def _label_ghost(self) -> None:
+        """The faint curve's legend entry: its whole name where the legend is wide enough, else the short one."""
+        legend = self.legend
+        font = QtGui.QFont(self.font())
+        size = str(legend.opts.get("labelTextSize", ""))
+        if size.endswith("pt"):
+            font.setPointSizeF(float(size[:-2]))
+        left, _, right, _ = legend.layout.getContentsMargins()
+        whole = static_text(GHOST_NAME, font, Qt.TextFormat.PlainText).size().width()
+        need = 20 + legend.layout.horizontalSpacing() + whole + left + right + 8  # the sample, the text
+        room = legend.room()
+        name = GHOST_NAME if room <= 0 or need <= room else GHOST_SHORT
+        self._relabel(self.ghost, name)
+        label = legend.getLabel(self.ghost)
+        if label is not None:  # the details, which made the entry wider than the plot, on hover
+            label.setToolTip(f"The gradient before your last change ({self.ghost_change})")
+
+    def _on_plot_resized(self) -> None:
+        if self.ghost_y is not None:
+            self._label_ghost()
 
     def clear_ghost(self) -> None:
         """No faint curve, until the next change."""

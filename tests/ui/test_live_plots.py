@@ -275,3 +275,35 @@ def test_a_narrow_jacobian_plot_shortens_its_title_not_its_verdict(qtbot):
     plot.resize(1400, 400)
     QApplication.processEvents()
     assert plot.title_label.text() == plot.title and plot.title_label.toolTip() == ""
+
+
+def test_the_faint_curve_s_legend_name_is_whole_or_short_never_cut(qtbot):
+    """The ghost's legend entry says 'before your last change' where it fits, 'before' where it would be cut."""
+    from ui.plots import GHOST_NAME, GHOST_SHORT, GradientPlot
+    from ui.session import Session
+
+    plot = GradientPlot(Session(Config(steps=30)))
+    qtbot.addWidget(plot)
+    plot.legend.setLabelTextSize("20pt")
+    plot.resize(1400, 500)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.session.update(wrec=0.7)  # a change of yours: the curve from before it stays, faint
+    QApplication.processEvents()
+
+    def shown() -> str:
+        return plot.legend.getLabel(plot.ghost).text
+
+    assert shown() == GHOST_NAME
+    plot.resize(300, 500)
+    for _ in range(3):
+        QApplication.processEvents()
+    assert shown() == GHOST_SHORT
+    label = plot.legend.getLabel(plot.ghost)
+    assert "before your last change" in label.toolTip()
+    right = label.mapRectToScene(label.boundingRect()).right()
+    assert right <= plot.plot.mapRectToScene(plot.plot.boundingRect()).right() + 1, "the entry runs past the plot"
+    plot.resize(1400, 500)
+    for _ in range(3):
+        QApplication.processEvents()
+    assert shown() == GHOST_NAME
