@@ -165,7 +165,7 @@ class CurveSample(pg.ItemSample):
 
     def paint(self, p, *args):
         item = self.item
-        if isinstance(item, pg.ScatterPlotItem) or not isinstance(item, pg.PlotDataItem) or not item.isVisible():
+        if not isinstance(item, pg.PlotDataItem) or not item.isVisible():  # a scatter's dot: pyqtgraph's sample
             super().paint(p, *args)
             return
         opts = item.opts
@@ -514,9 +514,6 @@ class Dots(pg.ScatterPlotItem):
         self.informViewBoundsChanged()
         self.update()
 
-    def points_xy(self) -> tuple[np.ndarray, np.ndarray]:
-        return self._x, self._y
-
     def __len__(self) -> int:
         return len(self._x)
 
@@ -564,7 +561,7 @@ class Dots(pg.ScatterPlotItem):
             for a, b in zip((dx - half).tolist(), (dy - half).tolist(), strict=True):
                 p.drawPixmap(QPointF(a, b), stamp)
         else:  # an export: vector symbols at the export's resolution
-            scale = 1.0 if self._exportOpts is False else float(self._exportOpts.get("resolutionScale", 1.0))
+            scale = float(self._exportOpts.get("resolutionScale", 1.0))
             o = self.opts
             pen = QPen(o["pen"])
             pen.setWidthF(pen.widthF() * scale)
@@ -831,6 +828,13 @@ def _prepare_text(text: str, font, rich: bool) -> QStaticText:
     return prepared
 
 
+def label_width(label: QLabel, text: str) -> int:
+    """The pixels a one-line label needs to show a text in its font and format, margins included."""
+    m = label.contentsMargins()
+    width = static_text(text, label.font(), label.textFormat()).size().width()
+    return math.ceil(width) + m.left() + m.right() + 2 * label.margin()
+
+
 class QuietLine(QWidget):
     """Holds a one-line QLabel outside any layout, so that a new text only repaints it.
 
@@ -879,9 +883,7 @@ class QuietLine(QWidget):
     def _width_of(self, text: str) -> int:
         widths = self.__dict__.setdefault("_widths", {})
         if text not in widths:
-            m = self.label.contentsMargins()
-            width = static_text(text, self.label.font(), self.label.textFormat()).size().width()
-            widths[text] = math.ceil(width) + m.left() + m.right() + 2 * self.label.margin()
+            widths[text] = label_width(self.label, text)
         return widths[text]
 
     def _place(self) -> None:
@@ -1085,9 +1087,7 @@ class PlotPanel(QWidget):
         m = self.layout().contentsMargins()
         room = self.width() - m.left() - m.right() - self._header.spacing()
         label = self.title_label
-        lm = label.contentsMargins()
-        title_w = static_text(self.title, label.font(), Qt.TextFormat.RichText).size().width()
-        need = math.ceil(title_w) + lm.left() + lm.right() + 2 * label.margin() + self.badge_line._width_of(texts[-1])
+        need = label_width(label, self.title) + self.badge_line._width_of(texts[-1])
         title = self.title if need <= room else self.short_title
         if label.text() != title:
             label.setText(title)

@@ -125,21 +125,15 @@ def test_a_new_rich_text_is_painted_once(qtbot):
 
 
 def test_a_rich_text_ending_in_plain_text_is_laid_out_as_head_and_tail(qtbot):
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QFont, QStaticText, QTextOption, QTransform
+    from PySide6.QtGui import QFont
 
-    from ui.plots import static_text
+    from ui.plots import _prepare_text, static_text
 
     font = QFont()
     text = "<span style='color:#0072B2; font-weight:bold'>VANISHING</span> ×0.73/step"
     line = static_text(text, font)
     assert line.tail is not None and line.tail.text() == " ×0.73/step"
-    whole = QStaticText(text)  # the same text laid out in one piece
-    whole.setTextFormat(Qt.TextFormat.RichText)
-    option = QTextOption()
-    option.setWrapMode(QTextOption.WrapMode.NoWrap)
-    whole.setTextOption(option)
-    whole.prepare(QTransform(), font)
+    whole = _prepare_text(text, font, True)  # the same text laid out in one piece
     assert abs(line.size().width() - whole.size().width()) < 1.0
     assert static_text(text.replace("0.73", "0.81"), font).head is line.head  # the head is laid out once
     assert static_text("σ<sub>max</sub> 0.9", font).tail is None  # a subscript: one piece
@@ -148,21 +142,16 @@ def test_a_rich_text_ending_in_plain_text_is_laid_out_as_head_and_tail(qtbot):
 def test_plain_text_in_a_coloured_span_draws_as_the_rich_text_does(qtbot):
     """A muted header (plain text in a colour span) is laid out as plain text, and looks as the rich text did."""
     from PySide6.QtCore import QPointF, Qt
-    from PySide6.QtGui import QColor, QFont, QPainter, QStaticText, QTextOption, QTransform
+    from PySide6.QtGui import QColor, QFont, QPainter
 
-    from ui.plots import static_text
+    from ui.plots import _prepare_text, static_text
 
     font = QFont()
     font.setPixelSize(18)
     text = "<span style='color:#5C5C5C'>ρ 1.03 · σₘₐₓ 1.21 · 1/γ 4</span>"
     line = static_text(text, font)
     assert line.head is None and line.tail.textFormat() == Qt.TextFormat.PlainText
-    whole = QStaticText(text)
-    whole.setTextFormat(Qt.TextFormat.RichText)
-    option = QTextOption()
-    option.setWrapMode(QTextOption.WrapMode.NoWrap)
-    whole.setTextOption(option)
-    whole.prepare(QTransform(), font)
+    whole = _prepare_text(text, font, True)
     assert abs(line.size().width() - whole.size().width()) < 1.0
     pictures = []
     for draw in (lambda p: line.draw(p, QPointF(4, 4)), lambda p: p.drawStaticText(QPointF(4, 4), whole)):
