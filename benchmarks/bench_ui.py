@@ -9,6 +9,9 @@ after the change the event loop runs twice (`settle`), since a paint can schedul
 (e.g. a relayout) that a single `processEvents` would leave to the next sample. "views only"
 makes the same kind of Wrec changes with their traces computed beforehand, so it is the cost of
 the view updates alone; "engine" is run(config) plus the lazy diagnostics the views read.
+The CPU column is the GUI thread's CPU time; for the Wrec change it also counts the wall time
+that thread spends waiting for the pool thread's Jacobian-product norms (the user waits for them
+too), and the row below it shows that wait alone.
 Start-up is the wall time from launching `python main.py` to its window's first paint, and the
 CPU time the process used by then.
 """
@@ -20,6 +23,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -58,6 +62,33 @@ class Clock:
     def ms(self) -> tuple[float, float]:
         """(median wall ms, median CPU ms)."""
         return _median_ms(self.wall), _median_ms(self.cpu)
+
+
+class PoolWait:
+    """Wall time this thread spends blocked on the engine's pool thread (Future.result) in a block."""
+
+    def __enter__(self):
+        from concurrent.futures import Future
+
+        self.seconds, self._original = 0.0, Future.result
+        me, original = threading.get_ident(), self._original
+
+        def result(future, timeout=None):
+            if threading.get_ident() != me or future.done():
+                return original(future, timeout)
+            t0 = time.perf_counter()
+            try:
+                return original(future, timeout)
+            finally:
+                self.seconds += time.perf_counter() - t0
+
+        Future.result = result
+        return self
+
+    def __exit__(self, *exc):
+        from concurrent.futures import Future
+
+        Future.result = self._original
 
 
 def settle(app) -> None:
@@ -116,11 +147,12 @@ def bench_window(cell: str, steps: int = 100, hidden: int = 32, repeats: int = 2
     s = window.session
     wrecs = np.linspace(0.8, 1.2, repeats)
 
-    total = Clock()
+    total, waits = Clock(), []
     for w in wrecs:  # end to end: engine + diagnostics + every view + repaint
-        with total:
+        with PoolWait() as waited, total:
             s.update(wrec=round(float(w), 3))
             settle(app)
+        waits.append(waited.seconds)
 
     # the same kind of Wrec changes minus the engine: their traces are computed beforehand (with the
     # diagnostics the views read) and handed to the Session in place of run(), so every view does
@@ -155,9 +187,13 @@ def bench_window(cell: str, steps: int = 100, hidden: int = 32, repeats: int = 2
                 s.set_frame(f)
             settle(app)
 
+    # the GUI thread's CPU time leaves out the time it sat waiting for the pool thread's Jacobian
+    # norms, which the user waits for too: the target is judged on CPU time + that wait
+    busy = [c + wt for c, wt in zip(total.cpu, waits)]
     result = {
         "cell": cell,
-        "total_ms": total.ms(),
+        "total_ms": (_median_ms(total.wall), _median_ms(busy)),
+        "wait_ms": _median_ms(waits),
         "views_ms": views.ms(),
         "engine_ms": _engine_ms(config, wrecs),
         "frame_ms": frames.ms(),
@@ -226,6 +262,7 @@ def main() -> dict:
     for cell, r in results.items():
         name = cell.upper()
         lines.append(_row(f"{name}: Wrec change -> all views redrawn", r["total_ms"], "ms", WREC_TARGET_MS))
+        lines.append(_row(f"{name}:   of which waiting for the pool thread", r["wait_ms"], "ms", None))
         lines.append(_row(f"{name}:   of which the engine + diagnostics", r["engine_ms"], "ms", None))
         lines.append(_row(f"{name}:   of which the plot/view updates alone", r["views_ms"], "ms", None))
         ratio = tuple(v / t if t else float("nan") for v, t in zip(r["views_ms"], r["total_ms"]))

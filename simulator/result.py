@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -192,14 +193,30 @@ class Result:
         wait=True: the Jacobian products are made on this thread and measured on the pool
         thread, and while the last chunks are measured this thread computes W_hh's eigenvalues
         and singular values, so the two cores share the work.
-        wait=False: all of it runs on the pool thread and this returns at once; reading
-        jacobian_norms (or what depends on it: the verdict) waits until it is there. The window
-        uses this to draw the views that do not need them meanwhile.
+        wait=False: the norms are taken on the pool thread and this returns at once; reading
+        jacobian_norms (or what depends on it: the verdict) waits until they are there. The
+        window uses this to draw the views that do not need them meanwhile. Below POWER_FROM
+        hidden units the products are made here first (a loop of small numpy calls: on the pool
+        thread each call would wait for the GIL while this thread draws, which tripled their
+        time), and the pool thread gets one LAPACK call, which runs without the GIL; above it,
+        all of it runs on the pool thread. An error while making them reaches the reader.
         The per-step Jacobians and their norms are left to first access: nothing on screen reads them.
         """
         if not wait:
             if "jacobian_norms" not in self.__dict__ and self._background is None:
-                self._background = pool().submit(self._diagnose_on_pool)
+                if self.net.hidden < POWER_FROM:
+                    # the products here: they are a loop of small numpy calls, each of which would
+                    # wait for the GIL on the pool thread while this thread draws; the pool thread
+                    # gets one LAPACK call, which runs without the GIL
+                    try:
+                        P = self.jacobian_products
+                    except Exception as error:  # for the reader of the norms, as the pool thread's would be
+                        self._background = Future()
+                        self._background.set_exception(error)
+                    else:
+                        self._background = pool().submit(self._measure_on_pool, P)
+                else:
+                    self._background = pool().submit(self._diagnose_on_pool)
             return self
         if self._background is not None:  # a diagnose(wait=False) is under way: let it finish
             self._background.result()
@@ -210,6 +227,9 @@ class Result:
         for name in self.SHOWN:
             getattr(self, name)
         return self
+
+    def _measure_on_pool(self, P: np.ndarray) -> None:
+        self.__dict__["jacobian_norms"] = _freeze(spectral_norms(P, steps=0))
 
     def _diagnose_on_pool(self) -> None:
         self.__dict__["jacobian_norms"] = self._jacobian_norms_started(inline=True)()
