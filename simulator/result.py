@@ -228,6 +228,11 @@ class Result:
             getattr(self, name)
         return self
 
+    @property
+    def background(self):
+        """The pool thread's diagnose(wait=False) job (a concurrent.futures.Future), or None."""
+        return self._background
+
     def _measure_on_pool(self, P: np.ndarray) -> None:
         self.__dict__["jacobian_norms"] = _freeze(spectral_norms(P, steps=0))
 

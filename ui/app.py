@@ -321,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {args.screenshot} ({SCREENSHOT_SIZE[0]}x{SCREENSHOT_SIZE[1]})")
         return 0
 
+    # interactive: a Wrec drag paints the other views while the pool thread measures the norms
+    session.defer_measures = True
     window = MainWindow(session, settings=None if args.exit_when_shown else QSettings())
     window.files.ask_unsaved = not args.exit_when_shown  # unsaved changes: Save / Discard / Cancel
     if scenario is not None:

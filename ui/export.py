@@ -556,6 +556,7 @@ def export_to(window, name: str, path: str) -> str:
     dialog = None
     QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
     try:
+        window.session.finish_measuring()  # the figure shows the current trace's norms and verdict
         figure = figure_from_window(window, name)
         progress = None
         if Path(path).suffix.lower() in (".gif", ".mp4"):
@@ -603,6 +604,7 @@ def copy_figure(window, name: str) -> QMimeData | None:
     """Edit > Copy figure and the right-click menus: the figure onto the clipboard, in large type."""
     figure = None
     try:
+        window.session.finish_measuring()  # the figure shows the current trace's norms and verdict
         figure = figure_from_window(window, name)
         mime = copy_to_clipboard(figure)
     except FigureError as exc:

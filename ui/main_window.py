@@ -16,6 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QObject, QSettings, QSignalBlocker, QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QFontMetricsF, QTextDocumentFragment
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDockWidget,
     QFileDialog,
@@ -505,6 +506,7 @@ class MainWindow(QMainWindow):
 
         s = self.session
         s.config_changed.connect(self._on_config_changed)
+        s.trace_changed.connect(self._on_new_trace)
         s.trace_measured.connect(self._on_trace_changed)  # it shows the verdict
         s.frame_changed.connect(self._on_frame_changed)
         self.player.playing_changed.connect(self._on_playing_changed)
@@ -513,6 +515,7 @@ class MainWindow(QMainWindow):
         self._default_state = self.saveState(SETTINGS_VERSION)
         self._on_theme_changed()
         self._on_config_changed(s.config)
+        self._on_new_trace(s.trace)
         self._on_trace_changed(s.trace)
         s.set_frame(s.n_frames - 1 if s.stop_frame is None else s.stop_frame)  # open on the finished BPTT
         self._on_frame_changed(current_frame(s))
@@ -796,6 +799,8 @@ class MainWindow(QMainWindow):
         """Ask where, then save the window as PNG."""
         path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", "unrolled.png", "PNG image (*.png)")
         if path:
+            self.session.finish_measuring()  # every plot up to date
+            QApplication.processEvents()
             self.grab().save(path, "PNG")
             self.statusBar().showMessage(f"Saved {path}", 5000)
 
@@ -877,11 +882,26 @@ class MainWindow(QMainWindow):
         self.actions["add_step"].setEnabled(config.steps < UI_LIMITS["steps"][1])
         self.actions["remove_step"].setEnabled(config.steps > LIMITS["steps"][0])
 
-    def _on_trace_changed(self, trace) -> None:
+    def _on_new_trace(self, trace) -> None:
+        """What does not wait for the Jacobian-product norms: the timeline, the remedies, an overflow stop."""
         self.setWindowModified(hasattr(self, "files") and self.files.modified)  # weights may change alone
         with QSignalBlocker(self.timeline):
             self.timeline.setRange(0, self.session.n_frames - 1)
         self.timeline.set_split(self.session.trace.T)
+        remedies = remedy_status(self.session.config, trace).replace(" · ", "\n", 1)  # two short lines
+        if remedies != self.remedy_label.text():
+            self.remedy_label.setText(remedies)
+        self.fit_remedy_status()
+        if (
+            self.player.playing
+            and self.session.stop_frame is not None
+            and self.session.frame >= self.session.stop_frame
+        ):
+            self.player.pause()
+        self._on_frame_changed(current_frame(self.session))  # the same frame may now mean another step
+
+    def _on_trace_changed(self, trace) -> None:
+        """The verdict (trace_measured: it is fitted on the Jacobian-product norms)."""
         verdict = trace.verdict
         colour = self.theme.verdict_colour(verdict)
         f = trace.growth_factor
@@ -898,17 +918,6 @@ class MainWindow(QMainWindow):
         if need.width() > label.minimumWidth() or need.height() > label.minimumHeight():
             label.setFixedSize(max(need.width(), label.minimumWidth()), max(need.height(), label.minimumHeight()))
         self.plot_fit.fit()  # a legend or a caption may have changed
-        remedies = remedy_status(self.session.config, trace).replace(" · ", "\n", 1)  # two short lines
-        if remedies != self.remedy_label.text():
-            self.remedy_label.setText(remedies)
-        self.fit_remedy_status()
-        if (
-            self.player.playing
-            and self.session.stop_frame is not None
-            and self.session.frame >= self.session.stop_frame
-        ):
-            self.player.pause()
-        self._on_frame_changed(current_frame(self.session))  # the same frame may now mean another step
 
     def _on_frame_changed(self, frame: int) -> None:
         with QSignalBlocker(self.timeline):
@@ -947,6 +956,7 @@ class MainWindow(QMainWindow):
         self.diagram.setMinimumHeight(DIAGRAM_MIN_HEIGHT)
         refresh_combo_hints(self)
         QTimer.singleShot(0, self, lambda: refresh_combo_hints(self))  # and those a later slot gave a new font
+        self._on_new_trace(self.session.trace)
         self._on_trace_changed(self.session.trace)
         for short in self.plot_fit.shorts.values():
             short.sync()  # the captions' new font

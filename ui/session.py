@@ -26,6 +26,7 @@ class Session(QObject):
     # verdict: the engine measures those on its pool thread while the trace_changed views update
     trace_measured = Signal(object)  # Result
     frame_changed = Signal(int)
+    _measured_on_pool = Signal(object)  # emitted on the pool thread: a trace's norms are there (queued to us)
 
     def __init__(self, config: Config | None = None, parent: QObject | None = None, trace: Result | None = None):
         super().__init__(parent)
@@ -34,6 +35,13 @@ class Session(QObject):
         self._trace: Result = run(self._config) if trace is None else trace
         self._frame = 0
         self._network: Network | None = None  # own weights (trained, or from a file); None = the config's
+        # False: trace_measured follows trace_changed at once (the GUI thread waits for the norms).
+        # True (the interactive app): while the pool thread still measures, the event loop first
+        # paints what trace_changed's views drew, and trace_measured comes when the norms are there;
+        # a trace replaced meanwhile (a Wrec drag) never emits it. Screenshots and tests keep False.
+        self.defer_measures = False
+        self._awaiting: Result | None = None  # the trace whose trace_measured is still to come
+        self._measured_on_pool.connect(self._on_measured)
 
     # ---- state ------------------------------------------------------------------------
     @property
@@ -128,7 +136,8 @@ class Session(QObject):
 
         The diagnostics the views read are started on the engine's pool thread first
         (Result.diagnose(wait=False)); trace_changed's views draw meanwhile, and trace_measured's
-        views, which read the Jacobian-product norms and the verdict, come after them.
+        views, which read the Jacobian-product norms and the verdict, come after them: at once
+        (waiting for the norms), or with defer_measures once the norms are there.
 
         The playhead keeps its place in the story: at the end of BPTT it stays at the end; otherwise
         it keeps its phase and step t (clamped to the new length), so adding a step during BPTT
@@ -146,9 +155,40 @@ class Session(QObject):
         stop = self.stop_frame  # never past an overflow: the animation stops there
         self._frame = new if stop is None else min(new, stop)
         self.trace_changed.emit(trace)
-        self.trace_measured.emit(trace)
+        job = trace.background
+        if self.defer_measures and job is not None and not job.done():
+            self._awaiting = trace
+            job.add_done_callback(lambda _job: self._announce_measured(trace))
+        else:
+            self._awaiting = None
+            self.trace_measured.emit(trace)
         if self._frame != old:
             self.frame_changed.emit(self._frame)
+
+    def _announce_measured(self, trace: Result) -> None:
+        """On the pool thread: hand the measured trace to the GUI thread (a queued signal)."""
+        try:
+            self._measured_on_pool.emit(trace)
+        except RuntimeError:  # the Session was deleted meanwhile: nobody is waiting
+            pass
+
+    def _on_measured(self, trace: Result) -> None:
+        if trace is self._awaiting:  # not replaced by a newer trace meanwhile
+            self._awaiting = None
+            self.trace_measured.emit(trace)
+
+    @property
+    def measuring(self) -> bool:
+        """Whether the current trace's trace_measured is still to come (defer_measures only)."""
+        return self._awaiting is not None
+
+    def finish_measuring(self) -> None:
+        """Emit the current trace's trace_measured now if it is still to come (waits for the norms)."""
+        trace = self._awaiting
+        if trace is not None:
+            self._awaiting = None
+            trace.diagnose()  # waits for the pool thread (and re-raises what it raised)
+            self.trace_measured.emit(trace)
 
     def set_frame(self, frame: int) -> None:
         """Move the playhead (clamped to the trace)."""

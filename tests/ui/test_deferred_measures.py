@@ -1,0 +1,118 @@
+"""Session.defer_measures (the interactive app): the views that read the Jacobian-product norms come
+once the pool thread has measured them, and everything else is painted meanwhile."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from simulator.config import Config
+from simulator.spectral import pool
+
+
+class PoolGate:
+    """Keeps the engine's pool thread busy from hold() to release(), so a trace's norms are surely not there yet."""
+
+    def __init__(self):
+        self.gate = threading.Event()
+        self.job = None
+
+    def hold(self) -> None:
+        started = threading.Event()
+
+        def wait():
+            started.set()
+            self.gate.wait(10)
+
+        self.job = pool().submit(wait)
+        started.wait(5)
+
+    def release(self) -> None:
+        self.gate.set()
+
+
+@pytest.fixture
+def pool_gate():
+    """hold() after the window is built (building it measures on the pool thread too)."""
+    gate = PoolGate()
+    yield gate
+    gate.release()
+    if gate.job is not None:
+        gate.job.result(10)
+
+
+def _measured(session) -> list:
+    seen = []
+    session.trace_measured.connect(seen.append)
+    return seen
+
+
+def test_the_norms_views_follow_when_the_pool_is_done(make_window, qtbot, pool_gate):
+    window = make_window(Config(steps=40))
+    s = window.session
+    s.defer_measures = True
+    seen = _measured(s)
+    jacobian, gradient = window.plots.jacobian, window.plots.gradient
+    old_norms = np.array(jacobian.y)
+
+    pool_gate.hold()
+    s.update(wrec=1.6)
+    new = s.trace
+    # trace_changed's views show the new trace at once ...
+    np.testing.assert_array_equal(gradient.y, new.grad_norms)
+    # ... the norms are still being measured: the Jacobian plot keeps the old ones until then
+    assert s.measuring
+    assert seen == []
+    np.testing.assert_array_equal(jacobian.y, old_norms)
+
+    pool_gate.release()
+    qtbot.waitUntil(lambda: not s.measuring, timeout=5000)
+    assert seen == [new]
+    np.testing.assert_array_equal(jacobian.y, new.jacobian_norms)
+    assert new.verdict.upper() in window.verdict_label.text()
+
+
+def test_a_trace_replaced_while_measured_never_emits(make_window, qtbot, pool_gate):
+    window = make_window(Config(steps=40))
+    s = window.session
+    s.defer_measures = True
+    seen = _measured(s)
+    pool_gate.hold()
+    s.update(wrec=0.5)
+    first = s.trace
+    s.update(wrec=2.0)  # a drag goes on before the first one's norms are there
+    last = s.trace
+    pool_gate.release()
+    qtbot.waitUntil(lambda: not s.measuring, timeout=5000)
+    qtbot.wait(50)  # the first trace's announcement, had it been made, would have arrived by now
+    assert seen == [last]
+    assert first is not last
+    np.testing.assert_array_equal(window.plots.jacobian.y, last.jacobian_norms)
+
+
+def test_finish_measuring_emits_at_once(make_window, pool_gate):
+    window = make_window(Config(steps=40))
+    s = window.session
+    s.defer_measures = True
+    seen = _measured(s)
+    pool_gate.hold()
+    s.update(wrec=1.3)
+    assert s.measuring
+    threading.Timer(0.05, pool_gate.release).start()  # finish_measuring waits for the pool thread
+    s.finish_measuring()
+    assert not s.measuring
+    assert seen == [s.trace]
+    np.testing.assert_array_equal(window.plots.jacobian.y, s.trace.jacobian_norms)
+    s.finish_measuring()  # nothing left to emit
+    assert seen == [s.trace]
+
+
+def test_without_deferring_the_norms_views_update_with_the_change(make_window):
+    window = make_window(Config(steps=40))
+    s = window.session
+    assert not s.defer_measures  # the default: screenshots, renders and scripts see one finished state
+    seen = _measured(s)
+    s.update(wrec=1.7)
+    assert not s.measuring
+    assert seen == [s.trace]
+    np.testing.assert_array_equal(window.plots.jacobian.y, s.trace.jacobian_norms)
