@@ -47,11 +47,15 @@ def _measured(session) -> list:
     return seen
 
 
-def test_the_norms_views_follow_when_the_pool_is_done(make_window, qtbot, pool_gate):
+def _deferring(make_window):
+    """A window whose Session defers trace_measured as the app does, and the list of what it emitted."""
     window = make_window(Config(steps=40))
-    s = window.session
-    s.defer_measures = True
-    seen = _measured(s)
+    window.session.defer_measures = True
+    return window, window.session, _measured(window.session)
+
+
+def test_the_norms_views_follow_when_the_pool_is_done(make_window, qtbot, pool_gate):
+    window, s, seen = _deferring(make_window)
     jacobian, gradient = window.plots.jacobian, window.plots.gradient
     old_norms = np.array(jacobian.y)
 
@@ -73,10 +77,7 @@ def test_the_norms_views_follow_when_the_pool_is_done(make_window, qtbot, pool_g
 
 
 def test_a_trace_replaced_while_measured_never_emits(make_window, qtbot, pool_gate):
-    window = make_window(Config(steps=40))
-    s = window.session
-    s.defer_measures = True
-    seen = _measured(s)
+    window, s, seen = _deferring(make_window)
     pool_gate.hold()
     s.update(wrec=0.5)
     first = s.trace
@@ -91,10 +92,7 @@ def test_a_trace_replaced_while_measured_never_emits(make_window, qtbot, pool_ga
 
 
 def test_finish_measuring_emits_at_once(make_window, pool_gate):
-    window = make_window(Config(steps=40))
-    s = window.session
-    s.defer_measures = True
-    seen = _measured(s)
+    window, s, seen = _deferring(make_window)
     pool_gate.hold()
     s.update(wrec=1.3)
     assert s.measuring
