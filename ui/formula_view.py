@@ -24,7 +24,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from simulator.cells import GAMMA, dphi_from_output
-from simulator.result import Result
+from simulator.result import Result, frobenius_norms
 
 from . import theme as theme_mod
 from .plots import current_frame, fmt
@@ -301,7 +301,7 @@ class FormulaView(QScrollArea):
         dh = trace.dh[-1][:, 0]
         d["h"], d["h_prev"], d["dh"] = hs[:, u], h_prev[:, u], dh[:, u]
         with np.errstate(all="ignore"):
-            d["h_norm"] = np.sqrt((hs * hs).sum(axis=1))
+            d["h_norm"] = frobenius_norms(hs)  # scaled: |h| near 1e200 is finite, its square is not
             d["dh_norm"] = trace.grad_norms
             if net.cell in ("rnn", "esn"):
                 W_hh, W_ih = p[f"weight_hh_l{k}"], p[f"weight_ih_l{k}"]
