@@ -387,6 +387,10 @@ class FormulaView(QScrollArea):
             f" <span style='color:{c.muted}'>· numbers for {unit}, example 1</span></p>"
         )
 
+    def _unit_label(self) -> str:
+        """'unit 1: ' before a number of one unit next to norms over all units ('' for a single unit)."""
+        return f"unit {self.unit + 1}: " if self.data["H"] > 1 else ""
+
     def _x(self, sub: str | int) -> str:
         """The shown layer's input at a step: x_t for the first layer, the layer below's h_t above it."""
         layers = self.session.config.layers
@@ -448,7 +452,7 @@ class FormulaView(QScrollArea):
         gamma, smax = d["gamma"], d["sigma_max"]
         rows = [
             f"‖∂L/∂{_sub('h', t)}‖ = <b>{n(d['dh_norm'][t])}</b>",
-            f"{act}′ at this step: {n(d['dphi'][t])} (mean over units {n(d['dphi_mean'][t])}, γ = "
+            f"{self._unit_label()}{act}′ = {n(d['dphi'][t])} (mean over units {n(d['dphi_mean'][t])}, γ = "
             f"{'1/4' if gamma == 0.25 else f'{gamma:g}'})",
             f"γ·σ<sub>max</sub> = {n(gamma)} · {n(smax)} = {n(gamma * smax)}",
         ]
@@ -499,11 +503,11 @@ class FormulaView(QScrollArea):
             rows = [
                 f"‖∂L/∂{_sub('c', t)}‖ = <b>{n(d['dc_norm'][t])}</b>, ‖∂L/∂{_sub('h', t)}‖ = "
                 f"<b>{n(d['dh_norm'][t])}</b>",
-                f"{_sub('f', t)} = {n(d['f'][t])} (mean over units {n(d['f_mean'][t])})",
+                f"{self._unit_label()}{_sub('f', t)} = {n(d['f'][t])} (mean over units {n(d['f_mean'][t])})",
             ]
             if t > 0:  # what the cell line passes on to c_{t-1}; at t = 0 there is no earlier step
                 rows.append(
-                    f"∂L/∂{_sub('c', t)} ⊙ {_sub('f', t)} = {p(d['dc'][t])} · {n(d['f'][t])} = "
+                    f"{self._unit_label()}∂L/∂{_sub('c', t)} ⊙ {_sub('f', t)} = {p(d['dc'][t])} · {n(d['f'][t])} = "
                     f"<b>{n(d['dc'][t] * d['f'][t])}</b>"
                 )
             rows += self._step_ratio(t)
@@ -535,8 +539,8 @@ class FormulaView(QScrollArea):
             ]
             rows = [
                 f"‖∂L/∂{_sub('h', t)}‖ = <b>{n(d['dh_norm'][t])}</b>",
-                f"{_sub('z', t)} = {n(d['z'][t])} (mean over units {n(d['z_mean'][t])})",
-                f"{_sub('z', t)} · ∂L/∂{_sub('h', t)} = {n(d['z'][t])} · {p(d['dh'][t])} = "
+                f"{self._unit_label()}{_sub('z', t)} = {n(d['z'][t])} (mean over units {n(d['z_mean'][t])})",
+                f"{self._unit_label()}{_sub('z', t)} ⊙ ∂L/∂{_sub('h', t)} = {n(d['z'][t])} · {p(d['dh'][t])} = "
                 f"<b>{n(d['z'][t] * d['dh'][t])}</b>",
             ]
             rows += self._step_ratio(t)

@@ -34,3 +34,28 @@ def test_the_norm_of_a_huge_but_finite_state_is_not_shown_as_infinite(view_of):
     text = view.text
     assert f"‖<i>h</i><sub>600</sub>‖ = {fmt(expected, 3)}" in text
     assert "∞" not in text
+
+
+@pytest.mark.parametrize(
+    ("cell", "per_unit"),
+    [("rnn", ["tanh′ = "]), ("lstm", ["<i>f</i><sub>", "∂L/∂<i>c</i>"]), ("gru", ["<i>z</i><sub>", "<i>z</i><sub>"])],
+)
+def test_bptt_numbers_of_one_unit_say_which_unit_next_to_a_norm(view_of, cell, per_unit):
+    view = view_of(cell=cell, layers=3, steps=8)
+    session = view.session
+    session.set_frame(session.frame_of("backward", 3))
+    rows = view.text.split("<p style='margin:6px 0 6px 3px'>")[1:]  # the rows with the numbers
+    assert any(r.startswith("‖∂L/∂") for r in rows)  # a norm over all units ...
+    labelled = [r for r in rows if r.startswith("unit 1: ")]  # ... and each one-unit number says so
+    assert [r[len("unit 1: ") :].startswith(s) for r, s in zip(labelled, per_unit)] == [True] * len(per_unit)
+    d = view.data
+    if cell == "gru":  # the product is the unit's own: z_t[0] times dL/dh_t[0] of the top layer, example 1
+        dh = session.trace.dh[-1][3, 0, 0]
+        assert d["dh"][3] == dh
+        assert fmt(d["z"][3] * dh, 3) in labelled[1]
+
+
+def test_a_single_unit_needs_no_label(view_of):
+    view = view_of(cell="gru", hidden=1)
+    view.session.set_frame(view.session.frame_of("backward", 3))
+    assert "unit 1: " not in view.text and "the single unit" in view.text
