@@ -302,6 +302,14 @@ def main(argv: list[str] | None = None) -> int:
     ExceptionHook(interactive=not args.screenshot).install()
     theme.install(args.theme or "system", args.font_scale or 1.0)
     session = Session(config)
+    if args.frame is not None and not -session.n_frames <= args.frame < session.n_frames:
+        last = session.n_frames - 1
+        print(
+            f"unrolled: --frame must be between 0 and {last} (forward t = 0..{session.trace.T - 1}, then BPTT), "
+            f"or between -{last + 1} and -1 counting from the end; got {args.frame}",
+            file=sys.stderr,
+        )
+        return 2
 
     if args.screenshot:
         if args.theme is None:
@@ -310,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         if scenario is not None:
             window.files.open_scenario(scenario, args.scenario)
         if args.frame is not None:
-            session.set_frame(args.frame % session.n_frames)
+            session.set_frame(args.frame % session.n_frames)  # -1 is the last frame
         ok = render_screenshot(window, args.screenshot)
         window.close()
         window.deleteLater()

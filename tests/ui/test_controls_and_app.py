@@ -271,3 +271,17 @@ def test_the_remedy_numbers_read_the_same_in_the_controls_and_the_toolbar(make_w
     for value in (trace.grad_norm, trace.penalty_value):
         assert fmt(value) in note, (fmt(value), note)
         assert fmt(value) in status, (fmt(value), status)
+
+
+def test_a_frame_out_of_range_exits_2_naming_the_valid_range(tmp_path):
+    """--frame 45 of 40 frames is refused, not wrapped to 5; -40 .. -1 still count from the end."""
+    out = tmp_path / "x.png"
+    args = [sys.executable, "main.py", "--screenshot", str(out), "--set", "steps=20"]
+    for frame in ("45", "40", "-41"):
+        proc = subprocess.run([*args, "--frame", frame], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2
+        assert "--frame must be between 0 and 39" in proc.stderr and "-40 and -1" in proc.stderr
+        assert f"got {frame}" in proc.stderr and not out.exists()
+    proc = subprocess.run([*args, "--frame", "-1"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert out.exists()
