@@ -74,6 +74,9 @@ class Config:
     sigma: float = 0.1
 
     def __post_init__(self):
+        if isinstance(self.topology, str) and self.topology.replace("-", "_") in TOPOLOGIES:
+            # 'many-to-many', as the UI and README write it, is many_to_many
+            object.__setattr__(self, "topology", self.topology.replace("-", "_"))
         for f in fields(self):
             _check(f.name, getattr(self, f.name))
         if self.cell != "lstm" and self.variant != "vanilla":
@@ -117,7 +120,8 @@ def _check(key: str, value) -> None:
     lim = LIMITS[key]
     if isinstance(lim[0], str):
         if value not in lim:
-            raise ValueError(f"{key} must be one of {', '.join(lim)}; got {value!r}")
+            words = ", ".join(w.replace("_", "-") for w in lim)  # as users write them: many-to-one
+            raise ValueError(f"{key} must be one of {words}; got {value!r}")
         return
     kind = _TYPES[key]
     if kind == "int":
