@@ -15,7 +15,7 @@ PHASE_NAMES = {"forward": "▶ forward", "backward": "◀ BPTT"}
 
 
 class PhaseLabel(QWidget):
-    """'▶ forward t = 12 of 0…29' (or '◀ BPTT ...'): the phase in its colour and bold, then the step.
+    """'▶ forward t = 12 (0…29)' (or '◀ BPTT ...'): the phase in its colour and bold, then the step and its range.
 
     Its size fits the longest text for the sequence's length and changes only with the number of
     digits of T: a new step then repaints the label alone, not the toolbar's layout.
@@ -45,7 +45,7 @@ class PhaseLabel(QWidget):
 
     def parts(self) -> tuple[str, str]:
         """The phase (bold, coloured) and the step."""
-        return PHASE_NAMES[self._phase], f" t = {self._t} of 0…{self._T - 1}"
+        return PHASE_NAMES[self._phase], f" t = {self._t} (0…{self._T - 1})"
 
     def text(self) -> str:
         """What the label says, as plain text."""
@@ -57,7 +57,7 @@ class PhaseLabel(QWidget):
         bold, plain = QFontMetricsF(self._bold), QFontMetricsF(self.font())
         n = "0" * len(str(self._T - 1))
         width = max(bold.horizontalAdvance(name) for name in PHASE_NAMES.values())
-        width += plain.horizontalAdvance(f" t = {n} of 0…{n}")
+        width += plain.horizontalAdvance(f" t = {n} (0…{n})")
         self._size = QSize(round(width) + 10, round(max(bold.height(), plain.height())) + 6)
         self.setFixedSize(self._size)
 
