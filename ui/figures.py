@@ -209,6 +209,7 @@ class Figure:
         self.title_label: pg.LabelItem | None = None  # the title inside the exported item
         self.title_texts: tuple[str, ...] = ()  # its text, most detailed first (fit_title takes the first that fits)
         self.title_plot: pg.PlotItem | None = None  # the plot whose fixed title row holds it, if any
+        self.setting_note: pg.LabelItem | None = None  # the configuration at the foot of a plot figure
 
     # ---- layout and frames ----------------------------------------------------------------------
     def settle(self) -> None:
@@ -253,6 +254,20 @@ class Figure:
             label.setMaximumHeight(height)
             self.title_plot.layout.setRowFixedHeight(0, height)
         # the view sizes its item only when the view is resized: the item kept the width the title forced
+        view = item.scene().views()[0]
+        item.setGeometry(QRectF(0, 0, view.width(), view.height()))
+        self.settle()
+
+    def fit_note(self) -> None:
+        """Wrap the configuration note at the foot of a plot figure where one line would widen the figure."""
+        note, item = self.setting_note, self.item
+        if note is None or item is None:
+            return
+        room = self.size[0] - (item.sceneBoundingRect().width() - note.geometry().width()) - 1
+        if note.itemRect().width() <= room:
+            return
+        note.item.setTextWidth(room)
+        note.updateMin()
         view = item.scene().views()[0]
         item.setGeometry(QRectF(0, 0, view.width(), view.height()))
         self.settle()
@@ -409,6 +424,43 @@ def _panel_titles(panel: PlotPanel) -> tuple[str, ...]:
     return tuple(dict.fromkeys(titles))
 
 
+INIT_WORDS = {"orthogonal": "orthogonal init", "identity": "identity init (IRNN)"}
+
+
+def setting_text(config: Config) -> str:
+    """The configuration a figure was made with, in one short line for a slide's reader.
+
+    'RNN · φ = tanh · W<sub>rec</sub> = 0.8 · T = 30 · 16 units · orthogonal init, seed 0', with the
+    variant, the layers, the leak and the remedies in force where they are not the default.
+    """
+    c = config
+    cell = c.cell.upper() if c.variant == "vanilla" or c.cell != "lstm" else f"LSTM ({c.variant})"
+    parts = [cell, f"φ = {c.activation}", f"W<sub>rec</sub> = {c.wrec:g}", f"T = {c.steps}", f"{c.hidden} units"]
+    if c.layers > 1:
+        parts.append(f"{c.layers} layers")
+    if c.cell == "esn" and c.leak != 1.0:
+        parts.append(f"leak {c.leak:g}")
+    parts.append(f"{INIT_WORDS.get(c.init, c.init + ' init')}, seed {c.seed}")
+    if 0 < c.truncate < c.steps:
+        parts.append(f"BPTT truncated to k = {c.truncate}")
+    if c.clip > 0:
+        parts.append(f"gradient norm clipped at {c.clip:g}")
+    if c.clip_value > 0:
+        parts.append(f"entries clipped to ±{c.clip_value:g}")
+    if c.penalty > 0:
+        parts.append(f"penalty Ω × {c.penalty:g}")
+    return " · ".join(parts).replace("-", "−")
+
+
+def _setting_note(plot: pg.PlotItem, config: Config, theme: theme_mod.Theme) -> pg.LabelItem:
+    """The configuration in small grey type in a row of its own at the foot of the plot."""
+    note = pg.LabelItem(justify="left")
+    note.setText(setting_text(config), size=f"{theme.point_size(0.7):.1f}pt", color=theme.colours.muted)
+    row = plot.layout.rowCount()
+    plot.layout.addItem(note, row, 1)
+    return note
+
+
 def _panel_figure(name: str, panel: PlotPanel, session: Session, theme, size, title: str | None = None) -> Figure:
     """A PlotPanel as a figure: its QLabels go, the title moves into the plot (so it exports with it)."""
     for label in (panel.title_label, panel.badge, panel.caption_label):
@@ -430,6 +482,7 @@ def _panel_figure(name: str, panel: PlotPanel, session: Session, theme, size, ti
     figure.item = panel.plot
     figure.panel = panel
     figure.title_label, figure.title_texts, figure.title_plot = panel.plot.titleLabel, titles, panel.plot
+    figure.setting_note = _setting_note(panel.plot, session.config, theme)
     if session.frame == session.n_frames - 1:  # the finished BPTT: no playhead on a slide
         figure.show_playhead(False)
     return figure
@@ -622,6 +675,7 @@ def build_figure(
         figure = _make(name, session, theme, size, folded, quantity, training)
     figure.settle()
     figure.fit_title()
+    figure.fit_note()
     return figure
 
 

@@ -85,7 +85,8 @@ def test_eigenvalue_plane_fills_the_height(figure, config, size):
     f = figure("eigenvalues", config, size)
     vb = f.panel.plot.vb
     box = vb.sceneBoundingRect()
-    assert box.height() >= 0.72 * size[1], f"the plane is {box.height():.0f} px tall in a {size[1]} px figure"
+    room = size[1] - f.setting_note.sceneBoundingRect().height()  # the configuration's note has its own row
+    assert box.height() >= 0.72 * room, f"the plane is {box.height():.0f} px tall in {room:.0f} px"
     # still aspect-locked: one unit is as many pixels across as up
     (x0, x1), (y0, y1) = vb.viewRange()
     assert box.width() / (x1 - x0) == pytest.approx(box.height() / (y1 - y0), rel=0.01)
@@ -121,3 +122,25 @@ def test_svg_shows_the_same_layout(figure, config):
     data = export.svg_bytes(f)
     assert b'viewBox="0 0 800 600"' in data
     assert _inside(f.item.sceneBoundingRect(), (800, 600))
+
+
+def test_setting_text_names_the_configuration():
+    from ui.figures import setting_text
+
+    assert setting_text(Config()) == "RNN · φ = tanh · W<sub>rec</sub> = 1 · T = 20 · 16 units · orthogonal init, seed 0"
+    text = setting_text(Config(cell="lstm", variant="nfg", wrec=0.8, layers=2, truncate=5, clip=1.0, seed=7))
+    assert text.startswith("LSTM (nfg) · φ = tanh · W<sub>rec</sub> = 0.8 · T = 20 · 16 units · 2 layers")
+    assert text.endswith("seed 7 · BPTT truncated to k = 5 · gradient norm clipped at 1")
+    assert "truncated" not in setting_text(Config(truncate=20))  # k >= T truncates nothing
+
+
+@pytest.mark.parametrize("size", [(700, 500), (1600, 900)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("name", ("gradients", "jacobian", "eigenvalues", "hidden", "loss"))
+def test_a_plot_figure_says_its_configuration_inside_the_picture(figure, name, size):
+    config = Config(cell="lstm", wrec=1.3, layers=2, truncate=5, clip=1.0, clip_value=3.0)
+    f = figure(name, config, size)
+    note = f.setting_note
+    assert note is not None and note.isVisible()
+    assert "W<sub>rec</sub> = 1.3" in note.text and "entries clipped to ±3" in note.text
+    assert _inside(note.sceneBoundingRect(), size)  # wrapped where one line would not fit, never cut
+    assert _inside(f.item.sceneBoundingRect(), size)
