@@ -127,7 +127,8 @@ def test_svg_shows_the_same_layout(figure, config):
 def test_setting_text_names_the_configuration():
     from ui.figures import setting_text
 
-    assert setting_text(Config()) == "RNN · φ = tanh · W<sub>rec</sub> = 1 · T = 20 · 16 units · orthogonal init, seed 0"
+    default = "RNN · φ = tanh · W<sub>rec</sub> = 1 · T = 20 · 16 units · orthogonal init, seed 0"
+    assert setting_text(Config()) == default
     text = setting_text(Config(cell="lstm", variant="nfg", wrec=0.8, layers=2, truncate=5, clip=1.0, seed=7))
     assert text.startswith("LSTM (nfg) · φ = tanh · W<sub>rec</sub> = 0.8 · T = 20 · 16 units · 2 layers")
     assert text.endswith("seed 7 · BPTT truncated to k = 5 · gradient norm clipped at 1")
