@@ -921,6 +921,9 @@ class PlotPanel(QWidget):
 
     title = ""
     short_title = ""  # the title when the full one leaves the badge's last text no room (large fonts, narrow plots)
+    # The caption's first sentence, complete on its own and about 30 characters long: where room is
+    # short the caption is cut to one line (its whole text in the tooltip), and that line still says it.
+    short_caption = ""
     caption = ""
     time_axis = True  # x is the step t (cursor, veil and click-to-seek apply)
 
@@ -1235,8 +1238,10 @@ class GradientPlot(LogCurvePlot):
     """‖∂L/∂h_t‖ against t on a log axis, with the Pascanu bound and the previous curve."""
 
     title = "Gradient ‖∂L/∂h<sub>t</sub>‖"
+    short_caption = "Falling to the left ⇒ vanishing."
     caption = (
-        "Log scale. A straight downward slope to the left = vanishing gradient, upward = exploding. "
+        short_caption
+        + " Rising ⇒ exploding (log scale). "
         + BOUND_CAPTION
         + "Faint line: the curve before your last change; shaded: the steps the animation has not reached yet."
     )
@@ -1429,8 +1434,9 @@ class JacobianPlot(LogCurvePlot):
     title = "Jacobian ‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖"
     short_title = "Jacobian"  # the verdict keeps its room
     reads_measures = True
+    short_caption = "Low ⇒ step t is forgotten."
     caption = (
-        "How much the last hidden state still depends on step t: the product of T−1−t step Jacobians; "
+        short_caption + " How much the last hidden state still depends on step t: the product of T−1−t step Jacobians; "
         "the verdict above is its per-step factor fitted over all steps. " + JACOBIAN_BOUND_CAPTION
     )
 
@@ -1514,9 +1520,10 @@ class EigenPlot(PlotPanel):
     title = "Eigenvalues of W<sub>hh</sub>"
     reads_measures = True  # the dotted ratio of the Jacobian-product norms at the playhead
     moving = ("step_circle", "step_label")
+    short_caption = "Inside the circle ⇒ vanishing."
     caption = (
-        "Solid circle: |λ| = 1. Dots well inside it (and inside 1/γ) ⇒ gradients vanish; dots outside ⇒ they can "
-        "explode. Dotted: the measured factor of the current BPTT step."
+        short_caption + " Outside ⇒ can explode. Dots: the eigenvalues λ of W<sub>hh</sub>; solid circle: |λ| = 1. "
+        "Dotted: the measured factor of the current BPTT step."
     )
     time_axis = False
 
@@ -1581,19 +1588,22 @@ class EigenPlot(PlotPanel):
             extent = max(extent, 1.1 * max(finite))
         extent = float(np.ceil(extent * 4) / 4)  # quarter steps: small changes keep the axes
         self.set_range((-extent, extent), (-extent, extent))
+        # each begins with a short complete sentence: a caption cut to one line still says the point
         if "W_hh" not in trace.eigenvalues:
             caption = (
-                "Each gate's block of W<sub>hh</sub>; |λ| = 1 solid. In a gated cell the gates, not these "
-                "eigenvalues alone, set the gradient's flow."
+                "Gates, not λ, steer the flow. Dots: the eigenvalues λ of each gate's block of W<sub>hh</sub> "
+                "(solid circle: |λ| = 1); in a gated cell the gates, not these eigenvalues alone, set the "
+                "gradient's flow."
             )
         elif gamma != 1.0:
             caption = (
-                f"Solid circle: |λ| = 1; dashed: 1/γ = {1 / gamma:g} (γ = max φ′ = {gamma:g}). Dots inside 1/γ "
-                "⇒ gradients vanish; only dots outside the 1/γ circle can make them explode."
+                f"Dots inside 1/γ ⇒ vanishing. Only dots outside the dashed circle 1/γ = {1 / gamma:g} "
+                f"(γ = max φ′ = {gamma:g}) can make gradients explode. Solid circle: |λ| = 1."
             )
         else:
             caption = (
-                "Solid circle: |λ| = 1 (= 1/γ, γ = 1). Dots inside it ⇒ gradients vanish; outside ⇒ they can explode."
+                f"{self.short_caption} Outside ⇒ can explode. Dots: the eigenvalues λ of W<sub>hh</sub>; solid "
+                "circle: |λ| = 1 (= 1/γ, γ = 1)."
             )
         caption += (
             " Dotted (during BPTT), step t→t−1: the Jacobian product's ratio "
@@ -1771,7 +1781,8 @@ class StatesPlot(PlotPanel):
     """The hidden state (and for LSTM/GRU the cell state and gates) as t × unit heatmaps."""
 
     title = "States over time"
-    caption = "Columns are steps t, rows are units; colour is the value (hover for it). Pick a quantity above."
+    short_caption = "Columns: steps t; rows: units."
+    caption = short_caption + " Colour is the value (hover for it). Pick a quantity above."
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(session, parent)

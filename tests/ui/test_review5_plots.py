@@ -1,0 +1,55 @@
+"""Review 5: captions keep their point when cut, a variant shows only its own gates, zeros are explained."""
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
+
+from simulator.config import Config
+from ui.main_window import plain_caption
+
+
+def _laid_out(qtbot, window, width: int, height: int) -> None:
+    window.show()
+    qtbot.waitExposed(window)
+    window.resize(width, height)
+    for _ in range(3):
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        qtbot.wait(20)
+
+
+def _visible_caption(window, panel) -> str:
+    """The caption as the user reads it: the one-line cut where room is short, else the whole text."""
+    short = window.plot_fit.shorts[panel]
+    return short.text() if short.isVisible() else plain_caption(panel.caption_label.text())
+
+
+def _first_sentence(panel) -> str:
+    text = plain_caption(panel.caption_label.text())
+    return text[: text.index(".") + 1]
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1600, 1000)])
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_a_cut_caption_still_shows_a_complete_first_sentence(qtbot, make_window, size, cell):
+    window = make_window(Config(cell=cell))
+    _laid_out(qtbot, window, *size)
+    for panel in window.plots.plots:
+        first = _first_sentence(panel)
+        assert 10 <= len(first) <= 40, first  # a sentence, short enough for a narrow plot's one line
+        assert _visible_caption(window, panel).startswith(first), (type(panel).__name__, first)
+
+
+def test_the_eigenvalue_plots_point_is_readable_at_the_default_size(qtbot, make_window):
+    window = make_window()
+    _laid_out(qtbot, window, 1600, 1000)
+    seen = _visible_caption(window, window.plots.eigen)
+    assert "Inside the circle ⇒ vanishing." in seen and "Outside ⇒ can explode." in seen, seen
+
+
+def test_the_short_sentence_begins_the_caption_in_every_eigenvalue_case(make_window):
+    window = make_window(Config(activation="sigmoid"))  # gamma = 1/4: the dashed 1/gamma circle
+    assert plain_caption(window.plots.eigen.caption_label.text()).startswith("Dots inside 1/γ ⇒ vanishing.")
+    window.session.update(activation="tanh")
+    assert plain_caption(window.plots.eigen.caption_label.text()).startswith("Inside the circle ⇒ vanishing.")
+    for panel in window.plots.plots:
+        if panel.short_caption:
+            assert plain_caption(panel.caption_label.text()).startswith(panel.short_caption)
