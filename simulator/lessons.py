@@ -872,7 +872,7 @@ def nonfinite(result, config, training=None):
     nf = result.nonfinite
     if nf is None:
         return None, "none: every value is finite"
-    return nf.step, nf.message()
+    return nf.step, nf.located(result).message()  # naming the unit that overflowed
 
 
 @claim("reach")

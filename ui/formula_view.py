@@ -61,6 +61,7 @@ def slot(text: str) -> str:
     return chr(SLOT0 + len(_slots) - 1)
 
 
+_QUANTITY = re.compile(r"\b([hcy])_t\b")  # 'h_t' in a NonFinite message: an h with subscript t
 _PLACEHOLDER = re.compile("([\ue000-\uf8ff])")
 
 
@@ -337,6 +338,8 @@ class FormulaView(QScrollArea):
             reach = np.convolve(scored[::-1].astype(int), np.ones(k, dtype=int))[:T][::-1]  # scored in t .. t+k-1
             outside = reach == 0
         d["outside"], d["truncate"] = outside, k
+        nf = trace.nonfinite
+        d["nonfinite"] = None if nf is None else nf.located(trace)  # with the unit that overflowed
         self.data = d
         self._on_frame_changed(current_frame(self.session))
         self.canvas.shrink_to_fit()
@@ -353,10 +356,21 @@ class FormulaView(QScrollArea):
         write = {"rnn": self._rnn, "esn": self._rnn, "lstm": self._lstm, "gru": self._gru}[cfg.cell]
         _slots = values = []  # the numbers and step indices go to slots (see `slot`)
         try:
-            template = self._header(phase, t) + self._truncated(phase, t) + write(phase, t)
+            template = self._header(phase, t) + self._overflow(phase, t) + self._truncated(phase, t) + write(phase, t)
         finally:
             _slots = None
         self.canvas.set_template(template, values)
+
+    def _overflow(self, phase: str, t: int) -> str:
+        """At the step where a value became infinite or NaN: which one, and which unit (the rows show unit 1)."""
+        nf = self.data["nonfinite"]
+        if nf is None or (nf.phase, nf.step) != (phase, t):
+            return ""
+        message = nf.message()
+        if self.session.config.layers == 1:  # 'layer 1' says nothing when there is only one
+            message = message.replace(" of layer 1", "")
+        message = _QUANTITY.sub(r"<i>\1</i><sub>t</sub>", message.replace("dL/d", "∂L/∂"))
+        return f"<p style='margin:2px 0; color:{self.theme.colours.exploding}'><b>Overflow</b>: {message}.</p>"
 
     def _truncated(self, phase: str, t: int) -> str:
         """In BPTT, a step outside the truncation window of every scored loss: why its gradient is 0."""

@@ -425,3 +425,37 @@ def test_no_lesson_text_writes_a_number_with_a_hyphen(lesson):
 
 def test_lessons_dir_is_in_assets():
     assert LESSONS_DIR == Path(__file__).resolve().parents[2] / "assets" / "lessons"
+
+
+def test_the_overflow_claim_names_the_first_unit_that_overflowed():
+    """relu, Wrec 3: h grows by 3 per step and overflows at one step; the message names the unit (1-based)."""
+    config = Config(activation="relu", wrec=3.0, steps=1000)
+    result = run(config)
+    nf = result.nonfinite
+    h = result.caches[0]["h"][1:, 0]  # (T, H) after the initial state
+    assert np.isfinite(h[: nf.step]).all() and not np.isfinite(h[nf.step]).all()
+    unit = int(np.flatnonzero(~np.isfinite(h[nf.step]))[0])  # the first non-finite unit, from the trace
+    assert np.isfinite(h[nf.step, 0])  # not unit 1: the one the equations show stays finite here
+    step, message = CLAIMS["nonfinite"].function(result, config)
+    assert step == nf.step
+    assert message == (
+        f"h_t of layer 1 (unit {unit + 1} of 16) became infinite or NaN at step t = {nf.step} during the forward pass"
+    )
+
+
+def test_an_overflow_in_the_backward_pass_names_its_unit_too():
+    from simulator.result import NonFinite
+
+    result = run(Config(steps=6, hidden=3))
+    dh = np.array(result.dh[0])  # (T, B, H)
+    dh[2, 0, 1] = np.inf
+    result.dh = [dh]
+    nf = NonFinite(2, "backward", "dL/dh_t of layer 1").located(result)
+    assert (nf.unit, nf.units) == (1, 3)
+    assert (
+        nf.message() == "dL/dh_t of layer 1 (unit 2 of 3) became infinite or NaN at step t = 2 during the backward pass"
+    )
+    assert NonFinite(0, "backward", "gradient of W_hh").located(result).unit is None  # a matrix: no unit
+    assert (
+        "unit" not in NonFinite(4, "forward", "h_t of layer 1", unit=0, units=1).message()
+    )  # one unit: nothing to say

@@ -59,3 +59,18 @@ def test_a_single_unit_needs_no_label(view_of):
     view = view_of(cell="gru", hidden=1)
     view.session.set_frame(view.session.frame_of("backward", 3))
     assert "unit 1: " not in view.text and "the single unit" in view.text
+
+
+def test_at_the_overflow_step_the_equations_name_the_unit_that_overflowed(view_of):
+    view = view_of(activation="relu", wrec=3.0, steps=1000)
+    session, trace = view.session, view.session.trace
+    step = trace.nonfinite.step
+    h = trace.hidden_states[-1][step, 0]
+    unit = int(np.flatnonzero(~np.isfinite(h))[0])  # the first unit that overflowed, from the trace
+    assert unit != 0  # the rows show unit 1, which is still finite here
+    session.set_frame(session.frame_of("forward", step))
+    text = view.text
+    assert f"<b>Overflow</b>: <i>h</i><sub>t</sub> (unit {unit + 1} of 16) became infinite or NaN" in text
+    assert f"at step t = {step} during the forward pass" in text
+    session.set_frame(session.frame_of("forward", step - 1))
+    assert "Overflow" not in view.text  # only at its step
