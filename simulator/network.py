@@ -23,6 +23,9 @@ from .cells import ACTIVATIONS, CELLS, LSTM_VARIANTS, GRUCell, LSTMCell, RNNCell
 
 INITS = ("uniform", "normal", "xavier", "orthogonal", "identity")
 GATE_ROWS = {"rnn": 1, "esn": 1, "lstm": 4, "gru": 3}
+GATE_NAMES = {"rnn": (), "esn": (), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}  # W_hh's row blocks
+CONSTANT_GATE = {"nig": "i", "nfg": "f", "nog": "o"}  # the LSTM gate a variant holds at 1: it has no such gate
+UNREAD_BLOCK = {**CONSTANT_GATE, "cifg": "i"}  # the W_hh block a variant never reads (CIFG: i = 1 − f)
 MAX_HIDDEN = 2048
 MAX_INPUTS = 4096
 MAX_LAYERS = 16
@@ -217,13 +220,19 @@ class Network:
         """A deep copy."""
         return self.with_params({k: v.copy() for k, v in self.params.items()})
 
+    @property
+    def gates(self) -> tuple[str, ...]:
+        """The gates this cell has, in W_hh's row order (an LSTM variant's constant gate is none)."""
+        return tuple(n for n in GATE_NAMES[self.cell] if n != CONSTANT_GATE.get(self.variant))
+
     def recurrent_blocks(self, layer: int = -1) -> dict[str, np.ndarray]:
-        """W_hh of a layer cut into its square H x H blocks, named by gate."""
+        """W_hh of a layer cut into its square H x H blocks, named by gate (without a block the variant never reads)."""
         layer = layer % self.layers
         W = self.params[f"weight_hh_l{layer}"]
         H = self.hidden
-        names = {"rnn": ("W_hh",), "esn": ("W_hh",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
-        return {n: W[j * H : (j + 1) * H] for j, n in enumerate(names[self.cell])}
+        names = GATE_NAMES[self.cell] or ("W_hh",)
+        unread = UNREAD_BLOCK.get(self.variant)
+        return {n: W[j * H : (j + 1) * H] for j, n in enumerate(names) if n != unread}
 
     # ---- construction -----------------------------------------------------------------
     @classmethod

@@ -1710,7 +1710,7 @@ def state_arrays(trace: Result) -> dict[str, np.ndarray]:
         out["c"] = trace.cell_states[-1][:, 0]
     gates = trace.gates(-1)
     for name in ("f", "i", "g", "o", "z", "r", "n"):
-        if name in gates:
+        if name in gates and name in trace.net.gates:  # an LSTM variant's constant gate (≡ 1) is no gate
             out[name] = gates[name][:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         out["dh"] = np.log10(np.abs(trace.dh[-1][:, 0]))

@@ -1,5 +1,6 @@
 """Review 5: captions keep their point when cut, a variant shows only its own gates, zeros are explained."""
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
 
@@ -53,3 +54,28 @@ def test_the_short_sentence_begins_the_caption_in_every_eigenvalue_case(make_win
     for panel in window.plots.plots:
         if panel.short_caption:
             assert plain_caption(panel.caption_label.text()).startswith(panel.short_caption)
+
+
+@pytest.mark.parametrize(
+    "variant, gone, unread",
+    [("nfg", "f", "f"), ("nig", "i", "i"), ("nog", "o", "o"), ("cifg", None, "i"), ("vanilla", None, None)],
+)
+def test_a_variant_shows_only_the_gates_and_blocks_it_has(make_window, variant, gone, unread):
+    """nfg holds f at 1, nig i, nog o: no such gate, no such tab; CIFG's i is 1 − f, its W_hh block unread."""
+    window = make_window(Config(cell="lstm", variant=variant))
+    trace = window.session.trace
+    gates = [n for n in "ifgo" if n != gone]
+    blocks = [n for n in "ifgo" if n != unread]
+    assert list(trace.net.gates) == gates
+    eigen = window.plots.eigen
+    assert list(eigen.eig) == blocks
+    legend = [label.text for _, label in eigen.legend.items if label.text]
+    assert len(legend) == len(blocks) and all(f"({n})" in t for n, t in zip(blocks, legend)), legend
+    shown = [s for s in eigen.scatters if len(s)]
+    assert len(shown) == len(blocks)
+    states = window.plots.states
+    tabs = [states.tabs.tabText(k) for k in range(states.tabs.count())]
+    assert sorted(n for n in states.names if n in "ifgo") == sorted(gates), tabs
+    assert len(tabs) == len(states.names)
+    if gone is not None:  # the engine does hold that gate at exactly 1
+        np.testing.assert_array_equal(trace.gates(-1)[gone], 1.0)
