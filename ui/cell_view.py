@@ -33,6 +33,7 @@ FONT_PX = 23.0  # value text, in drawing units
 BOUNDS = QRectF(0.0, 0.0, W + 90.0, H + 6.0)  # what the drawing covers at text factor 1 (labels run past W)
 MIN_TEXT_PX = 11.0  # value text on screen at font scale 1, times the font scale: a small dock enlarges the text
 TEXT_MAX = 2.2  # times the drawing's own text size (the layout makes room for it, see _Canvas.bounds)
+TEXT_FILL = 1.3  # a dock taller than the drawing needs (its width limits it): text up to this × MIN_TEXT_PX
 STAGGER = 1.3  # above this text factor the i and o numbers move above their gates (they would touch f's and g's)
 TITLE_H = 60.0  # the title's two lines at text factor 1; larger text pushes the cell down
 MEAN = -1  # the unit selector's "mean over units"
@@ -115,6 +116,12 @@ class CellView(QWidget):
         scale = max(width, 1) / bw
         tf = min(TEXT_MAX, max(1.0, MIN_TEXT_PX * max(1.0, canvas._font_scale) / (FONT_PX * scale)))
         return round(canvas.bounds(tf).height() * scale) + self.layout().itemAt(0).sizeHint().height()
+
+    def width_for_text(self) -> int:
+        """The least width at which the numbers reach their size (MIN_TEXT_PX × font scale) without
+        growing past TEXT_MAX times the drawing's own text."""
+        target = MIN_TEXT_PX * max(1.0, self.canvas._font_scale)
+        return math.ceil(BOUNDS.width() * target / (FONT_PX * TEXT_MAX))
 
     # ---- the Session's signals ------------------------------------------------------------
     def _on_trace_changed(self, trace) -> None:
@@ -697,7 +704,8 @@ class _Canvas(QWidget):
             p.fillRect(self.rect(), self.bg)
         scale = self._fit_text()
         b = self.bounds(self._tf)
-        p.translate(0.5 * (self.width() - scale * b.width()), 0.5 * (self.height() - scale * b.height()))
+        # centred across; at the top when the dock is taller than the drawing (the room left under it)
+        p.translate(0.5 * (self.width() - scale * b.width()), min(8.0, 0.5 * (self.height() - scale * b.height())))
         p.scale(scale, scale)
         v = self.view
         p.save()
@@ -721,13 +729,28 @@ class _Canvas(QWidget):
         return scale
 
     def fit(self) -> tuple[float, float]:
-        """(text factor, scale): the value text MIN_TEXT_PX × font scale on screen where the room allows."""
+        """(text factor, scale): the value text MIN_TEXT_PX × font scale on screen where the room allows.
+
+        When the width limits the drawing and height is left over, the text grows into it (up to
+        TEXT_FILL times that size): a tall dock shows larger numbers rather than blank space.
+        """
         target = MIN_TEXT_PX * max(1.0, self._font_scale)
+        width, height = self.width(), self.height()
         tf, scale = 1.0, 1.0
         for _ in range(4):  # larger text, taller drawing, smaller scale: a few rounds settle it
             b = self.bounds(tf)
-            scale = max(min(self.width() / b.width(), self.height() / b.height()), 1e-6)
+            scale = max(min(width / b.width(), height / b.height()), 1e-6)
             tf = min(TEXT_MAX, max(1.0, target / (FONT_PX * scale)))
+        most = min(TEXT_MAX, TEXT_FILL * target / (FONT_PX * scale))
+        if tf < most and self.bounds(tf).height() * scale < height:  # the height has room to spare
+            lo, hi = tf, most  # the drawing's height grows with tf; its width (and so the scale) does not
+            if self.bounds(hi).height() * scale <= height:
+                lo = hi
+            else:
+                for _ in range(12):
+                    mid = 0.5 * (lo + hi)
+                    lo, hi = (mid, hi) if self.bounds(mid).height() * scale <= height else (lo, mid)
+            tf = lo
         return tf, scale
 
     def body_top(self, tf: float | None = None) -> float:

@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QObject, QSettings, QSignalBlocker, QSize, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QFontMetricsF, QTextDocumentFragment
+from PySide6.QtGui import QCloseEvent, QFontMetricsF, QPainter, QTextDocumentFragment
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -78,6 +78,9 @@ CAPTION_ROOM = 1.15  # captions wrap in full only while every plot keeps this ma
 SUB = str.maketrans("0123456789+−-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
 SUP = str.maketrans("0123456789+−-=()nitT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱᵗᵀ")
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size
+CENTRAL_MIN = QSize(360, 200)  # px: the diagram and plots take no less; past their own least size they scroll
+RIGHT_WIDTH = 420  # px: the equations and the cell, by default (wider at a large font, see _right_width)
+FORMULA_RESERVE = 2  # lines: the equations' default height keeps this many more than the text on show
 
 
 def remedy_status(config, trace) -> str:
@@ -253,6 +256,24 @@ class ShortCaption(QLabel):
         text = self.fontMetrics().elidedText(self.plain, Qt.TextElideMode.ElideRight, width)
         if text != self.text():
             self.setText(text)
+
+
+class HintLabel(QLabel):
+    """The status bar's hint: one line, cut with an ellipsis where the bar is narrow (its least width
+    is not its text's, so a large font does not make the window wider than the screen)."""
+
+    def minimumSizeHint(self) -> QSize:
+        """As narrow as an ellipsis."""
+        return QSize(self.fontMetrics().horizontalAdvance("…"), super().minimumSizeHint().height())
+
+    def paintEvent(self, event) -> None:
+        """The text, elided to the width."""
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+        painter.end()
 
 
 class PlotFit(QObject):
@@ -485,6 +506,11 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Unrolled")
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks)
         self.actions = create_actions(self)
+        self._docks_moved = False  # the user dragged a dock's edge: their sizes win over the defaults
+        config = self.session.config
+        self._right_key = (config.cell, config.variant, config.layers)
+        self._right_fit = QTimer(self, singleShot=True, interval=0, timeout=self.fit_right_column)
+        self.tabifiedDockWidgetActivated.connect(lambda _dock: self._right_fit.start())
 
         self._build_views()
         self._build_docks()
@@ -501,7 +527,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)  # a scenario file dropped onto the window opens
         # a permanent hint (a widget, not a message): a passing message ("T = 30 steps") covers it
         # for a moment and it comes back, instead of leaving the bar empty
-        self.hint_label = QLabel(HINT)
+        self.hint_label = HintLabel(HINT)
         self.statusBar().addWidget(self.hint_label, 1)
 
         s = self.session
@@ -520,6 +546,7 @@ class MainWindow(QMainWindow):
         s.set_frame(s.n_frames - 1 if s.stop_frame is None else s.stop_frame)  # open on the finished BPTT
         self._on_frame_changed(current_frame(s))
         self._sized = self.restore_layout()
+        self._refit_restored = self._sized and not self._docks_moved
 
     def showEvent(self, event) -> None:
         """The first time: give the panels their default widths (docks size only once shown)."""
@@ -528,6 +555,22 @@ class MainWindow(QMainWindow):
             self._sized = True
             self._apply_default_sizes()
             QTimer.singleShot(0, self._apply_default_sizes)  # again once the docks have been laid out
+        elif self._refit_restored:  # a remembered layout the user had not changed: the cell gets its room
+            self._refit_restored = False
+            QTimer.singleShot(0, self.fit_right_column)
+
+    def event(self, event) -> bool:
+        """A press on the window itself, not on a panel, is on the edge between docks: from then on
+        the user's dock sizes win over the default split (see fit_right_column)."""
+        if event.type() == QEvent.Type.MouseButtonPress and self.childAt(event.position().toPoint()) is None:
+            self._docks_moved = True
+        return super().event(event)
+
+    def resizeEvent(self, event) -> None:
+        """The right column split again for the new height (unless the user has sized the docks)."""
+        super().resizeEvent(event)
+        if self._sized and not self._docks_moved:
+            self._right_fit.start()
 
     # ---- building ---------------------------------------------------------------------
     def _build_views(self) -> None:
@@ -561,13 +604,26 @@ class MainWindow(QMainWindow):
         v.setSpacing(4)
         v.addWidget(self.banner)
         v.addWidget(self.splitter, 1)
-        self.setCentralWidget(central)
+        # past the diagram's and the plots' least size (large fonts on a small screen) they scroll
+        # rather than make the window larger than the screen
+        scroll = QScrollArea()
+        scroll.setObjectName("central_scroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(central)
+        scroll.setMinimumSize(CENTRAL_MIN)
+        self.central_scroll = scroll
+        self.setCentralWidget(scroll)
 
-    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(
+        self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea, scroll: bool = False
+    ) -> QDockWidget:
+        """A dock for a panel; the panel scrolls when asked or when its least size is large already
+        (scroll: its least size grows with the font, e.g. the lesson panel's to 440 px at 2×)."""
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         hint = widget.minimumSizeHint()
-        if hint.width() > DOCK_MIN_WIDTH_CAP or hint.height() > DOCK_MIN_HEIGHT_CAP:
+        if scroll or hint.width() > DOCK_MIN_WIDTH_CAP or hint.height() > DOCK_MIN_HEIGHT_CAP:
             # a wide or tall panel scrolls rather than squeezing the diagram and the plots or outgrowing a laptop
             scroll = QScrollArea()
             scroll.setObjectName(f"{name}_scroll")
@@ -603,7 +659,7 @@ class MainWindow(QMainWindow):
         self.training_dock = self._dock("Training", "training_dock", self.training, area)
         self.tabifyDockWidget(self.formula_dock, self.training_dock)
         self.lesson_panel = LessonPanel(self.session)
-        self.lesson_dock = self._dock("Lesson", "lesson_dock", self.lesson_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.lesson_dock = self._dock("Lesson", "lesson_dock", self.lesson_panel, area, scroll=True)
         self.tabifyDockWidget(self.formula_dock, self.lesson_dock)
         self.formula_dock.raise_()
         self._apply_default_sizes()
@@ -612,13 +668,89 @@ class MainWindow(QMainWindow):
         # the controls as wide as they need (no sideways scrolling) while the window has room for it
         scrollbar = self.style().pixelMetric(self.style().PixelMetric.PM_ScrollBarExtent)
         controls = max(330, min(self.controls.unwrapped_width() + scrollbar + 8, self.width() * 3 // 10))
-        self.resizeDocks([self.controls_dock, self.formula_dock], [controls, 420], Qt.Orientation.Horizontal)
-        # the cell dock as tall as its drawing at its width (more would stay empty), the equations the rest
-        height = max(self.height(), 600)
+        self.resizeDocks(
+            [self.controls_dock, self.formula_dock], [controls, self._right_width()], Qt.Orientation.Horizontal
+        )
+        self.fit_right_column(force=True)
+
+    def _right_width(self) -> int:
+        """The right column's default width: RIGHT_WIDTH, or at a large font as wide as the cell's
+        numbers need to reach their size (MIN_TEXT_PX × font scale), up to 30% of the window."""
+        fits = getattr(self.cell_view, "width_for_text", None)
+        need = fits() if fits is not None else RIGHT_WIDTH
+        # never so wide that the diagram and the plots must scroll sideways
+        central = self.central_scroll.widget().minimumSizeHint().width()
+        controls = 0
+        if not self.controls_dock.isHidden() and not self.controls_dock.isFloating():
+            controls = max(self.controls_dock.width(), self.controls_fit.least_width())  # its new font's
+        room = self.width() - controls - central - 16
+        return max(RIGHT_WIDTH, min(need, self.width() * 3 // 10, room))
+
+    def _right_front(self) -> QDockWidget | None:
+        """The dock in front among the tabs above the cell (equations, training, lesson), if docked."""
+        area = self.dockWidgetArea(self.cell_dock)
+        docks = [
+            d
+            for d in (self.formula_dock, self.training_dock, self.lesson_dock)
+            if not d.isHidden() and not d.isFloating() and self.dockWidgetArea(d) == area
+        ]
+        if self.isVisible():
+            shown = [d for d in docks if not d.visibleRegion().isEmpty()]
+            return shown[0] if shown else None
+        return self.formula_dock if self.formula_dock in docks else (docks[0] if docks else None)
+
+    @staticmethod
+    def _chrome(dock: QDockWidget, inner: QWidget) -> int:
+        """A dock's height around a widget in it (its title bar), measured once laid out."""
+        if dock.isVisible() and inner.height() > 0 and dock.height() > inner.height():
+            return dock.height() - inner.height()
+        return dock.fontMetrics().height() + 12
+
+    def cell_need(self) -> int:
+        """The cell dock's height for its drawing at its width with the numbers at their size."""
         fits = getattr(self.cell_view, "height_for_width", None)
-        cell = fits(self.cell_dock.width() or 420) + 40 if fits is not None else height * 3 // 5
-        cell = max(min(cell, height * 3 // 5), height // 4)
-        self.resizeDocks([self.formula_dock, self.cell_dock], [height - cell, cell], Qt.Orientation.Vertical)
+        if fits is None:
+            return max(self.height(), 600) * 2 // 5
+        return fits(self.cell_dock.width() or RIGHT_WIDTH) + self._chrome(self.cell_dock, self.cell_view)
+
+    def formula_need(self) -> int:
+        """The equations dock's height for the equations on show (and a few lines more: the other
+        phase's text may be longer)."""
+        formula = self.formula
+        _ = formula.text  # the equations of this frame written (behind a tab they wait until shown)
+        text = formula.widget().sizeHint().height() + FORMULA_RESERVE * formula.fontMetrics().lineSpacing()
+        return text + self._chrome(self.formula_dock, formula.viewport())
+
+    def fit_right_column(self, force: bool = False) -> None:
+        """Split the right column between the tab in front and the cell.
+
+        The equations get the height their text needs and the cell the rest (its numbers grow
+        into it); the training or lesson tab all but the cell drawing's own height. Once the user
+        has dragged a dock's edge their sizes stay (force: the default layout, e.g. Reset layout).
+        Called on a resize, a font or cell change, a tab change: never per frame.
+        """
+        if self._docks_moved and not force:
+            return
+        presentation = getattr(self, "presentation", None)
+        cell = self.cell_dock
+        if (presentation is not None and presentation.active) or cell.isHidden() or cell.isFloating():
+            return
+        front = self._right_front()
+        if front is None:
+            return
+        if self.isVisible() and cell.height() > 0 and front.height() > 0:
+            room = front.height() + cell.height()
+        else:  # not laid out yet: about the height below the menu and toolbar
+            room = max(self.height(), 600) - 140
+        need = min(self.cell_need(), room * 3 // 4)
+        if front is self.formula_dock:  # the cell takes what the equations do not need
+            height = max(need, room - self.formula_need())
+        else:  # training and lessons take all the height but the drawing's
+            height = min(need, room * 2 // 5)
+        height = max(min(height, room - room // 5), room // 5)
+
+        if abs(cell.height() - height) > 2 or not self.isVisible():
+            self.resizeDocks([front, cell], [room - height, height], Qt.Orientation.Vertical)
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Transport")
@@ -763,8 +895,7 @@ class MainWindow(QMainWindow):
             dock.show()
             dock.raise_()
             if not dock.isFloating() and not self.cell_dock.isFloating():
-                h = max(self.height(), 600)
-                self.resizeDocks([dock, self.cell_dock], [h * 4 // 5, h // 5], Qt.Orientation.Vertical)
+                self.fit_right_column(force=True)  # the cell keeps its drawing's height, the lab the rest
                 self._give_side_room(dock, 560)
         if toggle:
             self.training.toggle()
@@ -830,8 +961,7 @@ class MainWindow(QMainWindow):
         if lesson is not None:
             self.show_lessons()
             if not self.presentation.active and not self.cell_dock.isFloating():  # the text gets the room
-                h = max(self.height(), 600)
-                self.resizeDocks([self.lesson_dock, self.cell_dock], [h * 3 // 5, h * 2 // 5], Qt.Orientation.Vertical)
+                self.fit_right_column(force=True)
                 self._give_side_room(self.lesson_dock, self.lesson_dock.width())
         # the lesson's hint stays while the lesson is open (a passing message was gone after 8 s, or
         # for good once presenting had hidden the bar); the window's own hint when none is
@@ -879,6 +1009,10 @@ class MainWindow(QMainWindow):
 
     def _on_config_changed(self, config) -> None:
         self.update_title()
+        key = (config.cell, config.variant, config.layers)
+        if key != self._right_key:  # other equations and another drawing: the right column split again
+            self._right_key = key
+            self._right_fit.start()
         self.actions["add_step"].setEnabled(config.steps < UI_LIMITS["steps"][1])
         self.actions["remove_step"].setEnabled(config.steps > LIMITS["steps"][0])
 
@@ -963,6 +1097,23 @@ class MainWindow(QMainWindow):
         self.plot_fit.fit_to_font()  # a smaller font: the axes and legends shrink (they keep their room otherwise)
         self.plot_fit.fit(force=True)
         self._on_frame_changed(current_frame(self.session))
+        if getattr(self, "_sized", False) and not self._docks_moved:  # the cell's numbers at the new size
+            QTimer.singleShot(0, self, self._fit_right_to_font)
+
+    def _fit_right_to_font(self, again: bool = True) -> None:
+        """After a font change (once the widgets have it): the right column as wide and split as the
+        new text needs, unless the user has sized the docks."""
+        presentation = getattr(self, "presentation", None)
+        if self._docks_moved or (presentation is not None and presentation.active):
+            return
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # every least size at the new font
+        width = self._right_width()
+        if not self.formula_dock.isFloating() and abs(self.formula_dock.width() - width) > 2:
+            self.resizeDocks([self.formula_dock], [width], Qt.Orientation.Horizontal)
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # the new width and title bars
+        self.fit_right_column()
+        if again:  # and once more after whatever the new font still changes
+            QTimer.singleShot(0, self, lambda: self._fit_right_to_font(again=False))
 
     # ---- layout memory -----------------------------------------------------------------
     def restore_layout(self) -> bool:
@@ -979,6 +1130,7 @@ class MainWindow(QMainWindow):
         splitter = s.value("splitter")
         if isinstance(splitter, QByteArray):
             self.splitter.restoreState(splitter)
+        self._docks_moved = s.value("docks_moved", True, bool)  # an older layout: kept as it was
         scheme = s.value("theme", "system", str)
         scale = s.value("font_scale", 1.0, float)
         try:
@@ -999,11 +1151,13 @@ class MainWindow(QMainWindow):
         s.setValue("splitter", self.splitter.saveState())
         s.setValue("theme", self.theme.scheme)
         s.setValue("font_scale", self.theme.font_scale)
+        s.setValue("docks_moved", self._docks_moved)
         s.sync()
 
     def reset_layout(self) -> None:
         """Every panel back to where it started."""
         self.restoreState(self._default_state, SETTINGS_VERSION)
+        self._docks_moved = False
         self._apply_default_sizes()
         for dock in (self.controls_dock, self.formula_dock, self.cell_dock, self.lesson_dock):
             dock.show()

@@ -1,0 +1,147 @@
+"""Review 5: the right column's split, the cell's text at a large font, the window on a 1280x720 screen."""
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, Qt
+from PySide6.QtTest import QTest
+
+from simulator.config import Config
+from ui import theme
+from ui.cell_view import FONT_PX, MIN_TEXT_PX
+
+
+@pytest.fixture
+def font_scale():
+    """Set the theme's font scale for a test, and put it back."""
+    t = theme.current()
+    before = t.font_scale
+    yield t.set_font_scale
+    t.set_font_scale(before)
+
+
+def _settle(qtbot, window, width: int = 1600, height: int = 1000) -> None:
+    window.show()
+    qtbot.waitExposed(window)
+    window.resize(width, height)
+    for _ in range(3):
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        qtbot.wait(20)
+
+
+def _value_px(window) -> float:
+    """The cell drawing's value text on screen, px (after a paint)."""
+    canvas = window.cell_view.canvas
+    canvas.grab()
+    tf, scale = canvas.fit()
+    return FONT_PX * tf * scale
+
+
+def _drawing_fits(window) -> bool:
+    canvas = window.cell_view.canvas
+    tf, scale = canvas.fit()
+    b = canvas.bounds(tf)
+    return b.width() * scale <= canvas.width() + 1 and b.height() * scale <= canvas.height() + 1
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_the_equations_leave_the_room_they_do_not_need_to_the_cell(qtbot, make_window, cell):
+    """The default window gave the equations ~320 px of blank and the cell drawing ~230 px."""
+    window = make_window(Config(cell=cell))
+    _settle(qtbot, window)
+    formula, cell_dock = window.formula_dock, window.cell_dock
+    assert formula.height() <= window.formula_need() + 4, (formula.height(), window.formula_need())
+    assert cell_dock.height() >= window.cell_need(), (cell_dock.height(), window.cell_need())
+    assert _drawing_fits(window)
+    assert _value_px(window) >= MIN_TEXT_PX * 1.2  # the spare height enlarges the numbers
+
+
+def test_a_cell_change_splits_the_column_again(qtbot, make_window):
+    window = make_window(Config(cell="rnn"))
+    _settle(qtbot, window)
+    window.session.update(cell="lstm")
+    qtbot.wait(30)
+    assert window.formula_dock.height() <= window.formula_need() + 4
+    assert _drawing_fits(window)
+
+
+def _drag_cell_edge(qtbot, window, dy: int) -> None:
+    """Drag the separator above the cell dock by dy px, as a user does."""
+    cell = window.cell_dock.geometry()
+    start = QPoint(cell.center().x(), cell.top() - 2)
+    assert window.childAt(start) is None  # on the separator, not on a panel
+    QTest.mousePress(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    for step in range(1, 6):
+        QTest.mouseMove(window, start + QPoint(0, dy * step // 5))
+        qtbot.wait(5)
+    QTest.mouseRelease(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + QPoint(0, dy))
+    qtbot.wait(20)
+
+
+def test_the_users_dock_sizes_win_and_are_remembered(qtbot, make_window, font_scale):
+    window = make_window()
+    _settle(qtbot, window)
+    before = window.cell_dock.height()
+    _drag_cell_edge(qtbot, window, 150)
+    moved = window.cell_dock.height()
+    assert moved < before - 100, (before, moved)
+    font_scale(1.25)  # a font change does not undo the user's split
+    qtbot.wait(50)
+    font_scale(1.0)
+    qtbot.wait(50)
+    assert abs(window.cell_dock.height() - moved) <= 4
+    window.close()  # saves the layout
+    again = make_window()
+    _settle(qtbot, again)
+    qtbot.wait(30)
+    assert abs(again.cell_dock.height() - moved) <= 4, (again.cell_dock.height(), moved)
+    again.reset_layout()  # the default split again
+    qtbot.wait(30)
+    assert again.cell_dock.height() >= again.cell_need()
+
+
+def test_a_remembered_default_layout_still_follows_the_default(qtbot, make_window):
+    """A saved layout the user never resized is the default: it still gives the cell its room."""
+    window = make_window()
+    _settle(qtbot, window)
+    window.close()
+    again = make_window(Config(cell="lstm"))
+    _settle(qtbot, again)
+    qtbot.wait(30)
+    assert again.formula_dock.height() <= again.formula_need() + 4
+    assert again.cell_dock.height() >= again.cell_need()
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_the_cell_text_follows_the_font_scale(qtbot, make_window, font_scale, cell):
+    """At font scale 2 the cell's numbers were 17 px (the dock too low for them): now about 2 × 11 px."""
+    window = make_window(Config(cell=cell))
+    _settle(qtbot, window)
+    font_scale(2.0)
+    for _ in range(3):
+        qtbot.wait(30)
+    assert _drawing_fits(window)
+    assert _value_px(window) >= 0.9 * 2 * MIN_TEXT_PX, _value_px(window)  # the plots keep their width
+
+
+def test_the_training_tab_leaves_the_cell_its_drawing(qtbot, make_window):
+    """Opening the training lab gave the cell a fifth of the height (labels ~5 px)."""
+    window = make_window(Config(cell="lstm"))
+    _settle(qtbot, window)
+    window.show_training()
+    qtbot.wait(50)
+    assert window.training_dock.height() > window.cell_dock.height()
+    assert _drawing_fits(window)
+    assert _value_px(window) >= MIN_TEXT_PX * 0.97, _value_px(window)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_the_window_fits_1280x720_at_font_scale_2(qtbot, make_window, font_scale, cell):
+    """The least sizes grew with the font: the window stayed 1599 x 811 on a 1280 x 720 screen."""
+    font_scale(2.0)
+    window = make_window(Config(cell=cell))
+    _settle(qtbot, window, 1280, 720)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1280 and hint.height() <= 720, hint
+    assert window.width() <= 1280 and window.height() <= 720, window.size()
+    grab = window.grab()
+    assert grab.width() <= 1280 and grab.height() <= 720
+    assert window.hint_label.text().startswith("Space plays")  # the whole hint, cut only on screen
