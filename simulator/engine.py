@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .network import Network
-from .result import NonFinite, Result
+from .result import NonFinite, Result, first_nonfinite_unit
 
 LOSSES = ("mse", "cross_entropy")
 MAX_STEPS = 100_000
@@ -462,21 +462,26 @@ def _initial_state(name, value, net, B):
 
 
 def _find_nonfinite(net, caches, Y, dhs, grads) -> NonFinite | None:
-    """Where a NaN or infinity first appears: forward states, outputs, then the backward pass."""
+    """Where a NaN or infinity first appears: forward states, outputs, then the backward pass (with its unit)."""
+
+    def at(values: np.ndarray, t: int, phase: str, quantity: str) -> NonFinite:
+        step = values[t]  # (B, units)
+        return NonFinite(t, phase, quantity, first_nonfinite_unit(step), step.shape[-1])
+
     for k, cache in enumerate(caches):
         for key in ("h", "c"):
             if key in cache:
                 t = _first_nonfinite_step(cache[key][1:])
                 if t is not None:
-                    return NonFinite(t, "forward", f"{key}_t of layer {k + 1}")
+                    return at(cache[key][1:], t, "forward", f"{key}_t of layer {k + 1}")
     t = _first_nonfinite_step(Y)
     if t is not None:
-        return NonFinite(t, "forward", "output y_t")
+        return at(Y, t, "forward", "output y_t")
     for k in range(net.layers - 1, -1, -1):
         if _all_finite(dhs[k]):
             continue
         ok = np.isfinite(dhs[k].reshape(dhs[k].shape[0], -1)).all(axis=1)
-        return NonFinite(int(np.nonzero(~ok)[0].max()), "backward", f"dL/dh_t of layer {k + 1}")
+        return at(dhs[k], int(np.nonzero(~ok)[0].max()), "backward", f"dL/dh_t of layer {k + 1}")
     for name, g in grads.items():
         if not _all_finite(g):
             return NonFinite(0, "backward", f"gradient of {name}")

@@ -178,7 +178,7 @@ class SineTask(Task):
 
 def _score_of(topology: str) -> str:
     if topology not in ("many_to_many", "many_to_one"):
-        raise ValueError(f"topology must be many_to_many or many_to_one for a time series; got {topology!r}")
+        raise ValueError(f"topology must be many-to-many or many-to-one for a time series; got {topology!r}")
     return "all" if topology == "many_to_many" else "last"
 
 

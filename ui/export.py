@@ -387,7 +387,7 @@ def format_of(path: str | os.PathLike) -> str:
             )
         return suffix
     if suffix not in FORMATS:
-        known = ", ".join(f".{k}" for k in FORMATS)
+        known = ", ".join(f".{k}" for k in (*FORMATS, "mp4"))
         raise ExportError(f"cannot tell the format from {os.fspath(path)!r}: the file name must end in {known}")
     return suffix
 

@@ -327,3 +327,28 @@ def test_simulator_never_imports_torch():
     root = Path(__file__).resolve().parents[2]
     proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_an_overflow_names_its_step_and_unit_from_the_engine():
+    """The banner's record says which unit overflowed first, in the Cell panel's numbering (from 1)."""
+    from simulator.config import Config, run
+
+    r = run(Config(activation="relu", wrec=3.0, steps=1000))
+    nf = r.nonfinite
+    assert nf is not None and nf.phase == "forward" and nf.quantity == "h_t of layer 1"
+    h = r.caches[0]["h"][1:]  # (T, B, H)
+    assert np.isfinite(h[: nf.step]).all() and not np.isfinite(h[nf.step]).all()
+    bad = np.flatnonzero(~np.isfinite(h[nf.step]).all(axis=0))
+    assert nf.unit == bad[0] and nf.units == h.shape[-1]
+    assert f"(unit {bad[0] + 1} of {h.shape[-1]})" in nf.message()
+
+
+def test_lesson_texts_use_the_plots_notation():
+    """Steps run 0 .. T−1: the texts write ∂h_{T−1}/∂h_t and the exponent T−1−t, as the plots do."""
+    import json
+
+    from simulator.lessons import LESSONS_DIR
+
+    for path in sorted(LESSONS_DIR.glob("*.json")):
+        text = json.dumps(json.loads(path.read_text()), ensure_ascii=False)
+        assert "∂h_T/" not in text and "^(T−t)" not in text, path.name

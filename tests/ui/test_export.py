@@ -396,7 +396,7 @@ def test_render_a_scenario_with_its_own_weights_and_history(qapp, tmp_path):
     ("args", "message"),
     [
         (["--plot", "histogram", "--out", "x.png"], "unknown plot 'histogram'; plots: gradients"),
-        (["--plot", "gradients", "--out", "x.bmp"], "must end in .png, .svg, .csv, .gif"),
+        (["--plot", "gradients", "--out", "x.bmp"], "must end in .png, .svg, .csv, .gif, .mp4"),
         (["--plot", "gradients", "--out", "x.png", "--set", "colour=red"], "unknown key 'colour'"),
         (["--plot", "gradients", "--out", "x.png", "--set", "cell=transformer"], "cell must be one of"),
         (["--plot", "gradients", "--out", "x.png", "--lesson", "nope"], "unknown lesson 'nope'; lessons: 01-"),
