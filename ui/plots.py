@@ -1096,11 +1096,11 @@ class PlotPanel(QWidget):
             label.setText(title)
             label.setToolTip("" if title == self.title else self.title)  # a tooltip shows rich text
 
-    def set_notice(self, text: str) -> None:
+    def set_notice(self, text: str, colour: str | None = None) -> None:
         """Say in the middle of the plot why it shows nothing ('' hides it); per trace, never per frame."""
         if text:
             self.notice.setText(text)
-            self.notice.setColor(self.theme.colours.exploding)
+            self.notice.setColor(colour or self.theme.colours.exploding)
             self.notice.setFont(self.theme.font(0.95, bold=True))
         self.notice.setVisible(bool(text))
 
@@ -1163,6 +1163,28 @@ class PlotPanel(QWidget):
 
 
 BOUND_CAPTION = "Dashed: Pascanu's bound ‖∂L/∂h<sub>T−1</sub>‖·(γσ<sub>max</sub>)<sup>T−1−t</sup>. "
+
+
+def _step_ranges(steps: np.ndarray, most: int = 3) -> str:
+    """Steps as runs, 't = 0 … 5, 9, 12 … 18' (the first few runs)."""
+    runs = np.split(steps, np.flatnonzero(np.diff(steps) > 1) + 1)
+    text = ", ".join(f"{r[0]}" if len(r) == 1 else f"{r[0]} … {r[-1]}" for r in runs[:most])
+    return "t = " + text + (", …" if len(runs) > most else "")
+
+
+def zero_notice(values: np.ndarray, what: str, start: int = 0) -> str:
+    """Why steps are missing from a log plot: their value is exactly 0 ('' if none is from step start on)."""
+    zero = np.flatnonzero(np.asarray(values)[start:] == 0) + start
+    if not zero.size:
+        return ""
+    back = zero.size > 1 and zero[0] == 0 and zero[-1] == zero.size - 1  # one run from t = 0
+    where = f"from t = {zero[-1]} back" if back else f"at {_step_ranges(zero)}"
+    return f"{what} = 0 {where}:\nnot drawable on a log axis"
+
+
+def norm_text(v: float) -> str:
+    """A norm for a hover text: exact 0 said as such (the log axis has no place for it)."""
+    return "0 (not drawable on a log axis)" if v == 0 else fmt(v, 6)
 
 
 def overflow_notice(trace: Result, what: str, values: np.ndarray | None = None) -> str:
@@ -1349,7 +1371,8 @@ class GradientPlot(LogCurvePlot):
             self.bound_y = None
             self.bound.setData([], [])
             self._relabel(self.bound, "")
-        if config.truncate > 0 and config.score == "last" and config.truncate < T:
+        truncated = config.truncate > 0 and config.score == "last" and config.truncate < T
+        if truncated:
             edge = T - config.truncate - 0.5
             self.truncated.setRegion((-0.5, edge))
             self.truncated.show()
@@ -1362,7 +1385,10 @@ class GradientPlot(LogCurvePlot):
         self.overflow.setVisible(nf is not None)
         if nf is not None:
             self.overflow.setValue(nf.step)
-        self.set_notice(overflow_notice(trace, "gradient"))
+        start = T - config.truncate if truncated else 0  # the truncated band explains the zeros before
+        overflow = overflow_notice(trace, "gradient")
+        zeros = zero_notice(trace.grad_norms, "‖∂L/∂h_t‖", start)
+        self.set_notice(overflow or zeros, None if overflow else self.theme.colours.muted)
         cells = None if trace.cell_grad_norms is None else trace.cell_grad_norms[-1]
         self.set_steady_range(T, decade_range(self.y, cells, self.ghost_y, *layers, extra=self.bound_y))
         caption = self.caption if self.bound_y is not None else self.caption.replace(BOUND_CAPTION, "")
@@ -1400,7 +1426,7 @@ class GradientPlot(LogCurvePlot):
         if t is None:
             return ""
         tr = self.session.trace
-        lines = [f"t = {t}", f"‖∂L/∂h_t‖ = {fmt(tr.grad_norms[t], 6)}"]
+        lines = [f"t = {t}", f"‖∂L/∂h_t‖ = {norm_text(tr.grad_norms[t])}"]
         if tr.cell_grad_norms is not None:
             lines.append(f"‖∂L/∂c_t‖ = {fmt(tr.cell_grad_norms[-1][t], 6)}")
         if self.bound_y is not None:
@@ -1464,7 +1490,9 @@ class JacobianPlot(LogCurvePlot):
         if self.caption_label.text() != caption:  # a gated cell has no such bound
             self.caption_label.setText(caption)
         self.set_steady_range(T, decade_range(self.y, extra=self.bound_y))
-        self.set_notice(overflow_notice(trace, "Jacobian product", self.y))
+        overflow = overflow_notice(trace, "Jacobian product", self.y)
+        zeros = zero_notice(trace.jacobian_norms, "‖∂h_T−1/∂h_t‖")
+        self.set_notice(overflow or zeros, None if overflow else self.theme.colours.muted)
         self._trace = trace
         self._update_badge(trace)
         super()._on_trace_changed(trace)
@@ -1503,7 +1531,7 @@ class JacobianPlot(LogCurvePlot):
         t = self.step_at(x)
         if t is None:
             return ""
-        lines = [f"t = {t}", f"‖∂h_{{T−1}}/∂h_t‖ = {fmt(self.session.trace.jacobian_norms[t], 6)}"]
+        lines = [f"t = {t}", f"‖∂h_{{T−1}}/∂h_t‖ = {norm_text(self.session.trace.jacobian_norms[t])}"]
         if self.bound_y is not None:
             lines.append(f"bound = {fmt(self.bound_y[t], 6)}")
         return "\n".join(lines)

@@ -79,3 +79,38 @@ def test_a_variant_shows_only_the_gates_and_blocks_it_has(make_window, variant, 
     assert len(tabs) == len(states.names)
     if gone is not None:  # the engine does hold that gate at exactly 1
         np.testing.assert_array_equal(trace.gates(-1)[gone], 1.0)
+
+
+def test_exact_zeros_are_explained_and_hovered_at_wrec_0(make_window):
+    """Wrec = 0: every step before the last has gradient and Jacobian product exactly 0, which a log axis can't draw."""
+    window = make_window(Config(wrec=0.0))
+    trace = window.session.trace
+    T = trace.T
+    zero = np.flatnonzero(trace.grad_norms == 0)
+    assert list(zero) == list(range(T - 1))  # the engine's numbers: only the last step has a gradient
+    gradient, jacobian = window.plots.gradient, window.plots.jacobian
+    for panel in (gradient, jacobian):
+        assert panel.notice.isVisible()
+        assert f"= 0 from t = {T - 2} back" in panel.notice.textItem.toPlainText()
+        assert "log axis" in panel.notice.textItem.toPlainText()
+        assert panel.hover_text(3, 0).splitlines()[1].endswith("= 0 (not drawable on a log axis)")
+    window.session.update(wrec=1.0)  # nothing is zero: no notice, the hover gives the number
+    for panel in (gradient, jacobian):
+        assert not panel.notice.isVisible()
+        assert "not drawable" not in panel.hover_text(3, 0)
+
+
+def test_zeros_the_truncation_explains_get_no_notice(make_window):
+    window = make_window(Config(truncate=5))
+    trace = window.session.trace
+    assert (trace.grad_norms[: trace.T - 5] == 0).all()  # cut off by truncated BPTT, whose band says so
+    assert not window.plots.gradient.notice.isVisible()
+
+
+def test_scattered_zeros_are_listed_as_runs():
+    from ui.plots import zero_notice
+
+    v = np.array([1.0, 0, 0, 0, 2, 0, 3, 0, 0, 4, 0])
+    assert zero_notice(v, "x") == "x = 0 at t = 1 … 3, 5, 7 … 8, …:\nnot drawable on a log axis"
+    assert zero_notice(np.array([0.0, 0, 1]), "x").startswith("x = 0 from t = 1 back")
+    assert zero_notice(np.array([1.0, 2.0]), "x") == ""
