@@ -1283,6 +1283,7 @@ class GradientPlot(LogCurvePlot):
         self.truncated_label = pg.TextItem("truncated: no gradient", anchor=(0, 0))
         self.plot.addItem(self.truncated_label, ignoreBounds=True)
         self.overflow = pg.InfiniteLine(angle=90, movable=False, label="overflow", labelOpts={"position": 0.9})
+        self.overflow.setZValue(20)  # above the veil: the overflow is a fact of the trace, not of the playhead
         self.plot.addItem(self.overflow, ignoreBounds=True)
         self.ghost_y: np.ndarray | None = None
         self.ghost_change = ""  # the keys and old values of the last run of edits, e.g. "hidden = 16"
@@ -1416,8 +1417,10 @@ class GradientPlot(LogCurvePlot):
         shade.setAlpha(40)
         self.truncated.setBrush(pg.mkBrush(shade))
         self.truncated_label.setColor(c.muted)
+        self.truncated_label.setFont(t.font(0.85))  # in the theme's type (pyqtgraph's default ignored the font scale)
         self.overflow.setPen(t.pen(c.exploding, 2, Qt.PenStyle.DashLine))
         self.overflow.label.setColor(c.exploding)
+        self.overflow.label.setFont(t.font(0.85, bold=True))
         self.style_legend(self.legend)
         super()._on_theme_changed()
 

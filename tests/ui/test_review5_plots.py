@@ -114,3 +114,23 @@ def test_scattered_zeros_are_listed_as_runs():
     assert zero_notice(v, "x") == "x = 0 at t = 1 … 3, 5, 7 … 8, …:\nnot drawable on a log axis"
     assert zero_notice(np.array([0.0, 0, 1]), "x").startswith("x = 0 from t = 1 back")
     assert zero_notice(np.array([1.0, 2.0]), "x") == ""
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+def test_the_overflow_line_and_its_label_show_above_the_veil_in_the_themes_type(make_window, scale):
+    """The forward pass overflowed, so BPTT never ran and the veil covers the plot: the line says so anyway."""
+    from ui import theme
+
+    theme.current().set_font_scale(scale)
+    try:
+        window = make_window(Config(activation="relu", wrec=3.0, steps=1000))
+        plot = window.plots.gradient
+        assert plot.overflow.isVisible()
+        assert plot.overflow.value() == window.session.trace.nonfinite.step
+        assert plot.overflow.zValue() > plot.veil.zValue()
+        font = plot.overflow.label.textItem.font()
+        assert font.pointSizeF() == pytest.approx(theme.current().point_size(0.85))
+        assert font.bold()
+        assert plot.truncated_label.textItem.font().pointSizeF() == pytest.approx(theme.current().point_size(0.85))
+    finally:
+        theme.current().set_font_scale(1.0)
