@@ -565,13 +565,28 @@ class Result:
         """Largest singular value of each block of W_hh."""
         return {n: _spectrum(W)[1] for n, W in self.net.recurrent_blocks().items()}
 
-    @cached_property
-    def pascanu_bound(self) -> np.ndarray | None:
-        """(T,): (gamma * sigma_max(W_hh))^(T-1-t), the bound on ||dh_{T-1}/dh_t|| (RNN and ESN)."""
+    @property
+    def step_bound(self) -> float | None:
+        """The bound on one step back, ||dh_t/dh_{t-1}|| <= (1 - leak) + leak * gamma * sigma_max(W_hh).
+
+        A leaky unit h_t = (1 - a) h_{t-1} + a phi(W_hh h_{t-1} + ...) has the step Jacobian
+        (1 - a) I + a diag(phi') W_hh: the triangle inequality gives the bound, which is
+        gamma * sigma_max for leak 1 (every RNN). None for gated cells.
+        """
         if self.net.cell not in ("rnn", "esn"):
             return None
         leak = self.net.leak
-        per_step = (1.0 - leak) + leak * self.net.gamma * self.sigma_max["W_hh"]
+        return float((1.0 - leak) + leak * self.net.gamma * self.sigma_max["W_hh"])
+
+    @cached_property
+    def pascanu_bound(self) -> np.ndarray | None:
+        """(T,): step_bound^(T-1-t), the bound on ||dh_{T-1}/dh_t|| (RNN and ESN).
+
+        (gamma * sigma_max(W_hh))^(T-1-t) without a leak, ((1 - a) + a gamma sigma_max)^(T-1-t) with one.
+        """
+        per_step = self.step_bound
+        if per_step is None:
+            return None
         with np.errstate(over="ignore"):
             return _freeze(per_step ** (self.T - 1 - np.arange(self.T, dtype=float)))
 

@@ -141,6 +141,40 @@ def test_pascanu_bound_is_for_rnn_and_esn_only():
     assert np.all(r.jacobian_norms <= r.pascanu_bound * (1 + 1e-9))
 
 
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "identity"])
+@pytest.mark.parametrize("leak", [0.1, 0.3, 0.7, 1.0])
+@pytest.mark.parametrize("wrec", [0.9, 1.5])
+def test_leaky_pascanu_bound_holds(activation, leak, wrec):
+    """A leaky ESN: one step back is (1 - a) I + a diag(phi') W_hh, bounded by (1 - a) + a gamma sigma_max.
+
+    The plain gamma sigma_max is no bound for it: at Wrec 0.9 and leak 0.3 the steps measure 0.97 > 0.9.
+    """
+    net = Network.create("esn", 3, 10, 2, activation=activation, init="normal", sigma=0.5, wrec=wrec, leak=leak, seed=2)
+    rng = np.random.default_rng(3)
+    r = simulate(net, 0.5 * rng.standard_normal((40, 2, 3)), rng.standard_normal((40, 2, 2)))
+    gamma = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0, "identity": 1.0}[activation]
+    smax = np.linalg.norm(net.params["weight_hh_l0"], 2)
+    per_step = (1 - leak) + leak * gamma * smax
+    assert r.step_bound == pytest.approx(per_step, rel=1e-12)
+    dist = 39 - np.arange(40)
+    np.testing.assert_allclose(r.pascanu_bound, per_step**dist, rtol=1e-12)
+    ok = np.isfinite(r.jacobian_norms)
+    assert ok.all()
+    assert np.all(r.jacobian_norms <= r.pascanu_bound * (1 + 1e-9))
+    assert np.all(r.step_jacobian_norms[1:] <= per_step * (1 + 1e-9))
+
+
+def test_leaky_bound_is_needed():
+    """The review's case (ESN, Wrec 0.9, leak 0.3): measured steps above gamma sigma_max, below the leaky bound."""
+    r = run(Config(cell="esn", steps=30, wrec=0.9, leak=0.3, topology="many_to_many"))
+    plain = r.net.gamma * r.sigma_max["W_hh"]
+    assert r.step_jacobian_norms[1:].max() > plain
+    assert r.step_bound == pytest.approx(0.7 + 0.3 * plain, rel=1e-12)
+    assert np.all(r.step_jacobian_norms[1:] <= r.step_bound * (1 + 1e-12))
+    assert np.all(r.jacobian_norms <= r.pascanu_bound * (1 + 1e-9))
+    assert run(Config(cell="lstm", steps=5)).step_bound is None
+
+
 # ---- overflow is data -------------------------------------------------------------------------
 
 
