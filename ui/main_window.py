@@ -878,7 +878,7 @@ class MainWindow(QMainWindow):
         self.session.update(steps=T)
         if phase == "forward":  # keep showing the same step of the same phase
             self.session.set_frame(self.session.frame_of(phase, min(t, T - 1)))
-        self.statusBar().showMessage(f"T = {T} steps", 3000)
+        self._report_value("steps", T, f"T = {T} steps")
 
     def set_folded(self, folded: bool) -> None:
         """Show the network folded (one hidden layer with its loop) or unrolled."""
@@ -924,7 +924,12 @@ class MainWindow(QMainWindow):
         """Draw a new seed (new weights and a new input sequence)."""
         seed = int(np.random.default_rng().integers(0, 100_000))
         self.session.update(seed=seed)
-        self.statusBar().showMessage(f"seed = {seed}", 3000)
+        self._report_value("seed", seed, f"seed = {seed}")
+
+    def _report_value(self, key: str, value, text: str) -> None:
+        """A passing status message about a configuration value; an undo or any other change of it clears it."""
+        self._reported = (key, value, text)
+        self.statusBar().showMessage(text, 3000)
 
     def save_screenshot_dialog(self) -> None:
         """Ask where, then save the window as PNG."""
@@ -1009,6 +1014,11 @@ class MainWindow(QMainWindow):
 
     def _on_config_changed(self, config) -> None:
         self.update_title()
+        reported = getattr(self, "_reported", None)
+        if reported is not None and getattr(config, reported[0]) != reported[1]:
+            self._reported = None  # e.g. an undo of the new seed: the message would contradict the seed box
+            if self.statusBar().currentMessage() == reported[2]:
+                self.statusBar().clearMessage()
         key = (config.cell, config.variant, config.layers)
         if key != self._right_key:  # other equations and another drawing: the right column split again
             self._right_key = key

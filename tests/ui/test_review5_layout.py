@@ -145,3 +145,22 @@ def test_the_window_fits_1280x720_at_font_scale_2(qtbot, make_window, font_scale
     grab = window.grab()
     assert grab.width() <= 1280 and grab.height() <= 720
     assert window.hint_label.text().startswith("Space plays")  # the whole hint, cut only on screen
+
+
+@pytest.mark.parametrize("change", ["seed", "steps"])
+def test_undo_clears_a_status_message_about_the_undone_value(make_window, change):
+    """'seed = 84279' must not stay on screen once Undo has put the seed box back to 0."""
+    window = make_window()
+    bar = window.statusBar()
+    if change == "seed":
+        window.new_seed()
+        assert bar.currentMessage() == f"seed = {window.session.config.seed}"
+    else:
+        window.actions["add_step"].trigger()
+        assert bar.currentMessage() == f"T = {window.session.config.steps} steps"
+    window.actions["undo"].trigger()
+    assert bar.currentMessage() == ""
+    # a change of another key leaves a fresh message alone
+    window.new_seed()
+    window.session.update(wrec=1.5)
+    assert bar.currentMessage() == f"seed = {window.session.config.seed}"
