@@ -464,13 +464,31 @@ class FormulaView(QScrollArea):
             "one step back multiplies by at most γ·σ<sub>max</sub>(<i>W</i><sub>hh</sub>)",
         ]
         gamma, smax = d["gamma"], d["sigma_max"]
+        leak = cfg.leak if esn else 1.0
+        if esn:  # a leaky unit: dh_t/dh_{t-1} = (1−α) I + α diag(φ′) W_hh
+            general[0] = (
+                f"∂L/∂{_sub('h', 't−1')} = (1−α) ∂L/∂{_sub('h', 't')} + α <i>W</i><sub>hh</sub><sup>⊤</sup> "
+                f"({act}′ ⊙ ∂L/∂{_sub('h', 't')}) + ∂ℓ<sub>t−1</sub>/∂{_sub('h', 't−1')}"
+            )
+            general[-1] = (
+                f"one step back is (1−α)<i>I</i> + α·diag({act}′)<i>W</i><sub>hh</sub> (α the leak): "
+                "it multiplies by at most (1−α) + α·γ·σ<sub>max</sub>(<i>W</i><sub>hh</sub>)"
+            )
+            bound = f"(1−α) + α·γ·σ<sub>max</sub> = {n(1 - leak)} + {n(leak)} · {n(gamma)} · {n(smax)} = "
+            bound += n((1 - leak) + leak * gamma * smax)
+        else:
+            bound = f"γ·σ<sub>max</sub> = {n(gamma)} · {n(smax)} = {n(gamma * smax)}"
         rows = [
             f"‖∂L/∂{_sub('h', t)}‖ = <b>{n(d['dh_norm'][t])}</b>",
             f"{self._unit_label()}{act}′ = {n(d['dphi'][t])} (mean over units {n(d['dphi_mean'][t])}, γ = "
             f"{'1/4' if gamma == 0.25 else f'{gamma:g}'})",
-            f"γ·σ<sub>max</sub> = {n(gamma)} · {n(smax)} = {n(gamma * smax)}",
+            bound,
         ]
-        if d["w_scalar"] is not None and t > 0:  # at t = 0 there is no h_{-1} to pass it to
+        if d["w_scalar"] is not None and t > 0 and esn:  # at t = 0 there is no h_{-1} to pass it to
+            rows.insert(1, f"∂L/∂{_sub('h', t - 1)} = ((1−α) + α · Wrec · {act}′) · ∂L/∂{_sub('h', t)} (+ its own "
+                           f"loss) = ({n(1 - leak)} + {n(leak)} · {n(d['w_scalar'])} · {p(d['dphi'][t])}) · "
+                           f"{p(d['dh'][t])}")  # fmt: skip
+        elif d["w_scalar"] is not None and t > 0:
             rows.insert(1, f"∂L/∂{_sub('h', t - 1)} = Wrec · {act}′ · ∂L/∂{_sub('h', t)} (+ its own loss)"
                            f" = {n(d['w_scalar'])} · {p(d['dphi'][t])} · {p(d['dh'][t])}")  # fmt: skip
         rows += self._step_ratio(t)

@@ -53,6 +53,14 @@ from .session import Session
 GHOST_NAME = "before your last change"  # the details are in its tooltip and the plot's hover text
 GHOST_SHORT = "before"  # ... where the whole name does not fit the legend's width (large type, a narrow plot)
 BOUND_NAME = "bound (γσ<sub>max</sub>)<sup>T−1−t</sup>"
+LEAKY_BOUND_NAME = "bound ((1−α)+αγσ<sub>max</sub>)<sup>T−1−t</sup>"  # a leaky ESN: α is the leak
+
+
+def bound_name(leak: float) -> str:
+    """The bound's legend entry: (γσ_max)^(T−1−t), or ((1−α)+αγσ_max)^(T−1−t) for a leaky unit."""
+    return BOUND_NAME if leak == 1.0 else LEAKY_BOUND_NAME
+
+
 MAX_CURVES = 8  # one per layer at most (LIMITS["layers"])
 SYMBOLS_UP_TO = 60  # a dot per step while the steps are few enough to tell apart
 LOG_FLOOR = 1e-300  # below this a norm is drawn as missing (log of 0)
@@ -1165,6 +1173,14 @@ class PlotPanel(QWidget):
 BOUND_CAPTION = "Dashed: Pascanu's bound ‖∂L/∂h<sub>T−1</sub>‖·(γσ<sub>max</sub>)<sup>T−1−t</sup>. "
 
 
+def leaky_bound_caption(leak: float) -> str:
+    """BOUND_CAPTION for a leaky unit: one step back is (1−α)I + α·diag(φ′)W_hh."""
+    return (
+        "Dashed: Pascanu's bound ‖∂L/∂h<sub>T−1</sub>‖·((1−α)+αγσ<sub>max</sub>)<sup>T−1−t</sup>, "
+        f"α = {leak:g} the leak. "
+    )
+
+
 def _step_ranges(steps: np.ndarray, most: int = 3) -> str:
     """Steps as runs, 't = 0 … 5, 9, 12 … 18' (the first few runs)."""
     runs = np.split(steps, np.flatnonzero(np.diff(steps) > 1) + 1)
@@ -1367,7 +1383,7 @@ class GradientPlot(LogCurvePlot):
             with np.errstate(over="ignore", invalid="ignore"):
                 self.bound_y = positive(trace.grad_norms[-1] * bound)
             set_line(self.bound, t, self.bound_y)
-            self._relabel(self.bound, "Pascanu bound")
+            self._relabel(self.bound, "Pascanu bound")  # the caption writes its form
         else:
             self.bound_y = None
             self.bound.setData([], [])
@@ -1392,7 +1408,11 @@ class GradientPlot(LogCurvePlot):
         self.set_notice(overflow or zeros, None if overflow else self.theme.colours.muted)
         cells = None if trace.cell_grad_norms is None else trace.cell_grad_norms[-1]
         self.set_steady_range(T, decade_range(self.y, cells, self.ghost_y, *layers, extra=self.bound_y))
-        caption = self.caption if self.bound_y is not None else self.caption.replace(BOUND_CAPTION, "")
+        leak = trace.net.leak
+        if self.bound_y is None:
+            caption = self.caption.replace(BOUND_CAPTION, "")
+        else:
+            caption = self.caption if leak == 1.0 else self.caption.replace(BOUND_CAPTION, leaky_bound_caption(leak))
         if self.caption_label.text() != caption:
             self.caption_label.setText(caption)
         where = "a loss at the last step" if config.score == "last" else "a loss at every step"
@@ -1442,6 +1462,14 @@ class GradientPlot(LogCurvePlot):
 JACOBIAN_BOUND_CAPTION = "Dashed: the bound (γ·σ<sub>max</sub>(W<sub>hh</sub>))<sup>T−1−t</sup>."
 
 
+def leaky_jacobian_caption(leak: float) -> str:
+    """JACOBIAN_BOUND_CAPTION for a leaky unit (α the leak): one step back is (1−α)I + α·diag(φ′)W_hh."""
+    return (
+        "Dashed: the bound ((1−α) + α·γ·σ<sub>max</sub>(W<sub>hh</sub>))<sup>T−1−t</sup>, α = "
+        f"{leak:g} the leak: one step back is (1−α)I + α·diag(φ′)W<sub>hh</sub>."
+    )
+
+
 def verdict_rule(f: float, T: int) -> str:
     """The engine's rule for the verdict (Result.verdict), with this trace's numbers."""
     lo, hi, whole = VANISHING_BELOW, EXPLODING_ABOVE, SEQUENCE_FACTOR
@@ -1458,7 +1486,7 @@ def verdict_rule(f: float, T: int) -> str:
 
 
 class JacobianPlot(LogCurvePlot):
-    """‖∂h_{T−1}/∂h_t‖, the norm of the Jacobian product, with the bound (γσ_max)^(T−1−t)."""
+    """‖∂h_{T−1}/∂h_t‖, the norm of the Jacobian product, with the bound (γσ_max)^(T−1−t) (leaky: ((1−α)+αγσ_max)^…)."""
 
     title = "Jacobian ‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖"
     short_title = "Jacobian"  # the verdict keeps its room
@@ -1488,8 +1516,14 @@ class JacobianPlot(LogCurvePlot):
             self.bound.setData([], [])
         else:
             set_line(self.bound, t, self.bound_y)
-        relabel(self.legend, self.bound, "" if self.bound_y is None else BOUND_NAME)
-        caption = self.caption if self.bound_y is not None else self.caption.replace(JACOBIAN_BOUND_CAPTION, "")
+        leak = trace.net.leak
+        relabel(self.legend, self.bound, "" if self.bound_y is None else bound_name(leak))
+        if self.bound_y is None:
+            caption = self.caption.replace(JACOBIAN_BOUND_CAPTION, "")
+        elif leak != 1.0:
+            caption = self.caption.replace(JACOBIAN_BOUND_CAPTION, leaky_jacobian_caption(leak))
+        else:
+            caption = self.caption
         if self.caption_label.text() != caption:  # a gated cell has no such bound
             self.caption_label.setText(caption)
         self.set_steady_range(T, decade_range(self.y, extra=self.bound_y))
