@@ -4,7 +4,10 @@ With no lesson open the panel lists every lesson in order. Opening one puts the 
 lesson's preset and shows its text, in which every number is measured on the CURRENT trace
 (simulator/lessons.py render_text): when the student moves Wrec, the quoted ratio changes with
 it. Below the text, 2-4 "try this" steps each have a button that applies the step's change
-through the Session (so Undo takes it back) and then say what to look at, measured again.
+through the Session (so Undo takes it back) and then say what to look at, measured again. The
+latest step's card follows the current trace like the text; an earlier card keeps quoting the
+configuration and trace its step was taken with (step 1's "clipping off" norm stays, whatever
+step 2 does next).
 
 Position: 0 is the lesson's preset, k means k steps have been taken. next_step() takes the next
 step (the presenter's Page Down), previous_step() goes back to the configuration the previous
@@ -42,8 +45,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simulator.config import Config
+from simulator.config import Config, run
 from simulator.lessons import Lesson, Step, list_lessons, render_text
+from simulator.result import Result
 
 from . import theme as theme_mod
 from .plots import applying_preset
@@ -382,6 +386,10 @@ class LessonPanel(QWidget):
         self.lesson: Lesson | None = None
         self.position = 0
         self._configs: dict[int, Config] = {}  # the configuration each position had
+        # each taken step's own configuration and trace, as they were when it was taken: once a
+        # later step is taken, its card keeps quoting these (the latest taken card stays live)
+        self._taken: dict[int, tuple[Config, Result]] = {}
+        self._frozen_html: dict[int, str] = {}  # a frozen card's text, once every number in it is there
         self._presenting = False
         self._pending = False
         self._relays: list[_Relay] = []
@@ -586,6 +594,7 @@ class LessonPanel(QWidget):
             lesson = self.lesson_by_id(lesson)
         position = max(0, min(int(position), len(lesson.steps)))
         self.lesson, self.position, self._configs = lesson, position, {}
+        self._forget_taken(0)
         self._build_cards()
         if preset:
             with applying_preset(self.session):  # not the user's change: no "before" curve from the last screen
@@ -609,6 +618,7 @@ class LessonPanel(QWidget):
         if self.lesson is None:
             return
         self.lesson, self.position, self._configs = None, 0, {}
+        self._forget_taken(0)
         self._build_cards()
         self.stack.setCurrentIndex(0)
         self.lesson_changed.emit(None)
@@ -629,6 +639,8 @@ class LessonPanel(QWidget):
             return False
         self.position = index + 1
         self._configs[self.position] = self.session.config
+        self._forget_taken(index)  # a step taken again: it and the steps after it are measured anew
+        self._taken[index] = (self.session.config, self.session.trace)
         self._update_cards()
         self._render_now()
         self.step_changed.emit(self.position)
@@ -658,6 +670,7 @@ class LessonPanel(QWidget):
             if not self._set_config(self._config_at(target)):
                 return False
             self.position = target
+            self._forget_taken(target)
             self._update_cards()
             self._render_now()
             self.step_changed.emit(target)
@@ -678,6 +691,25 @@ class LessonPanel(QWidget):
         for step in self.lesson.steps[:position]:
             config = step.apply(config)
         return config
+
+    def _forget_taken(self, first: int) -> None:
+        """Forget what steps `first` and later were measured on (they are no longer taken, or taken anew)."""
+        for index in [i for i in self._taken if i >= first]:
+            del self._taken[index]
+        for index in [i for i in self._frozen_html if i >= first]:
+            del self._frozen_html[index]
+
+    def _taken_at(self, index: int) -> tuple[Config, Result]:
+        """The configuration and trace step `index` was taken with (a lesson opened at a later position
+        never took it here: its configuration from the preset, run now, once)."""
+        if index not in self._taken:
+            config = self._config_at(index + 1)
+            self._taken[index] = (config, run(config))
+        return self._taken[index]
+
+    def _is_frozen(self, index: int) -> bool:
+        """A taken step with a later step taken after it: its card quotes the numbers of its own network."""
+        return index < self.position - 1
 
     def _set_config(self, config: Config) -> bool:
         try:
@@ -783,7 +815,9 @@ class LessonPanel(QWidget):
             card.instruction.setText(self._html(card.step.text, measured=False))
             taken = card.index < self.position and bool(card.step.observe)
             card.observe.setVisible(taken)
-            if taken:
+            if taken and self._is_frozen(card.index):
+                card.observe.setText(self._frozen_observe(card.index))
+            elif taken:  # the step just taken: live, like the text above
                 card.observe.setText(self._html(card.step.observe, prefix="→ "))
         if self._missing:
             waiting = self.train_in_background and self._worker is not None and self._worker.is_alive()
@@ -795,13 +829,35 @@ class LessonPanel(QWidget):
         self.references.setText(f"<b>Sources</b><br>{refs}" if refs else "")
         self.references.setVisible(bool(refs) and not self._presenting)
 
-    def _html(self, template: str, measured: bool = True, prefix: str = "") -> str:
-        """A template rendered on the current trace, as HTML paragraphs with the measured values marked."""
+    def _frozen_observe(self, index: int) -> str:
+        """What to observe after an earlier step, measured on the configuration and trace it was taken with."""
+        if index in self._frozen_html:
+            return self._frozen_html[index]
+        config, trace = self._taken_at(index)
+        missing = set(self._missing)
+        self._missing = set()
+        text = self._html(self.lesson.steps[index].observe, prefix="→ ", trace=trace, config=config)
+        if not self._missing:  # every number is there: it will not change any more
+            self._frozen_html[index] = text
+        self._missing |= missing
+        return text
+
+    def _html(
+        self,
+        template: str,
+        measured: bool = True,
+        prefix: str = "",
+        trace: Result | None = None,
+        config: Config | None = None,
+    ) -> str:
+        """A template rendered on the current trace (or the one given), as HTML with the measured values marked."""
         lesson = self.lesson
         marked = _PLACEHOLDER.sub(lambda m: f"{_OPEN}{m.group(1)}{_CLOSE}", template)
         s = self.session
+        trace = s.trace if trace is None else trace
+        config = s.config if config is None else config
         try:
-            text = render_text(lesson, s.trace, s.config, text=marked, allow_training=False)
+            text = render_text(lesson, trace, config, text=marked, allow_training=False)
         except Exception as exc:  # a claim that fails must not take the lesson down with it
             text = f"{template}\n\n(could not measure: {type(exc).__name__}: {exc})"
         c = theme_mod.current().colours
@@ -832,14 +888,19 @@ class LessonPanel(QWidget):
         relay = _Relay()
         relay.done.connect(self._on_measured)
         self._relays = [*self._relays[-3:], relay]  # the running job's relay stays referenced
-        texts = [lesson.text] + [s.observe for s in lesson.steps if s.observe]
+        # the text and the live card on the network now; the earlier cards on the ones they were taken with
+        jobs = [(lesson.text, trace, config)]
+        for i, step in enumerate(lesson.steps):
+            if step.observe and i < self.position:
+                on_config, on_trace = self._taken_at(i) if self._is_frozen(i) else (config, trace)
+                jobs.append((step.observe, on_trace, on_config))
 
         def work():
-            try:
-                for t in texts:
-                    render_text(lesson, trace, config, text=t, allow_training=True)
-            except Exception:
-                pass  # the claim says what is missing in its own text
+            for t, on_trace, on_config in jobs:
+                try:
+                    render_text(lesson, on_trace, on_config, text=t, allow_training=True)
+                except Exception:
+                    pass  # the claim says what is missing in its own text
             try:
                 relay.done.emit((lesson.id, config))
             except RuntimeError:
@@ -926,5 +987,6 @@ class LessonPanel(QWidget):
             f"#lesson_live {{ background: {c.background}; border-left: 4px solid {c.backward}; padding: 6px 10px; }}"
         )
         self._style_cards()
+        self._frozen_html.clear()  # their colours are the old theme's
         if self.lesson is not None:
             self.render()
