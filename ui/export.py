@@ -158,14 +158,23 @@ def animation_frames(figure: Figure, progress: Progress | None = None) -> Iterat
     """
     n = check_animation(figure)
     start = figure.session.frame
+    size = figure.size
     try:
+        # the strip takes its height from the figure: a frame is as large as a still (1600×900), not taller
+        figure.relayout((size[0], size[1] - strip_height(figure)))
         figure.show_playhead(True)
         for frame in range(n):
             if progress is not None and not progress(frame, n):
                 raise ExportCancelledError("export cancelled; nothing was written")
             yield animation_frame(figure, frame)
     finally:
+        figure.relayout(size)
         figure.set_frame(start)
+
+
+def strip_height(figure: Figure) -> int:
+    """The height of an animation frame's strip (▶ forward / ◀ BPTT, the step, the progress bar)."""
+    return round(1.9 * QFontMetricsF(figure.theme.font(0.95, bold=True)).height())
 
 
 def _with_strip(figure: Figure, image: QImage, frame: int) -> QImage:
@@ -174,7 +183,7 @@ def _with_strip(figure: Figure, image: QImage, frame: int) -> QImage:
     session = figure.session
     font, bold = theme.font(0.95), theme.font(0.95, bold=True)
     fm = QFontMetricsF(bold)
-    h = round(1.9 * fm.height())
+    h = strip_height(figure)
     W = image.width()
     out = QImage(W, image.height() + h, QImage.Format.Format_ARGB32)
     out.fill(QColor(c.background))

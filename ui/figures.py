@@ -30,7 +30,18 @@ from simulator.lessons import PLOTS
 from simulator.result import Result
 
 from . import theme as theme_mod
-from .plots import EigenPlot, GradientPlot, JacobianPlot, PlotPanel, RowLegend, StatesPlot, fmt, positive, state_arrays
+from .plots import (
+    EigenPlot,
+    GradientPlot,
+    JacobianPlot,
+    PlotPanel,
+    RowLegend,
+    StatesPlot,
+    fmt,
+    gradient_bound,
+    positive,
+    state_arrays,
+)
 from .session import Session
 
 FIGURES: tuple[str, ...] = tuple(PLOTS)  # gradients, jacobian, eigenvalues, hidden, gates, loss, unrolled, window
@@ -118,7 +129,12 @@ def figure_table(
     T = trace.T
     steps = list(range(T))
     if name == "gradients":
-        return ["t", "grad_norm"], [[t, _num(g)] for t, g in zip(steps, trace.grad_norms)]
+        bound = gradient_bound(trace, config)  # the dashed line the figure draws, where it draws one
+        if bound is None:
+            return ["t", "grad_norm"], [[t, _num(g)] for t, g in zip(steps, trace.grad_norms)]
+        return ["t", "grad_norm", "pascanu_bound"], [
+            [t, _num(g), _num(b)] for t, g, b in zip(steps, trace.grad_norms, bound)
+        ]
     if name == "jacobian":
         bound = trace.pascanu_bound
         if bound is None:
@@ -147,11 +163,13 @@ def figure_table(
         return ["t", "loss_term"], [[t, _num(v)] for t, v in zip(steps, trace.loss_terms)]
     if name == "unrolled":
         L = trace.net.layers
+        # what the diagram draws: unit 1 of h (each layer's), input 1 of x and output 1 of y, example 1;
+        # the gradient's norm over all units. Named as the hidden CSV names them (h_1: unit 1)
         hs = [h[:, 0, 0] for h in trace.hidden_states]
         g = trace.grad_norms_layers
-        layer_names = ["h"] if L == 1 else [f"h{k + 1}" for k in range(L)]
+        layer_names = ["h_1"] if L == 1 else [f"h_1_layer{k + 1}" for k in range(L)]
         grad_names = ["grad_norm"] if L == 1 else [f"grad_norm{k + 1}" for k in range(L)]
-        header = ["t", "x", *layer_names, "y", "loss_term", *grad_names]
+        header = ["t", "x_1", *layer_names, "y_1", "loss_term", *grad_names]
         rows = [
             [
                 t,
@@ -271,6 +289,20 @@ class Figure:
         view = item.scene().views()[0]
         item.setGeometry(QRectF(0, 0, view.width(), view.height()))
         self.settle()
+
+    def relayout(self, size: tuple[int, int]) -> None:
+        """Lay the figure out again at another size (an animation leaves room for its strip under it)."""
+        size = tuple(size)
+        if size == self.size:
+            return
+        self.size = size
+        self.settle()
+        item = self.item
+        if item is not None and item.scene() is not None and item.scene().views():
+            view = item.scene().views()[0]
+            item.setGeometry(QRectF(0, 0, view.width(), view.height()))
+        self.fit_title()
+        self.fit_note()
 
     @property
     def n_frames(self) -> int:
@@ -574,14 +606,23 @@ class GatesView(QWidget):
         size = theme.point_size(TITLE_SCALE)
         legend = ", ".join(f"{n} {STATE_TITLES[n].rsplit(' ', 1)[0].lower()}" for n in names)
         self.title = self.canvas.addLabel(
-            f"{cell} gates over time{layer}: {legend}", size=f"{size:.0f}pt", color=c.foreground, row=0, col=0
+            f"{cell} gates over time{layer}: {legend}",
+            size=f"{size:.0f}pt",
+            color=c.foreground,
+            row=0,
+            col=0,
+            colspan=2,
+        )
+        # one axis title for the rows' shared y axis (each row's own label is its gate's symbol)
+        self.unit_label = self.canvas.addLabel(
+            "unit", angle=-90, size=f"{theme.point_size():.0f}pt", color=c.foreground, row=1, col=0, rowspan=len(names)
         )
         arrays = state_arrays(trace)
         self.plots: list[pg.PlotItem] = []
         self.veils: list[QGraphicsRectItem] = []
         T = trace.T
         for row, name in enumerate(names, start=1):
-            plot = self.canvas.addPlot(row=row, col=0)
+            plot = self.canvas.addPlot(row=row, col=1)
             a = np.array(arrays[name], dtype=float)  # (T, H)
             H = a.shape[1]
             lo, hi = (0.0, 1.0) if name in ("i", "f", "o", "r", "z") else (-1.0, 1.0)
@@ -623,6 +664,10 @@ class GatesView(QWidget):
             self.veils.append(veil)
         for plot in self.plots[1:]:
             plot.setXLink(self.plots[0])
+        # the configuration at the foot, as the plot figures have it (setting_note)
+        self.note = pg.LabelItem(justify="left")
+        self.note.setText(setting_text(session.config), size=f"{theme.point_size(0.7):.1f}pt", color=c.muted)
+        self.canvas.addItem(self.note, row=len(names) + 1, col=1)
         em = theme.point_size() * 96 / 72
         self.canvas.ci.layout.setContentsMargins(0.6 * em, 0.3 * em, 1.2 * em, 0.4 * em)
         self.canvas.ci.layout.setVerticalSpacing(0.5 * em)
@@ -700,6 +745,7 @@ def _make(name, session, theme, size, folded, quantity, training) -> Figure:
         figure = Figure(name, view, session, theme, size)
         figure.item = view.canvas.ci
         figure.title_label, figure.title_texts = view.title, (view.title.text,)
+        figure.setting_note = view.note
         return figure
     if name == "loss":
         curves = training_curves(training)

@@ -103,7 +103,14 @@ def positive(y: np.ndarray) -> np.ndarray:
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-class LogAxis(pg.AxisItem):
+class MinusAxis(pg.AxisItem):
+    """An axis that writes negative numbers with the minus sign (U+2212), as every text of the app does."""
+
+    def tickStrings(self, values, scale, spacing):
+        return [s.replace("-", "−") for s in super().tickStrings(values, scale, spacing)]
+
+
+class LogAxis(MinusAxis):
     """A log axis that always labels at least two values: decades (10⁻⁵ …), or 1-2-5 steps inside fewer decades."""
 
     LABEL_PX = 22  # the least room a label needs along the axis (pixels)
@@ -147,7 +154,7 @@ class LogAxis(pg.AxisItem):
             if abs(v - k) < 1e-9:
                 out.append({0: "1", 1: "10", -1: "0.1", -2: "0.01"}.get(k, f"10{str(k).translate(_SUPERSCRIPT)}"))
             else:
-                out.append(f"{10**v:.3g}")
+                out.append(f"{10**v:.3g}".replace("-", "−"))  # 2e−05
         return out
 
 
@@ -955,7 +962,9 @@ class PlotPanel(QWidget):
         layout.addLayout(header)
         self._header = header
         # enableMenu=False: pyqtgraph then does not build the view menu we never show (start-up time)
-        self.plot_widget = pg.PlotWidget(axisItems={"left": LogAxis("left")}, enableMenu=False)
+        self.plot_widget = pg.PlotWidget(
+            axisItems={"left": LogAxis("left"), "bottom": MinusAxis("bottom")}, enableMenu=False
+        )
         self.plot_widget.setMenuEnabled(False)
         self.plot_widget.hideButtons()
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
@@ -1173,6 +1182,16 @@ class PlotPanel(QWidget):
 BOUND_CAPTION = "Dashed: Pascanu's bound ‖∂L/∂h<sub>T−1</sub>‖·(γσ<sub>max</sub>)<sup>T−1−t</sup>. "
 
 
+def gradient_bound(trace: Result, config: Config) -> np.ndarray | None:
+    """Pascanu's bound on ‖∂L/∂h_t‖, ‖∂L/∂h_{T−1}‖·step_bound^(T−1−t): only for a loss at the last step
+    (a loss at every step adds terms the bound does not follow), an RNN or ESN, and a finite last gradient."""
+    bound = trace.pascanu_bound
+    if bound is None or config.score != "last" or not np.isfinite(trace.grad_norms[-1]):
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        return trace.grad_norms[-1] * bound
+
+
 def leaky_bound_caption(leak: float) -> str:
     """BOUND_CAPTION for a leaky unit: one step back is (1−α)I + α·diag(φ′)W_hh."""
     return (
@@ -1378,10 +1397,9 @@ class GradientPlot(LogCurvePlot):
         else:
             self.cell_curve.setData([], [])
             self._relabel(self.cell_curve, "")
-        bound = trace.pascanu_bound
-        if bound is not None and config.score == "last" and np.isfinite(trace.grad_norms[-1]):
-            with np.errstate(over="ignore", invalid="ignore"):
-                self.bound_y = positive(trace.grad_norms[-1] * bound)
+        bound = gradient_bound(trace, config)
+        if bound is not None:
+            self.bound_y = positive(bound)
             set_line(self.bound, t, self.bound_y)
             self._relabel(self.bound, "Pascanu bound")  # the caption writes its form
         else:

@@ -113,11 +113,12 @@ def _rows(text: str) -> list[list[str]]:
 
 def test_gradient_csv_has_t_and_grad_norm_exactly(figure):
     rows = _rows(export.csv_text(figure("gradients")))
-    assert rows[0] == ["t", "grad_norm"]
+    assert rows[0] == ["t", "grad_norm", "pascanu_bound"]  # the dashed line the figure draws
     assert len(rows) == 1 + RNN.steps
     trace = run(RNN)
     assert [int(r[0]) for r in rows[1:]] == list(range(RNN.steps))
     np.testing.assert_array_equal([float(r[1]) for r in rows[1:]], trace.grad_norms)  # round-trips exactly
+    np.testing.assert_array_equal([float(r[2]) for r in rows[1:]], trace.grad_norms[-1] * trace.pascanu_bound)
 
 
 @pytest.mark.parametrize(
@@ -127,7 +128,7 @@ def test_gradient_csv_has_t_and_grad_norm_exactly(figure):
         ("hidden", RNN, ["t", "h_1", "h_2", "h_3", "h_4"]),
         ("gates", LSTM, ["t", *(f"{g}_{u}" for g in "ifgoc" for u in range(1, 5))]),
         ("loss", RNN, ["t", "loss_term"]),
-        ("unrolled", RNN, ["t", "x", "h", "y", "loss_term", "grad_norm"]),
+        ("unrolled", RNN, ["t", "x_1", "h_1", "y_1", "loss_term", "grad_norm"]),
     ],
 )
 def test_csv_has_the_header_and_one_row_per_step(figure, name, config, header):
@@ -177,7 +178,7 @@ def test_gif_has_one_frame_per_animation_step(figure, name):
     assert data[:6] == b"GIF89a"
     frames = _gif_frames(data)
     assert len(frames) == 2 * RNN.steps  # the forward pass, then BPTT
-    assert all(fr.size[0] == SMALL[0] and fr.size[1] > SMALL[1] for fr in frames)  # a strip under the figure
+    assert all(fr.size == SMALL for fr in frames)  # a still's size: the figure leaves room for the strip under it
     arrays = [np.asarray(fr) for fr in frames]
     assert all(not np.array_equal(a, b) for a, b in itertools.pairwise(arrays))  # every step shows something new
     assert arrays[0][2, 2].tolist() == [255, 255, 255]  # the background stays exactly white
@@ -373,7 +374,7 @@ def test_render_window_and_lesson_and_csv(qapp, tmp_path):
     out = tmp_path / "g.csv"
     assert _render(tmp_path, "--lesson", "vanishing", "--plot", "gradients", "--out", str(out)) == 0
     rows = _rows(out.read_text())
-    assert rows[0] == ["t", "grad_norm"] and float(rows[1][1]) < 1e-3 * float(rows[-1][1])  # it vanishes
+    assert rows[0][:2] == ["t", "grad_norm"] and float(rows[1][1]) < 1e-3 * float(rows[-1][1])  # it vanishes
 
 
 def test_render_a_scenario_with_its_own_weights_and_history(qapp, tmp_path):

@@ -1,14 +1,22 @@
 """Review 6: the leaky ESN's bound in every text that states it, and the exports' consistency."""
 
+import csv
+import io
 import re
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from simulator.config import Config
+from simulator.config import Config, run
+from ui import export
+from ui.figures import build_figure, setting_text
 from ui.formula_view import FormulaView
-from ui.plots import BOUND_NAME, GradientPlot, JacobianPlot, fmt
+from ui.plots import BOUND_NAME, GradientPlot, JacobianPlot, fmt, positive
 from ui.session import Session
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def plain(html: str) -> str:
@@ -81,3 +89,91 @@ def test_plots_label_the_leaky_bound(qtbot):
     qtbot.addWidget(plain_jac)
     assert BOUND_NAME in legend_texts(plain_jac)
     assert "(1−α)" not in plain_jac.caption_label.text()
+
+
+# ---- 2. exports --------------------------------------------------------------------------------------
+def _rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+@pytest.fixture
+def figure(qapp):
+    made = []
+
+    def make(name, config, **kw):
+        f = build_figure(name, config, run(config), **kw)
+        made.append(f)
+        return f
+
+    yield make
+    for f in made:
+        f.close()
+
+
+def test_gates_figure_has_the_configuration_footer_and_a_unit_axis_title(figure):
+    config = Config(cell="gru", steps=6, hidden=4)
+    f = figure("gates", config)
+    assert f.setting_note is not None and f.setting_note.text == figure("gradients", config).setting_note.text
+    assert "GRU · φ = tanh" in setting_text(config)
+    root = ET.fromstring(export.svg_bytes(f))
+    words = " ".join(e.text or "" for e in root.iter() if e.tag == f"{SVG}text")
+    assert "unit" in words.split() and "T = 6" in words and "4 units" in words
+    image = f.image()
+    assert (image.width(), image.height()) == (1600, 900)
+    note = f.setting_note.sceneBoundingRect()
+    assert note.bottom() <= 900 and note.left() >= 0  # inside the picture, not cut
+
+
+def test_gradient_csv_has_the_bound_the_plot_draws(figure):
+    for config in (Config(cell="esn", steps=8, hidden=4, wrec=0.9, leak=0.3), Config(steps=8, hidden=4)):
+        f = figure("gradients", config)
+        rows = _rows(export.csv_text(f))
+        assert rows[0] == ["t", "grad_norm", "pascanu_bound"]
+        tr = f.session.trace
+        bound = [float(r[2]) for r in rows[1:]]
+        np.testing.assert_array_equal(bound, tr.grad_norms[-1] * tr.step_bound ** (7 - np.arange(8)))
+        np.testing.assert_array_equal(positive(np.array(bound)), f.panel.bound_y)  # the dashed line's numbers
+        assert np.all(tr.grad_norms <= np.array(bound) * (1 + 1e-9))
+    # no bound drawn (a loss at every step, a gated cell): no column
+    assert _rows(export.csv_text(figure("gradients", Config(steps=5, topology="many_to_many"))))[0] == [
+        "t",
+        "grad_norm",
+    ]
+    assert _rows(export.csv_text(figure("gradients", Config(cell="lstm", steps=5))))[0] == ["t", "grad_norm"]
+
+
+def test_unrolled_csv_says_which_unit(figure):
+    config = Config(steps=5, hidden=4, layers=2)
+    f = figure("unrolled", config)
+    rows = _rows(export.csv_text(f))
+    assert rows[0] == ["t", "x_1", "h_1_layer1", "h_1_layer2", "y_1", "loss_term", "grad_norm1", "grad_norm2"]
+    tr = f.session.trace
+    np.testing.assert_array_equal([float(r[3]) for r in rows[1:]], tr.hidden_states[1][:, 0, 0])  # unit 1, layer 2
+    one = _rows(export.csv_text(figure("unrolled", Config(steps=5, hidden=4))))
+    assert one[0][:3] == ["t", "x_1", "h_1"]
+
+
+def test_gif_frames_are_as_large_as_a_still(figure):
+    for name, config in (("gradients", Config(steps=3, hidden=4)), ("eigenvalues", Config(steps=2, hidden=4))):
+        f = figure(name, config)
+        still = f.image()
+        frames = list(export.animation_frames(f))
+        assert {(i.width(), i.height()) for i in frames} == {(still.width(), still.height())} == {(1600, 900)}
+        gif = Image.open(io.BytesIO(export.gif_bytes(f)))
+        assert gif.size == (1600, 900)
+        f.show_playhead(False)  # the animation leaves its playhead shown
+        after = f.image()  # the figure is laid out at its size again
+        assert (after.width(), after.height()) == (1600, 900) and f.size == (1600, 900)
+        assert after == still
+
+
+def test_eigenvalue_ticks_use_the_minus_sign(figure):
+    f = figure("eigenvalues", Config(steps=3, hidden=4))
+    root = ET.fromstring(export.svg_bytes(f))
+    words = [e.text or "" for e in root.iter() if e.tag == f"{SVG}text"]
+    ticks = [w for w in words if re.fullmatch(r"[−-]?\d+(\.\d+)?", w.strip())]
+    assert any(w.startswith("−") for w in ticks)
+    assert not any("-" in w for w in ticks)
+    axis = f.panel.plot.getAxis("left")
+    assert axis.tickStrings([-1.0, 0.5], 1.0, 0.5) == ["−1.0", "0.5"]
+    assert f.panel.plot.getAxis("bottom").tickStrings([-2, 0], 1.0, 1.0) == ["−2", "0"]
