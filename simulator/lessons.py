@@ -9,6 +9,8 @@ A lesson is a JSON file in assets/lessons/ (NN-name.json, "format": "unrolled-le
     text        the lesson in the project's own words: a string or a list of paragraphs.
                 Plain text with Unicode maths; {{name}} is replaced by the measured value of
                 the claim `name`, {{config.KEY}} by the current value of a config key.
+                A counted noun right after a placeholder ("{{config.steps}} steps") loses
+                its plural s when the value is 1.
     preset      configuration keys (simulator/config.py Config) the lesson opens with
     controls    which controls the UI shows (names from CONTROLS below); the others are hidden
     plots       which plots the lesson is about (names from PLOTS), first = most important
@@ -125,6 +127,12 @@ VIEW_OPTIONS: dict[str, tuple] = {
 
 EXPECT_KINDS = ("below", "above", "between", "near", "equals", "exists")
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
+# a placeholder followed by a counted noun ("T = {{config.steps}} steps"): a value of 1 takes the singular.
+# A control character may sit between them (the UI marks a measured value with one).
+_COUNTED = re.compile(
+    r"(\{\{\s*[A-Za-z_][A-Za-z0-9_.]*\s*\}\}[\x00-\x08]?\s+(?:loss |time |per-step )?)"
+    r"(step|term|layer|unit|piece|iteration|input|output|character|number|weight)s\b"
+)
 
 
 # ---- numbers as a student reads them --------------------------------------------------------
@@ -166,6 +174,11 @@ def fmt(x, digits: int = 3) -> str:
 def _sci(x: float, digits: int) -> str:
     mant, exp = f"{x:.{digits - 1}e}".split("e")
     return f"{signed(mant)} × 10{str(int(exp)).translate(_SUPERSCRIPT)}"
+
+
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """A count with its noun: '1 layer', '2 layers' (nouns: an irregular plural)."""
+    return f"{fmt(n)} {noun if n == 1 else (nouns or noun + 's')}"
 
 
 def percent(x: float) -> str:
@@ -679,6 +692,8 @@ def render_text(
     """
     config = lesson.config if config is None else config
     template = lesson.text if text is None else text
+    # \x03 marks where a counted noun's plural s goes unless its count is 1
+    template = _COUNTED.sub(lambda m: f"{m.group(1)}{m.group(2)}\x03", template)
     wanted = [n for n in dict.fromkeys(_PLACEHOLDER.findall(template)) if not n.startswith("config.")]
     values = measure(lesson, result, config, training, wanted, allow_training) if wanted else {}
 
@@ -691,7 +706,10 @@ def render_text(
             return value if isinstance(value, str) else fmt(value)
         return values[name].text
 
-    return _PLACEHOLDER.sub(fill, template)
+    filled = _PLACEHOLDER.sub(fill, template)
+    # "1 steps" -> "1 step": the count is the word just before the noun (after the UI's mark, if any)
+    filled = re.sub(r"(?<![\d.,])\b1([\x00-\x08]?\s+(?:loss |time |per-step )?\w+)\x03", r"1\1", filled)
+    return filled.replace("\x03", "s")
 
 
 def render_step(
@@ -1259,7 +1277,10 @@ def char_trained(result, config, training=None, spec=None, iterations: int = 300
     run = _training_run(training, spec, config, iterations=iterations)
     _, end, its = _held_out(run)
     base = run.task.baseline_loss
-    return end / base, f"{end:.2f} nats per character after {its} iterations (the unigram baseline is {base:.2f})"
+    return (
+        end / base,
+        f"{end:.2f} nats per character after {plural(its, 'iteration')} (the unigram baseline is {base:.2f})",
+    )
 
 
 @claim("char_sample", training=True)
@@ -1279,7 +1300,7 @@ def forecast(result, config, training=None, spec=None, iterations: int = 40, bat
     start, end, its = _held_out(run)
     base = run.task.baseline_loss
     return end / base, (
-        f"held-out MSE {fmt(start)} before training and {fmt(end)} after {its} iterations, "
+        f"held-out MSE {fmt(start)} before training and {fmt(end)} after {plural(its, 'iteration')}, "
         f"against {fmt(base)} for persistence"
     )
 
@@ -1308,7 +1329,10 @@ def optimizer_race(
         runs[(name, rate)] = _held_out(run)[1]
     best = min(runs[("RMSprop", lr)], runs[("Adam", lr)])
     parts = [f"{name} (lr {rate:g}) {fmt(loss)}" for (name, rate), loss in runs.items()]
-    setup = f"{config.cell.upper()}, {config.layers} layer(s) of {hidden} units, {iterations} iterations on {task}"
+    setup = (
+        f"{config.cell.upper()}, {plural(config.layers, 'layer')} of {plural(hidden, 'unit')}, "
+        f"{plural(iterations, 'iteration')} on {task}"
+    )
     return best / runs[("SGD", lr)], f"({setup}) " + "; ".join(parts)
 
 

@@ -804,9 +804,8 @@ class LessonPanel(QWidget):
             heads = [_LIVE.match(p) for p in live]
             when = next((m.group(1) for m in heads if m and m.group(1)), "")
             body = "\n\n".join(p[m.end() :] if m else p for p, m in zip(live, heads))
-            head = "<b>Measured now</b> on the network on screen" + (
-                f" ({html.escape(when, quote=False)})" if when else ""
-            )
+            # "Live (on a model trained in the background ...)": the lesson says what it measures on
+            head = "<b>Measured now</b> " + (html.escape(when, quote=False) if when else "on the network on screen")
             self.live.setText(f"<p>{head}:</p>{self._html(body)}")
         # presenting, once a step is taken its own observation replaces the introduction's numbers
         taken_observes = self.position > 0 and bool(self.lesson.steps[self.position - 1].observe)

@@ -459,3 +459,123 @@ def test_an_overflow_in_the_backward_pass_names_its_unit_too():
     assert (
         "unit" not in NonFinite(4, "forward", "h_t of layer 1", unit=0, units=1).message()
     )  # one unit: nothing to say
+
+
+# ---- review 6: steps do what their words say; no plot that is not there; "1 step", not "1 steps" ----------------
+
+# the words by which a step's instruction names a configuration key
+KEY_WORDS = {
+    "wrec": ("Wrec",),
+    "steps": ("T = ",),
+    "cell": ("RNN", "LSTM", "GRU", "echo state"),
+    "variant": ("variant", "vanilla", "CIFG", "NOAF", "1997", "forget gate"),
+    "activation": ("tanh", "ReLU", "linear", "sigmoid", "Sigmoid", "identity"),
+    "init": ("initialisation", "orthogonal", "Orthogonal", "uniform", "identity"),
+    "hidden": ("units",),
+    "layers": ("layers",),
+    "topology": ("one-to-many", "many-to-one", "many-to-many", "One-to-many", "Many-to-many", "Many-to-one"),
+    "clip": ("clipping", "Clipping", "clip"),
+    "clip_value": ("by value",),
+    "truncate": ("truncat",),
+    "penalty": ("penalty", "Penalty"),
+    "leak": ("leak",),
+    "seed": ("seed",),
+    "sigma": ("σ",),
+}
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=ids)
+def test_every_key_a_step_changes_is_named_in_its_instruction(lesson):
+    """Taken in order from the preset, a step changes only what its text says (no quiet resets or carry-overs)."""
+    config = lesson.config
+    for i, step in enumerate(lesson.steps):
+        after = step.apply(config)
+        for key in KEYS:
+            if getattr(after, key) != getattr(config, key):
+                words = KEY_WORDS[key]
+                assert any(w in step.text for w in words), f"step {i + 1} changes {key} without saying so: {step.text}"
+        config = after
+
+
+def configs_after_steps(lesson_id: str) -> list[Config]:
+    lesson = get_lesson(lesson_id)
+    configs, config = [], lesson.config
+    for step in lesson.steps:
+        config = step.apply(config)
+        configs.append(config)
+    return configs
+
+
+@pytest.mark.parametrize(
+    ("lesson_id", "step", "want"),
+    [
+        # "Clip by value instead": the penalty of step 3 is off, no other remedy either
+        ("06-remedies-exploding", 4, {"clip": 0.0, "clip_value": 0.5, "truncate": 0, "penalty": 0.0}),
+        ("06-remedies-exploding", 1, {"clip": 0.0, "clip_value": 0.0, "truncate": 0, "penalty": 0.0}),
+        ("06-remedies-exploding", 2, {"clip": 0.0, "clip_value": 0.0, "truncate": 5, "penalty": 0.0}),
+        ("06-remedies-exploding", 3, {"clip": 0.0, "clip_value": 0.0, "truncate": 0, "penalty": 1.0}),
+        # "a fixed leaky reservoir of tanh units (random uniform weights, Wrec = 0.9, leak 0.3)": not step 3's ReLU
+        (
+            "07-remedies-vanishing",
+            4,
+            {
+                "cell": "esn",
+                "activation": "tanh",
+                "init": "uniform",
+                "wrec": 0.9,
+                "leak": 0.3,
+                "topology": "many_to_many",
+            },
+        ),
+        ("07-remedies-vanishing", 1, {"init": "uniform", "activation": "tanh"}),
+        # "Give the LSTM twice the units (64)": still the LSTM of step 1
+        ("10-char-rnn", 3, {"cell": "lstm", "hidden": 64}),
+        # "Close the loop again (Wrec back to 0.9)"
+        ("01-temporal-loop", 4, {"wrec": 0.9}),
+        ("01-temporal-loop", 3, {"wrec": 0.0}),
+    ],
+)
+def test_a_step_ends_in_the_configuration_its_text_describes(lesson_id, step, want):
+    lesson = get_lesson(lesson_id)
+    config = configs_after_steps(lesson_id)[step - 1]
+    assert {k: getattr(config, k) for k in want} == want, lesson.steps[step - 1].text
+    # taken again after a later step (its "Again" button), it lands in the same place for these keys
+    last = configs_after_steps(lesson_id)[-1]
+    again = lesson.steps[step - 1].apply(last)
+    assert {k: getattr(again, k) for k in want} == want
+
+
+def all_texts(lesson) -> list[str]:
+    return [lesson.text] + [s.text for s in lesson.steps] + [s.observe for s in lesson.steps]
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=ids)
+def test_no_lesson_points_at_a_plot_the_window_does_not_have(lesson):
+    """The main window plots the gradient, the Jacobian, the states and the eigenvalues; the loss is a row
+    of the diagram (and the training lab's curves), not a plot of its own."""
+    for text in all_texts(lesson):
+        assert "loss plot" not in text.lower(), text
+
+
+PLURAL_AFTER_ONE = re.compile(
+    r"(?<![\d.,\w])1 (?:loss |per-step |distinct )?(terms|steps|pieces|layers|units|iterations|inputs|outputs)\b"
+)
+
+
+def test_plural_counts_its_noun():
+    from simulator.lessons import plural
+
+    assert plural(1, "layer") == "1 layer" and plural(2, "layer") == "2 layers" and plural(0, "unit") == "0 units"
+    assert plural(12000, "iteration") == "12 000 iterations"
+
+
+@pytest.mark.parametrize("lesson", [le for le in LESSONS if not le.needs_training], ids=ids)
+def test_no_count_of_one_takes_a_plural(lesson):
+    """Lesson 3 after the many-to-one step read 'the 1 loss terms add up'."""
+    configs = [lesson.config, *configs_after_steps(lesson.id)]
+    configs += [c.replace(steps=1) for c in configs[:1]]
+    for config in configs:
+        result = run(config)
+        text = render_text(lesson, result, config)
+        text += " ".join(render_step(lesson, i, result, config) for i in range(len(lesson.steps)))
+        assert not PLURAL_AFTER_ONE.search(text), PLURAL_AFTER_ONE.search(text).group(0)

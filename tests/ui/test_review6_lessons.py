@@ -83,3 +83,34 @@ def test_a_lesson_opened_at_a_later_step_measures_each_earlier_card_on_its_own_s
     for i, step in enumerate(lesson.steps[:-1]):
         config = step.apply(config)
         assert plain(panel.cards[i].observe.text()) == observe_on(lesson, i, config), i
+
+
+def test_the_character_lesson_says_what_its_numbers_are_measured_on(make_window):
+    """The window draws an untrained one-input network; the numbers come from a model trained in the background."""
+    window = make_window()
+    panel = window.lesson_panel
+    panel.open_lesson("10-char-rnn")
+    head = plain(panel.live.text()).split(":")[0]
+    assert "on the network on screen" not in head
+    assert "trained" in head and "background" in head and "untrained" in head
+    panel.open_lesson("04-vanishing")  # a lesson measured on the trace: says so
+    assert plain(panel.live.text()).startswith("Measured now on the network on screen:")
+
+
+def test_the_temperature_step_says_where_the_slider_is_and_shows_the_training_lab(make_window):
+    window = make_window(show=True)
+    panel = window.lesson_panel
+    panel.open_lesson("10-char-rnn")
+    step = panel.lesson.steps[1]
+    assert "temperature slider" in step.text and "Training › Text" in step.text
+    assert panel.next_step() and panel.next_step()
+    assert window.training_dock.isVisible()
+    assert window.training.results.tabText(window.training.results.indexOf(window.training.char_view)) == "Text"
+
+
+def test_lesson_two_points_at_the_loss_row_of_the_diagram(make_window):
+    window = make_window()
+    panel = window.lesson_panel
+    panel.open_lesson("02-rnn-types")
+    text = plain(panel.cards[1].instruction.text())
+    assert "loss plot" not in text and "loss row" in text and "diagram" in text
