@@ -268,3 +268,22 @@ def test_opening_a_scenario_leaves_no_ghost_of_the_screen_before(make_window, tm
     assert g.ghost_y is not None
     assert window.files.open_path(path)
     assert g.ghost_y is None and not g.ghost.isVisible()
+
+
+def test_a_corrupt_file_is_refused_with_the_parsers_whole_reason(make_window, tmp_path, warnings):
+    """A file cut short in a string: the message says what and where (it read '(Unterminated string starting at)')."""
+    window = make_window()
+    good = tmp_path / "good.json"
+    assert window.files.save_to(good)
+    text = good.read_text()
+    cut = text.index('"cell"') + 3  # inside the string "cell"
+    bad = tmp_path / "bad.json"
+    bad.write_text(text[:cut])
+    line = text[:cut].count("\n") + 1
+    column = cut - text[:cut].rfind("\n")  # 1-based column of the string's opening quote ...
+    column -= 3  # ... which is where the parser says the string starts
+    assert not window.files.open_path(bad)
+    message = warnings[0][1]
+    assert f"broken JSON: Unterminated string starting at line {line}, column {column} (character {cut - 3})" in message
+    assert "starting at)" not in message and "the file may be damaged or cut short" in message
+    assert message.startswith(f"{bad} is not a valid scenario file")
