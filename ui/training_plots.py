@@ -150,7 +150,7 @@ class LossPlot(_Plot):
         if ok:
             self.baseline.setValue(math.log10(value))
             self.baseline.setToolTip(f"baseline {fmt(value, 4)}: {note}")
-            self.legend.addItem(self.baseline_key, f"baseline {fmt(value, 3)}")
+            self.legend.addItem(self.baseline_key, f"baseline {fmt(value, 4)}")
 
     def show_update(self, update: TrainingUpdate) -> None:
         """New loss histories of one run."""

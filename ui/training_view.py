@@ -866,7 +866,7 @@ class TrainingPanel(QWidget):
         self.task, self._task_key = task, key
         self.probe = probe_of(task)
         self.loss_plot.set_baseline(baseline, task.baseline_note)
-        note = f"{html.escape(task.description)}.<br>Baseline {fmt(baseline, 3)}: {html.escape(task.baseline_note)}."
+        note = f"{html.escape(task.description)}.<br>Baseline {fmt(baseline, 4)}: {html.escape(task.baseline_note)}."
         for w in task.warnings:
             note += f"<br><b>Note:</b> {html.escape(w)}"
         self.task_note.setText(note)
@@ -1447,8 +1447,8 @@ class TrainingPanel(QWidget):
         else:
             verdict = "not learned yet (no better than the baseline)"
         if not snap.train_loss:  # a readout fit: no training iterations
-            return f"held-out loss {fmt(test, 3)} (baseline {fmt(base, 3)}): {verdict}."
-        return f"held-out loss {fmt(test, 3)} after {snap.iteration} iterations (baseline {fmt(base, 3)}): {verdict}."
+            return f"held-out loss {fmt(test, 3)} (baseline {fmt(base, 4)}): {verdict}."
+        return f"held-out loss {fmt(test, 3)} after {snap.iteration} iterations (baseline {fmt(base, 4)}): {verdict}."
 
     def _on_closed(self) -> None:
         run = self.sender()

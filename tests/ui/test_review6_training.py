@@ -105,3 +105,17 @@ def test_progress_line_never_cuts_a_number(qtbot, width):
     assert row.stats.toolTip() == "149.0 it/s · done after 0:13 · loss 3.12e−4"
     if width >= 900:
         assert text == row.stats.toolTip()
+
+
+def test_adding_baseline_is_one_value_everywhere(make_panel):
+    import re
+
+    panel = make_panel()
+    panel.set_task("adding")
+    assert panel.task.baseline_loss == pytest.approx(1 / 6)  # the MSE of always predicting the mean sum
+    note = panel.task_note.text()
+    lp = panel.loss_plot
+    texts = [note, lp.baseline.toolTip(), lp.hover_text(1, 0.1)]
+    texts += [label.text for _, label in lp.legend.items]
+    values = {v for t in texts for v in re.findall(r"[Bb]aseline (\d\.\d+)", t)}
+    assert values == {"0.167"}, texts
