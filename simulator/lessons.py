@@ -69,6 +69,7 @@ from .cells import LSTM_VARIANTS, dphi_from_output
 from .config import KEYS, Config, build_network, run
 from .engine import pascanu_penalty, simulate
 from .result import Result
+from .scenario import json_error_text
 
 FORMAT = "unrolled-lesson"
 VERSION = 1
@@ -408,7 +409,7 @@ def load_lesson(path: str | Path) -> Lesson:
     except UnicodeDecodeError:
         raise ValueError(f"{where} is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{where}: broken JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})") from None
+        raise ValueError(f"{where}: {json_error_text(exc)}") from None
     return parse_lesson(doc, where, path)
 
 

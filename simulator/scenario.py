@@ -36,6 +36,16 @@ VERSION = 1
 _FLOAT_TAG = "$float"  # a non-finite float in JSON data: {"$float": "nan" | "inf" | "-inf"}
 
 
+def json_error_text(exc: json.JSONDecodeError) -> str:
+    """'broken JSON: Unterminated string starting at line 11, column 5 (character 193)': the parser's whole reason.
+
+    The parser's msg alone often ends in 'at' ('Unterminated string starting at') and reads cut off.
+    """
+    reason = exc.msg.rstrip(": ")
+    where = f"line {exc.lineno}, column {exc.colno} (character {exc.pos})"
+    return f"broken JSON: {reason} {where}" if reason.endswith(" at") else f"broken JSON: {reason} at {where}"
+
+
 @dataclass(frozen=True, eq=False)  # eq would compare arrays; compare to_dict() instead
 class Scenario:
     """Everything needed to reopen a session: configuration, weights, lesson, history, view."""
@@ -154,8 +164,7 @@ class Scenario:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(
-                f"{source} is not a valid scenario file: broken JSON at line {exc.lineno}, column {exc.colno} "
-                f"({exc.msg}); the file may be damaged or cut short"
+                f"{source} is not a valid scenario file: {json_error_text(exc)}; the file may be damaged or cut short"
             ) from None
         except RecursionError:
             raise ValueError(f"{source} is not a valid scenario file: nested too deeply") from None

@@ -9,7 +9,6 @@ with what was last opened or saved, so undoing back to the saved state is not a 
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -26,24 +25,6 @@ FILTER = "Unrolled scenario (*.json);;All files (*)"
 SUFFIX = ".json"
 MAX_RECENT = 8
 RECENT_KEY = "recent_files"
-
-
-def refusal_text(exc: ValueError) -> str:
-    """The reason a file was refused, whole: broken JSON keeps the parser's reason with its line and column.
-
-    simulator/scenario.py writes the parser's bare msg, which for most JSON errors ends in 'at'
-    ('Unterminated string starting at') and reads cut off; the JSONDecodeError it came from is
-    kept as the exception's context and says where.
-    """
-    message = str(exc)
-    cause = exc.__cause__ or exc.__context__
-    if not isinstance(cause, json.JSONDecodeError) or ": broken JSON" not in message:
-        return message
-    source = message.split(": broken JSON", 1)[0]
-    reason = cause.msg.rstrip(": ")
-    where = f"line {cause.lineno}, column {cause.colno} (character {cause.pos})"
-    reason = f"{reason} {where}" if reason.endswith(" at") else f"{reason} at {where}"
-    return f"{source}: broken JSON: {reason}; the file may be damaged or cut short"
 
 
 class ScenarioFiles(QObject):
@@ -169,7 +150,7 @@ class ScenarioFiles(QObject):
         try:
             scenario = load_scenario(path)
         except ValueError as exc:
-            self._refuse(path, refusal_text(exc))
+            self._refuse(path, str(exc))
             return False
         return self.open_scenario(scenario, path)
 

@@ -115,7 +115,7 @@ def good_doc():
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("", "broken JSON at line 1"),
+        ("", "broken JSON: Expecting value at line 1, column 1"),
         ('{"format": "unrolled-scenario", "version": 1, "config": {"ce', "broken JSON"),
         (b"\x89PNG\r\n\x1a\n\x00\x00", "not UTF-8"),
         ("[1, 2, 3]", "not an Unrolled scenario"),
