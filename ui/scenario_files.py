@@ -286,10 +286,24 @@ class ScenarioFiles(QObject):
         self.recent_changed.emit()
 
     def open_recent(self, path: str) -> bool:
-        """Open a recent file (after offering to save unsaved changes)."""
+        """Open a recent file (after offering to save unsaved changes); a file that is gone leaves the list."""
         if not self.confirm_discard("Open another scenario"):
             return False
-        return self.open_path(path)
+        opened = self.open_path(path)  # a missing file: the warning says so
+        if not opened and not os.path.exists(path):
+            self.forget_recent(path)
+        return opened
+
+    def forget_recent(self, path: str) -> None:
+        """Take a file off the recent list."""
+        path = os.path.abspath(path)
+        files = [p for p in self.recent if p != path]
+        if self.settings is None:
+            self._recent = files
+        else:
+            self.settings.setValue(RECENT_KEY, files)
+        self._rebuild_recent_menu()
+        self.recent_changed.emit()
 
     def _install_menu(self) -> None:
         menus = getattr(self.window, "menus", {})

@@ -287,3 +287,18 @@ def test_a_corrupt_file_is_refused_with_the_parsers_whole_reason(make_window, tm
     assert f"broken JSON: Unterminated string starting at line {line}, column {column} (character {cut - 3})" in message
     assert "starting at)" not in message and "the file may be damaged or cut short" in message
     assert message.startswith(f"{bad} is not a valid scenario file")
+
+
+def test_a_recent_file_that_is_gone_leaves_the_list(make_window, tmp_path, warnings):
+    window = make_window()
+    kept, moved = tmp_path / "kept.json", tmp_path / "moved.json"
+    assert window.files.save_to(kept) and window.files.save_to(moved)
+    moved.rename(tmp_path / "elsewhere.json")
+    assert window.files.recent == [str(moved), str(kept)]
+    assert not window.files.open_recent(str(moved))
+    assert warnings and str(moved) in warnings[0][1]  # the user is told why
+    assert window.files.recent == [str(kept)]  # and the dead entry is gone from File > Open Recent
+    tips = [a.toolTip() for a in window.files.recent_menu.actions()]
+    assert str(moved) not in tips and str(kept) in tips
+    assert window.files.open_recent(str(kept))  # a file that is there stays
+    assert window.files.recent == [str(kept)]
