@@ -254,7 +254,7 @@ class Result:
                 else:
                     self._background = pool().submit(self._diagnose_on_pool)
             return self
-        if self._background is not None:  # a diagnose(wait=False) is under way: let it finish
+        if self._background is not None and not self._background.cancelled():  # under way: let it finish
             self._background.result()
         if "jacobian_norms" not in self.__dict__:
             norms = self._jacobian_norms_started()  # the pool thread measures while this one goes on
@@ -465,11 +465,17 @@ class Result:
     def jacobian_norms(self) -> np.ndarray:
         """(T,): spectral norm ||dh_{T-1}/dh_t||_2 (top layer, first example)."""
         job = self._background
-        if job is not None and not on_pool():
+        if job is not None and not on_pool() and not job.cancelled():
             job.result()  # diagnose(wait=False) is making them: wait, and re-raise what it raised
             if "jacobian_norms" in self.__dict__:
                 return self.__dict__["jacobian_norms"]
         return self._jacobian_norms_started(inline=on_pool())()
+
+    def cancel_background(self) -> bool:
+        """Drop the pool thread's diagnose(wait=False) job if it has not started (a trace nobody
+        will look at: a Wrec drag moved on); reading the norms later computes them here. True if dropped."""
+        job = self._background
+        return job is not None and job.cancel()
 
     def _jacobian_norms_started(self, inline: bool = False):
         """Start the norms of the Jacobian products; return a function that waits and gives them.

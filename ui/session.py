@@ -154,6 +154,11 @@ class Session(QObject):
             new = 2 * T - 1 - min(2 * old_T - 1 - old, T - 1)
         stop = self.stop_frame  # never past an overflow: the animation stops there
         self._frame = new if stop is None else min(new, stop)
+        stale, self._awaiting = self._awaiting, None  # (a cancelled job's callback must find nothing awaited)
+        if stale is not None and stale is not trace:
+            # a drag moved on before its norms were measured: its job need not run at all (the
+            # pool thread takes jobs in order, so queued stale ones would delay this trace's)
+            stale.cancel_background()
         self.trace_changed.emit(trace)
         job = trace.background
         if self.defer_measures and job is not None and not job.done():

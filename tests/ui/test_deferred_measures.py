@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 
-from simulator.config import Config
+from simulator.config import Config, run
 from simulator.spectral import pool
 
 
@@ -114,3 +114,22 @@ def test_without_deferring_the_norms_views_update_with_the_change(make_window):
     assert not s.measuring
     assert seen == [s.trace]
     np.testing.assert_array_equal(window.plots.jacobian.y, s.trace.jacobian_norms)
+
+
+def test_a_drag_drops_the_queued_jobs_of_the_traces_it_left(make_window, qtbot, pool_gate):
+    """The pool thread takes jobs in order: stale ones still queued are cancelled, so the last trace's
+    norms come first; a dropped trace still gives its norms if someone reads them."""
+    _window, s, seen = _deferring(make_window)
+    pool_gate.hold()
+    left = []
+    for w in (0.6, 0.9, 1.2):
+        s.update(wrec=w)
+        left.append(s.trace)
+    last = left.pop()
+    assert all(t.background.cancelled() for t in left)
+    assert not last.background.cancelled()
+    pool_gate.release()
+    qtbot.waitUntil(lambda: not s.measuring, timeout=5000)
+    assert seen == [last]
+    fresh = run(s.config.replace(wrec=0.6))
+    np.testing.assert_array_equal(left[0].jacobian_norms, fresh.jacobian_norms)  # computed when read
