@@ -9,8 +9,9 @@
 Every iteration draws its batch (and its dropout masks) from a generator seeded by (seed,
 iteration), runs simulate() (forward + BPTT + the remedies) and applies the optimiser. So the
 same seed gives the same loss history bit for bit, however the run is cut into calls. A
-non-finite loss or weight stops the run with a message that names a remedy, and the last good
-weights stay in place.
+non-finite loss or weight stops the run with a message that names the remedies (the cause
+first), and the weights with the lowest training (batch) loss of the run are put back: not
+the last finite ones, which have usually exploded already.
 
 Also here: the echo-state readout fitted in closed form (ridge regression), forward-only
 predictions, text sampling with a temperature, and the per-character activations of hidden
@@ -135,6 +136,56 @@ def _choice(name, value, choices):
 LIVE_SETTINGS = ("lr", "clip", "clip_value", "truncate", "penalty", "dropout", "batch", "iterations")
 
 
+# A learning rate more than this many times the optimiser's usual one (optim.DEFAULT_LR) is "far
+# above its usual range": the remedies then start with that usual value. (The tasks' recommended
+# Adam lr of 0.01 is 10 times Adam's usual 0.001, and is not far above.)
+LR_FAR_ABOVE = 10.0
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """One remedy for a diverging run: what the message says, a short label, the settings it changes."""
+
+    text: str  # e.g. "a learning rate in SGD's usual range (lr = 10 now; try 0.1)"
+    label: str  # e.g. "lr = 0.1" (a button's text)
+    changes: dict  # TrainSettings keys and values, e.g. {"lr": 0.1}
+
+
+def remedies(settings: TrainSettings, net: Network | None = None, task: Task | None = None) -> list[Remedy]:
+    """What would help a diverging run, the one that addresses the likely cause first.
+
+    A learning rate far above the optimiser's usual range (LR_FAR_ABOVE) is the likely cause:
+    then the first remedy is that usual rate. Otherwise clipping comes first and a tenth of the
+    rate second. There is always at least one remedy (a smaller rate).
+    """
+    s, out = settings, []
+    lr, usual = s.learning_rate, DEFAULT_LR[s.optimizer]
+    name = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam"}[s.optimizer]
+    if lr > LR_FAR_ABOVE * usual:
+        out.append(Remedy(f"a learning rate in {name}'s usual range (lr = {lr:g} now; try {usual:g})",
+                          f"lr = {usual:g}", {"lr": usual}))  # fmt: skip
+    if s.clip == 0 and s.clip_value == 0:
+        out.append(Remedy("turn on gradient clipping (clip = 1, a global norm threshold)", "clip at 1", {"clip": 1.0}))
+    elif s.clip > 1 or s.clip_value > 1:
+        out.append(Remedy(f"clip harder (clip = {s.clip:g}, clip_value = {s.clip_value:g} now; try 1)",
+                          "clip at 1", {"clip": 1.0, "clip_value": 0.0}))  # fmt: skip
+    if lr <= LR_FAR_ABOVE * usual:
+        out.append(Remedy(f"a smaller learning rate (lr = {lr:g} now; try {lr / 10:g})", f"lr = {lr / 10:g}",
+                          {"lr": lr / 10}))  # fmt: skip
+    if s.cell in ("rnn", "esn"):
+        if net is not None:
+            rho = max(spectral_radius(net.params[f"weight_hh_l{k}"]) for k in range(net.layers))
+            if rho >= 1.0:
+                out.append(Remedy(f"a smaller wrec (the spectral radius of W_hh is {rho:.3g}; keep it below 1)",
+                                  "wrec = 0.9", {"wrec": 0.9}))  # fmt: skip
+        if s.activation in ("relu", "identity"):
+            out.append(Remedy(f"a bounded activation (tanh instead of {s.activation})", "tanh", {"activation": "tanh"}))
+        out.append(Remedy("an LSTM cell (or a GRU)", "LSTM cell", {"cell": "lstm"}))
+    if s.truncate == 0 and task is not None and task.seq_len > 20:
+        out.append(Remedy("truncated BPTT (truncate = 20)", "truncate at 20", {"truncate": 20}))
+    return out
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """A finished moment of a training run, safe to hand to another thread."""
@@ -195,6 +246,11 @@ class Trainer:
         self.status = "ready"
         self.message = ""
         self.last_result = None  # the Result of the latest training step (for the gradient plots)
+        # the weights with the lowest batch loss so far: kept by reference (the optimisers return
+        # new arrays, never update in place), so tracking them costs a comparison per iteration
+        self.best_net: Network | None = None
+        self.best_loss = float("inf")
+        self.best_iteration = 0  # the weights after this many iterations
         every = s.eval_every or max(1, s.iterations // 25)
         self.eval_every = every
         self._trainable = None
@@ -248,6 +304,8 @@ class Trainer:
             self._diverge(what)
             self.seconds += time.perf_counter() - start
             return None
+        if loss < self.best_loss:  # the loss of the weights before this update
+            self.best_net, self.best_loss, self.best_iteration = self.net, loss, self.iteration
         names = self._trainable_names()
         grads = {k: res.grads[k] for k in names}
         new = self.optimizer.step(self.net.params, grads)
@@ -274,31 +332,22 @@ class Trainer:
     def _diverge(self, what: str) -> None:
         self.status = "diverged"
         it = self.iteration
-        kept = f"the weights after iteration {it}" if it else "the initial weights"
-        self.message = (
-            f"Training diverged at iteration {it + 1}: {what}. Kept {kept} (the last finite ones). "
-            f"What would help: {'; '.join(self.remedies())}."
-        )
+        if self.best_net is not None:  # put back the weights with the lowest batch loss of the run
+            self.net = self.best_net
+            which = f"weights after iteration {self.best_iteration}" if self.best_iteration else "initial weights"
+            kept = f"the {which}, whose batch loss {self.best_loss:.4g} was the lowest of the run"
+        else:
+            kept = "the initial weights"
+        with np.errstate(all="ignore"):
+            held_out = self.evaluate()
+        if held_out is not None and np.isfinite(held_out):
+            kept += f" (held-out loss {held_out:.4g})"
+        helps = "; ".join(r.text for r in self.remedies())
+        self.message = f"Training diverged at iteration {it + 1}: {what}. Kept {kept}. What would help: {helps}."
 
-    def remedies(self) -> list[str]:
-        """Remedies for a diverging run, the most likely first."""
-        s, out = self.settings, []
-        if s.clip == 0 and s.clip_value == 0:
-            out.append("turn on gradient clipping (clip = 1, a global norm threshold)")
-        elif s.clip > 1 or s.clip_value > 1:
-            out.append(f"clip harder (clip = {s.clip:g}, clip_value = {s.clip_value:g} now; try 1)")
-        lr = s.learning_rate
-        out.append(f"a smaller learning rate (lr = {lr:g} now; try {lr / 10:g})")
-        if s.cell in ("rnn", "esn"):
-            rho = max(spectral_radius(self.net.params[f"weight_hh_l{k}"]) for k in range(self.net.layers))
-            if rho >= 1.0:
-                out.append(f"a smaller wrec (the spectral radius of W_hh is {rho:.3g}; keep it below 1)")
-            if s.activation in ("relu", "identity"):
-                out.append(f"a bounded activation (tanh instead of {s.activation})")
-            out.append("an LSTM or GRU cell")
-        if s.truncate == 0 and self.task.seq_len > 20:
-            out.append("truncated BPTT (truncate = 20)")
-        return out
+    def remedies(self) -> list[Remedy]:
+        """Remedies for a diverging run, the one that addresses the likely cause first."""
+        return remedies(self.settings, self.net, self.task)
 
     def change(self, **changes) -> None:
         """Change settings from the next iteration on (see LIVE_SETTINGS): remedies as live toggles."""
@@ -370,6 +419,7 @@ class Trainer:
 
         The recurrent weights stay as they are: for an echo state network this IS the training.
         """
+        self.best_net, self.best_loss, self.best_iteration = None, float("inf"), self.iteration
         n = sequences or (1000 if self.task.score == "last" else 200)
         x, targets = self.task.sample(np.random.default_rng([self.settings.seed, 3]), n)
         self.net = fit_readout(self.net, x, targets, self.task.loss, self.task.score, ridge)

@@ -6,12 +6,14 @@ import pytest
 from simulator import Network
 from simulator.tasks import TASKS, make_task
 from simulator.train import (
+    LR_FAR_ABOVE,
     Snapshot,
     Trainer,
     TrainSettings,
     fit_readout,
     predict,
     predict_series,
+    remedies,
     sample_text,
     task_loss,
     text_activations,
@@ -110,27 +112,59 @@ def test_stopping_anywhere_even_inside_an_evaluation_changes_no_history(stop_at_
     assert [i for i, _ in trainer.test_history] == [0, 4, 8, 12]
 
 
-def test_diverging_run_stops_with_a_remedy_and_keeps_the_last_good_weights():
+def test_diverging_run_stops_with_a_remedy_and_keeps_finite_weights():
     task = make_task("sine", seq_len=30)
     settings = TrainSettings(cell="rnn", activation="relu", hidden=16, wrec=3.0, optimizer="sgd", lr=10.0,
                              iterations=50)  # fmt: skip
     trainer = Trainer(task, settings)
-    good = None
     for _ in range(50):
-        before = trainer.net.copy()
         if trainer.step() is None:
-            good = before
             break
     assert trainer.diverged, "this configuration should blow up"
     msg = trainer.message
     assert "diverged at iteration" in msg and "clipping" in msg and "learning rate" in msg and "wrec" in msg
-    for k, v in trainer.net.params.items():
+    for v in trainer.net.params.values():
         assert np.all(np.isfinite(v))
-        np.testing.assert_array_equal(v, good.params[k])
     n = trainer.iteration
     assert trainer.step() is None and trainer.iteration == n  # stays stopped
     snap = trainer.run()
     assert snap.status == "diverged" and snap.message == msg
+
+
+def test_a_diverged_run_keeps_the_weights_with_the_lowest_loss_and_names_their_iteration():
+    """Learn for 60 iterations, then a learning rate of 1000 blows the run up: the learned weights come back."""
+    task = make_task("sine", seq_len=30)
+    trainer = Trainer(task, TrainSettings(cell="rnn", hidden=16, optimizer="sgd", lr=0.3, iterations=400))
+    trainer.run(60)
+    trainer.change(lr=1000.0)
+    trainer.run()
+    assert trainer.diverged and trainer.iteration > 60
+    history = np.array(trainer.train_history)
+    best = int(np.argmin(history))
+    assert best > 0 and trainer.best_iteration == best
+    assert history[-1] > 1e3 * history[best]  # the last finite weights had exploded
+    # the kept weights' loss on the batch of that iteration is the lowest batch loss of the run
+    x, targets = task.sample(np.random.default_rng([0, 1, best]), 32)
+    assert task_loss(trainer.net, task, x, targets) == pytest.approx(history[best], rel=1e-9)
+    held_out = trainer.evaluate()
+    assert held_out < 0.5 * task.baseline_loss  # still the learned network ("learned"), not a wrecked one
+    msg = trainer.message
+    assert f"Kept the weights after iteration {best}, whose batch loss {history[best]:.4g}" in msg
+    assert f"held-out loss {held_out:.4g}" in msg
+    assert trainer.snapshot().net.params["weight_hh_l0"].tolist() == trainer.net.params["weight_hh_l0"].tolist()
+
+
+def test_the_remedies_start_with_the_cause_and_never_run_out():
+    """A learning rate far above the optimiser's usual range: its usual rate comes first."""
+    task = make_task("sine", seq_len=30)
+    far = remedies(TrainSettings(cell="lstm", optimizer="sgd", lr=10.0), task=task)
+    assert far[0].changes == {"lr": 0.1} and "usual range" in far[0].text
+    assert far[1].changes == {"clip": 1.0}
+    near = remedies(TrainSettings(cell="lstm", optimizer="adam", lr=0.01), task=task)  # 10x Adam's usual: not far
+    assert LR_FAR_ABOVE * 1e-3 >= 0.01 and near[0].changes == {"clip": 1.0} and near[1].changes == {"lr": 0.001}
+    # after every remedy was applied there is still one: a smaller rate
+    done = remedies(TrainSettings(cell="lstm", optimizer="sgd", lr=0.1, clip=1.0, truncate=20), task=task)
+    assert [r.changes for r in done] == [{"lr": 0.1 / 10}]
 
 
 def test_clipping_remedy_keeps_the_same_run_finite():
