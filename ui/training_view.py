@@ -51,7 +51,7 @@ from simulator.config import LIMITS
 from simulator.optim import DEFAULT_LR, OPTIMIZERS
 from simulator.scenario import check_network_matches
 from simulator.tasks import TASKS, CharTask, Task, csv_columns, make_task
-from simulator.train import Trainer, TrainSettings, blas_threads, sample_text
+from simulator.train import Remedy, Trainer, TrainSettings, blas_threads, remedies, sample_text
 
 from . import theme as theme_mod
 from .plots import fmt
@@ -209,6 +209,14 @@ def divergence_html(message: str) -> str:
     return out
 
 
+def remedies_html(fixes: list[Remedy]) -> str:
+    """'What would help:' and the remedies as a list (each has a Retry button under the message)."""
+    if not fixes:
+        return ""
+    items = "".join(f"<li>{html.escape(r.text)}</li>" for r in fixes)
+    return f"<br><b>What would help:</b><ul style='margin-top:0; margin-bottom:0'>{items}</ul>"
+
+
 class _FitLabel(QLabel):
     """A label that asks its owner for a text that fits whenever its width changes."""
 
@@ -338,6 +346,7 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("training_panel")
         self.session = session
+        self._retry = self._retrying = False  # the next / the current run was started by a Retry button
         self.actions = actions or {}  # the window's train / stop_training commands, kept in step
         self.theme = theme_mod.current()
         self.runs: dict[str, TrainingRun] = {}
@@ -1305,6 +1314,7 @@ class TrainingPanel(QWidget):
 
     def _begin(self, runs: dict[str, TrainingRun], names: dict[str, str]) -> None:
         self._restored = None
+        self._retry, self._retrying = False, self._retry  # a run started by a "Retry: ..." button
         self.closing += [r for r in self.runs.values() if r.running]  # stopped, finishing an iteration
         self.runs, self.names = runs, names
         self.last_updates = {}
@@ -1413,7 +1423,7 @@ class TrainingPanel(QWidget):
                 parts.append(name + divergence_html(last.snapshot.message))
                 error = True
                 if label in ("", "A"):
-                    fix = run.settings
+                    fix = remedies(run.trainer.settings, last.snapshot.net, run.task)
             elif last.state == "failed":
                 parts.append(name + html.escape(last.message))
                 error = True
@@ -1427,12 +1437,22 @@ class TrainingPanel(QWidget):
                     )
                 else:
                     parts.append(name + self._verdict(last.snapshot))
+                if self._retrying and label in ("", "A") and last.state == "done" and not self._learned(last.snapshot):
+                    # the remedy kept the run finite but it did not learn: the next remedies
+                    fix = remedies(run.trainer.settings, last.snapshot.net, run.task)
+                    error = True
+                    parts.append("The retry did not help enough. " + remedies_html(fix))
         self.show_message("<br>".join(parts), "error" if error else "ok")
-        if fix is not None:
+        if fix:
             self._offer_fixes(fix)
         if update.label in ("", "A") and update.snapshot is not None:
             self._mirror(update.snapshot.net, force=True)
         self._set_state()
+
+    def _learned(self, snap) -> bool:
+        """Whether the held-out loss is below half the baseline (the verdict 'learned')."""
+        base = self.task.baseline_loss if self.task is not None else math.nan
+        return bool(snap.test_loss) and snap.test_loss[-1][1] < 0.5 * base
 
     def _verdict(self, snap) -> str:
         """Held-out loss against the baseline, in words."""
@@ -1505,19 +1525,15 @@ class TrainingPanel(QWidget):
         return True
 
     # ---- messages, theme, shutting down ----------------------------------------------------
-    def _offer_fixes(self, settings: TrainSettings) -> None:
-        """Buttons that apply a remedy for a diverged run and train again."""
-        fixes = []
-        if settings.clip == 0 and settings.clip_value == 0:
-            fixes.append(("clip at 1", {"clip": 1.0}, {}))
-        lr = settings.learning_rate
-        fixes.append((f"lr {lr / 10:g}", {}, {"lr": lr / 10}))
-        if settings.cell in ("rnn", "esn") and settings.activation in ("relu", "identity"):
-            fixes.append(("tanh", {"activation": "tanh"}, {}))
-        for text, session_changes, panel_changes in fixes[:3]:
-            button = QPushButton(f"Retry: {text}")
+    def _offer_fixes(self, fixes: list[Remedy]) -> None:
+        """A button per remedy the message lists: it applies the remedy and trains again."""
+        session_keys = set(self.session.config.to_dict())
+        for remedy in fixes:
+            session_changes = {k: v for k, v in remedy.changes.items() if k in session_keys}
+            panel_changes = {k: v for k, v in remedy.changes.items() if k not in session_keys}
+            button = QPushButton(f"Retry: {remedy.label}")
             button.setObjectName("fix_button")
-            button.setToolTip(f"Apply the remedy ({text}) and train again from fresh weights")
+            button.setToolTip(f"Apply the remedy ({remedy.text}) and train again from fresh weights")
             button.clicked.connect(lambda _=False, a=session_changes, b=panel_changes: self._apply_fix(a, b))
             self.fixes_row.addWidget(button)
             self.fix_buttons.append(button)
@@ -1535,7 +1551,9 @@ class TrainingPanel(QWidget):
             return
         if "lr" in panel_changes:
             self.lr.setValue(panel_changes["lr"])
-        self.start()
+        self._retry = True
+        if not self.start():
+            self._retry = False
 
     def show_message(self, text: str, kind: str = "note") -> None:
         """A message under the buttons: 'error' (red), 'note' or 'ok'; '' hides it."""

@@ -200,8 +200,8 @@ def test_a_diverging_run_stops_with_a_message_and_keeps_finite_weights(qtbot, ma
     assert last.snapshot.iteration < 500
     # one click applies a remedy and trains again
     texts = [b.text() for b in panel.fix_buttons]
-    assert texts == ["Retry: clip at 1", "Retry: lr 1", "Retry: tanh"]
-    panel.fix_buttons[0].click()
+    assert texts[:5] == ["Retry: lr = 0.1", "Retry: clip at 1", "Retry: wrec = 0.9", "Retry: tanh", "Retry: LSTM cell"]
+    panel.fix_buttons[1].click()
     assert panel.session.config.clip == 1.0 and panel.runs[""].settings.clip == 1.0
     assert not panel.fix_buttons  # the new run's message replaces them
     panel.stop()

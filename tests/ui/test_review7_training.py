@@ -1,0 +1,75 @@
+"""Review 7, the training lab: a diverged run's weights and remedies, the file loaders, Fit readout."""
+
+import gc
+import html
+import re
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
+
+from simulator.config import Config
+from ui.session import Session
+from ui.training_view import TrainingPanel
+
+
+@pytest.fixture
+def make_panel(qtbot):
+    made = []
+
+    def make(config: Config | None = None) -> TrainingPanel:
+        panel = TrainingPanel(Session(config or Config()))
+        qtbot.addWidget(panel)
+        made.append(panel)
+        return panel
+
+    yield make
+    for panel in made:
+        panel.shutdown()
+        assert panel.threads_alive == 0
+        panel.close()
+        panel.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+
+
+def finish(qtbot, panel: TrainingPanel, timeout: int = 30_000) -> None:
+    qtbot.waitUntil(lambda: panel.threads_alive == 0 and not panel._active(), timeout=timeout)
+
+
+def listed(panel: TrainingPanel) -> list[str]:
+    """The remedies the message lists."""
+    return [html.unescape(m) for m in re.findall(r"<li>(.*?)</li>", panel.message.text())]
+
+
+def test_a_diverged_sgd_run_offers_the_usual_learning_rate_first_and_keeps_sane_weights(qtbot, make_panel):
+    """The reviewer's run: sine, LSTM, SGD + momentum at lr 10, no remedies."""
+    panel = make_panel()
+    panel.set_task("sine")
+    panel.session.update(cell="lstm", clip=0.0, clip_value=0.0, truncate=0, hidden=8)
+    panel.optimizer_box.setCurrentIndex(panel.optimizer_box.findData("sgd"))
+    panel.lr.setValue(10.0)
+    panel.iterations.setValue(400)
+    assert panel.start()
+    finish(qtbot, panel)
+    last = panel.last_updates[""]
+    assert last.state == "diverged"
+    snap = last.snapshot
+    best = int(np.argmin(snap.train_loss))
+    assert f"Kept the {'initial weights' if best == 0 else f'weights after iteration {best}'}" in snap.message
+    assert snap.train_loss[-1] > 1e6 * snap.train_loss[best]  # the last finite weights had exploded ...
+    held_out = panel.runs[""].trainer.evaluate(snap.net)
+    assert held_out < 10 * panel.task.baseline_loss  # ... the kept ones have not
+    texts = [b.text() for b in panel.fix_buttons]
+    assert texts[0] == "Retry: lr = 0.1" and "Retry: clip at 1" in texts
+    assert len(listed(panel)) == len(texts)  # every remedy listed has its button
+    # a retry that ends without learning (5 iterations) still offers the remedies left
+    panel.iterations.setValue(5)
+    panel.fix_buttons[0].click()
+    assert panel.lr.value() == pytest.approx(0.1) and panel.runs[""].settings.learning_rate == pytest.approx(0.1)
+    finish(qtbot, panel)
+    assert panel.last_updates[""].state == "done"
+    texts = [b.text() for b in panel.fix_buttons]
+    assert "did not help" in panel.message.text()
+    assert texts and texts[0] == "Retry: clip at 1" and "Retry: lr = 0.01" in texts
+    assert len(listed(panel)) == len(texts)
