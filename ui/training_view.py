@@ -717,7 +717,8 @@ class TrainingPanel(QWidget):
         active = self._active()
         paused = active and all(r.state == "paused" for r in self.runs.values() if r.state in ("running", "paused"))
         self.train_button.setEnabled(not active and self.task_name is not None)
-        self.fit_button.setEnabled(not active and self.task_name is not None)
+        esn = self.session.config.cell == "esn"
+        self.fit_button.setEnabled(not active and self.task_name is not None and esn)
         self.pause_button.setEnabled(active)
         self.pause_button.setText("Resume" if paused else "Pause")
         self.stop_button.setEnabled(active)
@@ -809,6 +810,7 @@ class TrainingPanel(QWidget):
         if self.build_task() is not None:
             self.apply_recommended()
             self.apply_preset_task_settings()
+        self._set_state()  # Train and Fit readout need a task
 
     def apply_preset_task_settings(self) -> None:
         """In compare mode, the chosen preset's settings for this task (e.g. the clue's distance)."""
@@ -1236,6 +1238,7 @@ class TrainingPanel(QWidget):
                 set_value(self.remedy_values[key], value)
         if old is None or (old.cell, old.layers) != (config.cell, config.layers):  # what the rows depend on
             self._apply_visibility()  # (walking the forms on every Wrec step was a good part of this handler)
+            self._set_state()  # Fit readout: for an ESN
         if old is None or old == config:
             return
         changed = {k for k in config.to_dict() if getattr(config, k) != getattr(old, k)}

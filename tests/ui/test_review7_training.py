@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
 
 from simulator.config import Config
+from simulator.tasks import read_text
 from ui.session import Session
 from ui.training_view import TrainingPanel
 
@@ -73,3 +74,33 @@ def test_a_diverged_sgd_run_offers_the_usual_learning_rate_first_and_keeps_sane_
     assert "did not help" in panel.message.text()
     assert texts and texts[0] == "Retry: clip at 1" and "Retry: lr = 0.01" in texts
     assert len(listed(panel)) == len(texts)
+
+
+def test_fit_readout_is_enabled_when_the_main_window_switches_to_an_esn(make_panel):
+    panel = make_panel()
+    panel.set_task("sine")
+    assert panel.train_button.isEnabled() and not panel.fit_button.isEnabled()  # an LSTM: nothing to fit
+    panel.session.update(cell="esn")
+    assert panel.fit_button.isEnabled() and panel.fit_button.isVisibleTo(panel)
+    panel.session.update(cell="rnn")
+    assert not panel.fit_button.isEnabled()
+
+
+def test_the_text_loader_refuses_a_binary_file_as_the_csv_loader_does(make_panel, tmp_path):
+    data = np.random.default_rng(0).integers(0, 256, 3000, dtype=np.uint8).tobytes()
+    path = tmp_path / "bin.txt"
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match="looks like a binary file"):
+        read_text(path)
+    panel = make_panel()
+    panel.set_task("chars")
+    before = panel.task
+    assert not panel.load_text(str(path))
+    assert "looks like a binary file" in panel.message.text() and panel.task is before
+    assert not panel.load_csv(str(path)) and "looks like a binary file" in panel.message.text()
+    # text in Latin-1 (a few bytes that are not UTF-8) is still text, with a warning
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(("Les élèves ont étudié la forêt près du château. " * 40).encode("latin-1"))
+    with pytest.warns(UnicodeWarning):
+        text, notes = read_text(latin)
+    assert notes and "forêt" not in text and "for" in text
