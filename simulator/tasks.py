@@ -181,6 +181,22 @@ def _score_of(topology: str) -> str:
     return "all" if topology == "many_to_many" else "last"
 
 
+class SeriesTooShortError(ValueError):
+    """A series too short for its windows. str() advises the command line's --seq-len; a window
+    names its own control with advice("a shorter 'sequence length T'")."""
+
+    def __init__(self, label: str, n: int, seq_len: int, needs: int):
+        self.label, self.n, self.seq_len, self.needs = label, n, seq_len, needs
+        super().__init__(self.advice("a shorter --seq-len"))
+
+    def advice(self, remedy: str) -> str:
+        """The message with another remedy (e.g. the name of a window's control)."""
+        return (
+            f"{self.label} has {self.n} values: too short for windows of {self.seq_len} "
+            f"(needs at least {self.needs}); use {remedy}"
+        )
+
+
 class SeriesTask(Task):
     """Windows of one univariate series: each window predicts the value(s) one step ahead.
 
@@ -209,10 +225,7 @@ class SeriesTask(Task):
         n = len(values)
         n_train = round(n * train_fraction)
         if n_train < seq_len + 2 or n - n_train < 1:
-            raise ValueError(
-                f"{label} has {n} values: too short for windows of {seq_len} (needs at least "
-                f"{math.ceil((seq_len + 3) / train_fraction)}); use a shorter --seq-len"
-            )
+            raise SeriesTooShortError(label, n, seq_len, math.ceil((seq_len + 3) / train_fraction))
         score = _score_of(topology)
         super().__init__(
             name, "mse", score, 1, 1, seq_len, seed,
@@ -381,6 +394,28 @@ def _has_header(rows) -> bool:
     return bool(rows) and any(_number(c) is None for c in rows[0][1] if c.strip())
 
 
+INDEX_NAMES = ("t", "index", "idx", "time", "step", "row", "id")
+
+
+def _is_index(name: str, data, j: int) -> bool:
+    """Whether column j is a row index rather than data: named like one (INDEX_NAMES), or
+    integers counting the rows (0..n-1 or 1..n)."""
+    if name.strip().lower() in INDEX_NAMES:
+        return True
+    start = None
+    for k, (_, row) in enumerate(data):
+        v = _number(row[j]) if j < len(row) else None
+        if v is None:
+            return False
+        if start is None:
+            start = v
+            if start not in (0.0, 1.0):
+                return False
+        if v != start + k:
+            return False
+    return len(data) > 1
+
+
 def csv_columns(path) -> list[str]:
     """The column names of a CSV file (its header, or 'column 1', 'column 2', ... if it has none)."""
     rows = _read_rows(path)
@@ -393,7 +428,8 @@ def read_csv_column(path, column: str | int | None = None) -> tuple[np.ndarray, 
     """One column of a CSV file as float64 numbers, and the column's name.
 
     column: a header name (case-insensitive), or a column number counting from 1 (as in a
-    spreadsheet or `cut -f`); None takes the first column whose first value is a number.
+    spreadsheet or `cut -f`); None takes the first column whose first value is a number and
+    that is not a row index (see _is_index), or the first column of numbers if all are.
     A cell that is empty, text, NaN or infinite raises ValueError naming its row (the line
     number in the file, counting the header as row 1) and its column.
     """
@@ -406,9 +442,10 @@ def read_csv_column(path, column: str | int | None = None) -> tuple[np.ndarray, 
         raise ValueError(f"{path_text} has a header ({', '.join(names)}) but no rows of data")
     if column is None:
         first = data[0][1]
-        j = next((k for k in range(len(names)) if k < len(first) and _number(first[k]) is not None), None)
-        if j is None:
+        numeric = [k for k in range(len(names)) if k < len(first) and _number(first[k]) is not None]
+        if not numeric:
             raise ValueError(f"{path_text} has no column of numbers; columns are: {', '.join(names)}")
+        j = next((k for k in numeric if not _is_index(names[k] if header else "", data, k)), numeric[0])
     elif isinstance(column, (int, np.integer)) or str(column).strip().isdigit():
         j = int(column) - 1
         if not 0 <= j < len(names):

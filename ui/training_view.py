@@ -50,7 +50,7 @@ from PySide6.QtWidgets import (
 from simulator.config import LIMITS
 from simulator.optim import DEFAULT_LR, OPTIMIZERS
 from simulator.scenario import check_network_matches
-from simulator.tasks import TASKS, CharTask, Task, csv_columns, make_task
+from simulator.tasks import TASKS, CharTask, SeriesTooShortError, Task, csv_columns, make_task
 from simulator.train import Remedy, Trainer, TrainSettings, blas_threads, remedies, sample_text
 
 from . import theme as theme_mod
@@ -209,6 +209,13 @@ def divergence_html(message: str) -> str:
     return out
 
 
+def error_text(exc: Exception) -> str:
+    """An engine refusal for the window: a control's name where the command line's flag was."""
+    if isinstance(exc, SeriesTooShortError):
+        return exc.advice("a shorter 'sequence length T' (the Task tab)")
+    return str(exc)
+
+
 def remedies_html(fixes: list[Remedy]) -> str:
     """'What would help:' and the remedies as a list (each has a Retry button under the message)."""
     if not fixes:
@@ -358,6 +365,8 @@ class TrainingPanel(QWidget):
         self.last_updates: dict[str, TrainingUpdate] = {}
         self._task_key = None
         self._csv_path: str | None = None
+        self._column_index = 0  # the column_box entry the task was last built with
+        self._error_text = ""  # why the last build_task() failed
         self._text_path: str | None = None
         self._mirror_due = 0.0
         self._mirror_ok = True
@@ -542,7 +551,7 @@ class TrainingPanel(QWidget):
         self.csv_row = row
         self.column_box = QComboBox()
         self.column_box.setObjectName("column_box")
-        self.column_box.currentIndexChanged.connect(self._on_task_params_changed)
+        self.column_box.currentIndexChanged.connect(self._on_column_chosen)
         form.addRow("column", self.column_box)
         row = QHBoxLayout()
         self.text_label = QLabel("the default corpus")
@@ -839,6 +848,26 @@ class TrainingPanel(QWidget):
         if task is not None:
             self._sync_session(task)
 
+    def _on_column_chosen(self, index: int) -> None:
+        """A column of the CSV file; one that cannot be used is refused and the box shows the task's again."""
+        if self.task_name is None or index < 0:
+            return
+        task = self.build_task()
+        if task is None:
+            refused = self.column_box.itemText(index)
+            with QSignalBlocker(self.column_box):
+                self.column_box.setCurrentIndex(self._column_index)
+            self.build_task()  # the task of that column again (cached)
+            kept = html.escape(self.column_box.currentText())
+            self.show_message(
+                f"{html.escape(self._error_text, quote=False)}<br>Column {html.escape(refused)} cannot be used: "
+                f"the task keeps {kept}.",
+                "error",
+            )
+            return
+        self._column_index = index
+        self._sync_session(task)
+
     def task_kwargs(self) -> dict:
         """make_task's keyword arguments from the widgets (without the seed)."""
         name = self.task_name
@@ -872,7 +901,8 @@ class TrainingPanel(QWidget):
             task = make_task(self.task_name, seq_len, seed, **kw)
             baseline = task.baseline_loss  # computed here, before any worker reads the task
         except (ValueError, OSError) as exc:
-            self.show_message(str(exc), "error")
+            self._error_text = error_text(exc)
+            self.show_message(html.escape(self._error_text, quote=False), "error")
             return None
         self.task, self._task_key = task, key
         self.probe = probe_of(task)
@@ -898,8 +928,7 @@ class TrainingPanel(QWidget):
         """Use a column of this CSV file (None: the bundled data); a bad file gives a message, not a crash."""
         if path is None:
             self._csv_path = None
-            with QSignalBlocker(self.column_box):
-                self.column_box.clear()
+            self._fill_columns([], 0)
             self._update_csv_label()
             self._show_task_rows()
             self._on_task_params_changed()
@@ -911,24 +940,32 @@ class TrainingPanel(QWidget):
             )
             del task
         except (ValueError, OSError) as exc:
-            self.show_message(f"Could not use this CSV file: {exc}", "error")
+            self.show_message(html.escape(f"Could not use this CSV file: {error_text(exc)}", quote=False), "error")
             return False
-        previous = self._csv_path
+        previous = self._csv_path, [self.column_box.itemData(i) for i in range(1, self.column_box.count())]
+        previous_index = self._column_index
         self._csv_path = str(path)
-        with QSignalBlocker(self.column_box):
-            self.column_box.clear()
-            self.column_box.addItem("(the first column of numbers)", None)
-            for name in names:
-                self.column_box.addItem(name, name)
+        self._fill_columns(names, 0)
         self._update_csv_label()
         self._show_task_rows()
         if self.build_task() is None:
-            self._csv_path = previous
+            self._csv_path = previous[0]
+            self._fill_columns(previous[1], previous_index)  # the box shows the columns of the task's file
             self._show_task_rows()
             self._update_csv_label()
             return False
         self._sync_session(self.task)
         return True
+
+    def _fill_columns(self, names: list[str], index: int) -> None:
+        with QSignalBlocker(self.column_box):
+            self.column_box.clear()
+            if names:
+                self.column_box.addItem("(the first column of numbers, not a row index)", None)
+                for name in names:
+                    self.column_box.addItem(name, name)
+                self.column_box.setCurrentIndex(index)
+        self._column_index = index
 
     def load_text(self, path: str | None) -> bool:
         """Learn this text file (None: the default corpus); a bad file gives a message, not a crash."""

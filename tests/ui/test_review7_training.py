@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
 
 from simulator.config import Config
-from simulator.tasks import read_text
+from simulator.tasks import SeriesTooShortError, make_task, read_csv_column, read_text
 from ui.session import Session
 from ui.training_view import TrainingPanel
 
@@ -104,3 +104,51 @@ def test_the_text_loader_refuses_a_binary_file_as_the_csv_loader_does(make_panel
     with pytest.warns(UnicodeWarning):
         text, notes = read_text(latin)
     assert notes and "forêt" not in text and "for" in text
+
+
+def _write_csv(path, header, rows):
+    path.write_text("\n".join([header] + [",".join(str(v) for v in r) for r in rows]) + "\n")
+    return str(path)
+
+
+def test_a_too_short_csv_names_the_window_control_in_the_window_and_the_flag_on_the_command_line(make_panel, tmp_path):
+    path = _write_csv(tmp_path / "short.csv", "value", [[v] for v in range(10)])
+    with pytest.raises(SeriesTooShortError, match="use a shorter --seq-len"):
+        make_task("series", 20, 0, csv_path=path)
+    panel = make_panel()
+    panel.set_task("series")
+    assert not panel.load_csv(path)
+    text = html.unescape(panel.message.text())
+    assert "too short" in text and "sequence length T" in text and "--seq-len" not in text
+
+
+def test_the_default_column_skips_a_row_index(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [[k, f"{v:.4f}"] for k, v in enumerate(rng.normal(size=50))]
+    assert read_csv_column(_write_csv(tmp_path / "a.csv", "t,x", rows))[1] == "x"  # named t and 0..n-1
+    counted = [[k + 1, r[1]] for k, r in enumerate(rows)]
+    assert read_csv_column(_write_csv(tmp_path / "b.csv", "n,x", counted))[1] == "x"  # 1..n
+    _, name = read_csv_column(_write_csv(tmp_path / "c.csv", "step,x", [[r[1], r[1]] for r in rows]))
+    assert name == "x"  # named step
+    data = [[f"{1.5 * k:.1f}", r[1]] for k, r in enumerate(rows)]
+    assert read_csv_column(_write_csv(tmp_path / "d.csv", "a,x", data))[1] == "a"  # data, not an index
+    only = read_csv_column(_write_csv(tmp_path / "e.csv", "t", [[k] for k in range(50)]))
+    assert only[1] == "t" and only[0][-1] == 49  # nothing else: the index it is
+
+
+def test_a_column_that_cannot_be_used_leaves_the_box_on_the_task_s_column(make_panel, tmp_path):
+    rng = np.random.default_rng(1)
+    rows = [[k, f"{v:.4f}", "abc" if k == 3 else f"{v:.2f}"] for k, v in enumerate(rng.normal(size=200))]
+    path = _write_csv(tmp_path / "bad.csv", "t,x,label", rows)
+    panel = make_panel()
+    panel.set_task("series")
+    assert panel.load_csv(path)
+    assert "column 'x'" in panel.task.description  # the default skipped the index t
+    panel.column_box.setCurrentIndex(panel.column_box.findData("x"))
+    assert "column 'x'" in panel.task.description
+    panel.column_box.setCurrentIndex(panel.column_box.findData("label"))
+    text = html.unescape(panel.message.text())
+    assert "'abc' is not a number" in text and "keeps x" in text
+    assert panel.column_box.currentData() == "x" and "column 'x'" in panel.task.description
+    panel.column_box.setCurrentIndex(panel.column_box.findData("t"))  # a good column is taken
+    assert "column 't'" in panel.task.description and panel.column_box.currentData() == "t"
