@@ -268,13 +268,7 @@ class ScenarioFiles(QObject):
         """Put a file first in the recent list."""
         path = os.path.abspath(path)
         files = [path] + [p for p in self.recent if p != path]
-        files = files[:MAX_RECENT]
-        if self.settings is None:
-            self._recent = files
-        else:
-            self.settings.setValue(RECENT_KEY, files)
-        self._rebuild_recent_menu()
-        self.recent_changed.emit()
+        self._store_recent(files[:MAX_RECENT])
 
     def clear_recent(self) -> None:
         """Forget the recent files."""
@@ -297,7 +291,9 @@ class ScenarioFiles(QObject):
     def forget_recent(self, path: str) -> None:
         """Take a file off the recent list."""
         path = os.path.abspath(path)
-        files = [p for p in self.recent if p != path]
+        self._store_recent([p for p in self.recent if p != path])
+
+    def _store_recent(self, files: list[str]) -> None:
         if self.settings is None:
             self._recent = files
         else:

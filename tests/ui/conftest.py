@@ -8,6 +8,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 from simulator.config import Config
 from ui.main_window import MainWindow
 from ui.session import Session
+from ui.training_view import TrainingPanel
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -71,3 +72,35 @@ def make_window(qtbot, settings):
 def window(make_window):
     """A window on the default scenario."""
     return make_window()
+
+
+@pytest.fixture
+def make_panel(qtbot):
+    """Training panels on their own Session; each one is shut down (no thread left) and deleted at the end."""
+    made = []
+
+    def make(config: Config | None = None) -> TrainingPanel:
+        panel = TrainingPanel(Session(config or Config()))
+        qtbot.addWidget(panel)
+        made.append(panel)
+        return panel
+
+    yield make
+    for panel in made:
+        panel.shutdown()
+        assert panel.threads_alive == 0
+        panel.close()
+        panel.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+
+
+@pytest.fixture
+def font_scale():
+    """Set the theme's font scale for a test (e.g. presentation mode's large type), and put it back."""
+    from ui import theme
+
+    t = theme.current()
+    before = t.font_scale
+    yield t.set_font_scale
+    t.set_font_scale(before)

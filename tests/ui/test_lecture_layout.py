@@ -1,33 +1,11 @@
 """The window stays readable on a lecture projector: plots keep their height, the verdict stays in view."""
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent
+from windowtools import laid_out as _laid_out
 
 from ui import theme
 
 VIEW_MIN = 60  # px: the least height of a plot's data area
-
-
-@pytest.fixture
-def font_scale():
-    """Set the theme's font scale for a test, and put it back."""
-    t = theme.current()
-    before = t.font_scale
-
-    def set_scale(scale: float) -> None:
-        t.set_font_scale(scale)
-
-    yield set_scale
-    t.set_font_scale(before)
-
-
-def _laid_out(qtbot, window, width: int, height: int) -> None:
-    window.show()
-    qtbot.waitExposed(window)
-    window.resize(width, height)
-    for _ in range(3):
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-        qtbot.wait(20)
 
 
 def _view_heights(window) -> list[float]:

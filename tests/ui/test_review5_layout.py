@@ -1,30 +1,12 @@
 """Review 5: the right column's split, the cell's text at a large font, the window on a 1280x720 screen."""
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, QPoint, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
+from windowtools import laid_out as _settle
 
 from simulator.config import Config
-from ui import theme
 from ui.cell_view import FONT_PX, MIN_TEXT_PX
-
-
-@pytest.fixture
-def font_scale():
-    """Set the theme's font scale for a test, and put it back."""
-    t = theme.current()
-    before = t.font_scale
-    yield t.set_font_scale
-    t.set_font_scale(before)
-
-
-def _settle(qtbot, window, width: int = 1600, height: int = 1000) -> None:
-    window.show()
-    qtbot.waitExposed(window)
-    window.resize(width, height)
-    for _ in range(3):
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-        qtbot.wait(20)
 
 
 def _value_px(window) -> float:

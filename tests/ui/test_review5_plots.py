@@ -2,19 +2,10 @@
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent
+from windowtools import laid_out as _laid_out
 
 from simulator.config import Config
 from ui.main_window import plain_caption
-
-
-def _laid_out(qtbot, window, width: int, height: int) -> None:
-    window.show()
-    qtbot.waitExposed(window)
-    window.resize(width, height)
-    for _ in range(3):
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-        qtbot.wait(20)
 
 
 def _visible_caption(window, panel) -> str:

@@ -1,34 +1,10 @@
 """Review 6, the training lab: the tanh RNN vs LSTM preset, the progress line, the adding baseline."""
 
-import gc
-
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent
 
 from simulator.config import Config
 from simulator.train import Trainer
-from ui.session import Session
 from ui.training_view import TrainingPanel
-
-
-@pytest.fixture
-def make_panel(qtbot):
-    made = []
-
-    def make(config: Config | None = None) -> TrainingPanel:
-        panel = TrainingPanel(Session(config or Config()))
-        qtbot.addWidget(panel)
-        made.append(panel)
-        return panel
-
-    yield make
-    for panel in made:
-        panel.shutdown()
-        assert panel.threads_alive == 0
-        panel.close()
-        panel.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    gc.collect()
 
 
 def rnn_vs_lstm(panel: TrainingPanel) -> TrainingPanel:

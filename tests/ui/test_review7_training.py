@@ -1,37 +1,13 @@
 """Review 7, the training lab: a diverged run's weights and remedies, the file loaders, Fit readout."""
 
-import gc
 import html
 import re
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent
 
-from simulator.config import Config
 from simulator.tasks import SeriesTooShortError, make_task, read_csv_column, read_text
-from ui.session import Session
 from ui.training_view import TrainingPanel
-
-
-@pytest.fixture
-def make_panel(qtbot):
-    made = []
-
-    def make(config: Config | None = None) -> TrainingPanel:
-        panel = TrainingPanel(Session(config or Config()))
-        qtbot.addWidget(panel)
-        made.append(panel)
-        return panel
-
-    yield make
-    for panel in made:
-        panel.shutdown()
-        assert panel.threads_alive == 0
-        panel.close()
-        panel.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    gc.collect()
 
 
 def finish(qtbot, panel: TrainingPanel, timeout: int = 30_000) -> None:

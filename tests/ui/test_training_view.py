@@ -18,26 +18,6 @@ def _flush_deletes():
     gc.collect()
 
 
-@pytest.fixture
-def make_panel(qtbot):
-    """Panels on their own Session; each one is shut down (no thread left) and deleted at the end."""
-    made = []
-
-    def make(config: Config | None = None) -> TrainingPanel:
-        panel = TrainingPanel(Session(config or Config()))
-        qtbot.addWidget(panel)
-        made.append(panel)
-        return panel
-
-    yield make
-    for panel in made:
-        panel.shutdown()
-        assert panel.threads_alive == 0
-        panel.close()
-        panel.deleteLater()
-    _flush_deletes()
-
-
 def tiny(panel: TrainingPanel, task: str, iterations: int = 30, hidden: int = 6, batch: int = 8, **task_params):
     """A task with a tiny network and few iterations."""
     panel.set_task(task)

@@ -170,17 +170,6 @@ def test_row_names_keep_to_their_rows_in_a_short_view(make_view, height):
     assert view.grab().width() == 700  # and it paints
 
 
-@pytest.fixture
-def font_scale():
-    """Set the theme's font scale for a test (presentation mode's large type), and put it back."""
-    from ui import theme
-
-    t = theme.current()
-    before = t.font_scale
-    yield t.set_font_scale
-    t.set_font_scale(before)
-
-
 @pytest.mark.parametrize("scale", [1.0, 1.62])
 @pytest.mark.parametrize("width", [1600, 820, 780, 520])
 def test_the_line_of_numbers_shows_its_numbers_whole_during_bptt(make_view, font_scale, scale, width):
