@@ -7,9 +7,7 @@ norms, eigenvalues) are computed on first access and then kept.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import re
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -44,31 +42,6 @@ class NonFinite:
         """A sentence for the banner (units numbered from 1, as the Cell panel's unit selector does)."""
         which = f" (unit {self.unit + 1} of {self.units})" if self.unit is not None and (self.units or 0) > 1 else ""
         return f"{self.quantity}{which} became infinite or NaN at step t = {self.step} during the {self.phase} pass"
-
-    def located(self, trace) -> NonFinite:
-        """The same record with its unit found in the trace's arrays at its step (itself if known or not a vector)."""
-        if self.unit is not None:
-            return self
-        values = _values_at(self, trace)
-        if values is None:
-            return self
-        return dataclasses.replace(self, unit=first_nonfinite_unit(values), units=values.shape[-1])
-
-
-_LAYER_QUANTITY = re.compile(r"(h|c|dL/dh)_t of layer (\d+)")
-
-
-def _values_at(nf: NonFinite, trace) -> np.ndarray | None:
-    """The (B, units) values the record names, at its step, or None (a weight's gradient)."""
-    if nf.quantity == "output y_t":
-        return trace.outputs[nf.step]
-    m = _LAYER_QUANTITY.fullmatch(nf.quantity)
-    if m is None:
-        return None
-    key, k = m.group(1), int(m.group(2)) - 1
-    if key == "dL/dh":
-        return trace.dh[k][nf.step]
-    return trace.caches[k][key][1:][nf.step]  # the cache holds the initial state first
 
 
 def first_nonfinite_unit(values: np.ndarray) -> int | None:

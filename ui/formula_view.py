@@ -338,8 +338,7 @@ class FormulaView(QScrollArea):
             reach = np.convolve(scored[::-1].astype(int), np.ones(k, dtype=int))[:T][::-1]  # scored in t .. t+k-1
             outside = reach == 0
         d["outside"], d["truncate"] = outside, k
-        nf = trace.nonfinite
-        d["nonfinite"] = None if nf is None else nf.located(trace)  # with the unit that overflowed
+        d["nonfinite"] = trace.nonfinite  # the engine's record names the unit that overflowed
         self.data = d
         self._on_frame_changed(current_frame(self.session))
         self.canvas.shrink_to_fit()

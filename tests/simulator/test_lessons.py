@@ -444,18 +444,20 @@ def test_the_overflow_claim_names_the_first_unit_that_overflowed():
 
 
 def test_an_overflow_in_the_backward_pass_names_its_unit_too():
+    from simulator.engine import _find_nonfinite
     from simulator.result import NonFinite
 
     result = run(Config(steps=6, hidden=3))
     dh = np.array(result.dh[0])  # (T, B, H)
     dh[2, 0, 1] = np.inf
-    result.dh = [dh]
-    nf = NonFinite(2, "backward", "dL/dh_t of layer 1").located(result)
+    nf = _find_nonfinite(result.net, result.caches, result.outputs, [dh], result.grads)
     assert (nf.unit, nf.units) == (1, 3)
     assert (
         nf.message() == "dL/dh_t of layer 1 (unit 2 of 3) became infinite or NaN at step t = 2 during the backward pass"
     )
-    assert NonFinite(0, "backward", "gradient of W_hh").located(result).unit is None  # a matrix: no unit
+    grads = {**result.grads, "weight_hh_l0": np.full_like(result.grads["weight_hh_l0"], np.inf)}
+    clean = [np.array(result.dh[0])]
+    assert _find_nonfinite(result.net, result.caches, result.outputs, clean, grads).unit is None  # a matrix: no unit
     assert (
         "unit" not in NonFinite(4, "forward", "h_t of layer 1", unit=0, units=1).message()
     )  # one unit: nothing to say
