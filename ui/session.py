@@ -165,7 +165,6 @@ class Session(QObject):
             self._awaiting = trace
             job.add_done_callback(lambda _job: self._announce_measured(trace))
         else:
-            self._awaiting = None
             self.trace_measured.emit(trace)
         if self._frame != old:
             self.frame_changed.emit(self._frame)
@@ -192,7 +191,7 @@ class Session(QObject):
         trace = self._awaiting
         if trace is not None:
             self._awaiting = None
-            trace.diagnose()  # waits for the pool thread (and re-raises what it raised)
+            _ = trace.jacobian_norms  # waits for the pool thread (and re-raises what it raised)
             self.trace_measured.emit(trace)
 
     def set_frame(self, frame: int) -> None:
