@@ -533,7 +533,7 @@ class MainWindow(QMainWindow):
         s = self.session
         s.config_changed.connect(self._on_config_changed)
         s.trace_changed.connect(self._on_new_trace)
-        s.trace_measured.connect(self._on_trace_changed)  # it shows the verdict
+        s.trace_measured.connect(self._on_trace_measured)  # it shows the verdict
         s.frame_changed.connect(self._on_frame_changed)
         self.player.playing_changed.connect(self._on_playing_changed)
         self.theme.changed.connect(self._on_theme_changed)
@@ -542,7 +542,7 @@ class MainWindow(QMainWindow):
         self._on_theme_changed()
         self._on_config_changed(s.config)
         self._on_new_trace(s.trace)
-        self._on_trace_changed(s.trace)
+        self._on_trace_measured(s.trace)
         s.set_frame(s.n_frames - 1 if s.stop_frame is None else s.stop_frame)  # open on the finished BPTT
         self._on_frame_changed(current_frame(s))
         self._sized = self.restore_layout()
@@ -1044,7 +1044,7 @@ class MainWindow(QMainWindow):
             self.player.pause()
         self._on_frame_changed(current_frame(self.session))  # the same frame may now mean another step
 
-    def _on_trace_changed(self, trace) -> None:
+    def _on_trace_measured(self, trace) -> None:
         """The verdict (trace_measured: it is fitted on the Jacobian-product norms)."""
         verdict = trace.verdict
         colour = self.theme.verdict_colour(verdict)
@@ -1094,19 +1094,18 @@ class MainWindow(QMainWindow):
         self.phase_label.set_colours(c.forward, c.backward)
         self.timeline.set_colours(c.forward, c.backward, c.grid, c.background)
         self.verdict_label.setFont(t.font(words))
-        self.verdict_label.setMinimumSize(0, 0)  # sized again for the new font by _on_trace_changed
+        self.verdict_label.setMinimumSize(0, 0)  # sized again for the new font by _on_trace_measured
         self.verdict_label.setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX)
         self.remedy_label.setFont(t.font(0.85))
         self.diagram.setMinimumHeight(DIAGRAM_MIN_HEIGHT)
         refresh_combo_hints(self)
         QTimer.singleShot(0, self, lambda: refresh_combo_hints(self))  # and those a later slot gave a new font
-        self._on_new_trace(self.session.trace)
-        self._on_trace_changed(self.session.trace)
+        self._on_new_trace(self.session.trace)  # (and the playhead's label, at its new font)
+        self._on_trace_measured(self.session.trace)
         for short in self.plot_fit.shorts.values():
             short.sync()  # the captions' new font
         self.plot_fit.fit_to_font()  # a smaller font: the axes and legends shrink (they keep their room otherwise)
         self.plot_fit.fit(force=True)
-        self._on_frame_changed(current_frame(self.session))
         if getattr(self, "_sized", False) and not self._docks_moved:  # the cell's numbers at the new size
             QTimer.singleShot(0, self, self._fit_right_to_font)
 

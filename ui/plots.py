@@ -1267,6 +1267,16 @@ class LogCurvePlot(PlotPanel):
         else:
             self.marker.setData([], [])
 
+    def caption_with_bound(self, part: str, leaky: str | None) -> str:
+        """The caption with its bound's sentence `part`: as written, in its leaky form, or left out (no bound)."""
+        if self.bound_y is None:
+            return self.caption.replace(part, "")
+        return self.caption if leaky is None else self.caption.replace(part, leaky)
+
+    def show_notice(self, overflow: str, zeros: str) -> None:
+        """Why the plot shows nothing: an overflow (in the exploding colour), else exact zeros (muted)."""
+        self.set_notice(overflow or zeros, None if overflow else self.theme.colours.muted)
+
     def _style_curve(self, colour) -> None:
         self.curve.setPen(self.theme.pen(colour, 2.5))
         self.curve.setSymbolBrush(colour)
@@ -1421,16 +1431,11 @@ class GradientPlot(LogCurvePlot):
         if nf is not None:
             self.overflow.setValue(nf.step)
         start = T - config.truncate if truncated else 0  # the truncated band explains the zeros before
-        overflow = overflow_notice(trace, "gradient")
-        zeros = zero_notice(trace.grad_norms, "‖∂L/∂h_t‖", start)
-        self.set_notice(overflow or zeros, None if overflow else self.theme.colours.muted)
+        self.show_notice(overflow_notice(trace, "gradient"), zero_notice(trace.grad_norms, "‖∂L/∂h_t‖", start))
         cells = None if trace.cell_grad_norms is None else trace.cell_grad_norms[-1]
         self.set_steady_range(T, decade_range(self.y, cells, self.ghost_y, *layers, extra=self.bound_y))
         leak = trace.net.leak
-        if self.bound_y is None:
-            caption = self.caption.replace(BOUND_CAPTION, "")
-        else:
-            caption = self.caption if leak == 1.0 else self.caption.replace(BOUND_CAPTION, leaky_bound_caption(leak))
+        caption = self.caption_with_bound(BOUND_CAPTION, None if leak == 1.0 else leaky_bound_caption(leak))
         if self.caption_label.text() != caption:
             self.caption_label.setText(caption)
         where = "a loss at the last step" if config.score == "last" else "a loss at every step"
@@ -1536,18 +1541,13 @@ class JacobianPlot(LogCurvePlot):
             set_line(self.bound, t, self.bound_y)
         leak = trace.net.leak
         relabel(self.legend, self.bound, "" if self.bound_y is None else bound_name(leak))
-        if self.bound_y is None:
-            caption = self.caption.replace(JACOBIAN_BOUND_CAPTION, "")
-        elif leak != 1.0:
-            caption = self.caption.replace(JACOBIAN_BOUND_CAPTION, leaky_jacobian_caption(leak))
-        else:
-            caption = self.caption
+        caption = self.caption_with_bound(JACOBIAN_BOUND_CAPTION, None if leak == 1.0 else leaky_jacobian_caption(leak))
         if self.caption_label.text() != caption:  # a gated cell has no such bound
             self.caption_label.setText(caption)
         self.set_steady_range(T, decade_range(self.y, extra=self.bound_y))
-        overflow = overflow_notice(trace, "Jacobian product", self.y)
-        zeros = zero_notice(trace.jacobian_norms, "‖∂h_T−1/∂h_t‖")
-        self.set_notice(overflow or zeros, None if overflow else self.theme.colours.muted)
+        self.show_notice(
+            overflow_notice(trace, "Jacobian product", self.y), zero_notice(trace.jacobian_norms, "‖∂h_T−1/∂h_t‖")
+        )
         self._trace = trace
         self._update_badge(trace)
         super()._on_trace_changed(trace)
