@@ -484,12 +484,17 @@ def setting_text(config: Config) -> str:
     return " · ".join(parts).replace("-", "−")
 
 
-def _setting_note(plot: pg.PlotItem, config: Config, theme: theme_mod.Theme) -> pg.LabelItem:
-    """The configuration in small grey type in a row of its own at the foot of the plot."""
+def setting_label(config: Config, theme: theme_mod.Theme) -> pg.LabelItem:
+    """The configuration in small grey type, for the foot of a figure."""
     note = pg.LabelItem(justify="left")
     note.setText(setting_text(config), size=f"{theme.point_size(0.7):.1f}pt", color=theme.colours.muted)
-    row = plot.layout.rowCount()
-    plot.layout.addItem(note, row, 1)
+    return note
+
+
+def _setting_note(plot: pg.PlotItem, config: Config, theme: theme_mod.Theme) -> pg.LabelItem:
+    """The configuration in a row of its own at the foot of the plot."""
+    note = setting_label(config, theme)
+    plot.layout.addItem(note, plot.layout.rowCount(), 1)
     return note
 
 
@@ -665,8 +670,7 @@ class GatesView(QWidget):
         for plot in self.plots[1:]:
             plot.setXLink(self.plots[0])
         # the configuration at the foot, as the plot figures have it (setting_note)
-        self.note = pg.LabelItem(justify="left")
-        self.note.setText(setting_text(session.config), size=f"{theme.point_size(0.7):.1f}pt", color=c.muted)
+        self.note = setting_label(session.config, theme)
         self.canvas.addItem(self.note, row=len(names) + 1, col=1)
         em = theme.point_size() * 96 / 72
         self.canvas.ci.layout.setContentsMargins(0.6 * em, 0.3 * em, 1.2 * em, 0.4 * em)
