@@ -784,8 +784,12 @@ class MainWindow(QMainWindow):
         self.remedy_label = QLabel()
         self.remedy_label.setObjectName("remedy_label")
         self.remedy_label.setToolTip("The remedies in force (Initialisation and remedies) and what they did here")
+        # a separator between the verdict and the remedies: the label alone began right after the
+        # verdict's last letter ("×0.72/stepclip at 1 not reached")
+        self.remedy_separator = bar.addSeparator()
         self.remedy_action = bar.addWidget(self.remedy_label)
-        self.remedy_action.setVisible(False)  # until a remedy is on
+        self.remedy_separator.setVisible(False)  # until a remedy is on
+        self.remedy_action.setVisible(False)
         bar.addSeparator()
         self.speed_label_action = bar.addWidget(QLabel(" speed "))
         self.speed_box = QComboBox()
@@ -835,6 +839,7 @@ class MainWindow(QMainWindow):
             shown = False
         if self.remedy_action.isVisible() != shown:
             self.remedy_action.setVisible(shown)
+            self.remedy_separator.setVisible(shown)
 
     def _build_menus(self) -> None:
         menus = {name: self.menuBar().addMenu(f"&{name}") for name in MENUS}
@@ -1097,6 +1102,8 @@ class MainWindow(QMainWindow):
         self.verdict_label.setMinimumSize(0, 0)  # sized again for the new font by _on_trace_measured
         self.verdict_label.setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX)
         self.remedy_label.setFont(t.font(0.85))
+        gap = round(QFontMetricsF(self.remedy_label.font()).horizontalAdvance("n") / 2)  # off the separator
+        self.remedy_label.setContentsMargins(gap, 0, 0, 0)
         self.diagram.setMinimumHeight(DIAGRAM_MIN_HEIGHT)
         refresh_combo_hints(self)
         QTimer.singleShot(0, self, lambda: refresh_combo_hints(self))  # and those a later slot gave a new font
