@@ -106,6 +106,25 @@ def _freeze(a):
     return a
 
 
+def fitted_factor(norms: np.ndarray, dist: np.ndarray) -> float:
+    """Per-step factor of the norms going back in time: exp of the slope of their log against dist (steps back).
+
+    ∞ if a norm is infinite; 0 if every norm is 0; zero and NaN entries are left out of the fit
+    (a step the gradient does not reach, a product that underflowed).
+    """
+    norms = np.asarray(norms, dtype=float)
+    if np.isinf(norms).any():
+        return np.inf
+    ok = np.isfinite(norms) & (norms > 0)
+    if ok.sum() == 0:
+        return 0.0 if np.any(norms == 0) else float("nan")
+    if ok.sum() == 1:
+        d = dist[ok][0]
+        return float(norms[ok][0] ** (1.0 / d)) if d > 0 else float("nan")
+    slope = np.polyfit(dist[ok], np.log(norms[ok]), 1)[0]
+    return float(np.exp(slope))
+
+
 class Result:
     """Everything one forward pass + BPTT produced: the trace the UI plays and plots."""
 
@@ -573,17 +592,23 @@ class Result:
     @cached_property
     def growth_factor(self) -> float:
         """Fitted per-step factor of ||dh_{T-1}/dh_t||: exp of the slope of its log against T-1-t."""
-        norms = self.jacobian_norms[:-1]
-        dist = self.T - 1 - np.arange(self.T - 1, dtype=float)
-        if np.isinf(norms).any() or (self.nonfinite is not None and self.nonfinite.phase == "forward"):
+        if self.nonfinite is not None and self.nonfinite.phase == "forward":
             return np.inf
-        ok = np.isfinite(norms) & (norms > 0)
-        if ok.sum() == 0:
-            return 0.0 if np.any(norms == 0) else float("nan")
-        if ok.sum() == 1:
-            return float(norms[ok][0] ** (1.0 / dist[ok][0]))
-        slope = np.polyfit(dist[ok], np.log(norms[ok]), 1)[0]
-        return float(np.exp(slope))
+        return fitted_factor(self.jacobian_norms[:-1], self.T - 1 - np.arange(self.T - 1, dtype=float))
+
+    @cached_property
+    def gradient_factor(self) -> float:
+        """Fitted per-step factor of ||dL/dh_t|| going back from the last step (as growth_factor, on the gradient).
+
+        NaN unless only the last step carries a loss: with a loss at every step the curve is a sum
+        of many paths, not one path shrinking or growing step by step. Steps the gradient does not
+        reach (outside a truncation window) are left out of the fit.
+        """
+        if self.score != "last" or self.T < 2:
+            return float("nan")
+        if self.nonfinite is not None and self.nonfinite.phase == "forward":
+            return np.inf
+        return fitted_factor(self.grad_norms, self.T - 1 - np.arange(self.T, dtype=float))
 
     @property
     def verdict(self) -> str:

@@ -68,6 +68,9 @@ def unit_index(u: np.ndarray) -> np.ndarray:
     return np.rint(u * (LUT_SIZE - 1)).astype(np.int16)
 
 
+TOP_DECADE = 308  # log10 of the largest whole decade a float64 holds
+
+
 def log_scale(norms: np.ndarray, min_decades: float = 2.0) -> tuple[np.ndarray, float, float]:
     """Positions in [0, 1] of positive norms on a log axis, and the axis ends (log10 lo, hi).
 
@@ -81,12 +84,35 @@ def log_scale(norms: np.ndarray, min_decades: float = 2.0) -> tuple[np.ndarray, 
         return np.zeros(norms.shape), -1.0, 1.0
     with np.errstate(divide="ignore"):
         logs = np.log10(np.where(good, norms, 1.0))
-    lo, hi = math.floor(logs[good].min()), math.ceil(logs[good].max())
+    # the top decade at most 1e308: a float64 ends at 1.8e308, so a legend saying 1e309 names no number
+    lo, hi = math.floor(logs[good].min()), min(math.ceil(logs[good].max()), TOP_DECADE)
     if hi - lo < min_decades:
         lo = math.floor((lo + hi - min_decades) / 2)
         hi = lo + math.ceil(min_decades)
-    u = np.where(good, (logs - lo) / (hi - lo), 0.0)
+        if hi > TOP_DECADE:
+            lo, hi = lo - (hi - TOP_DECADE), TOP_DECADE
+    u = np.where(good, np.minimum((logs - lo) / (hi - lo), 1.0), 0.0)
     return u, float(lo), float(hi)
+
+
+def number(v: float, digits: int = 4) -> str:
+    """A number for a tooltip or a formula: fixed when readable, else scientific; ∞ and NaN spelled out."""
+    v = float(v)
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    a = abs(v)
+    if 0.1 <= a < 1:  # as many significant digits as above 1: 0.25 · 0.50 is 0.125, not 0.12
+        text = f"{v:.{digits}f}"
+    elif a == 0 or 1 <= a < 1e4:
+        text = f"{v:.{digits - 1}f}"
+    elif 1e-3 <= a < 0.1:
+        text = f"{v:.{digits}g}"  # small: significant digits, not decimals (0.0043, not 0.00)
+    else:
+        mantissa, exponent = f"{v:.{digits - 1}e}".split("e")
+        text = f"{mantissa}e{int(exponent)}"  # 2.5e7, 3.1e-5: no '+', no leading zeros
+    return text.replace("-", "−")
 
 
 def fmt(v: float, short: bool = False) -> str:

@@ -498,12 +498,13 @@ class FormulaView(QScrollArea):
         if t == 0:
             return ["t = 0: there is no earlier step to pass the gradient to."]
         a, b = d["dh_norm"][t], d["dh_norm"][t - 1]
-        with np.errstate(all="ignore"):
-            r = b / a if a > 0 else np.nan
-        return [
-            f"gradient ratio, step {slot(str(t))}→{slot(str(t - 1))}: ‖∂L/∂{_sub('h', t - 1)}‖ / ‖∂L/∂{_sub('h', t)}‖"
-            f" = {n(b)} / {n(a)} = <b>×{n(r)}</b>"
-        ]
+        head = f"gradient ratio, step {slot(str(t))}→{slot(str(t - 1))}"
+        if not (np.isfinite(a) and np.isfinite(b)):  # NaN / ∞ = ×NaN would read as a measured number
+            return [f"{head}: undefined, the gradient is not finite here (see the overflow above or on the plots)"]
+        if a == 0:
+            return [f"{head}: undefined, no gradient reaches step {slot(str(t))} (‖∂L/∂{_sub('h', t)}‖ = 0)"]
+        r = b / a
+        return [f"{head}: ‖∂L/∂{_sub('h', t - 1)}‖ / ‖∂L/∂{_sub('h', t)}‖ = {n(b)} / {n(a)} = <b>×{n(r)}</b>"]
 
     def _lstm(self, phase: str, t: int) -> str:
         d, cfg = self.data, self.session.config

@@ -48,6 +48,7 @@ from simulator.config import Config
 from simulator.result import EXPLODING_ABOVE, SEQUENCE_FACTOR, VANISHING_BELOW, Result
 
 from . import theme as theme_mod
+from .diagram import number as fmt
 from .session import Session
 
 GHOST_NAME = "before your last change"  # the details are in its tooltip and the plot's hover text
@@ -64,24 +65,6 @@ def bound_name(leak: float) -> str:
 MAX_CURVES = 8  # one per layer at most (LIMITS["layers"])
 SYMBOLS_UP_TO = 60  # a dot per step while the steps are few enough to tell apart
 LOG_FLOOR = 1e-300  # below this a norm is drawn as missing (log of 0)
-
-
-def fmt(v: float, digits: int = 4) -> str:
-    """A number for a tooltip or a formula: fixed when readable, else scientific; ∞ and NaN spelled out."""
-    v = float(v)
-    if np.isnan(v):
-        return "NaN"
-    if np.isinf(v):
-        return "∞" if v > 0 else "−∞"
-    a = abs(v)
-    if a == 0 or 0.1 <= a < 1e4:
-        text = f"{v:.{digits - 1}f}"
-    elif 1e-3 <= a < 0.1:
-        text = f"{v:.{digits}g}"  # small: significant digits, not decimals (0.0043, not 0.00)
-    else:
-        mantissa, exponent = f"{v:.{digits - 1}e}".split("e")
-        text = f"{mantissa}e{int(exponent)}"  # 2.5e7, 3.1e-5: no '+', no leading zeros
-    return text.replace("-", "−")
 
 
 def current_frame(session: Session) -> int:
@@ -1441,7 +1424,12 @@ class GradientPlot(LogCurvePlot):
         where = "a loss at the last step" if config.score == "last" else "a loss at every step"
         muted = self.theme.colours.muted
         short = "loss at the last step" if config.score == "last" else "loss at every step"
-        self.set_badge(*(f"<span style='color:{muted}'>{w}</span>" for w in (where, short)), "")
+        texts = [f"<span style='color:{muted}'>{w}</span>" for w in (where, short)]
+        f = trace.gradient_factor  # the gradient's own factor: it can fall while the Jacobians' worst case grows
+        if np.isfinite(f) and f > 0:
+            factor = f"<b>×{fmt(f, 3)}</b>/step back"
+            texts = [f"{factor} <span style='color:{muted}'>· {where}</span>", factor, f"<b>×{fmt(f, 3)}</b>"]
+        self.set_badge(*texts, "")
         super()._on_trace_changed(trace)
 
     def _on_theme_changed(self) -> None:
@@ -1726,7 +1714,7 @@ class EigenPlot(PlotPanel):
             self.step_circle.show()
             g = self.grad_factor[t]
             gradient = f"\ngradient ×{fmt(g, 3)}" if np.isfinite(g) else ""  # the caption says which ratios
-            self.step_label.setText(f"step {t}→{t - 1}\nJacobian ×{fmt(r, 3)}{gradient}")
+            self.step_label.setText(f"dotted circle: step {t}→{t - 1}\nJacobian ×{fmt(r, 3)}{gradient}")
             self.step_label.show()
         else:
             self.step_circle.hide()

@@ -942,7 +942,7 @@ class UnrolledView(QWidget):
         ratio = None
         if t > 0 and np.isfinite(g[t]) and g[t] > 0 and np.isfinite(g[t - 1]):
             with np.errstate(all="ignore"):
-                ratio = dg.fmt(g[t - 1] / g[t])
+                ratio = dg.number(g[t - 1] / g[t], 3)  # as the Equations and the eigenvalue plot write it
         return f"BPTT  t = {t}", [("‖∂L/∂h‖", dg.fmt(g[t]))], ratio
 
     def step_numbers(self) -> tuple[str, list[str]]:

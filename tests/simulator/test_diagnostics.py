@@ -426,3 +426,23 @@ def test_diagnose_in_the_background_gives_the_same_numbers(hidden):
     broken.diagnose(wait=False)
     with pytest.raises(TypeError):
         _ = broken.jacobian_norms  # the pool thread's error reaches the reader
+
+
+@pytest.mark.parametrize("s", [0.8, 1.0, 1.2])
+def test_gradient_factor_closed_form(s):
+    """Identity activation, orthogonal W_hh scaled by s, one loss at the last step: going back t steps
+    multiplies dL/dh by (s·Q)^T, so ||dL/dh_t|| = s^(T-1-t) ||dL/dh_{T-1}|| and the fitted factor is s."""
+    r = run(Config(cell="rnn", activation="identity", hidden=8, steps=30, wrec=s, init="orthogonal"))
+    assert r.score == "last"
+    dist = 29 - np.arange(30)
+    np.testing.assert_allclose(r.grad_norms, r.grad_norms[-1] * s**dist, rtol=1e-10)
+    assert r.gradient_factor == pytest.approx(s, rel=1e-9)
+
+
+def test_gradient_factor_needs_a_single_loss_and_skips_steps_truncation_leaves_out():
+    every = run(Config(cell="rnn", steps=20, topology="many_to_many"))
+    assert np.isnan(every.gradient_factor)  # a loss at every step: a sum of paths, no single factor
+    full = run(Config(cell="rnn", activation="identity", hidden=8, steps=30, wrec=0.9, init="orthogonal"))
+    cut = run(Config(cell="rnn", activation="identity", hidden=8, steps=30, wrec=0.9, init="orthogonal", truncate=10))
+    assert (cut.grad_norms[:20] == 0).all()  # beyond the window: no gradient at all
+    assert cut.gradient_factor == pytest.approx(0.9, rel=1e-9) == full.gradient_factor

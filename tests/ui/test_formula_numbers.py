@@ -74,3 +74,44 @@ def test_at_the_overflow_step_the_equations_name_the_unit_that_overflowed(view_o
     assert f"at step t = {step} during the forward pass" in text
     session.set_frame(session.frame_of("forward", step - 1))
     assert "Overflow" not in view.text  # only at its step
+
+
+def test_numbers_below_one_keep_three_significant_digits():
+    """A student checking γ·σ_max = 0.25 · 0.50 by hand gets 0.125: the equations must not say 0.12."""
+    from ui.diagram import number
+
+    assert number(0.125, 3) == "0.125" and number(0.5, 3) == "0.500" and number(0.25, 3) == "0.250"
+    assert number(1.25, 3) == "1.25" and number(0.0741, 3) == "0.0741" and number(-0.7734, 3) == "−0.773"
+
+
+def test_the_sigmoid_bound_line_multiplies_out(window):
+    """At Wrec 0.5 with sigmoid the bound line reads 0.250 · 0.500 = 0.125 (its factors as shown give its product)."""
+    s = window.session
+    s.update(activation="sigmoid", wrec=0.5, init="orthogonal")
+    s.set_frame(s.frame_of("backward", 5))
+    text = window.formula.text
+    smax = s.trace.sigma_max["W_hh"]
+    assert abs(smax - 0.5) < 1e-9
+    assert "= 0.250 · 0.500 = 0.125" in text
+
+
+def test_a_step_ratio_with_no_gradient_or_an_overflow_is_undefined_not_nan(view_of):
+    """'0.00 / 0.00 = ×NaN' under truncation and 'NaN / ∞ = ×NaN' after an overflow read as measurements."""
+    view = view_of(truncate=5, steps=20, topology="many_to_one")
+    session = view.session
+    t = 3  # more than k = 5 steps back from the only scored loss: BPTT never reaches it
+    assert session.trace.grad_norms[t] == 0
+    session.set_frame(session.frame_of("backward", t))
+    text = view.text
+    assert "NaN" not in text and f"undefined, no gradient reaches step {t}" in text
+    session.set_frame(session.frame_of("backward", 17))  # inside the window: a real ratio
+    g = session.trace.grad_norms
+    assert f"<b>×{fmt(g[16] / g[17], 3)}</b>" in view.text
+
+    view = view_of(activation="relu", wrec=3.0, steps=1000)
+    session, trace = view.session, view.session.trace
+    bad = np.flatnonzero(~np.isfinite(trace.grad_norms))
+    assert len(bad)
+    t = int(bad.max()) if bad.max() > 0 else int(bad.max()) + 1
+    session.set_frame(session.frame_of("backward", t))
+    assert "×NaN" not in view.text and "undefined, the gradient is not finite here" in view.text

@@ -140,7 +140,7 @@ def test_formula_view_fills_in_the_real_numbers(window):
     assert fmt(s.trace.grad_norms[6], 3) in window.formula.text
     s.update(hidden=1, wrec=0.8)
     s.set_frame(4)
-    assert "tanh(0.80 · " in window.formula.text  # the scalar Wrec itself
+    assert "tanh(0.800 · " in window.formula.text  # the scalar Wrec itself, to 3 significant digits
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])

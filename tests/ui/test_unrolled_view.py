@@ -177,7 +177,7 @@ def test_the_line_of_numbers_shows_its_numbers_whole_during_bptt(make_view, font
     for ('(gradient ‖∂L/∂h‖ r…'): it takes shorter words, never fewer numbers."""
     from PySide6.QtGui import QFontMetricsF
 
-    from ui.diagram import fmt
+    from ui.diagram import fmt, number
 
     font_scale(scale)
     view = make_view(cell="lstm", steps=100)
@@ -188,7 +188,7 @@ def test_the_line_of_numbers_shows_its_numbers_whole_during_bptt(make_view, font
         s.set_frame(s.frame_of("backward", t))
         lead, text, size = view.numbers_line()
         assert lead == f"BPTT  t = {t}" and "…" not in text, (width, text)
-        assert f"‖∂L/∂h‖ = {fmt(g[t])}" in text and f"× {fmt(g[t - 1] / g[t])}" in text, (width, text)
+        assert f"‖∂L/∂h‖ = {fmt(g[t])}" in text and f"× {number(g[t - 1] / g[t], 3)}" in text, (width, text)
         rect = view._header_rects(view._layout())[1]
         bold, font = view._scaled(view._bold, size), view._scaled(view._font, size)
         need = QFontMetricsF(bold).horizontalAdvance(lead + "   ") + QFontMetricsF(font).horizontalAdvance(text)
