@@ -31,6 +31,8 @@ RIGHT_V = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 W, H = 1000.0, 575.0  # the drawing's own coordinates, scaled to fit the widget
 FONT_PX = 23.0  # value text, in drawing units
 BOUNDS = QRectF(0.0, 0.0, W + 90.0, H + 6.0)  # what the drawing covers at text factor 1 (labels run past W)
+RNN_W = 760.0  # the RNN's drawing is narrower (one box): in a tall dock it is drawn larger
+RNN_BOX = (110.0, 135.0, 600.0, 520.0)  # the RNN cell's box: left, top, right, bottom
 MIN_TEXT_PX = 11.0  # value text on screen at font scale 1, times the font scale: a small dock enlarges the text
 TEXT_MAX = 2.2  # times the drawing's own text size (the layout makes room for it, see _Canvas.bounds)
 TEXT_FILL = 1.3  # a dock taller than the drawing needs (its width limits it): text up to this × MIN_TEXT_PX
@@ -112,7 +114,8 @@ class CellView(QWidget):
 
     def height_for_width(self, width: int) -> int:
         """The height at which the drawing fills this width (the unit bar above it included)."""
-        canvas, bw = self.canvas, BOUNDS.width()
+        canvas = self.canvas
+        bw = canvas.bounds(1.0).width()
         scale = max(width, 1) / bw
         tf = min(TEXT_MAX, max(1.0, MIN_TEXT_PX * max(1.0, canvas._font_scale) / (FONT_PX * scale)))
         return round(canvas.bounds(tf).height() * scale) + self.layout().itemAt(0).sizeHint().height()
@@ -121,7 +124,7 @@ class CellView(QWidget):
         """The least width at which the numbers reach their size (MIN_TEXT_PX × font scale) without
         growing past TEXT_MAX times the drawing's own text."""
         target = MIN_TEXT_PX * max(1.0, self.canvas._font_scale)
-        return math.ceil(BOUNDS.width() * target / (FONT_PX * TEXT_MAX))
+        return math.ceil(self.canvas.bounds(1.0).width() * target / (FONT_PX * TEXT_MAX))
 
     # ---- the Session's signals ------------------------------------------------------------
     def _on_trace_changed(self, trace) -> None:
@@ -759,15 +762,27 @@ class _Canvas(QWidget):
         return (TITLE_H + 61.0) * (tf - 1.0)  # 61: the gradient's label and the numbers over the top line grow too
 
     def bounds(self, tf: float) -> QRectF:
-        """What the drawing covers with its text tf times larger: the title and the input's number need more height."""
-        extra = self.body_top(tf) + max(0.0, self.input_y(tf) - (H - 26.0))
-        return QRectF(0.0, 0.0, BOUNDS.width(), BOUNDS.height() + extra)
+        """What the drawing covers with its text tf times larger: the title and the input's number need more height.
+
+        The input's number is the lowest element: the drawing reaches below it (its badge's half
+        height and a margin), so a drawing scaled to these bounds never cuts it.
+        """
+        h = 1.35 * FONT_PX * tf
+        bottom = max(BOUNDS.height(), self.input_y(tf) + 0.5 * h + 6.0)
+        width = RNN_W if self.view._cell in ("rnn", "esn") else BOUNDS.width()
+        return QRectF(0.0, 0.0, width, bottom + self.body_top(tf))
 
     def input_y(self, tf: float | None = None) -> float:
-        """Where the input's number sits: below h_{t−1}'s (at the bus, y 470) even when the text is large."""
+        """Where the input's number sits: below h_{t−1}'s (at the bus, y 470) when the text is large;
+        an RNN's under its cell's box."""
         tf = self._tf if tf is None else tf
         h = 1.35 * FONT_PX * tf
-        return max(H - 26.0, 470.0 + 20.0 + 1.5 * h + 4.0) if self.view._cell == "lstm" else H - 26.0
+        cell = self.view._cell
+        if cell == "lstm":
+            return max(H - 26.0, 470.0 + 20.0 + 1.5 * h + 4.0)
+        if cell == "gru":
+            return H - 26.0
+        return max(H - 26.0, RNN_BOX[3] + 6.0 + 0.5 * h)
 
     def above(self, y: float) -> float:
         """The centre of a number just above a line at height y (clear of the ops on it)."""
@@ -790,7 +805,7 @@ class _Canvas(QWidget):
         """The title (step and phase: a frame element) and the subtitle under it (static)."""
         v = self.view
         p = self.p
-        tf, room = self._tf, BOUNDS.width() - 20
+        tf, room = self._tf, self.bounds(self._tf).width() - 20
         left_v = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         names = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN", "esn": "ESN"}
         back = v._phase == "backward"
@@ -925,7 +940,7 @@ class _Canvas(QWidget):
         if self._tf > STAGGER:  # large text: i·g over its row, tanh(c) under its op, clear of each other
             h = 1.35 * FONT_PX * self._tf
             self.chip(xg + 30, 0.5 * (yc + ymul) + 10, "i·g", "", "ig", align="l")
-            self.chip(xoo + 30, ymul + 10 + h / 2, name, "", "tanh_c", align="l")
+            self.chip(BOUNDS.width() - 4, ymul + 10 + h / 2, name, "", "tanh_c", align="r")  # within the bounds
         else:
             self.chip(xg + 30, ymul, "i·g", "", "ig", align="l")
             self.chip(xoo + 62, ymul, name, "", "tanh_c", align="l")
@@ -935,7 +950,7 @@ class _Canvas(QWidget):
         if back:
             if v._gc is not None:
                 self._grad_label(985, self.grad_y(yc), "‖∂L/∂c‖", "c")
-            self._grad_label(985, self.below(yb), "‖∂L/∂h‖", "h")
+            self._grad_label(985, max(self.below(yb), 518 + 6 + 15 * self._tf), "‖∂L/∂h‖", "h")  # under the box
 
     def _paint_gru(self) -> None:
         v = self.view
@@ -992,40 +1007,67 @@ class _Canvas(QWidget):
             self._grad_label(985, self.grad_y(yh), "‖∂L/∂h‖", "h")
 
     def _paint_rnn(self) -> None:
+        """h_t = φ(W_ih x_t + W_hh h_{t−1} + b): x_t in through W_ih from below, h_{t−1} through W_hh
+        from the left, summed with b into pre_t; h_t leaves on the right and loops back over the
+        top as the next step's h_{t−1}."""
         v = self.view
         back = v._phase == "backward"
         plain, strong = self.pen(0.75, 3.0), self.pen(0.85, 5.0)
-        yh, yb, xphi = 240.0, 450.0, 520.0
-        self._cell_box(150, 130, 870, 505)
-        self.line([(30, yb), (xphi, yb), (xphi, yh + 36)], plain, arrow=True)
-        self.line([(300, H), (300, yb)], plain)
-        self.dot(300, yb)
+        left, top, right, bottom = RNN_BOX
+        xphi, yo, yb, x_end = 420.0, 240.0, 400.0, RNN_W - 25.0  # activation, its output, the sum, arrow tip
+        x_hh, y_ih, x_loop, y_loop = 230.0, 470.0, 650.0, 100.0  # W_hh, W_ih, the loop's right side and top
+        note_px = 17.0 * min(self._tf, 1.6) / self._tf  # the loop's note: grows a little with the text
+        top = max(top, y_loop + 14.0 + 1.2 * note_px * self._tf)  # the note between the loop and the box
+        self._cell_box(left, top, right, bottom)
+        # the recurrent loop: h_t, at the next step, is h_{t−1} entering through W_hh
+        self.line([(x_loop, yo), (x_loop, y_loop), (50, y_loop), (50, yb), (x_hh - 42, yb)], plain)
+        self.dot(x_loop, yo)
+        note_y = y_loop + 8 + 0.6 * note_px * self._tf
+        self.label(60, note_y, "h", "t", align="l", px=note_px, colour=self.ink(0.6), bold=False,
+                   tail=" is the next step's h(t−1)")  # fmt: skip
+        self.weight(x_hh, yb, "hh")
+        self.line([(x_hh + 42, yb), (xphi - 20, yb)], plain, arrow=True)
+        # x_t from below through W_ih, the bias from the right, the sum up into φ
+        h = 1.35 * FONT_PX * self._tf
+        self.line([(xphi, self.input_y() + 0.5 * h), (xphi, y_ih + 20)], plain)
+        self.weight(xphi, y_ih, "ih")
+        self.line([(xphi, y_ih - 20), (xphi, yb + 20)], plain, arrow=True)
+        self.line([(xphi + 95, yb), (xphi + 20, yb)], plain, arrow=True)
+        self.label(xphi + 100, yb, "b", align="l", px=24 / self._tf, colour=self.ink(0.85))
+        self.op(xphi, yb, "+")
+        self.line([(xphi, yb - 20), (xphi, yo + 36)], plain, arrow=True)
         leaky = v._cell == "esn" and v._leak < 1.0
         x_out = xphi + 60
         if leaky:  # h_t = (1 − α) h_{t−1} + α a_t
-            self.line(
-                [(100, yb), (100, 175), (740, 175), (740, yh - 20)],
-                QPen(self.fwd, 2.6, Qt.PenStyle.DashLine),
-                arrow=True,
-            )
-            self.dot(100, yb)
-            self.line([(x_out, yh), (720, yh)], plain, arrow=True)
-            self.op(740, yh, "+")
-            self.label(
-                110, 157, f"(1 − α)·h(t−1),  α = {dg.fmt(v._leak)}", align="l", px=18, colour=self.fwd, bold=False
-            )
-            x_out = 760
-        self.line([(x_out, yh), (985, yh)], strong, arrow=True, grad="h" if back else None)
-        rect = QRectF(xphi - 60, yh - 36, 120, 72)
-        self._element(self._activation_box, rect)
-        self.chip(xphi - 15, 360, "pre", "t", "pre", align="r")
+            x_sum = 560.0
+            dashed = QPen(self.fwd, 2.6, Qt.PenStyle.DashLine)
+            self.line([(50, 170), (x_sum, 170), (x_sum, yo - 20)], dashed, arrow=True)
+            self.dot(50, 170)
+            self.label(60, 187, f"(1 − α)·h(t−1),  α = {dg.fmt(v._leak)}", align="l", px=18 / self._tf,
+                       colour=self.fwd, bold=False)  # fmt: skip
+            self.line([(x_out, yo), (x_sum - 20, yo)], plain, arrow=True)
+            self.op(x_sum, yo, "+")
+            x_out = x_sum + 20
+        self.line([(x_out, yo), (x_end, yo)], strong, arrow=True, grad="h" if back else None)
+        self._element(self._activation_box, QRectF(xphi - 60, yo - 36, 120, 72))
+        self.chip(xphi - 15, 0.5 * (yo + 36 + yb - 20), "pre", "t", "pre", align="r")
         if leaky:
-            self.chip(xphi + 70, yh + 40, "φ(pre)", "", "a", align="l")
-        self.chip(35, self.below(yb), "h", "t−1", "h_prev", align="l")
-        self.chip(985, self.above(yh), "h", "t", "h", align="r")
-        self._input_chip(310, H - 26)
-        if back:
-            self._grad_label(985, self.grad_y(yh), "‖∂L/∂h‖", "h")
+            self.chip(xphi + 15, max(0.5 * (yo + 36 + yb - 20), self.below(yo) + h + 6), "φ(pre)", "", "a", align="l")
+        self.chip(35, self.below(yb) + 4, "h", "t−1", "h_prev", align="l")
+        self.chip(x_end, self.below(yo), "h", "t", "h", align="r")
+        self._input_chip(xphi + 15, self.input_y())
+        if back:  # over the loop, clear of the box
+            self._grad_label(x_end, y_loop - 8 - 15 * self._tf, "‖∂L/∂h‖", "h")
+
+    def weight(self, x: float, y: float, sub: str) -> None:
+        """A weight matrix W_sub on an arrow (a static box, the drawing's own size)."""
+        if not self._static():
+            return
+        p = self.p
+        p.setBrush(self.bg)
+        p.setPen(QPen(self.ink(0.6), 2.0))
+        p.drawRoundedRect(QRectF(x - 42, y - 20, 84, 40), 6, 6)
+        self._label(x, y, "W", sub, px=28 / self._tf, colour=self.ink(0.9))
 
     def _activation_box(self, rect: QRectF) -> None:
         """The RNN's activation, big, filled with the colour of the frame's output a."""
