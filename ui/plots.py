@@ -93,10 +93,18 @@ class MinusAxis(pg.AxisItem):
         return [s.replace("-", "−") for s in super().tickStrings(values, scale, spacing)]
 
 
+PLAIN_DECADES = {0: "1", 1: "10", -1: "0.1", -2: "0.01"}  # decades a log axis may write out
+
+
 class LogAxis(MinusAxis):
     """A log axis that always labels at least two values: decades (10⁻⁵ …), or 1-2-5 steps inside fewer decades."""
 
     LABEL_PX = 22  # the least room a label needs along the axis (pixels)
+    MINOR_PX = 6  # the least room between two unlabelled decade marks
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setStyle(maxTextLevel=0)  # labels on the first level only: the decades between are marks
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):
         """Whole decades when two fit inside (every 1st, 2nd, 5th, 10th … on a short axis, never fewer than two).
@@ -111,14 +119,22 @@ class LogAxis(MinusAxis):
         inner_lo, inner_hi = minVal + margin, maxVal - margin
         lo, hi = int(np.ceil(inner_lo)), int(np.floor(inner_hi))
         if hi - lo >= 1:
-            fit = max(2, int(size // (2 * self.LABEL_PX)))  # labels that fit, one label's room between them
+            fit = max(2, int(size // (1.5 * self.LABEL_PX)))  # labels that fit, half a label's room between them
             for step in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000):
                 values = [v for v in range(lo, hi + 1) if v % step == 0]
                 if len(values) <= fit:
                     break
             if len(values) < 2:  # no round step leaves two inside: the two outermost decades that fit
                 values, step = [lo, hi], hi - lo
-            return [(float(step), [float(v) for v in values]), (None, [])]
+            # unlabelled marks (and fainter grid lines) between the labels: every decade, or every
+            # 5th / 10th … when the decades are too close to tell apart (MINOR_PX apart at least)
+            first, last = int(np.ceil(minVal)), int(np.floor(maxVal))
+            per_decade = size / span if span > 0 else 0.0
+            minor_step = next((m for m in (1, 5, 10, 50, 100) if m * per_decade >= self.MINOR_PX), None)
+            minors = []
+            if minor_step is not None and minor_step < step:
+                minors = [float(v) for v in range(first, last + 1) if v % minor_step == 0 and v not in values]
+            return [(float(step), [float(v) for v in values]), (None, minors)]
         decades = range(int(np.floor(minVal)), int(np.ceil(maxVal)))
         for mantissas in ((1, 2, 5), (1, 3)):
             ticks = [v + np.log10(m) for v in decades for m in mantissas]
@@ -128,14 +144,19 @@ class LogAxis(MinusAxis):
         return [(None, ticks)]
 
     def tickStrings(self, values, scale, spacing):
-        """Decades as 10ⁿ (1, 10, 0.1 and 0.01 written out); others as plain numbers."""
+        """Decades as 10ⁿ, or written out (1, 10, 0.1, 0.01) when every one on the axis can be; others as plain numbers.
+
+        One form per axis: '0.01' under '10⁻¹⁶' reads as two different scales.
+        """
         if not self.logMode:
             return super().tickStrings(values, scale, spacing)
+        decades = [round(v) for v in values if abs(v - round(v)) < 1e-9]
+        written = all(k in PLAIN_DECADES for k in decades)
         out = []
         for v in values:
             k = round(v)
             if abs(v - k) < 1e-9:
-                out.append({0: "1", 1: "10", -1: "0.1", -2: "0.01"}.get(k, f"10{str(k).translate(_SUPERSCRIPT)}"))
+                out.append(PLAIN_DECADES[k] if written else f"10{str(k).translate(_SUPERSCRIPT)}")
             else:
                 out.append(f"{10**v:.3g}".replace("-", "−"))  # 2e−05
         return out

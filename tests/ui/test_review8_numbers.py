@@ -32,3 +32,18 @@ def test_the_gradient_plot_shows_the_gradients_own_factor_next_to_the_jacobian_v
     session.update(topology="many_to_many")  # a loss at every step: no single factor to show
     assert not any("/step back" in t for t in plot.badge_line._texts)
     assert "a loss at every step" in plot.badge_line._texts[0]
+
+
+def test_a_log_axis_writes_its_decades_in_one_form_and_marks_the_ones_between():
+    from ui.plots import LogAxis
+
+    axis = LogAxis("left")
+    axis.setLogMode(False, True)
+    assert axis.tickStrings([-16.0, -8.0, 0.0], 1.0, 8.0) == ["10⁻¹⁶", "10⁻⁸", "10⁰"]  # not '1' beside '10⁻¹⁶'
+    assert axis.tickStrings([-2.0, -1.0, 0.0], 1.0, 1.0) == ["0.01", "0.1", "1"]
+    (step, labelled), (_, marks) = axis.logTickValues(-16.4, 0.4, 150, None)
+    assert len(labelled) >= 3 and step > 1  # 17 decades on 150 px: labels every few decades ...
+    assert set(range(-16, 1)) == {round(v) for v in labelled + marks}  # ... and a mark at every one
+    assert not set(labelled) & set(marks)
+    (_, labelled), (_, marks) = axis.logTickValues(-300.4, 0.4, 150, None)  # 300 decades: no wall of marks
+    assert 0 < len(marks) <= 150 / LogAxis.MINOR_PX
