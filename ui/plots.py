@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 from simulator.config import Config
 from simulator.result import EXPLODING_ABOVE, SEQUENCE_FACTOR, VANISHING_BELOW, Result
 
+from . import diagram as dg
 from . import theme as theme_mod
 from .diagram import number as fmt
 from .session import Session
@@ -1961,8 +1962,11 @@ class StatesPlot(PlotPanel):
         symbol, words = QUANTITY_TEXT[name]
         layer = f" · layer {trace.net.layers}" if trace.net.layers > 1 else ""
         scale = " · colour on a log scale (±10ᵏ)" if log_scale else ""
-        muted = self.theme.colours.muted
         short_scale = " · log colour" if log_scale else ""
+        if name == "h" and not log_scale and hi != 1.0:  # the diagram colours h on ±1: say the colours differ
+            span = f"±{dg.number(hi, 2).rstrip('0').rstrip('.')}"
+            scale, short_scale = f" · colours {span} here, ±1 in the diagram", f" · colours {span}"
+        muted = self.theme.colours.muted
         texts = (f"{symbol}: {words}{layer}{scale}", f"{symbol}{layer}{short_scale}", f"{symbol}{short_scale}")
         self.set_badge(*(f"<span style='color:{muted}'>{t}</span>" for t in texts), "")
 

@@ -47,3 +47,19 @@ def test_a_log_axis_writes_its_decades_in_one_form_and_marks_the_ones_between():
     assert not set(labelled) & set(marks)
     (_, labelled), (_, marks) = axis.logTickValues(-300.4, 0.4, 150, None)  # 300 decades: no wall of marks
     assert 0 < len(marks) <= 150 / LogAxis.MINOR_PX
+
+
+def test_the_hidden_state_heatmap_says_when_its_colours_mean_other_values_than_the_diagrams(qtbot):
+    """The diagram colours h on ±1; the heatmap spreads small states over its colours (±0.1 for a
+    3-layer LSTM): the same gold would mean 1 in one and 0.1 in the other, so the heatmap says so."""
+    from ui.plots import StatesPlot
+
+    session = Session(Config(cell="lstm", layers=3, steps=20))
+    plot = StatesPlot(session)
+    qtbot.addWidget(plot)
+    _, hi = plot.colorbar.levels()
+    assert hi < 1.0
+    assert any("±1 in the diagram" in t for t in plot.badge_line._texts)
+    session.update(cell="rnn", layers=1, wrec=1.5)  # states near ±1: one scale, nothing to say
+    assert plot.colorbar.levels()[1] == 1.0
+    assert not any("diagram" in t for t in plot.badge_line._texts)
