@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSlider,
     QSpinBox,
@@ -31,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from . import theme as theme_mod
-from .plots import PlotPanel, fmt, positive
+from .plots import PlotPanel, RowLegend, fmt, positive
 from .session import Session
 from .training_worker import TrainingUpdate
 
@@ -71,11 +72,12 @@ class _Plot(PlotPanel):
     """A PlotPanel without the playhead: x is not the step of the main view's trace."""
 
     time_axis = False
-    legend_offset = (8, 4)  # top left; negative x: top right
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(session, parent)
-        self.legend = self.plot.addLegend(offset=self.legend_offset)
+        # in rows under the x-axis: a legend inside the view covered the curves (a compare run's
+        # flat tanh RNN loss at 0.69 lay under it), wherever the data went
+        self.legend = RowLegend(self.plot, columns=4)
         self.theme.changed.connect(self._on_theme_changed)
 
     def _on_trace_changed(self, trace) -> None:  # not connected: these plots follow the runs
@@ -97,7 +99,6 @@ class _Plot(PlotPanel):
 class LossPlot(_Plot):
     """The training loss per iteration (faint: every batch; solid: smoothed), the held-out loss and the baseline."""
 
-    legend_offset = (-8, 4)  # a loss falls from the top left: the legend goes top right
     title = "Loss"
     caption = (
         "Faint: each training batch; solid: their running mean; dots: held-out sequences (never trained on). "
@@ -116,6 +117,7 @@ class LossPlot(_Plot):
         self.baseline.hide()
         self.plot.addItem(self.baseline)
         self.baseline_key = pg.PlotDataItem()  # the baseline's entry in the legend (an InfiniteLine has none)
+        self.held_out_key = pg.PlotDataItem()  # two runs: one grey entry for both runs' dots (colour names the run)
         self.baseline_value = math.nan
         self.baseline_note = ""
         self._on_theme_changed()
@@ -127,16 +129,21 @@ class LossPlot(_Plot):
                 self.legend.removeItem(item)
                 self.plot.removeItem(item)
         self.legend.removeItem(self.baseline_key)
+        self.legend.removeItem(self.held_out_key)
         self.curves, self.names = {}, dict(labels)
         self.iterations = 0
         for label, name in labels.items():
+            # two runs: a run's name on its solid curve, and one "held-out" entry: four short
+            # entries fit a row under the plot where "A: training, A: held-out, ..." took three
             raw = self.plot.plot([], [])
             raw.setZValue(1)
-            smooth_curve = self.plot.plot([], [], name=f"{name}: training" if label else "training (running mean)")
+            smooth_curve = self.plot.plot([], [], name=name if label else "training (running mean)")
             smooth_curve.setZValue(5)
-            test = self.plot.plot([], [], name=f"{name}: held-out" if label else "held-out")
+            test = self.plot.plot([], [], name=None if label else "held-out")
             test.setZValue(6)
             self.curves[label] = (raw, smooth_curve, test)
+        if any(labels):
+            self.legend.addItem(self.held_out_key, "held-out")
         self.set_baseline(self.baseline_value, self.baseline_note)
         self.restyle()
         self.badge.setText("")
@@ -194,6 +201,12 @@ class LossPlot(_Plot):
             test.setSymbolSize(7)
             test.setSymbolBrush(test_colour)
             test.setSymbolPen(pg.mkPen(c.background))
+        key = self.held_out_key
+        key.setPen(t.pen(c.muted, 2, Qt.PenStyle.DashLine))
+        key.setSymbol("o")
+        key.setSymbolSize(7)
+        key.setSymbolBrush(c.muted)
+        key.setSymbolPen(pg.mkPen(c.background))
         self.baseline.setPen(t.pen(c.bound, 2, Qt.PenStyle.DashLine))
         self.baseline_key.setPen(t.pen(c.bound, 2, Qt.PenStyle.DashLine))
 
@@ -397,8 +410,6 @@ class PredictionPlot(_Plot):
 class GradientNormPlot(_Plot):
     """‖∂L/∂h_t‖ on one held-out sequence: at the start (faint) and now, per run; an LSTM's ‖∂L/∂c_t‖ too."""
 
-    legend_offset = (-8, -8)  # the norms rise towards the end: the bottom right is free
-
     title = "Gradient ‖∂L/∂h<sub>t</sub>‖ on a held-out sequence"
     caption = (
         "How much gradient reaches step t now (solid) and at the start (faint). Steep to the left: early "
@@ -545,7 +556,17 @@ class CharView(QWidget):
         self.update_: TrainingUpdate | None = None
         self.match: tuple | None = None  # (quantity, unit, text) of the last hunt
         self._stale = False
-        layout = QVBoxLayout(self)
+        # its rows and two text boxes scroll in a short results tab: a tab widget is as tall as its
+        # tallest page demands, and this page's 270 px took the loss plot's room on every task
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QScrollArea.Shape.NoFrame)
+        outer.addWidget(area)
+        inner = QWidget()
+        area.setWidget(inner)
+        layout = QVBoxLayout(inner)
         layout.setContentsMargins(4, 4, 4, 4)
         row = QHBoxLayout()
         self.sample_title = QLabel("<b>Sample</b>")

@@ -129,6 +129,7 @@ PRESET_NOTES = {
     "clue task the clue is set 50 steps back: nearer, or with the RNN's radius at 0.9 or more, the tanh RNN "
     "learns it too.",
 }
+SETTINGS_SHARE = 0.45  # the most of the splitter's height the settings take on their own (a dragged handle: any)
 COLLAPSE_BELOW = 760  # px: a panel shorter than this hides its settings when training starts
 RIDGES = (1e-6, 1e-4, 1e-2, 0.1, 1.0)  # the echo state network's readout penalty λ
 MIRROR_INTERVAL = 0.4  # seconds between hand-overs of the weights to the main view (at least)
@@ -234,6 +235,15 @@ class _FitLabel(QLabel):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._refit()
+
+
+class _FillLayout(QVBoxLayout):
+    """A column whose word-wrapped labels still wrap, but which never asks a scroll area for the
+    height it would like at its width: the panel then fills the dock (its plots take the spare
+    height) instead of growing to its preferred height and pushing the plots' axes out of sight."""
+
+    def hasHeightForWidth(self) -> bool:
+        return False
 
 
 class RunProgress(QWidget):
@@ -377,7 +387,7 @@ class TrainingPanel(QWidget):
         self._restored: dict | None = None  # a training history read from a scenario file
         self._shown: frozenset[str] | None = None  # the controls a lesson shows (None: all)
 
-        layout = QVBoxLayout(self)
+        layout = _FillLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(6)
         self.task_box = _combo(TASK_NAMES, "task_box")
@@ -427,7 +437,9 @@ class TrainingPanel(QWidget):
         self.splitter.setStretchFactor(0, 0)  # a taller panel gives its room to the plots
         self.splitter.setStretchFactor(1, 1)
         self.settings_tabs.setMinimumHeight(110)
-        self._split_done = False
+        self.settings_tabs.currentChanged.connect(lambda _i: self._fit_split())
+        self._split_dragged = False  # the user moved the handle: the sizes are theirs from then on
+        self.splitter.splitterMoved.connect(self._on_split_dragged)
         layout.addWidget(self.splitter, 1)
 
         session.config_changed.connect(self._on_config_changed)
@@ -481,14 +493,14 @@ class TrainingPanel(QWidget):
             row.addWidget(b)
         row = QHBoxLayout()
         rows.addLayout(row)
-        self.compare_check = QCheckBox("Compare two runs:")
+        self.compare_check = QCheckBox("Compare:")  # short: the row fits the dock at 1.5× type
         self.compare_check.setObjectName("compare_check")
         self.compare_check.setToolTip("Train two configurations on the same task and seed, side by side")
         row.addWidget(self.compare_check)
         self.preset_box = QComboBox()
         self.preset_box.setObjectName("preset_box")
         self.preset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.preset_box.setMinimumContentsLength(10)
+        self.preset_box.setMinimumContentsLength(7)  # cut at large type; the list shows the whole names
         for k, preset in enumerate(PRESETS):
             self.preset_box.addItem(preset[0], k)
             if preset[0] in PRESET_NOTES:
@@ -513,8 +525,17 @@ class TrainingPanel(QWidget):
         return rows
 
     def _on_settings_toggled(self, shown: bool) -> None:
-        self.settings_tabs.setVisible(shown)
+        self._show_settings()
         self.settings_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
+    def _show_settings(self) -> None:
+        """The settings when asked for and once there is a task (before, its tab was an empty box
+        that took the loss plot's room; choosing a task loads the recommended settings anyway)."""
+        chosen = self.task_name is not None
+        self.settings_button.setEnabled(chosen)
+        self.settings_tabs.setVisible(chosen and self.settings_button.isChecked())
+        self._fit_split()
+        QTimer.singleShot(0, self, self._fit_split)  # a splitter lays out a widget it shows again later
 
     def _build_task(self) -> QWidget:
         w = QWidget()
@@ -802,6 +823,7 @@ class TrainingPanel(QWidget):
             self.task_form.setRowVisible(widget, visible)
         for w in (self.seq_len, self.task_note, self.recommended_button):
             self.task_form.setRowVisible(w, name is not None)
+        self._show_settings()
         chars = name == "chars"
         self.results.setTabVisible(self.results.indexOf(self.char_view), chars)
         self.results.setTabVisible(self.results.indexOf(self.prediction_plot), not chars)
@@ -1634,23 +1656,42 @@ class TrainingPanel(QWidget):
             blas_threads(self._blas_before)
             self._blas_before = None
 
-    def _split_once(self) -> None:
-        """The first time the panel is tall enough: about a third for the settings, the rest for the plots."""
-        if not self._split_done and self.isVisible() and self.splitter.height() > 300:
-            self._split_done = True
-            h = sum(self.splitter.sizes())
-            top = min(max(170, h * 35 // 100), 260)
-            self.splitter.setSizes([top, h - top])
+    def settings_need(self) -> int:
+        """The settings' height for the tab in front without scrolling (its tab bar and frame too)."""
+        tabs = self.settings_tabs
+        page = tabs.currentWidget()
+        inner = page.widget()
+        width = page.viewport().width() or tabs.width()
+        content = inner.heightForWidth(width) if inner.hasHeightForWidth() else -1
+        if content < 0:
+            content = inner.sizeHint().height()
+        frame = tabs.style().pixelMetric(tabs.style().PixelMetric.PM_DefaultFrameWidth)
+        return content + tabs.tabBar().sizeHint().height() + 2 * frame + 4
+
+    def _fit_split(self) -> None:
+        """The settings as tall as their tab needs but at most SETTINGS_SHARE of the height; the
+        plots all the rest. Until the user drags the handle between them."""
+        if self._split_dragged or self.settings_tabs.isHidden():
+            return
+        total = sum(self.splitter.sizes())
+        if total <= 0:
+            return
+        top = max(self.settings_tabs.minimumHeight(), min(self.settings_need(), int(SETTINGS_SHARE * total)))
+        if abs(self.splitter.sizes()[0] - top) > 1:
+            self.splitter.setSizes([top, total - top])
+
+    def _on_split_dragged(self, _pos: int, _index: int) -> None:
+        self._split_dragged = True
 
     def showEvent(self, event) -> None:
-        """See _split_once."""
+        """See _fit_split."""
         super().showEvent(event)
-        self._split_once()
+        self._fit_split()
 
     def resizeEvent(self, event) -> None:
-        """Docks get their size late: see _split_once."""
+        """Docks get their size late: see _fit_split."""
         super().resizeEvent(event)
-        self._split_once()
+        self._fit_split()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the panel (as a window) stops the training first."""
