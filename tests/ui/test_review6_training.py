@@ -94,4 +94,4 @@ def test_adding_baseline_is_one_value_everywhere(make_panel):
     texts = [note, lp.baseline.toolTip(), lp.hover_text(1, 0.1)]
     texts += [label.text for _, label in lp.legend.items]
     values = {v for t in texts for v in re.findall(r"[Bb]aseline (\d\.\d+)", t)}
-    assert values == {"0.167"}, texts
+    assert values == {"0.1667"}, texts  # fmt(1/6, 4): four significant digits
