@@ -81,6 +81,10 @@ QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size
 CENTRAL_MIN = QSize(360, 200)  # px: the diagram and plots take no less; past their own least size they scroll
 RIGHT_WIDTH = 420  # px: the equations and the cell, by default (wider at a large font, see _right_width)
 FORMULA_RESERVE = 2  # lines: the equations' default height keeps this many more than the text on show
+CENTRE_SHARE = 1 / 3  # the diagram and plots take at least this share of the width beside the side docks ...
+CENTRE_ROOM = 1.0  # ... and their least width at the present font (their axes, legends); else one side column
+NARROW_HYSTERESIS = 40  # px: the two columns come back only with this much to spare (no flapping on a drag)
+SIDE_COLUMN_SHARE = 0.42  # the most of the width the one side column takes
 
 
 def remedy_status(config, trace) -> str:
@@ -476,6 +480,175 @@ class ControlsFit(QObject):
         return False
 
 
+class NarrowLayout(QObject):
+    """When the window is too narrow at the present font for the diagram and plots beside both side
+    columns (a 1280×720 projector at font 2), the right column's docks become tabs of the left one;
+    when it is wide enough again, the layout goes back. The toolbar goes compact when its items do
+    not fit, so the transport and the verdict stay on show.
+
+    Never while presenting (it arranges the docks itself) or once the user has sized or moved the
+    docks; checked on a resize or a font change, never per frame.
+    """
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+        self.wide_state: QByteArray | None = None  # the two-column layout to go back to
+        self.compact = False  # the toolbar compact because its items did not fit
+        self._full_toolbar: tuple[float, int] | None = None  # (font scale, the toolbar's width with every item)
+        self._busy = False
+        self.timer = QTimer(self, singleShot=True, interval=0, timeout=self.fit)
+        for dock in window.side_docks():
+            dock.dockLocationChanged.connect(self._on_dock_moved)
+            dock.topLevelChanged.connect(self._on_dock_moved)
+
+    @property
+    def active(self) -> bool:
+        """Whether the side docks are in one column."""
+        return self.wide_state is not None
+
+    def _presenting(self) -> bool:
+        presentation = getattr(self.window, "presentation", None)
+        return presentation is not None and presentation.active
+
+    def centre_least(self) -> int:
+        """The diagram's and plots' least width at this font (their axes, legends and captions)."""
+        return self.window.central_scroll.widget().minimumSizeHint().width()
+
+    def centre_need(self) -> int:
+        """The least width the diagram and plots are readable at: a share of the window, and their
+        least width at this font."""
+        return max(round(CENTRE_SHARE * self.window.width()), round(CENTRE_ROOM * self.centre_least()))
+
+    def wide_centre(self) -> int:
+        """The width the diagram and plots get in the two-column layout at this window width and font
+        (the widths _apply_default_sizes gives the docks: the right column gives way down to RIGHT_WIDTH)."""
+        w = self.window
+        width = w.width()
+        controls = 0
+        if not w.controls_dock.isHidden() and not w.controls_dock.isFloating():
+            controls = max(w.controls_fit.least_width(), w.default_controls_width()) + 6
+        right = 0
+        if any(not d.isHidden() and not d.isFloating() for d in w.right_docks()):
+            fits = getattr(w.cell_view, "width_for_text", None)
+            need = fits() if fits is not None else RIGHT_WIDTH
+            room = width - controls - self.centre_least() - 16
+            right = max(RIGHT_WIDTH, min(need, width * 3 // 10, room)) + 6
+        return width - controls - right
+
+    def fit(self) -> None:
+        """One column or two for the present width and font; the toolbar compact or not."""
+        w = self.window
+        if self._busy or self._presenting() or not getattr(w, "_sized", False):
+            return
+        self._busy = True
+        try:
+            if not w._docks_moved:
+                room, need = self.wide_centre(), self.centre_need()
+                if not self.active and room < need:
+                    self.enter()
+                elif self.active and room >= need + NARROW_HYSTERESIS:
+                    self.leave()
+            self.fit_toolbar()
+        finally:
+            self._busy = False
+
+    def fit_toolbar(self) -> None:
+        """Compact while the transport and the verdict (measured in full at this font) do not fit the
+        toolbar's width: the » overflow would take the verdict (what comes after it may go there)."""
+        w = self.window
+        scale = w.theme.font_scale
+        if self._full_toolbar is None or self._full_toolbar[0] != scale:
+            if self.compact:
+                w.set_compact_toolbar(False)
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            self._full_toolbar = (scale, self.verdict_need())
+        compact = self._full_toolbar[1] > w.toolbar.width()
+        if compact != self.compact or compact != getattr(w, "_compact_toolbar", False):
+            self.compact = compact
+            w.set_compact_toolbar(compact)
+
+    def verdict_need(self) -> int:
+        """The toolbar's width up to the end of the verdict (the timeline at its least), with the » button."""
+        w = self.window
+        bar = w.toolbar
+        spacing = bar.layout().spacing()
+        margins = bar.layout().contentsMargins()
+        need = (
+            margins.left()
+            + margins.right()
+            + bar.style().pixelMetric(bar.style().PixelMetric.PM_ToolBarExtensionExtent)
+        )
+        for action in bar.actions():
+            widget = bar.widgetForAction(action)
+            if widget is None or not action.isVisible():
+                continue
+            hint = widget.minimumSizeHint() if widget is w.timeline else widget.sizeHint()
+            need += hint.width() + spacing
+            if widget is w.verdict_label:
+                break
+        return need
+
+    def enter(self) -> None:
+        """The right column's docks as tabs beside the controls, in one column on the left."""
+        w = self.window
+        self.wide_state = w.saveState(SETTINGS_VERSION)
+        front = w._right_front()
+        anchor = w.controls_dock if not w.controls_dock.isFloating() else None
+        was_busy, self._busy = self._busy, True
+        try:
+            for dock in w.right_docks():
+                if dock.isFloating():
+                    continue
+                # out of its tab group first (Qt moved only the cell, not the docks tabbed with others)
+                w.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+                if anchor is None:
+                    anchor = dock
+                else:
+                    w.tabifyDockWidget(anchor, dock)
+        finally:
+            self._busy = was_busy
+        if w.lesson_panel.lesson is not None and not w.lesson_dock.isHidden():
+            w.lesson_dock.raise_()  # the open lesson in front
+        elif not w.controls_dock.isFloating() and not w.controls_dock.isHidden():
+            w.controls_dock.raise_()
+        elif front is not None:
+            front.raise_()
+        if anchor is not None:
+            w.resizeDocks([anchor], [self.column_width()], Qt.Orientation.Horizontal)
+
+    def column_width(self) -> int:
+        """The one side column: as wide as the controls need, up to SIDE_COLUMN_SHARE of the window."""
+        w = self.window
+        return min(w.controls_fit.least_width() + 8, round(SIDE_COLUMN_SHARE * w.width()))
+
+    def leave(self, restore: bool = True) -> None:
+        """Back to the two columns (restore False: forget them, the user has arranged the docks)."""
+        w, state = self.window, self.wide_state
+        self.wide_state = None
+        if not restore or state is None:
+            return
+        hidden = {dock: dock.isHidden() for dock in w.side_docks()}
+        lesson = w.lesson_panel.lesson is not None and not w.lesson_dock.isHidden()
+        was_busy, self._busy = self._busy, True
+        try:
+            w.restoreState(state, SETTINGS_VERSION)
+            for dock, off in hidden.items():  # a panel shown or closed meanwhile stays so
+                if dock.isHidden() != off:
+                    dock.setVisible(not off)
+            if lesson:
+                w.lesson_dock.raise_()
+            w._apply_default_sizes()
+        finally:
+            self._busy = was_busy
+
+    def _on_dock_moved(self, *_args) -> None:
+        """The user moved a dock while in one column: their arrangement stays."""
+        if self.active and not self._busy and not self._presenting():
+            self.leave(restore=False)
+            self.window._docks_moved = True
+
+
 class Placeholder(QLabel):
     """Stands in for a view that is not available yet."""
 
@@ -510,11 +683,13 @@ class MainWindow(QMainWindow):
         config = self.session.config
         self._right_key = (config.cell, config.variant, config.layers)
         self._right_fit = QTimer(self, singleShot=True, interval=0, timeout=self.fit_right_column)
+        self.narrow = None  # the one-column layout for a narrow window (NarrowLayout), made with the docks
         self.tabifiedDockWidgetActivated.connect(lambda _dock: self._right_fit.start())
 
         self._build_views()
         self._build_docks()
         self._build_toolbar()
+        self.narrow = NarrowLayout(self)
         self._build_menus()
         export.install_context_menus(self)  # right-click on a plot or the diagram: export, copy
         self.history = ConfigHistory(self.session, self.actions, self)  # undo/redo of every config change
@@ -558,6 +733,7 @@ class MainWindow(QMainWindow):
         elif self._refit_restored:  # a remembered layout the user had not changed: the cell gets its room
             self._refit_restored = False
             QTimer.singleShot(0, self.fit_right_column)
+        self.narrow.timer.start()
 
     def event(self, event) -> bool:
         """A press on the window itself, not on a panel, is on the edge between docks: from then on
@@ -571,6 +747,8 @@ class MainWindow(QMainWindow):
         super().resizeEvent(event)
         if self._sized and not self._docks_moved:
             self._right_fit.start()
+        if self.narrow is not None and event.size().width() != event.oldSize().width():
+            self.narrow.timer.start()  # one column or two for the new width
 
     # ---- building ---------------------------------------------------------------------
     def _build_views(self) -> None:
@@ -664,12 +842,27 @@ class MainWindow(QMainWindow):
         self.formula_dock.raise_()
         self._apply_default_sizes()
 
-    def _apply_default_sizes(self) -> None:
-        # the controls as wide as they need (no sideways scrolling) while the window has room for it
+    def side_docks(self) -> tuple[QDockWidget, ...]:
+        """Every dock: the controls, then the right column's."""
+        return (self.controls_dock, *self.right_docks())
+
+    def right_docks(self) -> tuple[QDockWidget, ...]:
+        """The right column's docks: the equations, the cell, the training lab, the lesson."""
+        return (self.formula_dock, self.cell_dock, self.training_dock, self.lesson_dock)
+
+    def default_controls_width(self) -> int:
+        """The controls as wide as they need (no sideways scrolling) while the window has room for it."""
         scrollbar = self.style().pixelMetric(self.style().PixelMetric.PM_ScrollBarExtent)
-        controls = max(330, min(self.controls.unwrapped_width() + scrollbar + 8, self.width() * 3 // 10))
+        return max(330, min(self.controls.unwrapped_width() + scrollbar + 8, self.width() * 3 // 10))
+
+    def _apply_default_sizes(self) -> None:
+        if self.narrow is not None and self.narrow.active:  # one side column: its own width
+            self.resizeDocks([self.controls_dock], [self.narrow.column_width()], Qt.Orientation.Horizontal)
+            return
         self.resizeDocks(
-            [self.controls_dock, self.formula_dock], [controls, self._right_width()], Qt.Orientation.Horizontal
+            [self.controls_dock, self.formula_dock],
+            [self.default_controls_width(), self._right_width()],
+            Qt.Orientation.Horizontal,
         )
         self.fit_right_column(force=True)
 
@@ -734,6 +927,8 @@ class MainWindow(QMainWindow):
         presentation = getattr(self, "presentation", None)
         cell = self.cell_dock
         if (presentation is not None and presentation.active) or cell.isHidden() or cell.isFloating():
+            return
+        if self.narrow is not None and self.narrow.active:  # the cell is a tab of the one side column
             return
         front = self._right_front()
         if front is None:
@@ -908,6 +1103,8 @@ class MainWindow(QMainWindow):
     def _give_side_room(self, dock: QDockWidget, want: int) -> None:
         """Widen a side dock towards `want` px, but never so far that the diagram and plots get less
         than about 40% of the window: the controls give up width first."""
+        if self.narrow is not None and self.narrow.active:  # one side column: as wide as it is
+            return
         W = self.width()
         side = min(max(dock.width(), want), int(SIDE_DOCK_SHARE * W))
         docks, widths = [dock], [side]
@@ -1115,12 +1312,16 @@ class MainWindow(QMainWindow):
         self.plot_fit.fit(force=True)
         if getattr(self, "_sized", False) and not self._docks_moved:  # the cell's numbers at the new size
             QTimer.singleShot(0, self, self._fit_right_to_font)
+        if self.narrow is not None and not self.narrow._busy:
+            self.narrow.timer.start()  # one column or two at the new font
 
     def _fit_right_to_font(self, again: bool = True) -> None:
         """After a font change (once the widgets have it): the right column as wide and split as the
         new text needs, unless the user has sized the docks."""
         presentation = getattr(self, "presentation", None)
         if self._docks_moved or (presentation is not None and presentation.active):
+            return
+        if self.narrow is not None and self.narrow.active:
             return
         QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # every least size at the new font
         width = self._right_width()
@@ -1163,7 +1364,8 @@ class MainWindow(QMainWindow):
             return
         s.setValue("version", SETTINGS_VERSION)
         s.setValue("geometry", self.saveGeometry())
-        s.setValue("state", self.saveState(SETTINGS_VERSION))
+        narrow = self.narrow is not None and self.narrow.active  # the two columns, as at a width that fits
+        s.setValue("state", self.narrow.wide_state if narrow else self.saveState(SETTINGS_VERSION))
         s.setValue("splitter", self.splitter.saveState())
         s.setValue("theme", self.theme.scheme)
         s.setValue("font_scale", self.theme.font_scale)
@@ -1172,6 +1374,7 @@ class MainWindow(QMainWindow):
 
     def reset_layout(self) -> None:
         """Every panel back to where it started."""
+        self.narrow.leave(restore=False)
         self.restoreState(self._default_state, SETTINGS_VERSION)
         self._docks_moved = False
         self._apply_default_sizes()
@@ -1180,6 +1383,7 @@ class MainWindow(QMainWindow):
             dock.setFloating(False)
         total = sum(self.splitter.sizes()) or 1
         self.splitter.setSizes([total * 2 // 5, total * 3 // 5])
+        self.narrow.timer.start()  # one column if the window is narrow
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Offer to save unsaved changes, stop the animation and remember the layout."""

@@ -99,6 +99,7 @@ class Presentation(QObject):
     def _enter(self) -> None:
         w = self.window
         theme = w.theme
+        w.narrow.leave()  # the two columns are the layout to come back to (a narrow window then goes one column)
         self._saved = {
             "scheme": theme.scheme,
             "font_scale": theme.font_scale,
@@ -164,6 +165,7 @@ class Presentation(QObject):
         w.splitter.restoreState(saved["splitter"])
         with QSignalBlocker(w.actions["full_screen"]):
             w.actions["full_screen"].setChecked(bool(state & Qt.WindowState.WindowFullScreen))
+        w.narrow.timer.start()  # one column or two, and the toolbar, for the window's own size and font
         self.active_changed.emit(False)
 
     # ---- what shows -------------------------------------------------------------------------

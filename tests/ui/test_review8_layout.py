@@ -1,7 +1,7 @@
 """Review 8: the toolbar's remedy status stands apart from the verdict; a small window at a large
 font gives the diagram and plots the room (the side docks give way); presenting, the diagram gets height."""
 
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, Qt
 from windowtools import laid_out
 
 from simulator.config import Config
@@ -31,3 +31,99 @@ def test_no_remedy_no_separator(qtbot, window):
     assert window.remedy_separator.isVisible()
     window.session.update(clip=0.0)
     assert not window.remedy_separator.isVisible()
+
+
+def _area(window, dock):
+    return window.dockWidgetArea(dock)
+
+
+def _one_column(window) -> bool:
+    """Every side dock is on the left, tabbed with the controls."""
+    left = Qt.DockWidgetArea.LeftDockWidgetArea
+    tabbed = set(window.tabifiedDockWidgets(window.controls_dock))
+    return all(_area(window, d) == left and d in tabbed for d in window.right_docks())
+
+
+def _settle(qtbot, window, width, height):
+    laid_out(qtbot, window, width, height)
+    qtbot.waitUntil(lambda: not window.narrow.timer.isActive(), timeout=2000)
+    laid_out(qtbot, window, width, height)
+
+
+def test_small_window_at_large_font_gives_the_centre_room(qtbot, window, font_scale):
+    """1280 x 720 at font 2 (a projector): the side docks kept their widths and left the diagram
+    and plots 360 px of 1280; now the right column's docks become tabs of the left one."""
+    font_scale(2.0)
+    _settle(qtbot, window, 1280, 720)
+    assert window.narrow.active
+    assert _one_column(window)
+    assert window.central_scroll.width() >= 0.55 * window.width(), window.central_scroll.width()
+    for widget in (window.verdict_label, window.toolbar.widgetForAction(window.actions["play_pause"])):
+        assert widget.isVisible()  # not behind the toolbar's » overflow
+        assert widget.geometry().right() <= window.toolbar.width()
+    # wide enough again: the two columns come back, the equations on the right
+    _settle(qtbot, window, 1920, 1080)
+    assert not window.narrow.active
+    assert _area(window, window.formula_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert _area(window, window.cell_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+
+
+def test_the_default_layout_stays_at_font_1(qtbot, window):
+    for size in ((1600, 1000), (1280, 720)):
+        _settle(qtbot, window, *size)
+        assert not window.narrow.active
+        assert _area(window, window.formula_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+        assert not window._compact_toolbar if hasattr(window, "_compact_toolbar") else True
+
+
+def test_the_lesson_stays_in_front_in_one_column(qtbot, window, font_scale):
+    font_scale(2.0)
+    _settle(qtbot, window, 1280, 720)
+    window.lesson_panel.open_lesson("04-vanishing")
+    _settle(qtbot, window, 1280, 720)
+    assert window.narrow.active and _one_column(window)
+    assert not window.lesson_dock.visibleRegion().isEmpty()
+    assert window.central_scroll.width() >= 0.55 * window.width()
+
+
+def test_a_layout_arranged_by_hand_is_left_alone(qtbot, window, font_scale):
+    window._docks_moved = True
+    font_scale(2.0)
+    _settle(qtbot, window, 1280, 720)
+    assert not window.narrow.active
+    assert _area(window, window.formula_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+
+
+def test_a_dock_moved_in_one_column_stays_where_the_user_put_it(qtbot, window, font_scale):
+    font_scale(2.0)
+    _settle(qtbot, window, 1280, 720)
+    assert window.narrow.active
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, window.cell_dock)  # as a drag does
+    assert not window.narrow.active and window._docks_moved
+    _settle(qtbot, window, 1920, 1080)
+    assert _area(window, window.cell_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert _area(window, window.formula_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
+
+
+def test_the_saved_layout_is_the_two_columns(qtbot, make_window, settings, font_scale):
+    window = make_window()
+    font_scale(2.0)
+    _settle(qtbot, window, 1280, 720)
+    assert window.narrow.active
+    window.save_layout()
+    other = make_window()
+    other.restoreState(settings.value("state"), 1)
+    assert _area(other, other.formula_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+
+
+def test_presenting_from_one_column_and_back(qtbot, window, font_scale):
+    font_scale(2.0)
+    _settle(qtbot, window, 1280, 720)
+    assert window.narrow.active
+    window.presentation.set_active(True)
+    _settle(qtbot, window, 1280, 720)
+    assert not window.narrow.active  # presenting arranges the docks itself
+    window.presentation.set_active(False)
+    _settle(qtbot, window, 1280, 720)
+    assert window.narrow.active and _one_column(window)
+    assert window.theme.font_scale == 2.0
