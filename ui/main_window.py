@@ -1290,8 +1290,14 @@ class MainWindow(QMainWindow):
             if c.icon:
                 self.actions[c.id].setIcon(t.media_icon(c.icon))
         self._on_playing_changed(self.player.playing)
-        words = 0.85 if getattr(self, "_compact_toolbar", False) else 1.05  # presenting: type already large
-        self.phase_label.setFont(t.font(words))  # it keeps a fixed size for that font (see PhaseLabel)
+        compact = getattr(self, "_compact_toolbar", False)
+        words = 0.85 if compact else 1.05  # presenting: type already large (the verdict is 'large' within it)
+        # presenting, the playhead's readout at the presentation's type: at 0.85 of it, the step the
+        # lecturer points at ('◀ BPTT t = 0 (0…39)') read smaller than the dock titles (a narrow
+        # window's compact toolbar keeps 0.85: at 1280 px and font 2 the verdict needs the room)
+        presentation = getattr(self, "presentation", None)
+        presenting = presentation is not None and presentation.active
+        self.phase_label.setFont(t.font(1.0 if compact and presenting else words))  # a fixed size for that font
         c = t.colours
         self.phase_label.set_colours(c.forward, c.backward)
         self.timeline.set_colours(c.forward, c.backward, c.grid, c.background)

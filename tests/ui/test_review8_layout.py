@@ -127,3 +127,15 @@ def test_presenting_from_one_column_and_back(qtbot, window, font_scale):
     _settle(qtbot, window, 1280, 720)
     assert window.narrow.active and _one_column(window)
     assert window.theme.font_scale == 2.0
+
+
+def test_presenting_the_playhead_readout_is_at_the_presentation_type(qtbot, window):
+    """'◀ BPTT t = 0 (0…39)' was at 0.85 of the presentation's type, smaller than the dock titles."""
+    laid_out(qtbot, window, 1600, 900)
+    window.presentation.set_active(True)
+    laid_out(qtbot, window, 1600, 900)
+    try:
+        assert window.phase_label.font().pointSizeF() >= window.theme.point_size() - 0.01
+        assert window.phase_label.width() <= window.toolbar.width()
+    finally:
+        window.presentation.set_active(False)
