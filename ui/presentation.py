@@ -31,6 +31,7 @@ CELL_WIDTH = 0.24  # the left column when it also holds the cell drawing (LSTM a
 PLOT_NAMES = {"gradient": ("gradients",), "jacobian": ("jacobian",), "eigen": ("eigenvalues",),
               "states": ("hidden", "gates")}  # fmt: skip
 TOOLBAR_CONTROLS = ("transport", "fold", "steps")
+DIAGRAM_SHARE_ONE_ROW = 0.58  # of the diagram's and plots' height, for the diagram when the plots are one row
 
 
 def _grid_position(plots, name: str) -> tuple[int, int, int, int]:
@@ -233,6 +234,19 @@ class Presentation(QObject):
         if gates and with_controls:
             top = min(w.controls.sizeHint().height() + 80, height * 11 // 20)
             w.resizeDocks([w.controls_dock, w.cell_dock], [top, height - top], Qt.Orientation.Vertical)
+        self._size_diagram()
+
+    def _size_diagram(self) -> None:
+        """With one row of plots (one or two), the diagram half the height: its rows, not the width per
+        step, limited its cells (lesson 1's five steps were drawn 39 px high, in the compact header)."""
+        w = self.window
+        shown = sum(not getattr(w.plots, name).isHidden() for name in PLOT_NAMES)
+        total = sum(w.splitter.sizes())
+        if w.plots.isHidden() or not 0 < shown <= 2 or total <= 0:
+            return
+        top = round(DIAGRAM_SHARE_ONE_ROW * total)
+        if abs(w.splitter.sizes()[0] - top) > 2:
+            w.splitter.setSizes([top, total - top])
 
     def _grid(self, order: list[str]) -> None:
         """The plots named, in order, filling the grid: one row for one or two; for three, the first one wide."""

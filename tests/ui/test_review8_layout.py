@@ -139,3 +139,21 @@ def test_presenting_the_playhead_readout_is_at_the_presentation_type(qtbot, wind
         assert window.phase_label.width() <= window.toolbar.width()
     finally:
         window.presentation.set_active(False)
+
+
+def test_presenting_one_row_of_plots_gives_the_diagram_more_height(qtbot, window):
+    """Lesson 1 shows one plot: the diagram had 40% of the height (its cells limited by the rows'
+    height, 39 px); now more than half, and leaving gives the window's own split back."""
+    laid_out(qtbot, window, 1600, 900)
+    before = window.splitter.sizes()
+    window.lesson_panel.open_lesson("01-temporal-loop")
+    window.presentation.set_active(True)
+    laid_out(qtbot, window, 1600, 900)
+    try:
+        diagram, plots = window.splitter.sizes()
+        assert diagram >= 0.55 * (diagram + plots), (diagram, plots)
+        assert not window.plots.isHidden() and plots >= window.plots.minimumSizeHint().height()
+    finally:
+        window.presentation.set_active(False)
+    laid_out(qtbot, window, 1600, 900)
+    assert window.splitter.sizes() == before
