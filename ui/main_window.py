@@ -740,6 +740,8 @@ class MainWindow(QMainWindow):
         the user's dock sizes win over the default split (see fit_right_column)."""
         if event.type() == QEvent.Type.MouseButtonPress and self.childAt(event.position().toPoint()) is None:
             self._docks_moved = True
+            if self.narrow is not None and self.narrow.active:  # the one column is theirs now (and saved so)
+                self.narrow.leave(restore=False)
         return super().event(event)
 
     def resizeEvent(self, event) -> None:

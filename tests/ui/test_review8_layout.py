@@ -157,3 +157,37 @@ def test_presenting_one_row_of_plots_gives_the_diagram_more_height(qtbot, window
         window.presentation.set_active(False)
     laid_out(qtbot, window, 1600, 900)
     assert window.splitter.sizes() == before
+
+
+def test_a_column_edge_dragged_in_one_column_keeps_the_column(qtbot, window, font_scale):
+    """The user sized the one column by hand: it stays, also in the saved layout."""
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QMouseEvent
+
+    font_scale(2.0)
+    _settle(qtbot, window, 1280, 720)
+    assert window.narrow.active
+    edge = QPointF(window.controls_dock.geometry().right() + 2, window.height() / 2)
+    assert window.childAt(edge.toPoint()) is None  # the separator between the column and the centre
+    press = QMouseEvent(
+        QEvent.Type.MouseButtonPress, edge, edge, Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    window.event(press)
+    assert window._docks_moved and not window.narrow.active
+    _settle(qtbot, window, 1920, 1080)
+    assert _one_column(window)
+
+
+def test_no_layout_work_per_frame(qtbot, window, font_scale, monkeypatch):
+    font_scale(2.0)
+    _settle(qtbot, window, 1280, 720)
+    calls = []
+    monkeypatch.setattr(window.narrow, "enter", lambda: calls.append("enter"))
+    monkeypatch.setattr(window.narrow, "leave", lambda restore=True: calls.append("leave"))
+    monkeypatch.setattr(window, "set_compact_toolbar", lambda on: calls.append("compact"))
+    session = window.session
+    for frame in range(session.n_frames):
+        session.set_frame(frame)
+        qtbot.wait(1)
+    assert not window.narrow.timer.isActive() and not calls
