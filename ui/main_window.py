@@ -836,7 +836,9 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.formula_dock, self.cell_dock, Qt.Orientation.Vertical)
         self.training = TrainingPanel(self.session, self.actions)
         area = Qt.DockWidgetArea.RightDockWidgetArea
-        self.training_dock = self._dock("Training", "training_dock", self.training, area)
+        # scroll: the lab fills its dock, but its least height (283 px, more at a large font) must not
+        # set the least height of the equations it shares a tab group with
+        self.training_dock = self._dock("Training", "training_dock", self.training, area, scroll=True)
         self.tabifyDockWidget(self.formula_dock, self.training_dock)
         self.lesson_panel = LessonPanel(self.session)
         self.lesson_dock = self._dock("Lesson", "lesson_dock", self.lesson_panel, area, scroll=True)

@@ -100,12 +100,17 @@ PLAIN_DECADES = {0: "1", 1: "10", -1: "0.1", -2: "0.01"}  # decades a log axis m
 class LogAxis(MinusAxis):
     """A log axis that always labels at least two values: decades (10⁻⁵ …), or 1-2-5 steps inside fewer decades."""
 
-    LABEL_PX = 22  # the least room a label needs along the axis (pixels)
+    LABEL_PX = 22  # the least room a label needs along the axis (pixels) at the normal type; more at a larger one
     MINOR_PX = 6  # the least room between two unlabelled decade marks
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.setStyle(maxTextLevel=0)  # labels on the first level only: the decades between are marks
+
+    def label_px(self) -> float:
+        """The room a tick label needs along the axis: LABEL_PX, or 1.3 lines of the tick font when that is larger."""
+        font = self.style.get("tickFont") or self.font()
+        return max(float(self.LABEL_PX), 1.3 * QFontMetricsF(font).height())
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):
         """Whole decades when two fit inside (every 1st, 2nd, 5th, 10th … on a short axis, never fewer than two).
@@ -116,11 +121,12 @@ class LogAxis(MinusAxis):
         when those would crowd).
         """
         span = maxVal - minVal
-        margin = 0.5 * self.LABEL_PX * span / size if size > 0 and span > 0 else 0.0
+        label_px = self.label_px()
+        margin = 0.5 * label_px * span / size if size > 0 and span > 0 else 0.0
         inner_lo, inner_hi = minVal + margin, maxVal - margin
         lo, hi = int(np.ceil(inner_lo)), int(np.floor(inner_hi))
         if hi - lo >= 1:
-            fit = max(2, int(size // (1.5 * self.LABEL_PX)))  # labels that fit, half a label's room between them
+            fit = max(2, int(size // (1.5 * label_px)))  # labels that fit, half a label's room between them
             for step in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000):
                 values = [v for v in range(lo, hi + 1) if v % step == 0]
                 if len(values) <= fit:
@@ -140,7 +146,7 @@ class LogAxis(MinusAxis):
         for mantissas in ((1, 2, 5), (1, 3)):
             ticks = [v + np.log10(m) for v in decades for m in mantissas]
             ticks = [x for x in ticks if inner_lo <= x <= inner_hi]
-            if len(ticks) * self.LABEL_PX <= size:
+            if len(ticks) * label_px <= size:
                 break
         return [(None, ticks)]
 
@@ -1450,7 +1456,7 @@ class GradientPlot(LogCurvePlot):
         f = trace.gradient_factor  # the gradient's own factor: it can fall while the Jacobians' worst case grows
         if np.isfinite(f) and f > 0:
             factor = f"<b>×{fmt(f, 3)}</b>/step back"
-            texts = [f"{factor} <span style='color:{muted}'>· {where}</span>", factor, f"<b>×{fmt(f, 3)}</b>"]
+            texts = [f"{factor} <span style='color:{muted}'>· {w}</span>" for w in (where, short)] + [factor]
         self.set_badge(*texts, "")
         super()._on_trace_changed(trace)
 

@@ -63,3 +63,21 @@ def test_the_hidden_state_heatmap_says_when_its_colours_mean_other_values_than_t
     session.update(cell="rnn", layers=1, wrec=1.5)  # states near ±1: one scale, nothing to say
     assert plot.colorbar.levels()[1] == 1.0
     assert not any("diagram" in t for t in plot.badge_line._texts)
+
+
+def test_log_axis_labels_keep_apart_at_a_large_font():
+    """At font scale 2 a tick label is twice as tall: '0.1' was drawn over '0.01' on a short axis."""
+    from PySide6.QtGui import QFont
+
+    from ui.plots import LogAxis
+
+    axis = LogAxis("left")
+    axis.setLogMode(False, True)
+    small = [v for _, vs in axis.logTickValues(-1.6, -0.2, 60, None) for v in vs]
+    font = QFont(axis.font())
+    font.setPointSizeF(2 * font.pointSizeF())
+    axis.setStyle(tickFont=font)
+    assert axis.label_px() > LogAxis.LABEL_PX
+    big = [v for _, vs in axis.logTickValues(-1.6, -0.2, 60, None) for v in vs]
+    assert len(big) < len(small)
+    assert all(b - a >= axis.label_px() * 1.4 / 60 for a, b in zip(sorted(big), sorted(big)[1:]))
