@@ -146,8 +146,20 @@ class LogAxis(MinusAxis):
         for mantissas in ((1, 2, 5), (1, 3)):
             ticks = [v + np.log10(m) for v in decades for m in mantissas]
             ticks = [x for x in ticks if inner_lo <= x <= inner_hi]
-            if len(ticks) * label_px <= size:
+            gaps = np.diff(ticks) * size / span if len(ticks) > 1 and span > 0 else [np.inf]
+            if min(gaps) >= label_px:  # the closest two (1 and 2, 2 and 3: not evenly spaced) keep apart
                 break
+        else:  # even 1 and 3 crowd: from all the 1, 2, 3, 5 steps, each next one a label's room on
+            room = label_px * span / size if size > 0 else 0.0
+            candidates = sorted(
+                x for v in decades for m in (1, 2, 3, 5) if inner_lo <= (x := v + np.log10(m)) <= inner_hi
+            )
+            ticks = candidates[:1]
+            for x in candidates[1:]:
+                if x - ticks[-1] >= room:
+                    ticks.append(x)
+            if len(ticks) < 2 and len(candidates) > 1:  # never one number alone: the two outermost
+                ticks = [candidates[0], candidates[-1]]
         return [(None, ticks)]
 
     def tickStrings(self, values, scale, spacing):

@@ -81,3 +81,16 @@ def test_log_axis_labels_keep_apart_at_a_large_font():
     big = [v for _, vs in axis.logTickValues(-1.6, -0.2, 60, None) for v in vs]
     assert len(big) < len(small)
     assert all(b - a >= axis.label_px() * 1.4 / 60 for a, b in zip(sorted(big), sorted(big)[1:]))
+
+
+def test_log_axis_steps_between_decades_keep_a_label_apart():
+    """0.03, 0.1 and 0.3 are not evenly spaced on a log axis: '0.3' was drawn over '0.1' on a short one."""
+    from ui.plots import LogAxis
+
+    axis = LogAxis("left")
+    axis.setLogMode(False, True)
+    for size in (70, 90, 150):  # (below ~3 labels high no two fit: the two outermost are kept)
+        ticks = [v for _, vs in axis.logTickValues(-1.7, 0.05, size, None) for v in vs]
+        assert len(ticks) >= 2, size
+        gaps = np.diff(sorted(ticks)) * size / 1.75
+        assert gaps.min() >= axis.label_px() - 1e-9, (size, ticks)
