@@ -1475,7 +1475,7 @@ class TrainingPanel(QWidget):
         if self._shut or self.sender() not in self.runs.values():
             return
         self._on_update(update)
-        parts, error, fix = [], False, None
+        parts, error, fix, learned = [], False, None, True
         for label, run in self.runs.items():
             last = run.last
             if last is None or last.state in ("running", "paused", "stopping"):
@@ -1490,6 +1490,7 @@ class TrainingPanel(QWidget):
                 parts.append(name + html.escape(last.message))
                 error = True
             elif last.snapshot is not None:
+                learned = learned and self._learned(last.snapshot)
                 fit = last.extras.get("readout_fit")
                 if fit is not None:
                     ridge, train, _ = fit
@@ -1504,7 +1505,8 @@ class TrainingPanel(QWidget):
                     fix = remedies(run.trainer.settings, last.snapshot.net, run.task)
                     error = True
                     parts.append("The retry did not help enough. " + remedies_html(fix))
-        self.show_message("<br>".join(parts), "error" if error else "ok")
+        # the success colour only when every run learned: a green "not learned yet" reads as a success
+        self.show_message("<br>".join(parts), "error" if error else "ok" if learned and parts else "note")
         if fix:
             self._offer_fixes(fix)
         if update.label in ("", "A") and update.snapshot is not None:
