@@ -1657,6 +1657,7 @@ class EigenPlot(PlotPanel):
         view = self.plot.getViewBox()
         self.step_label.setParentItem(view)  # in the view's pixels, not in data coordinates
         view.sigResized.connect(lambda v: self.step_label.setPos(v.width() - 4, v.height() - 4))
+        view.sigResized.connect(self._fit_note)
         self.scatters = [Dots(size=9) for _ in range(4)]
         for s in self.scatters:
             s.setZValue(10)
@@ -1755,10 +1756,24 @@ class EigenPlot(PlotPanel):
             g = self.grad_factor[t]
             gradient = f"\ngradient ×{fmt(g, 3)}" if np.isfinite(g) else ""  # the caption says which ratios
             self.step_label.setText(f"dotted circle: step {t}→{t - 1}\nJacobian ×{fmt(r, 3)}{gradient}")
-            self.step_label.show()
+            # only where it leaves the eigenvalues room: in a small view (a large font, a small
+            # window) it would cover them; the Equations and the diagram say the same numbers
+            self.step_label.setVisible(self._note_fits())
         else:
             self.step_circle.hide()
             self.step_label.hide()
+
+    NOTE_SHARE = (0.45, 0.35)  # the most of the view's width and height the step's note may cover
+
+    def _fit_note(self, *_) -> None:
+        """After a resize: the note shows again, or gives way, at once (not at the next frame)."""
+        self.step_label.setVisible(self.step_circle.isVisible() and self._note_fits())
+
+    def _note_fits(self) -> bool:
+        """Whether the step's note is small enough beside the view to leave the eigenvalues in sight."""
+        view, note = self.plot.getViewBox(), self.step_label.textItem.boundingRect()
+        w, h = self.NOTE_SHARE
+        return note.width() <= w * view.width() and note.height() <= h * view.height()
 
     def _on_theme_changed(self) -> None:
         t, c = self.theme, self.theme.colours

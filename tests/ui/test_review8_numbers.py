@@ -94,3 +94,27 @@ def test_log_axis_steps_between_decades_keep_a_label_apart():
         assert len(ticks) >= 2, size
         gaps = np.diff(sorted(ticks)) * size / 1.75
         assert gaps.min() >= axis.label_px() - 1e-9, (size, ticks)
+
+
+def test_the_eigenvalue_plots_step_note_gives_way_in_a_small_view(qtbot):
+    """At font 2 in a small window the note ('dotted circle: step 9→8 / Jacobian ×… / gradient ×…')
+    covered the eigenvalues and was cut at the left; it shows only where it leaves them room."""
+    from ui.plots import EigenPlot
+
+    session = Session(Config(steps=20))
+    plot = EigenPlot(session)
+    qtbot.addWidget(plot)
+    plot.resize(700, 500)
+    plot.show()
+    qtbot.wait(20)
+    session.set_frame(session.frame_of("backward", 9))
+    assert plot.step_circle.isVisible() and plot.step_label.isVisible()
+    assert "dotted circle: step 9→8" in plot.step_label.toPlainText()
+    plot.resize(260, 200)
+    qtbot.wait(20)
+    assert plot.step_circle.isVisible() and not plot.step_label.isVisible()  # at once, not at the next frame
+    session.set_frame(session.frame_of("backward", 8))
+    assert plot.step_circle.isVisible() and not plot.step_label.isVisible()
+    plot.resize(700, 500)
+    qtbot.wait(20)
+    assert plot.step_label.isVisible()
