@@ -519,12 +519,22 @@ class FormulaView(QScrollArea):
                 f"{_sub('c', 't')} = {_sub('f', 't')} ⊙ {_sub('c', 't−1')} + {_sub('i', 't')} ⊙ {_sub('g', 't')}",
                 f"{_sub('h', 't')} = {_sub('o', 't')} ⊙ tanh({_sub('c', 't')})",
             ]
+            # the two products written out too: when they nearly cancel, the factors' rounding shows in
+            # the sum, and a student checking by hand sees where
+            keep, write = d["f"][t] * d["c_prev"][t], d["i"][t] * d["g"][t]
+            if cfg.variant == "noaf":  # no output activation: h = o ⊙ c
+                h_row = f"{_sub('h', t)} = {n(d['o'][t])}·{p(d['c'][t])} = <b>{n(d['h'][t])}</b>"
+            else:  # tanh(c_t) said, so that c_t's value above does not seem to change on the way
+                h_row = (
+                    f"{_sub('h', t)} = {n(d['o'][t])}·tanh({n(d['c'][t])}) = {n(d['o'][t])}·{p(d['tc'][t])} = "
+                    f"<b>{n(d['h'][t])}</b>"
+                )
             rows = [
                 f"{_sub('f', t)} = {n(d['f'][t])}, {_sub('i', t)} = {n(d['i'][t])}, "
                 f"{_sub('g', t)} = {n(d['g'][t])}, {_sub('o', t)} = {n(d['o'][t])}",
                 f"{_sub('c', t)} = {n(d['f'][t])}·{p(d['c_prev'][t])} + {n(d['i'][t])}·{p(d['g'][t])} = "
-                f"<b>{n(d['c'][t])}</b>",
-                f"{_sub('h', t)} = {n(d['o'][t])}·{p(d['tc'][t])} = <b>{n(d['h'][t])}</b>",
+                f"{n(keep)} {plus(write)} = <b>{n(d['c'][t])}</b>",
+                h_row,
             ]
         else:
             general = [
@@ -558,10 +568,11 @@ class FormulaView(QScrollArea):
                 f"{_sub('r', 't')} ⊙ (<i>W</i><sub>hn</sub>{_sub('h', 't−1')} + {_sub('b', 'hn')}))",
                 f"{_sub('h', 't')} = (1 − {_sub('z', 't')}) ⊙ {_sub('n', 't')} + {_sub('z', 't')} ⊙ {_sub('h', 't−1')}",
             ]
+            new_part, old_part = (1 - d["z"][t]) * d["n"][t], d["z"][t] * d["h_prev"][t]  # (written out: see _lstm)
             rows = [
                 f"{_sub('r', t)} = {n(d['r'][t])}, {_sub('z', t)} = {n(d['z'][t])}, {_sub('n', t)} = {n(d['n'][t])}",
                 f"{_sub('h', t)} = (1 − {n(d['z'][t])})·{p(d['n'][t])} + {n(d['z'][t])}·{p(d['h_prev'][t])} = "
-                f"<b>{n(d['h'][t])}</b>",
+                f"{n(new_part)} {plus(old_part)} = <b>{n(d['h'][t])}</b>",
             ]
         else:
             general = [

@@ -115,3 +115,32 @@ def test_a_step_ratio_with_no_gradient_or_an_overflow_is_undefined_not_nan(view_
     t = int(bad.max()) if bad.max() > 0 else int(bad.max()) + 1
     session.set_frame(session.frame_of("backward", t))
     assert "×NaN" not in view.text and "undefined, the gradient is not finite here" in view.text
+
+
+@pytest.mark.parametrize("variant", ["vanilla", "peephole", "nig", "nfg", "nog", "niaf", "noaf", "cifg", "fgr"])
+def test_the_lstm_rows_show_their_products_and_say_tanh(view_of, variant):
+    """'c₅ = 0.709·0.333 + 0.557·(−0.582) = −0.0884' then 'h₅ = 0.292·(−0.0881)': the rounded factors
+    did not give the sum, and c₅ seemed to change on the way. The products are written out, and tanh(c)."""
+    view = view_of(cell="lstm", variant=variant, steps=8)
+    session = view.session
+    t = 5
+    session.set_frame(t)
+    d, text = view.data, view.text
+    keep, write = d["f"][t] * d["c_prev"][t], d["i"][t] * d["g"][t]
+    assert keep + write == pytest.approx(d["c"][t], rel=1e-9, abs=1e-12)  # the terms are c's own
+    assert f"= {fmt(keep, 3)} " in text and f"= <b>{fmt(d['c'][t], 3)}</b>" in text
+    if variant == "noaf":
+        assert f"·{fmt(d['c'][t], 3).replace('−', '(−', 1)}" in text or f"·{fmt(d['c'][t], 3)}" in text
+        assert "tanh(" + fmt(d["c"][t], 3) not in text
+    else:
+        assert f"·tanh({fmt(d['c'][t], 3)})" in text
+        assert np.tanh(d["c"][t]) == pytest.approx(d["tc"][t])
+
+
+def test_the_gru_row_shows_its_two_parts(view_of):
+    view = view_of(cell="gru", steps=8)
+    view.session.set_frame(5)
+    d, text = view.data, view.text
+    new, old = (1 - d["z"][5]) * d["n"][5], d["z"][5] * d["h_prev"][5]
+    assert new + old == pytest.approx(d["h"][5], rel=1e-9, abs=1e-12)
+    assert f"= {fmt(new, 3)} " in text and f"= <b>{fmt(d['h'][5], 3)}</b>" in text
