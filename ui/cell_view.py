@@ -228,6 +228,15 @@ class CellView(QWidget):
         return {"phi": self._activation, "peephole": "none", "gate_recurrence": "none"}
 
 
+def _lstm_equations(variant: str) -> str:
+    """The LSTM's state and output, as the variant computes them (the subtitle's formula)."""
+    f = "c(t−1)" if variant == "nfg" else "f·c(t−1)"
+    i = {"nig": "g", "cifg": "(1 − f)·g"}.get(variant, "i·g")
+    o = "" if variant == "nog" else "o·"
+    act = f"{o}c(t)" if variant == "noaf" else f"{o}tanh(c(t))"
+    return f"c(t) = {f} + {i},  h(t) = {act}"
+
+
 def _unit_index(u: float) -> int:
     """dg.unit_index of one finite number, without numpy's per-call cost."""
     return round(min(max(float(u), 0.0), 1.0) * (dg.LUT_SIZE - 1))
@@ -820,7 +829,7 @@ class _Canvas(QWidget):
         if not self._static():
             return
         if v._cell == "lstm":
-            extra = VARIANT_TEXT.get(v._variant, "")
+            extra = " · ".join(x for x in (_lstm_equations(v._variant), VARIANT_TEXT.get(v._variant, "")) if x)
         elif v._cell == "gru":
             extra = "h(t) = (1 − z)·n + z·h(t−1)"
         else:
