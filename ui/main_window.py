@@ -71,6 +71,8 @@ CONTROLS_MIN_WIDTH_CAP = 400  # px: the controls scroll sideways at large fonts 
 DOCK_MIN_HEIGHT_CAP = 300  # px: nor taller (the window must fit a 1280×720 screen)
 SETTINGS_VERSION = 1
 DIAGRAM_MIN_HEIGHT = 120  # px: the unrolled diagram's header and a row of cells
+DIAGRAM_ROW_EM = 1.0  # the diagram's rows at least this many of its line heights apart (its compact header) ...
+DIAGRAM_MOST = 0.55  # ... if that is at most this share of the centre's height; the plots scroll below it
 PLOT_VIEW_MIN = 60  # px: the least height of a plot's data area (its view box), at every font scale
 SIDE_DOCK_SHARE = 0.3  # the most of the window's width the training or lesson dock takes when it opens
 CONTROLS_SHARE = 0.24  # ... and the controls then, so that the diagram and the plots keep about 40%
@@ -794,6 +796,32 @@ class MainWindow(QMainWindow):
         scroll.setMinimumSize(CENTRAL_MIN)
         self.central_scroll = scroll
         self.setCentralWidget(scroll)
+        scroll.installEventFilter(self)  # its height sets the diagram's least height (fit_diagram)
+
+    def diagram_least(self) -> int:
+        """The diagram's least height: its compact header (title and numbers), its axis and its rows
+        DIAGRAM_ROW_EM line heights apart at the present font (UnrolledView._layout's rows: loss, y,
+        each layer's h, x), up to DIAGRAM_MOST of the centre's height; never under DIAGRAM_MIN_HEIGHT.
+        (At 1280x720 and font 2 the plots' least heights left it 120 px: rows 3 px apart, nodes specks.)"""
+        em = QFontMetricsF(self.theme.font(1.1)).height()  # the diagram's type
+        rows = 0.75 + 1.0 + 1.15 * self.session.config.layers + 1.0
+        readable = (2.75 + 1.5 + DIAGRAM_ROW_EM * rows) * em + 2
+        return max(DIAGRAM_MIN_HEIGHT, round(min(readable, DIAGRAM_MOST * self.central_scroll.height())))
+
+    def fit_diagram(self) -> None:
+        """The diagram's least height for the present font, layers and centre's height (see
+        diagram_least); the plots below it scroll when they do not fit. On a resize, a font or
+        layer change: never per frame."""
+        least = self.diagram_least()
+        if self.diagram.minimumHeight() != least:
+            self.diagram.setMinimumHeight(least)
+
+    def eventFilter(self, obj, event) -> bool:
+        """The centre resized: the diagram's least height for its new height."""
+        if obj is self.central_scroll and event.type() == QEvent.Type.Resize:
+            if event.size().height() != event.oldSize().height():
+                self.fit_diagram()
+        return super().eventFilter(obj, event)
 
     def _dock(
         self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea, scroll: bool = False
@@ -1229,6 +1257,7 @@ class MainWindow(QMainWindow):
         if key != self._right_key:  # other equations and another drawing: the right column split again
             self._right_key = key
             self._right_fit.start()
+            self.fit_diagram()  # another number of rows
         self.actions["add_step"].setEnabled(config.steps < UI_LIMITS["steps"][1])
         self.actions["remove_step"].setEnabled(config.steps > LIMITS["steps"][0])
 
@@ -1311,7 +1340,7 @@ class MainWindow(QMainWindow):
         self.remedy_label.setFont(t.font(0.85))
         gap = round(QFontMetricsF(self.remedy_label.font()).horizontalAdvance("n") / 2)  # off the separator
         self.remedy_label.setContentsMargins(gap, 0, 0, 0)
-        self.diagram.setMinimumHeight(DIAGRAM_MIN_HEIGHT)
+        self.fit_diagram()
         refresh_combo_hints(self)
         QTimer.singleShot(0, self, lambda: refresh_combo_hints(self))  # and those a later slot gave a new font
         self._on_new_trace(self.session.trace)  # (and the playhead's label, at its new font)

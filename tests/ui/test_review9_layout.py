@@ -1,0 +1,56 @@
+"""Review 9: at 1280x720 and a large font the diagram keeps readable rows (the plots scroll below
+it); short dock titles in the one side column; the equations keep their last line; presenting, the
+lesson card and the dock titles."""
+
+import pytest
+from PySide6.QtGui import QFontMetricsF
+from windowtools import laid_out
+
+from simulator.config import Config
+
+
+def _settle(qtbot, window, width, height):
+    laid_out(qtbot, window, width, height)
+    qtbot.waitUntil(lambda: not window.narrow.timer.isActive(), timeout=2000)
+    laid_out(qtbot, window, width, height)
+
+
+def _diagram_em(window) -> float:
+    return QFontMetricsF(window.theme.font(1.1)).height()  # the diagram's type
+
+
+@pytest.mark.parametrize("cell, scale", [("rnn", 2.0), ("lstm", 1.5)])
+def test_a_short_window_keeps_the_diagram_readable(qtbot, make_window, font_scale, cell, scale):
+    """1280x720 at font 1.5 and 2: the plots' least heights left the diagram 120-131 px, its rows
+    3-12 px apart (nodes specks); now its rows a line height apart and the plots scroll below it."""
+    font_scale(scale)
+    window = make_window(Config(cell=cell))
+    _settle(qtbot, window, 1280, 720)
+    lay = window.diagram._layout()
+    assert lay.row_h >= 0.95 * _diagram_em(window), (lay.row_h, _diagram_em(window))
+    assert lay.header != "minimal"
+    scroll = window.central_scroll
+    assert scroll.verticalScrollBar().maximum() > 0  # the plots below, a scroll away
+    heights = [p.plot.getViewBox().sceneBoundingRect().height() for p in window.plots.plots]
+    assert min(heights) >= 60, heights  # each plot still keeps its data area
+    assert window.height() <= 720 and window.minimumSizeHint().height() <= 720
+
+
+def test_the_default_window_does_not_scroll(qtbot, window):
+    """At 1600x1000 and font 1 the diagram is taller than its least height: nothing scrolls, full header."""
+    laid_out(qtbot, window, 1600, 1000)
+    assert window.diagram.height() > window.diagram.minimumHeight()
+    assert window.central_scroll.verticalScrollBar().maximum() == 0
+    assert window.diagram._layout().header == "full"
+
+
+def test_more_layers_more_least_height(qtbot, make_window, font_scale):
+    """Each layer's row keeps its room: a 3-layer network's diagram asks for more height."""
+    font_scale(2.0)
+    window = make_window()
+    _settle(qtbot, window, 1280, 1000)
+    one = window.diagram.minimumHeight()
+    window.session.update(layers=3)
+    _settle(qtbot, window, 1280, 1000)
+    assert window.diagram.minimumHeight() > one
+    assert window.diagram._layout().row_h >= 0.95 * _diagram_em(window)
