@@ -91,8 +91,8 @@ def p(v) -> str:
 
 
 def plus(v) -> str:
-    """'+ 0.27' or '− 0.27': a term added to what comes before."""
-    return slot(f"− {fmt(-v, 3)}" if float(v) < 0 else f"+ {fmt(v, 3)}")
+    """'+ 0.27' or '− 0.27': a term added to what comes before (a line never breaks between sign and number)."""
+    return slot(f"−\u00a0{fmt(-v, 3)}" if float(v) < 0 else f"+\u00a0{fmt(v, 3)}")
 
 
 def _sub(name: str, sub: str | int) -> str:
