@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -32,10 +32,11 @@ from PySide6.QtWidgets import (
 )
 
 from . import theme as theme_mod
-from .plots import PlotPanel, RowLegend, fmt, positive
+from .plots import PlotPanel, RowLegend, fmt, label_width, positive
 from .session import Session
 from .training_worker import TrainingUpdate
 
+CAPTION_SHARE = 0.12  # the most of a plot panel's height its whole caption may take (else its first sentence)
 SMOOTH_TARGET = 60  # the smoothed training curve averages about n / SMOOTH_TARGET iterations
 
 
@@ -78,7 +79,58 @@ class _Plot(PlotPanel):
         # in rows under the x-axis: a legend inside the view covered the curves (a compare run's
         # flat tanh RNN loss at 0.69 lay under it), wherever the data went
         self.legend = RowLegend(self.plot, columns=4)
+        # a narrow dock at large type: the title gives way (its short form) instead of widening the lab
+        self.title_label.setMinimumWidth(1)
+        self._caption = self.caption  # the whole caption; a short panel shows its first sentence
         self.theme.changed.connect(self._on_theme_changed)
+
+    def set_caption(self, text: str) -> None:
+        """The caption under the plot (its first sentence only where the panel is short)."""
+        self._caption = text
+        self._fit_texts()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_texts()
+
+    def _fit_title(self) -> None:
+        """The short title when the full one is wider than the panel."""
+        m = self.layout().contentsMargins()
+        room = self.width() - m.left() - m.right()
+        fits = label_width(self.title_label, self.title) <= room
+        title = self.title if fits or not self.short_title else self.short_title
+        if self.title_label.text() != title:
+            self.title_label.setText(title)
+
+    def _caption_height(self, text: str, width: int) -> float:
+        doc = QTextDocument()
+        doc.setDefaultFont(self.caption_label.font())
+        doc.setDocumentMargin(0)
+        doc.setHtml(text)
+        doc.setTextWidth(width)
+        return doc.size().height()
+
+    def _fit_texts(self) -> None:
+        """The title, and the caption cut to its first sentence (the whole in its tooltip) when all of it
+        would take more than CAPTION_SHARE of the panel's height, or left out when that sentence would too:
+        a compare run at 1.5× type in a 720 px window left the loss curves no height under the caption."""
+        self._fit_title()
+        whole = self._caption
+        text = whole
+        first = whole.split(". ")[0].rstrip(".") + "."
+        m = self.layout().contentsMargins()
+        width = self.width() - m.left() - m.right()
+        room = CAPTION_SHARE * self.height()
+        if width > 0 and self._caption_height(whole, width) > room:
+            text = first if ". " in whole and self._caption_height(first, width) <= room else ""
+        label = self.caption_label
+        label.setVisible(bool(text))
+        if label.text() != text:
+            label.setText(text)
+            label.setToolTip("" if text == whole else whole)
+        # the title's tooltip: its whole text when it is short, and the caption when that is left out
+        tip = [self.title] if self.title_label.text() != self.title else []
+        self.title_label.setToolTip("<br>".join(tip + ([] if text else [whole])))
 
     def _on_trace_changed(self, trace) -> None:  # not connected: these plots follow the runs
         pass
@@ -87,6 +139,7 @@ class _Plot(PlotPanel):
         super()._on_theme_changed()
         self.style_legend(self.legend)
         self.restyle()
+        self._fit_texts()  # the fonts' sizes changed
 
     def restyle(self) -> None:
         """Pens and brushes from the theme."""
@@ -241,6 +294,7 @@ class PredictionPlot(_Plot):
     """The network's predictions drawn over the truth (held-out data)."""
 
     title = "Predictions over the truth"
+    short_title = "Predictions"
     caption = "Held-out data the network never trained on. Thick: the truth; thin: the network's prediction."
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -328,7 +382,7 @@ class PredictionPlot(_Plot):
         c, t = self.theme.colours, self.theme
         kind = p["kind"]
         self.plot.getAxis("bottom").setTicks(None)
-        self.caption_label.setText(CAPTIONS.get("generate" if p.get("input", 0) is None else kind, self.caption))
+        self.set_caption(CAPTIONS.get("generate" if p.get("input", 0) is None else kind, self.caption))
         add = self.plot.plot
         if kind == "series":
             self.plot.setLabel("bottom", p.get("axis", "position in the series"))
@@ -411,6 +465,7 @@ class GradientNormPlot(_Plot):
     """‖∂L/∂h_t‖ on one held-out sequence: at the start (faint) and now, per run; an LSTM's ‖∂L/∂c_t‖ too."""
 
     title = "Gradient ‖∂L/∂h<sub>t</sub>‖ on a held-out sequence"
+    short_title = "Gradient ‖∂L/∂h<sub>t</sub>‖"
     caption = (
         "How much gradient reaches step t now (solid) and at the start (faint). Steep to the left: early "
         "steps cannot be learned. Dash-dot: an LSTM's cell state c<sub>t</sub>."

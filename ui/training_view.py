@@ -129,6 +129,8 @@ PRESET_NOTES = {
     "clue task the clue is set 50 steps back: nearer, or with the RNN's radius at 0.9 or more, the tanh RNN "
     "learns it too.",
 }
+MESSAGE_PADDING = 4  # px inside the message's border
+MESSAGE_SHARE = 0.12  # the most of the panel's height the message takes before it scrolls (two lines at least)
 SETTINGS_SHARE = 0.45  # the most of the splitter's height the settings take on their own (a dragged handle: any)
 COLLAPSE_BELOW = 760  # px: a panel shorter than this hides its settings when training starts
 RIDGES = (1e-6, 1e-4, 1e-2, 0.1, 1.0)  # the echo state network's readout penalty λ
@@ -407,8 +409,17 @@ class TrainingPanel(QWidget):
         self.message.setWordWrap(True)
         self.message.setTextFormat(Qt.TextFormat.RichText)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message.hide()
-        layout.addWidget(self.message)
+        # in a scroll area at most MESSAGE_SHARE of the panel's height: a compare run's two verdicts at 1.5×
+        # type took four lines of a 720 px window and left the loss plot 40 px
+        self.message_area = QScrollArea()
+        self.message_area.setObjectName("training_message_area")
+        self.message_area.setWidgetResizable(True)
+        self.message_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.message_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.message_area.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.message_area.setWidget(self.message)
+        self.message_area.hide()
+        layout.addWidget(self.message_area)
         self.fixes_row = QHBoxLayout()  # one-click remedies after a run diverged
         self.fix_buttons: list[QPushButton] = []
         layout.addLayout(self.fixes_row)
@@ -509,7 +520,11 @@ class TrainingPanel(QWidget):
         self.compare_check.toggled.connect(self.preset_box.setEnabled)
         self.compare_check.toggled.connect(lambda on: on and self.apply_preset_task_settings())
         self.preset_box.currentIndexChanged.connect(lambda _i: self.apply_preset_task_settings())
+        # its least width is its own (see _wrap_controls): at large type in a narrow dock it takes a row of its own
+        self.preset_box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         row.addWidget(self.preset_box, 1)
+        self._compare_row = row
+        self._preset_row = QHBoxLayout()  # the preset box when the compare row is too narrow for it
         self.settings_button = QToolButton()
         self.settings_button.setObjectName("settings_button")
         self.settings_button.setText("Settings")
@@ -522,7 +537,34 @@ class TrainingPanel(QWidget):
         )
         self.settings_button.toggled.connect(self._on_settings_toggled)
         row.addWidget(self.settings_button)
+        rows.addLayout(self._preset_row)
         return rows
+
+    def _wrap_controls(self) -> None:
+        """The preset box beside 'Compare:' and 'Settings' where they fit at its least width, else on a row of
+        its own (at 1.5× type in a 437 px dock the row cut 'Settings' to 'Se' and the lab scrolled sideways)."""
+        m = self.layout().contentsMargins()
+        room = self.width() - m.left() - m.right()
+        if room <= 0:
+            return
+        spacing = self._compare_row.spacing()
+        need = (
+            self.compare_check.sizeHint().width()
+            + self.preset_box.minimumSizeHint().width()
+            + self.settings_button.sizeHint().width()
+            + 2 * spacing
+        )
+        wrapped = self._preset_row.indexOf(self.preset_box) >= 0
+        if (need > room) == wrapped:
+            return
+        if wrapped:
+            self._compare_row.takeAt(1)  # the stretch that kept 'Settings' at the right
+            self._preset_row.removeWidget(self.preset_box)
+            self._compare_row.insertWidget(1, self.preset_box, 1)
+        else:
+            self._compare_row.removeWidget(self.preset_box)
+            self._compare_row.insertStretch(1, 1)
+            self._preset_row.addWidget(self.preset_box, 1)
 
     def _on_settings_toggled(self, shown: bool) -> None:
         self._show_settings()
@@ -1622,10 +1664,27 @@ class TrainingPanel(QWidget):
     def show_message(self, text: str, kind: str = "note") -> None:
         """A message under the buttons: 'error' (red), 'note' or 'ok'; '' hides it."""
         self._clear_fixes()
-        self.message.setVisible(bool(text))
+        self.message_area.setVisible(bool(text))
         self.message.setProperty("kind", kind)
         self.message.setText(text)
         self._style_message()
+        self._fit_message()
+
+    def _fit_message(self) -> None:
+        """The message's area as tall as its text, at most MESSAGE_SHARE of the panel (at least two lines)."""
+        if not self.message.text():
+            return
+        m = self.layout().contentsMargins()
+        width = max(1, self.width() - m.left() - m.right())
+        need = self.message.heightForWidth(width)
+        line = self.message.fontMetrics().lineSpacing()
+        pad = 2 * (MESSAGE_PADDING + 1)  # its padding and 1 px border, above and below
+        cap = max(2, int((MESSAGE_SHARE * self.height() - pad) / line)) * line + pad  # whole lines, two at least
+        if need > cap:  # the scroll bar takes its width from the text
+            need = self.message.heightForWidth(width - self.message_area.verticalScrollBar().sizeHint().width())
+        height = max(1, min(need, cap))
+        if self.message_area.height() != height or self.message_area.minimumHeight() != height:
+            self.message_area.setFixedHeight(height)
 
     def _style_message(self) -> None:
         c = self.theme.colours
@@ -1633,7 +1692,8 @@ class TrainingPanel(QWidget):
         colour = {"error": c.exploding, "ok": c.stable}.get(kind, c.muted)
         weight = "normal"
         self.message.setStyleSheet(
-            f"color: {colour}; font-weight: {weight}; border: 1px solid {colour}; border-radius: 4px; padding: 4px;"
+            f"color: {colour}; font-weight: {weight}; border: 1px solid {colour}; border-radius: 4px; "
+            f"padding: {MESSAGE_PADDING}px;"
         )
 
     def _on_theme_changed(self) -> None:
@@ -1693,6 +1753,8 @@ class TrainingPanel(QWidget):
     def resizeEvent(self, event) -> None:
         """Docks get their size late: see _fit_split."""
         super().resizeEvent(event)
+        self._wrap_controls()
+        self._fit_message()
         self._fit_split()
 
     def closeEvent(self, event: QCloseEvent) -> None:
