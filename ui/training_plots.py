@@ -322,10 +322,16 @@ class PredictionPlot(_Plot):
         self.plot.setYRange(0, 1)
         self.badge.setText("")
 
-    def show_predictions(self, p: dict | None, label: str = "") -> None:
-        """Draw a task_predictions() dict (see ui/training_worker.py)."""
+    def show_predictions(self, p: dict | None, label: str = "", name: str = "") -> None:
+        """Draw a task_predictions() dict (see ui/training_worker.py); name: the run's, when two are compared
+        (the plot shows the first run's predictions, and says whose they are)."""
         if p is None:
             return
+        title = f"Predictions of {html.escape(name)} (run A)" if name else type(self).title
+        short = html.escape(name) if name else type(self).short_title
+        if (self.title, self.short_title) != (title, short):
+            self.title, self.short_title = title, short
+            self._fit_title()
         with np.errstate(all="ignore"):  # a diverging run predicts infinities: drawn as gaps, not warned about
             self._show_predictions(p)
 

@@ -1503,7 +1503,9 @@ class TrainingPanel(QWidget):
         self.gradient_plot.show_update(update)
         if label in ("", "A"):
             if update.predictions is not None:
-                self.prediction_plot.show_predictions(update.predictions, label)
+                compared = label == "A"  # two runs: the plot shows the first, by its name
+                name = (self.names.get(label) or "run A") if compared else ""
+                self.prediction_plot.show_predictions(update.predictions, label, name)
             if update.activations is not None or update.sample is not None:
                 self.char_view.show_update(update)
             if update.snapshot is not None:

@@ -115,3 +115,19 @@ def test_titles_give_way_and_captions_shorten_in_a_small_panel(qtbot):
     assert label.text() != plot.caption
     assert label.isHidden() or label.heightForWidth(label.width()) <= 0.2 * plot.height()
     assert plot.minimumSizeHint().width() < 300  # its title no longer sets the lab's least width
+
+
+# ---- 3. compare mode: whose predictions ------------------------------------------------------------------------
+def test_compare_mode_predictions_say_which_run_they_are(qtbot, make_panel):
+    """The Predictions tab showed the first run's predictions (the tanh RNN) without saying so."""
+    panel = tiny(make_panel(), "sine", iterations=4, seq_len=8)
+    panel.compare_check.setChecked(True)
+    panel.preset_box.setCurrentIndex(0)  # tanh RNN vs LSTM
+    assert panel.start()
+    finish(qtbot, panel)
+    plot = panel.prediction_plot
+    assert plot.title == f"Predictions of {panel.names['A']} (run A)" and panel.names["A"] == "tanh RNN"
+    panel.compare_check.setChecked(False)
+    assert panel.start()
+    finish(qtbot, panel)
+    assert plot.title == "Predictions over the truth"  # one run: the plain title again
