@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QSplitter,
+    QTabBar,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -82,7 +83,7 @@ SUP = str.maketrans("0123456789+−-=()nitT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size
 CENTRAL_MIN = QSize(360, 200)  # px: the diagram and plots take no less; past their own least size they scroll
 RIGHT_WIDTH = 420  # px: the equations and the cell, by default (wider at a large font, see _right_width)
-FORMULA_RESERVE = 2  # lines: the equations' default height keeps this many more than the text on show
+FORMULA_RESERVE = 1  # line: the equations' default height keeps this many more than the longest text measured
 CENTRE_SHARE = 1 / 3  # the diagram and plots take at least this share of the width beside the side docks ...
 CENTRE_ROOM = 1.0  # ... and their least width at the present font (their axes, legends); else one side column
 NARROW_HYSTERESIS = 40  # px: the two columns come back only with this much to spare (no flapping on a drag)
@@ -943,7 +944,19 @@ class MainWindow(QMainWindow):
         phase's text may be longer)."""
         formula = self.formula
         _ = formula.text  # the equations of this frame written (behind a tab they wait until shown)
-        text = formula.widget().sizeHint().height() + FORMULA_RESERVE * formula.fontMetrics().lineSpacing()
+        text = formula.widget().sizeHint().height()
+        # and a step in the middle of each phase: the window opens at BPTT's last step, t = 0, whose
+        # text is the shortest (no gradient ratio to the step before); an LSTM's t = 9 was 2.5 lines longer
+        doc = formula.canvas.doc
+        frame, T = current_frame(self.session), self.session.trace.T
+        for other in (T // 2, T + T // 2):
+            if other != frame:
+                formula._on_frame_changed(other, force=True)
+                text = max(text, int(np.ceil(doc.size().height())))
+        if frame not in (T // 2, T + T // 2):
+            formula._on_frame_changed(frame, force=True)
+            formula.canvas.shrink_to_fit()
+        text += FORMULA_RESERVE * formula.fontMetrics().lineSpacing()
         return text + self._chrome(self.formula_dock, formula.viewport())
 
     def fit_right_column(self, force: bool = False) -> None:
@@ -965,8 +978,11 @@ class MainWindow(QMainWindow):
         front = self._right_front()
         if front is None:
             return
+        bar = 0
         if self.isVisible() and cell.height() > 0 and front.height() > 0:
             room = front.height() + cell.height()
+            if front is self.formula_dock:  # (the training and lesson tabs: the cell keeps the bar's slack)
+                bar = self._tab_bar_height(front)
         else:  # not laid out yet: about the height below the menu and toolbar
             room = max(self.height(), 600) - 140
         need = min(self.cell_need(), room * 3 // 4)
@@ -977,7 +993,24 @@ class MainWindow(QMainWindow):
         height = max(min(height, room - room // 5), room // 5)
 
         if abs(cell.height() - height) > 2 or not self.isVisible():
-            self.resizeDocks([front, cell], [room - height, height], Qt.Orientation.Vertical)
+            # a tab group's size holds its tab bar: the equations had 20 px less than their need,
+            # and the line under the step's numbers (the gradient ratio) was cut in half
+            self.resizeDocks([front, cell], [room - height + bar, height], Qt.Orientation.Vertical)
+
+    def _tab_bar_height(self, dock: QDockWidget) -> int:
+        """The height of the tab bar under a dock of a tab group (0 when it has none)."""
+        if not self.tabifiedDockWidgets(dock):
+            return 0
+        box = dock.geometry()
+        for bar in self.findChildren(QTabBar):
+            if bar.parent() is not self or not bar.isVisible():
+                continue
+            if (
+                abs(bar.geometry().top() - box.bottom()) <= 4
+                and bar.geometry().left() < box.center().x() < bar.geometry().right()
+            ):
+                return bar.height()
+        return 0
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Transport")

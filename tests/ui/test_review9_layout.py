@@ -54,3 +54,17 @@ def test_more_layers_more_least_height(qtbot, make_window, font_scale):
     _settle(qtbot, window, 1280, 1000)
     assert window.diagram.minimumHeight() > one
     assert window.diagram._layout().row_h >= 0.95 * _diagram_em(window)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_the_equations_keep_every_line_of_every_step(qtbot, make_window, cell):
+    """1600x1000: the equations' dock was fitted to BPTT's last step (t = 0, the shortest text) less
+    the tab bar under it, and at t = 9 the gradient ratio line was cut in half at its bottom."""
+    window = make_window(Config(cell=cell, wrec=0.9))
+    laid_out(qtbot, window, 1600, 1000)
+    formula, session = window.formula, window.session
+    for frame in range(0, session.n_frames, 3):
+        session.set_frame(frame)
+        qtbot.wait(1)
+        assert formula.verticalScrollBar().maximum() == 0, (frame, formula.verticalScrollBar().maximum())
+    assert window.cell_dock.height() >= window.cell_need() - 2  # the cell's numbers still at their size
