@@ -88,6 +88,15 @@ CENTRE_SHARE = 1 / 3  # the diagram and plots take at least this share of the wi
 CENTRE_ROOM = 1.0  # ... and their least width at the present font (their axes, legends); else one side column
 NARROW_HYSTERESIS = 40  # px: the two columns come back only with this much to spare (no flapping on a drag)
 SIDE_COLUMN_SHARE = 0.42  # the most of the width the one side column takes
+# the one column's five tabs: the first of these titles that fit the column side by side
+SHORT_TITLES = (
+    {"controls_dock": "Build", "formula_dock": "Equations", "cell_dock": "Cell", "training_dock": "Training",
+     "lesson_dock": "Lesson"},
+    {"controls_dock": "Build", "formula_dock": "Eqs", "cell_dock": "Cell", "training_dock": "Train",
+     "lesson_dock": "Lesson"},
+    {"controls_dock": "Build", "formula_dock": "Eq", "cell_dock": "Cell", "training_dock": "Train",
+     "lesson_dock": "Less."},
+)  # fmt: skip
 
 
 def remedy_status(config, trace) -> str:
@@ -500,6 +509,7 @@ class NarrowLayout(QObject):
         self.compact = False  # the toolbar compact because its items did not fit
         self._full_toolbar: tuple[float, int] | None = None  # (font scale, the toolbar's width with every item)
         self._busy = False
+        self.full_titles: dict[QDockWidget, str] = {}  # the docks' own titles while they show short ones
         self.timer = QTimer(self, singleShot=True, interval=0, timeout=self.fit)
         for dock in window.side_docks():
             dock.dockLocationChanged.connect(self._on_dock_moved)
@@ -552,6 +562,8 @@ class NarrowLayout(QObject):
                     self.enter()
                 elif self.active and room >= need + NARROW_HYSTERESIS:
                     self.leave()
+                elif self.active:
+                    self.set_short_titles(True)  # the tabs for the new width or font
             self.fit_toolbar()
         finally:
             self._busy = False
@@ -619,6 +631,33 @@ class NarrowLayout(QObject):
             front.raise_()
         if anchor is not None:
             w.resizeDocks([anchor], [self.column_width()], Qt.Orientation.Horizontal)
+        self.set_short_titles(True)
+
+    def set_short_titles(self, on: bool) -> None:
+        """The docks' short titles, the longest whose tabs fit the one column side by side (their tabs
+        read 'Build an…', 'Equ…', 'Tr…'), or their full ones."""
+        w = self.window
+        for titles in SHORT_TITLES if on else ():
+            for dock in w.side_docks():
+                self.full_titles.setdefault(dock, dock.windowTitle())
+                dock.setWindowTitle(titles.get(dock.objectName(), dock.windowTitle()))
+            bar = self.tab_bar()
+            if bar is None or bar.sizeHint().width() <= bar.width():
+                return
+        for dock, title in self.full_titles.items() if not on else ():
+            dock.setWindowTitle(title)
+        if not on:
+            self.full_titles.clear()
+
+    def tab_bar(self) -> QTabBar | None:
+        """The tab bar of the one column (its tabs with the controls), laid out for the titles on show."""
+        w = self.window
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        title = w.controls_dock.windowTitle()
+        for bar in w.findChildren(QTabBar):
+            if bar.parent() is w and bar.isVisible() and any(bar.tabText(i) == title for i in range(bar.count())):
+                return bar
+        return None
 
     def column_width(self) -> int:
         """The one side column: as wide as the controls need, up to SIDE_COLUMN_SHARE of the window."""
@@ -629,8 +668,9 @@ class NarrowLayout(QObject):
         """Back to the two columns (restore False: forget them, the user has arranged the docks)."""
         w, state = self.window, self.wide_state
         self.wide_state = None
-        if not restore or state is None:
+        if not restore or state is None:  # (the user's one column keeps the short titles)
             return
+        self.set_short_titles(False)
         hidden = {dock: dock.isHidden() for dock in w.side_docks()}
         lesson = w.lesson_panel.lesson is not None and not w.lesson_dock.isHidden()
         was_busy, self._busy = self._busy, True
@@ -940,8 +980,8 @@ class MainWindow(QMainWindow):
         return fits(self.cell_dock.width() or RIGHT_WIDTH) + self._chrome(self.cell_dock, self.cell_view)
 
     def formula_need(self) -> int:
-        """The equations dock's height for the equations on show (and a few lines more: the other
-        phase's text may be longer)."""
+        """The equations dock's height for the equations on show or in the middle of either phase,
+        whichever is longest (and FORMULA_RESERVE lines more)."""
         formula = self.formula
         _ = formula.text  # the equations of this frame written (behind a tab they wait until shown)
         text = formula.widget().sizeHint().height()

@@ -68,3 +68,24 @@ def test_the_equations_keep_every_line_of_every_step(qtbot, make_window, cell):
         qtbot.wait(1)
         assert formula.verticalScrollBar().maximum() == 0, (frame, formula.verticalScrollBar().maximum())
     assert window.cell_dock.height() >= window.cell_need() - 2  # the cell's numbers still at their size
+
+
+@pytest.mark.parametrize("scale", [1.5, 2.0])
+def test_the_one_columns_tabs_read_in_full(qtbot, window, font_scale, scale):
+    """1280x720 at a large font: the one column's tabs read 'Build an…', 'Equ…', 'Tr…', 'L…'; now
+    short titles that fit side by side, and the docks' full titles back in two columns."""
+    from PySide6.QtWidgets import QTabBar
+
+    full = {dock: dock.windowTitle() for dock in window.side_docks()}
+    font_scale(scale)
+    _settle(qtbot, window, 1280, 720)
+    assert window.narrow.active
+    bars = [b for b in window.findChildren(QTabBar) if b.parent() is window and b.isVisible()]
+    bar = next(b for b in bars if b.count() == len(full))
+    texts = [bar.tabText(i) for i in range(bar.count())]
+    assert bar.sizeHint().width() <= bar.width(), (texts, bar.sizeHint().width(), bar.width())
+    assert "Build" in texts and "Cell" in texts
+    font_scale(1.0)
+    _settle(qtbot, window, 1600, 1000)
+    assert not window.narrow.active
+    assert {dock: dock.windowTitle() for dock in window.side_docks()} == full
