@@ -36,7 +36,8 @@ RNN_BOX = (110.0, 135.0, 600.0, 520.0)  # the RNN cell's box: left, top, right, 
 MIN_TEXT_PX = 11.0  # value text on screen at font scale 1, times the font scale: a small dock enlarges the text
 TEXT_MAX = 2.2  # times the drawing's own text size (the layout makes room for it, see _Canvas.bounds)
 TEXT_FILL = 1.3  # a dock taller than the drawing needs (its width limits it): text up to this × MIN_TEXT_PX
-STAGGER = 1.3  # above this text factor the i and o numbers move above their gates (they would touch f's and g's)
+SYMBOL_MAX = 1.45  # the symbols in the boxes and circles (σ, tanh, ×) grow with the text up to this factor
+VALUE_ROOM = "−0.00"  # the number a badge's place is chosen for (most numbers are as wide or narrower)
 TITLE_H = 60.0  # the title's two lines at text factor 1; larger text pushes the cell down
 MEAN = -1  # the unit selector's "mean over units"
 VARIANT_TEXT = {
@@ -282,6 +283,8 @@ class _Canvas(QWidget):
         self._val: dict[str, float] = {}  # the numbers of the frame being painted, by series
         self._stamps: dict[tuple, QPixmap] = {}  # see _stamp
         self._looks: dict[tuple, tuple] = {}  # a badge's box at its place on screen, by its look (see _chip)
+        self._nodes: list[QRectF] = []  # the cell's boxes and circles, as laid out last (see _node)
+        self._labels: list[tuple[str, QRectF]] = []  # its badges and labels: (series or text, box)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we paint every pixel: parents need not
         self._on_theme_changed()
@@ -372,8 +375,69 @@ class _Canvas(QWidget):
         return f
 
     def symbol_font(self, px: float, bold: bool = False) -> QFont:
-        """A symbol inside a box or circle (σ, tanh, ×): the drawing's own size, whatever the text factor."""
-        return self.font(px / self._tf, bold=bold)
+        """A symbol inside a box or circle (σ, tanh, ×): grows with the text, as its box does (see sym)."""
+        return self.font(px * self.sym() / self._tf, bold=bold)
+
+    def sym(self, tf: float | None = None) -> float:
+        """How much larger the boxes and circles (and their symbols) are drawn, for text tf times larger."""
+        return min(SYMBOL_MAX, self._tf if tf is None else tf)
+
+    def stretch(self, tf: float | None = None) -> float:
+        """How much each gap between the LSTM's or GRU's rows grows for text tf times larger.
+
+        A row of badges fits between an op's circle (radius 20·sym) and a gate's box (half height
+        27·sym), with 6 px on each side: the 105 px gap at text factor 1 is what that leaves.
+        """
+        tf = self._tf if tf is None else tf
+        if self.view._cell in ("rnn", "esn"):
+            return 0.0
+        return max(0.0, 1.35 * FONT_PX * tf + 47.0 * self.sym(tf) + 16.0 - 105.0)
+
+    # ---- where things are: nodes and badges, to keep the badges off the nodes and each other ----------
+    def _node(self, rect: QRectF) -> None:
+        """Note a node (box or circle) of the cell, in the cell's coordinates (once per layout)."""
+        if self._mode != "over":
+            self._nodes.append(rect)
+
+    def _clash(self, rect: QRectF) -> float:
+        """How much a badge at rect covers: 0 when it stays in the drawing, off every node and badge noted;
+        the area it covers (plus 1 a thing) otherwise; inf when it leaves the drawing."""
+        b = self.bounds(self._tf)
+        top = -self.body_top()  # the cell is drawn this far down (see _paint)
+        if rect.left() < 0 or rect.right() > b.width() or rect.top() < top or rect.bottom() > top + b.height():
+            return math.inf
+        grown = rect.adjusted(-3, -3, 3, 3)
+        clash = 0.0
+        for r in self._nodes + [r for _, r in self._labels]:
+            if grown.intersects(r):
+                o = grown.intersected(r)
+                clash += 1.0 + o.width() * o.height()
+        return clash
+
+    def _place(self, places: tuple, name: str, sub: str, tail: str) -> tuple:
+        """The first of places (x, y, align) where a badge is free (see _clash); else the nearest free
+        place along one of their rows (sideways, up to half the badge's width and 60 px); else the
+        place that covers least. Measured once per layout, never per frame."""
+        rects = [(self.chip_rect(x, y, name, sub, VALUE_ROOM, a, tail), (x, y, a)) for x, y, a in places]
+        for rect, place in rects:
+            if self._clash(rect) == 0.0:
+                return place
+        reach = max(60.0, 0.5 * rects[0][0].width())
+        for step in range(6, int(reach) + 6, 6):
+            for rect, (x, y, a) in rects:
+                for dx in (-step, step):
+                    if self._clash(rect.translated(dx, 0.0)) == 0.0:
+                        return x + dx, y, a
+        return min(rects, key=lambda rp: self._clash(rp[0]))[1]
+
+    def chip_rect(self, x: float, y: float, name: str, sub: str, text: str, align: str = "c", tail: str = "") -> QRectF:
+        """The box of a badge at (x, y) showing text (see chip)."""
+        wn = self.metrics(FONT_PX, bold=True, italic=True).horizontalAdvance(name + tail)
+        wn += self.metrics(0.68 * FONT_PX, italic=True).horizontalAdvance(sub) + 2 if sub else 0.0
+        w = wn + 8 + self.metrics(FONT_PX).horizontalAdvance(text) + 14
+        h = 1.35 * FONT_PX * self._tf
+        x0 = x - w / 2 if align == "c" else (x - w if align == "r" else x)
+        return QRectF(x0, y - h / 2, w, h)
 
     def metrics(self, px: float = FONT_PX, bold: bool = False, italic: bool = False) -> QFontMetricsF:
         """The metrics of font(px, bold, italic), made once."""
@@ -440,6 +504,10 @@ class _Canvas(QWidget):
     def label(self, x: float, y: float, main: str, sub: str = "", align: str = "c", px: float = FONT_PX,
               colour: QColor | None = None, bold: bool = True, tail: str = "") -> float:  # fmt: skip
         """A name with a subscript ('c', 't−1'[, tail]) at (x, y), aligned 'l', 'c' or 'r' (a static element)."""
+        if self._mode != "over":
+            w = sum(self._label_widths(main, sub, tail, px, bold))
+            x0 = x - w / 2 if align == "c" else (x - w if align == "r" else x)
+            self._labels.append((main + tail, QRectF(x0, y - 0.6 * px * self._tf, w, 1.2 * px * self._tf)))
         if self._static():
             self._label(x, y, main, sub, align, px, colour, bold, tail)
 
@@ -462,8 +530,16 @@ class _Canvas(QWidget):
             p.drawText(QRectF(x0 + w1 + 1, y - 0.45 * px, w2 + 4, 1.4 * px), Qt.AlignmentFlag.AlignLeft, sub)
         return w
 
-    def chip(self, x: float, y: float, name: str, sub: str, series: str, align: str = "c", tail: str = "") -> None:
-        """A value badge: the element's name and its number (of the series named) on the background, over the lines."""
+    def chip(self, x: float, y: float, name: str, sub: str, series: str, align: str = "c", tail: str = "",
+             alts: tuple = ()) -> None:  # fmt: skip
+        """A value badge: the element's name and its number (of the series named) on the background, over the lines.
+
+        alts: other places (x, y, align), in order, for when the badge at (x, y) would cover a node
+        or a badge placed before it (larger text): the first free one is taken (see _place).
+        """
+        if self._mode != "over":  # placed once per layout (the 'over' pass records no frame elements)
+            x, y, align = self._place(((x, y, align), *alts), name, sub, tail)
+            self._labels.append((series, self.chip_rect(x, y, name, sub, VALUE_ROOM, align, tail)))
         self._element(self._chip, x, y, name, sub, series, align, tail)
 
     def _chip(self, x: float, y: float, name: str, sub: str, series: str, align: str, tail: str) -> None:
@@ -575,8 +651,9 @@ class _Canvas(QWidget):
 
         An absent gate is fixed at 1: a static element, drawn with the cell.
         """
-        w, h = 78.0, 54.0
+        w, h = 78.0 * self.sym(), 54.0 * self.sym()
         rect = QRectF(x - w / 2, y - h / 2, w, h)
+        self._node(rect)
         if state != "absent":
             self._element(self._gate, rect, symbol, series, kind)
         elif self._static():
@@ -628,14 +705,16 @@ class _Canvas(QWidget):
         return colour
 
     def op(self, x: float, y: float, symbol: str, r: float = 20.0, ghost: bool = False) -> None:
-        """A pointwise operation (colah's pink circles): ×, +, tanh, 1−."""
-        if not self._static():
-            return
-        p = self.p
+        """A pointwise operation (colah's pink circles): ×, +, tanh, 1−; r grows with the text (see sym)."""
+        r *= self.sym()
         if symbol in ("tanh", "id"):
             rect = QRectF(x - 1.9 * r, y - r, 3.8 * r, 2 * r)
         else:
             rect = QRectF(x - r, y - r, 2 * r, 2 * r)
+        self._node(rect)
+        if not self._static():
+            return
+        p = self.p
         p.setBrush(self.bg if ghost else self.op_fill)
         p.setPen(QPen(self.ink(0.35 if ghost else 0.8), 2.2, Qt.PenStyle.DashLine if ghost else Qt.PenStyle.SolidLine))
         p.drawEllipse(rect)
@@ -712,6 +791,8 @@ class _Canvas(QWidget):
         """Run the drawing code in one pass ('under', 'over' or 'direct')."""
         p.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.p, self._mode, self._live_seen = p, mode, False
+        if mode != "over":
+            self._nodes, self._labels = [], []
         if mode == "direct":
             p.fillRect(self.rect(), self.bg)
         scale = self._fit_text()
@@ -749,10 +830,12 @@ class _Canvas(QWidget):
         target = MIN_TEXT_PX * max(1.0, self._font_scale)
         width, height = self.width(), self.height()
         tf, scale = 1.0, 1.0
-        for _ in range(4):  # larger text, taller drawing, smaller scale: a few rounds settle it
+        for _ in range(6):  # larger text, taller drawing, smaller scale: a few rounds settle it
             b = self.bounds(tf)
             scale = max(min(width / b.width(), height / b.height()), 1e-6)
             tf = min(TEXT_MAX, max(1.0, target / (FONT_PX * scale)))
+        b = self.bounds(tf)  # the scale for the text factor taken (not the round before): the drawing fits
+        scale = max(min(width / b.width(), height / b.height()), 1e-6)
         most = min(TEXT_MAX, TEXT_FILL * target / (FONT_PX * scale))
         if tf < most and self.bounds(tf).height() * scale < height:  # the height has room to spare
             lo, hi = tf, most  # the drawing's height grows with tf; its width (and so the scale) does not
@@ -768,7 +851,8 @@ class _Canvas(QWidget):
     def body_top(self, tf: float | None = None) -> float:
         """How far the cell moves down under a title (and top numbers) drawn tf times larger."""
         tf = self._tf if tf is None else tf
-        return (TITLE_H + 61.0) * (tf - 1.0)  # 61: the gradient's label and the numbers over the top line grow too
+        # 61: the gradient's label and the numbers over the top line grow too; 20: an op's radius (see sym)
+        return (TITLE_H + 61.0) * (tf - 1.0) + 20.0 * (self.sym(tf) - 1.0)
 
     def bounds(self, tf: float) -> QRectF:
         """What the drawing covers with its text tf times larger: the title and the input's number need more height.
@@ -787,28 +871,30 @@ class _Canvas(QWidget):
         tf = self._tf if tf is None else tf
         h = 1.35 * FONT_PX * tf
         cell = self.view._cell
-        if cell == "lstm":
-            return max(H - 26.0, 470.0 + 20.0 + 1.5 * h + 4.0)
+        d = self.stretch(tf)
+        if cell == "lstm":  # under h_{t−1}'s number (see below)
+            return max(H - 26.0, 470.0 + 6.0 + 20.0 * self.sym(tf) + 1.5 * h + 6.0) + 3 * d
         if cell == "gru":
-            return H - 26.0
+            return H - 26.0 + 3 * d
         return max(H - 26.0, RNN_BOX[3] + 6.0 + 0.5 * h)
 
     def above(self, y: float) -> float:
         """The centre of a number just above a line at height y (clear of the ops on it)."""
-        return y - 22.0 - 0.675 * FONT_PX * self._tf
+        return y - 8.0 - 20.0 * self.sym() - 0.675 * FONT_PX * self._tf
 
     def below(self, y: float) -> float:
         """The centre of a number just below a line at height y."""
-        return y + 20.0 + 0.675 * FONT_PX * self._tf
+        return y + 6.0 + 20.0 * self.sym() + 0.675 * FONT_PX * self._tf
 
     def grad_y(self, y: float) -> float:
         """The centre of a gradient's label over the numbers above a line at height y."""
-        return y - 26.0 - 46.0 * self._tf
+        return y - 14.0 - 20.0 * self.sym() - 45.0 * self._tf
 
     def gate_chip_y(self, y: float, above: bool) -> float:
         """The centre of a gate's number, just below (or above) the gate box at height y."""
         h = 1.35 * FONT_PX * self._tf
-        return y - 27.0 - 6.0 - h / 2 if above else y + 27.0 + 6.0 + h / 2
+        gh = 27.0 * self.sym()
+        return y - gh - 6.0 - h / 2 if above else y + gh + 6.0 + h / 2
 
     def _paint_title(self) -> None:
         """The title (step and phase: a frame element) and the subtitle under it (static)."""
@@ -862,6 +948,9 @@ class _Canvas(QWidget):
         """A gradient's norm ('h' or 'c') in backward frames, right-aligned at (x, y)."""
         tf = self._tf
         rect = QRectF(x - 320 * tf, y - 15 * tf, 320 * tf, 30 * tf)
+        if self._mode != "over":
+            w = self.metrics(FONT_PX, bold=True).horizontalAdvance(f"{name} = {VALUE_ROOM}")
+            self._labels.append((name, QRectF(x - w, y - 0.6 * FONT_PX * tf, w, 1.2 * FONT_PX * tf)))
         self._element(self._draw_grad_label, rect, name, grad)
 
     def _draw_grad_label(self, rect: QRectF, name: str, grad: str) -> None:
@@ -887,131 +976,139 @@ class _Canvas(QWidget):
         plain, strong = self.pen(0.75, 3.0), self.pen(0.85, 5.0)
         ghost = QPen(self.ink(0.3), 2.5, Qt.PenStyle.DashLine)
         extra = QPen(self.fwd, 2.6, Qt.PenStyle.DashLine)  # peepholes, gate recurrence
-        yc, ymul, yg, yb = 150.0, 255.0, 360.0, 470.0  # cell line, i·g row, gate row, bus
+        k, d, tf = self.sym(), self.stretch(), self._tf
+        r, gw, gh = 20.0 * k, 39.0 * k, 27.0 * k  # an op's radius, a gate's half width and half height
+        yc, ymul, yg, yb = 150.0, 255.0 + d, 360.0 + 2 * d, 470.0 + 3 * d  # cell line, i·g row, gate row, bus
         xf, xi, xg, xo, xoo = 270.0, 395.0, 520.0, 650.0, 790.0  # f, i, g, o gates; o × tanh(c)
-        self._cell_box(110, 105, 890, 518)
+        self._cell_box(110, 105, 890, 518 + 3 * d)
         # the cell-state line (thick, as colah's); in BPTT the part leaving the cell is ‖∂L/∂c_t‖
-        self.line([(30, yc), (xf - 20, yc)], strong)
-        self.line([(xf + 20, yc), (xg - 20, yc)], strong)
-        self.line([(xg + 20, yc), (985, yc)], strong, arrow=True, grad="c" if back and v._gc is not None else None)
+        self.line([(30, yc), (xf - r, yc)], strong)
+        self.line([(xf + r, yc), (xg - r, yc)], strong)
+        self.line([(xg + r, yc), (985, yc)], strong, arrow=True, grad="c" if back and v._gc is not None else None)
         # the bus: h_{t-1} from the left, x_t from below, up into every gate
         self.line([(30, yb), (xo, yb)], plain)
-        self.line([(190, H), (190, yb)], plain)
+        self.line([(190, H + 3 * d), (190, yb)], plain)
         self.dot(190, yb)
         for x, name in ((xf, "f"), (xi, "i"), (xg, "g"), (xo, "o")):
             unused = st[name] in ("absent", "coupled")
-            self.line([(x, yb), (x, yg + 27)], ghost if unused else plain, arrow=not unused)
+            self.line([(x, yb), (x, yg + gh)], ghost if unused else plain, arrow=not unused)
             self.dot(x, yb)
         # f: × on the cell-state line
-        self.line([(xf, yg - 27), (xf, yc + 20)], ghost if st["f"] == "absent" else plain, arrow=True)
+        self.line([(xf, yg - gh), (xf, yc + r)], ghost if st["f"] == "absent" else plain, arrow=True)
         self.op(xf, yc, "×")
         # i × g into the +
         if st["i"] == "coupled":  # CIFG: i = 1 − f, taken from the forget gate
-            self.line([(xf + 39, yg), (xi - 39, yg)], plain, arrow=True)
-        self.line([(xi, yg - 27), (xi, ymul), (xg - 20, ymul)], ghost if st["i"] == "absent" else plain, arrow=True)
-        self.line([(xg, yg - 27), (xg, ymul + 20)], plain, arrow=True)
+            self.line([(xf + gw, yg), (xi - gw, yg)], plain, arrow=True)
+        self.line([(xi, yg - gh), (xi, ymul), (xg - r, ymul)], ghost if st["i"] == "absent" else plain, arrow=True)
+        self.line([(xg, yg - gh), (xg, ymul + r)], plain, arrow=True)
         self.op(xg, ymul, "×")
-        self.line([(xg, ymul - 20), (xg, yc + 20)], plain, arrow=True)
+        self.line([(xg, ymul - r), (xg, yc + r)], plain, arrow=True)
         self.op(xg, yc, "+")
         # o × tanh(c_t) = h_t, leaving at the bottom right
         self.dot(xoo, yc)
-        self.line([(xoo, yc), (xoo, ymul - 20)], plain, arrow=True)
-        self.line([(xoo, ymul + 20), (xoo, yg - 20)], plain, arrow=True)
+        self.line([(xoo, yc), (xoo, ymul - r)], plain, arrow=True)
+        self.line([(xoo, ymul + r), (xoo, yg - r)], plain, arrow=True)
         self.op(xoo, ymul, "id" if st["tanh_c"] == "identity" else "tanh", ghost=st["tanh_c"] == "identity")
-        self.line([(xo + 39, yg), (xoo - 20, yg)], ghost if st["o"] == "absent" else plain, arrow=True)
-        self.line([(xoo, yg + 20), (xoo, yb), (985, yb)], self.pen(0.85, 4.0), arrow=True, grad="h" if back else None)
+        self.line([(xo + gw, yg), (xoo - r, yg)], ghost if st["o"] == "absent" else plain, arrow=True)
+        self.line([(xoo, yg + r), (xoo, yb), (985, yb)], self.pen(0.85, 4.0), arrow=True, grad="h" if back else None)
         self.op(xoo, yg, "×")
+        yp = yg - gh - 23  # the peepholes' and the gate recurrence's lines run at this height
         if st["peephole"] == "drawn":  # the cell state looks into the gates: c_{t−1} into f and i, c_t into o
             self.dot(215, yc)
-            self.line([(215, yc), (215, yg - 50), (xf - 30, yg - 27)], extra, arrow=True)
-            self.line([(215, yg - 50), (xi - 45, yg - 50), (xi - 30, yg - 27)], extra, arrow=True)
+            self.line([(215, yc), (215, yp), (xf - 0.77 * gw, yg - gh)], extra, arrow=True)
+            self.line([(215, yp), (xi - 1.15 * gw, yp), (xi - 0.77 * gw, yg - gh)], extra, arrow=True)
             self.dot(xoo - 55, yc)
-            self.line([(xoo - 55, yc), (xoo - 55, yg - 50), (xo + 30, yg - 27)], extra, arrow=True)
-            self.label(140, yg - 75, "peepholes", align="l", px=18, colour=self.fwd, bold=False)
+            self.line([(xoo - 55, yc), (xoo - 55, yp), (xo + 0.77 * gw, yg - gh)], extra, arrow=True)
+            self.label(35, yp - 25, "peepholes", align="l", px=18, colour=self.fwd, bold=False)
         if st["gate_recurrence"] == "drawn":  # the gates of t−1 feed the gates of t
-            self.line(
-                [(xo, yg - 27), (xo, yg - 50), (xf - 55, yg - 50), (xf - 55, yg), (xf - 39, yg)], extra, arrow=True
-            )
-            self.line([(xi - 30, yg - 50), (xi - 30, yg - 27)], extra, arrow=True)
-            self.label(xf - 50, yg - 72, "i, f, o at t−1", align="l", px=18, colour=self.fwd, bold=False)
+            self.line([(xo, yg - gh), (xo, yp), (xf - 55, yp), (xf - 55, yg), (xf - gw, yg)], extra, arrow=True)
+            self.line([(xi - 30, yp), (xi - 30, yg - gh)], extra, arrow=True)
+            self.label(xf - 50, yp - 22, "i, f, o at t−1", align="l", px=18, colour=self.fwd, bold=False)
         # the gates
         self.gate(xf, yg, "σ", "f", st["f"])
         self.gate(xi, yg, "1−" if st["i"] == "coupled" else "σ", "i", "gate" if st["i"] == "coupled" else st["i"])
         self.gate(xg, yg, "id" if st["g"] == "identity" else "tanh", "g", "gate", kind="tanh")
         self.gate(xo, yg, "σ", "o", st["o"])
-        # the numbers
-        for x, name in ((xf, "f"), (xi, "i"), (xg, "g"), (xo, "o")):  # large text: i and o above their gates
-            self.chip(x, self.gate_chip_y(yg, above=self._tf > STAGGER and name in "io"), name, "", name)
+        # the numbers: each at the first of its places that covers no node and no number before it
+        h = 1.35 * FONT_PX * tf
+        below, above = self.gate_chip_y(yg, above=False), self.gate_chip_y(yg, above=True)
         self.chip(35, self.above(yc), "c", "t−1", "c_prev", align="l")
-        self.chip(xf + 30, self.above(yc), "f·c", "t−1", "fc", align="l")
+        self.chip(xf + r + 6, self.above(yc), "f·c", "t−1", "fc", align="l",
+                  alts=((xf + r + 6, self.below(yc), "l"), (xf - r - 6, self.below(yc), "r")))  # fmt: skip
         self.chip(985, self.above(yc), "c", "t", "c", align="r")
+        self.chip(xg + r + 8, ymul, "i·g", "", "ig", align="l",
+                  alts=((xg + r + 8, 0.5 * (yc + ymul), "l"), (xg - r - 8, 0.5 * (yc + ymul), "r")))  # fmt: skip
         name = "tanh" if st["tanh_c"] == "tanh" else "c"
-        if self._tf > STAGGER:  # large text: i·g over its row, tanh(c) under its op, clear of each other
-            h = 1.35 * FONT_PX * self._tf
-            self.chip(xg + 30, 0.5 * (yc + ymul) + 10, "i·g", "", "ig", align="l")
-            self.chip(BOUNDS.width() - 4, ymul + 10 + h / 2, name, "", "tanh_c", align="r")  # within the bounds
-        else:
-            self.chip(xg + 30, ymul, "i·g", "", "ig", align="l")
-            self.chip(xoo + 62, ymul, name, "", "tanh_c", align="l")
+        bw = BOUNDS.width() - 4
+        self.chip(xoo + 1.9 * r + 8, ymul, name, "", "tanh_c", align="l",
+                  alts=((bw, 0.5 * (ymul + yg), "r"), (bw, ymul + r + 6 + h / 2, "r")))  # fmt: skip
+        for x, name in ((xf, "f"), (xi, "i"), (xg, "g"), (xo, "o")):
+            self.chip(x, below, name, "", name, alts=((x, above, "c"), (x - gw - 6, yg, "r"), (x + gw + 6, yg, "l")))
         self.chip(35, self.below(yb), "h", "t−1", "h_prev", align="l")
         self.chip(985, self.above(yb), "h", "t", "h", align="r")
         self._input_chip(200, self.input_y())
         if back:
             if v._gc is not None:
                 self._grad_label(985, self.grad_y(yc), "‖∂L/∂c‖", "c")
-            self._grad_label(985, max(self.below(yb), 518 + 6 + 15 * self._tf), "‖∂L/∂h‖", "h")  # under the box
+            self._grad_label(985, max(self.below(yb), 518 + 3 * d + 6 + 15 * tf), "‖∂L/∂h‖", "h")  # under the box
 
     def _paint_gru(self) -> None:
         v = self.view
         back = v._phase == "backward"
         plain, strong = self.pen(0.75, 3.0), self.pen(0.85, 5.0)
-        yh, y1, yg, yb = 150.0, 255.0, 365.0, 470.0  # state line, (1−z)·n row, gate row, bus
+        k, d, tf = self.sym(), self.stretch(), self._tf
+        r, gw, gh = 20.0 * k, 39.0 * k, 27.0 * k  # an op's radius, a gate's half width and half height
+        yh, y1, yg, yb = 150.0, 255.0 + d, 365.0 + 2 * d, 470.0 + 3 * d  # state line, (1−z)·n row, gates, bus
         xz, xr, xrm, xn = 390.0, 560.0, 690.0, 820.0  # z gate, r gate, r × (W_hn h + b), candidate n
-        self._cell_box(110, 105, 890, 518)
+        x1 = xz + 95  # 1 − z
+        self._cell_box(110, 105, 890, 518 + 3 * d)
         # the state line: h_{t−1} → × z → + → h_t; in BPTT the part leaving the cell is ‖∂L/∂h_t‖
-        self.line([(30, yh), (xz - 20, yh)], strong)
-        self.line([(xz + 20, yh), (xn - 20, yh)], strong)
-        self.line([(xn + 20, yh), (985, yh)], strong, arrow=True, grad="h" if back else None)
+        self.line([(30, yh), (xz - r, yh)], strong)
+        self.line([(xz + r, yh), (xn - r, yh)], strong)
+        self.line([(xn + r, yh), (985, yh)], strong, arrow=True, grad="h" if back else None)
         self.dot(160, yh)
         self.line([(160, yh), (160, yb), (xn, yb)], plain)  # h_{t−1} down into the bus
-        self.line([(220, H), (220, yb)], plain)
+        self.line([(220, H + 3 * d), (220, yb)], plain)
         self.dot(220, yb)
         for x in (xz, xr, xn):
-            self.line([(x, yb), (x, yg + 27)], plain, arrow=True)
+            self.line([(x, yb), (x, yg + gh)], plain, arrow=True)
             self.dot(x, yb)
-        self.line([(xrm, yb), (xrm, yg + 20)], plain, arrow=True)  # W_hn h_{t−1} + b_hn
+        self.line([(xrm, yb), (xrm, yg + r)], plain, arrow=True)  # W_hn h_{t−1} + b_hn
         self.dot(xrm, yb)
         # z: × on the state line, and 1 − z into the candidate's ×
-        self.line([(xz, yg - 27), (xz, yh + 20)], plain, arrow=True)
+        self.line([(xz, yg - gh), (xz, yh + r)], plain, arrow=True)
         self.dot(xz, y1)
-        self.line([(xz, y1), (xz + 75, y1)], plain, arrow=True)
-        self.op(xz + 95, y1, "1−")
-        self.line([(xz + 115, y1), (xn - 20, y1)], plain, arrow=True)
+        self.line([(xz, y1), (x1 - r, y1)], plain, arrow=True)
+        self.op(x1, y1, "1−")
+        self.line([(x1 + r, y1), (xn - r, y1)], plain, arrow=True)
         self.op(xz, yh, "×")
         # r gates the recurrent part of the candidate n
-        self.line([(xr + 39, yg), (xrm - 20, yg)], plain, arrow=True)
+        self.line([(xr + gw, yg), (xrm - r, yg)], plain, arrow=True)
         self.op(xrm, yg, "×")
-        self.line([(xrm + 20, yg), (xn - 39, yg)], plain, arrow=True)
-        self.line([(xn, yg - 27), (xn, y1 + 20)], plain, arrow=True)
+        self.line([(xrm + r, yg), (xn - gw, yg)], plain, arrow=True)
+        self.line([(xn, yg - gh), (xn, y1 + r)], plain, arrow=True)
         self.op(xn, y1, "×")
-        self.line([(xn, y1 - 20), (xn, yh + 20)], plain, arrow=True)
+        self.line([(xn, y1 - r), (xn, yh + r)], plain, arrow=True)
         self.op(xn, yh, "+")
         self.gate(xz, yg, "σ", "z", "gate")
         self.gate(xr, yg, "σ", "r", "gate")
         self.gate(xn, yg, "tanh", "n", "gate", kind="tanh")
-        self.chip(xz - 45, yg, "z", "", "z", align="r")
-        self.chip(xr, self.gate_chip_y(yg, above=False), "r", "", "r")
-        self.chip(xrm, self.gate_chip_y(yg, above=True), "r·(W", "hn", "rh", tail="h+b)")
-        self.chip(xn + 45, yg, "n", "", "n", align="l")
-        if self._tf > 1.1:  # larger text: over its row, against the drawing's right edge
-            self.chip(BOUNDS.width() - 4, 0.5 * (yh + y1) + 4, "(1−z)·n", "", "zn", align="r")
-        else:
-            self.chip(xn + 30, y1, "(1−z)·n", "", "zn", align="l")
-        self.chip(xz + 95, y1 - 40, "1−z", "", "one_minus_z")
+        # the numbers: each at the first of its places that covers no node and no number before it
+        h = 1.35 * FONT_PX * tf
+        bw = BOUNDS.width() - 4
         self.chip(35, self.above(yh), "h", "t−1", "h_prev", align="l")
-        self.chip(xz + 30, self.above(yh), "z·h", "t−1", "zh", align="l")
+        self.chip(xz + r + 6, self.above(yh), "z·h", "t−1", "zh", align="l",
+                  alts=((xz - r - 6, self.below(yh), "r"), (xz + r + 6, self.below(yh), "l")))  # fmt: skip
         self.chip(985, self.above(yh), "h", "t", "h", align="r")
-        self._input_chip(230, H - 26)
+        self.chip(xz - gw - 6, yg, "z", "", "z", align="r", alts=((xz, self.gate_chip_y(yg, above=False), "c"),))
+        self.chip(xr, self.gate_chip_y(yg, above=False), "r", "", "r", alts=((xr, self.gate_chip_y(yg, True), "c"),))
+        up, down = yg - gh - 6 - h / 2, yg + gh + 6 + h / 2  # just over and under the gate row
+        self.chip(xrm, up, "r·(W", "hn", "rh", tail="h+b)", alts=((bw, up, "r"), (xrm, down, "c"), (bw, down, "r")))
+        self.chip(xn + gw + 6, yg, "n", "", "n", align="l", alts=((xn, self.gate_chip_y(yg, above=False), "c"),))
+        self.chip(xn + r + 8, y1, "(1−z)·n", "", "zn", align="l", alts=((bw, 0.5 * (yh + y1), "r"),))
+        self.chip(x1, y1 - r - 6 - h / 2, "1−z", "", "one_minus_z",
+                  alts=((x1, 0.5 * (yh + y1), "c"), (x1, y1 + r + 6 + h / 2, "c")))  # fmt: skip
+        self._input_chip(230, self.input_y())
         if back:
             self._grad_label(985, self.grad_y(yh), "‖∂L/∂h‖", "h")
 
@@ -1058,6 +1155,7 @@ class _Canvas(QWidget):
             self.op(x_sum, yo, "+")
             x_out = x_sum + 20
         self.line([(x_out, yo), (x_end, yo)], strong, arrow=True, grad="h" if back else None)
+        self._node(QRectF(xphi - 60, yo - 36, 120, 72))
         self._element(self._activation_box, QRectF(xphi - 60, yo - 36, 120, 72))
         self.chip(xphi - 15, 0.5 * (yo + 36 + yb - 20), "pre", "t", "pre", align="r")
         if leaky:
@@ -1070,6 +1168,7 @@ class _Canvas(QWidget):
 
     def weight(self, x: float, y: float, sub: str) -> None:
         """A weight matrix W_sub on an arrow (a static box, the drawing's own size)."""
+        self._node(QRectF(x - 42, y - 20, 84, 40))
         if not self._static():
             return
         p = self.p
