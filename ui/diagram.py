@@ -103,9 +103,9 @@ def number(v: float, digits: int = 4) -> str:
     if math.isinf(v):
         return "∞" if v > 0 else "−∞"
     a = abs(v)
-    if 0.1 <= a < 1:  # as many significant digits as above 1: 0.25 · 0.50 is 0.125, not 0.12
+    if 0.1 <= a < 1 and round(a, digits) < 1:  # as many significant digits as above 1: 0.25 · 0.50 is 0.125, not 0.12
         text = f"{v:.{digits}f}"
-    elif a == 0 or 1 <= a < 1e4:
+    elif a == 0 or 0.1 <= a < 1e4:  # (0.99996 rounds up: written 1.00, as 1 is)
         text = f"{v:.{digits - 1}f}"
     elif 1e-3 <= a < 0.1:
         text = f"{v:.{digits}g}"  # small: significant digits, not decimals (0.0043, not 0.00)

@@ -82,6 +82,7 @@ def test_numbers_below_one_keep_three_significant_digits():
 
     assert number(0.125, 3) == "0.125" and number(0.5, 3) == "0.500" and number(0.25, 3) == "0.250"
     assert number(1.25, 3) == "1.25" and number(0.0741, 3) == "0.0741" and number(-0.7734, 3) == "−0.773"
+    assert number(0.99996, 3) == number(1.0, 3) == "1.00" and number(-0.99996, 3) == "−1.00"  # one 1, not 1.000
 
 
 def test_the_sigmoid_bound_line_multiplies_out(window):
