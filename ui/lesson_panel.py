@@ -24,7 +24,7 @@ import re
 import threading
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QPalette, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -766,6 +766,49 @@ class LessonPanel(QWidget):
             self.scroll.verticalScrollBar().setValue(0)
         card = self.cards[min(self.position, len(self.cards) - 1)]
         self.scroll.ensureWidgetVisible(card, 0, 20)
+        if self._presenting:
+            self._snap_to_a_top()
+
+    def _snap_to_a_top(self) -> None:
+        """Presenting, the page scrolled down: it starts at the top of a line (of a card's text, its
+        button, what to see), never halfway through one (at 1280x720 the card just taken showed the
+        lower half of its first line): up to one, if the step to take next still shows whole, else
+        down to one."""
+        bar = self.scroll.verticalScrollBar()
+        value = bar.value()
+        if value <= 0:
+            return
+        contents = self.scroll.widget()
+        tops = set()
+        for card in self.cards:
+            if not card.isVisible():
+                continue
+            for part in (card, *card.findChildren(QWidget)):
+                if not part.isVisible():
+                    continue
+                y = part.mapTo(contents, QPoint(0, 0)).y()
+                tops.add(y)
+                if isinstance(part, QLabel) and part.wordWrap():
+                    doc = QTextDocument()
+                    doc.setDocumentMargin(0)
+                    doc.setDefaultFont(part.font())
+                    doc.setHtml(part.text())
+                    doc.setTextWidth(part.contentsRect().width())
+                    y += part.contentsRect().top() + round((part.contentsRect().height() - doc.size().height()) / 2)
+                    block = doc.begin()
+                    while block.isValid():
+                        layout = block.layout()
+                        for i in range(layout.lineCount()):
+                            tops.add(y + round(layout.position().y() + layout.lineAt(i).y()))
+                        block = block.next()
+        card = self.cards[min(self.position, len(self.cards) - 1)]
+        bottom = card.mapTo(contents, QPoint(0, card.height())).y()
+        least = bottom - self.scroll.viewport().height()  # the next step still whole from here
+        up = [y for y in tops if least <= y <= value]
+        down = [y for y in tops if value <= y <= bar.maximum()]
+        top = max(up) if up else (min(down) if down else None)
+        if top is not None and top != value:
+            bar.setValue(top)
 
     # ---- rendering the live text -----------------------------------------------------------
     def _on_trace_changed(self, _trace) -> None:
@@ -960,6 +1003,10 @@ class LessonPanel(QWidget):
         t = theme_mod.current()
         c = t.colours
         big = 1.25 if self._presenting else 1.0
+        # presenting, room below the last card for the page to scroll down to the next line's top
+        # (see _snap_to_a_top): else at the page's end the card just taken showed half a line
+        below = round(1.5 * QFontMetrics(t.font(big)).lineSpacing()) if self._presenting else 4
+        self.scroll.widget().layout().setContentsMargins(4, 4, 10, below)
         self.title.setFont(t.font(1.45 if not self._presenting else 1.3, bold=True))
         # presenting, the picker is the lesson's title (the title label folds away); its list keeps body type
         self.lesson_box.setFont(t.font(1.3, bold=True) if self._presenting else t.font())

@@ -89,3 +89,45 @@ def test_the_one_columns_tabs_read_in_full(qtbot, window, font_scale, scale):
     _settle(qtbot, window, 1600, 1000)
     assert not window.narrow.active
     assert {dock: dock.windowTitle() for dock in window.side_docks()} == full
+
+
+def test_presenting_the_lesson_page_starts_at_a_line(qtbot, window):
+    """Presenting at 1280x720, lesson 4 after two steps: the page scrolled to show the next step,
+    and the step just taken showed the lower half of its first line at the top."""
+    from PySide6.QtCore import QPoint
+
+    from simulator.lessons import list_lessons
+    from ui.presentation import presentation_font_scale
+
+    laid_out(qtbot, window, 1280, 720)
+    panel = window.lesson_panel
+    panel.open_lesson(list_lessons()[3].id)
+    window.presentation.set_active(True)
+    window.showNormal()
+    window.theme.set_font_scale(presentation_font_scale(720))
+    laid_out(qtbot, window, 1280, 720)
+    try:
+        for _ in range(2):
+            panel.next_step()
+            laid_out(qtbot, window, 1280, 720)
+        bar = panel.scroll.verticalScrollBar()
+        assert bar.value() > 0  # scrolled: the case in question
+        viewport = panel.scroll.viewport()
+        image = viewport.grab().toImage()
+        ink = 0
+        for card in panel.cards:
+            label = card.instruction
+            if not card.isVisible() or not label.isVisible():
+                continue
+            left = label.mapTo(viewport, QPoint(0, 0)).x()
+            top = label.mapTo(viewport, QPoint(0, 0)).y()
+            if top > 0 or top + label.height() < 2:
+                continue  # not under the page's top edge
+            back = image.pixelColor(left + label.width() - 2, 0)  # (a line's right end: no text there)
+            for x in range(max(0, left), min(image.width(), left + label.width() - 4)):
+                for y in (0, 1):
+                    c = image.pixelColor(x, y)
+                    ink += abs(c.red() - back.red()) + abs(c.green() - back.green()) > 60
+        assert ink == 0, ink  # no glyph cut by the page's top edge
+    finally:
+        window.presentation.set_active(False)
