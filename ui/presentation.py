@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QLabel
 
 from simulator.lessons import Lesson
 
@@ -32,6 +33,7 @@ PLOT_NAMES = {"gradient": ("gradients",), "jacobian": ("jacobian",), "eigen": ("
               "states": ("hidden", "gates")}  # fmt: skip
 TOOLBAR_CONTROLS = ("transport", "fold", "steps")
 DIAGRAM_SHARE_ONE_ROW = 0.58  # of the diagram's and plots' height, for the diagram when the plots are one row
+DOCK_TITLE = 1.15  # the docks' titles, bold, in the presentation's type (they stayed body size)
 
 
 def _grid_position(plots, name: str) -> tuple[int, int, int, int]:
@@ -58,6 +60,8 @@ class Presentation(QObject):
         self._resized.setInterval(0)
         self._resized.timeout.connect(lambda: self._size_docks(self.window.lesson_panel.lesson))
         window.installEventFilter(self)
+        self._titles: dict = {}  # dock -> the label that is its title bar while presenting
+        window.theme.changed.connect(self._fit_titles)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Presenting, a resized window sizes the docks again (once the resizes have settled)."""
@@ -126,6 +130,12 @@ class Presentation(QObject):
         w.set_compact_toolbar(True)
         w.lesson_panel.set_presenting(True)
         w.showFullScreen()
+        for dock in w.side_docks():
+            label = QLabel(dock.windowTitle())
+            label.setContentsMargins(6, 2, 6, 2)
+            dock.setTitleBarWidget(label)
+            self._titles[dock] = label
+        self._fit_titles()
         self._arrange(w.lesson_panel.lesson)
         with QSignalBlocker(w.actions["full_screen"]):
             w.actions["full_screen"].setChecked(True)
@@ -136,6 +146,10 @@ class Presentation(QObject):
         w, saved = self.window, self._saved
         self._saved = None
         w.lesson_panel.set_presenting(False)
+        for dock, label in self._titles.items():
+            dock.setTitleBarWidget(None)
+            label.deleteLater()
+        self._titles.clear()
         w.theme.set_scheme(saved["scheme"])
         w.theme.set_font_scale(saved["font_scale"])
         w.menuBar().setVisible(saved["menubar"])
@@ -168,6 +182,12 @@ class Presentation(QObject):
             w.actions["full_screen"].setChecked(bool(state & Qt.WindowState.WindowFullScreen))
         w.narrow.timer.start()  # one column or two, and the toolbar, for the window's own size and font
         self.active_changed.emit(False)
+
+    def _fit_titles(self) -> None:
+        """The docks' titles at the presentation's type (and again after a font change while presenting)."""
+        font = self.window.theme.font(DOCK_TITLE, bold=True)
+        for label in self._titles.values():
+            label.setFont(font)
 
     # ---- what shows -------------------------------------------------------------------------
     def _arrange(self, lesson: Lesson | None) -> None:

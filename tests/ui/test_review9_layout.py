@@ -131,3 +131,28 @@ def test_presenting_the_lesson_page_starts_at_a_line(qtbot, window):
         assert ink == 0, ink  # no glyph cut by the page's top edge
     finally:
         window.presentation.set_active(False)
+
+
+def test_presenting_the_dock_titles_are_in_the_presentation_type(qtbot, window, font_scale):
+    """Presenting, the docks' titles stayed at body size in their title bars: now larger and bold,
+    also after a font change; leaving gives the window's own title bars back."""
+    laid_out(qtbot, window, 1600, 900)
+    window.lesson_panel.open_lesson("01-temporal-loop")
+    window.presentation.set_active(True)
+    laid_out(qtbot, window, 1600, 900)
+    try:
+        for step in (0, 1):
+            body = window.theme.point_size()
+            shown = [d for d in window.side_docks() if d.isVisible()]
+            assert shown
+            for dock in shown:
+                bar = dock.titleBarWidget()
+                assert bar is not None and bar.text() == dock.windowTitle()
+                assert bar.font().bold() and bar.font().pointSizeF() >= 1.1 * body - 0.01
+            if step == 0:
+                font_scale(window.theme.font_scale + 0.25)
+                laid_out(qtbot, window, 1600, 900)
+    finally:
+        window.presentation.set_active(False)
+    laid_out(qtbot, window, 1600, 900)
+    assert all(d.titleBarWidget() is None for d in window.side_docks())
