@@ -3,26 +3,12 @@ compare mode names the model each plot shows."""
 
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QScrollArea
-from windowtools import laid_out
+from windowtools import finish, laid_out, tiny
 
 from simulator.config import Config
 from ui.session import Session
 from ui.training_plots import GradientNormPlot
 from ui.training_view import TrainingPanel
-
-
-def finish(qtbot, panel: TrainingPanel, timeout: int = 30_000) -> None:
-    qtbot.waitUntil(lambda: panel.threads_alive == 0 and not panel._active(), timeout=timeout)
-
-
-def tiny(panel: TrainingPanel, task: str, iterations: int, hidden: int = 4, batch: int = 4, **task_params):
-    panel.set_task(task)
-    for name, value in task_params.items():
-        getattr(panel, name).setValue(value)
-    panel.hidden.setValue(hidden)
-    panel.batch.setValue(batch)
-    panel.iterations.setValue(iterations)
-    return panel
 
 
 def in_success_colour(panel: TrainingPanel) -> bool:
@@ -32,7 +18,7 @@ def in_success_colour(panel: TrainingPanel) -> bool:
 # ---- 1. the verdict's colour ---------------------------------------------------------------------------------
 def test_a_run_that_did_not_learn_is_not_shown_in_the_success_colour(qtbot, make_panel):
     """'not learned yet (no better than the baseline)' was shown in green: show_message(..., 'ok') for any end."""
-    panel = tiny(make_panel(), "adding", iterations=3, seq_len=8)
+    panel = tiny(make_panel(), "adding", iterations=3, hidden=4, batch=4, seq_len=8)
     assert panel.start()
     finish(qtbot, panel)
     assert not panel._learned(panel.last_updates[""].snapshot)
@@ -41,7 +27,7 @@ def test_a_run_that_did_not_learn_is_not_shown_in_the_success_colour(qtbot, make
 
 
 def test_compare_runs_that_did_not_learn_are_not_shown_in_the_success_colour(qtbot, make_panel):
-    panel = tiny(make_panel(), "adding", iterations=3, seq_len=8)
+    panel = tiny(make_panel(), "adding", iterations=3, hidden=4, batch=4, seq_len=8)
     panel.compare_check.setChecked(True)
     panel.preset_box.setCurrentIndex(0)  # tanh RNN vs LSTM
     assert panel.start()
@@ -120,7 +106,7 @@ def test_titles_give_way_and_captions_shorten_in_a_small_panel(qtbot):
 # ---- 3. compare mode: whose predictions ------------------------------------------------------------------------
 def test_compare_mode_predictions_say_which_run_they_are(qtbot, make_panel):
     """The Predictions tab showed the first run's predictions (the tanh RNN) without saying so."""
-    panel = tiny(make_panel(), "sine", iterations=4, seq_len=8)
+    panel = tiny(make_panel(), "sine", iterations=4, hidden=4, batch=4, seq_len=8)
     panel.compare_check.setChecked(True)
     panel.preset_box.setCurrentIndex(0)  # tanh RNN vs LSTM
     assert panel.start()

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
+from windowtools import finish, tiny
 
 from simulator.config import Config
 from ui.session import Session
@@ -16,21 +17,6 @@ from ui.training_view import TrainingPanel
 def _flush_deletes():
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
-
-
-def tiny(panel: TrainingPanel, task: str, iterations: int = 30, hidden: int = 6, batch: int = 8, **task_params):
-    """A task with a tiny network and few iterations."""
-    panel.set_task(task)
-    for name, value in task_params.items():
-        getattr(panel, name).setValue(value)
-    panel.hidden.setValue(hidden)
-    panel.batch.setValue(batch)
-    panel.iterations.setValue(iterations)
-    return panel
-
-
-def finish(qtbot, panel: TrainingPanel, timeout: int = 20_000) -> None:
-    qtbot.waitUntil(lambda: panel.threads_alive == 0 and not panel._active(), timeout=timeout)
 
 
 def iteration(panel: TrainingPanel, label: str = "") -> int:

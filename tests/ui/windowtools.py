@@ -11,3 +11,19 @@ def laid_out(qtbot, window, width: int = 1600, height: int = 1000) -> None:
     for _ in range(3):
         QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         qtbot.wait(20)
+
+
+def tiny(panel, task: str, iterations: int = 30, hidden: int = 6, batch: int = 8, **task_params):
+    """A training-lab task with a tiny network and few iterations."""
+    panel.set_task(task)
+    for name, value in task_params.items():
+        getattr(panel, name).setValue(value)
+    panel.hidden.setValue(hidden)
+    panel.batch.setValue(batch)
+    panel.iterations.setValue(iterations)
+    return panel
+
+
+def finish(qtbot, panel, timeout: int = 30_000) -> None:
+    """Wait until the lab's runs have ended and their threads are gone."""
+    qtbot.waitUntil(lambda: panel.threads_alive == 0 and not panel._active(), timeout=timeout)
