@@ -1466,9 +1466,9 @@ class GradientPlot(LogCurvePlot):
         short = "loss at the last step" if config.score == "last" else "loss at every step"
         texts = [f"<span style='color:{muted}'>{w}</span>" for w in (where, short)]
         f = trace.gradient_factor  # the gradient's own factor: it can fall while the Jacobians' worst case grows
-        if np.isfinite(f) and f > 0:
-            factor = f"<b>×{fmt(f, 3)}</b>/step back"
-            texts = [f"{factor} <span style='color:{muted}'>· {w}</span>" for w in (where, short)] + [factor]
+        if np.isfinite(f) and f > 0:  # the number last, as plain text: the muted head is laid out once per font
+            factor = f"×{fmt(f, 3)}/step back"
+            texts = [f"<span style='color:{muted}'>{w}</span> · {factor}" for w in (where, short)] + [factor]
         self.set_badge(*texts, "")
         super()._on_trace_changed(trace)
 
