@@ -636,18 +636,18 @@ class NarrowLayout(QObject):
     def set_short_titles(self, on: bool) -> None:
         """The docks' short titles, the longest whose tabs fit the one column side by side (their tabs
         read 'Build an…', 'Equ…', 'Tr…'), or their full ones."""
-        w = self.window
-        for titles in SHORT_TITLES if on else ():
-            for dock in w.side_docks():
+        if not on:
+            for dock, title in self.full_titles.items():
+                dock.setWindowTitle(title)
+            self.full_titles.clear()
+            return
+        for titles in SHORT_TITLES:  # longest first; the last set stays if none fits
+            for dock in self.window.side_docks():
                 self.full_titles.setdefault(dock, dock.windowTitle())
                 dock.setWindowTitle(titles.get(dock.objectName(), dock.windowTitle()))
             bar = self.tab_bar()
             if bar is None or bar.sizeHint().width() <= bar.width():
                 return
-        for dock, title in self.full_titles.items() if not on else ():
-            dock.setWindowTitle(title)
-        if not on:
-            self.full_titles.clear()
 
     def tab_bar(self) -> QTabBar | None:
         """The tab bar of the one column (its tabs with the controls), laid out for the titles on show."""
