@@ -74,6 +74,7 @@ SETTINGS_VERSION = 1
 DIAGRAM_MIN_HEIGHT = 120  # px: the unrolled diagram's header and a row of cells
 DIAGRAM_ROW_EM = 1.0  # the diagram's rows at least this many of its line heights apart (its compact header) ...
 DIAGRAM_MOST = 0.55  # ... if that is at most this share of the centre's height; the plots scroll below it
+LARGE = 1.2  # Qt's font-size:large: the verdict's size relative to the toolbar's words
 PLOT_VIEW_MIN = 60  # px: the least height of a plot's data area (its view box), at every font scale
 SIDE_DOCK_SHARE = 0.3  # the most of the window's width the training or lesson dock takes when it opens
 CONTROLS_SHARE = 0.24  # ... and the controls then, so that the diagram and the plots keep about 40%
@@ -1358,11 +1359,12 @@ class MainWindow(QMainWindow):
         colour = self.theme.verdict_colour(verdict)
         f = trace.growth_factor
         factor = f" ×{fmt(f, 3)}/step" if np.isfinite(f) else ""  # fitted: the tooltip says how
-        overflow = "  OVERFLOW" if trace.nonfinite is not None else ""
+        exploding = self.theme.colours.exploding
+        overflow = f"<b style='color:{exploding}'>  OVERFLOW</b>" if trace.nonfinite is not None else ""
+        # large type by the label's font (see _on_theme_changed), so that the changing factor at the end is
+        # plain text after a rich head laid out once (a size in the markup would lay it all out each time)
         self.verdict_label.setText(
-            f"<span style='font-size:large'>∂h<sub>T−1</sub>/∂h<sub>t</sub>: "
-            f"<b style='color:{colour}'>{verdict.upper()}</b>"
-            f"{factor}<b style='color:{self.theme.colours.exploding}'>{overflow}</b></span>"
+            f"∂h<sub>T−1</sub>/∂h<sub>t</sub>: <b style='color:{colour}'>{verdict.upper()}</b>{factor}{overflow}"
         )
         # a fixed size that only grows: a text that fits then repaints the label alone, without laying
         # out the toolbar and the window again (on every step of a Wrec drag)
@@ -1407,7 +1409,7 @@ class MainWindow(QMainWindow):
         c = t.colours
         self.phase_label.set_colours(c.forward, c.backward)
         self.timeline.set_colours(c.forward, c.backward, c.grid, c.background)
-        self.verdict_label.setFont(t.font(words))
+        self.verdict_label.setFont(t.font(words * LARGE))  # the verdict stands out: Qt's "large" within the toolbar
         self.verdict_label.setMinimumSize(0, 0)  # sized again for the new font by _on_trace_measured
         self.verdict_label.setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX)
         self.remedy_label.setFont(t.font(0.85))

@@ -23,10 +23,12 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QCursor,
+    QFont,
     QFontMetricsF,
     QPainter,
     QPen,
     QStaticText,
+    QTextLayout,
     QTextOption,
     QTransform,
 )
@@ -788,15 +790,58 @@ class RichLabel(QLabel):
         painter.end()
 
 
-class TextLine:
-    """One line of text laid out for drawing: a QStaticText, or a rich head and a plain tail side by side.
+class PlainLine:
+    """A line of plain text laid out once by a QTextLayout: its size, and drawing it with its top-left at a point.
 
-    A header's text often changes only in its plain end (the verdict's factor, "×0.73/step"), while
-    laying out its rich beginning costs a text document every time. Such a text is kept as its rich
-    head (laid out once, shared through the cache) and its plain tail (cheap to lay out).
+    QStaticText takes about 55 µs to lay out " ×0.87/step" (its "×" costs 40 of them); a
+    QTextLayout lays it out in about 8 µs and draws it, pixel for pixel the same, in 4.
     """
 
-    def __init__(self, head: QStaticText | None, tail: QStaticText | None = None, colour: QColor | None = None):
+    def __init__(self, text: str, font: QFont):
+        self._text = text
+        self._layout = QTextLayout(text, font)
+        option = QTextOption()
+        option.setWrapMode(QTextOption.WrapMode.NoWrap)
+        self._layout.setTextOption(option)
+        self._layout.setCacheEnabled(True)  # keep the glyphs for drawing
+        self._layout.beginLayout()
+        line = self._layout.createLine()
+        line.setPosition(QPointF(0.0, 0.0))
+        self._layout.endLayout()
+        self._size = QSizeF(line.naturalTextWidth(), line.height())
+
+    def text(self) -> str:
+        return self._text
+
+    def textFormat(self) -> Qt.TextFormat:
+        return Qt.TextFormat.PlainText
+
+    def size(self) -> QSizeF:
+        return QSizeF(self._size)
+
+    def draw(self, painter: QPainter, at: QPointF) -> None:
+        self._layout.draw(painter, at)
+
+
+def _draw_piece(painter: QPainter, at: QPointF, piece) -> None:
+    if isinstance(piece, PlainLine):
+        piece.draw(painter, at)
+    else:
+        painter.drawStaticText(at, piece)
+
+
+class TextLine:
+    """One line of text laid out for drawing: one piece, or a rich head and a plain tail side by side.
+
+    A piece is a QStaticText (rich text) or a PlainLine. A header's text often changes only in its
+    plain end (the verdict's factor, "×0.73/step"), while laying out its rich beginning costs a text
+    document every time. Such a text is kept as its rich head (laid out once, shared through the
+    cache) and its plain tail (cheap to lay out).
+    """
+
+    def __init__(
+        self, head: QStaticText | PlainLine | None, tail: PlainLine | None = None, colour: QColor | None = None
+    ):
         self.head, self.tail, self.colour = head, tail, colour  # colour: the plain tail's, if not the pen's
         h = head.size() if head is not None else QSizeF(0.0, 0.0)
         if tail is None:
@@ -811,20 +856,21 @@ class TextLine:
     def draw(self, painter: QPainter, at: QPointF) -> None:
         x = at.x()
         if self.head is not None:
-            painter.drawStaticText(at, self.head)
+            _draw_piece(painter, at, self.head)
             x += self.head.size().width()
         if self.tail is not None:
             if self.colour is not None:
                 painter.save()
                 painter.setPen(self.colour)
-            painter.drawStaticText(QPointF(x, at.y()), self.tail)
+            self.tail.draw(painter, QPointF(x, at.y()))
             if self.colour is not None:
                 painter.restore()
 
 
-_STATIC_TEXTS: dict[tuple, QStaticText] = {}  # the texts of late, laid out (measuring and drawing share them)
+_STATIC_TEXTS: dict[tuple, QStaticText | PlainLine] = {}  # texts of late, laid out (measuring and drawing share them)
 _PLAIN_TAIL = re.compile(r"^(.*</(?:b|span|i)>)([^<>&]+)$", re.DOTALL)  # rich text ending in plain text
 _COLOURED_PLAIN = re.compile(r"^<span style='color:(#[0-9A-Fa-f]{6})'>([^<>&]+)</span>$")  # plain text in a colour
+_PLAIN_AS_RICH = re.compile(r"[^<>&\s]+(?: [^<>&\s]+)*")  # a "rich" text that reads the same as plain
 
 
 def static_text(text: str, font, text_format=Qt.TextFormat.AutoText) -> TextLine:
@@ -836,17 +882,21 @@ def static_text(text: str, font, text_format=Qt.TextFormat.AutoText) -> TextLine
     """
     auto = text_format == Qt.TextFormat.AutoText
     rich = text_format == Qt.TextFormat.RichText or (auto and QtGui.Qt.mightBeRichText(text))
+    if rich and _PLAIN_AS_RICH.fullmatch(text):  # no markup, no spaces that rich text would fold: plain
+        rich = False
     coloured = _COLOURED_PLAIN.match(text) if rich else None
     if coloured is not None:  # a muted header (the eigenvalues' ρ and σ): plain text in a pen of that colour
         return TextLine(None, _cached_text(coloured.group(2), font, False), QColor(coloured.group(1)))
     split = _PLAIN_TAIL.match(text) if rich else None
-    if split is not None and not any(tag in split.group(1) for tag in ("<sub", "<sup", "font-size", "<br")):
+    # a subscript lowers only its own glyphs: the head's baseline stays the tail's (a superscript, another
+    # size or a line break would move it)
+    if split is not None and not any(tag in split.group(1) for tag in ("<sup", "font-size", "<br")):
         head = _cached_text(split.group(1), font, True)
-        return TextLine(head, _prepare_text(split.group(2), font, False))
+        return TextLine(head, _cached_text(split.group(2), font, False))
     return TextLine(_cached_text(text, font, rich))
 
 
-def _cached_text(text: str, font, rich: bool) -> QStaticText:
+def _cached_text(text: str, font, rich: bool) -> QStaticText | PlainLine:
     key = (text, font.key(), rich)
     prepared = _STATIC_TEXTS.get(key)
     if prepared is None:
@@ -856,9 +906,11 @@ def _cached_text(text: str, font, rich: bool) -> QStaticText:
     return prepared
 
 
-def _prepare_text(text: str, font, rich: bool) -> QStaticText:
+def _prepare_text(text: str, font, rich: bool) -> QStaticText | PlainLine:
+    if not rich:
+        return PlainLine(text, font)
     prepared = QStaticText(text)
-    prepared.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
+    prepared.setTextFormat(Qt.TextFormat.RichText)
     option = QTextOption()
     option.setWrapMode(QTextOption.WrapMode.NoWrap)
     prepared.setTextOption(option)

@@ -9,12 +9,20 @@ pass at t = frame; frames T .. 2T-1 are BPTT at t = 2T-1-frame (from the last st
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from simulator.config import Config, run
 from simulator.network import Network
 from simulator.result import Result
 from simulator.scenario import run_network
+
+# With defer_measures, how long the GUI thread may wait, idle, for norms that are nearly measured when
+# trace_changed's views are done: painting first and then again for trace_measured's views costs a
+# second pass over the window (about 2 ms at T = 100, hidden 32), while the norms of a small network
+# arrive within about 1 ms once this thread stops drawing (it shares the machine's cores with them).
+MEASURE_WAIT = 0.003  # s
 
 
 class Session(QObject):
@@ -41,6 +49,10 @@ class Session(QObject):
         # a trace replaced meanwhile (a Wrec drag) never emits it. Screenshots and tests keep False.
         self.defer_measures = False
         self._awaiting: Result | None = None  # the trace whose trace_measured is still to come
+        # whether a short wait for the norms paid off lately (see MEASURE_WAIT): after a change whose
+        # norms came later than that, the next ones are not waited for until they come in time again
+        self._wait_pays = True
+        self._views_done_at = 0.0  # perf_counter() when trace_changed's views were done (a deferred trace)
         self._measured_on_pool.connect(self._on_measured)
 
     # ---- state ------------------------------------------------------------------------
@@ -137,7 +149,8 @@ class Session(QObject):
         The diagnostics the views read are started on the engine's pool thread first
         (Result.diagnose(wait=False)); trace_changed's views draw meanwhile, and trace_measured's
         views, which read the Jacobian-product norms and the verdict, come after them: at once
-        (waiting for the norms), or with defer_measures once the norms are there.
+        (waiting for the norms), or with defer_measures once the norms are there; a small network's
+        norms are nearly there by then, and are waited for (MEASURE_WAIT) so the window paints once.
 
         The playhead keeps its place in the story: at the end of BPTT it stays at the end; otherwise
         it keeps its phase and step t (clamped to the new length), so adding a step during BPTT
@@ -161,8 +174,16 @@ class Session(QObject):
             stale.cancel_background()
         self.trace_changed.emit(trace)
         job = trace.background
+        if self.defer_measures and job is not None and not job.done() and self._wait_pays:
+            try:
+                job.result(timeout=MEASURE_WAIT)  # idle: the pool thread has the cores to itself
+            except TimeoutError:
+                self._wait_pays = False  # a larger network: defer, and don't wait for the next ones
+            except Exception:  # the reader of the norms gets it (trace_measured's views)
+                pass
         if self.defer_measures and job is not None and not job.done():
             self._awaiting = trace
+            self._views_done_at = time.perf_counter()
             job.add_done_callback(lambda _job: self._announce_measured(trace))
         else:
             self.trace_measured.emit(trace)
@@ -171,6 +192,8 @@ class Session(QObject):
 
     def _announce_measured(self, trace: Result) -> None:
         """On the pool thread: hand the measured trace to the GUI thread (a queued signal)."""
+        if trace is self._awaiting:  # would a wait have paid off? (for the next change)
+            self._wait_pays = time.perf_counter() - self._views_done_at <= MEASURE_WAIT
         try:
             self._measured_on_pool.emit(trace)
         except RuntimeError:  # the Session was deleted meanwhile: nobody is waiting

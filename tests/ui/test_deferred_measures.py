@@ -133,3 +133,35 @@ def test_a_drag_drops_the_queued_jobs_of_the_traces_it_left(make_window, qtbot, 
     assert seen == [last]
     fresh = run(s.config.replace(wrec=0.6))
     np.testing.assert_array_equal(left[0].jacobian_norms, fresh.jacobian_norms)  # computed when read
+
+
+def test_norms_nearly_there_are_waited_for_so_the_window_paints_once(make_window, pool_gate, monkeypatch):
+    """A small network's norms come about 1 ms after trace_changed's views are done: the Session waits
+    for them (idle, up to MEASURE_WAIT) and emits trace_measured within the change, before any paint."""
+    import ui.session as session_module
+
+    window, s, seen = _deferring(make_window)
+    monkeypatch.setattr(session_module, "MEASURE_WAIT", 5.0)  # the gate below opens well within it
+    pool_gate.hold()
+    threading.Timer(0.2, pool_gate.release).start()
+    s.update(wrec=1.4)
+    assert not s.measuring
+    assert seen == [s.trace]  # no event loop ran in between: one paint shows it all
+    np.testing.assert_array_equal(window.plots.jacobian.y, s.trace.jacobian_norms)
+
+
+def test_norms_that_come_late_are_not_waited_for_until_they_come_in_time_again(
+    make_window, qtbot, pool_gate, monkeypatch
+):
+    import ui.session as session_module
+
+    _window, s, seen = _deferring(make_window)
+    monkeypatch.setattr(session_module, "MEASURE_WAIT", 0.05)
+    pool_gate.hold()
+    s.update(wrec=1.4)  # waits 50 ms for nothing: the next change does not wait
+    assert s.measuring and seen == [] and not s._wait_pays
+    s.update(wrec=1.5)
+    assert s.measuring and seen == []
+    pool_gate.release()  # this one's norms now come at once after its views: waiting would have paid
+    qtbot.waitUntil(lambda: not s.measuring, timeout=5000)
+    assert seen == [s.trace] and s._wait_pays

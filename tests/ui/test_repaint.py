@@ -136,7 +136,82 @@ def test_a_rich_text_ending_in_plain_text_is_laid_out_as_head_and_tail(qtbot):
     whole = _prepare_text(text, font, True)  # the same text laid out in one piece
     assert abs(line.size().width() - whole.size().width()) < 1.0
     assert static_text(text.replace("0.73", "0.81"), font).head is line.head  # the head is laid out once
-    assert static_text("σ<sub>max</sub> 0.9", font).tail is None  # a subscript: one piece
+    assert static_text("σ<sup>2</sup> 0.9", font).tail is None  # a superscript moves the baseline: one piece
+    assert static_text("<span style='font-size:large'>a</span> 0.9", font).tail is None  # so does a size
+
+
+def _drawn(draw, font, size=(560, 50)) -> np.ndarray:
+    from PySide6.QtGui import QColor, QPainter
+
+    image = QImage(*size, QImage.Format.Format_RGBA8888)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setFont(font)
+    painter.setPen(QColor("black"))
+    draw(painter)
+    painter.end()
+    return np.frombuffer(image.constBits(), np.uint8).reshape(size[1], size[0], 4).astype(int)
+
+
+@pytest.mark.parametrize("pixels", [12, 15, 18, 30])
+def test_a_head_with_subscripts_and_its_plain_tail_draw_as_the_whole_text_does(qtbot, pixels):
+    """The toolbar's verdict: '∂h_T−1/∂h_t: VANISHING' laid out once, its changing factor after it."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QFont
+
+    from ui.plots import _prepare_text, static_text
+
+    font = QFont()
+    font.setPixelSize(pixels)
+    text = "∂h<sub>T−1</sub>/∂h<sub>t</sub>: <b style='color:#0072B2'>VANISHING</b> ×0.861/step"
+    line = static_text(text, font)
+    assert line.head is not None and line.tail is not None and line.tail.text() == " ×0.861/step"
+    whole = _prepare_text(text, font, True)
+    assert abs(line.size().width() - whole.size().width()) < 0.5
+    assert line.size().height() == whole.size().height()
+    split = _drawn(lambda p: line.draw(p, QPointF(4.5, 6)), font)
+    one = _drawn(lambda p: p.drawStaticText(QPointF(4.5, 6), whole), font)
+    assert (np.abs(split - 255).max(axis=2) > 40).sum() > 100  # it drew
+    differ = (np.abs(split - one).max(axis=2) > 40).sum()
+    assert differ <= 10, f"{differ} pixels differ"
+
+
+@pytest.mark.parametrize("text", [" ×0.867/step", "ρ 1.01 · σₘₐₓ 1.01 · 1/γ 1", "−8.9e−3 ‖∂L/∂h‖"])
+def test_plain_text_laid_out_by_a_text_layout_draws_as_a_static_text_does(qtbot, text):
+    """PlainLine (a QTextLayout, cheap to lay out) in place of a plain QStaticText: the same size and pixels."""
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QFont, QStaticText, QTextOption, QTransform
+
+    from ui.plots import PlainLine, static_text
+
+    font = QFont()
+    font.setPixelSize(17)
+    reference = QStaticText(text)
+    reference.setTextFormat(Qt.TextFormat.PlainText)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.NoWrap)
+    reference.setTextOption(option)
+    reference.prepare(QTransform(), font)
+    line = static_text(text, font, Qt.TextFormat.PlainText)
+    assert isinstance(line.head, PlainLine) and line.tail is None
+    assert line.size() == reference.size()
+    ours = _drawn(lambda p: line.draw(p, QPointF(3.25, 5)), font)
+    theirs = _drawn(lambda p: p.drawStaticText(QPointF(3.25, 5), reference), font)
+    assert (np.abs(ours - 255).max(axis=2) > 40).sum() > 50
+    assert (np.abs(ours - theirs).max(axis=2) > 40).sum() <= 5
+
+
+def test_a_rich_text_without_markup_is_laid_out_as_plain_text(qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QFont
+
+    from ui.plots import PlainLine, static_text
+
+    font = QFont()
+    assert isinstance(static_text("×0.853/step back", font, Qt.TextFormat.RichText).head, PlainLine)
+    for folded in ("two  spaces", " leading", "a &amp; b", "<b>bold</b>"):  # rich text reads these otherwise
+        line = static_text(folded, font, Qt.TextFormat.RichText)
+        assert not isinstance(line.head, PlainLine) and line.tail is None, folded
 
 
 def test_plain_text_in_a_coloured_span_draws_as_the_rich_text_does(qtbot):
