@@ -1,4 +1,4 @@
-"""Review 8, the Cell dock: the drawing fits its room (never cut), the gradient's label keeps off the
+"""The Cell dock: the drawing fits its room (never cut), the gradient's label keeps off the
 cell's box, the RNN names its weights and loops h_t back, and a tall dock draws the RNN larger."""
 
 import pytest

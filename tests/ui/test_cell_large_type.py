@@ -1,4 +1,4 @@
-"""Review 9, the Cell dock at font scales 1.5–2: badges and labels never cover the cell's nodes or each
+"""The Cell dock at font scales 1.5–2: badges and labels never cover the cell's nodes or each
 other, the symbols in the boxes grow with the text, the drawing uses the dock's height, and the
 LSTM shows its equations as the RNN and GRU do."""
 

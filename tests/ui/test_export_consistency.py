@@ -1,4 +1,4 @@
-"""Review 6: the leaky ESN's bound in every text that states it, and the exports' consistency."""
+"""Exports: the leaky ESN's bound in every text that states it, and the exports' consistency."""
 
 import csv
 import io

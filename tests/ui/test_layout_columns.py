@@ -1,4 +1,4 @@
-"""Review 5: the right column's split, the cell's text at a large font, the window on a 1280x720 screen."""
+"""Layout: the right column's split, the cell's text at a large font, the window on a 1280x720 screen."""
 
 import pytest
 from PySide6.QtCore import QPoint, Qt

@@ -1,4 +1,4 @@
-"""Review 9: at 1280x720 and a large font the diagram keeps readable rows (the plots scroll below
+"""Layout: at 1280x720 and a large font the diagram keeps readable rows (the plots scroll below
 it); short dock titles in the one side column; the equations keep their last line; presenting, the
 lesson card and the dock titles."""
 

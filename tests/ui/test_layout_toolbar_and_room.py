@@ -1,4 +1,4 @@
-"""Review 8: the toolbar's remedy status stands apart from the verdict; a small window at a large
+"""Layout: the toolbar's remedy status stands apart from the verdict; a small window at a large
 font gives the diagram and plots the room (the side docks give way); presenting, the diagram gets height."""
 
 from PySide6.QtCore import QPoint, Qt

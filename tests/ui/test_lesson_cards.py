@@ -1,4 +1,4 @@
-"""Review 6: a taken step's card keeps the numbers of the network it was taken on; the wording of the
+"""Lessons: a taken step's card keeps the numbers of the network it was taken on; the wording of the
 steps and the live heading says what is on screen."""
 
 import html

@@ -1,4 +1,4 @@
-"""Review 5: the timeline's step label and the overflow message name what a student needs."""
+"""The timeline's step label and the overflow message name what a student needs."""
 
 from PySide6.QtGui import QFontMetricsF
 

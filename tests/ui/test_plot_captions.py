@@ -1,4 +1,4 @@
-"""Review 5: captions keep their point when cut, a variant shows only its own gates, zeros are explained."""
+"""Plots: captions keep their point when cut, a variant shows only its own gates, zeros are explained."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Review 9, the training lab: the verdict's colour follows the verdict; the lab fits a narrow dock at large type;
+"""The training lab: the verdict's colour follows the verdict; the lab fits a narrow dock at large type;
 compare mode names the model each plot shows."""
 
 from PySide6.QtCore import QSize

@@ -1,4 +1,4 @@
-"""Review 7, the training lab: a diverged run's weights and remedies, the file loaders, Fit readout."""
+"""The training lab: a diverged run's weights and remedies, the file loaders, Fit readout."""
 
 import html
 import re

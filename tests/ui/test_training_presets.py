@@ -1,4 +1,4 @@
-"""Review 6, the training lab: the tanh RNN vs LSTM preset, the progress line, the adding baseline."""
+"""The training lab: the tanh RNN vs LSTM preset, the progress line, the adding baseline."""
 
 import pytest
 

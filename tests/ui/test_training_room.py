@@ -1,4 +1,4 @@
-"""Review 8, the training lab in the window's right column: the results get the room, every axis shows, no legend
+"""The training lab in the window's right column: the results get the room, every axis shows, no legend
 covers a curve."""
 
 import pytest
