@@ -9,6 +9,8 @@ after the change the event loop runs twice (`settle`), since a paint can schedul
 (e.g. a relayout) that a single `processEvents` would leave to the next sample. "views only"
 makes the same kind of Wrec changes with their traces computed beforehand, so it is the cost of
 the view updates alone; "engine" is run(config) plus the lazy diagnostics the views read.
+The measurements take turns over three rounds, so that a swing in the machine's speed falls on
+all of them alike.
 The CPU column is the GUI thread's CPU time; for the Wrec change it also counts the wall time
 that thread spends idle waiting for the pool thread's Jacobian-product norms (the user waits for
 them too), and the row below it shows that wait alone. The Wrec change runs as the interactive
@@ -131,23 +133,27 @@ DIAGNOSTICS = (
 )
 
 
-def _engine_ms(config, wrecs) -> tuple[float, float]:
+def _engine_times(config, wrecs, clock: Clock) -> None:
+    """run(config) and the lazy diagnostics the views read, per Wrec value, into clock."""
     from simulator.config import run
 
-    clock = Clock()
     for w in wrecs:
         with clock:
             r = run(config.replace(wrec=float(w))).diagnose()  # as the Session does
             for name in DIAGNOSTICS:
                 getattr(r, name)
-    return clock.ms()
 
 
-def bench_window(cell: str, steps: int = 100, hidden: int = 32, repeats: int = 21) -> dict:
-    """Times for one cell type: Wrec change end to end, views only, engine only, a frame."""
+def bench_window(cell: str, steps: int = 100, hidden: int = 32, repeats: int = 21, rounds: int = 3) -> dict:
+    """Times for one cell type: Wrec change end to end, views only, engine only, a frame.
+
+    The four measurements take turns, `rounds` times over, so that a swing in the machine's speed
+    (this VM's can reach 2x within minutes) falls on all of them alike and their ratios hold.
+    """
     from PySide6.QtWidgets import QApplication
 
-    from simulator.config import Config
+    import ui.session as session_module
+    from simulator.config import Config, run
     from ui import theme
     from ui.main_window import MainWindow
     from ui.session import Session
@@ -165,49 +171,50 @@ def bench_window(cell: str, steps: int = 100, hidden: int = 32, repeats: int = 2
 
     collector = GarbageCollector(interval=1.0)
     s = window.session
-    wrecs = np.linspace(0.8, 1.2, repeats)
-
-    s.defer_measures = True  # as the interactive app runs it
-    total, waits = Clock(), []
-    for w in wrecs:  # end to end: engine + diagnostics + every view + repaint
-        with PoolWait() as waited, total:
-            s.update(wrec=round(float(w), 3))
-            idle = settle_measured(app, s)
-        waits.append(waited.seconds + idle)
-    s.defer_measures = False
-
-    # the same kind of Wrec changes minus the engine: their traces are computed beforehand (with the
-    # diagnostics the views read) and handed to the Session in place of run(), so every view does
-    # exactly what a real change makes it do (re-sending an unchanged trace would let views that
-    # skip unchanged text off lightly)
-    import ui.session as session_module
-    from simulator.config import run
-
-    back = [round(float(w), 3) for w in wrecs[::-1]]  # from where the sweep ended, back: every step a change
+    wrecs = [round(float(w), 3) for w in np.linspace(0.8, 1.2, repeats)]
+    # the views-only changes: the same kind of Wrec changes minus the engine. Their traces are
+    # computed beforehand (with the diagnostics the views read) and handed to the Session in place of
+    # run(), so every view does exactly what a real change makes it do (re-sending an unchanged
+    # trace would let views that skip unchanged text off lightly)
+    back = wrecs[::-1]  # from where the end-to-end sweep ended, back: every step a change
     ready = {}
     for w in back:
         c = s.config.replace(wrec=w)
         trace = ready[c] = run(c)
         for name in DIAGNOSTICS:
             getattr(trace, name)
-    views = Clock()
-    session_module.run = ready.__getitem__
-    try:
-        for w in back[1:]:
-            with views:
-                s.update(wrec=w)
-                settle(app)
-    finally:
-        session_module.run = run
 
+    total, waits, views, engine = Clock(), [], Clock(), Clock()
     frames, handlers = Clock(), Clock()
-    s.set_frame(0)
-    settle(app)
-    for f in range(1, min(s.n_frames, 2 * steps)):
-        with frames:
-            with handlers:
-                s.set_frame(f)
-            settle(app)
+    for _ in range(rounds):
+        s.defer_measures = True  # as the interactive app runs it
+        for w in wrecs:  # end to end: engine + diagnostics + every view + repaint
+            if w == s.config.wrec:
+                continue  # no change
+            with PoolWait() as waited, total:
+                s.update(wrec=w)
+                idle = settle_measured(app, s)
+            waits.append(waited.seconds + idle)
+        s.defer_measures = False
+
+        session_module.run = ready.__getitem__
+        try:
+            for w in back[1:]:
+                with views:
+                    s.update(wrec=w)
+                    settle(app)
+        finally:
+            session_module.run = run
+
+        _engine_times(config, wrecs, engine)
+
+        s.set_frame(0)
+        settle(app)
+        for f in range(1, min(s.n_frames, 2 * steps)):
+            with frames:
+                with handlers:
+                    s.set_frame(f)
+                settle(app)
 
     # the GUI thread's CPU time leaves out the time it sat waiting for the pool thread's Jacobian
     # norms, which the user waits for too: the target is judged on CPU time + that wait
@@ -217,7 +224,7 @@ def bench_window(cell: str, steps: int = 100, hidden: int = 32, repeats: int = 2
         "total_ms": (_median_ms(total.wall), _median_ms(busy)),
         "wait_ms": _median_ms(waits),
         "views_ms": views.ms(),
-        "engine_ms": _engine_ms(config, wrecs),
+        "engine_ms": engine.ms(),
         "frame_ms": frames.ms(),
         "frame_handlers_ms": handlers.ms(),
     }
