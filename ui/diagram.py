@@ -116,7 +116,7 @@ def number(v: float, digits: int = 4) -> str:
 
 
 def fmt(v: float, short: bool = False) -> str:
-    """A value as short text for a node (at most 3 significant digits): '0.53', '−14.7', '3.1e−5', 'inf', 'NaN'.
+    """A value as short text for a node (at most 3 significant digits): '0.53', '0.012', '−14.7', '3.1e−5', 'inf'.
 
     short: at most 2 significant digits ('−15', '3e−5') for a node too small for more.
     """
@@ -126,7 +126,9 @@ def fmt(v: float, short: bool = False) -> str:
     if math.isinf(v):
         return "inf" if v > 0 else "−inf"
     a = abs(v)
-    if v == 0.0 or 0.01 <= a < 10:
+    if 0.01 <= a < 0.1 and round(a, 3) < 0.1:  # two significant digits, as below 0.01 (0.012, not 0.01)
+        text = f"{v:.3f}"
+    elif v == 0.0 or 0.01 <= a < 10:
         text = f"{v:.2f}"
     elif 10 <= a < 100:
         text = f"{v:.0f}" if short else f"{v:.1f}"

@@ -62,6 +62,9 @@ def slot(text: str) -> str:
 
 
 _QUANTITY = re.compile(r"\b([hcy])_t\b")  # 'h_t' in a NonFinite message: an h with subscript t
+_LAYER_QUANTITY = re.compile(r"^(h|c|dL/dh)_t of layer (\d+)$")  # a NonFinite quantity with one value per unit
+
+
 _PLACEHOLDER = re.compile("([\ue000-\uf8ff])")
 
 
@@ -98,6 +101,34 @@ def plus(v) -> str:
 def _sub(name: str, sub: str | int) -> str:
     """A name with a subscript: a symbol ('t−1'), or a step number (which changes with the frame)."""
     return f"<i>{name}</i><sub>{sub if isinstance(sub, str) else slot(str(sub))}</sub>"
+
+
+def overflow_values(trace: Result) -> np.ndarray | None:
+    """The values (units,) of example 1 at the step where the trace's quantity overflowed, if it has one per unit."""
+    nf = trace.nonfinite
+    m = _LAYER_QUANTITY.match(nf.quantity) if nf is not None else None
+    if m is None:
+        return None
+    k = int(m.group(2)) - 1
+    if m.group(1) == "dL/dh":
+        return trace.dh[k][nf.step, 0]
+    return trace.caches[k][m.group(1)][nf.step + 1, 0]  # the cache holds h_{-1} first
+
+
+def overflow_count(trace: Result) -> tuple[int, int] | None:
+    """(infinite or NaN, all): the units of the overflowing quantity at its step (None: not one value per unit)."""
+    values = overflow_values(trace)
+    if values is None or values.size < 2:
+        return None
+    return int((~np.isfinite(values)).sum()), values.size
+
+
+def norm_text(v: float, bad: int, units: int) -> str:
+    """A norm in an equation; one of a vector with an infinite or NaN entry is an overflow, not a number."""
+    if np.isfinite(v):
+        return n(v)
+    which = f" ({bad} of {units} units infinite or NaN)" if units > 1 and bad > 0 else ""
+    return slot(f"overflow{which}")
 
 
 class EquationCanvas(QWidget):
@@ -301,6 +332,7 @@ class FormulaView(QScrollArea):
         layer_in = trace.x[:, 0] if k == 0 else trace.hidden_states[-2][:, 0]
         dh = trace.dh[-1][:, 0]
         d["h"], d["h_prev"], d["dh"] = hs[:, u], h_prev[:, u], dh[:, u]
+        d["h_bad"], d["dh_bad"] = (~np.isfinite(hs)).sum(axis=1), (~np.isfinite(dh)).sum(axis=1)  # (T,) units
         with np.errstate(all="ignore"):
             d["h_norm"] = frobenius_norms(hs)  # scaled: |h| near 1e200 is finite, its square is not
             d["dh_norm"] = trace.grad_norms
@@ -339,6 +371,7 @@ class FormulaView(QScrollArea):
             outside = reach == 0
         d["outside"], d["truncate"] = outside, k
         d["nonfinite"] = trace.nonfinite  # the engine's record names the unit that overflowed
+        d["overflow_values"] = overflow_values(trace)  # (units,) at that step, if the quantity has one per unit
         self.data = d
         self._on_frame_changed(current_frame(self.session))
         self.canvas.shrink_to_fit()
@@ -361,14 +394,40 @@ class FormulaView(QScrollArea):
         self.canvas.set_template(template, values)
 
     def _overflow(self, phase: str, t: int) -> str:
-        """At the step where a value became infinite or NaN: which one, and which unit (the rows show unit 1)."""
-        nf = self.data["nonfinite"]
+        """At the step where a value became infinite or NaN: which one, which unit, and whose rows follow.
+
+        The rows write one unit (unit 1) and the engine names the first unit that overflowed: when
+        they differ, say so, with the overflowing unit's value, so that a finite number in the rows
+        does not contradict the banner.
+        """
+        d = self.data
+        nf = d["nonfinite"]
         if nf is None or (nf.phase, nf.step) != (phase, t):
             return ""
+        layers = self.session.config.layers
         message = nf.message()
-        if self.session.config.layers == 1:  # 'layer 1' says nothing when there is only one
+        if layers == 1:  # 'layer 1' says nothing when there is only one
             message = message.replace(" of layer 1", "")
         message = _QUANTITY.sub(r"<i>\1</i><sub>t</sub>", message.replace("dL/d", "∂L/∂"))
+        values = d["overflow_values"]
+        m = _LAYER_QUANTITY.match(nf.quantity)
+        if values is not None and values.size > 1 and nf.unit is not None and m is not None:
+            bad = int((~np.isfinite(values)).sum())
+            # plain text, not slots: this paragraph is on one frame only, and a slot must appear once
+            h_t = f"<i>h</i><sub>{t}</sub>"
+            name = {"h": h_t, "c": f"<i>c</i><sub>{t}</sub>", "dL/dh": f"∂L/∂{h_t}"}[m.group(1)]
+            message += f": {bad} of its {values.size} units are infinite or NaN here"
+            if int(m.group(2)) == layers:  # the layer the rows write
+                shown, first = self.unit, nf.unit
+                if shown == first:
+                    message += f". The rows below are unit {shown + 1}'s"
+                else:
+                    v = values[shown]
+                    state = "still finite here" if np.isfinite(v) else "also infinite or NaN"
+                    message += (
+                        f"; unit {first + 1}'s {name} = {fmt(values[first], 3)}. The rows below are unit "
+                        f"{shown + 1}'s, {state}: {name} = {fmt(v, 3)}"
+                    )
         return f"<p style='margin:2px 0; color:{self.theme.colours.exploding}'><b>Overflow</b>: {message}.</p>"
 
     def _truncated(self, phase: str, t: int) -> str:
@@ -451,7 +510,7 @@ class FormulaView(QScrollArea):
                     f"(<i>W</i><sub>hh</sub> {_sub('h', t - 1)}) = {n(d['rec'][t])}, "
                     f"(<i>W</i><sub>ih</sub> {self._x(t)} + <i>b</i>) = {n(d['inp'][t])}",
                     f"{act}({n(d['rec'][t])} {plus(d['inp'][t])}) = {act}({n(d['pre'][t])}) = <b>{n(d['a'][t])}</b>",
-                    f"‖{_sub('h', t)}‖ = {n(d['h_norm'][t])} over all units",
+                    f"‖{_sub('h', t)}‖ = {norm_text(d['h_norm'][t], d['h_bad'][t], d['H'])} over all units",
                 ]
             if esn:
                 rows.append(f"{_sub('h', t)} = {n(1 - cfg.leak)}·{p(d['h_prev'][t])} + {n(cfg.leak)}·{p(d['a'][t])}"
@@ -478,7 +537,7 @@ class FormulaView(QScrollArea):
         else:
             bound = f"γ·σ<sub>max</sub> = {n(gamma)} · {n(smax)} = {n(gamma * smax)}"
         rows = [
-            f"‖∂L/∂{_sub('h', t)}‖ = <b>{n(d['dh_norm'][t])}</b>",
+            f"‖∂L/∂{_sub('h', t)}‖ = <b>{norm_text(d['dh_norm'][t], d['dh_bad'][t], d['H'])}</b>",
             f"{self._unit_label()}{act}′ = {n(d['dphi'][t])} (mean over units {n(d['dphi_mean'][t])}, γ = "
             f"{'1/4' if gamma == 0.25 else f'{gamma:g}'})",
             bound,
@@ -544,7 +603,7 @@ class FormulaView(QScrollArea):
             ]
             rows = [
                 f"‖∂L/∂{_sub('c', t)}‖ = <b>{n(d['dc_norm'][t])}</b>, ‖∂L/∂{_sub('h', t)}‖ = "
-                f"<b>{n(d['dh_norm'][t])}</b>",
+                f"<b>{norm_text(d['dh_norm'][t], d['dh_bad'][t], d['H'])}</b>",
                 f"{self._unit_label()}{_sub('f', t)} = {n(d['f'][t])} (mean over units {n(d['f_mean'][t])})",
             ]
             if t > 0:  # what the cell line passes on to c_{t-1}; at t = 0 there is no earlier step
@@ -581,7 +640,7 @@ class FormulaView(QScrollArea):
                 f"<span style='color:{c.muted}'>z near 1 keeps the gradient: a shortcut past the squashing</span>",
             ]
             rows = [
-                f"‖∂L/∂{_sub('h', t)}‖ = <b>{n(d['dh_norm'][t])}</b>",
+                f"‖∂L/∂{_sub('h', t)}‖ = <b>{norm_text(d['dh_norm'][t], d['dh_bad'][t], d['H'])}</b>",
                 f"{self._unit_label()}{_sub('z', t)} = {n(d['z'][t])} (mean over units {n(d['z_mean'][t])})",
                 f"{self._unit_label()}{_sub('z', t)} ⊙ ∂L/∂{_sub('h', t)} = {n(d['z'][t])} · {p(d['dh'][t])} = "
                 f"<b>{n(d['z'][t] * d['dh'][t])}</b>",

@@ -32,6 +32,7 @@ from PySide6.QtGui import (
     QPainterPath,
     QPen,
     QRegion,
+    QTextDocument,
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
@@ -45,6 +46,7 @@ TOPOLOGY_TEXT = {
 }
 DENSE_PITCH = 16.0  # px per step below which rows are drawn as strips of cells
 MAX_PITCH_EM = 9.0  # widest step when fitting the whole sequence (in line heights)
+NO_GRADIENT = "no gradient: overflow"  # the gradient legend when the trace has no finite gradient
 NARROW_HEADER_EM = 42.0  # narrower than this many line heights: the header legends move below the title
 ROOMY_ROW_EM = 1.5  # rows closer than this many line heights: the header gives up its legends (to a tooltip) ...
 TIGHT_ROW_EM = 1.0  # ... and closer than this even then: its title too, leaving the line of numbers
@@ -105,6 +107,7 @@ class UnrolledView(QWidget):
         self._drag: tuple[float, float] | None = None
         self._clip: QRectF | None = None  # while painting: the bounding rectangle of the steps to repaint
         self._region = QRegion()  # ... and everything to repaint
+        self._note = ""  # a line at the foot (an exported figure's "how it was made"); '' for none
         self.setMinimumSize(320, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.OpenHandCursor)
@@ -127,6 +130,43 @@ class UnrolledView(QWidget):
         if folded != self._folded:
             self._folded = folded
             self.update()
+
+    @property
+    def note(self) -> str:
+        """The note at the foot of the view (rich text), '' for none."""
+        return self._note
+
+    def set_note(self, html: str) -> None:
+        """Write a note in small muted type at the foot (e.g. the configuration of an exported figure)."""
+        if html != self._note:
+            self._note = html
+            self.update()
+
+    def _note_doc(self) -> QTextDocument | None:
+        """The note laid out at the view's width, in type 0.8 of the view's, or None."""
+        if not self._note:
+            return None
+        em = QFontMetricsF(self._font).height()
+        doc = QTextDocument()
+        doc.setDocumentMargin(0)
+        doc.setDefaultFont(self._scaled(self._font, 0.8))
+        doc.setHtml(f"<span style='color:{dg.blend(self._bg, self._fg, 0.65).name()}'>{self._note}</span>")
+        doc.setTextWidth(max(10.0, self.width() - 1.2 * em))
+        return doc
+
+    def note_rect(self) -> QRectF:
+        """Where the note is drawn (empty without one): under the axis, across the whole width."""
+        doc = self._note_doc()
+        if doc is None:
+            return QRectF()
+        em = QFontMetricsF(self._font).height()
+        h = doc.size().height()
+        return QRectF(0.6 * em, self.height() - h - 0.3 * em, doc.textWidth(), h)
+
+    def _body_height(self) -> float:
+        """The height left for the header, the rows and the axis once the note has its lines."""
+        note = self.note_rect()
+        return float(self.height()) if note.isEmpty() else note.top() - 0.2 * QFontMetricsF(self._font).height()
 
     @property
     def highlighted_step(self) -> int:
@@ -189,6 +229,7 @@ class UnrolledView(QWidget):
         self._grad_u, self._grad_lo, self._grad_hi = dg.log_scale(g)
         self._grad_idx = dg.unit_index(self._grad_u)
         self._grad_state = np.where(~np.isfinite(g), 2, np.where(g == 0, 1, 0)).astype(np.int8)  # ok, zero, bad
+        self._grad_none = not np.isfinite(g).any()  # an overflow left no finite gradient: no scale to show
         self._wrec_text = self._wrec_label(trace)
         self._wrec_short = self._wrec_label(trace, short=True)
         self._edge_forms = self._edge_label_forms(trace)
@@ -341,7 +382,7 @@ class UnrolledView(QWidget):
         title in the tooltip too). The first whose rows are at least ROOMY_ROW_EM line heights
         apart, else compact if its rows are TIGHT_ROW_EM apart.
         """
-        H = float(self.height())
+        H = self._body_height()
         weights = 0.75 + 1.0 + 1.15 * self._L + 1.0
 
         def unit(header: float, axis: float) -> float:
@@ -356,7 +397,7 @@ class UnrolledView(QWidget):
 
     def _layout(self) -> _Layout:
         em = QFontMetricsF(self._font).height()
-        W, H = float(self.width()), float(self.height())
+        W, H = float(self.width()), self._body_height()
         mode, header, axis = self._header_mode(em)
         gutter = 3.4 * em
         area = QRectF(gutter, header, max(10.0, W - gutter - 0.8 * em), max(10.0, H - header - axis))
@@ -457,6 +498,14 @@ class UnrolledView(QWidget):
                 self._paint_gutter(p, lay)
             if self._touches(QRectF(0, 0, self.width(), lay.area.top())):
                 self._paint_header(p, lay)
+            note = self.note_rect()
+            if not note.isEmpty() and self._touches(note):
+                doc = self._note_doc()
+                p.save()
+                p.fillRect(note, self._bg)
+                p.translate(note.topLeft())
+                doc.drawContents(p)
+                p.restore()
         finally:
             p.end()
             self._clip, self._region = None, QRegion()
@@ -1023,7 +1072,8 @@ class UnrolledView(QWidget):
     ) -> tuple[str, str, float]:
         """A bold lead and the first of texts (longest first) that fits beside it in width pixels;
         if none does, the shortest in type shrunk down to min_scale of its size, then the first of
-        fewer (forms with fewer numbers, each whole) that fits in that type, else elided."""
+        fewer (forms with fewer numbers, each whole) that fits in that type (the lead's double spaces
+        single if need be: two-digit numbers such as h = −0.022 are a character longer), else elided."""
         scale = 1.0
         while True:
             fb, fr = self._scaled(self._bold, scale), self._scaled(self._font, scale)
@@ -1035,9 +1085,12 @@ class UnrolledView(QWidget):
             if scale - 0.05 < min_scale - 1e-9:
                 break
             scale = round(scale - 0.05, 2)
+        tight = " ".join(bold.split())  # 'forward t = 0': a space fewer in the lead before a number is cut
         for text in fewer or []:
-            if fm.horizontalAdvance(text) <= room:
-                return bold, text, scale
+            for lead in (bold, tight):
+                room = max(0.0, width - QFontMetricsF(fb).horizontalAdvance(lead + "   "))
+                if fm.horizontalAdvance(text) <= room:
+                    return lead, text, scale
         fm = QFontMetricsF(self._font)
         room = max(0.0, width - QFontMetricsF(self._bold).horizontalAdvance(bold + "   "))
         return bold, fitting_text(fm, room, texts), 1.0
@@ -1066,6 +1119,10 @@ class UnrolledView(QWidget):
         p.setPen(c2)
         p.drawText(rect.adjusted(w, 0, 0, 0), AlignLeftV, text)
 
+    def gradient_legend(self) -> str:
+        """What the ‖∂L/∂h‖ legend says: its scale ('1e−1 … 1e1'), or that there is no gradient."""
+        return NO_GRADIENT if self._grad_none else f"{dg.decade(self._grad_lo)} … {dg.decade(self._grad_hi)}"
+
     def _paint_legends(self, p: QPainter, lay: _Layout, rect: QRectF) -> None:
         """Values: the diverging colour bar and the non-finite swatch. Gradients: widths on the log scale."""
         fm = QFontMetricsF(self._font)
@@ -1092,6 +1149,10 @@ class UnrolledView(QWidget):
         active = self._phase == "backward"
         p.setPen(self._ink(0.75 if active else 0.35))
         p.drawText(QRectF(rect.left(), y, lab_w, h), AlignLeftV, "‖∂L/∂h‖")
+        if self._grad_none:  # a scale of widths for gradients that do not exist would read as measured
+            p.setPen(self._ink(0.75))
+            p.drawText(QRectF(rect.left() + lab_w, y, rect.right() - rect.left() - lab_w, h), AlignLeftV, NO_GRADIENT)
+            return
         lo, hi = self._grad_lo, self._grad_hi
         x = rect.left() + lab_w
         marks = [lo, float(round(0.5 * (lo + hi))), hi] if hi - lo >= 2 else [lo, hi]
@@ -1268,7 +1329,9 @@ class UnrolledView(QWidget):
         lines = [f"<b>{title}</b>", subs[0]]
         lines.append(f"value: {sw.format(lo)} −1 … {sw.format(hi)} +1, hatched grey: inf or NaN")
         lines.append(
-            f"‖∂L/∂h‖ (BPTT: width and colour of the edges, or the bars under h; log scale): "
+            f"‖∂L/∂h‖: {NO_GRADIENT}"
+            if self._grad_none
+            else f"‖∂L/∂h‖ (BPTT: width and colour of the edges, or the bars under h; log scale): "
             f"{dg.decade(self._grad_lo)} … {dg.decade(self._grad_hi)}"
         )
         return "<br>".join(lines)

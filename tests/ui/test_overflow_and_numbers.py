@@ -1,0 +1,114 @@
+"""Numbers between 0.01 and 0.1 keep two significant digits; an overflow reads the same in the banner,
+the equations and the diagram (which unit, 'infinite or NaN', no gradient legend without a gradient)."""
+
+import numpy as np
+import pytest
+
+from simulator.config import Config
+from ui import diagram as dg
+from ui.formula_view import FormulaView
+from ui.main_window import OverflowBanner
+from ui.session import Session
+from ui.unrolled_view import NO_GRADIENT, UnrolledView
+
+OVERFLOW = {"activation": "identity", "wrec": 3.0, "steps": 1000}  # h overflows at t = 648, unit 2 first
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(0.0116, "0.012"), (-0.0116, "−0.012"), (0.05, "0.050"), (0.01, "0.010"), (0.0996, "0.10"), (0.0999, "0.10")],
+)
+def test_fmt_keeps_two_significant_digits_between_a_hundredth_and_a_tenth(value, text):
+    assert dg.fmt(value) == text
+    assert dg.fmt(value, short=True) == text  # two digits is what short allows
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(0.0074, "7.4e−3"), (0.1, "0.10"), (0.53, "0.53"), (-14.7, "−14.7"), (0.0, "0.00"), (3.1e-5, "3.1e−5")],
+)
+def test_fmt_is_unchanged_outside_that_range(value, text):
+    assert dg.fmt(value) == text
+
+
+def test_the_diagram_header_writes_the_gradient_with_two_digits(qtbot):
+    session = Session(Config(cell="lstm", steps=30, wrec=1.8))
+    view = UnrolledView(session)
+    qtbot.addWidget(view)
+    session.set_frame(45)
+    phase, t = session.phase_step()
+    g = session.trace.grad_norms[t]
+    assert phase == "backward" and 0.01 <= g < 0.1
+    _, parts = view.step_numbers()
+    assert f"‖∂L/∂h‖ = {dg.fmt(g)}" in parts and dg.fmt(g) == f"{g:.3f}"  # 0.012, not 0.01
+
+
+@pytest.fixture
+def overflow(qtbot):
+    session = Session(Config(**OVERFLOW))
+    nf = session.trace.nonfinite
+    assert nf is not None and (nf.phase, nf.step, nf.unit) == ("forward", 648, 1)
+    session.set_frame(session.stop_frame)
+    return session
+
+
+def test_the_equations_say_whose_rows_they_write_at_the_overflow(qtbot, overflow):
+    view = FormulaView(overflow)
+    qtbot.addWidget(view)
+    h = overflow.trace.hidden_states[-1][648, 0]
+    bad = int((~np.isfinite(h)).sum())
+    assert np.isfinite(h[0]) and not np.isfinite(h[1])  # the rows' unit 1 is finite, unit 2 is not
+    text = view.text
+    assert "(unit 2 of 16) became infinite or NaN" in text
+    assert f"{bad} of its 16 units are infinite or NaN here" in text
+    assert "unit 2's <i>h</i><sub>648</sub> = NaN" in text
+    assert f"The rows below are unit 1's, still finite here: <i>h</i><sub>648</sub> = {dg.number(h[0], 3)}" in text
+
+
+def test_a_norm_with_an_infinite_entry_is_an_overflow_not_nan(qtbot, overflow):
+    view = FormulaView(overflow)
+    qtbot.addWidget(view)
+    bad = int((~np.isfinite(overflow.trace.hidden_states[-1][648, 0])).sum())
+    text = view.text
+    assert f"‖<i>h</i><sub>648</sub>‖ = overflow ({bad} of 16 units infinite or NaN) over all units" in text
+    assert "= NaN over all units" not in text
+
+
+def test_the_banner_names_the_unit_and_how_many_overflowed(qtbot, overflow):
+    banner = OverflowBanner(overflow)
+    qtbot.addWidget(banner)
+    bad = int((~np.isfinite(overflow.trace.hidden_states[-1][648, 0])).sum())
+    text = banner.label.text()
+    assert "h_t (unit 2 of 16) became infinite or NaN at step t = 648" in text
+    assert f"({bad} of its 16 units there; the others are still finite)" in text
+
+
+def test_the_diagram_shows_no_gradient_scale_without_a_gradient(qtbot, overflow):
+    view = UnrolledView(overflow)
+    qtbot.addWidget(view)
+    assert not np.isfinite(overflow.trace.grad_norms_layers).any()
+    assert view.gradient_legend() == NO_GRADIENT
+    finite = Session(Config(steps=20))
+    other = UnrolledView(finite)
+    qtbot.addWidget(other)
+    assert other.gradient_legend() != NO_GRADIENT and "…" in other.gradient_legend()
+
+
+def test_the_diagram_can_carry_a_note_at_its_foot_below_everything_else(qtbot):
+    """For an exported figure: 'how it was made' under the axis, the rows making room for it."""
+    from ui.figures import setting_text
+
+    session = Session(Config(steps=20))
+    view = UnrolledView(session)
+    qtbot.addWidget(view)
+    view.resize(1600, 900)
+    before = view._layout().area
+    assert view.note_rect().isEmpty()
+    view.set_note(setting_text(session.config))
+    note, area = view.note_rect(), view._layout().area
+    assert not note.isEmpty() and note.bottom() <= view.height() and note.right() <= view.width()
+    assert area.bottom() < before.bottom() and area.bottom() + 1.5 * view._layout().em <= note.top() + 1e-6
+    image = view.grab().toImage()
+    inked = [image.pixelColor(x, round(note.center().y())) != image.pixelColor(2, round(note.center().y()))
+             for x in range(round(note.left()), round(note.right()), 2)]  # fmt: skip
+    assert any(inked)  # the note is drawn
