@@ -766,6 +766,7 @@ def _make(name, session, theme, size, folded, quantity, training) -> Figure:
 
         view = UnrolledView(session)
         view.set_folded(folded)
+        view.set_note(setting_text(session.config))  # the configuration at the foot, as the plot figures say it
         return Figure(name, view, session, theme, size)
     if name == "window":
         from .main_window import MainWindow

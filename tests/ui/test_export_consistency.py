@@ -177,3 +177,19 @@ def test_eigenvalue_ticks_use_the_minus_sign(figure):
     axis = f.panel.plot.getAxis("left")
     assert axis.tickStrings([-1.0, 0.5], 1.0, 0.5) == ["−1.0", "0.5"]
     assert f.panel.plot.getAxis("bottom").tickStrings([-2, 0], 1.0, 1.0) == ["−2", "0"]
+
+
+def test_the_exported_diagram_says_its_configuration_at_its_foot(figure):
+    """A slide of the unrolled network names the set-up it was made with, as the plot figures do."""
+    from ui.figures import setting_text
+
+    config = Config(cell="lstm", steps=6, wrec=1.3, clip=1.0)
+    f = figure("unrolled", config)
+    view = f.widget
+    assert view._note == setting_text(config)
+    rect = view.note_rect()
+    assert not rect.isEmpty() and rect.bottom() <= view.height() and rect.left() >= 0
+    image = f.image()
+    foot = image.copy(0, round(rect.top()), image.width(), round(rect.height()))
+    colours = {foot.pixel(x, y) for x in range(0, foot.width(), 3) for y in range(foot.height())}
+    assert len(colours) > 3  # the line is drawn, not only the background
