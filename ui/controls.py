@@ -416,6 +416,8 @@ class ActivationView(pg.PlotWidget):
         self.showGrid(x=True, y=True, alpha=0.2)
         self.setXRange(-4, 4, padding=0)
         self.activation = ""
+        # the label's size in data units follows the plot's: placed again when the plot area is resized
+        self.getPlotItem().vb.sigResized.connect(self.place_gamma_text)
         theme_mod.current().changed.connect(self._on_theme_changed)
         self._on_theme_changed()
 
@@ -429,14 +431,61 @@ class ActivationView(pg.PlotWidget):
         self.curve_dphi.setData(self.x, dy)
         gamma = GAMMA[name]
         self.gamma_line.setValue(gamma)
-        frac = "1/4" if gamma == 0.25 else f"{gamma:g}"
-        self.gamma_text.setText(f"max φ′ = γ = {frac}")
-        self.gamma_text.setAnchor((1, 0) if gamma >= 1 else (1, 1))  # under the line when the top is near
-        self.gamma_text.setPos(3.9, gamma)
         lo, hi = (-1.2, 1.5) if name in ("tanh", "sigmoid") else (-1.5, 4.0)
         if name == "identity":
             lo = -4.2
         self.setYRange(lo, hi, padding=0)
+        self.place_gamma_text()
+
+    # where the γ label may go, first choice first: beside its line, left or right, under or above it
+    # (at the right under the line it sat on tanh's φ, which runs along y = 1 there)
+    GAMMA_SPOTS = (((0, 0), -3.9), ((0, 1), -3.9), ((1, 0), 3.9), ((1, 1), 3.9))
+
+    def place_gamma_text(self, *_args) -> None:
+        """The γ label beside its line where it touches neither curve (at this size and font): the whole
+        label, else its short form "γ = 1" (large type in a small plot); failing both, where it touches
+        the fewest of their points."""
+        if not getattr(self, "activation", ""):
+            return
+        gamma = GAMMA[self.activation]
+        frac = "1/4" if gamma == 0.25 else f"{gamma:g}"
+        vb = self.getPlotItem().vb
+        vb.updateMatrix()  # a new y range is applied at the next paint otherwise
+        top = vb.viewRange()[1][1]
+        best = None
+        self.gamma_text.updateTransform(force=True)
+        for text in (f"max φ′ = γ = {frac}", f"γ = {frac}"):
+            if self.gamma_text.toPlainText() != text:
+                self.gamma_text.setText(text)
+            for anchor, x in self.GAMMA_SPOTS:
+                self.gamma_text.setAnchor(anchor)
+                self.gamma_text.setPos(x, gamma)
+                rect = self.gamma_text.mapRectToView(self.gamma_text.boundingRect())
+                if max(rect.top(), rect.bottom()) > top:  # above the plot's top: cut
+                    continue
+                touches = self.gamma_touches()
+                if touches == 0:
+                    return
+                if best is None or touches < best[0]:
+                    best = (touches, text, anchor, x)
+        if best is not None:
+            self.gamma_text.setText(best[1])
+            self.gamma_text.setAnchor(best[2])
+            self.gamma_text.setPos(best[3], gamma)
+
+    def gamma_touches(self) -> int:
+        """How many of the curves' points lie under the γ label's text (its margin excluded)."""
+        self.gamma_text.updateTransform(force=True)  # its size at the plot's current scale, not its last paint's
+        box = self.gamma_text.sceneBoundingRect().adjusted(3, 3, -3, -3)
+        if box.isEmpty():
+            return 0
+        vb = self.getPlotItem().vb
+        count = 0
+        for curve in (self.curve_phi, self.curve_dphi):
+            for x, y in zip(curve.xData, curve.yData):
+                if box.contains(vb.mapViewToScene(pg.Point(float(x), float(y)))):
+                    count += 1
+        return count
 
     def _on_theme_changed(self) -> None:
         t = theme_mod.current()
@@ -853,8 +902,12 @@ class ControlsPanel(QWidget):
             _set_value(self.wrec_slider, wrec_to_slider(config.wrec))
         beyond = not WREC_MIN <= config.wrec <= WREC_MAX
         if beyond or not self.wrec_beyond.isHidden():
-            end = WREC_MAX if config.wrec > WREC_MAX else WREC_MIN
-            note = f"Wrec = {config.wrec:g} is past the slider's end ({end:g}); it stays as typed" if beyond else ""
+            side = "above" if config.wrec > WREC_MAX else "below"
+            note = (
+                f"Wrec = {config.wrec:g}: {side} the slider's range ({WREC_MIN:g}–{WREC_MAX:g}), as typed"
+                if beyond
+                else ""
+            )
             self.wrec_beyond.setText(note)
             self.wrec_beyond.setVisible(beyond)
             self.wrec_slider.setToolTip(note or SLIDER_TIP)
@@ -924,8 +977,9 @@ class ControlsPanel(QWidget):
     def _on_theme_changed(self) -> None:
         t = theme_mod.current()
         self.message.setStyleSheet(f"color: {t.colours.exploding}; font-weight: bold;")
-        self.wrec_beyond.setStyleSheet(f"color: {t.colours.exploding};")
-        for label in (self.topology_example, self.activation_note, self.wrec_help, self.remedy_effect):
+        # a typed Wrec past the slider is allowed (lesson 1 sets 0): a calm note, not a warning's colour
+        calm = (self.topology_example, self.activation_note, self.wrec_help, self.remedy_effect, self.wrec_beyond)
+        for label in calm:
             label.setStyleSheet(f"color: {t.colours.muted};")
         self._fit_remedy_rows()
         QTimer.singleShot(0, self, self._fit_remedy_rows)  # again once the widgets have the new font

@@ -59,6 +59,9 @@ RENDER_INTERVAL_MS = 60  # a slider storm re-renders the text at most this often
 _PLACEHOLDER = re.compile(r"(\{\{\s*[A-Za-z_][A-Za-z0-9_.]*\s*\}\})")
 _LIVE = re.compile(r"Live\s*(?:\(([^)]*)\))?\s*:\s*")  # the paragraph that quotes the measurements
 _OPEN, _CLOSE = "\x01", "\x02"  # marks around a measured value, turned into HTML after escaping
+# a measured value that is a sentence ("the largest gradient entry is 0.136 for the readout ..."): in the
+# measured colour but normal weight (in bold the whole paragraph was one block); a number or verdict bold
+_WORDS = re.compile(r"[A-Za-z]{3,}")
 # W_hh, h_{t+1}, σ_max: a single symbol, an underscore, a short subscript (not snake_case words). A
 # superscript or modifier letter may follow it (h_{t−1}ᵀ, W_hh², h_t′): Python counts ᵀ and ² as word
 # characters, so the end is "no word character other than those", not just "no word character".
@@ -152,20 +155,27 @@ class LessonBox(QComboBox):
         )
         return field.adjusted(1, 0, -1, 0)
 
+    MAX_LINES = 3  # wrapping, a longer name takes smaller type (lesson 11's took five lines at 1280x720)
+
     def name_font(self, field_width: int | None = None) -> QFont:
         """The font the name is drawn in: the box's, or smaller until the name's longest word fits
-        the field (wrapping only)."""
+        the field and the name takes at most MAX_LINES lines (wrapping only)."""
         if field_width is None:
             field_width = self._field(self.width(), self.height()).width()
         font = QFont(self.font())
-        words = self.currentText().split()
+        name = self.currentText()
+        words = name.split()
         if not self.wrap or not words or font.pointSizeF() <= 0:
             return font
-        while font.pointSizeF() * 0.95 >= self.smallest_point_size:
+        box = QRect(0, 0, max(1, field_width), 100_000)
+        while True:
             fm = QFontMetrics(font)
-            if max(fm.horizontalAdvance(w) for w in words) <= field_width:
+            wide = max(fm.horizontalAdvance(w) for w in words) > field_width
+            long = round(fm.boundingRect(box, self._WRAP, name).height() / max(1, fm.lineSpacing())) > self.MAX_LINES
+            smaller = font.pointSizeF() * 0.95  # never under the body size (a title smaller than its text)
+            if not (wide or long) or smaller < self.smallest_point_size:
                 break
-            font.setPointSizeF(font.pointSizeF() * 0.95)
+            font.setPointSizeF(smaller)
         return font
 
     def hasHeightForWidth(self) -> bool:
@@ -912,6 +922,8 @@ class LessonPanel(QWidget):
                 return f"<span style='color:{c.muted};'>…</span>"
             if shown.startswith("n/a ("):
                 return f"<span style='color:{c.muted};'>{shown}</span>"
+            if measured and len(_WORDS.findall(shown)) >= 3:  # a sentence: normal weight (kept whole, unsplit)
+                return f"<span style='color:{c.backward};'>{shown}</span>"
             return f"<span style='{style}'>{shown}</span>"
 
         out = _subscripts(html.escape(text, quote=False))

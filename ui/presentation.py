@@ -220,7 +220,10 @@ class Presentation(QObject):
         self._grid(order)
         w.plots.setVisible(bool(order))
         controls = set(lesson.controls) if lesson is not None else set(TOOLBAR_CONTROLS)
-        w.toolbar.setVisible(bool(controls & set(TOOLBAR_CONTROLS)))
+        # the transport (play, timeline, verdict) whenever the screen animates: the diagram always does
+        # (its playhead), the plots with it; a lesson that names no transport control (11) kept none
+        animates = not w.diagram.isHidden() or bool(order)
+        w.toolbar.setVisible(animates or bool(controls & set(TOOLBAR_CONTROLS)))
 
         self._size_docks(lesson)
         QTimer.singleShot(0, self, lambda: self._size_docks(lesson))  # again once the new fonts and screen are laid out

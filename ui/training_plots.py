@@ -174,6 +174,21 @@ class LossPlot(_Plot):
         self.baseline_value = math.nan
         self.baseline_note = ""
         self._on_theme_changed()
+        self._show_axis_values()
+
+    def has_data(self) -> bool:
+        """Whether any run has drawn a loss yet."""
+        return any(c.yData is not None and len(c.yData) for curves in self.curves.values() for c in curves)
+
+    def _show_axis_values(self) -> None:
+        """No numbers on an empty plot's axes (before a task they read 2, 5 and 0.2 … 0.8, which meant
+        nothing): the loss axis numbers once there is a loss or a baseline, the iterations' once a run draws."""
+        data = self.has_data()
+        baseline = math.isfinite(self.baseline_value) and self.baseline_value > 0
+        for name, shown in (("left", data or baseline), ("bottom", data)):
+            axis = self.plot.getAxis(name)
+            if axis.style["showValues"] != shown:
+                axis.setStyle(showValues=shown)
 
     def reset(self, labels: dict[str, str]) -> None:
         """One set of curves per run: {label: name} ('' for a single run)."""
@@ -200,6 +215,7 @@ class LossPlot(_Plot):
         self.set_baseline(self.baseline_value, self.baseline_note)
         self.restyle()
         self.badge.setText("")
+        self._show_axis_values()
 
     def set_baseline(self, value: float, note: str) -> None:
         """The naive predictor's loss (a dashed line)."""
@@ -211,6 +227,7 @@ class LossPlot(_Plot):
             self.baseline.setValue(math.log10(value))
             self.baseline.setToolTip(f"baseline {fmt(value, 4)}: {note}")
             self.legend.addItem(self.baseline_key, f"baseline {fmt(value, 4)}")
+        self._show_axis_values()
 
     def show_update(self, update: TrainingUpdate) -> None:
         """New loss histories of one run."""
@@ -230,6 +247,7 @@ class LossPlot(_Plot):
             test.setData(np.asarray(it, dtype=float), positive(np.asarray(v, dtype=float)))
         else:
             test.setData([], [])
+        self._show_axis_values()
         texts = []
         for label, (_, _, t) in self.curves.items():
             if t.yData is not None and len(t.yData):

@@ -54,7 +54,7 @@ from simulator.tasks import TASKS, CharTask, SeriesTooShortError, Task, csv_colu
 from simulator.train import Remedy, Trainer, TrainSettings, blas_threads, remedies, sample_text
 
 from . import theme as theme_mod
-from .plots import fmt
+from .plots import applying_preset, fmt
 from .session import Session
 from .training_plots import (
     CharView,
@@ -121,7 +121,7 @@ PRESETS = (
 # (held-out ≈ 1e−4), and at 50 steps too when its W_hh has spectral radius 0.9 or 1. At 50 steps with
 # PyTorch's uniform init at its own scale (radius ≈ 0.6) it stays at chance, while the LSTM, whose
 # forget gate starts at σ(2) ≈ 0.88, learns it; with forget bias 0 or 1 it does not within 600
-# iterations (seeds 0–4; the slow test in tests/ui/test_review6_training.py).
+# iterations (seeds 0–4; the slow test in tests/ui/test_training_presets.py).
 PRESET_TASKS = {"tanh RNN vs LSTM": {"classify": {"distance": 50, "iterations": 600}}}
 PRESET_NOTES = {
     "tanh RNN vs LSTM": "Both start from PyTorch's uniform init with W_hh at spectral radius 0.6 (its usual "
@@ -130,7 +130,8 @@ PRESET_NOTES = {
     "learns it too.",
 }
 MESSAGE_PADDING = 4  # px inside the message's border
-MESSAGE_SHARE = 0.12  # the most of the panel's height the message takes before it scrolls (two lines at least)
+MESSAGE_SHARE = 0.12  # the most of the panel's height the message takes before it scrolls (but see MESSAGE_LINES)
+MESSAGE_LINES = 3  # a message this short always shows whole
 SETTINGS_SHARE = 0.45  # the most of the splitter's height the settings take on their own (a dragged handle: any)
 COLLAPSE_BELOW = 760  # px: a panel shorter than this hides its settings when training starts
 RIDGES = (1e-6, 1e-4, 1e-2, 0.1, 1.0)  # the echo state network's readout penalty λ
@@ -1096,7 +1097,8 @@ class TrainingPanel(QWidget):
         shared = {k: settings.pop(k) for k in REMEDY_KEYS if k in settings}
         self._set_optimiser(settings)
         if sync:
-            self._sync_session(task, shared)
+            with applying_preset(self.session):  # a saved set-up, not the user's change
+                self._sync_session(task, shared)
         return True
 
     def _set_optimiser(self, settings: dict) -> None:
@@ -1184,7 +1186,8 @@ class TrainingPanel(QWidget):
                 "truncate": 0,
                 "penalty": 0.0,
             }
-            self._sync_session(task, network)
+            with applying_preset(self.session):  # the lab's set-up, not the user's change: no faint "before" curve
+                self._sync_session(task, network)
 
     def _sync_session(self, task: Task, network: dict | None = None, preview: bool = True) -> bool:
         """Make the main view's config describe this task's network (sizes, T, topology); show its start."""
@@ -1371,7 +1374,8 @@ class TrainingPanel(QWidget):
             if self.task_name is None:
                 self.show_message("Choose a task first.", "error")
             return False
-        self._sync_session(task, preview=False)  # the run shows its own starting weights
+        with applying_preset(self.session):  # the run shows its own starting weights (the lab's doing)
+            self._sync_session(task, preview=False)
         try:
             if self.compare_check.isChecked():
                 plans = self._compare_plans()
@@ -1391,7 +1395,8 @@ class TrainingPanel(QWidget):
         _, a, b, name_a, name_b = PRESETS[self.preset_box.currentData()]
         session_keys = {k: v for k, v in a.items() if k in self.session.config.to_dict()}
         if session_keys:
-            self._sync_session(self.task, session_keys, preview=False)  # the main view shows A
+            with applying_preset(self.session):  # the main view shows A (the lab's change, not the user's)
+                self._sync_session(self.task, session_keys, preview=False)
         panel_a = {k: v for k, v in a.items() if k not in session_keys}
         settings_a = self.settings(**panel_a)
         settings_b = settings_a.replace(**b)
@@ -1673,7 +1678,8 @@ class TrainingPanel(QWidget):
         self._fit_message()
 
     def _fit_message(self) -> None:
-        """The message's area as tall as its text, at most MESSAGE_SHARE of the panel (at least two lines)."""
+        """The message's area as tall as its text, at most MESSAGE_SHARE of the panel but at least MESSAGE_LINES
+        lines (a run's verdict, three lines at large type, showed two and hid "learned" under a scroll bar)."""
         if not self.message.text():
             return
         m = self.layout().contentsMargins()
@@ -1682,6 +1688,8 @@ class TrainingPanel(QWidget):
         line = self.message.fontMetrics().lineSpacing()
         pad = 2 * (MESSAGE_PADDING + 1)  # its padding and 1 px border, above and below
         cap = max(2, int((MESSAGE_SHARE * self.height() - pad) / line)) * line + pad  # whole lines, two at least
+        if round((need - pad) / line) <= MESSAGE_LINES:  # a short message: whole, with no scroll bar
+            cap = max(cap, need)
         if need > cap:  # the scroll bar takes its width from the text
             need = self.message.heightForWidth(width - self.message_area.verticalScrollBar().sizeHint().width())
         height = max(1, min(need, cap))
