@@ -32,12 +32,13 @@ W, H = 1000.0, 575.0  # the drawing's own coordinates, scaled to fit the widget
 FONT_PX = 23.0  # value text, in drawing units
 BOUNDS = QRectF(0.0, 0.0, W + 90.0, H + 6.0)  # what the drawing covers at text factor 1 (labels run past W)
 RNN_W = 760.0  # the RNN's drawing is narrower (one box): in a tall dock it is drawn larger
+RNN_H_X = 420.0  # the RNN's activation box's centre
 RNN_BOX = (110.0, 135.0, 600.0, 520.0)  # the RNN cell's box: left, top, right, bottom
 MIN_TEXT_PX = 11.0  # value text on screen at font scale 1, times the font scale: a small dock enlarges the text
 TEXT_MAX = 2.2  # times the drawing's own text size (the layout makes room for it, see _Canvas.bounds)
 TEXT_FILL = 1.3  # a dock taller than the drawing needs (its width limits it): text up to this × MIN_TEXT_PX
 SYMBOL_MAX = 1.45  # the symbols in the boxes and circles (σ, tanh, ×) grow with the text up to this factor
-VALUE_ROOM = "−0.00"  # the number a badge's place is chosen for (most numbers are as wide or narrower)
+VALUE_ROOM = "−8.8e−88"  # the widest number dg.fmt shows (a badge's place is chosen for it; '−0.012' is narrower)
 TITLE_H = 60.0  # the title's two lines at text factor 1; larger text pushes the cell down
 MEAN = -1  # the unit selector's "mean over units"
 VARIANT_TEXT = {
@@ -301,6 +302,12 @@ class _Canvas(QWidget):
         self.box_fill = dg.blend(self.bg, self.fg, 0.035)
         self.vlut, self.gatelut, self.glut = dg.value_lut(th), dg.gate_lut(th), dg.gradient_lut(th)
         self.family = th.font().family()
+        base = QFont(self.family)
+        base.setPixelSize(round(FONT_PX))
+        self._base_metrics = QFontMetricsF(base)  # the value text at text factor 1 (see wide_room)
+        base.setBold(True)
+        base.setItalic(True)
+        self._base_bold = QFontMetricsF(base)  # a badge's name at text factor 1 (see badge_width)
         self._font_scale = th.font_scale
         self._tf = 1.0  # text factor: the drawing's text sizes times this (set per size in _paint)
         self._fonts: dict[tuple, QFont] = {}
@@ -415,20 +422,34 @@ class _Canvas(QWidget):
         return clash
 
     def _place(self, places: tuple, name: str, sub: str, tail: str) -> tuple:
-        """The first of places (x, y, align) where a badge is free (see _clash); else the nearest free
-        place along one of their rows (sideways, up to half the badge's width and 60 px); else the
-        place that covers least. Measured once per layout, never per frame."""
+        """Where a badge goes: the first of places (x, y, align) where it is free (see _clash); else the
+        nearest free place around them (sideways up to the badge's width, then a row up or down, then
+        two); else the place that covers least, moved inside the drawing. The badge is measured with
+        the widest number (VALUE_ROOM), so any number fits where it goes. Once per layout, never per frame."""
         rects = [(self.chip_rect(x, y, name, sub, VALUE_ROOM, a, tail), (x, y, a)) for x, y, a in places]
         for rect, place in rects:
             if self._clash(rect) == 0.0:
                 return place
-        reach = max(60.0, 0.5 * rects[0][0].width())
-        for step in range(6, int(reach) + 6, 6):
-            for rect, (x, y, a) in rects:
-                for dx in (-step, step):
-                    if self._clash(rect.translated(dx, 0.0)) == 0.0:
-                        return x + dx, y, a
-        return min(rects, key=lambda rp: self._clash(rp[0]))[1]
+        width, row = rects[0][0].width(), rects[0][0].height() + 6.0
+        step = max(6.0, width / 24.0)
+        shifts = [k * step for k in range(1, int(width / step) + 1)]
+        for dy in (0.0, row, -row, 2 * row, -2 * row):
+            for dx in ([0.0] if dy else []) + shifts:
+                for rect, (x, y, a) in rects:
+                    for sx in ((dx, -dx) if dx else (0.0,)):
+                        if self._clash(rect.translated(sx, dy)) == 0.0:
+                            return x + sx, y + dy, a
+        rect, (x, y, a) = min(rects, key=lambda rp: self._clash(self._inside(rp[0])))
+        inside = self._inside(rect)
+        return x + inside.left() - rect.left(), y + inside.top() - rect.top(), a
+
+    def _inside(self, rect: QRectF) -> QRectF:
+        """rect moved (the least) into the drawing's bounds."""
+        b = self.bounds(self._tf)
+        top = -self.body_top()
+        dx = max(0.0, -rect.left()) - max(0.0, rect.right() - b.width())
+        dy = max(0.0, top - rect.top()) - max(0.0, rect.bottom() - top - b.height())
+        return rect.translated(dx, dy)
 
     def chip_rect(self, x: float, y: float, name: str, sub: str, text: str, align: str = "c", tail: str = "") -> QRectF:
         """The box of a badge at (x, y) showing text (see chip)."""
@@ -836,16 +857,23 @@ class _Canvas(QWidget):
             tf = min(TEXT_MAX, max(1.0, target / (FONT_PX * scale)))
         b = self.bounds(tf)  # the scale for the text factor taken (not the round before): the drawing fits
         scale = max(min(width / b.width(), height / b.height()), 1e-6)
-        most = min(TEXT_MAX, TEXT_FILL * target / (FONT_PX * scale))
-        if tf < most and self.bounds(tf).height() * scale < height:  # the height has room to spare
-            lo, hi = tf, most  # the drawing's height grows with tf; its width (and so the scale) does not
-            if self.bounds(hi).height() * scale <= height:
+        most = TEXT_FILL * target / FONT_PX  # text factor × scale at the largest text
+
+        def fits(t: float) -> bool:  # the drawing, as wide as the dock, fits its height, the text not past most
+            bt = self.bounds(t)  # grows with t both ways (its width: the room for the widest numbers)
+            s = width / bt.width()
+            return bt.height() * s <= height and t * s <= most + 1e-9
+
+        if tf < TEXT_MAX and fits(tf):  # the width limits the drawing: the text grows into the height left
+            lo, hi = tf, TEXT_MAX
+            if fits(hi):
                 lo = hi
             else:
                 for _ in range(12):
                     mid = 0.5 * (lo + hi)
-                    lo, hi = (mid, hi) if self.bounds(mid).height() * scale <= height else (lo, mid)
+                    lo, hi = (mid, hi) if fits(mid) else (lo, mid)
             tf = lo
+            scale = max(width / self.bounds(tf).width(), 1e-6)
         return tf, scale
 
     def body_top(self, tf: float | None = None) -> float:
@@ -862,8 +890,26 @@ class _Canvas(QWidget):
         """
         h = 1.35 * FONT_PX * tf
         bottom = max(BOUNDS.height(), self.input_y(tf) + 0.5 * h + 6.0)
-        width = RNN_W if self.view._cell in ("rnn", "esn") else BOUNDS.width()
+        cell = self.view._cell
+        if cell in ("rnn", "esn"):  # h_t's number right of the activation box (large text: the drawing widens)
+            width = max(RNN_W, RNN_H_X + 66.0 + self.badge_width("ht", tf) + 4.0)
+        else:
+            width = BOUNDS.width() + self.wide_room(tf)
+        if cell in ("lstm", "gru"):  # the number right of the last op ((1−z)·n, tanh(c_t)) fits beside it
+            x, name = (820.0 + 20.0, "(1−z)·n") if cell == "gru" else (790.0 + 38.0, "tanh")
+            width = max(width, x * 1.0 + 20.0 * (self.sym(tf) - 1.0) * (1.9 if cell == "lstm" else 1.0) + 8.0
+                        + self.badge_width(name, tf) + 4.0)  # fmt: skip
         return QRectF(0.0, 0.0, width, bottom + self.body_top(tf))
+
+    def wide_room(self, tf: float) -> float:
+        """How much wider the widest number's badge (VALUE_ROOM) is than one of '−0.00', for text tf times
+        larger: the drawing is this much wider on the right (the room the layout was made for, kept)."""
+        fm = self._base_metrics
+        return (fm.horizontalAdvance(VALUE_ROOM) - fm.horizontalAdvance("−0.00")) * tf
+
+    def badge_width(self, name: str, tf: float) -> float:
+        """The width of a badge (no subscript) showing the widest number, for text tf times larger (see chip_rect)."""
+        return (self._base_bold.horizontalAdvance(name) + self._base_metrics.horizontalAdvance(VALUE_ROOM)) * tf + 22.0
 
     def input_y(self, tf: float | None = None) -> float:
         """Where the input's number sits: below h_{t−1}'s (at the bus, y 470) when the text is large;
@@ -944,13 +990,17 @@ class _Canvas(QWidget):
         self.p.setPen(QPen(self.ink(0.3), 2.0))
         self.p.drawRoundedRect(QRectF(left, top, right - left, bottom - top), 26, 26)
 
-    def _grad_label(self, x: float, y: float, name: str, grad: str) -> None:
-        """A gradient's norm ('h' or 'c') in backward frames, right-aligned at (x, y)."""
+    def _grad_label(self, x: float, y: float, name: str, grad: str, alt_x: float | None = None) -> None:
+        """A gradient's norm ('h' or 'c') in backward frames, right-aligned at (x, y); at (alt_x, y) when
+        the widest norm would cover a badge or node at x (and not there)."""
         tf = self._tf
-        rect = QRectF(x - 320 * tf, y - 15 * tf, 320 * tf, 30 * tf)
-        if self._mode != "over":
+        if self._mode != "over":  # the 'over' pass records nothing: where it goes does not matter there
             w = self.metrics(FONT_PX, bold=True).horizontalAdvance(f"{name} = {VALUE_ROOM}")
-            self._labels.append((name, QRectF(x - w, y - 0.6 * FONT_PX * tf, w, 1.2 * FONT_PX * tf)))
+            box = QRectF(x - w, y - 0.6 * FONT_PX * tf, w, 1.2 * FONT_PX * tf)
+            if alt_x is not None and self._clash(box) > 0.0 and self._clash(box.translated(alt_x - x, 0.0)) == 0.0:
+                x, box = alt_x, box.translated(alt_x - x, 0.0)
+            self._labels.append((name, box))
+        rect = QRectF(x - 320 * tf, y - 15 * tf, 320 * tf, 30 * tf)
         self._element(self._draw_grad_label, rect, name, grad)
 
     def _draw_grad_label(self, rect: QRectF, name: str, grad: str) -> None:
@@ -1033,13 +1083,13 @@ class _Canvas(QWidget):
         h = 1.35 * FONT_PX * tf
         below, above = self.gate_chip_y(yg, above=False), self.gate_chip_y(yg, above=True)
         self.chip(35, self.above(yc), "c", "t−1", "c_prev", align="l")
+        self.chip(985, self.above(yc), "c", "t", "c", align="r")  # the ends of the line first: they have no other place
         self.chip(xf + r + 6, self.above(yc), "f·c", "t−1", "fc", align="l",
                   alts=((xf + r + 6, self.below(yc), "l"), (xf - r - 6, self.below(yc), "r")))  # fmt: skip
-        self.chip(985, self.above(yc), "c", "t", "c", align="r")
         self.chip(xg + r + 8, ymul, "i·g", "", "ig", align="l",
                   alts=((xg + r + 8, 0.5 * (yc + ymul), "l"), (xg - r - 8, 0.5 * (yc + ymul), "r")))  # fmt: skip
         name = "tanh" if st["tanh_c"] == "tanh" else "c"
-        bw = BOUNDS.width() - 4
+        bw = self.bounds(tf).width() - 4  # the right edge
         self.chip(xoo + 1.9 * r + 8, ymul, name, "", "tanh_c", align="l",
                   alts=((bw, 0.5 * (ymul + yg), "r"), (bw, ymul + r + 6 + h / 2, "r")))  # fmt: skip
         for x, name in ((xf, "f"), (xi, "i"), (xg, "g"), (xo, "o")):
@@ -1050,7 +1100,8 @@ class _Canvas(QWidget):
         if back:
             if v._gc is not None:
                 self._grad_label(985, self.grad_y(yc), "‖∂L/∂c‖", "c")
-            self._grad_label(985, max(self.below(yb), 518 + 3 * d + 6 + 15 * tf), "‖∂L/∂h‖", "h")  # under the box
+            y = max(self.below(yb), 518 + 3 * d + 6 + 15 * tf)  # under the box; past the arrow's tip if x_t's number is wide
+            self._grad_label(985, y, "‖∂L/∂h‖", "h", alt_x=self.bounds(tf).width() - 4)
 
     def _paint_gru(self) -> None:
         v = self.view
@@ -1095,11 +1146,11 @@ class _Canvas(QWidget):
         self.gate(xn, yg, "tanh", "n", "gate", kind="tanh")
         # the numbers: each at the first of its places that covers no node and no number before it
         h = 1.35 * FONT_PX * tf
-        bw = BOUNDS.width() - 4
+        bw = self.bounds(tf).width() - 4  # the right edge
         self.chip(35, self.above(yh), "h", "t−1", "h_prev", align="l")
+        self.chip(985, self.above(yh), "h", "t", "h", align="r")  # the ends of the line first: they have no other place
         self.chip(xz + r + 6, self.above(yh), "z·h", "t−1", "zh", align="l",
                   alts=((xz - r - 6, self.below(yh), "r"), (xz + r + 6, self.below(yh), "l")))  # fmt: skip
-        self.chip(985, self.above(yh), "h", "t", "h", align="r")
         self.chip(xz - gw - 6, yg, "z", "", "z", align="r", alts=((xz, self.gate_chip_y(yg, above=False), "c"),))
         self.chip(xr, self.gate_chip_y(yg, above=False), "r", "", "r", alts=((xr, self.gate_chip_y(yg, True), "c"),))
         up, down = yg - gh - 6 - h / 2, yg + gh + 6 + h / 2  # just over and under the gate row
@@ -1120,7 +1171,8 @@ class _Canvas(QWidget):
         back = v._phase == "backward"
         plain, strong = self.pen(0.75, 3.0), self.pen(0.85, 5.0)
         left, top, right, bottom = RNN_BOX
-        xphi, yo, yb, x_end = 420.0, 240.0, 400.0, RNN_W - 25.0  # activation, its output, the sum, arrow tip
+        xphi, yo, yb, x_end = RNN_H_X, 240.0, 400.0, RNN_W - 25.0  # activation, its output, the sum, arrow tip
+        right = self.bounds(self._tf).width() - 4  # the right edge (past the arrow's tip when the text is large)
         x_hh, y_ih, x_loop, y_loop = 230.0, 470.0, 650.0, 100.0  # W_hh, W_ih, the loop's right side and top
         note_px = 17.0 * min(self._tf, 1.6) / self._tf  # the loop's note: grows a little with the text
         top = max(top, y_loop + 14.0 + 1.2 * note_px * self._tf)  # the note between the loop and the box
@@ -1161,7 +1213,7 @@ class _Canvas(QWidget):
         if leaky:
             self.chip(xphi + 15, max(0.5 * (yo + 36 + yb - 20), self.below(yo) + h + 6), "φ(pre)", "", "a", align="l")
         self.chip(35, self.below(yb) + 4, "h", "t−1", "h_prev", align="l")
-        self.chip(x_end, self.below(yo), "h", "t", "h", align="r")
+        self.chip(x_end, self.below(yo), "h", "t", "h", align="r", alts=((right, self.below(yo), "r"),))
         self._input_chip(xphi + 15, self.input_y())
         if back:  # over the loop, clear of the box
             self._grad_label(x_end, y_loop - 8 - 15 * self._tf, "‖∂L/∂h‖", "h")
