@@ -79,6 +79,15 @@ def current_frame(session: Session) -> int:
     return min(session.frame, session.n_frames - 1)
 
 
+def has_values(y: np.ndarray | None) -> bool:
+    """Whether an array has a value a log axis can show (finite and above 0)."""
+    if y is None:
+        return False
+    y = np.asarray(y)
+    with np.errstate(invalid="ignore"):
+        return bool((np.isfinite(y) & (y > 0)).any())
+
+
 def positive(y: np.ndarray) -> np.ndarray:
     """Values for a log axis: zeros, negatives and non-finite values become NaN (drawn as gaps)."""
     y = np.array(y, dtype=float)
@@ -108,6 +117,14 @@ class LogAxis(MinusAxis):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.setStyle(maxTextLevel=0)  # labels on the first level only: the decades between are marks
+        self.blank = False  # no numbers (a plot with no value to show): its grid stays, its width too
+
+    def set_blank(self, blank: bool) -> None:
+        """Write no tick numbers (True) or the usual ones; the axis keeps its width, so the plot does not move."""
+        if blank != self.blank:
+            self.blank = blank
+            self.picture = None  # drawn anew at the next paint
+            self.update()
 
     def label_px(self) -> float:
         """The room a tick label needs along the axis: LABEL_PX, or 1.3 lines of the tick font when that is larger."""
@@ -169,6 +186,8 @@ class LogAxis(MinusAxis):
 
         One form per axis: '0.01' under '10⁻¹⁶' reads as two different scales.
         """
+        if self.blank:  # numbers on an empty plot would read as its values
+            return [""] * len(values)
         if not self.logMode:
             return super().tickStrings(values, scale, spacing)
         decades = [round(v) for v in values if abs(v - round(v)) < 1e-9]
@@ -214,7 +233,8 @@ class CurveSample(pg.ItemSample):
         if pen.style() != Qt.PenStyle.SolidLine and pen.style() != Qt.PenStyle.NoPen:
             w = max(1.0, pen.widthF())
             on, off = max(1.0, 7.0 / w), max(1.0, 4.0 / w)
-            pattern = {Qt.PenStyle.DashDotLine: [on, off, 1.0, off]}.get(pen.style(), [on, off])
+            dots = {Qt.PenStyle.DashDotLine: [on, off, 1.0, off], Qt.PenStyle.DotLine: [1.0, max(1.0, 3.0 / w)]}
+            pattern = dots.get(pen.style(), [on, off])
             pen.setDashPattern(pattern)  # in pen widths: about 7 px on, 4 off: two dashes in the sample
         pen.setCapStyle(Qt.PenCapStyle.FlatCap)
         p.setPen(pen)
@@ -239,12 +259,24 @@ class RowLegend(pg.LegendItem):
     def __init__(self, plot: pg.PlotItem, columns: int = 6):
         super().__init__(colCount=columns, horSpacing=10, verSpacing=0, sampleType=CurveSample)
         self.layout.setContentsMargins(*self.MARGINS)
-        self.max_columns = columns
+        self.columns_changed = None  # called after max_columns changes (a figure's legend in a column)
+        self._max_columns = columns
         self.setParentItem(plot)
         plot.layout.addItem(self, 4, 1)  # a row of its own under the bottom axis (row 3)
         plot.legend = self
         self._plot = plot
         plot.geometryChanged.connect(self.updateSize)  # a resize only: never on an animation frame
+
+    @property
+    def max_columns(self) -> int:
+        """The most entries per row."""
+        return self._max_columns
+
+    @max_columns.setter
+    def max_columns(self, columns: int) -> None:
+        self._max_columns = columns
+        if self.columns_changed is not None:
+            self.columns_changed()
 
     def room(self) -> float:
         """The width the entries may take: the plot's, less its left and right axes."""
@@ -1063,11 +1095,15 @@ class PlotPanel(QWidget):
         if self.time_axis:
             self.plot.addItem(self.veil, ignoreBounds=True)
         self.notice = pg.TextItem(anchor=(0.5, 0.5))  # why a plot is empty, in the middle of its view
+        self.notice.textItem.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
+        self.notice.textItem.document().setDocumentMargin(2)  # (4 by default) a line more in a low view
         view = self.plot.getViewBox()
         self.notice.setParentItem(view)  # in the view's pixels, not in data coordinates
         self.notice.setZValue(30)
         self.notice.hide()
-        view.sigResized.connect(lambda v: self.notice.setPos(v.width() / 2, v.height() / 2))
+        self._notice_text = ""  # rich text, lines apart by "\n"
+        self._notice_fit: tuple | None = None  # what the notice was last laid out for
+        view.sigResized.connect(self._fit_notice)  # a resize only, never a frame
         self.last_hover = ""
         scene = self.plot.scene()
         self._hover_proxy = pg.SignalProxy(scene.sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved)
@@ -1156,6 +1192,7 @@ class PlotPanel(QWidget):
         t, c = self.theme, self.theme.colours
         self.plot_widget.setBackground(c.background)
         t.style_plot(self.plot)
+        self._fit_notice()  # a new type size
         self.title_label.setFont(t.font(1.0, bold=True))
         self.caption_label.setStyleSheet(f"color: {c.muted};")
         self.caption_label.setFont(t.font(0.9))
@@ -1177,24 +1214,58 @@ class PlotPanel(QWidget):
     def _fit_title(self) -> None:
         """The short title when the full one and the badge's last text (a verdict) do not fit side by side."""
         texts = getattr(self.badge_line, "_texts", ())
-        if not self.short_title or not texts or not texts[-1]:
+        if not self.short_title or not texts:
             return
         m = self.layout().contentsMargins()
         room = self.width() - m.left() - m.right() - self._header.spacing()
         label = self.title_label
-        need = label_width(label, self.title) + self.badge_line._width_of(texts[-1])
-        title = self.title if need <= room else self.short_title
+        need = label_width(label, self.title) + (self.badge_line._width_of(texts[-1]) if texts[-1] else 0)
+        title = self.title if need <= room else self.short_title  # (a last text '' may go: the full title)
         if label.text() != title:
             label.setText(title)
             label.setToolTip("" if title == self.title else self.title)  # a tooltip shows rich text
 
+    NOTICE_SCALES = (0.95, 0.85, 0.75, 0.65, 0.55)  # the notice's type, largest first: the first that fits
+    NOTICE_LEAST = 0.75  # ... but never smaller than this share of the normal type at font scale 1
+    NOTICE_MARGIN = 4  # px between the notice and the view's edges
+
     def set_notice(self, text: str, colour: str | None = None) -> None:
-        """Say in the middle of the plot why it shows nothing ('' hides it); per trace, never per frame."""
+        """Say in the middle of the plot why it shows nothing ('' hides it); per trace, never per frame.
+
+        text is rich text (sub- and superscripts as elsewhere), its lines apart by "\n". It wraps
+        inside the view box and takes a smaller type where the view is too low for it (_fit_notice).
+        """
         if text:
-            self.notice.setText(text)
+            self._notice_text = text
             self.notice.setColor(colour or self.theme.colours.exploding)
-            self.notice.setFont(self.theme.font(0.95, bold=True))
+            self._fit_notice()
         self.notice.setVisible(bool(text))
+
+    def _fit_notice(self, *_) -> None:
+        """Wrap the notice to the view's width, in the largest of NOTICE_SCALES whose lines fit its height.
+
+        Where none does, its first line alone (the fact; the rest explains it). Centred in the view.
+        """
+        view = self.plot.getViewBox()
+        text = self._notice_text
+        m = self.NOTICE_MARGIN
+        width, height = max(1.0, view.width() - 2 * m), max(1.0, view.height() - 2 * m)
+        key = (text, round(width), round(height), self.theme.point_size(1.0))
+        if text and key != self._notice_fit:
+            self._notice_fit = key
+            item = self.notice.textItem
+            lines = text.split("\n")
+            t = self.theme
+            scales = [s for s in self.NOTICE_SCALES if s * t.font_scale >= self.NOTICE_LEAST] or [self.NOTICE_LEAST]
+            tries = [(lines, s) for s in scales] + [(lines[:1], scales[-1])]
+            for shown, scale in tries:
+                item.setFont(self.theme.font(scale, bold=True))
+                item.setHtml("<br>".join(shown))
+                item.setTextWidth(width)
+                if item.boundingRect().height() <= height:
+                    break
+            self.notice.updateTextPos()
+        self.notice.setPos(view.width() / 2, view.height() / 2)
 
     def set_steady_range(self, T: int, y: tuple[float, float]) -> None:
         """Show steps 0 … T−1 and the y-range y, or the one shown now while it still holds y (see steady_range)."""
@@ -1380,6 +1451,7 @@ class GradientPlot(LogCurvePlot):
     """‖∂L/∂h_t‖ against t on a log axis, with the Pascanu bound and the previous curve."""
 
     title = "Gradient ‖∂L/∂h<sub>t</sub>‖"
+    short_title = "Gradient"  # the factor keeps its room
     short_caption = "Falling to the left ⇒ vanishing."
     caption = (
         short_caption
@@ -1506,7 +1578,9 @@ class GradientPlot(LogCurvePlot):
         if nf is not None:
             self.overflow.setValue(nf.step)
         start = T - config.truncate if truncated else 0  # the truncated band explains the zeros before
-        self.show_notice(overflow_notice(trace, "gradient"), zero_notice(trace.grad_norms, "‖∂L/∂h_t‖", start))
+        self.show_notice(
+            overflow_notice(trace, "gradient"), zero_notice(trace.grad_norms, "‖∂L/∂h<sub>t</sub>‖", start)
+        )
         cells = None if trace.cell_grad_norms is None else trace.cell_grad_norms[-1]
         self.set_steady_range(T, decade_range(self.y, cells, self.ghost_y, *layers, extra=self.bound_y))
         leak = trace.net.leak
@@ -1521,7 +1595,14 @@ class GradientPlot(LogCurvePlot):
         if np.isfinite(f) and f > 0:  # the number last, as plain text: the muted head is laid out once per font
             factor = f"×{fmt(f, 3)}/step back"
             texts = [f"<span style='color:{muted}'>{w}</span> · {factor}" for w in (where, short)] + [factor]
-        self.set_badge(*texts, "")
+            # the bare factor is the last resort, never dropped: the toolbar's verdict is the Jacobians',
+            # and only this says whether the gradient itself shrinks or grows (they can disagree)
+            texts.append(f"×{fmt(f, 3)}/step")
+        else:
+            texts.append("")  # no factor: the muted words may go
+        self.set_badge(*texts)
+        drawn = (self.y, cells, self.ghost_y, self.bound_y, *layers)
+        self.plot.getAxis("left").set_blank(not any(has_values(a) for a in drawn if a is not None))
         super()._on_trace_changed(trace)
 
     def _on_theme_changed(self) -> None:
@@ -1625,8 +1706,10 @@ class JacobianPlot(LogCurvePlot):
         if self.caption_label.text() != caption:  # a gated cell has no such bound
             self.caption_label.setText(caption)
         self.set_steady_range(T, decade_range(self.y, extra=self.bound_y))
+        self.plot.getAxis("left").set_blank(not (has_values(self.y) or has_values(self.bound_y)))
         self.show_notice(
-            overflow_notice(trace, "Jacobian product", self.y), zero_notice(trace.jacobian_norms, "‖∂h_T−1/∂h_t‖")
+            overflow_notice(trace, "Jacobian product", self.y),
+            zero_notice(trace.jacobian_norms, "‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖"),
         )
         self._trace = trace
         self._update_badge(trace)
@@ -1672,6 +1755,9 @@ class JacobianPlot(LogCurvePlot):
         return "\n".join(lines)
 
 
+STEP_KEY = "step t→t−1 factor"  # the dotted circle's legend entry (the caption and the note give the ratio)
+
+
 def _circle(radius: float, n: int = 181) -> tuple[np.ndarray, np.ndarray]:
     a = np.linspace(0, 2 * np.pi, n)
     return radius * np.cos(a), radius * np.sin(a)
@@ -1705,6 +1791,11 @@ class EigenPlot(PlotPanel):
         self.step_circle.setBrush(QBrush(Qt.BrushStyle.NoBrush))
         self.step_circle.hide()
         self.plot.addItem(self.step_circle, ignoreBounds=True)
+        # the dotted circle's legend entry (a sample only, never in the plot): under the axis, it never
+        # covers the eigenvalues, so it shows whenever the circle does, at any size; its room is kept
+        # while the circle is hidden (the plot must not jump at the start of BPTT)
+        self.step_key = pg.PlotDataItem([], [])
+        self.legend.columns_changed = lambda: self._show_step_key(self.step_circle.isVisible(), force=True)
         self.step_label = pg.TextItem(anchor=(1, 1))  # pinned to the view's lower right corner, off the dots
         view = self.plot.getViewBox()
         self.step_label.setParentItem(view)  # in the view's pixels, not in data coordinates
@@ -1732,6 +1823,11 @@ class EigenPlot(PlotPanel):
                 if len(s):
                     s.set_points([], [])
                 relabel(self.legend, s, "")
+        items = self.legend.items
+        if not items or items[-1][0].item is not self.step_key:  # the last entry, after the eigenvalues'
+            self._add_step_key()
+        elif self.legend.max_columns == 1:
+            self._show_step_key(self.step_circle.isVisible())
         gamma = trace.net.gamma
         extent = 1.15
         if gamma != 1.0:
@@ -1802,7 +1898,9 @@ class EigenPlot(PlotPanel):
         super()._on_frame_changed(frame)
         phase, t = self.session.phase_step(frame)
         r = self.factor[t] if phase == "backward" and 0 < t < len(self.factor) else np.nan
-        if np.isfinite(r) and 0 < r < 1e6:
+        shown = bool(np.isfinite(r) and 0 < r < 1e6)
+        self._show_step_key(shown)
+        if shown:
             self.step_circle.setRect(QRectF(-r, -r, 2 * r, 2 * r))
             self.step_circle.show()
             g = self.grad_factor[t]
@@ -1816,6 +1914,46 @@ class EigenPlot(PlotPanel):
             self.step_label.hide()
 
     NOTE_SHARE = (0.45, 0.35)  # the most of the view's width and height the step's note may cover
+
+    def _add_step_key(self) -> None:
+        """The dotted circle's legend entry, last; it keeps its room while hidden."""
+        relabel(self.legend, self.step_key, "")
+        relabel(self.legend, self.step_key, STEP_KEY)
+        for part in self._step_key_parts():
+            policy = part.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            part.setSizePolicy(policy)
+        self._show_step_key(self.step_circle.isVisible(), force=True)
+
+    def _show_step_key(self, shown: bool, force: bool = False) -> None:
+        """The dotted circle's legend entry shown with the circle, else hidden and without its text
+        (an entry for what is not drawn), in the same room: the legend and the plot do not move.
+
+        A legend in a column beside the view (a figure's, ui.figures) has no room to spare: there the
+        entry is there only with the circle.
+        """
+        if self.legend.max_columns == 1:
+            relabel(self.legend, self.step_key, STEP_KEY if shown else "")  # nothing when it has it already
+            return
+        parts = self._step_key_parts()
+        if not parts or (not force and parts[1].isVisible() == shown):
+            return
+        sample, label = parts
+        label.setText(STEP_KEY)  # in the legend's present type: the room it takes
+        room = QSizeF(label.minimumSize())
+        if not shown:
+            label.setText("")
+        label.setMinimumSize(room)  # (setText sizes it to its text)
+        label.setPreferredSize(room)
+        sample.setVisible(shown)
+        label.setVisible(shown)
+
+    def _step_key_parts(self) -> tuple:
+        """The dotted circle's legend sample and label (none if the legend lost them)."""
+        for sample, label in self.legend.items:
+            if sample.item is self.step_key:
+                return (sample, label)
+        return ()
 
     def _fit_note(self, *_) -> None:
         """After a resize: the note shows again, or gives way, at once (not at the next frame)."""
@@ -1833,6 +1971,7 @@ class EigenPlot(PlotPanel):
         self.inv_gamma.setPen(t.pen(c.bound, 1.5, Qt.PenStyle.DashLine))
         self.inv_gamma_label.setColor(c.muted)
         self.step_circle.setPen(t.pen(c.backward, 1.5, Qt.PenStyle.DotLine))
+        self.step_key.setPen(t.pen(c.backward, 1.5, Qt.PenStyle.DotLine))
         self.step_label.setColor(c.backward)
         self.step_label.setFont(t.font(0.8))
         # on a card of the background's colour: readable where it lies over the eigenvalues' dots
@@ -1844,6 +1983,7 @@ class EigenPlot(PlotPanel):
             s.setBrush(pg.mkBrush(colour))
             s.setPen(pg.mkPen(c.background, width=0.5))
         self.style_legend(self.legend)
+        self._show_step_key(self.step_circle.isVisible(), force=True)  # its room in the legend's new type
         super()._on_theme_changed()
 
     def hover_text(self, x, y):
@@ -2123,6 +2263,39 @@ class PlotsPanel(QWidget):
         grid.addWidget(self.eigen, 1, 1)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
+        for panel in self.plots:
+            panel.installEventFilter(self)  # its least height changed: the rows' too
+        self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        """Each row of the grid at least as high as its tallest plot's least height.
+
+        The plots' captions wrap (height for width), and a grid of such items gave both rows the
+        same height, below a plot's least one: at 1280x720 and font 1.5 the gradient plot's third
+        legend row ("before your last change") lay over its caption.
+        """
+        grid = self.layout()
+        need: dict[int, int] = {}
+        for panel in self.plots:
+            index = grid.indexOf(panel)
+            if index < 0 or panel.isHidden():
+                continue
+            row, _, rows, _ = grid.getItemPosition(index)
+            if rows == 1:
+                need[row] = max(need.get(row, 0), panel.minimumSizeHint().height())
+        for row in range(grid.rowCount()):
+            if grid.rowMinimumHeight(row) != need.get(row, 0):
+                grid.setRowMinimumHeight(row, need.get(row, 0))
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.ShowToParent, QEvent.Type.HideToParent):
+            self._fit_rows()
+        return False
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:  # the plots moved in the grid (presenting)
+            self._fit_rows()
+        return super().event(event)
 
     @property
     def plots(self) -> list[PlotPanel]:

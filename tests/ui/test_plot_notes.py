@@ -1,0 +1,186 @@
+"""What the plots say besides their curves, at the window sizes and type sizes students use: the
+note in the middle of an empty plot, the dotted circle's legend entry, the gradient plot's legend
+against its caption, the gradient's own factor in its header, and no tick numbers on an empty plot."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QRect, QRectF
+from windowtools import laid_out
+
+from simulator.config import Config
+from simulator.lessons import list_lessons
+from ui.plots import label_width
+
+SIZES = [(1280, 720, 1.0), (1280, 720, 1.5), (1600, 1000, 1.0), (1600, 1000, 1.5)]
+
+
+@pytest.fixture
+def dark():
+    """The dark scheme for a test (the reviewer's), and the scheme before it back afterwards."""
+    from ui import theme
+
+    t = theme.current()
+    before = t.scheme
+    t.set_scheme("dark")
+    yield
+    t.set_scheme(before)
+
+
+def _settle(qtbot, window, width, height):
+    laid_out(qtbot, window, width, height)
+    qtbot.waitUntil(lambda: not window.narrow.timer.isActive(), timeout=2000)
+    laid_out(qtbot, window, width, height)
+
+
+def _steps(qtbot, window, lesson: int, steps: int, width: int, height: int):
+    window.lesson_panel.open_lesson(list_lessons()[lesson].id)
+    _settle(qtbot, window, width, height)
+    for _ in range(steps):
+        window.actions["next_step"].trigger()
+        qtbot.wait(10)
+    _settle(qtbot, window, width, height)
+
+
+def _in_window(window, panel, item) -> QRect:
+    """An item of a plot's scene in the window's coordinates."""
+    view = panel.plot_widget
+    r = view.mapFromScene(item.sceneBoundingRect()).boundingRect()
+    return QRect(view.mapTo(window, r.topLeft()), r.size())
+
+
+def _widget_in_window(window, widget) -> QRect:
+    return QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+
+
+@pytest.mark.parametrize("width, height, scale", SIZES)
+def test_the_note_of_an_empty_plot_stays_inside_its_data_area(
+    qtbot, make_window, font_scale, dark, width, height, scale
+):
+    """Lesson 1, Wrec = 0: the Jacobian plot's note ran off both sides of the plot and over its
+    tick labels ('T−1/∂h_t‖ = 0 from t = 8 ba…'); now it wraps inside the view box."""
+    font_scale(scale)
+    window = make_window()
+    _steps(qtbot, window, 0, 3, width, height)
+    plot = window.plots.jacobian
+    note = plot.notice
+    assert note.isVisible()
+    text = note.textItem.toPlainText()
+    assert "from t = 8 back" in text and "log axis" in text, text
+    note_rect = note.mapRectToScene(note.textItem.mapRectToParent(note.textItem.boundingRect()))
+    view_rect = plot.plot.getViewBox().sceneBoundingRect()
+    assert view_rect.adjusted(-0.5, -0.5, 0.5, 0.5).contains(note_rect), (note_rect, view_rect)
+
+
+def test_the_notes_write_their_norms_with_subscripts(make_window):
+    """The notes wrote ∂h_T−1/∂h_t with underscores where every other text has sub- and superscripts."""
+    window = make_window(Config(wrec=0.0, steps=10))
+    for plot in (window.plots.jacobian, window.plots.gradient):
+        if not plot.notice.isVisible():
+            continue
+        html, plain = plot.notice.textItem.toHtml(), plot.notice.textItem.toPlainText()
+        assert "_" not in plain, plain
+        assert "vertical-align:sub" in html.replace(" ", ""), html
+    assert window.plots.jacobian.notice.isVisible()
+
+
+def test_the_note_refits_when_the_plot_resizes(qtbot, make_window):
+    window = make_window(Config(wrec=0.0, steps=10))
+    _settle(qtbot, window, 1600, 1000)
+    plot = window.plots.jacobian
+    for width in (1280, 1600, 1100):
+        _settle(qtbot, window, width, 720)
+        note = plot.notice
+        rect = note.mapRectToScene(note.textItem.mapRectToParent(note.textItem.boundingRect()))
+        view = plot.plot.getViewBox().sceneBoundingRect()
+        assert view.adjusted(-0.5, -0.5, 0.5, 0.5).contains(rect), (width, rect, view)
+
+
+@pytest.mark.parametrize("width, height, scale", SIZES)
+def test_the_dotted_circle_is_explained_whenever_it_shows(qtbot, make_window, font_scale, width, height, scale):
+    """The dotted circle's note gave way at every size tried (even 1600x1000, font 1) and the caption
+    that explains it is cut to a line: a legend entry under the plot names it whenever it shows."""
+    font_scale(scale)
+    window = make_window(Config(steps=20))
+    _settle(qtbot, window, width, height)
+    s, eigen = window.session, window.plots.eigen
+    key = eigen._step_key_parts()
+    assert key, "the dotted circle has a legend entry"
+    sample, label = key
+    for frame in (3, s.frame_of("backward", 9), s.frame_of("backward", 4), s.frame_of("backward", 0), 5):
+        s.set_frame(frame)
+        qtbot.wait(5)
+        circle = eigen.step_circle.isVisible()
+        assert label.isVisible() == circle and sample.isVisible() == circle, frame
+        if circle:  # inside the plot, under its axis: over no eigenvalue
+            assert "step t→t−1" in label.text
+            entry = label.sceneBoundingRect()
+            assert eigen.plot.sceneBoundingRect().contains(entry), entry
+            assert not entry.intersects(eigen.plot.getViewBox().sceneBoundingRect())
+            assert _in_window(window, eigen, label).width() > 0
+    s.set_frame(s.frame_of("backward", 9))
+    assert eigen.step_circle.isVisible() and label.isVisible()
+
+
+def test_the_dotted_circles_entry_keeps_its_room_at_the_start_of_bptt(qtbot, make_window):
+    """Showing the entry must not move the plot (the legend's height stays)."""
+    window = make_window(Config(steps=20))
+    _settle(qtbot, window, 1600, 1000)
+    s, eigen = window.session, window.plots.eigen
+    s.set_frame(3)
+    qtbot.wait(5)
+    before = QRectF(eigen.plot.getViewBox().sceneBoundingRect()), eigen.legend.minimumHeight()
+    s.set_frame(s.frame_of("backward", 9))
+    qtbot.wait(5)
+    assert (QRectF(eigen.plot.getViewBox().sceneBoundingRect()), eigen.legend.minimumHeight()) == before
+
+
+def test_the_gradient_legend_never_lies_over_its_caption(qtbot, make_window, font_scale, dark):
+    """Lesson 5 after two steps at 1280x720, font 1.5: 'before your last change' lay over the caption."""
+    font_scale(1.5)
+    window = make_window()
+    _steps(qtbot, window, 4, 2, 1280, 720)
+    plot = window.plots.gradient
+    assert plot.ghost_y is not None  # the third legend row is there
+    legend = _in_window(window, plot, plot.legend)
+    captions = [w for w in (plot.caption_label, window.plot_fit.shorts[plot]) if w.isVisible() and w.height() > 0]
+    assert captions
+    for caption in captions:
+        assert not legend.intersects(_widget_in_window(window, caption)), (legend, caption.geometry())
+    # and the plot widget, which holds the legend, ends above them
+    widget = _widget_in_window(window, plot.plot_widget)
+    for caption in captions:
+        assert widget.bottom() < _widget_in_window(window, caption).top()
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.5])
+def test_the_gradients_own_factor_always_shows(qtbot, make_window, font_scale, scale):
+    """GRU at Wrec 2.5, 1280x720: the toolbar and the Jacobian plot say EXPLODING, and the gradient
+    plot's '×0.925/step back' was dropped for want of room: nothing said the gradient shrinks."""
+    font_scale(scale)
+    window = make_window(Config(cell="gru", wrec=2.5))
+    _settle(qtbot, window, 1280, 720)
+    plot = window.plots.gradient
+    f = window.session.trace.gradient_factor
+    assert np.isfinite(f)
+    from ui.plots import fmt
+
+    text = plot.badge.text()
+    assert f"×{fmt(f, 3)}/step" in text, text
+    assert plot.badge_line.isVisible() and plot.badge.isVisible()
+    assert label_width(plot.badge, text) <= plot.badge_line.width()  # not clipped
+    assert plot.badge.geometry() == plot.badge_line.rect()
+    # the title and the badge side by side inside the panel
+    title = _widget_in_window(plot, plot.title_label)
+    badge = _widget_in_window(plot, plot.badge_line)
+    assert title.right() < badge.left() + (badge.width() - label_width(plot.badge, text))
+    assert badge.right() <= plot.width()
+
+
+def test_an_empty_log_plot_writes_no_tick_numbers(make_window):
+    """An overflow leaves the gradient plot nothing to draw: its y-axis said 3, 1, 0.3 all the same."""
+    window = make_window(Config(activation="identity", wrec=3.0, steps=1000))
+    assert window.session.trace.nonfinite is not None
+    axis = window.plots.gradient.plot.getAxis("left")
+    assert axis.tickStrings([0.0, 0.5, 1.0], 1.0, 0.5) == ["", "", ""]
+    window.session.update(activation="tanh", steps=30)  # values again: numbers again
+    assert all(axis.tickStrings([0.0, 1.0], 1.0, 1.0))
