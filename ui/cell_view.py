@@ -28,6 +28,7 @@ from . import theme
 
 LEFT_V = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter  # combined once: an enum | costs per call
 RIGHT_V = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+SUB_FLAGS = Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextDontClip  # a subscript raised to TEXT_FLOOR_PX is taller than its rect
 W, H = 1000.0, 575.0  # the drawing's own coordinates, scaled to fit the widget
 FONT_PX = 23.0  # value text, in drawing units
 BOUNDS = QRectF(0.0, 0.0, W + 90.0, H + 6.0)  # what the drawing covers at text factor 1 (labels run past W)
@@ -35,6 +36,7 @@ RNN_W = 760.0  # the RNN's drawing is narrower (one box): in a tall dock it is d
 RNN_H_X = 420.0  # the RNN's activation box's centre
 RNN_BOX = (110.0, 135.0, 600.0, 520.0)  # the RNN cell's box: left, top, right, bottom
 MIN_TEXT_PX = 11.0  # value text on screen at font scale 1, times the font scale: a small dock enlarges the text
+TEXT_FLOOR_PX = 9.0  # no text on screen smaller than this, subscripts included (the numbers: MIN_TEXT_PX)
 TEXT_MAX = 2.2  # times the drawing's own text size (the layout makes room for it, see _Canvas.bounds)
 TEXT_FILL = 1.3  # a dock taller than the drawing needs (its width limits it): text up to this × MIN_TEXT_PX
 SYMBOL_MAX = 1.45  # the symbols in the boxes and circles (σ, tanh, ×) grow with the text up to this factor
@@ -310,6 +312,7 @@ class _Canvas(QWidget):
         self._base_bold = QFontMetricsF(base)  # a badge's name at text factor 1 (see badge_width)
         self._font_scale = th.font_scale
         self._tf = 1.0  # text factor: the drawing's text sizes times this (set per size in _paint)
+        self._floor = 0.0  # the least text size in drawing units: TEXT_FLOOR_PX on screen (set per size in _paint)
         self._fonts: dict[tuple, QFont] = {}
         self._metrics: dict[tuple, QFontMetricsF] = {}
         self._inks: dict[float, QColor] = {}
@@ -376,7 +379,7 @@ class _Canvas(QWidget):
         f = self._fonts.get(key)
         if f is None:
             f = self._fonts[key] = QFont(self.family)
-            f.setPixelSize(max(1, round(key[0] * self._tf)))
+            f.setPixelSize(max(1, round(key[0] * self._tf), math.ceil(self._floor)))
             f.setBold(bold)
             f.setItalic(italic)
         return f
@@ -548,7 +551,7 @@ class _Canvas(QWidget):
             p.drawText(QRectF(x0 + w1 + w2, y - px, w3 + 4, 2 * px), left_v, tail)
         if sub:
             p.setFont(fs)
-            p.drawText(QRectF(x0 + w1 + 1, y - 0.45 * px, w2 + 4, 1.4 * px), Qt.AlignmentFlag.AlignLeft, sub)
+            p.drawText(QRectF(x0 + w1 + 1, y - 0.45 * px, w2 + 4, 1.4 * px), SUB_FLAGS, sub)
         return w
 
     def chip(self, x: float, y: float, name: str, sub: str, series: str, align: str = "c", tail: str = "",
@@ -837,8 +840,9 @@ class _Canvas(QWidget):
     def _fit_text(self) -> float:
         """Set the text factor for the current size (measuring the text again when it changed); returns the scale."""
         tf, scale = self.fit()
-        if abs(tf - self._tf) > 0.02:  # text sizes change with the size: measure again (once per size)
-            self._tf = tf
+        floor = TEXT_FLOOR_PX / scale  # small text (a subscript) is never tiny (larger type is larger anyway)
+        if abs(tf - self._tf) > 0.02 or abs(floor - self._floor) > 0.02 * floor:  # measure again (once per size)
+            self._tf, self._floor = tf, floor
             self._fonts, self._metrics, self._widths = {}, {}, {}
         return scale
 
@@ -1175,21 +1179,23 @@ class _Canvas(QWidget):
         right = self.bounds(self._tf).width() - 4  # the right edge (past the arrow's tip when the text is large)
         x_hh, y_ih, x_loop, y_loop = 230.0, 470.0, 650.0, 100.0  # W_hh, W_ih, the loop's right side and top
         note_px = 17.0 * min(self._tf, 1.6) / self._tf  # the loop's note: grows a little with the text
-        top = max(top, y_loop + 14.0 + 1.2 * note_px * self._tf)  # the note between the loop and the box
+        note_h = max(note_px * self._tf, self._floor)  # its size on the drawing (small text is never tiny)
+        top = max(top, y_loop + 14.0 + 1.2 * note_h)  # the note between the loop and the box
         self._cell_box(left, top, right, bottom)
         # the recurrent loop: h_t, at the next step, is h_{t−1} entering through W_hh
-        self.line([(x_loop, yo), (x_loop, y_loop), (50, y_loop), (50, yb), (x_hh - 42, yb)], plain)
+        hh_w, ih_h = self.weight_half("hh")[0], self.weight_half("ih")[1]
+        self.line([(x_loop, yo), (x_loop, y_loop), (50, y_loop), (50, yb), (x_hh - hh_w, yb)], plain)
         self.dot(x_loop, yo)
-        note_y = y_loop + 8 + 0.6 * note_px * self._tf
+        note_y = y_loop + 8 + 0.6 * note_h
         self.label(60, note_y, "h", "t", align="l", px=note_px, colour=self.ink(0.6), bold=False,
                    tail=" is the next step's h(t−1)")  # fmt: skip
         self.weight(x_hh, yb, "hh")
-        self.line([(x_hh + 42, yb), (xphi - 20, yb)], plain, arrow=True)
+        self.line([(x_hh + hh_w, yb), (xphi - 20, yb)], plain, arrow=True)
         # x_t from below through W_ih, the bias from the right, the sum up into φ
         h = 1.35 * FONT_PX * self._tf
-        self.line([(xphi, self.input_y() + 0.5 * h), (xphi, y_ih + 20)], plain)
+        self.line([(xphi, self.input_y() + 0.5 * h), (xphi, y_ih + ih_h)], plain)
         self.weight(xphi, y_ih, "ih")
-        self.line([(xphi, y_ih - 20), (xphi, yb + 20)], plain, arrow=True)
+        self.line([(xphi, y_ih - ih_h), (xphi, yb + 20)], plain, arrow=True)
         self.line([(xphi + 95, yb), (xphi + 20, yb)], plain, arrow=True)
         self.label(xphi + 100, yb, "b", align="l", px=24 / self._tf, colour=self.ink(0.85))
         self.op(xphi, yb, "+")
@@ -1218,16 +1224,29 @@ class _Canvas(QWidget):
         if back:  # over the loop, clear of the box
             self._grad_label(x_end, y_loop - 8 - 15 * self._tf, "‖∂L/∂h‖", "h")
 
+    def weight_px(self) -> float:
+        """The size of a weight's name (W_hh, W_ih): the drawing's own 28, or a little larger than the
+        numbers when the text is enlarged (a small dock), before the text factor (see font)."""
+        return max(28.0 / self._tf, 1.15 * FONT_PX)
+
+    def weight_half(self, sub: str) -> tuple[float, float]:
+        """Half the width and height of a weight's box: its name with room around it."""
+        px = self.weight_px()
+        w = sum(self._label_widths("W", sub, "", px, True))
+        return max(42.0, 0.5 * w + 10.0), max(20.0, 0.65 * px * self._tf)
+
     def weight(self, x: float, y: float, sub: str) -> None:
-        """A weight matrix W_sub on an arrow (a static box, the drawing's own size)."""
-        self._node(QRectF(x - 42, y - 20, 84, 40))
+        """A weight matrix W_sub on an arrow (a static box around its name)."""
+        hw, hh = self.weight_half(sub)
+        rect = QRectF(x - hw, y - hh, 2 * hw, 2 * hh)
+        self._node(rect)
         if not self._static():
             return
         p = self.p
         p.setBrush(self.bg)
         p.setPen(QPen(self.ink(0.6), 2.0))
-        p.drawRoundedRect(QRectF(x - 42, y - 20, 84, 40), 6, 6)
-        self._label(x, y, "W", sub, px=28 / self._tf, colour=self.ink(0.9))
+        p.drawRoundedRect(rect, 6, 6)
+        self._label(x, y, "W", sub, px=self.weight_px(), colour=self.ink(0.9))
 
     def _activation_box(self, rect: QRectF) -> None:
         """The RNN's activation, big, filled with the colour of the frame's output a."""
