@@ -119,16 +119,18 @@ class CellView(QWidget):
     def height_for_width(self, width: int) -> int:
         """The height at which the drawing fills this width (the unit bar above it included)."""
         canvas = self.canvas
-        bw = canvas.bounds(1.0).width()
-        scale = max(width, 1) / bw
-        tf = min(TEXT_MAX, max(1.0, MIN_TEXT_PX * max(1.0, canvas._font_scale) / (FONT_PX * scale)))
+        tf = 1.0
+        for _ in range(4):  # the drawing widens with the text (room for the widest numbers): a few rounds settle it
+            scale = max(width, 1) / canvas.bounds(tf).width()
+            tf = min(TEXT_MAX, max(1.0, MIN_TEXT_PX * max(1.0, canvas._font_scale) / (FONT_PX * scale)))
+        scale = max(width, 1) / canvas.bounds(tf).width()
         return round(canvas.bounds(tf).height() * scale) + self.layout().itemAt(0).sizeHint().height()
 
     def width_for_text(self) -> int:
         """The least width at which the numbers reach their size (MIN_TEXT_PX × font scale) without
         growing past TEXT_MAX times the drawing's own text."""
         target = MIN_TEXT_PX * max(1.0, self.canvas._font_scale)
-        return math.ceil(self.canvas.bounds(1.0).width() * target / (FONT_PX * TEXT_MAX))
+        return math.ceil(self.canvas.bounds(TEXT_MAX).width() * target / (FONT_PX * TEXT_MAX))
 
     # ---- the Session's signals ------------------------------------------------------------
     def _on_trace_changed(self, trace) -> None:
