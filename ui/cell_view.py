@@ -28,7 +28,8 @@ from . import theme
 
 LEFT_V = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter  # combined once: an enum | costs per call
 RIGHT_V = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-SUB_FLAGS = Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextDontClip  # a subscript raised to TEXT_FLOOR_PX is taller than its rect
+# a subscript raised to TEXT_FLOOR_PX is taller than its rect
+SUB_FLAGS = Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextDontClip
 W, H = 1000.0, 575.0  # the drawing's own coordinates, scaled to fit the widget
 FONT_PX = 23.0  # value text, in drawing units
 BOUNDS = QRectF(0.0, 0.0, W + 90.0, H + 6.0)  # what the drawing covers at text factor 1 (labels run past W)
@@ -441,7 +442,7 @@ class _Canvas(QWidget):
         for dy in (0.0, row, -row, 2 * row, -2 * row):
             for dx in ([0.0] if dy else []) + shifts:
                 for rect, (x, y, a) in rects:
-                    for sx in ((dx, -dx) if dx else (0.0,)):
+                    for sx in (dx, -dx) if dx else (0.0,):
                         if self._clash(rect.translated(sx, dy)) == 0.0:
                             return x + sx, y + dy, a
         rect, (x, y, a) = min(rects, key=lambda rp: self._clash(self._inside(rp[0])))
@@ -1106,7 +1107,8 @@ class _Canvas(QWidget):
         if back:
             if v._gc is not None:
                 self._grad_label(985, self.grad_y(yc), "‖∂L/∂c‖", "c")
-            y = max(self.below(yb), 518 + 3 * d + 6 + 15 * tf)  # under the box; past the arrow's tip if x_t's number is wide
+            # under the box; past the arrow's tip if x_t's number is wide
+            y = max(self.below(yb), 518 + 3 * d + 6 + 15 * tf)
             self._grad_label(985, y, "‖∂L/∂h‖", "h", alt_x=self.bounds(tf).width() - 4)
 
     def _paint_gru(self) -> None:

@@ -1755,7 +1755,7 @@ class JacobianPlot(LogCurvePlot):
         return "\n".join(lines)
 
 
-STEP_KEY = "step t→t−1 factor"  # the dotted circle's legend entry (the caption and the note give the ratio)
+STEP_KEY = "step t→t−1"  # the dotted circle's legend entry (the caption and the note give the ratio)
 
 
 def _circle(radius: float, n: int = 181) -> tuple[np.ndarray, np.ndarray]:
@@ -1927,14 +1927,9 @@ class EigenPlot(PlotPanel):
 
     def _show_step_key(self, shown: bool, force: bool = False) -> None:
         """The dotted circle's legend entry shown with the circle, else hidden and without its text
-        (an entry for what is not drawn), in the same room: the legend and the plot do not move.
-
-        A legend in a column beside the view (a figure's, ui.figures) has no room to spare: there the
-        entry is there only with the circle.
+        (an entry for what is not drawn), in the same room: the legend and the plot do not move,
+        in the window as in a figure's legend beside its view (an animation's frames keep one layout).
         """
-        if self.legend.max_columns == 1:
-            relabel(self.legend, self.step_key, STEP_KEY if shown else "")  # nothing when it has it already
-            return
         parts = self._step_key_parts()
         if not parts or (not force and parts[1].isVisible() == shown):
             return

@@ -35,7 +35,7 @@ def _badges(canvas) -> list[tuple[str, QRectF]]:
             rect = canvas.chip_rect(x, y, name, sub, dg.fmt(canvas._val[series]), align, tail)
             out.append((series, world.mapRect(rect)))
         elif draw == canvas._draw_grad_label:
-            rect, name, grad = args
+            rect, name, _grad = args
             w = canvas.metrics(bold=True).horizontalAdvance(f"{name} = {dg.fmt(1.0)}")
             text = QRectF(rect.right() - w, rect.top(), w, rect.height())
             out.append((name, world.mapRect(text)))
@@ -44,7 +44,7 @@ def _badges(canvas) -> list[tuple[str, QRectF]]:
 
 def _nodes(canvas) -> list[QRectF]:
     """The cell's boxes and circles in the canvas's pixels (the cell is drawn under the title)."""
-    for draw, args, world in canvas._frame:
+    for draw, _args, world in canvas._frame:
         if draw == canvas._chip:
             return [world.mapRect(r) for r in canvas._nodes]
     return []
@@ -54,7 +54,9 @@ def _nodes(canvas) -> list[QRectF]:
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("scale", [1.0, 1.5, 2.0])
 @pytest.mark.parametrize("size", [(420, 340), (384, 230), (460, 460), (900, 480), (374, 347)])
-def test_badges_with_the_widest_numbers_stay_apart_and_inside(qtbot, font_scale, monkeypatch, widest, cell, scale, size):
+def test_badges_with_the_widest_numbers_stay_apart_and_inside(
+    qtbot, font_scale, monkeypatch, widest, cell, scale, size
+):
     font_scale(scale)
     monkeypatch.setattr(dg, "fmt", lambda v, short=False: widest)
     view = _view(qtbot, size, cell=cell, topology="one-to-many")
