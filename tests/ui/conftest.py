@@ -104,3 +104,16 @@ def font_scale():
     before = t.font_scale
     yield t.set_font_scale
     t.set_font_scale(before)
+
+
+@pytest.fixture
+def keep_theme():
+    """Put the theme's scheme and font scale back after a test (presentation, renders and font changes set them)."""
+    from ui import theme
+
+    t = theme.current()
+    scheme, scale = t.scheme, t.font_scale
+    yield
+    t = theme.current()
+    t.set_scheme(scheme)
+    t.set_font_scale(scale)

@@ -7,17 +7,6 @@ from simulator.config import Config
 from ui import theme
 
 
-@pytest.fixture
-def keep_theme():
-    """The font scale and presentation change the application's theme: put it back."""
-    t = theme.current()
-    scheme, scale = t.scheme, t.font_scale
-    yield
-    t = theme.current()
-    t.set_scheme(scheme)
-    t.set_font_scale(scale)
-
-
 # ---- 1. a task's recommended network is the lab's set-up, not the user's change -----------------------
 def test_choosing_a_task_leaves_no_faint_curve_of_the_network_before_it(qtbot, make_window):
     window = make_window(Config(), show=True)

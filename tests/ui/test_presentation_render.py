@@ -20,17 +20,6 @@ def no_background_training(monkeypatch):
     monkeypatch.setattr(LessonPanel, "train_in_background", False)
 
 
-@pytest.fixture
-def keep_theme():
-    """Presentation and the window render change the application's theme: put it back."""
-    t = theme.current()
-    scheme, scale = t.scheme, t.font_scale
-    yield
-    t = theme.current()
-    t.set_scheme(scheme)
-    t.set_font_scale(scale)
-
-
 def _settle(qtbot) -> None:
     for _ in range(4):
         QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
