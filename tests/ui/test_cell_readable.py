@@ -50,10 +50,14 @@ def _nodes(canvas) -> list[QRectF]:
     return []
 
 
+# two of the five dock sizes run with the slow suite (make test-slow): the default run stays under ten minutes
+MORE_SIZES = [pytest.param(size, marks=pytest.mark.slow) for size in ((460, 460), (374, 347))]
+
+
 @pytest.mark.parametrize("widest", WIDEST)
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("scale", [1.0, 1.5, 2.0])
-@pytest.mark.parametrize("size", [(420, 340), (384, 230), (460, 460), (900, 480), (374, 347)])
+@pytest.mark.parametrize("size", [(420, 340), (384, 230), (900, 480), *MORE_SIZES])
 def test_badges_with_the_widest_numbers_stay_apart_and_inside(
     qtbot, font_scale, monkeypatch, widest, cell, scale, size
 ):
