@@ -123,7 +123,7 @@ def overflow_count(trace: Result) -> tuple[int, int] | None:
     return int((~np.isfinite(values)).sum()), values.size
 
 
-def norm_text(v: float, bad: int, units: int) -> str:
+def equation_norm(v: float, bad: int, units: int) -> str:
     """A norm in an equation; one of a vector with an infinite or NaN entry is an overflow, not a number."""
     if np.isfinite(v):
         return n(v)
@@ -510,7 +510,7 @@ class FormulaView(QScrollArea):
                     f"(<i>W</i><sub>hh</sub> {_sub('h', t - 1)}) = {n(d['rec'][t])}, "
                     f"(<i>W</i><sub>ih</sub> {self._x(t)} + <i>b</i>) = {n(d['inp'][t])}",
                     f"{act}({n(d['rec'][t])} {plus(d['inp'][t])}) = {act}({n(d['pre'][t])}) = <b>{n(d['a'][t])}</b>",
-                    f"‖{_sub('h', t)}‖ = {norm_text(d['h_norm'][t], d['h_bad'][t], d['H'])} over all units",
+                    f"‖{_sub('h', t)}‖ = {equation_norm(d['h_norm'][t], d['h_bad'][t], d['H'])} over all units",
                 ]
             if esn:
                 rows.append(f"{_sub('h', t)} = {n(1 - cfg.leak)}·{p(d['h_prev'][t])} + {n(cfg.leak)}·{p(d['a'][t])}"
@@ -537,7 +537,7 @@ class FormulaView(QScrollArea):
         else:
             bound = f"γ·σ<sub>max</sub> = {n(gamma)} · {n(smax)} = {n(gamma * smax)}"
         rows = [
-            f"‖∂L/∂{_sub('h', t)}‖ = <b>{norm_text(d['dh_norm'][t], d['dh_bad'][t], d['H'])}</b>",
+            f"‖∂L/∂{_sub('h', t)}‖ = <b>{equation_norm(d['dh_norm'][t], d['dh_bad'][t], d['H'])}</b>",
             f"{self._unit_label()}{act}′ = {n(d['dphi'][t])} (mean over units {n(d['dphi_mean'][t])}, γ = "
             f"{'1/4' if gamma == 0.25 else f'{gamma:g}'})",
             bound,
@@ -603,7 +603,7 @@ class FormulaView(QScrollArea):
             ]
             rows = [
                 f"‖∂L/∂{_sub('c', t)}‖ = <b>{n(d['dc_norm'][t])}</b>, ‖∂L/∂{_sub('h', t)}‖ = "
-                f"<b>{norm_text(d['dh_norm'][t], d['dh_bad'][t], d['H'])}</b>",
+                f"<b>{equation_norm(d['dh_norm'][t], d['dh_bad'][t], d['H'])}</b>",
                 f"{self._unit_label()}{_sub('f', t)} = {n(d['f'][t])} (mean over units {n(d['f_mean'][t])})",
             ]
             if t > 0:  # what the cell line passes on to c_{t-1}; at t = 0 there is no earlier step
@@ -640,7 +640,7 @@ class FormulaView(QScrollArea):
                 f"<span style='color:{c.muted}'>z near 1 keeps the gradient: a shortcut past the squashing</span>",
             ]
             rows = [
-                f"‖∂L/∂{_sub('h', t)}‖ = <b>{norm_text(d['dh_norm'][t], d['dh_bad'][t], d['H'])}</b>",
+                f"‖∂L/∂{_sub('h', t)}‖ = <b>{equation_norm(d['dh_norm'][t], d['dh_bad'][t], d['H'])}</b>",
                 f"{self._unit_label()}{_sub('z', t)} = {n(d['z'][t])} (mean over units {n(d['z_mean'][t])})",
                 f"{self._unit_label()}{_sub('z', t)} ⊙ ∂L/∂{_sub('h', t)} = {n(d['z'][t])} · {p(d['dh'][t])} = "
                 f"<b>{n(d['z'][t] * d['dh'][t])}</b>",
