@@ -507,6 +507,7 @@ def _panel_figure(name: str, panel: PlotPanel, session: Session, theme, size, ti
         tabs.hide()
     panel.layout().setContentsMargins(0, 0, 0, 0)
     _no_cache(panel.plot)
+    panel.plot_widget.release_marks()  # an export renders the scene: the marks must be in it
     _margins(panel.plot, theme)
     titles = (title,) if title else _panel_titles(panel)
     _style_title(panel.plot, titles[0], theme)

@@ -18,7 +18,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems.PlotDataItem import PlotDataset
 from PySide6 import QtGui
-from PySide6.QtCore import QEvent, QLineF, QPointF, QRect, QRectF, QSignalBlocker, QSize, QSizeF, Qt
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRect, QRectF, QSignalBlocker, QSize, QSizeF, Qt, QTimer
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -27,6 +27,8 @@ from PySide6.QtGui import (
     QFontMetricsF,
     QPainter,
     QPen,
+    QPixmap,
+    QRegion,
     QStaticText,
     QTextLayout,
     QTextOption,
@@ -40,6 +42,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSizePolicy,
+    QStyleOptionGraphicsItem,
     QTabBar,
     QToolTip,
     QVBoxLayout,
@@ -532,6 +535,10 @@ class Marker(QGraphicsEllipseItem):
         pen.setWidthF(self._pen.widthF() * self._scale)
         super().setPen(pen)
 
+    def reach(self) -> float:
+        """How far its pixels reach from its centre."""
+        return 0.5 * self._size * self._scale + self._pen.widthF() * self._scale
+
     def setData(self, x, y) -> None:
         """Put the dot at (x[0], y[0]) (view coordinates); empty arrays hide it."""
         self._x, self._y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
@@ -674,10 +681,15 @@ class Cursor(QGraphicsLineItem):
         """The step the line is at."""
         return self._t
 
+    def pixels_per_step(self) -> float:
+        """How far apart in the view box's pixels two steps are."""
+        return self._per_step
+
     def _place(self, *_) -> None:
         view = self._view
         (x0, x1), _y = view.viewRange()
         width, height = view.width(), view.height()
+        self._per_step = width / (x1 - x0) if x1 != x0 else 0.0
         x = (self._t - x0) / (x1 - x0) * width if x1 != x0 else 0.0
         line = QLineF(x, 0.0, x, height)
         if line != self.line():
@@ -746,7 +758,10 @@ class Veil(QGraphicsItem):
     def paint(self, painter, option, widget=None) -> None:
         """Fill the veiled span."""
         if self._span is not None:
-            painter.fillRect(self._strip(*self._span).intersected(self._bounds), self._brush)
+            rect = self._strip(*self._span).intersected(self._bounds)
+            if painter.hasClipping():  # the repainted part only: a fill far taller than the view is slow
+                rect = rect.intersected(painter.clipBoundingRect())
+            painter.fillRect(rect, self._brush)
 
 
 class RichLabel(QLabel):
@@ -1038,6 +1053,201 @@ class QuietLine(QWidget):
         return False
 
 
+class PlotView(pg.PlotWidget):
+    """A plot's view that repaints an animation frame from a picture of its still items.
+
+    A frame moves only the playhead's marks (the cursor line, the veil's edge, the dot on the
+    curve), within the columns of the steps the playhead left and entered. Qt repainted those
+    strips by running the whole scene's paint under a clip (the grid, the curves, the axes):
+    about half a millisecond a plot, a quarter of a frame. Here the view draws the marks itself:
+    the scene holds them as items without contents (Qt neither paints them nor repaints where
+    they move), marks_moved() asks for the strips they left and entered, and a repaint that
+    those strips account for is copied from a picture of the plot without its marks (the
+    still), with the marks drawn over it as the scene would (over the data, clipped to the
+    view box). A repaint that reaches past them (new data, a resize, a theme, a zoom, a hover)
+    is painted by the scene as before, with the marks drawn over it, and the still is drawn
+    again at the next frame.
+
+    While an item that lies over the marks shows (a blocker: an empty plot's notice, the
+    overflow line), the marks go back to the scene and the view paints as pyqtgraph's does;
+    so do they in an export (release_marks).
+
+    The one change this cannot see is a change of the scene that lies wholly inside the marks'
+    strips and is repainted together with them; the plot's own changes (new data, a theme) are
+    announced with marks_moved(scene=True) and drop the still, and the others (a zoom, a resize,
+    a hover) repaint far more than a strip.
+    """
+
+    MARGIN = 4  # px either side of a mark's column: Qt's 2 px for antialiasing, and the pens'
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._cursor: Cursor | None = None
+        self._veil: Veil | None = None
+        self._marks: list[QGraphicsItem] = []  # drawn in this order (their z order)
+        self._dots: list[Marker] = []  # the marks that are dots (they say how far they reach)
+        self._line_reach = 0.0  # px: how far the line's pen reaches from it (a Marker's reach is its own)
+        self.blockers: list[QGraphicsItem] = []  # items over the marks: while one shows, the scene draws them
+        self._owned = False  # whether this view draws the marks (they have no contents in the scene)
+        self._released = False  # an export's view: the scene draws the marks, always
+        self._still: QPixmap | None = None
+        self._drawing_still = False
+        self._still_due = False  # a still is to be made once the current paint is over
+        self._settling = False  # the scene changed: no still until a frame after its repaint
+        self._painted = False  # a repaint came since the scene last changed
+        self._asked = QRegion()  # what marks_moved asked to repaint since the last repaint
+        self._drawn: tuple | None = None  # where the marks were drawn last (see _where)
+        self._asked_for: tuple | None = None  # where marks_moved found them
+        self.fast_repaints = 0  # repaints copied from the still (for tests and benchmarks)
+        self.stills_drawn = 0
+
+    def set_marks(self, cursor: Cursor, veil: Veil, marks: list[QGraphicsItem], reach: float) -> None:
+        """The playhead's items, in z order: the cursor line, the veil and others (a Marker), all within
+        half a step of the cursor's column or `reach` px (a Marker: its own reach) of its line."""
+        self._own(False)  # (the scene has the old marks back)
+        self._cursor, self._veil, self._marks, self._line_reach = cursor, veil, list(marks), float(reach)
+        self._dots = [m for m in self._marks if isinstance(m, Marker)]
+        self._own(True)
+
+    def release_marks(self) -> None:
+        """Let the scene draw the marks from now on (an export renders the scene, not this view)."""
+        self._released = True
+        self._own(False)
+
+    @property
+    def draws_marks(self) -> bool:
+        """Whether this view, not the scene, draws the marks now."""
+        return self._owned
+
+    def _own(self, owned: bool) -> None:
+        owned = owned and bool(self._marks) and not self._released
+        if owned != self._owned:
+            self._owned = owned
+            for item in self._marks:
+                item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, owned)
+            self._still, self._drawn = None, None
+            self.viewport().update()
+
+    def _where(self) -> tuple | None:
+        """(cursor x, veil's x-range or None, half-width of the marks' column) in the viewport's pixels."""
+        c = self._cursor
+        if c is None or not c.isVisible():
+            return None
+        to_view = self.viewportTransform()
+        at = c.deviceTransform(to_view)
+        x = at.map(c.line().p1()).x()
+        half = 0.5 * abs(at.m11()) * c.pixels_per_step()
+        reach = self._line_reach
+        for m in self._dots:
+            if m.isVisible():
+                reach = max(reach, m.reach())
+        veil = self._veil
+        span = None
+        if veil is not None and veil.isVisible() and veil.span is not None:
+            v = veil.deviceTransform(to_view)
+            span = tuple(sorted((v.map(QPointF(veil.span[0], 0)).x(), v.map(QPointF(veil.span[1], 0)).x())))
+        return x, span, max(half, reach) + self.MARGIN
+
+    def marks_moved(self, scene: bool = False) -> None:
+        """Repaint where the marks were drawn and where they are now (call after changing any of them).
+
+        scene: the scene changed too (new data, a new theme): the still is out of date, and no new
+        one is made until a frame comes after the scene's own repaint (pyqtgraph moves some items
+        only when it paints, and a still made before then would be drawn for nothing).
+        """
+        if scene:
+            self._still, self._settling, self._painted = None, True, False
+        elif self._painted:
+            self._settling = False
+        self._own(not any(b.isVisible() for b in self.blockers))
+        if not self._owned or scene:  # (the scene repaints what changed, and the marks over it)
+            return
+        now, drawn = self._where(), self._drawn
+        self._asked_for = now  # where the marks will be drawn, unless the view changes meanwhile
+        if now is None or drawn is None or self._settling:
+            # all of it: pyqtgraph applies a new range only as the view paints, and Qt then repaints
+            # where the data is, not where it was before a strip of the view was painted
+            self.viewport().update()
+            return
+        (x, span, half), (x0, span0, half0) = now, drawn
+        h = self.viewport().height()
+        spans = [(min(x, x0) - max(half, half0), max(x, x0) + max(half, half0))]
+        if span != span0:  # the veil's edges moved: the strips between the old and the new edges
+            if span is None or span0 is None:
+                spans.append(span or span0)
+            else:
+                spans += [(min(a, b), max(a, b)) for a, b in zip(span, span0, strict=True) if a != b]
+        for a, b in spans:
+            rect = QRect(math.floor(a) - self.MARGIN, 0, math.ceil(b) - math.floor(a) + 2 * self.MARGIN, h)
+            self._asked += rect
+            self.viewport().update(rect)
+
+    def paintEvent(self, ev) -> None:
+        if not self._owned or self._drawing_still:  # (the still: the scene paints, into it)
+            super().paintEvent(ev)
+            return
+        region = ev.region()
+        asked, self._asked = self._asked, QRegion()
+        viewport = self.viewport()
+        marks_only = region.subtracted(asked).isEmpty()  # else the scene changed (or Qt repaints a part)
+        dpr = viewport.devicePixelRatioF()
+        still = self._still if marks_only else None
+        if still is not None and still.size() == viewport.size() * dpr:
+            p = QPainter(viewport)
+            box = region.boundingRect()  # (Qt clips the painter to the region itself)
+            p.drawPixmap(box, still, QRectF(box.topLeft() * dpr, box.size() * dpr).toRect())
+            self.fast_repaints += 1
+            self._drawn = self._asked_for  # nothing but the marks changed since marks_moved measured them
+        else:
+            self._still = None
+            super().paintEvent(ev)
+            p = QPainter(viewport)
+            self._drawn = self._where()
+            if marks_only and not self._settling and not self._still_due:  # frames: a still for the next ones
+                self._still_due = True
+                QTimer.singleShot(0, self._make_still)
+        try:
+            self._draw_marks(p, region)
+        finally:
+            p.end()
+        self._painted = True
+
+    def _make_still(self) -> None:
+        self._still_due = False
+        if self._owned and self._still is None and not self._settling and self.isVisible():
+            self._still = self._draw_still()
+
+    def _draw_still(self) -> QPixmap:
+        """The whole view as the scene paints it (the marks have no contents there)."""
+        viewport = self.viewport()
+        dpr = viewport.devicePixelRatioF()
+        still = QPixmap(viewport.size() * dpr)
+        still.setDevicePixelRatio(dpr)
+        still.fill(self.backgroundBrush().color())
+        # the viewport's own paint, redirected (QGraphicsView.render would draw the cached items
+        # from caches of its own, which their changes do not all reach)
+        self._drawing_still = True
+        try:
+            viewport.render(still, QPoint(0, 0), QRegion(viewport.rect()), QWidget.RenderFlag(0))
+        finally:
+            self._drawing_still = False
+        self.stills_drawn += 1
+        return still
+
+    def _draw_marks(self, p: QPainter, region: QRegion) -> None:
+        """The marks as the scene draws them: over everything else, clipped to their view box."""
+        to_view = self.viewportTransform()
+        option = QStyleOptionGraphicsItem()
+        p.setRenderHints(self.renderHints())
+        box = self._cursor.parentItem()  # the view box: it clips its children to its rectangle
+        clip = box.deviceTransform(to_view).mapRect(box.boundingRect()).toRect()
+        p.setClipRegion(region.intersected(clip))  # rectangles in pixels: the veil's fill is cut to them quickly
+        for item in self._marks:
+            if item.isVisible():
+                p.setWorldTransform(item.deviceTransform(to_view))
+                item.paint(p, option, self.viewport())
+
+
 class PlotPanel(QWidget):
     """A titled pyqtgraph plot with a caption, a playhead cursor, a veil, hover and click-to-seek."""
 
@@ -1069,7 +1279,7 @@ class PlotPanel(QWidget):
         layout.addLayout(header)
         self._header = header
         # enableMenu=False: pyqtgraph then does not build the view menu we never show (start-up time)
-        self.plot_widget = pg.PlotWidget(
+        self.plot_widget = PlotView(
             axisItems={"left": LogAxis("left"), "bottom": MinusAxis("bottom")}, enableMenu=False
         )
         self.plot_widget.setMenuEnabled(False)
@@ -1078,7 +1288,11 @@ class PlotPanel(QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         for name in ("left", "bottom"):  # the grid is drawn by the axes: cache them, or every
             # cursor move repaints their tick text too (most of an animation frame's cost)
-            self.plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            axis = self.plot.getAxis(name)
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            # the grid under the data and the playhead's marks (pyqtgraph draws the axes over the view
+            # box): the view then draws the marks over a picture of all the rest (see PlotView)
+            axis.setZValue(self.plot.getViewBox().zValue() - 1)
         layout.addWidget(self.plot_widget, 1)
         self.caption_label = RichLabel(self.caption)
         self.caption_label.setTextFormat(Qt.TextFormat.RichText)
@@ -1101,6 +1315,9 @@ class PlotPanel(QWidget):
         self.notice.setParentItem(view)  # in the view's pixels, not in data coordinates
         self.notice.setZValue(30)
         self.notice.hide()
+        self.plot_widget.blockers.append(self.notice)
+        if self.time_axis:
+            self.plot_widget.set_marks(self.cursor, self.veil, [self.veil, self.cursor], reach=2.0)
         self._notice_text = ""  # rich text, lines apart by "\n"
         self._notice_fit: tuple | None = None  # what the notice was last laid out for
         view.sigResized.connect(self._fit_notice)  # a resize only, never a frame
@@ -1140,8 +1357,18 @@ class PlotPanel(QWidget):
         signal.connect(self._on_trace_changed)
         self.session.frame_changed.connect(self._on_frame_changed)
         self.theme.changed.connect(self._on_theme_changed)
+        # after each of those (connected later, so called later): the view draws the playhead's marks
+        self.session.frame_changed.connect(self._marks_moved)
+        for changed in (signal, self.theme.changed):
+            changed.connect(self._scene_changed)
         self._on_theme_changed()
         self._on_trace_changed(self.session.trace)
+
+    def _marks_moved(self, *_) -> None:
+        self.plot_widget.marks_moved()
+
+    def _scene_changed(self, *_) -> None:
+        self.plot_widget.marks_moved(scene=True)
 
     # ---- to override -----------------------------------------------------------------
     def hover_text(self, x: float, y: float) -> str:
@@ -1398,6 +1625,9 @@ class LogCurvePlot(PlotPanel):
         self.marker = Marker(size=12)
         self.marker.setZValue(25)
         self.plot.addItem(self.marker, ignoreBounds=True)  # moving it must not re-run the auto-range
+        self.plot_widget.set_marks(
+            self.cursor, self.veil, [self.veil, self.marker, self.cursor], reach=2.0
+        )  # as the scene stacks them: the cursor, the view box's child, over its data
         self.y = np.zeros(0)
         self.bound_y: np.ndarray | None = None
 
@@ -1477,6 +1707,7 @@ class GradientPlot(LogCurvePlot):
         self.overflow = pg.InfiniteLine(angle=90, movable=False, label="overflow", labelOpts={"position": 0.9})
         self.overflow.setZValue(20)  # above the veil: the overflow is a fact of the trace, not of the playhead
         self.plot.addItem(self.overflow, ignoreBounds=True)
+        self.plot_widget.blockers.append(self.overflow)
         self.ghost_y: np.ndarray | None = None
         self.ghost_change = ""  # the keys and old values of the last run of edits, e.g. "hidden = 16"
         self._config: Config | None = None
