@@ -186,6 +186,7 @@ def bench_window(cell: str, steps: int = 100, hidden: int = 32, repeats: int = 2
 
     total, waits, views, engine = Clock(), [], Clock(), Clock()
     frames, handlers = Clock(), Clock()
+    still = [0, 0]  # the time plots' repaints during the frames: copied from their still, all
     for _ in range(rounds):
         s.defer_measures = True  # as the interactive app runs it
         for w in wrecs:  # end to end: engine + diagnostics + every view + repaint
@@ -210,11 +211,16 @@ def bench_window(cell: str, steps: int = 100, hidden: int = 32, repeats: int = 2
 
         s.set_frame(0)
         settle(app)
+        plot_views = [p.plot_widget for p in window.plots.plots]
+        before = [(v.repaints, v.fast_repaints) for v in plot_views]
         for f in range(1, min(s.n_frames, 2 * steps)):
             with frames:
                 with handlers:
                     s.set_frame(f)
                 settle(app)
+        for v, (n, fast) in zip(plot_views, before, strict=True):
+            still[0] += v.fast_repaints - fast
+            still[1] += v.repaints - n
 
     # the GUI thread's CPU time leaves out the time it sat waiting for the pool thread's Jacobian
     # norms, which the user waits for too: the target is judged on CPU time + that wait
@@ -227,6 +233,7 @@ def bench_window(cell: str, steps: int = 100, hidden: int = 32, repeats: int = 2
         "engine_ms": engine.ms(),
         "frame_ms": frames.ms(),
         "frame_handlers_ms": handlers.ms(),
+        "still_share": still[0] / still[1] if still[1] else float("nan"),
     }
     collector.timer.stop()
     gc.enable()
@@ -298,6 +305,7 @@ def main() -> dict:
         lines.append(_row(f"{name}:   views / total", ratio, "", None))
         lines.append(_row(f"{name}: animation frame (handlers + repaint)", r["frame_ms"], "ms", FRAME_TARGET_MS))
         lines.append(_row(f"{name}:   of which the frame handlers", r["frame_handlers_ms"], "ms", None))
+        lines.append(_row(f"{name}:   of which plot repaints from a still", r["still_share"], "", None))
     # start-up is judged on the smaller of wall and CPU time: a busy machine stretches the wall time,
     # and on an idle one the process's CPU time exceeds it (numpy's threads)
     lines.append(_row("python main.py -> window painted", startup, "s", START_TARGET_S, judge=min))

@@ -1098,7 +1098,9 @@ class PlotView(pg.PlotWidget):
         self._asked = QRegion()  # what marks_moved asked to repaint since the last repaint
         self._drawn: tuple | None = None  # where the marks were drawn last (see _where)
         self._asked_for: tuple | None = None  # where marks_moved found them
-        self.fast_repaints = 0  # repaints copied from the still (for tests and benchmarks)
+        self._option = QStyleOptionGraphicsItem()  # what the marks' paint() is given
+        self.repaints = 0  # repaints while this view draws the marks (for tests and benchmarks) ...
+        self.fast_repaints = 0  # ... and of those, the ones copied from the still
         self.stills_drawn = 0
 
     def set_marks(self, cursor: Cursor, veil: Veil, marks: list[QGraphicsItem], reach: float) -> None:
@@ -1186,6 +1188,7 @@ class PlotView(pg.PlotWidget):
         if not self._owned or self._drawing_still:  # (the still: the scene paints, into it)
             super().paintEvent(ev)
             return
+        self.repaints += 1
         region = ev.region()
         asked, self._asked = self._asked, QRegion()
         viewport = self.viewport()
@@ -1237,7 +1240,6 @@ class PlotView(pg.PlotWidget):
     def _draw_marks(self, p: QPainter, region: QRegion) -> None:
         """The marks as the scene draws them: over everything else, clipped to their view box."""
         to_view = self.viewportTransform()
-        option = QStyleOptionGraphicsItem()
         p.setRenderHints(self.renderHints())
         box = self._cursor.parentItem()  # the view box: it clips its children to its rectangle
         clip = box.deviceTransform(to_view).mapRect(box.boundingRect()).toRect()
@@ -1245,7 +1247,7 @@ class PlotView(pg.PlotWidget):
         for item in self._marks:
             if item.isVisible():
                 p.setWorldTransform(item.deviceTransform(to_view))
-                item.paint(p, option, self.viewport())
+                item.paint(p, self._option, self.viewport())
 
 
 class PlotPanel(QWidget):
