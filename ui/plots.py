@@ -1242,8 +1242,10 @@ class PlotView(pg.PlotWidget):
         to_view = self.viewportTransform()
         p.setRenderHints(self.renderHints())
         box = self._cursor.parentItem()  # the view box: it clips its children to its rectangle
-        clip = box.deviceTransform(to_view).mapRect(box.boundingRect()).toRect()
-        p.setClipRegion(region.intersected(clip))  # rectangles in pixels: the veil's fill is cut to them quickly
+        p.setClipRegion(region)
+        # the view box exactly, as the scene clips it (its edge may fall between two logical pixels,
+        # on a device pixel of a high-density screen); a rectangle with no transform: a quick clip
+        p.setClipRect(box.deviceTransform(to_view).mapRect(box.boundingRect()), Qt.ClipOperation.IntersectClip)
         for item in self._marks:
             if item.isVisible():
                 p.setWorldTransform(item.deviceTransform(to_view))

@@ -159,3 +159,75 @@ def test_an_exported_plot_shows_its_playhead(qapp):
         assert line.max() > 0.4 * image.height(), "no column of the cursor's colour down the plot"
     finally:
         figure.close()
+
+
+_HIGH_DENSITY = """
+import os, sys
+import numpy as np
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from simulator.config import Config
+from ui import theme
+from ui.main_window import MainWindow
+from ui.session import Session
+theme.install("light")
+def settle():
+    for _ in range(4):
+        QApplication.processEvents()
+def plots(window):
+    image = QApplication.primaryScreen().grabWindow(window.winId()).toImage()
+    image = image.convertToFormat(image.Format.Format_RGBA8888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine() // 4, 4)
+    dpr = image.devicePixelRatio()
+    out = []
+    for panel in window.plots.plots:
+        vp = panel.plot_widget.viewport()
+        top_left = vp.mapTo(window, vp.rect().topLeft())
+        x, y = round(top_left.x() * dpr), round(top_left.y() * dpr)
+        out.append(rows[y : y + round(vp.height() * dpr), x : x + round(vp.width() * dpr)].copy())
+    return dpr, out
+windows = []
+for _ in range(2):
+    w = MainWindow(Session(Config(cell="rnn", steps=30, hidden=8)), settings=None)
+    w.resize(1600, 1000)
+    w.show()
+    windows.append(w)
+for panel in windows[1].plots.plots:
+    panel.plot_widget.release_marks()
+settle()
+worst = 0
+for step in ("frame 22", "zoom", "frame 23", "frame 24"):
+    for w in windows:
+        if step == "zoom":  # the view box's edge then falls between two logical pixels
+            for panel in w.plots.plots:
+                if panel.time_axis:
+                    panel.plot.getViewBox().scaleBy((0.8, 1.0), center=QPointF(10.0, 0.0))
+        else:
+            w.session.set_frame(int(step.split()[1]))
+        settle()
+    (dpr, mine), (_, scene) = plots(windows[0]), plots(windows[1])
+    worst = max([worst] + [int((a != b).any(axis=2).sum()) for a, b in zip(mine, scene)])
+print("dpr", dpr, "differing", worst, "fast", sum(p.plot_widget.fast_repaints for p in windows[0].plots.plots))
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+def test_marks_at_twice_the_pixel_density_look_as_the_scene_draws_them(tmp_path):
+    """On a high-density screen a zoomed view box ends between two logical pixels: the marks are cut there too."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "density.py"
+    script.write_text(_HIGH_DENSITY)
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_SCALE_FACTOR="2", PYTHONPATH=str(root))
+    out = subprocess.run([sys.executable, str(script)], env=env, cwd=root, capture_output=True, text=True, timeout=120)
+    words = out.stdout.split()
+    assert "dpr" in words, out.stdout + out.stderr
+    assert float(words[words.index("dpr") + 1]) == 2.0
+    assert int(words[words.index("differing") + 1]) == 0, out.stdout
+    assert int(words[words.index("fast") + 1]) > 0, out.stdout
