@@ -3,19 +3,11 @@ cell's box, the RNN names its weights and loops h_t back, and a tall dock draws 
 
 import pytest
 from PySide6.QtCore import QRectF
+from windowtools import small_cell_view
 
-from simulator.config import Config
-from ui.cell_view import FONT_PX, CellView
-from ui.session import Session
+from ui.cell_view import FONT_PX
 
 CELLS = [dict(cell="rnn"), dict(cell="lstm"), dict(cell="lstm", variant="peephole"), dict(cell="gru")]
-
-
-def _view(qtbot, size, **config) -> CellView:
-    view = CellView(Session(Config(steps=8, hidden=4, **config)))
-    qtbot.addWidget(view)
-    view.resize(*size)  # the canvas: the size less the unit bar
-    return view
 
 
 def _badges_on_screen(canvas) -> list[QRectF]:
@@ -34,7 +26,7 @@ def _badges_on_screen(canvas) -> list[QRectF]:
 def test_every_number_is_inside_the_canvas(qtbot, font_scale, config, scale, size):
     """The review's cut "x_t" badge: at any size and font scale the drawing scales down to fit."""
     font_scale(scale)
-    view = _view(qtbot, size, **config)
+    view = small_cell_view(qtbot, size, **config)
     s, canvas = view.session, view.canvas
     for frame in (3, s.frame_of("backward", 2)):
         s.set_frame(frame)
@@ -50,7 +42,7 @@ def test_every_number_is_inside_the_canvas(qtbot, font_scale, config, scale, siz
 @pytest.mark.parametrize("size", [(420, 245), (420, 592), (900, 480), (374, 347)])
 def test_the_gradient_label_keeps_off_the_cells_box(qtbot, monkeypatch, config, size):
     """‖∂L/∂h‖ = … sits wholly inside or wholly outside the box, never across its border."""
-    view = _view(qtbot, size, **config)
+    view = small_cell_view(qtbot, size, **config)
     s, canvas = view.session, view.canvas
     boxes = []
     monkeypatch.setattr(canvas, "_cell_box", lambda *box: boxes.append(box))
@@ -72,7 +64,7 @@ def test_the_gradient_label_keeps_off_the_cells_box(qtbot, monkeypatch, config, 
 
 def test_the_rnn_names_its_weights_and_loops_its_state_back(qtbot, monkeypatch):
     """x_t enters through W_ih, h_{t−1} through W_hh, and h_t is drawn going back as the next h_{t−1}."""
-    view = _view(qtbot, (420, 592), cell="rnn")
+    view = small_cell_view(qtbot, (420, 592), cell="rnn")
     canvas = view.canvas
     drawn, lines = [], []
     label, line = canvas._label, canvas._line
@@ -102,7 +94,7 @@ def test_a_tall_dock_draws_the_rnn_large(qtbot, scheme):
     try:
         sizes = {}
         for cell in ("rnn", "lstm"):
-            view = _view(qtbot, (420, 592), cell=cell)
+            view = small_cell_view(qtbot, (420, 592), cell=cell)
             view.canvas.grab()
             tf, scale = view.canvas.fit()
             sizes[cell] = scale  # the drawing (boxes, lines) on screen

@@ -3,21 +3,13 @@ other, the symbols in the boxes grow with the text, the drawing uses the dock's 
 LSTM shows its equations as the RNN and GRU do."""
 
 import pytest
+from windowtools import small_cell_view
 
-from simulator.config import Config
 from ui import diagram as dg
-from ui.cell_view import FONT_PX, CellView
-from ui.session import Session
+from ui.cell_view import FONT_PX
 
 CELLS = [dict(cell="rnn"), dict(cell="lstm"), dict(cell="lstm", variant="peephole"), dict(cell="gru")]
 SIZES = [(420, 592), (436, 330), (374, 347), (460, 460), (900, 480)]
-
-
-def _view(qtbot, size, **config) -> CellView:
-    view = CellView(Session(Config(steps=8, hidden=4, **config)))
-    qtbot.addWidget(view)
-    view.resize(*size)
-    return view
 
 
 def _overlaps(canvas) -> list:
@@ -45,7 +37,7 @@ def _overlaps(canvas) -> list:
 def test_no_label_covers_a_node_or_another_label(qtbot, font_scale, config, scale, size):
     """The review's LSTM 'i·g' and 'tanh' over the output tanh, the GRU's '1−z' over its (1−) node."""
     font_scale(scale)
-    view = _view(qtbot, size, **config)
+    view = small_cell_view(qtbot, size, **config)
     s, canvas = view.session, view.canvas
     for frame in (5, s.frame_of("backward", 2)):
         s.set_frame(frame)
@@ -62,7 +54,7 @@ def test_the_gate_symbols_grow_with_the_text(qtbot, font_scale, cell):
     px = {}
     for scale in (1.0, 2.0):
         font_scale(scale)
-        view = _view(qtbot, (900, 480), cell=cell)  # font 1 draws the text at its own size here
+        view = small_cell_view(qtbot, (900, 480), cell=cell)  # font 1 draws the text at its own size here
         canvas = view.canvas
         canvas.grab()
         tf, fit = canvas.fit()
@@ -73,7 +65,7 @@ def test_the_gate_symbols_grow_with_the_text(qtbot, font_scale, cell):
 
 def test_the_lstm_subtitle_shows_its_equations(qtbot):
     texts = []
-    view = _view(qtbot, (900, 480), cell="lstm")
+    view = small_cell_view(qtbot, (900, 480), cell="lstm")
     canvas = view.canvas
     from PySide6.QtGui import QPainter
 

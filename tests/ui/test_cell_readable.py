@@ -10,20 +10,11 @@
 import pytest
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QPainter
+from windowtools import small_cell_view
 
-from simulator.config import Config
 from ui import diagram as dg
-from ui.cell_view import CellView
-from ui.session import Session
 
 WIDEST = ["−8.8e−88", "−0.012", "−88.8"]  # exponent form; three decimals (if fmt shows [0.01, 0.1) so); tens
-
-
-def _view(qtbot, size, **config) -> CellView:
-    view = CellView(Session(Config(steps=8, hidden=4, **config)))
-    qtbot.addWidget(view)
-    view.resize(*size)
-    return view
 
 
 def _badges(canvas) -> list[tuple[str, QRectF]]:
@@ -63,7 +54,7 @@ def test_badges_with_the_widest_numbers_stay_apart_and_inside(
 ):
     font_scale(scale)
     monkeypatch.setattr(dg, "fmt", lambda v, short=False: widest)
-    view = _view(qtbot, size, cell=cell, topology="one-to-many")
+    view = small_cell_view(qtbot, size, cell=cell, topology="one-to-many")
     s, canvas = view.session, view.canvas
     for frame in (3, s.frame_of("backward", 2)):
         s.set_frame(frame)
@@ -123,7 +114,7 @@ TEXT_FLOOR_PX = 9.0  # no text (subscripts included) under this many pixels, in 
 def test_no_text_in_a_small_dock_is_tiny(qtbot, font_scale, cell, scale):
     """The review's 1280×720 window with Lesson 1 open: the Cell dock's canvas was 384×204."""
     font_scale(scale)
-    view = _view(qtbot, (384, 230), cell=cell)
+    view = small_cell_view(qtbot, (384, 230), cell=cell)
     view.session.set_frame(view.session.frame_of("backward", 0))
     view.canvas.grab()
     sizes = _text_sizes(view.canvas)
@@ -135,7 +126,7 @@ def test_no_text_in_a_small_dock_is_tiny(qtbot, font_scale, cell, scale):
 def test_the_weights_read_as_large_as_the_numbers(qtbot, font_scale):
     """W_hh and W_ih were drawn at the drawing's own size (8.7 px at 384×204) beside 11 px numbers."""
     font_scale(1.0)
-    view = _view(qtbot, (384, 230), cell="rnn")
+    view = small_cell_view(qtbot, (384, 230), cell="rnn")
     view.canvas.grab()
     sizes = _text_sizes(view.canvas)
     value_px = min(px for px, t in sizes if t[:1].isdigit() or t[:1] == "−")

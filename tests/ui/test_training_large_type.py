@@ -26,12 +26,18 @@ def test_a_run_that_did_not_learn_is_not_shown_in_the_success_colour(qtbot, make
     assert not in_success_colour(panel)
 
 
-def test_compare_runs_that_did_not_learn_are_not_shown_in_the_success_colour(qtbot, make_panel):
-    panel = tiny(make_panel(), "adding", iterations=3, hidden=4, batch=4, seq_len=8)
+def _compared(qtbot, make_panel, task: str, iterations: int) -> TrainingPanel:
+    """A tiny compare run of the first preset (tanh RNN vs LSTM) on a task, finished."""
+    panel = tiny(make_panel(), task, iterations=iterations, hidden=4, batch=4, seq_len=8)
     panel.compare_check.setChecked(True)
     panel.preset_box.setCurrentIndex(0)  # tanh RNN vs LSTM
     assert panel.start()
     finish(qtbot, panel)
+    return panel
+
+
+def test_compare_runs_that_did_not_learn_are_not_shown_in_the_success_colour(qtbot, make_panel):
+    panel = _compared(qtbot, make_panel, "adding", iterations=3)
     assert "tanh RNN" in panel.message.text() and "LSTM" in panel.message.text()
     assert not any(panel._learned(panel.last_updates[k].snapshot) for k in ("A", "B"))
     assert not in_success_colour(panel)
@@ -106,11 +112,7 @@ def test_titles_give_way_and_captions_shorten_in_a_small_panel(qtbot):
 # ---- 3. compare mode: whose predictions ------------------------------------------------------------------------
 def test_compare_mode_predictions_say_which_run_they_are(qtbot, make_panel):
     """The Predictions tab showed the first run's predictions (the tanh RNN) without saying so."""
-    panel = tiny(make_panel(), "sine", iterations=4, hidden=4, batch=4, seq_len=8)
-    panel.compare_check.setChecked(True)
-    panel.preset_box.setCurrentIndex(0)  # tanh RNN vs LSTM
-    assert panel.start()
-    finish(qtbot, panel)
+    panel = _compared(qtbot, make_panel, "sine", iterations=4)
     plot = panel.prediction_plot
     assert plot.title == f"Predictions of {panel.names['A']} (run A)" and panel.names["A"] == "tanh RNN"
     panel.compare_check.setChecked(False)

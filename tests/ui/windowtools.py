@@ -27,3 +27,15 @@ def tiny(panel, task: str, iterations: int = 30, hidden: int = 6, batch: int = 8
 def finish(qtbot, panel, timeout: int = 30_000) -> None:
     """Wait until the lab's runs have ended and their threads are gone."""
     qtbot.waitUntil(lambda: panel.threads_alive == 0 and not panel._active(), timeout=timeout)
+
+
+def small_cell_view(qtbot, size, **config):
+    """A CellView on a short trace (8 steps, 4 units) at a size (the canvas: the size less the unit bar)."""
+    from simulator.config import Config
+    from ui.cell_view import CellView
+    from ui.session import Session
+
+    view = CellView(Session(Config(steps=8, hidden=4, **config)))
+    qtbot.addWidget(view)
+    view.resize(*size)
+    return view
