@@ -245,6 +245,9 @@ def legend_rows_height(legend) -> float:
     return height + top + bottom
 
 
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")  # where a caption's sentences part
+
+
 class ShortCaption(QLabel):
     """A plot's caption cut to one line with an ellipsis (the whole caption in its tooltip), for when room is short."""
 
@@ -274,8 +277,23 @@ class ShortCaption(QLabel):
         self._elide()
 
     def _elide(self) -> None:
+        """The whole sentences that fit, then "…" for the rest (in the tooltip); a cut word only when
+        not even the first sentence fits ("… can explode. Do…" read as a mistake)."""
         width = max(0, self.contentsRect().width())
-        text = self.fontMetrics().elidedText(self.plain, Qt.TextElideMode.ElideRight, width)
+        metrics = self.fontMetrics()
+        text = self.plain
+        if metrics.horizontalAdvance(text) > width:
+            sentences = SENTENCE_END.split(text)
+            kept = ""
+            for sentence in sentences:
+                longer = f"{kept} {sentence}" if kept else sentence
+                if metrics.horizontalAdvance(longer + " …") > width:
+                    break
+                kept = longer
+            if kept:
+                text = kept + " …"
+            else:
+                text = metrics.elidedText(self.plain, Qt.TextElideMode.ElideRight, width)
         if text != self.text():
             self.setText(text)
 

@@ -37,6 +37,22 @@ def test_the_eigenvalue_plots_point_is_readable_at_the_default_size(qtbot, make_
     assert "Inside the circle ⇒ vanishing." in seen and "Outside ⇒ can explode." in seen, seen
 
 
+@pytest.mark.parametrize("size", [(1280, 720), (1600, 1000)])
+def test_a_cut_caption_ends_on_a_whole_sentence(qtbot, make_window, size):
+    """Cut at a sentence's end, then "…" ("… can explode. Do…" read as a mistake); the whole text on hover."""
+    window = make_window(Config(cell="lstm"))
+    _laid_out(qtbot, window, *size)
+    for panel in window.plots.plots:
+        short = window.plot_fit.shorts[panel]
+        if not short.isVisible():
+            continue
+        whole = plain_caption(panel.caption_label.text())
+        seen = short.text()
+        assert seen.endswith(". …") or seen == whole, seen
+        assert whole.startswith(seen[:-2]), (seen, whole)
+        assert short.toolTip() == panel.caption_label.text()
+
+
 def test_the_short_sentence_begins_the_caption_in_every_eigenvalue_case(make_window):
     window = make_window(Config(activation="sigmoid"))  # gamma = 1/4: the dashed 1/gamma circle
     assert plain_caption(window.plots.eigen.caption_label.text()).startswith("Dots inside 1/γ ⇒ vanishing.")
