@@ -105,6 +105,11 @@ class CellView(QWidget):
         """The layer shown (0-based)."""
         return max(0, self.layer_box.currentIndex())
 
+    def set_layer(self, layer: int) -> None:
+        """Show a layer (0-based), if the net has it."""
+        if 0 <= layer < self.layer_box.count():
+            self.layer_box.setCurrentIndex(layer)
+
     def values(self) -> dict[str, float]:
         """The numbers drawn at the current step, by element name (i f g o c c_prev h h_prev x ...)."""
         t = self._t

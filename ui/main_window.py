@@ -13,7 +13,18 @@ import sys
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QObject, QSettings, QSignalBlocker, QSize, Qt, QTimer
+from PySide6.QtCore import (
+    QByteArray,
+    QCoreApplication,
+    QEvent,
+    QObject,
+    QSettings,
+    QSignalBlocker,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QCloseEvent, QFontMetricsF, QPainter, QTextDocumentFragment
 from PySide6.QtWidgets import (
     QApplication,
@@ -121,8 +132,27 @@ def remedy_status(config, trace) -> str:
     return " · ".join(parts)
 
 
+# a hidden layer's quantity: its units are those of the Cell panel's unit selector
+OVERFLOW_LAYER = re.compile(r"^(?:h_t|c_t|dL/dh_t) of layer (\d+)$")
+
+
+def overflow_unit(nf) -> tuple[int, int] | None:
+    """(layer, unit), both 0-based, where the Cell panel can show what overflowed; None for an output or a weight."""
+    m = OVERFLOW_LAYER.match(nf.quantity)
+    if m is None or nf.unit is None:
+        return None
+    return int(m.group(1)) - 1, nf.unit
+
+
 class OverflowBanner(QFrame):
-    """A strip that says what overflowed where; shown while the trace holds a non-finite value."""
+    """A strip that says what overflowed where; shown while the trace holds a non-finite value.
+
+    "Show that step" moves the playhead there, and `shown` asks the Cell panel for the layer and
+    unit that overflowed (the equations and the cell then show the infinite value, not a finite
+    neighbour's).
+    """
+
+    shown = Signal(int, int)  # layer, unit (0-based)
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
@@ -160,6 +190,10 @@ class OverflowBanner(QFrame):
             )
 
     def _show_step(self) -> None:
+        nf = self.session.trace.nonfinite
+        where = overflow_unit(nf) if nf is not None else None
+        if where is not None:
+            self.shown.emit(*where)
         stop = self.session.stop_frame
         if stop is not None:
             self.session.set_frame(stop)
@@ -802,6 +836,11 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.fit_right_column)
         self.narrow.timer.start()
 
+    def _show_overflow_unit(self, layer: int, unit: int) -> None:
+        """The Cell panel on the layer and unit that overflowed (see OverflowBanner)."""
+        self.cell_view.set_layer(layer)
+        self.cell_view.set_unit(unit)
+
     def event(self, event) -> bool:
         """A press on the window itself, not on a panel, is on the edge between docks: from then on
         the user's dock sizes win over the default split (see fit_right_column)."""
@@ -836,6 +875,8 @@ class MainWindow(QMainWindow):
         self.plot_fit = PlotFit(self.plots, self)
         self.formula = FormulaView(s)
         self.banner = OverflowBanner(s)
+        if CellView is not None:
+            self.banner.shown.connect(self._show_overflow_unit)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setObjectName("main_splitter")

@@ -112,3 +112,31 @@ def test_the_diagram_can_carry_a_note_at_its_foot_below_everything_else(qtbot):
     inked = [image.pixelColor(x, round(note.center().y())) != image.pixelColor(2, round(note.center().y()))
              for x in range(round(note.left()), round(note.right()), 2)]  # fmt: skip
     assert any(inked)  # the note is drawn
+
+
+def test_show_that_step_puts_the_overflowing_layer_and_unit_in_the_cell(make_window):
+    """The banner names unit 2 of layer 1; "Show that step" moves the playhead there and the Cell
+    panel to that layer and unit, so the equations and the cell show the infinite value itself."""
+    window = make_window(Config(**OVERFLOW, layers=2))
+    nf = window.session.trace.nonfinite
+    assert nf is not None and nf.quantity.endswith("of layer 1")
+    cell = window.cell_view
+    cell.set_layer(1)
+    cell.set_unit(5)
+    assert (cell.layer, cell.unit) == (1, 5)
+    window.session.set_frame(0)
+    window.banner.show_button.click()
+    assert window.session.frame == window.session.stop_frame
+    assert (cell.layer, cell.unit) == (0, nf.unit)
+    assert f"unit {nf.unit + 1} " in window.banner.label.text()
+
+
+def test_an_output_overflow_leaves_the_cells_unit_alone():
+    from types import SimpleNamespace
+
+    from ui.main_window import overflow_unit
+
+    assert overflow_unit(SimpleNamespace(quantity="output y_t", unit=0)) is None
+    assert overflow_unit(SimpleNamespace(quantity="gradient of weight_hh_l0", unit=None)) is None
+    assert overflow_unit(SimpleNamespace(quantity="c_t of layer 3", unit=4)) == (2, 4)
+    assert overflow_unit(SimpleNamespace(quantity="dL/dh_t of layer 1", unit=0)) == (0, 0)
