@@ -207,7 +207,7 @@ class MinusAxis(pg.AxisItem):
             p.setClipRect(self.boundingRect(), Qt.ClipOperation.IntersectClip)
             for rect, flags, text in texts:
                 line = _cached_text(text, font, False)
-                line.draw(p, _text_corner(rect, int(flags), line.size()))
+                line.draw(p, _text_corner(rect, int(flags), line.text_size()))
         p.restore()
 
 
@@ -970,6 +970,7 @@ class PlainLine:
         line.setPosition(QPointF(0.0, 0.0))
         self._layout.endLayout()
         self._size = QSizeF(line.naturalTextWidth(), line.height())
+        self._text_height = line.ascent() + line.descent()  # unrounded: what QPainter.drawText centres
 
     def text(self) -> str:
         return self._text
@@ -979,6 +980,10 @@ class PlainLine:
 
     def size(self) -> QSizeF:
         return QSizeF(self._size)
+
+    def text_size(self) -> QSizeF:
+        """The size QPainter.drawText aligns in a rectangle (the line's height unrounded)."""
+        return QSizeF(self._size.width(), self._text_height)
 
     def draw(self, painter: QPainter, at: QPointF) -> None:
         self._layout.draw(painter, at)

@@ -107,6 +107,7 @@ def test_the_axes_look_as_pyqtgraph_draws_them(window, side):
     rects = [r for r, _, _ in texts]
     for a, b in zip(_ink_boxes(mine, plain, rects, offset), _ink_boxes(theirs, plain, rects, offset), strict=True):
         assert a is not None and b is not None
+        # (pyqtgraph replays its labels from a QPicture, which puts some a pixel off QPainter.drawText's place)
         assert max(abs(u - v) for u, v in zip(a, b, strict=True)) <= 1, (a, b)
 
 
@@ -130,3 +131,35 @@ def test_a_change_of_range_brings_the_new_labels(make_window):
     if decades:
         exponents = [int(t[2:].translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789"))) for t in decades]
         assert all(lo <= k <= hi for k in exponents)
+
+
+@pytest.mark.parametrize("text", ["0.01", "−2", "10⁻⁴", "15", "1"])
+def test_a_label_lands_where_qpainter_drawtext_puts_it(qapp, text):
+    """The laid-out label, aligned by _text_corner, covers the pixels QPainter.drawText(rect, flags)
+    covers, at any fraction of a pixel (the line's unrounded height centres it, as drawText does)."""
+    from PySide6.QtCore import QPointF, QRectF, Qt
+    from PySide6.QtGui import QFont
+
+    from ui.plots import _cached_text, _text_corner
+
+    font = QFont()
+    font.setPointSizeF(9.0)
+    flags = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+    line = _cached_text(text, font, False)
+
+    def picture(draw) -> np.ndarray:
+        image = QImage(120, 40, QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(QColor("white"))
+        p = QPainter(image)
+        p.setFont(font)
+        p.setPen(QColor("black"))
+        draw(p)
+        p.end()
+        return _pixels(image)
+
+    for k in range(20):
+        rect = QRectF(40.0, 10.0 + k / 20, 60.0, 11.16)
+        theirs = picture(lambda p, r=rect: p.drawText(r, flags, text))
+        mine = picture(lambda p, r=rect: line.draw(p, _text_corner(r, int(flags), line.text_size())))
+        assert np.array_equal(mine, theirs), (text, k)
+        assert isinstance(_text_corner(rect, int(flags), line.text_size()), QPointF)
