@@ -9,6 +9,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication
+from windowtools import text_pixels
 
 from ui.plots import LogAxis, MinusAxis
 
@@ -147,19 +148,10 @@ def test_a_label_lands_where_qpainter_drawtext_puts_it(qapp, text):
     flags = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
     line = _cached_text(text, font, False)
 
-    def picture(draw) -> np.ndarray:
-        image = QImage(120, 40, QImage.Format.Format_ARGB32_Premultiplied)
-        image.fill(QColor("white"))
-        p = QPainter(image)
-        p.setFont(font)
-        p.setPen(QColor("black"))
-        draw(p)
-        p.end()
-        return _pixels(image)
-
     for k in range(20):
         rect = QRectF(40.0, 10.0 + k / 20, 60.0, 11.16)
-        theirs = picture(lambda p, r=rect: p.drawText(r, flags, text))
-        mine = picture(lambda p, r=rect: line.draw(p, _text_corner(r, int(flags), line.text_size())))
+        theirs = text_pixels(lambda p, r=rect: p.drawText(r, flags, text), font, (120, 40))
+        at = _text_corner(rect, int(flags), line.text_size())
+        mine = text_pixels(lambda p, at=at: line.draw(p, at), font, (120, 40))
         assert np.array_equal(mine, theirs), (text, k)
-        assert isinstance(_text_corner(rect, int(flags), line.text_size()), QPointF)
+        assert isinstance(at, QPointF)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QWidget
+from windowtools import text_pixels
 
 from simulator.config import Config
 from ui.formula_view import EquationCanvas
@@ -140,19 +141,6 @@ def test_a_rich_text_ending_in_plain_text_is_laid_out_as_head_and_tail(qtbot):
     assert static_text("<span style='font-size:large'>a</span> 0.9", font).tail is None  # so does a size
 
 
-def _drawn(draw, font, size=(560, 50)) -> np.ndarray:
-    from PySide6.QtGui import QColor, QPainter
-
-    image = QImage(*size, QImage.Format.Format_RGBA8888)
-    image.fill(QColor("white"))
-    painter = QPainter(image)
-    painter.setFont(font)
-    painter.setPen(QColor("black"))
-    draw(painter)
-    painter.end()
-    return np.frombuffer(image.constBits(), np.uint8).reshape(size[1], size[0], 4).astype(int)
-
-
 @pytest.mark.parametrize("pixels", [12, 15, 18, 30])
 def test_a_head_with_subscripts_and_its_plain_tail_draw_as_the_whole_text_does(qtbot, pixels):
     """The toolbar's verdict: '∂h_T−1/∂h_t: VANISHING' laid out once, its changing factor after it."""
@@ -169,8 +157,8 @@ def test_a_head_with_subscripts_and_its_plain_tail_draw_as_the_whole_text_does(q
     whole = _prepare_text(text, font, True)
     assert abs(line.size().width() - whole.size().width()) < 0.5
     assert line.size().height() == whole.size().height()
-    split = _drawn(lambda p: line.draw(p, QPointF(4.5, 6)), font)
-    one = _drawn(lambda p: p.drawStaticText(QPointF(4.5, 6), whole), font)
+    split = text_pixels(lambda p: line.draw(p, QPointF(4.5, 6)), font)
+    one = text_pixels(lambda p: p.drawStaticText(QPointF(4.5, 6), whole), font)
     assert (np.abs(split - 255).max(axis=2) > 40).sum() > 100  # it drew
     differ = (np.abs(split - one).max(axis=2) > 40).sum()
     assert differ <= 10, f"{differ} pixels differ"
@@ -195,8 +183,8 @@ def test_plain_text_laid_out_by_a_text_layout_draws_as_a_static_text_does(qtbot,
     line = static_text(text, font, Qt.TextFormat.PlainText)
     assert isinstance(line.head, PlainLine) and line.tail is None
     assert line.size() == reference.size()
-    ours = _drawn(lambda p: line.draw(p, QPointF(3.25, 5)), font)
-    theirs = _drawn(lambda p: p.drawStaticText(QPointF(3.25, 5), reference), font)
+    ours = text_pixels(lambda p: line.draw(p, QPointF(3.25, 5)), font)
+    theirs = text_pixels(lambda p: p.drawStaticText(QPointF(3.25, 5), reference), font)
     assert (np.abs(ours - 255).max(axis=2) > 40).sum() > 50
     assert (np.abs(ours - theirs).max(axis=2) > 40).sum() <= 5
 

@@ -39,3 +39,18 @@ def small_cell_view(qtbot, size, **config):
     qtbot.addWidget(view)
     view.resize(*size)
     return view
+
+
+def text_pixels(draw, font, size=(560, 50)):
+    """What draw(painter) paints in black text of this font on a white image of this size, as an int array."""
+    import numpy as np
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    image = QImage(*size, QImage.Format.Format_RGBA8888)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setFont(font)
+    painter.setPen(QColor("black"))
+    draw(painter)
+    painter.end()
+    return np.frombuffer(image.constBits(), np.uint8).reshape(size[1], size[0], 4).astype(int)
