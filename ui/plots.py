@@ -133,19 +133,17 @@ def _text_corner(rect: QRectF, flags: int, size: QSizeF) -> QPointF:
 
     size: the text's width and its line's unrounded height (PlainLine.text_size), which drawText centres.
     """
-    w, h = size.width(), size.height()
-    if flags & Qt.AlignmentFlag.AlignRight:
-        x = rect.right() - w
-    elif flags & Qt.AlignmentFlag.AlignHCenter:
-        x = rect.center().x() - w / 2
-    else:
-        x = rect.left()
-    if flags & Qt.AlignmentFlag.AlignBottom:
-        y = rect.bottom() - h
-    elif flags & Qt.AlignmentFlag.AlignVCenter:
-        y = rect.center().y() - h / 2
-    else:
-        y = rect.top()
+
+    def along(start: float, centre: float, end: float, length: float, to_end, to_centre) -> float:
+        if flags & to_end:
+            return end - length
+        if flags & to_centre:
+            return centre - length / 2
+        return start
+
+    c, A = rect.center(), Qt.AlignmentFlag
+    x = along(rect.left(), c.x(), rect.right(), size.width(), A.AlignRight, A.AlignHCenter)
+    y = along(rect.top(), c.y(), rect.bottom(), size.height(), A.AlignBottom, A.AlignVCenter)
     return QPointF(x, y)
 
 
@@ -179,8 +177,8 @@ class MinusAxis(pg.AxisItem):
         return views[0] if views else None
 
     def paint(self, p, opt, widget):
-        view = self._screen_view()
         if self.picture is not _DRAWN:
+            view = self._screen_view()
             p.save()
             try:
                 # on screen, the measures are kept per screen resolution; an export measures on its
@@ -1412,8 +1410,8 @@ class PlotPanel(QWidget):
         self.plot_widget.hideButtons()
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        for name in ("left", "bottom"):  # the grid is drawn by the axes: cache them, or every
-            # cursor move repaints their tick text too (most of an animation frame's cost)
+        for name in ("left", "bottom"):  # the grid is drawn by the axes and spans the view box: cached,
+            # new data over it copies them (unless their range changed) instead of drawing them again
             axis = self.plot.getAxis(name)
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             # the grid under the data and the playhead's marks (pyqtgraph draws the axes over the view
