@@ -155,3 +155,32 @@ def test_a_label_lands_where_qpainter_drawtext_puts_it(qapp, text):
         mine = text_pixels(lambda p, at=at: line.draw(p, at), font, (120, 40))
         assert np.array_equal(mine, theirs), (text, k)
         assert isinstance(at, QPointF)
+
+
+def test_an_axis_rectangle_follows_its_plot(make_window):
+    """The kept rectangle (MinusAxis.boundingRect) is pyqtgraph's after every change it depends on:
+    a resize, the grid turned off and on, longer ticks, overlapping labels allowed."""
+    window = make_window(show=True)
+    window.resize(1600, 1000)
+    QApplication.processEvents()
+    items = [entry["item"] for panel in window.plots.plots for entry in panel.plot.axes.values()]
+    axes = [axis for axis in items if isinstance(axis, MinusAxis) and axis.isVisible()]
+    assert len(axes) >= 6
+
+    def check():
+        QApplication.processEvents()
+        for axis in axes:
+            assert axis.boundingRect() == pg.AxisItem.boundingRect(axis), axis.orientation
+
+    check()
+    window.resize(1250, 760)
+    check()
+    axes[0].setGrid(False)
+    check()
+    axes[0].setGrid(80)
+    axes[1].setStyle(tickLength=-12)
+    axes[2].setStyle(hideOverlappingLabels=False)
+    check()
+    window.plots.plots[0].plot.setRange(yRange=(-3, 2))
+    window.resize(1600, 1000)
+    check()
