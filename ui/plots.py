@@ -27,6 +27,7 @@ from PySide6.QtGui import (
     QFontMetricsF,
     QImage,
     QPainter,
+    QPainterPath,
     QPen,
     QPixmap,
     QRegion,
@@ -39,6 +40,7 @@ from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
     QGraphicsLineItem,
+    QGraphicsWidget,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -100,6 +102,30 @@ def positive(y: np.ndarray) -> np.ndarray:
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _qt_widget_rectangles() -> None:
+    """pyqtgraph's layout widgets (PlotItem, ViewBox, LabelItem, ColorBarItem) take Qt's own boundingRect and shape.
+
+    pyqtgraph's GraphicsWidget answers boundingRect in Python by mapping its geometry back from
+    its parent: for a widget with no transform of its own (none of ours has one) that is
+    QGraphicsWidget's rect(), which Qt gives without calling into Python. Qt asks some sixty times
+    per Wrec step, each call a trip through PySide. Subclasses with their own (the view box, axes,
+    legends) keep theirs. pyqtgraph's shape() kept a path that only its boundingRect renewed, so
+    shape() is made from the (subclass's) rectangle each time it is asked: a view box clips its
+    curves to that shape, which is half a pixel wider than Qt's rect().
+    """
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRect(self.boundingRect())
+        return path
+
+    pg.GraphicsWidget.boundingRect = QGraphicsWidget.boundingRect
+    pg.GraphicsWidget.shape = shape
+
+
+_qt_widget_rectangles()
 
 
 _TICK_RECTS: dict[tuple, QRectF] = {}  # tick labels measured: (font, dpi, text) -> pyqtgraph's measure

@@ -118,3 +118,19 @@ def test_the_eigenvalue_plots_step_note_gives_way_in_a_small_view(qtbot):
     plot.resize(700, 500)
     qtbot.wait(20)
     assert plot.step_label.isVisible()
+
+
+def test_colour_indices_saturate_and_put_nan_in_the_middle():
+    """value_index: ±vmax and beyond (±inf too) at the ends of the diverging map, NaN and 0 at its
+    centre; unit_index: [0, 1] onto the sequential map, NaN at its start. Any array shape, or none."""
+    top = dg.LUT_SIZE - 1
+    values = np.array([[-np.inf, -2.0, -1.0, 0.0, np.nan], [0.5, 1.0, 3.0, np.inf, 1e308]])
+    assert dg.value_index(values).tolist() == [
+        [0, 0, 0, round(top / 2), round(top / 2)],
+        [round(0.75 * top), top, top, top, top],
+    ]
+    assert dg.value_index(values, vmax=4.0)[0, 1] == round(0.25 * top)
+    assert dg.value_index(np.nan).shape == () and dg.value_index(np.nan) == round(top / 2)
+    assert dg.unit_index(np.array([-1.0, 0.0, 0.5, 1.0, 2.0, np.nan, np.inf])).tolist() == [
+        0, 0, round(0.5 * top), top, top, 0, top,
+    ]  # fmt: skip

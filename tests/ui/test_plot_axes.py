@@ -184,3 +184,28 @@ def test_an_axis_rectangle_follows_its_plot(make_window):
     window.plots.plots[0].plot.setRange(yRange=(-3, 2))
     window.resize(1600, 1000)
     check()
+
+
+def test_layout_widgets_take_qts_rectangle(make_window):
+    """pyqtgraph's GraphicsWidget answers with Qt's rect() (ui.plots._qt_widget_rectangles): that is
+    its own mapped geometry only for a widget with no transform, which must hold for every one on
+    screen; and every shape (a view box clips its curves to its own) follows a resize."""
+    from PySide6.QtWidgets import QGraphicsWidget
+
+    assert pg.GraphicsWidget.boundingRect is QGraphicsWidget.boundingRect
+    window = make_window(show=True)
+    for size in ((1600, 1000), (1100, 700)):
+        window.resize(*size)
+        QApplication.processEvents()
+        seen = boxes = 0
+        for view in window.findChildren(pg.GraphicsView):
+            for item in view.scene().items():
+                if isinstance(item, pg.ViewBox):  # its own rectangle, half a pixel wider, is its shape
+                    assert item.shape().boundingRect() == item.rect().adjusted(0, 0, 0.5, 0.5)
+                    boxes += 1
+                elif isinstance(item, pg.GraphicsWidget) and type(item).boundingRect is QGraphicsWidget.boundingRect:
+                    assert item.transform().isIdentity(), type(item).__name__
+                    assert item.boundingRect() == item.mapRectFromParent(item.geometry()).normalized()
+                    assert item.shape().boundingRect() == item.boundingRect()
+                    seen += 1
+        assert seen >= 8 and boxes >= 4
