@@ -6,14 +6,16 @@ tests compare what is on screen after such frames with a full repaint of the sam
 """
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
-from PySide6.QtGui import QImage
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPen
 from PySide6.QtWidgets import QApplication, QWidget
 from windowtools import text_pixels
 
 from simulator.config import Config
 from ui.formula_view import EquationCanvas
-from ui.plots import RichLabel
+from ui.plots import HairlineCurve, RichLabel
 
 
 def _settle() -> None:
@@ -375,3 +377,59 @@ def test_legend_samples_read_as_their_curves_at_any_width(qtbot, width):
     assert dashes >= 2, f"{dashes} dash(es) along the sample: it reads as a solid line"
     solid = pg.PlotDataItem([0, 1], [0, 1], pen=pg.mkPen("b", width=width), symbol="o", symbolPen="w")
     assert ink_along_the_line(solid).all(), "the dot cuts the solid line: it reads as dashed"
+
+
+@pytest.mark.parametrize(
+    "x, y",
+    [
+        (np.arange(100.0), np.logspace(-5, 3, 100)),
+        (np.arange(5.0), np.array([1.0, np.nan, 3.0, -2.0, 0.5])),  # a gap
+        (np.arange(4.0), np.array([1.0, np.inf, 3.0, 2.0])),  # an overflow
+        (np.arange(3.0), np.full(3, np.nan)),  # nothing to show
+        (np.array([]), np.array([])),
+    ],
+)
+def test_a_hairline_curve_has_pyqtgraphs_bounds(qapp, x, y):
+    """HairlineCurve.dataBounds (min and max where it can) gives what pyqtgraph's gives, in every case."""
+    for options in ({}, {"fillLevel": 0.0}, {"pen": QPen(Qt.GlobalColor.red, 0.3)}):  # a fill; a pen in data units
+        curve, reference = HairlineCurve(), pg.PlotCurveItem()
+        for item in (curve, reference):
+            item.setData(x=x, y=y, **options)
+        for ax in (0, 1):
+            for frac, ortho in ((1.0, None), (0.9, None), (1.0, (0.5, 2.5))):
+                with np.errstate(all="ignore"):
+                    want = pg.PlotCurveItem.dataBounds(reference, ax, frac, ortho)
+                got = curve.dataBounds(ax, frac, ortho)
+                np.testing.assert_equal(got, want)
+                np.testing.assert_equal(curve.dataBounds(ax, frac, ortho), got)  # again, from the cache
+
+
+def test_hairline_curves_have_pyqtgraphs_rectangles(make_window):
+    """Every curve's bounding rectangle (padded by its pen in pixels) is pyqtgraph's, to rounding,
+    after Wrec changes, a resize and a zoom."""
+    window = make_window(Config(cell="lstm", steps=40), show=True)
+    session = window.session
+
+    def check() -> int:
+        QApplication.processEvents()
+        seen = 0
+        for panel in window.plots.plots:
+            for item in panel.plot.items:
+                curve = getattr(item, "curve", None)
+                if isinstance(curve, HairlineCurve) and curve.xData is not None and len(curve.xData):
+                    mine = curve.boundingRect()
+                    curve._boundingRect = None
+                    theirs = pg.PlotCurveItem.boundingRect(curve)
+                    curve._boundingRect = None
+                    for a, b in zip(mine.getRect(), theirs.getRect(), strict=True):
+                        assert a == pytest.approx(b, rel=1e-9, abs=1e-12)
+                    seen += 1
+        return seen
+
+    seen = check()
+    for wrec in (0.5, 1.7, 3.0):
+        session.update(wrec=wrec)
+        seen += check()
+    window.resize(900, 640)
+    window.plots.plots[0].plot.setXRange(3, 20)
+    assert seen + check() >= 20
