@@ -105,6 +105,7 @@ class UnrolledView(QWidget):
         self._zoom_pitch: float | None = None  # None: fit the whole sequence
         self._origin = 0.0
         self._groups_of: tuple | None = None  # (T, topology, score) step_groups were made for
+        self._grids: dict = {}  # the pixel columns and rows strips are sampled at, per layout (see _wide_strip)
         self._drag: tuple[float, float] | None = None
         self._clip: QRectF | None = None  # while painting: the bounding rectangle of the steps to repaint
         self._region = QRegion()  # ... and everything to repaint
@@ -858,22 +859,28 @@ class UnrolledView(QWidget):
         if len(self._wide) > 4 * (self._L + 4):  # an old layout's: drop them all
             self._wide.clear()
         grid = ("columns", lay.pitch, lay.origin, s0, s1, dpr)
-        columns = self._wide.get(grid)  # which step each pixel column shows (the same for every strip)
+        if len(self._grids) > 64:  # old layouts'
+            self._grids.clear()
+        columns = self._grids.get(grid)  # which step each pixel column shows (the same for every strip)
         if columns is None:
             x0 = math.ceil((lay.cx(s0) - 0.5 * lay.pitch) * dpr - 0.5)
             x1 = math.ceil((lay.cx(s1) - 0.5 * lay.pitch) * dpr - 0.5)
             centres = (np.arange(x0, max(x1, x0 + 1)) + 0.5) / dpr
             steps = np.clip(np.floor((centres - lay.origin) / lay.pitch).astype(int) - 1, s0, s1 - 1)
-            columns = self._wide[grid] = (steps, x0)
+            columns = self._grids[grid] = (steps, x0)
         steps, x0 = columns
         wide = np.ascontiguousarray(np.take(rgba, steps, axis=1))  # (h, W, 4); take is ~6x faster than rgba[:, steps]
         h, w = wide.shape[:2]
         flat = QImage(wide.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
         flat = flat.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)  # a copy: wide may go
-        # the device rows whose centres lie inside [top, top + height), each the strip row under it
-        y0 = math.ceil(top * dpr - 0.5)
-        y1 = max(math.ceil((top + height) * dpr - 0.5), y0 + 1)
-        rows = np.clip(np.floor((np.arange(y0, y1) + 0.5 - top * dpr) * h / (height * dpr)).astype(int), 0, h - 1)
+        rows_key = ("rows", top, height, dpr, h)
+        if rows_key not in self._grids:  # the device rows whose centres lie inside [top, top + height), ...
+            y0 = math.ceil(top * dpr - 0.5)
+            y1 = max(math.ceil((top + height) * dpr - 0.5), y0 + 1)
+            centres = np.arange(y0, y1) + 0.5
+            rows = np.clip(np.floor((centres - top * dpr) * h / (height * dpr)).astype(int), 0, h - 1)
+            self._grids[rows_key] = (rows, y0)  # ... each showing the strip row under its centre
+        rows, y0 = self._grids[rows_key]
         src = np.frombuffer(flat.constBits(), np.uint32).reshape(h, flat.bytesPerLine() // 4)[:, :w]
         tall = np.ascontiguousarray(src[rows])  # (rows, W): whole rows copied
         image = QImage(
