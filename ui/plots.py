@@ -613,8 +613,11 @@ class HairlineCurve(pg.PlotCurveItem):
         opts = self.opts
         if d is None or len(d) == 0 or frac < 1.0 or orthoRange is not None or opts["stepMode"]:
             return super().dataBounds(ax, frac, orthoRange)
-        if opts["fillLevel"] not in (None, "enclosed") or any(
-            pen is not None and not pen.isCosmetic() for pen in (opts["pen"], opts["shadowPen"])
+        pen, shadow = opts["pen"], opts["shadowPen"]
+        if (
+            opts["fillLevel"] not in (None, "enclosed")
+            or (pen is not None and not pen.isCosmetic())
+            or (shadow is not None and not shadow.isCosmetic())
         ):
             return super().dataBounds(ax, frac, orthoRange)
         lo, hi = float(d.min()), float(d.max())
