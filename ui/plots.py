@@ -865,7 +865,8 @@ class HeatmapImage(pg.ImageItem):
     image (0.1 ms) samples half a pixel off: a tenth of the pixels on the cells' edges take the
     neighbour's colour. So the screen gets what the texture fill gives (each device pixel the
     colour of the cell under its centre), built once per image and per view transform with numpy
-    and drawn unscaled (about 0.02 ms). A Wrec step redraws the heatmap, a frame does not.
+    and drawn unscaled (about 0.02 ms). A Wrec step redraws the heatmap, a frame does not. The
+    device's pixels are the physical ones: on a high-DPI screen, two (or 1.5) per logical pixel.
     Exports, a rotated view, a paint mode or a border keep pyqtgraph's own drawing.
     """
 
@@ -883,14 +884,21 @@ class HeatmapImage(pg.ImageItem):
             self.render()
             if self._unrenderable:
                 return
-        t = painter.transform()
+        world = painter.transform()
+        t = painter.deviceTransform()  # to the device's own pixels (the world transform and its pixel ratio)
         if (
             self._exportOpts is not False
             or t.type().value > QTransform.TransformationType.TxScale.value
+            or world.m11() == 0
+            or world.m22() == 0
             or self.paintMode is not None
             or self.border is not None
             or self.qimage is None
         ):
+            super().paint(painter, *args)
+            return
+        ratio = t.m11() / world.m11()  # device pixels per logical pixel (2 on a high-DPI screen)
+        if not (ratio > 0 and math.isclose(ratio, t.m22() / world.m22(), rel_tol=1e-9)):
             super().paint(painter, *args)
             return
         image = self.qimage
@@ -898,9 +906,12 @@ class HeatmapImage(pg.ImageItem):
         if self._device is None or self._device[0] != key:
             self._device = (key, *self._on_device(image, t))
         _, device, _, corner = self._device
+        if device.isNull():  # no device pixel's centre inside the image
+            return
+        device.setDevicePixelRatio(ratio)
         painter.save()
         painter.resetTransform()
-        painter.drawImage(corner, device)
+        painter.drawImage(QPointF(corner.x() / ratio, corner.y() / ratio), device)  # device pixel for pixel
         painter.restore()
 
     def _on_device(self, image: QImage, t: QTransform) -> tuple[QImage, np.ndarray, QPoint]:
@@ -922,6 +933,8 @@ class HeatmapImage(pg.ImageItem):
             repeats = np.bincount(rows - min(first, last), minlength=abs(last - first) + 1)[::step]
             self._grid = (grid, run, repeats, cols, QPoint(x0, y0))
         _, run, repeats, cols, corner = self._grid
+        if cols.size == 0 or repeats.sum() == 0:
+            return QImage(), np.zeros((0, 0), np.uint32), corner
         src = np.frombuffer(image.constBits(), np.uint32).reshape(h, image.bytesPerLine() // 4)
         pixels = np.repeat(src[run].take(cols, axis=1), repeats, axis=0)
         H, W = pixels.shape

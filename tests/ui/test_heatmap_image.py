@@ -139,3 +139,50 @@ def test_an_export_draws_pyqtgraphs_way(qapp):
     painter.end()
     assert item._device is None
     assert _pixels(target).any()
+
+
+@pytest.mark.parametrize("ratio", [1.0, 1.5, 2.0])
+def test_a_high_dpi_device_gets_a_pixel_per_device_pixel(qapp, ratio):
+    """On a device with several pixels per logical pixel (a high-DPI screen) each of its own pixels
+    shows the cell under its centre: the copy is made at the device's resolution, not the logical one."""
+    item = HeatmapImage(axisOrder="col-major")
+    data = np.arange(30 * 7, dtype=float).reshape(30, 7)  # 30 steps x 7 units, every cell its own value
+    lut = np.stack([np.arange(256), 255 - np.arange(256), (7 * np.arange(256)) % 256], axis=1).astype(np.uint8)
+    item.setImage(data, levels=(0, data.max()), lut=lut)
+    size = (400, 240)  # logical pixels
+    target = QImage(int(size[0] * ratio), int(size[1] * ratio), QImage.Format.Format_ARGB32_Premultiplied)
+    target.setDevicePixelRatio(ratio)
+    target.fill(0)
+    painter = QPainter(target)
+    painter.setTransform(QTransform(11.37, 0, 0, 27.9, 7.3, 12.6))  # ~11 x 28 logical pixels a cell
+    device = painter.deviceTransform()
+    item.paint(painter)
+    painter.end()
+    got = _pixels(target)
+    cells = _pixels(item.qimage)
+    inverse, _ = device.inverted()
+    checked = 0
+    for y in range(0, target.height(), 3):
+        for x in range(0, target.width(), 2):
+            p = inverse.map(QPointF(x + 0.5, y + 0.5))
+            if not (0 <= p.x() < 30 and 0 <= p.y() < 7):
+                continue
+            if min(abs(p.x() - round(p.x())), abs(p.y() - round(p.y()))) < 1e-6:  # on an edge: either
+                continue
+            assert got[y, x] == cells[math.floor(p.y()), math.floor(p.x())], (x, y)
+            checked += 1
+    assert checked > 1000
+
+
+def test_an_image_smaller_than_a_pixel_draws_nothing(qapp):
+    item = HeatmapImage(axisOrder="col-major")
+    item.setImage(np.ones((4, 3)), levels=(0, 2))
+    device, pixels, _ = item._on_device(_cells(), QTransform(0.01, 0, 0, 0.01, 0.2, 0.2))
+    assert device.isNull() and pixels.size == 0
+    target = QImage(20, 20, QImage.Format.Format_ARGB32_Premultiplied)
+    target.fill(0)
+    painter = QPainter(target)
+    painter.setTransform(QTransform(0.01, 0, 0, 0.01, 0.2, 0.2))
+    item.paint(painter)
+    painter.end()
+    assert not _pixels(target).any()
