@@ -883,9 +883,8 @@ class UnrolledView(QWidget):
         rows, y0 = self._grids[rows_key]
         src = np.frombuffer(flat.constBits(), np.uint32).reshape(h, flat.bytesPerLine() // 4)[:, :w]
         tall = np.ascontiguousarray(src[rows])  # (rows, W): whole rows copied
-        image = QImage(
-            tall.data, w, tall.shape[0], 4 * w, QImage.Format.Format_ARGB32_Premultiplied
-        )  # shares tall's memory: ...
+        premultiplied = QImage.Format.Format_ARGB32_Premultiplied
+        image = QImage(tall.data, w, tall.shape[0], 4 * w, premultiplied)  # shares tall's memory: ...
         self._wide[key] = hit = (image, x0, y0, tall)  # ... which is kept with it
         return hit[:3]
 
