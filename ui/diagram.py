@@ -63,6 +63,18 @@ def value_index(values: np.ndarray, vmax: float = 1.0) -> np.ndarray:
     return np.rint((u + 1.0) * 0.5 * (LUT_SIZE - 1)).astype(np.int16)
 
 
+def pixels_over(offset: float, scale: float, n: int) -> tuple[int, np.ndarray]:
+    """Cells 0 … n−1 drawn at device coordinate offset + scale·u (u in [0, n), scale ≠ 0, either sign):
+    the first device pixel whose centre lies over them, and the cell under each such pixel's centre.
+
+    An image resampled this way and drawn unscaled shows what Qt's texture fill shows, the same
+    however a repaint is clipped (the heatmap's cells, the diagram's strip rows).
+    """
+    a, b = sorted((offset, offset + scale * n))
+    first, end = math.ceil(a - 0.5), math.ceil(b - 0.5)
+    return first, np.clip(np.floor((np.arange(first, end) + 0.5 - offset) / scale).astype(np.intp), 0, n - 1)
+
+
 def unit_index(u: np.ndarray) -> np.ndarray:
     """LUT index of each number in [0, 1] on a sequential map."""
     u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)

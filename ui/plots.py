@@ -870,12 +870,8 @@ class HeatmapImage(pg.ImageItem):
     Exports, a rotated view, a paint mode or a border keep pyqtgraph's own drawing.
     """
 
-    _device: tuple | None = None  # (key, QImage, its pixels, top-left device pixel)
-    _grid: tuple | None = None  # (transform and size, image rows, each one's device rows, column per column, top-left)
-
-    def render(self):
-        super().render()
-        self._device = None
+    _device: tuple | None = None  # (transform and image, QImage, its pixels, top-left device pixel)
+    _grid: tuple | None = None  # (transform and size, image row per device row, column per column, top-left)
 
     def paint(self, painter, *args):
         if self.image is None:
@@ -921,22 +917,14 @@ class HeatmapImage(pg.ImageItem):
         w, h = image.width(), image.height()
         grid = (t.m11(), t.m22(), t.dx(), t.dy(), w, h)
         if self._grid is None or self._grid[0] != grid:  # which image pixel each device pixel shows
-            rect = t.mapRect(QRectF(0, 0, w, h))
-            x0, x1 = math.ceil(rect.left() - 0.5), math.ceil(rect.right() - 0.5)  # the pixels whose centres are inside
-            y0, y1 = math.ceil(rect.top() - 0.5), math.ceil(rect.bottom() - 0.5)
-            cols = np.clip(np.floor((np.arange(x0, x1) + 0.5 - t.dx()) / t.m11()).astype(np.intp), 0, w - 1)
-            rows = np.clip(np.floor((np.arange(y0, y1) + 0.5 - t.dy()) / t.m22()).astype(np.intp), 0, h - 1)
-            # the rows, monotonic, as repeats of a run of image rows (a copy per row, not per pixel)
-            step = -1 if rows.size > 1 and rows[0] > rows[-1] else 1
-            first, last = (rows[0], rows[-1]) if rows.size else (0, -1)
-            run = slice(first, last + step if last + step >= 0 else None, step)
-            repeats = np.bincount(rows - min(first, last), minlength=abs(last - first) + 1)[::step]
-            self._grid = (grid, run, repeats, cols, QPoint(x0, y0))
-        _, run, repeats, cols, corner = self._grid
-        if cols.size == 0 or repeats.sum() == 0:
+            x0, cols = dg.pixels_over(t.dx(), t.m11(), w)
+            y0, rows = dg.pixels_over(t.dy(), t.m22(), h)
+            self._grid = (grid, rows, cols, QPoint(x0, y0))
+        _, rows, cols, corner = self._grid
+        if cols.size == 0 or rows.size == 0:
             return QImage(), np.zeros((0, 0), np.uint32), corner
         src = np.frombuffer(image.constBits(), np.uint32).reshape(h, image.bytesPerLine() // 4)
-        pixels = np.repeat(src[run].take(cols, axis=1), repeats, axis=0)
+        pixels = src.take(cols, axis=1)[rows]  # the columns, then whole rows copied
         H, W = pixels.shape
         device = QImage(pixels.data, W, H, 4 * W, QImage.Format.Format_ARGB32_Premultiplied)  # shares pixels' memory
         return device, pixels, corner

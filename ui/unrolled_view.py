@@ -875,11 +875,8 @@ class UnrolledView(QWidget):
         flat = flat.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)  # a copy: wide may go
         rows_key = ("rows", top, height, dpr, h)
         if rows_key not in self._grids:  # the device rows whose centres lie inside [top, top + height), ...
-            y0 = math.ceil(top * dpr - 0.5)
-            y1 = max(math.ceil((top + height) * dpr - 0.5), y0 + 1)
-            centres = np.arange(y0, y1) + 0.5
-            rows = np.clip(np.floor((centres - top * dpr) * h / (height * dpr)).astype(int), 0, h - 1)
-            self._grids[rows_key] = (rows, y0)  # ... each showing the strip row under its centre
+            y0, rows = dg.pixels_over(top * dpr, height * dpr / h, h)  # ... each showing the strip row under it
+            self._grids[rows_key] = (rows if rows.size else np.zeros(1, np.intp), y0)  # (at least one)
         rows, y0 = self._grids[rows_key]
         src = np.frombuffer(flat.constBits(), np.uint32).reshape(h, flat.bytesPerLine() // 4)[:, :w]
         tall = np.ascontiguousarray(src[rows])  # (rows, W): whole rows copied
