@@ -541,6 +541,13 @@ def nice_ceil(m: float) -> float:
 
 
 HAIRLINE_GAP = 0.8  # px: hairlines further apart than this show a light seam between them
+# the pen styles a bundle of hairlines draws, with Qt's dash patterns (in pen widths)
+HAIRLINE_DASHES = {
+    Qt.PenStyle.SolidLine: (),
+    Qt.PenStyle.DashLine: (4.0, 2.0),
+    Qt.PenStyle.DashDotLine: (4.0, 2.0, 1.0, 2.0),
+    Qt.PenStyle.DotLine: (1.0, 2.0),
+}
 MAX_HAIRLINES = 8  # more would cost more than Qt's own wide line (the wide pens of large fonts get that)
 
 
@@ -569,8 +576,18 @@ def hairline_offsets(width: float) -> tuple[tuple[float, float], ...]:
     return tuple(best)
 
 
+def hairline_dashes(pattern: tuple[float, ...], width: float, cap: Qt.PenCapStyle) -> list[float]:
+    """The dash pattern (in pixels) of a one-pixel pen whose dashes fall where a `width`-pixel pen's do.
+
+    Qt's pattern is in pen widths, and a square or round cap lengthens each dash by half the
+    pen's width at either end (the gaps shorten as much): a hairline's cap adds half a pixel.
+    """
+    extra = width - 1.0 if cap != Qt.PenCapStyle.FlatCap else 0.0
+    return [d * width + (extra if k % 2 == 0 else -extra) for k, d in enumerate(pattern)]
+
+
 class HairlineCurve(pg.PlotCurveItem):
-    """A curve whose wide solid or dashed line is drawn as a bundle of antialiased hairlines on screen.
+    """A curve whose wide solid, dashed or dotted line is drawn as a bundle of antialiased hairlines on screen.
 
     Qt strokes an antialiased line wider than one pixel by outlining it and filling the outline,
     about 0.3 ms for a hundred points: a Wrec step redraws about ten such curves. A one-pixel
@@ -630,7 +647,7 @@ class HairlineCurve(pg.PlotCurveItem):
         pen = self.opts["pen"]
         wide = (
             pen is not None
-            and pen.style() in (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine)
+            and pen.style() in HAIRLINE_DASHES
             and pen.isCosmetic()
             and pen.widthF() > 1.2
             and self._exportOpts is False
@@ -648,8 +665,9 @@ class HairlineCurve(pg.PlotCurveItem):
         path = p.transform().map(self.getPath())  # to device pixels: the offsets are in pixels
         hairline = QPen(pen)
         hairline.setWidthF(1.0)
-        if pen.style() == Qt.PenStyle.DashLine:  # Qt's dashes are 4 widths on, 2 off: keep their length
-            hairline.setDashPattern([4.0 * pen.widthF(), 2.0 * pen.widthF()])
+        dashes = HAIRLINE_DASHES[pen.style()]
+        if dashes:
+            hairline.setDashPattern(hairline_dashes(dashes, pen.widthF(), pen.capStyle()))
         p.save()
         p.resetTransform()
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)

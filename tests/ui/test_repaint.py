@@ -433,3 +433,40 @@ def test_hairline_curves_have_pyqtgraphs_rectangles(make_window):
     window.resize(900, 640)
     window.plots.plots[0].plot.setXRange(3, 20)
     assert seen + check() >= 20
+
+
+@pytest.mark.parametrize("width", [2.0, 3.0, 3.6])
+@pytest.mark.parametrize("style", ["DashLine", "DashDotLine", "DotLine"])
+def test_a_dashed_hairline_curve_puts_its_dashes_where_the_wide_pen_does(qtbot, monkeypatch, width, style):
+    """HairlineCurve draws dashed, dash-dotted and dotted curves (the LSTM's cell-state gradient is
+    dash-dotted) as hairlines; their dashes and gaps must fall where Qt's wide pen puts them."""
+    import pyqtgraph as pg
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor, QPainter, QTransform
+
+    from ui.plots import HairlineCurve
+
+    def ink(item) -> np.ndarray:
+        item.setData(np.array([0.0, 180.0]), np.array([0.0, 0.0]), antialias=True)
+        item.setPen(pg.mkPen("k", width=width, style=getattr(Qt.PenStyle, style)))
+        image = QImage(200, 20, QImage.Format.Format_RGBA8888)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        painter.setTransform(QTransform.fromTranslate(10.0, 10.3))
+        item.paint(painter, None, None)
+        painter.end()
+        red = np.frombuffer(image.constBits(), np.uint8).reshape(20, 200, 4)[:, :, 0]
+        return (255 - red.astype(int)).max(axis=0)  # ink along the line, column by column
+
+    wide = ink(pg.PlotCurveItem())
+    wide_lines = []
+    qt_paint = pg.PlotCurveItem.paint
+    monkeypatch.setattr(pg.PlotCurveItem, "paint", lambda *a: wide_lines.append(1) or qt_paint(*a))
+    hairlines = ink(HairlineCurve())
+    assert not wide_lines or width > 3.0  # hairlines (a wider pen takes Qt's line: more hairlines would cost more)
+    assert (wide[10:190] < 55).sum() > 20  # the wide pen has gaps
+    # no column inked by one and blank in the other (an edge may be half a pixel off: half-inked);
+    # up to the last few pixels, where Qt's wide pen leaves out a dash shorter than its caps
+    h, q = hairlines[:186], wide[:186]
+    clash = ((h > 200) & (q < 55)) | ((h < 55) & (q > 200))
+    assert not clash.any(), f"at {np.flatnonzero(clash)}: {h.tolist()}\n{q.tolist()}"
