@@ -188,20 +188,29 @@ class EquationCanvas(QWidget):
             self._template = template
         self.html = html
         layout = self.doc.documentLayout()
-        changed = {}  # the blocks whose text changes, with where they were
+        changed = {}  # the blocks whose text changes (by number), with where they were
         cursor = QTextCursor(self.doc)
-        cursor.beginEditBlock()  # one layout for all the changes
+        # one layout for each run of neighbouring changed blocks: an edit lays out every block from the
+        # first it changed to the last, and the general form between the header and the rows is costly
+        cursor.beginEditBlock()
         order = self._slot_order  # the slots in document order (not always the order they were written in)
         shift = [0]  # how far each slot has moved: the extra length of the texts before it
         for k in order[:-1]:
             shift.append(shift[-1] + len(self._slot_text[k]) - 1)
+        last = None  # the number of the block changed last (the nearest below)
         for i in reversed(range(len(order))):  # from the end: the slots before keep their positions
             k = order[i]
             if values[k] == self._slot_text[k]:
                 continue
             start = self._slot_base[k] + shift[i]
             block = self.doc.findBlock(start)
-            changed.setdefault(block.position(), layout.blockBoundingRect(block))
+            number = block.blockNumber()
+            if last is not None and number < last - 1:  # an unchanged block between: lay the run below out
+                cursor.endEditBlock()
+                cursor.beginEditBlock()
+            last = number
+            if number not in changed:
+                changed[number] = layout.blockBoundingRect(block)
             cursor.setPosition(start)
             cursor.setPosition(start + len(self._slot_text[k]), QTextCursor.MoveMode.KeepAnchor)
             cursor.insertText(values[k], self._slot_format[k])
@@ -215,8 +224,8 @@ class EquationCanvas(QWidget):
         # even between two changed blocks); a block whose height changed moves all below it: repaint
         # from there down
         dirty = QRegion()
-        for position, before in changed.items():
-            after = layout.blockBoundingRect(self.doc.findBlock(position))
+        for number, before in changed.items():
+            after = layout.blockBoundingRect(self.doc.findBlockByNumber(number))
             if after.height() != before.height():
                 after.setBottom(max(self.height(), after.bottom()))
             dirty += before.united(after).toAlignedRect().adjusted(-2, -2, 2, 2)

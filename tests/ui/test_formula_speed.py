@@ -1,7 +1,8 @@
-"""The Equations panel's shortcuts: numbers worked out on first use."""
+"""The Equations panel's shortcuts: numbers worked out on first use, and only the changed paragraphs laid out again."""
 
 import numpy as np
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from simulator.cells import dphi_from_output
 from simulator.config import Config
@@ -74,3 +75,35 @@ def test_numbers_worked_out_on_first_use_are_the_new_traces(view_of, config):
         if before is not None:  # the trace before had other numbers: had they been kept, the check above fails
             assert any(not np.array_equal(before[n], want[n], equal_nan=True) for n in want)
         before = dict(view.data)
+
+
+def test_a_frame_lays_out_only_the_paragraphs_it_changes(view_of):
+    """The general form between the header and the rows keeps its layout when the numbers change."""
+    view = view_of(cell="lstm", hidden=8, steps=20)
+    session, doc = view.session, view.canvas.doc
+    session.set_frame(5)
+    QApplication.processEvents()
+    general = next(b for b in _blocks(doc) if "likewise" in b.text())  # the forward pass's general form
+    laid_out = []
+    doc.contentsChange.connect(lambda position, removed, added: laid_out.append((position, position + added)))
+    for change in ({"frame": 6}, {"wrec": 1.3}, {"frame": 7}, {"wrec": 0.8}):
+        laid_out.clear()
+        if "frame" in change:
+            session.set_frame(change["frame"])
+        else:
+            session.update(**change)
+        assert laid_out, change  # numbers were put in place ...
+        first, last = general.position(), general.position() + general.length() - 1
+        assert not [r for r in laid_out if r[0] <= last and r[1] >= first], change  # ... not in the general form
+    reference = FormulaView(Session(session.config))  # and the document is the one a fresh view writes
+    reference.session.set_frame(7)
+    assert reference.text == view.text
+    assert doc.toHtml() == reference.canvas.doc.toHtml()
+    reference.deleteLater()
+
+
+def _blocks(doc):
+    block = doc.begin()
+    while block.isValid():
+        yield block
+        block = block.next()
