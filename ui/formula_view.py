@@ -188,20 +188,29 @@ class EquationCanvas(QWidget):
             self._template = template
         self.html = html
         layout = self.doc.documentLayout()
-        changed = {}  # the blocks whose text changes, with where they were
+        changed = {}  # the blocks whose text changes (by number), with where they were
         cursor = QTextCursor(self.doc)
-        cursor.beginEditBlock()  # one layout for all the changes
+        # one layout for each run of neighbouring changed blocks: an edit lays out every block from the
+        # first it changed to the last, and the general form between the header and the rows is costly
+        cursor.beginEditBlock()
         order = self._slot_order  # the slots in document order (not always the order they were written in)
         shift = [0]  # how far each slot has moved: the extra length of the texts before it
         for k in order[:-1]:
             shift.append(shift[-1] + len(self._slot_text[k]) - 1)
+        last = None  # the number of the block changed last (the nearest below)
         for i in reversed(range(len(order))):  # from the end: the slots before keep their positions
             k = order[i]
             if values[k] == self._slot_text[k]:
                 continue
             start = self._slot_base[k] + shift[i]
             block = self.doc.findBlock(start)
-            changed.setdefault(block.position(), layout.blockBoundingRect(block))
+            number = block.blockNumber()
+            if last is not None and number < last - 1:  # an unchanged block between: lay the run below out
+                cursor.endEditBlock()
+                cursor.beginEditBlock()
+            last = number
+            if number not in changed:
+                changed[number] = layout.blockBoundingRect(block)
             cursor.setPosition(start)
             cursor.setPosition(start + len(self._slot_text[k]), QTextCursor.MoveMode.KeepAnchor)
             cursor.insertText(values[k], self._slot_format[k])
@@ -215,8 +224,8 @@ class EquationCanvas(QWidget):
         # even between two changed blocks); a block whose height changed moves all below it: repaint
         # from there down
         dirty = QRegion()
-        for position, before in changed.items():
-            after = layout.blockBoundingRect(self.doc.findBlock(position))
+        for number, before in changed.items():
+            after = layout.blockBoundingRect(self.doc.findBlockByNumber(number))
             if after.height() != before.height():
                 after.setBottom(max(self.height(), after.bottom()))
             dirty += before.united(after).toAlignedRect().adjusted(-2, -2, 2, 2)
@@ -279,6 +288,19 @@ class EquationCanvas(QWidget):
         painter.end()
 
 
+class Later(dict):
+    """A dict whose missing keys are computed on first use, each by its function in `make` (numpy errors ignored)."""
+
+    def __init__(self, make: dict, **values):
+        super().__init__(values)
+        self.make = make
+
+    def __missing__(self, key: str):
+        with np.errstate(all="ignore"):
+            value = self[key] = self.make[key]()
+        return value
+
+
 class FormulaView(QScrollArea):
     """The equations of the current cell, filled in with the numbers at the current step."""
 
@@ -325,41 +347,44 @@ class FormulaView(QScrollArea):
         k = net.layers - 1
         p = net.params
         H = net.hidden
-        d: dict = {"T": trace.T, "H": H}
         hs = trace.hidden_states[-1][:, 0]  # (T, H)
         cache = trace.caches[-1]
         h_prev = cache["h"][:-1, 0]  # (T, H): h_{t-1}
         layer_in = trace.x[:, 0] if k == 0 else trace.hidden_states[-2][:, 0]
         dh = trace.dh[-1][:, 0]
+        # what a frame may not show is worked out when one first does (most show a few of these)
+        later = {
+            "h_bad": lambda: (~np.isfinite(hs)).sum(axis=1),  # (T,) units
+            "dh_bad": lambda: (~np.isfinite(dh)).sum(axis=1),
+            "h_norm": lambda: frobenius_norms(hs),  # scaled: |h| near 1e200 is finite, its square is not
+        }
+        d = Later(later, T=trace.T, H=H)
         d["h"], d["h_prev"], d["dh"] = hs[:, u], h_prev[:, u], dh[:, u]
-        d["h_bad"], d["dh_bad"] = (~np.isfinite(hs)).sum(axis=1), (~np.isfinite(dh)).sum(axis=1)  # (T,) units
-        with np.errstate(all="ignore"):
-            d["h_norm"] = frobenius_norms(hs)  # scaled: |h| near 1e200 is finite, its square is not
-            d["dh_norm"] = trace.grad_norms
-            if net.cell in ("rnn", "esn"):
-                W_hh, W_ih = p[f"weight_hh_l{k}"], p[f"weight_ih_l{k}"]
-                bias = p[f"bias_ih_l{k}"] + p[f"bias_hh_l{k}"]
-                a = cache["a"][:, 0]  # (T, H) phi(pre)
-                d["rec"] = h_prev @ W_hh[u]  # (W_hh h_{t-1})[u]
-                d["inp"] = layer_in @ W_ih[u] + bias[u]
-                d["pre"] = d["rec"] + d["inp"]
-                d["a"] = a[:, u]
-                dp = np.broadcast_to(dphi_from_output(net.activation, a), a.shape)
-                d["dphi"] = dp[:, u]
-                d["dphi_mean"] = dp.mean(axis=1)
-                d["w_scalar"] = float(W_hh[0, 0]) if H == 1 else None
-                d["sigma_max"] = trace.sigma_max.get("W_hh", np.nan)
-                d["gamma"] = GAMMA[net.activation]
-            if net.cell in ("lstm", "gru"):
-                for name, g in trace.gates(-1).items():
-                    d[name] = g[:, 0, u]
-                    d[name + "_mean"] = g[:, 0].mean(axis=1)
-            if net.cell == "lstm":
-                c = cache["c"][:, 0]  # (T + 1, H)
-                d["c"], d["c_prev"] = c[1:, u], c[:-1, u]
-                d["tc"] = cache["tc"][:, 0, u]
-                d["dc"] = trace.dc[-1][:, 0, u]
-                d["dc_norm"] = trace.cell_grad_norms[-1]
+        d["dh_norm"] = trace.grad_norms
+        if net.cell in ("rnn", "esn"):
+            W_hh, W_ih = p[f"weight_hh_l{k}"], p[f"weight_ih_l{k}"]
+            b_ih, b_hh = p[f"bias_ih_l{k}"], p[f"bias_hh_l{k}"]
+            a = cache["a"][:, 0]  # (T, H) phi(pre)
+            later["rec"] = lambda: h_prev @ W_hh[u]  # (W_hh h_{t-1})[u]
+            later["inp"] = lambda: layer_in @ W_ih[u] + (b_ih[u] + b_hh[u])
+            later["pre"] = lambda: d["rec"] + d["inp"]
+            d["a"] = a[:, u]
+            later["dphi_all"] = lambda: np.broadcast_to(dphi_from_output(net.activation, a), a.shape)
+            later["dphi"] = lambda: d["dphi_all"][:, u]
+            later["dphi_mean"] = lambda: d["dphi_all"].mean(axis=1)
+            d["w_scalar"] = float(W_hh[0, 0]) if H == 1 else None
+            d["sigma_max"] = trace.sigma_max.get("W_hh", np.nan)
+            d["gamma"] = GAMMA[net.activation]
+        if net.cell in ("lstm", "gru"):
+            for name, g in trace.gates(-1).items():
+                d[name] = g[:, 0, u]
+                later[name + "_mean"] = lambda g=g: g[:, 0].mean(axis=1)
+        if net.cell == "lstm":
+            c = cache["c"][:, 0]  # (T + 1, H)
+            d["c"], d["c_prev"] = c[1:, u], c[:-1, u]
+            d["tc"] = cache["tc"][:, 0, u]
+            d["dc"] = trace.dc[-1][:, 0, u]
+            d["dc_norm"] = trace.cell_grad_norms[-1]
         # truncated BPTT: the steps that no scored loss term's window (its own step and k − 1 before) reaches
         k, T = trace.truncate, trace.T
         outside = np.zeros(T, dtype=bool)
