@@ -176,9 +176,14 @@ class CellView(QWidget):
         cache = trace.caches[k]
 
         def pick(a):  # (T, B, H) -> (T,): the first example's unit u, or the mean over units
-            a = np.asarray(a)[:, 0]
+            a = np.asarray(a)
+            if u != MEAN:
+                return a[:, 0, min(u, a.shape[-1] - 1)]
             with np.errstate(all="ignore"):
-                return a.mean(axis=-1) if u == MEAN else a[:, min(u, a.shape[-1] - 1)]
+                return a[:, 0].mean(axis=-1)
+
+        def pick_product(a, b):  # pick(a * b); one unit's product needs only that unit's numbers (the same floats)
+            return pick(a * b) if u == MEAN else pick(a) * pick(b)
 
         h_all = cache["h"]  # (T + 1, B, H): h_{-1}, h_0 ... h_{T-1}
         layer_in = trace.x if k == 0 else trace.hidden_states[k - 1]
@@ -192,17 +197,17 @@ class CellView(QWidget):
                 c = cache["c"]
                 s["c_prev"], s["c"] = pick(c[:-1]), pick(c[1:])
                 s["tanh_c"] = pick(cache["tc"])
-                s["fc"] = pick(gates["f"] * c[:-1])
-                s["ig"] = pick(gates["i"] * gates["g"])
+                s["fc"] = pick_product(gates["f"], c[:-1])
+                s["ig"] = pick_product(gates["i"], gates["g"])
             elif self._cell == "gru":
                 gates = trace.gates(k)
                 for name in "rzn":
                     s[name] = pick(gates[name])
                 z, n = gates["z"], gates["n"]
-                s["zh"] = pick(z * h_all[:-1])
-                s["one_minus_z"] = pick(1.0 - z)
-                s["zn"] = pick((1.0 - z) * n)
-                s["rh"] = pick(gates["r"] * cache["hpn"])
+                s["zh"] = pick_product(z, h_all[:-1])
+                s["one_minus_z"] = pick(1.0 - z) if u == MEAN else 1.0 - pick(z)
+                s["zn"] = pick_product(1.0 - z, n) if u == MEAN else (1.0 - pick(z)) * pick(n)
+                s["rh"] = pick_product(gates["r"], cache["hpn"])
             else:
                 p = trace.net.params
                 pre = layer_in @ p[f"weight_ih_l{k}"].T + p[f"bias_ih_l{k}"] + p[f"bias_hh_l{k}"]
