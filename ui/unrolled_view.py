@@ -344,6 +344,7 @@ class UnrolledView(QWidget):
         self._dark = th.dark
         self._font, self._bold = th.font(1.1), th.font(1.1, bold=True)
         self._edge_fits = {}
+        self._stamps: dict = {}  # painted images of the header's legends (see _stamp)
         self._node_ink, self._ghost_ink = dg.with_alpha(self._fg, 0.7), dg.with_alpha(self._fg, 0.25)
 
     def _build_strips(self) -> None:
@@ -1166,12 +1167,64 @@ class UnrolledView(QWidget):
         return NO_GRADIENT if self._grad_none else f"{dg.decade(self._grad_lo)} … {dg.decade(self._grad_hi)}"
 
     def _paint_legends(self, p: QPainter, lay: _Layout, rect: QRectF) -> None:
-        """Values: the diverging colour bar and the non-finite swatch. Gradients: widths on the log scale."""
+        """Values: the diverging colour bar and the non-finite swatch. Gradients: widths on the log scale.
+
+        Each line is drawn once into an image and then copied (see _stamp): a Wrec step keeps the
+        value legend, and the gradient legend while its decades stay, and their text was a third
+        of the header's cost.
+        """
+        fm = QFontMetricsF(self._font)
+        h = fm.height()
+        lab_w = fm.horizontalAdvance("‖∂L/∂h‖ ")
+        y = rect.top()
+        place = (rect.left(), rect.right(), y, lay.em, h)
+        self._stamp(p, ("values", *place), QRectF(rect.left(), y, rect.width(), h),
+                    lambda q: self._paint_value_legend(q, lay, rect, y, lab_w))  # fmt: skip
+        # the swatch's hatching on the view itself: a pattern is laid from the painter's device origin
+        p.fillRect(self._swatch(lay, rect, h), dg.nonfinite_brush())
+        y += h + 0.25 * lay.em
+        active = self._phase == "backward"
+        key = ("gradients", *place, lay.r, active, self._grad_none, self._grad_lo, self._grad_hi)
+        self._stamp(p, key, QRectF(rect.left(), y, rect.width(), h),
+                    lambda q: self._paint_gradient_legend(q, lay, rect, y, lab_w, active))  # fmt: skip
+
+    def _stamp(self, p: QPainter, key: tuple, rect: QRectF, draw) -> None:
+        """What draw(painter) paints inside rect, over the background, painted once into an image
+        of the device pixels around rect and copied on the next repaints with the same key.
+
+        The image is painted as the view is (its painter's origin at the same place within a
+        device pixel) and copied pixel for pixel, so it looks the same; whatever else lies in
+        rect is painted over. The images go with the theme and the font (see _make_luts).
+        """
+        dpr = self.devicePixelRatioF()
+        key = (*key, dpr)
+        image = self._stamps.get(key)
+        if image is None:
+            if len(self._stamps) > 16:  # old layouts' and scales'
+                self._stamps.clear()
+            x0, y0 = math.floor(rect.left() * dpr), math.floor(rect.top() * dpr)
+            x1, y1 = math.ceil(rect.right() * dpr), math.ceil(rect.bottom() * dpr)
+            image = QImage(max(1, x1 - x0), max(1, y1 - y0), QImage.Format.Format_ARGB32_Premultiplied)
+            image.setDevicePixelRatio(dpr)
+            image.fill(self._bg)
+            q = QPainter(image)
+            q.setRenderHint(QPainter.RenderHint.Antialiasing)
+            q.translate(-x0 / dpr, -y0 / dpr)
+            draw(q)
+            q.end()
+            self._stamps[key] = image = (image, QPointF(x0 / dpr, y0 / dpr))
+        p.drawImage(image[1], image[0])
+
+    @staticmethod
+    def _swatch(lay: _Layout, rect: QRectF, h: float) -> QRectF:
+        """The value legend's swatch of a non-finite value."""
+        return QRectF(rect.right() - 3.2 * lay.em, rect.top() + 0.15 * h, 0.9 * lay.em, 0.7 * h)
+
+    def _paint_value_legend(self, p: QPainter, lay: _Layout, rect: QRectF, y: float, lab_w: float) -> None:
+        """The diverging colour bar from −1 to +1, and the swatch of a non-finite value."""
         fm = QFontMetricsF(self._font)
         em, h = lay.em, fm.height()
         p.setFont(self._font)
-        lab_w = fm.horizontalAdvance("‖∂L/∂h‖ ")
-        y = rect.top()
         p.setPen(self._ink(0.75))
         p.drawText(QRectF(rect.left(), y, lab_w, h), AlignLeftV, "value")
         bar_l = rect.left() + lab_w + fm.horizontalAdvance("−1 ")
@@ -1183,12 +1236,17 @@ class UnrolledView(QWidget):
         p.fillRect(bar, grad)
         p.drawText(QRectF(bar_l - 2 * em, y, 1.8 * em, h), AlignRightV, "−1")
         p.drawText(QRectF(bar.right() + 0.2 * em, y, 2 * em, h), AlignLeftV, "+1")
-        sw = QRectF(rect.right() - 3.2 * em, y + 0.15 * h, 0.9 * em, 0.7 * h)  # the non-finite swatch
-        p.fillRect(sw, QColor(dg.NONFINITE_FILL))
-        p.fillRect(sw, dg.nonfinite_brush())
+        sw = self._swatch(lay, rect, h)
+        p.fillRect(sw, QColor(dg.NONFINITE_FILL))  # (hatched by _paint_legends)
         p.drawText(QRectF(sw.right() + 0.2 * em, y, 2.2 * em, h), AlignLeftV, "NaN")
-        y += h + 0.25 * em
-        active = self._phase == "backward"
+
+    def _paint_gradient_legend(
+        self, p: QPainter, lay: _Layout, rect: QRectF, y: float, lab_w: float, active: bool
+    ) -> None:
+        """The widths and colours of gradient norms on their log scale (faint outside BPTT)."""
+        fm = QFontMetricsF(self._font)
+        em, h = lay.em, fm.height()
+        p.setFont(self._font)
         p.setPen(self._ink(0.75 if active else 0.35))
         p.drawText(QRectF(rect.left(), y, lab_w, h), AlignLeftV, "‖∂L/∂h‖")
         if self._grad_none:  # a scale of widths for gradients that do not exist would read as measured
