@@ -344,38 +344,50 @@ class UnrolledView(QWidget):
         self._dark = th.dark
         self._font, self._bold = th.font(1.1), th.font(1.1, bold=True)
         self._edge_fits = {}
+        self._stamps: dict = {}  # painted images of the header's legends (see _stamp)
         self._node_ink, self._ghost_ink = dg.with_alpha(self._fg, 0.7), dg.with_alpha(self._fg, 0.25)
 
     def _build_strips(self) -> None:
-        """One RGBA array per row (1 × T) and one per layer's gradient bars (GRAD_STRIP_H × T)."""
+        """Per row, the colour of each step (premultiplied ARGB32, as Qt draws it) and, for a layer's
+        gradient bars, how many of GRAD_STRIP_H rows each step's bar fills from the top."""
         vl, gl = self._vlut_rgba, self._glut_rgba  # (256, 4)
         bad = np.array(QColor(dg.NONFINITE_FILL).getRgb(), dtype=np.uint8)
         ghost = np.array(dg.with_alpha(self._fg, 0.06).getRgb(), dtype=np.uint8)
 
         def row(idx, ok, present=None, used=None):
-            px = vl[idx].copy()
+            px = vl[idx]
             px[~ok] = bad
             if used is not None:
                 px[~used] = 0  # computed but not scored: left out of the strip
             if present is not None:
                 px[~present] = 0
-            return px[None]
+            return px
 
-        self._wide: dict = {}  # strips widened to the screen's pixels, per layout (see _wide_strip)
-        self._strip_loss = np.where(self._scored[:, None], np.array(self._accent.getRgb(), np.uint8), 0)[None]
-        self._strip_y = row(self._y_idx, self._y_ok, used=self._y_used)
-        self._strip_x = row(self._x_idx, self._x_ok, present=self._has_input)
-        self._strip_h = [row(self._h_idx[k], self._h_ok[k]) for k in range(self._L)]
-        self._strip_g = []
+        rows = [np.where(self._scored[:, None], np.array(self._accent.getRgb(), np.uint8), np.uint8(0))]
+        rows += [row(self._y_idx, self._y_ok, used=self._y_used), row(self._x_idx, self._x_ok, present=self._has_input)]
+        rows += [row(self._h_idx[k], self._h_ok[k]) for k in range(self._L)]
+        heights = []
         for k in range(self._L):
-            heights = np.where(self._grad_state[k] == 0, np.maximum(1, np.rint(self._grad_u[k] * GRAD_STRIP_H)), 0)
-            heights[self._grad_state[k] == 2] = GRAD_STRIP_H
-            heights[self._grad_state[k] == 1] = 1
-            colour = gl[self._grad_idx[k]].copy()
-            colour[self._grad_state[k] == 2] = bad
-            colour[self._grad_state[k] == 1] = ghost
-            filled = np.arange(GRAD_STRIP_H)[:, None] < heights[None, :]  # bars hang from the top
-            self._strip_g.append(np.where(filled[:, :, None], colour[None], np.uint8(0)))  # (GRAD_STRIP_H, T, 4)
+            state = self._grad_state[k]
+            bars = np.where(state == 0, np.maximum(1, np.rint(self._grad_u[k] * GRAD_STRIP_H)), 0)
+            bars[state == 2] = GRAD_STRIP_H
+            bars[state == 1] = 1
+            colour = gl[self._grad_idx[k]]
+            colour[state == 2] = bad
+            colour[state == 1] = ghost
+            rows.append(colour)
+            heights.append(bars)
+        # every row's colours premultiplied by Qt in one conversion (the raster engine blends that format)
+        rgba = np.ascontiguousarray(np.stack(rows))  # (rows, T, 4)
+        n, T = rgba.shape[:2]
+        image = QImage(rgba.data, T, n, 4 * T, QImage.Format.Format_RGBA8888)
+        image = image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+        argb = np.frombuffer(image.constBits(), np.uint32).reshape(n, image.bytesPerLine() // 4)[:, :T].copy()
+        L = self._L
+        self._wide: dict = {}  # strips widened to the screen's pixels, per layout (see _wide_strip)
+        self._strip_loss, self._strip_y, self._strip_x = ((argb[i], None) for i in range(3))
+        self._strip_h = [(argb[3 + k], None) for k in range(L)]
+        self._strip_g = [(argb[3 + L + k], heights[k]) for k in range(L)]
 
     # ---- geometry --------------------------------------------------------------------------
     def _header_mode(self, em: float) -> tuple[str, float, float]:
@@ -841,7 +853,7 @@ class UnrolledView(QWidget):
             p.drawLine(QPointF(x, lay.area.top()), QPointF(x, lay.area.bottom()))
 
     def _wide_strip(
-        self, rgba: np.ndarray, lay: _Layout, s0: int, s1: int, dpr: float, top: float, height: float
+        self, strip: tuple, lay: _Layout, s0: int, s1: int, dpr: float, top: float, height: float
     ) -> tuple[QImage, int, int]:
         """A strip's steps s0 .. s1-1 at one pixel per device pixel, and its first pixel's x and y.
 
@@ -851,8 +863,11 @@ class UnrolledView(QWidget):
         and it is a plain copy: from a 1-pixel-high image scaled to a row's height, Qt's scaling
         cost a Wrec step about 0.2 ms over the five strips. The image is premultiplied ARGB32,
         the format the raster engine blends without converting.
+
+        strip: the colour of each step, and None for a row of cells, else the gradient bars'
+        heights (of GRAD_STRIP_H rows, hanging from the top).
         """
-        key = (id(rgba), top, height, lay.pitch, lay.origin, s0, s1, dpr)
+        key = (id(strip), top, height, lay.pitch, lay.origin, s0, s1, dpr)
         hit = self._wide.get(key)
         if hit is not None:
             return hit[:3]
@@ -869,20 +884,26 @@ class UnrolledView(QWidget):
             steps = np.clip(np.floor((centres - lay.origin) / lay.pitch).astype(int) - 1, s0, s1 - 1)
             columns = self._grids[grid] = (steps, x0)
         steps, x0 = columns
-        wide = np.ascontiguousarray(np.take(rgba, steps, axis=1))  # (h, W, 4); take is ~6x faster than rgba[:, steps]
-        h, w = wide.shape[:2]
-        flat = QImage(wide.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
-        flat = flat.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)  # a copy: wide may go
+        colours, bars = strip
+        h = 1 if bars is None else GRAD_STRIP_H
         rows_key = ("rows", top, height, dpr, h)
         if rows_key not in self._grids:  # the device rows whose centres lie inside [top, top + height), ...
             y0, rows = dg.pixels_over(top * dpr, height * dpr / h, h)  # ... each showing the strip row under it
-            self._grids[rows_key] = (rows if rows.size else np.zeros(1, np.intp), y0)  # (at least one)
-        rows, y0 = self._grids[rows_key]
-        src = np.frombuffer(flat.constBits(), np.uint32).reshape(h, flat.bytesPerLine() // 4)[:, :w]
-        tall = np.ascontiguousarray(src[rows])  # (rows, W): whole rows copied
-        premultiplied = QImage.Format.Format_ARGB32_Premultiplied
-        image = QImage(tall.data, w, tall.shape[0], 4 * w, premultiplied)  # shares tall's memory: ...
-        self._wide[key] = hit = (image, x0, y0, tall)  # ... which is kept with it
+            rows = rows if rows.size else np.zeros(1, np.intp)  # (at least one)
+            self._grids[rows_key] = (rows, y0, np.arange(rows.size, dtype=np.int32)[:, None])
+        rows, y0, down = self._grids[rows_key]
+        wide = colours.take(steps)  # (W,) the colour of each pixel column
+        if bars is None:
+            tall = np.empty((rows.size, wide.size), np.uint32)
+            tall[...] = wide  # every row alike
+        else:  # a device row is in a step's bar while the strip row under it is: its first `filled` rows
+            filled = np.searchsorted(rows, bars).astype(np.int32).take(steps)  # (W,)
+            tall = np.subtract(down, filled)  # (rows, W): negative inside the bar ...
+            np.right_shift(tall, 31, out=tall)  # ... so all ones there, else 0: ...
+            tall = np.bitwise_and(tall.view(np.uint32), wide, out=tall.view(np.uint32))  # ... a mask of the colours
+        w = wide.size
+        image = QImage(tall.data, w, tall.shape[0], 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
+        self._wide[key] = hit = (image, x0, y0, tall)  # the image shares tall's memory, kept with it
         return hit[:3]
 
     def _axis_reach(self, lay: _Layout) -> float:
@@ -1146,12 +1167,64 @@ class UnrolledView(QWidget):
         return NO_GRADIENT if self._grad_none else f"{dg.decade(self._grad_lo)} … {dg.decade(self._grad_hi)}"
 
     def _paint_legends(self, p: QPainter, lay: _Layout, rect: QRectF) -> None:
-        """Values: the diverging colour bar and the non-finite swatch. Gradients: widths on the log scale."""
+        """Values: the diverging colour bar and the non-finite swatch. Gradients: widths on the log scale.
+
+        Each line is drawn once into an image and then copied (see _stamp): a Wrec step keeps the
+        value legend, and the gradient legend while its decades stay, and their text was a third
+        of the header's cost.
+        """
+        fm = QFontMetricsF(self._font)
+        h = fm.height()
+        lab_w = fm.horizontalAdvance("‖∂L/∂h‖ ")
+        y = rect.top()
+        place = (rect.left(), rect.right(), y, lay.em, h)
+        self._stamp(p, ("values", *place), QRectF(rect.left(), y, rect.width(), h),
+                    lambda q: self._paint_value_legend(q, lay, rect, y, lab_w))  # fmt: skip
+        # the swatch's hatching on the view itself: a pattern is laid from the painter's device origin
+        p.fillRect(self._swatch(lay, rect, h), dg.nonfinite_brush())
+        y += h + 0.25 * lay.em
+        active = self._phase == "backward"
+        key = ("gradients", *place, lay.r, active, self._grad_none, self._grad_lo, self._grad_hi)
+        self._stamp(p, key, QRectF(rect.left(), y, rect.width(), h),
+                    lambda q: self._paint_gradient_legend(q, lay, rect, y, lab_w, active))  # fmt: skip
+
+    def _stamp(self, p: QPainter, key: tuple, rect: QRectF, draw) -> None:
+        """What draw(painter) paints inside rect, over the background, painted once into an image
+        of the device pixels around rect and copied on the next repaints with the same key.
+
+        The image is painted as the view is (its painter's origin at the same place within a
+        device pixel) and copied pixel for pixel, so it looks the same; whatever else lies in
+        rect is painted over. The images go with the theme and the font (see _make_luts).
+        """
+        dpr = self.devicePixelRatioF()
+        key = (*key, dpr)
+        image = self._stamps.get(key)
+        if image is None:
+            if len(self._stamps) > 16:  # old layouts' and scales'
+                self._stamps.clear()
+            x0, y0 = math.floor(rect.left() * dpr), math.floor(rect.top() * dpr)
+            x1, y1 = math.ceil(rect.right() * dpr), math.ceil(rect.bottom() * dpr)
+            image = QImage(max(1, x1 - x0), max(1, y1 - y0), QImage.Format.Format_ARGB32_Premultiplied)
+            image.setDevicePixelRatio(dpr)
+            image.fill(self._bg)
+            q = QPainter(image)
+            q.setRenderHint(QPainter.RenderHint.Antialiasing)
+            q.translate(-x0 / dpr, -y0 / dpr)
+            draw(q)
+            q.end()
+            self._stamps[key] = image = (image, QPointF(x0 / dpr, y0 / dpr))
+        p.drawImage(image[1], image[0])
+
+    @staticmethod
+    def _swatch(lay: _Layout, rect: QRectF, h: float) -> QRectF:
+        """The value legend's swatch of a non-finite value."""
+        return QRectF(rect.right() - 3.2 * lay.em, rect.top() + 0.15 * h, 0.9 * lay.em, 0.7 * h)
+
+    def _paint_value_legend(self, p: QPainter, lay: _Layout, rect: QRectF, y: float, lab_w: float) -> None:
+        """The diverging colour bar from −1 to +1, and the swatch of a non-finite value."""
         fm = QFontMetricsF(self._font)
         em, h = lay.em, fm.height()
         p.setFont(self._font)
-        lab_w = fm.horizontalAdvance("‖∂L/∂h‖ ")
-        y = rect.top()
         p.setPen(self._ink(0.75))
         p.drawText(QRectF(rect.left(), y, lab_w, h), AlignLeftV, "value")
         bar_l = rect.left() + lab_w + fm.horizontalAdvance("−1 ")
@@ -1163,12 +1236,17 @@ class UnrolledView(QWidget):
         p.fillRect(bar, grad)
         p.drawText(QRectF(bar_l - 2 * em, y, 1.8 * em, h), AlignRightV, "−1")
         p.drawText(QRectF(bar.right() + 0.2 * em, y, 2 * em, h), AlignLeftV, "+1")
-        sw = QRectF(rect.right() - 3.2 * em, y + 0.15 * h, 0.9 * em, 0.7 * h)  # the non-finite swatch
-        p.fillRect(sw, QColor(dg.NONFINITE_FILL))
-        p.fillRect(sw, dg.nonfinite_brush())
+        sw = self._swatch(lay, rect, h)
+        p.fillRect(sw, QColor(dg.NONFINITE_FILL))  # (hatched by _paint_legends)
         p.drawText(QRectF(sw.right() + 0.2 * em, y, 2.2 * em, h), AlignLeftV, "NaN")
-        y += h + 0.25 * em
-        active = self._phase == "backward"
+
+    def _paint_gradient_legend(
+        self, p: QPainter, lay: _Layout, rect: QRectF, y: float, lab_w: float, active: bool
+    ) -> None:
+        """The widths and colours of gradient norms on their log scale (faint outside BPTT)."""
+        fm = QFontMetricsF(self._font)
+        em, h = lay.em, fm.height()
+        p.setFont(self._font)
         p.setPen(self._ink(0.75 if active else 0.35))
         p.drawText(QRectF(rect.left(), y, lab_w, h), AlignLeftV, "‖∂L/∂h‖")
         if self._grad_none:  # a scale of widths for gradients that do not exist would read as measured
