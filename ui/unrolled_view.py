@@ -344,7 +344,8 @@ class UnrolledView(QWidget):
         self._dark = th.dark
         self._font, self._bold = th.font(1.1), th.font(1.1, bold=True)
         self._edge_fits = {}
-        self._stamps: dict = {}  # painted images of the header's legends (see _stamp)
+        self._stamps: dict = {}  # painted images of the header's legends and leads (see _stamp)
+        self._lead_widths: dict = {}  # (lead, scale): its bold width with the three spaces after it
         self._node_ink, self._ghost_ink = dg.with_alpha(self._fg, 0.7), dg.with_alpha(self._fg, 0.25)
 
     def _build_strips(self) -> None:
@@ -1010,7 +1011,7 @@ class UnrolledView(QWidget):
         line1, line2, legends = self._header_rects(lay)
         if not line1.isEmpty() and self._touches(line1):
             title, subs = self._title_texts()
-            self._text_pair(p, line1, title, subs, self._ink(0.95), self._ink(0.6))
+            self._text_pair(p, line1, title, subs, self._ink(0.95), self._ink(0.6), keep_lead=True)
         if not legends.isEmpty() and self._touches(legends):
             self._paint_legends(p, lay, legends)
         if not self._touches(line2):
@@ -1119,8 +1120,8 @@ class UnrolledView(QWidget):
         single if need be: two-digit numbers such as h = −0.022 are a character longer), else elided."""
         scale = 1.0
         while True:
-            fb, fr = self._scaled(self._bold, scale), self._scaled(self._font, scale)
-            room = max(0.0, width - QFontMetricsF(fb).horizontalAdvance(bold + "   "))
+            fr = self._scaled(self._font, scale)
+            room = max(0.0, width - self._lead_width(bold, scale))
             fm = QFontMetricsF(fr)
             for text in texts if scale == 1.0 else texts[-1:]:
                 if fm.horizontalAdvance(text) <= room:
@@ -1131,12 +1132,23 @@ class UnrolledView(QWidget):
         tight = " ".join(bold.split())  # 'forward t = 0': a space fewer in the lead before a number is cut
         for text in fewer or []:
             for lead in (bold, tight):
-                room = max(0.0, width - QFontMetricsF(fb).horizontalAdvance(lead + "   "))
+                room = max(0.0, width - self._lead_width(lead, scale))
                 if fm.horizontalAdvance(text) <= room:
                     return lead, text, scale
         fm = QFontMetricsF(self._font)
-        room = max(0.0, width - QFontMetricsF(self._bold).horizontalAdvance(bold + "   "))
+        room = max(0.0, width - self._lead_width(bold, 1.0))
         return bold, fitting_text(fm, room, texts), 1.0
+
+    def _lead_width(self, bold: str, scale: float) -> float:
+        """The bold lead's width with the three spaces that part it from the rest, at scale of its type
+        (kept: a Wrec step changes the rest, not the lead; the widths go with the font, see _make_luts)."""
+        key = (bold, scale)
+        w = self._lead_widths.get(key)
+        if w is None:
+            if len(self._lead_widths) > 64:
+                self._lead_widths.clear()
+            w = self._lead_widths[key] = QFontMetricsF(self._scaled(self._bold, scale)).horizontalAdvance(bold + "   ")
+        return w
 
     def _text_pair(
         self,
@@ -1148,16 +1160,27 @@ class UnrolledView(QWidget):
         c2: QColor,
         min_scale=1.0,
         fewer: list[str] | None = None,
+        keep_lead: bool = False,
     ) -> None:
         """A bold lead and a plain rest on one line: the first of the rests (longest first) that fits,
-        else the last one in smaller type (down to min_scale), else one of fewer, else elided."""
+        else the last one in smaller type (down to min_scale), else one of fewer, else elided.
+        keep_lead: the lead is painted once into an image and copied while it stays."""
         texts = [rest] if isinstance(rest, str) else rest
         bold, text, scale = self._fit_pair(rect.width(), bold, texts, min_scale, fewer)
-        fb, fr = self._scaled(self._bold, scale), self._scaled(self._font, scale)
-        p.setFont(fb)
-        p.setPen(c1)
-        p.drawText(rect, AlignLeftV, bold)
-        w = QFontMetricsF(fb).horizontalAdvance(bold + "   ")
+        w = self._lead_width(bold, scale)
+        fb = self._scaled(self._bold, scale)
+
+        def lead(q: QPainter) -> None:
+            q.setFont(fb)
+            q.setPen(c1)
+            q.drawText(rect, AlignLeftV, bold)
+
+        if keep_lead:  # in an image: a Wrec step changes the title's rest, not its lead (see _stamp)
+            key = ("lead", bold, scale, c1.rgba(), rect.left(), rect.top(), rect.width(), rect.height())
+            self._stamp(p, key, QRectF(rect.left(), rect.top(), min(w, rect.width()), rect.height()), lead)
+        else:  # the numbers' lead names the frame: an image would be painted for one frame only
+            lead(p)
+        fr = self._scaled(self._font, scale)
         p.setFont(fr)
         p.setPen(c2)
         p.drawText(rect.adjusted(w, 0, 0, 0), AlignLeftV, text)

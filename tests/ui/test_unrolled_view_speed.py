@@ -66,3 +66,38 @@ def test_a_resize_a_frame_and_a_new_length_redraw_the_legends_and_strips(make_vi
     view.session.update(steps=300)
     view.session.set_frame(420)
     assert same_as_fresh(view, make_view, 420)
+
+
+def test_the_titles_lead_image_follows_the_length_the_fold_and_the_width(make_view):
+    """The title's bold lead is copied from an image while it stays (a Wrec step changes only what follows it)."""
+    view = make_view(frame=150, cell="rnn", steps=100, hidden=32, wrec=1.0)
+    pixels(view)
+    view.session.update(wrec=1.8)  # the rest changes (ρ), the lead stays
+    assert same_as_fresh(view, make_view, 150)
+    view.session.update(steps=20)  # "T = 20": another lead
+    view.session.set_frame(25)
+    assert same_as_fresh(view, make_view, 25)
+    view.set_folded(True)
+    folded = pixels(view)
+    fresh = make_view(frame=25, size=(view.width(), view.height()), cell="rnn", steps=20, hidden=32, wrec=1.8)
+    fresh.set_folded(True)
+    assert np.array_equal(folded, pixels(fresh))
+    view.set_folded(False)
+    view.resize(520, 300)  # the title's line narrower and lower (a shorter header)
+    assert same_as_fresh(view, make_view, 25)
+    for width in (160, 330, 1000):  # the title's line at its narrowest, then wider
+        view.resize(width, 420)
+        assert same_as_fresh(view, make_view, 25), width
+
+
+def test_the_leads_widths_follow_the_font_and_the_frame_in_a_narrow_header(make_view):
+    """The leads' measured widths place what follows them: kept per lead and scale, dropped with the font."""
+    view = make_view(frame=9, size=(430, 300), cell="lstm", steps=100, hidden=32, wrec=1.0)
+    pixels(view)
+    for frame in (10, 99, 150, 9):  # "forward  t = 9", "… t = 10", BPTT: other leads, other widths
+        view.session.set_frame(frame)
+        assert same_as_fresh(view, make_view, frame), frame
+    theme.current().set_font_scale(1.5)
+    assert same_as_fresh(view, make_view, 9)
+    theme.current().set_font_scale(0.8)
+    assert same_as_fresh(view, make_view, 9)
