@@ -1080,6 +1080,27 @@ class RichLabel(QLabel):
         if text != self.text():
             super().setText(text)
 
+    def width_of(self, text: str) -> int:
+        """label_width(self, text), kept until the label's font, format or margins change."""
+        widths = self.__dict__.setdefault("_widths", {})
+        width = widths.get(text)
+        if width is None:
+            width = widths[text] = label_width(self, text)
+        return width
+
+    def changeEvent(self, event) -> None:
+        """A new font, style or contents margins (ContentsRectChange): widths are measured again."""
+        self.__dict__.pop("_widths", None)
+        super().changeEvent(event)
+
+    def setTextFormat(self, text_format) -> None:
+        self.__dict__.pop("_widths", None)
+        super().setTextFormat(text_format)
+
+    def setMargin(self, margin: int) -> None:
+        self.__dict__.pop("_widths", None)
+        super().setMargin(margin)
+
     def prepared(self) -> TextLine:
         """The text laid out in the label's font (made once per text and font)."""
         key = (self.text(), self.font().key(), self.textFormat())
@@ -1751,7 +1772,7 @@ class PlotPanel(QWidget):
         m = self.layout().contentsMargins()
         room = self.width() - m.left() - m.right() - self._header.spacing()
         label = self.title_label
-        need = label_width(label, self.title) + (self.badge_line._width_of(texts[-1]) if texts[-1] else 0)
+        need = label.width_of(self.title) + (self.badge_line._width_of(texts[-1]) if texts[-1] else 0)
         title = self.title if need <= room else self.short_title  # (a last text '' may go: the full title)
         if label.text() != title:
             label.setText(title)
