@@ -222,12 +222,10 @@ class UnrolledView(QWidget):
         self._h = np.stack([hs[:, 0, 0] for hs in trace.hidden_states])  # (L, T)
         self._y = np.asarray(trace.outputs[:, 0, 0], dtype=float)  # (T,)
         self._loss = np.asarray(trace.loss_terms, dtype=float)  # (T,)
-        self._x_idx, self._h_idx, self._y_idx = (
-            dg.value_index(self._x),
-            dg.value_index(self._h),
-            dg.value_index(self._y),
-        )
-        self._x_ok, self._h_ok, self._y_ok = np.isfinite(self._x), np.isfinite(self._h), np.isfinite(self._y)
+        values = np.vstack((self._x, self._h, self._y))  # (L + 2, T): one pass over the rows, not three
+        idx, ok = dg.value_index(values), np.isfinite(values)
+        self._x_idx, self._h_idx, self._y_idx = idx[0], idx[1:-1], idx[-1]
+        self._x_ok, self._h_ok, self._y_ok = ok[0], ok[1:-1], ok[-1]
         # gradient norms ‖∂L/∂h_t‖ on one log scale for all layers
         g = np.asarray(trace.grad_norms_layers, dtype=float)  # (L, T)
         self._grad = g

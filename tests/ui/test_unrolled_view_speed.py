@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from simulator.config import Config
+from ui import diagram as dg
 from ui import theme
 from ui.session import Session
 from ui.unrolled_view import UnrolledView
@@ -101,3 +102,17 @@ def test_the_leads_widths_follow_the_font_and_the_frame_in_a_narrow_header(make_
     assert same_as_fresh(view, make_view, 9)
     theme.current().set_font_scale(0.8)
     assert same_as_fresh(view, make_view, 9)
+
+
+def test_the_node_colours_follow_each_new_trace(make_view):
+    """x, h and y are coloured from one stacked array: each row keeps its own values and validity."""
+    view = make_view(frame=15, cell="rnn", steps=20, hidden=32, wrec=3.0)  # nodes with their colours
+    assert not view._layout().dense
+    pixels(view)
+    for wrec in (0.5, 1.8, 1.0):
+        view.session.update(wrec=wrec)
+        view.session.set_frame(15)
+        assert same_as_fresh(view, make_view, 15), wrec
+    for values, idx, ok in ((view._x, view._x_idx, view._x_ok), (view._h, view._h_idx, view._h_ok),
+                            (view._y, view._y_idx, view._y_ok)):  # fmt: skip
+        assert np.array_equal(idx, dg.value_index(values)) and np.array_equal(ok, np.isfinite(values))
