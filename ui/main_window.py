@@ -1054,11 +1054,11 @@ class MainWindow(QMainWindow):
         # text is the shortest (no gradient ratio to the step before); an LSTM's t = 9 was 2.5 lines longer
         doc = formula.canvas.doc
         frame, T = current_frame(self.session), self.session.trace.T
-        for other in (T // 2, T + T // 2):
-            if other != frame:
-                formula._on_frame_changed(other, force=True)
-                text = max(text, int(np.ceil(doc.size().height())))
-        if frame not in (T // 2, T + T // 2):
+        measured = [other for other in (T // 2, T + T // 2) if other != frame]
+        for other in measured:
+            formula._on_frame_changed(other, force=True)
+            text = max(text, int(np.ceil(doc.size().height())))
+        if measured:  # put this frame's equations back
             formula._on_frame_changed(frame, force=True)
             formula.canvas.shrink_to_fit()
         text += FORMULA_RESERVE * formula.fontMetrics().lineSpacing()

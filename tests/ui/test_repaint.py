@@ -92,6 +92,26 @@ def test_hidden_equations_wait_until_shown(make_window, qtbot):
     assert "t = 5<" in formula.canvas.html
 
 
+@pytest.mark.parametrize("frame", [9, 10, 11, 29, 30, 31])  # T = 20: the middles of the phases are 10 and 30
+def test_equations_shown_again_are_the_playheads(make_window, frame):
+    """Raising the equations' tab measures them in the middle of both phases; they must end on the playhead's frame."""
+    window = make_window(show=True)
+    formula, s = window.formula, window.session
+    assert s.trace.T == 20
+    s.set_frame(39)
+    _settle()
+    window.show_lessons()  # the lesson tab covers the equations
+    _settle()
+    s.set_frame(frame)
+    _settle()
+    window.formula_dock.raise_()
+    _settle()
+    phase, t = s.phase_step()
+    head = "forward pass, t = " if phase == "forward" else "through time, t = "
+    plain = formula.canvas.doc.toPlainText().replace("\u2009", " ")
+    assert f"{head}{t} " in plain, (frame, plain[:90])
+
+
 @pytest.mark.parametrize(
     ("cell", "steps", "frame"),
     [("rnn", 100, 150), ("lstm", 100, 150), ("rnn", 12, 5), ("gru", 8, 12)],  # BPTT and forward, strips and nodes
