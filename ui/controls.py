@@ -560,6 +560,7 @@ class ControlsPanel(QWidget):
         self.wrec_group = group
         v = QVBoxLayout(group)
         self.wrec_help = QLabel()
+        self.wrec_help.setTextFormat(Qt.TextFormat.RichText)
         self.wrec_help.setWordWrap(True)
         v.addWidget(self.wrec_help)
         row = QHBoxLayout()
@@ -937,11 +938,13 @@ class ControlsPanel(QWidget):
             )
         self.topology_example.setText(TOPOLOGY_EXAMPLES[config.topology])
         if config.hidden == 1:
-            self.wrec_help.setText("One unit: Wrec is the recurrent weight itself, h_t = φ(Wrec·h_{t−1} + …).")
+            self.wrec_help.setText(
+                "One unit: Wrec is the recurrent weight itself, h<sub>t</sub> = φ(Wrec·h<sub>t−1</sub> + …)."
+            )
         elif config.cell in ("lstm", "gru"):
-            self.wrec_help.setText("Spectral radius of each gate's block of W_hh.")
+            self.wrec_help.setText("Spectral radius of each gate's block of W<sub>hh</sub>.")
         else:
-            self.wrec_help.setText("Spectral radius of W_hh (its largest |eigenvalue|).")
+            self.wrec_help.setText("Spectral radius of W<sub>hh</sub>: its largest |λ|.")
 
     def _on_trace_changed(self, trace) -> None:
         """What the remedies did to this trace: the parameter gradient before and after clipping."""

@@ -98,6 +98,11 @@ def plus(v) -> str:
     return slot(f"−\u00a0{fmt(-v, 3)}" if float(v) < 0 else f"+\u00a0{fmt(v, 3)}")
 
 
+def _paren(text: str) -> str:
+    """' (text)', or '' for no text."""
+    return f" ({text})" if text else ""
+
+
 def _sub(name: str, sub: str | int) -> str:
     """A name with a subscript: a symbol ('t−1'), or a step number (which changes with the frame)."""
     return f"<i>{name}</i><sub>{sub if isinstance(sub, str) else slot(str(sub))}</sub>"
@@ -488,6 +493,10 @@ class FormulaView(QScrollArea):
         """'unit 1: ' before a number of one unit next to norms over all units ('' for a single unit)."""
         return f"unit {self.unit + 1}: " if self.data["H"] > 1 else ""
 
+    def _mean(self, values: np.ndarray, t: int) -> str:
+        """'mean over units 0.51' beside one unit's number ('' for a single unit: its own number is the mean)."""
+        return f"mean over units {n(values[t])}" if self.data["H"] > 1 else ""
+
     def _x(self, sub: str | int) -> str:
         """The shown layer's input at a step: x_t for the first layer, the layer below's h_t above it."""
         layers = self.session.config.layers
@@ -561,10 +570,12 @@ class FormulaView(QScrollArea):
             bound += n((1 - leak) + leak * gamma * smax)
         else:
             bound = f"γ·σ<sub>max</sub> = {n(gamma)} · {n(smax)} = {n(gamma * smax)}"
+        gamma_text = "1/4" if gamma == 0.25 else f"{gamma:g}"
         rows = [
             f"‖∂L/∂{_sub('h', t)}‖ = <b>{equation_norm(d['dh_norm'][t], d['dh_bad'][t], d['H'])}</b>",
-            f"{self._unit_label()}{act}′ = {n(d['dphi'][t])} (mean over units {n(d['dphi_mean'][t])}, γ = "
-            f"{'1/4' if gamma == 0.25 else f'{gamma:g}'})",
+            f"{self._unit_label()}{act}′ = {n(d['dphi'][t])} ("
+            + ", ".join(filter(None, (self._mean(d["dphi_mean"], t), f"γ = {gamma_text}")))
+            + ")",
             bound,
         ]
         if d["w_scalar"] is not None and t > 0 and esn:  # at t = 0 there is no h_{-1} to pass it to
@@ -629,7 +640,7 @@ class FormulaView(QScrollArea):
             rows = [
                 f"‖∂L/∂{_sub('c', t)}‖ = <b>{n(d['dc_norm'][t])}</b>, ‖∂L/∂{_sub('h', t)}‖ = "
                 f"<b>{equation_norm(d['dh_norm'][t], d['dh_bad'][t], d['H'])}</b>",
-                f"{self._unit_label()}{_sub('f', t)} = {n(d['f'][t])} (mean over units {n(d['f_mean'][t])})",
+                f"{self._unit_label()}{_sub('f', t)} = {n(d['f'][t])}" + _paren(self._mean(d["f_mean"], t)),
             ]
             if t > 0:  # what the cell line passes on to c_{t-1}; at t = 0 there is no earlier step
                 rows.append(
@@ -666,7 +677,7 @@ class FormulaView(QScrollArea):
             ]
             rows = [
                 f"‖∂L/∂{_sub('h', t)}‖ = <b>{equation_norm(d['dh_norm'][t], d['dh_bad'][t], d['H'])}</b>",
-                f"{self._unit_label()}{_sub('z', t)} = {n(d['z'][t])} (mean over units {n(d['z_mean'][t])})",
+                f"{self._unit_label()}{_sub('z', t)} = {n(d['z'][t])}" + _paren(self._mean(d["z_mean"], t)),
                 f"{self._unit_label()}{_sub('z', t)} ⊙ ∂L/∂{_sub('h', t)} = {n(d['z'][t])} · {p(d['dh'][t])} = "
                 f"<b>{n(d['z'][t] * d['dh'][t])}</b>",
             ]

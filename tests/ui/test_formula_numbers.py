@@ -55,10 +55,17 @@ def test_bptt_numbers_of_one_unit_say_which_unit_next_to_a_norm(view_of, cell, p
         assert fmt(d["z"][3] * dh, 3) in labelled[1]
 
 
-def test_a_single_unit_needs_no_label(view_of):
-    view = view_of(cell="gru", hidden=1)
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_a_single_unit_needs_no_label_and_no_mean(view_of, cell):
+    view = view_of(cell=cell, hidden=1)
     view.session.set_frame(view.session.frame_of("backward", 3))
     assert "unit 1: " not in view.text and "the single unit" in view.text
+    assert "mean over units" not in view.text  # one unit's number is its own mean
+    if cell == "rnn":
+        assert f"tanh′ = {fmt(view.data['dphi'][3], 3)} (γ = 1)" in view.text
+    wide = view_of(cell=cell, hidden=4)
+    wide.session.set_frame(wide.session.frame_of("backward", 3))
+    assert "mean over units" in wide.text
 
 
 def test_at_the_overflow_step_the_equations_name_the_unit_that_overflowed(view_of):
