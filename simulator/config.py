@@ -8,6 +8,7 @@ the data from the seed and returns the trace; the same config gives the same tra
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, fields
 from functools import lru_cache
 
@@ -129,8 +130,10 @@ def _check(key: str, value) -> None:
             raise ValueError(f"{key} must be a whole number; got {value!r}")
     elif isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"{key} must be a number; got {value!r}")
-    if not np.isfinite(value) or not lim[0] <= value <= lim[1]:
-        raise ValueError(f"{key} must be between {lim[0]:g} and {lim[1]:g}; got {value!r}")
+    # math.isfinite: a Python int beyond int64 (a 20-digit seed) is a TypeError in np.isfinite
+    if not math.isfinite(value) or not lim[0] <= value <= lim[1]:
+        low, high = (f"{v:g}" if isinstance(v, float) else str(v) for v in lim)  # a seed's 2147483647 in full
+        raise ValueError(f"{key} must be between {low} and {high}; got {value!r}")
 
 
 def parse_value(key: str, text: str):
