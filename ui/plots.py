@@ -2776,6 +2776,7 @@ class StatesPlot(PlotPanel):
 
     def _on_theme_changed(self) -> None:
         super()._on_theme_changed()
+        self.theme.style_plot(self.colorbar)  # a plot of its own: its outline and tick labels
         self.tabs.setFont(self.theme.font(0.9))
         if self.arrays:
             self._show(self.session.trace)

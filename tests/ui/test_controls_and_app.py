@@ -104,6 +104,39 @@ def test_theme_switch_restyles_without_rebuilding(window):
         window.actions["theme_system"].trigger()
 
 
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_a_theme_switched_while_running_paints_as_one_started_in_it(qtbot, tmp_path, cell):
+    """Every colour follows a switch: the states panel (its colour bar's outline and tick labels too)
+    is pixel for pixel what a window opened in the dark theme paints."""
+    from ui import theme as theme_mod
+
+    windows = []
+
+    def window_in(scheme: str, name: str) -> MainWindow:
+        theme_mod.current().set_scheme(scheme)
+        w = MainWindow(Session(Config(cell=cell)), settings=QSettings(str(tmp_path / name), QSettings.Format.IniFormat))
+        qtbot.addWidget(w)
+        windows.append(w)
+        w.resize(1600, 1000)
+        w.show()
+        qtbot.waitExposed(w)
+        return w
+
+    try:
+        switched = window_in("light", "a.ini")
+        theme_mod.current().set_scheme("dark")
+        fresh = window_in("dark", "b.ini")
+        QApplication.processEvents()
+        a, b = switched.plots.states.grab().toImage(), fresh.plots.states.grab().toImage()
+        assert a.size() == b.size()
+        assert a == b
+    finally:
+        for w in windows:
+            w.player.pause()
+            w.close()
+        theme_mod.current().set_scheme("system")
+
+
 def test_exception_hook_shows_a_dialog_and_the_app_keeps_running(qtbot):
     hook = app.ExceptionHook()
     try:
