@@ -189,6 +189,14 @@ class MinusAxis(pg.AxisItem):
         super().__init__(*args, **kwargs)
         self._specs = None
         self._bounds = None  # (what the rectangle depends on, the rectangle)
+        self.whole = False  # ticks at whole numbers only (an axis of steps: no t = 0.5)
+
+    def tickSpacing(self, minVal, maxVal, size):
+        """pyqtgraph's tick levels; on an axis of whole numbers only those of spacing 1 or more."""
+        levels = super().tickSpacing(minVal, maxVal, size)
+        if not self.whole:
+            return levels
+        return [level for level in levels if level[0] >= 1] or [(1.0, 0.0)]
 
     def boundingRect(self):
         """pyqtgraph's rectangle (the axis, its labels' overhang, the grid over the linked view), kept
@@ -1947,6 +1955,7 @@ class LogCurvePlot(PlotPanel):
         self.plot.setLogMode(False, True)
         self.plot.disableAutoRange()
         self.plot.setLabel("bottom", "step t")
+        self.plot.getAxis("bottom").whole = True
         self.legend = RowLegend(self.plot)
         self.marker = Marker(size=12)
         self.marker.setZValue(25)
@@ -2663,6 +2672,7 @@ class StatesPlot(PlotPanel):
         self.layout().insertWidget(1, self.tabs)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.plot.setLabel("bottom", "step t")
+        self.plot.getAxis("bottom").whole = True
         self.plot.setLabel("left", "unit")
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.invertY(True)

@@ -209,3 +209,21 @@ def test_layout_widgets_take_qts_rectangle(make_window):
                     assert item.shape().boundingRect() == item.boundingRect()
                     seen += 1
         assert seen >= 8 and boxes >= 4
+
+
+@pytest.mark.parametrize("steps", [2, 3, 5])
+def test_step_axes_label_whole_steps_only(make_window, steps):
+    """A few steps stretch the step axis: its labels stay at whole t (no 't = 0.5'); Re λ keeps its fractions."""
+    from simulator.config import Config
+
+    window = make_window(Config(steps=steps), show=True)
+    window.resize(1600, 1000)
+    for _ in range(3):
+        QApplication.processEvents()
+    plots = window.plots
+    for panel in (plots.gradient, plots.jacobian, plots.states):
+        axis = panel.plot.getAxis("bottom")
+        panel.plot_widget.viewport().repaint()
+        texts = [text for _, _, text in axis._specs[2]]
+        assert texts and all(float(t.replace("−", "-")).is_integer() for t in texts), (type(panel).__name__, texts)
+    assert not plots.eigen.plot.getAxis("bottom").whole
