@@ -28,6 +28,24 @@ CHUNK_STEPS = 3  # power-iteration steps per chunk; what they leave goes to LAPA
 POWER_FROM = 48
 
 
+def verdict_of(f: float, T: int) -> str:
+    """'vanishing', 'stable' or 'exploding' for a per-step factor f over T steps ('undetermined' without one).
+
+    Vanishing when f < 0.9 per step, or when over the whole sequence f^(T-1) < 1/10 (so
+    ×0.95 per step over 100 steps, a factor of 170, is vanishing, not stable); exploding
+    likewise when f > 1.1 or f^(T-1) > 10.
+    """
+    if T < 2 or np.isnan(f):
+        return "undetermined"
+    with np.errstate(all="ignore"):
+        total = np.float64(f) ** (T - 1)  # numpy's power: inf on overflow (a float's ** raises)
+    if f < VANISHING_BELOW or total < 1.0 / SEQUENCE_FACTOR:
+        return "vanishing"
+    if f > EXPLODING_ABOVE or total > SEQUENCE_FACTOR:
+        return "exploding"
+    return "stable"
+
+
 @dataclass(frozen=True)
 class NonFinite:
     """Where a NaN or infinity first appeared."""
@@ -612,19 +630,10 @@ class Result:
 
     @property
     def verdict(self) -> str:
-        """'vanishing', 'stable' or 'exploding', from the fitted per-step growth factor f.
+        """'vanishing', 'stable' or 'exploding', from the fitted per-step growth factor (see verdict_of)."""
+        return verdict_of(self.growth_factor, self.T)
 
-        Vanishing when f < 0.9 per step, or when over the whole sequence f^(T-1) < 1/10 (so
-        ×0.95 per step over 100 steps, a factor of 170, is vanishing, not stable); exploding
-        likewise when f > 1.1 or f^(T-1) > 10.
-        """
-        f = self.growth_factor
-        if self.T < 2 or np.isnan(f):
-            return "undetermined"
-        with np.errstate(all="ignore"):
-            total = np.float64(f) ** (self.T - 1)  # numpy's power: inf on overflow (a float's ** raises)
-        if f < VANISHING_BELOW or total < 1.0 / SEQUENCE_FACTOR:
-            return "vanishing"
-        if f > EXPLODING_ABOVE or total > SEQUENCE_FACTOR:
-            return "exploding"
-        return "stable"
+    @property
+    def gradient_verdict(self) -> str:
+        """The same verdict on ||dL/dh_t||'s own factor (gradient_factor): 'undetermined' with a loss at every step."""
+        return verdict_of(self.gradient_factor, self.T)

@@ -2158,12 +2158,15 @@ class GradientPlot(LogCurvePlot):
         short = "loss at the last step" if config.score == "last" else "loss at every step"
         texts = [f"<span style='color:{muted}'>{w}</span>" for w in (where, short)]
         f = trace.gradient_factor  # the gradient's own factor: it can fall while the Jacobians' worst case grows
-        if np.isfinite(f) and f > 0:  # the number last, as plain text: the muted head is laid out once per font
+        if np.isfinite(f) and f > 0:  # the number last, as plain text: the head is laid out once per font and verdict
             factor = f"×{fmt(f, 3)}/step back"
-            texts = [f"<span style='color:{muted}'>{w}</span> · {factor}" for w in (where, short)] + [factor]
+            verdict = trace.gradient_verdict  # the gradient's own, on its own factor (the toolbar's is the Jacobians')
+            word = f"<span style='color:{self.theme.verdict_colour(verdict)}; font-weight:bold'>{verdict}</span> "
+            texts = [f"<span style='color:{muted}'>{w}</span> · {word}{factor}" for w in (where, short)]
+            texts.append(word + factor)
             # the bare factor is the last resort, never dropped: the toolbar's verdict is the Jacobians',
             # and only this says whether the gradient itself shrinks or grows (they can disagree)
-            texts.append(f"×{fmt(f, 3)}/step")
+            texts += [factor, f"×{fmt(f, 3)}/step"]
         else:
             texts.append("")  # no factor: the muted words may go
         self.set_badge(*texts)

@@ -446,3 +446,29 @@ def test_gradient_factor_needs_a_single_loss_and_skips_steps_truncation_leaves_o
     cut = run(Config(cell="rnn", activation="identity", hidden=8, steps=30, wrec=0.9, init="orthogonal", truncate=10))
     assert (cut.grad_norms[:20] == 0).all()  # beyond the window: no gradient at all
     assert cut.gradient_factor == pytest.approx(0.9, rel=1e-9) == full.gradient_factor
+
+
+@pytest.mark.parametrize(
+    ("f", "T", "verdict"),
+    [
+        (0.85, 3, "vanishing"),  # below 0.9 a step
+        (0.95, 100, "vanishing"),  # 0.95^99 = 0.006: a factor of 160 over the sequence
+        (0.95, 10, "stable"),  # 0.95^9 = 0.63
+        (1.05, 10, "stable"),
+        (1.05, 100, "exploding"),
+        (1.2, 3, "exploding"),
+        (float("nan"), 10, "undetermined"),
+        (0.5, 1, "undetermined"),  # one step: no step back to measure
+    ],
+)
+def test_verdict_of_a_factor(f, T, verdict):
+    from simulator.result import verdict_of
+
+    assert verdict_of(f, T) == verdict
+
+
+def test_the_gradient_has_its_own_verdict_only_with_one_loss():
+    one = run(Config(wrec=0.5, steps=30))
+    assert one.gradient_verdict == "vanishing" and one.gradient_factor < 0.9
+    every = run(Config(wrec=0.5, steps=30, topology="many_to_many"))
+    assert np.isnan(every.gradient_factor) and every.gradient_verdict == "undetermined"
