@@ -433,6 +433,7 @@ def simulate(
         truncate=int(truncate),
         caches=caches,
         outputs=Y,
+        output_grads=dY,
         loss=total,
         loss_terms=terms,
         dh=dhs,

@@ -157,6 +157,7 @@ class Result:
         truncate,
         caches,
         outputs,
+        output_grads,
         loss,
         loss_terms,
         dh,
@@ -179,6 +180,7 @@ class Result:
             for arr in cache.values():
                 _freeze(arr)
         self.outputs = _freeze(outputs)  # (T, B, outputs)
+        self.output_grads = _freeze(output_grads)  # (T, B, outputs): dL/dy_t (zero at unscored steps)
         self.loss = loss  # total loss (mean over scored terms, plus any penalty)
         self.loss_terms = _freeze(loss_terms)  # (T,) each step's share of the loss: the total error is their sum
         self.dh = [_freeze(d) for d in dh]  # per layer (T, B, H): total dL/dh_t
@@ -605,6 +607,36 @@ class Result:
             return None
         with np.errstate(over="ignore"):
             return _freeze(per_step ** (self.T - 1 - np.arange(self.T, dtype=float)))
+
+    @cached_property
+    def loss_grad_norms(self) -> np.ndarray:
+        """(T,): ||dl_t/dh_t||, the gradient each step's own loss sends into the top layer's h_t
+        (through the readout, before any later step adds to it); 0 at unscored steps."""
+        with np.errstate(all="ignore"):
+            return _freeze(frobenius_norms(self.output_grads @ self.net.params["readout.weight"]))
+
+    @cached_property
+    def gradient_bound(self) -> np.ndarray | None:
+        """(T,): the bound on ||dL/dh_t|| (top layer) from the step bound s = step_bound (RNN and ESN), else None.
+
+        dL/dh_t = sum over k >= t of (dh_k/dh_t)^T dl_k/dh_k, and ||dh_k/dh_t|| <= s^(k-t) for every
+        example, so ||dL/dh_t|| <= sum over k >= t of s^(k-t) ||dl_k/dh_k|| (Frobenius over the batch
+        too). With one loss at the last step this is Pascanu's ||dL/dh_{T-1}|| s^(T-1-t). It bounds
+        the truncated gradient as well (truncation only drops terms).
+        """
+        per_step = self.step_bound
+        if per_step is None:
+            return None
+        n = self.loss_grad_norms
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.score == "last":  # one term: the closed form, bit for bit as the Jacobian plot's bound
+                return _freeze(n[-1] * self.pascanu_bound)
+            bound = np.empty(self.T)
+            carried = 0.0
+            for t in range(self.T - 1, -1, -1):  # b_t = n_t + s b_{t+1}
+                carried = n[t] + per_step * carried
+                bound[t] = carried
+        return _freeze(bound)
 
     # ---- the verdict ------------------------------------------------------------------
     @cached_property

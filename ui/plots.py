@@ -1890,20 +1890,26 @@ BOUND_CAPTION = "Dashed: Pascanu's bound ‖∂L/∂h<sub>T−1</sub>‖·(γσ<
 
 
 def gradient_bound(trace: Result, config: Config) -> np.ndarray | None:
-    """Pascanu's bound on ‖∂L/∂h_t‖, ‖∂L/∂h_{T−1}‖·step_bound^(T−1−t): only for a loss at the last step
-    (a loss at every step adds terms the bound does not follow), an RNN or ESN, and a finite last gradient."""
-    bound = trace.pascanu_bound
-    if bound is None or config.score != "last" or not np.isfinite(trace.grad_norms[-1]):
+    """The bound on ‖∂L/∂h_t‖ (Result.gradient_bound): Pascanu's ‖∂L/∂h_{T−1}‖·s^(T−1−t) for a loss at the
+    last step, Σ_{k≥t} ‖∂ℓ_k/∂h_k‖·s^(k−t) for a loss at every step; an RNN or ESN, and finite losses' gradients."""
+    bound = trace.gradient_bound
+    if bound is None or not np.isfinite(trace.loss_grad_norms).all():
         return None
-    with np.errstate(over="ignore", invalid="ignore"):
-        return trace.grad_norms[-1] * bound
+    return bound
 
 
-def leaky_bound_caption(leak: float) -> str:
-    """BOUND_CAPTION for a leaky unit: one step back is (1−α)I + α·diag(φ′)W_hh."""
+def bound_caption(score: str, leak: float) -> str | None:
+    """BOUND_CAPTION as it applies: None for one loss at the last step and no leak (as written), else its
+    form for a leaky unit (one step back is (1−α)I + α·diag(φ′)W_hh) and for a loss at every step."""
+    if score == "last" and leak == 1.0:
+        return None
+    step = "γσ<sub>max</sub>" if leak == 1.0 else "(1−α)+αγσ<sub>max</sub>"
+    alpha = "" if leak == 1.0 else f", α = {leak:g} the leak"
+    if score == "last":
+        return f"Dashed: Pascanu's bound ‖∂L/∂h<sub>T−1</sub>‖·({step})<sup>T−1−t</sup>{alpha}. "
     return (
-        "Dashed: Pascanu's bound ‖∂L/∂h<sub>T−1</sub>‖·((1−α)+αγσ<sub>max</sub>)<sup>T−1−t</sup>, "
-        f"α = {leak:g} the leak. "
+        f"Dashed: the bound Σ<sub>k≥t</sub> ‖∂ℓ<sub>k</sub>/∂h<sub>k</sub>‖·({step})<sup>k−t</sup>{alpha}: "
+        "each step's loss carried back by Pascanu's factor. "
     )
 
 
@@ -2150,7 +2156,7 @@ class GradientPlot(LogCurvePlot):
         cells = None if trace.cell_grad_norms is None else trace.cell_grad_norms[-1]
         self.set_steady_range(T, decade_range(self.y, cells, self.ghost_y, *layers, extra=self.bound_y))
         leak = trace.net.leak
-        caption = self.caption_with_bound(BOUND_CAPTION, None if leak == 1.0 else leaky_bound_caption(leak))
+        caption = self.caption_with_bound(BOUND_CAPTION, bound_caption(config.score, leak))
         if self.caption_label.text() != caption:
             self.caption_label.setText(caption)
         where = "a loss at the last step" if config.score == "last" else "a loss at every step"

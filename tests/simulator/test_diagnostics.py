@@ -472,3 +472,39 @@ def test_the_gradient_has_its_own_verdict_only_with_one_loss():
     assert one.gradient_verdict == "vanishing" and one.gradient_factor < 0.9
     every = run(Config(wrec=0.5, steps=30, topology="many_to_many"))
     assert np.isnan(every.gradient_factor) and every.gradient_verdict == "undetermined"
+
+
+def test_each_steps_own_loss_gradient_is_what_bptt_adds_at_that_step():
+    """dL/dh_t = dl_t/dh_t + J_{t+1}^T dL/dh_{t+1}: the remainder of that recursion is loss_grad_norms."""
+    r = run(Config(steps=12, hidden=6, topology="many_to_many", wrec=1.3, batch=1))
+    dh = r.dh[-1][:, 0]  # (T, H), the one example
+    J = r.step_jacobians  # (T, H, H): dh_t/dh_{t-1}
+    own = np.array([dh[t] - (J[t + 1].T @ dh[t + 1] if t + 1 < r.T else 0.0) for t in range(r.T)])
+    np.testing.assert_allclose(np.linalg.norm(own, axis=1), r.loss_grad_norms, rtol=1e-9, atol=1e-15)
+    one = run(Config(steps=12, hidden=6, wrec=1.3))
+    assert np.all(one.loss_grad_norms[:-1] == 0) and one.loss_grad_norms[-1] == one.grad_norms[-1]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        dict(),
+        dict(topology="many_to_many"),
+        dict(topology="one_to_many", wrec=1.6),
+        dict(topology="many_to_many", truncate=4, wrec=1.4),
+        dict(topology="many_to_many", layers=3, batch=4, activation="relu", wrec=1.2),
+        dict(cell="esn", topology="many_to_many", leak=0.3, wrec=2.0),
+        dict(topology="many_to_many", activation="sigmoid", wrec=3.0),
+    ],
+)
+def test_the_gradient_bound_holds_at_every_step(changes):
+    """||dL/dh_t|| <= sum_{k>=t} s^(k-t) ||dl_k/dh_k||; with one loss it is Pascanu's closed form, bit for bit."""
+    r = run(Config(steps=30, **changes))
+    b = r.gradient_bound
+    assert np.all(r.grad_norms <= b * (1 + 1e-12))
+    if r.score == "last":
+        np.testing.assert_array_equal(b, r.grad_norms[-1] * r.pascanu_bound)
+    else:
+        s, n = r.step_bound, r.loss_grad_norms
+        np.testing.assert_allclose(b, [sum(n[k] * s ** (k - t) for k in range(t, r.T)) for t in range(r.T)], rtol=1e-12)
+    assert run(Config(cell="lstm", topology="many_to_many")).gradient_bound is None  # gates: no such bound

@@ -134,11 +134,17 @@ def test_gradient_csv_has_the_bound_the_plot_draws(figure):
         np.testing.assert_array_equal(bound, tr.grad_norms[-1] * tr.step_bound ** (7 - np.arange(8)))
         np.testing.assert_array_equal(positive(np.array(bound)), f.panel.bound_y)  # the dashed line's numbers
         assert np.all(tr.grad_norms <= np.array(bound) * (1 + 1e-9))
-    # no bound drawn (a loss at every step, a gated cell): no column
-    assert _rows(export.csv_text(figure("gradients", Config(steps=5, topology="many_to_many"))))[0] == [
-        "t",
-        "grad_norm",
-    ]
+    # a loss at every step: each step's own loss gradient carried back, sum_k>=t |dl_k/dh_k| s^(k-t)
+    f = figure("gradients", Config(steps=5, hidden=4, topology="many_to_many"))
+    rows = _rows(export.csv_text(f))
+    assert rows[0] == ["t", "grad_norm", "pascanu_bound"]
+    tr = f.session.trace
+    n, s = tr.loss_grad_norms, tr.step_bound
+    expected = [sum(n[k] * s ** (k - t) for k in range(t, 5)) for t in range(5)]
+    np.testing.assert_allclose([float(r[2]) for r in rows[1:]], expected, rtol=1e-12)
+    assert np.all(tr.grad_norms <= np.array(expected) * (1 + 1e-9))
+    assert np.count_nonzero(n) == 5  # every step scored
+    # no bound drawn (a gated cell): no column
     assert _rows(export.csv_text(figure("gradients", Config(cell="lstm", steps=5))))[0] == ["t", "grad_norm"]
 
 
