@@ -2044,6 +2044,7 @@ class GradientPlot(LogCurvePlot):
         self.truncated.setZValue(-10)
         self.plot.addItem(self.truncated, ignoreBounds=True)
         self.truncated_label = pg.TextItem("truncated: no gradient", anchor=(0, 0))
+        self.truncated_label.setZValue(16)  # above the veil, as the overflow line: a fact of the trace
         self.plot.addItem(self.truncated_label, ignoreBounds=True)
         self.overflow = pg.InfiniteLine(angle=90, movable=False, label="overflow", labelOpts={"position": 0.9})
         self.overflow.setZValue(20)  # above the veil: the overflow is a fact of the trace, not of the playhead
@@ -2195,7 +2196,9 @@ class GradientPlot(LogCurvePlot):
         shade = QColor(c.muted)
         shade.setAlpha(40)
         self.truncated.setBrush(pg.mkBrush(shade))
-        self.truncated_label.setColor(c.muted)
+        for edge in self.truncated.lines:  # the band's edges: quiet, not pyqtgraph's yellow
+            edge.setPen(pg.mkPen(c.muted))
+        self.truncated_label.setColor(c.foreground)  # on the shading and the veil: the muted grey read faintly
         self.truncated_label.setFont(t.font(0.85))  # in the theme's type (pyqtgraph's default ignored the font scale)
         self.overflow.setPen(t.pen(c.exploding, 2, Qt.PenStyle.DashLine))
         self.overflow.label.setColor(c.exploding)

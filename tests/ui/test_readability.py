@@ -253,3 +253,24 @@ def test_jacobian_plot_says_nothing_over_a_curve_it_can_draw_after_an_overflow(m
     assert np.isfinite(j.y).any()
     assert not j.notice.isVisible()
     assert window.plots.gradient.notice.isVisible()  # the gradient has nothing to draw
+
+
+def test_the_truncated_bands_label_reads_over_the_shading_and_the_veil(make_window, qtbot):
+    """'truncated: no gradient' was muted grey on grey shading, and the veil (steps not reached yet) covered it."""
+    from PySide6.QtGui import QColor
+
+    window = shown(make_window, qtbot, Config(cell="lstm", truncate=5))
+    plot = window.plots.gradient
+    label = plot.truncated_label
+    assert label.isVisible() and plot.truncated.isVisible()
+    assert label.zValue() > plot.veil.zValue()
+
+    def luminance(colour: QColor) -> float:
+        def channel(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * channel(colour.redF()) + 0.7152 * channel(colour.greenF()) + 0.0722 * channel(colour.blueF())
+
+    text, back = label.textItem.defaultTextColor(), QColor(window.theme.colours.background)
+    lo, hi = sorted((luminance(text), luminance(back)))
+    assert (hi + 0.05) / (lo + 0.05) >= 7.0  # WCAG's AAA for small text, on the background under the shading
