@@ -9,12 +9,13 @@ one recomputation per THROTTLE_MS runs, always with the latest value.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QRect, QSignalBlocker, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QPalette
+from PySide6.QtGui import QAction, QColor, QPalette, QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,12 +24,12 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QSizePolicy,
     QSlider,
     QSpacerItem,
     QSpinBox,
     QToolButton,
-    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -46,9 +47,10 @@ SLIDER_STEPS = 1000  # slider positions; the middle one is Wrec = 1
 SLIDER_POWER = 1.7  # > 1: finer near Wrec = 1
 SLIDER_TIP = "Drag: finer near 1. The plots redraw while you drag."
 
-# The window's own limits for the sizes (the engine accepts more from a script; these keep a
-# slider drag live). Values typed outside are refused with a message.
-UI_LIMITS = {"inputs": (1, 256), "hidden": (1, 128), "outputs": (1, 256), "layers": (1, 4), "steps": (1, 500)}
+# The window's own limits for the network's sizes (the engine accepts more from a script; these
+# keep a slider drag live). Values typed outside are refused with a message. Steps T has one limit
+# everywhere, the engine's LIMITS["steps"]: the box, + / − step, --set steps= and scenario files.
+UI_LIMITS = {"inputs": (1, 256), "hidden": (1, 128), "outputs": (1, 256), "layers": (1, 4)}
 
 CELL_NAMES = {"rnn": "RNN (Elman)", "lstm": "LSTM", "gru": "GRU", "esn": "ESN (echo state)"}
 VARIANT_NAMES = {
@@ -139,47 +141,149 @@ class Throttle(QObject):
 
 
 # ---- number entries that refuse out-of-range text with a message ----------------------
-def _typed_number(box, text: str) -> float | None:
-    text = text.strip()
-    for affix in (box.prefix(), box.suffix()):
-        if affix:
-            text = text.replace(affix.strip(), "")
-    try:
-        return float(text.strip().replace(",", "."))
-    except ValueError:
-        return None
-
-
-def _range_message(box, text: str) -> str:
-    value = _typed_number(box, text)
-    if value is None or box.minimum() <= value <= box.maximum():
-        return ""
-    lo, hi = box.minimum(), box.maximum()
-    return f"{box.label} must be between {lo:g} and {hi:g}; {value:g} is refused"
+def _number_text(x: float, whole: bool) -> str:
+    """A limit as the message writes it: 2147483647, 0.001, 1e6 (not 2.14748e+09 or 1e+06)."""
+    return str(int(x)) if whole else re.sub(r"e\+?(-?)0*(\d)", r"e\1\2", f"{x:g}")
 
 
 class _SizedFor:
-    """A spin box as wide as the values it is sized for need, not as its maximum (1000000.000 would
-    make a clipping threshold of 1 take twice the width): at least `sized_for` and the current
-    value; a wider value typed widens the box. It also says why a typed value is refused (the
-    box's `refused(message)` signal)."""
+    """A spin box that refuses out-of-range or non-numeric text with a message, and is as wide as
+    the values it is sized for need, not as its maximum.
+
+    Refusing: Qt's spin boxes silently drop a keystroke their validator rejects and apply the rest
+    on Enter ('-3' became 3, '129' became 12). Here every keystroke is kept; text that is not a
+    number within the box's `limits` is refused with a message naming the box, its range and what
+    was typed (`refusal_changed(message)`, '' when it is gone), the typed text is drawn in the
+    warning colour, and nothing is applied: it stays until corrected or Escape (which puts the old
+    value back); leaving the box puts the old value back too. Enter with a good value applies it;
+    Enter or Escape then hand the keyboard back (`done_editing`), so the window's shortcuts work.
+
+    Width: at least `sized_for` and the current value (1000000.000 would make a clipping threshold
+    of 1 take twice the width); a wider value typed widens the box."""
 
     sized_for = None
+    whole = False  # whole numbers only (IntBox)
+    limits: tuple | None = None  # what may be typed: the range the box was made with ...
+    widened = False  # ... which widens to show a value from a file (200 hidden units)
 
     def _set_up(self, label: str, sized_for) -> None:
         self.label = label
+        self.limits = (self.minimum(), self.maximum())
+        self.refusal = ""
         self.setKeyboardTracking(False)
+        self.lineEdit().textEdited.connect(self._on_text_edited)
         if sized_for is not None:
             self.sized_for = sized_for
             self.valueChanged.connect(self._value_width_changed)
 
+    # ---- reading typed text ----
+    def typed_value(self, text: str) -> float | int | None:
+        """The number a text means (rounded to the box's decimals), or None if it is no number of this box's kind."""
+        text = text.strip()
+        for affix in (self.prefix(), self.suffix()):
+            if affix.strip():
+                text = text.replace(affix.strip(), "").strip()
+        try:
+            if self.whole:
+                return int(text)  # '1e3' and '12.0' are refused, not read as 1000 or 12
+            value = float(text.replace(",", "."))
+        except ValueError:
+            return None
+        return round(value, self.decimals()) if math.isfinite(value) else None
+
+    def problem(self, text: str) -> str:
+        """Why a typed text is refused ('' if it is a number within the limits)."""
+        value = self.typed_value(text)
+        lo, hi = self.limits or (self.minimum(), self.maximum())  # (Qt validates while the box is made)
+        if value is not None and lo <= value <= hi:
+            return ""
+        kind = "" if value is not None else "a whole number " if self.whole else "a number "
+        typed = text.strip()
+        typed = typed if value is not None else f"“{typed}”"
+        between = f"between {_number_text(lo, self.whole)} and {_number_text(hi, self.whole)}"
+        return f"{self.label} must be {kind}{between}; {typed} is refused"
+
+    def _may_still_fit(self, text: str) -> bool:
+        """Whether more keystrokes may still make the text good: nothing, a sign or a point so far,
+        or a number under the lowest that more digits can raise ('0' on the way to '0.5')."""
+        stripped = text.strip()
+        if stripped in ("", "+", "-", ".", ",", "+.", "-.") and (stripped[:1] != "-" or self.limits[0] < 0):
+            return True
+        value = self.typed_value(text)
+        return value is not None and 0 <= value < self.limits[0]
+
+    # ---- Qt's hooks ----
     def validate(self, text, pos):
-        """Qt's check, plus the message when the number is out of range."""
-        result = super().validate(text, pos)
-        message = _range_message(self, text)
-        if message:
-            self.refused.emit(message)
-        return result
+        """Acceptable for a number within the limits; anything else is kept while typing (never dropped)."""
+        good = not self.problem(text)
+        return QValidator.State.Acceptable if good else QValidator.State.Intermediate, text, pos
+
+    def valueFromText(self, text: str):
+        """The value of an acceptable text (read the same way as validate reads it)."""
+        value = self.typed_value(text)
+        return self.value() if value is None else value
+
+    def _on_text_edited(self, text: str) -> None:
+        """A keystroke: say at once when no more typing can make the text good."""
+        problem = self.problem(text)
+        self._set_refusal("" if not problem or self._may_still_fit(text) else problem)
+
+    def _set_refusal(self, text: str, again: bool = False) -> None:
+        if text == self.refusal and not again:
+            return
+        self.refusal = text
+        palette = QPalette()  # the application's again
+        if text:
+            palette = self.lineEdit().palette()
+            palette.setColor(QPalette.ColorRole.Text, QColor(theme_mod.current().colours.exploding))
+        self.lineEdit().setPalette(palette)
+        self.refusal_changed.emit(text)
+
+    def _restore(self) -> None:
+        """Show the value the box holds again (what Escape and leaving the box do to refused text)."""
+        self.setValue(self.value())  # Qt writes the value's text back into the line edit
+        self._set_refusal("")
+
+    def event(self, event) -> bool:
+        """Escape belongs to the box while it has the keyboard (not to a window shortcut)."""
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape:
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event) -> None:
+        """Enter applies a good value and hands the keyboard back; refused text stays, with its
+        message. Escape puts the old value back and hands the keyboard back."""
+        key = event.key()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            text = self.lineEdit().displayText()
+            shown = self.prefix() + self.textFromValue(self.value()) + self.suffix()  # nothing typed
+            problem = "" if text == shown else self.problem(text)
+            if problem:
+                self._set_refusal(problem, again=True)
+                event.accept()
+                return
+            super().keyPressEvent(event)  # Qt interprets the text: valueChanged if it changed
+            self._set_refusal("")
+            self.done_editing.emit()
+            return
+        if key == Qt.Key.Key_Escape:
+            self._restore()
+            event.accept()
+            self.done_editing.emit()
+            return
+        super().keyPressEvent(event)
+
+    def stepBy(self, steps: int) -> None:
+        """Up/Down, the arrows, the wheel: Qt first puts refused text back to the value, then steps."""
+        super().stepBy(steps)
+        self._set_refusal("")
+
+    def focusOutEvent(self, event) -> None:
+        """Leaving the box: good text is applied (Qt), refused text gives way to the old value."""
+        super().focusOutEvent(event)
+        if self.refusal:
+            self._restore()
 
     def _text_width(self, value) -> int:
         return self.fontMetrics().horizontalAdvance(self.prefix() + self.textFromValue(value) + self.suffix())
@@ -211,9 +315,11 @@ class _SizedFor:
 
 
 class IntBox(_SizedFor, QSpinBox):
-    """A QSpinBox that says why a typed value is refused (emits `refused(message)`)."""
+    """A QSpinBox that refuses what it cannot take with a message (see _SizedFor)."""
 
-    refused = Signal(str)
+    refusal_changed = Signal(str)  # why the typed text is refused; '' when it no longer is
+    done_editing = Signal()  # Enter with a good value, or Escape
+    whole = True
 
     def __init__(self, label: str, lo: int, hi: int, parent: QWidget | None = None, sized_for: int | None = None):
         super().__init__(parent)
@@ -223,9 +329,10 @@ class IntBox(_SizedFor, QSpinBox):
 
 
 class FloatBox(_SizedFor, QDoubleSpinBox):
-    """A QDoubleSpinBox that says why a typed value is refused."""
+    """A QDoubleSpinBox that refuses what it cannot take with a message (see _SizedFor)."""
 
-    refused = Signal(str)
+    refusal_changed = Signal(str)
+    done_editing = Signal()
 
     def __init__(
         self, label: str, lo: float, hi: float, decimals: int = 3, step: float = 0.01, parent=None,
@@ -254,13 +361,18 @@ def _set_combo(box: QComboBox, key: str) -> None:
 
 
 def _set_value(box, value) -> None:
+    if isinstance(box, (IntBox, FloatBox)):
+        # a scenario or lesson may hold more than the box offers for typing (e.g. 200 hidden units):
+        # the box shows the value the engine runs, not its end; typing keeps to the box's limits
+        lo, hi = box.limits
+        if box.widened or not lo <= value <= hi:  # (a plain check on every Wrec step)
+            span = (min(lo, value), max(hi, value))
+            with QSignalBlocker(box):
+                box.setRange(*span)
+            box.widened = span != (lo, hi)
     if box.value() == value:  # setValue repaints the box even when nothing changes (every Wrec step)
         return
     with QSignalBlocker(box):
-        if isinstance(box, (IntBox, FloatBox)) and not box.minimum() <= value <= box.maximum():
-            # a scenario or lesson may hold more than the box offers for typing (e.g. 1000 steps):
-            # show the value the engine runs, not the box's end
-            box.setRange(min(box.minimum(), value), max(box.maximum(), value))
         box.setValue(value)
 
 
@@ -273,6 +385,11 @@ def _holds(layout, widget: QWidget) -> bool:
         if inner is not None and _holds(inner, widget):
             return True
     return False
+
+
+def _holds_item(item, widget: QWidget) -> bool:
+    """Whether a layout item is the widget or a layout holding it."""
+    return item.widget() is widget or (item.layout() is not None and _holds(item.layout(), widget))
 
 
 def _form_row(form: QFormLayout, widget: QWidget) -> int:
@@ -510,6 +627,7 @@ class ControlsPanel(QWidget):
     """Builder, Wrec, activation and remedies: a thin view over the Session."""
 
     rows_changed = Signal()  # other rows or groups show: the panel may need another width
+    entry_done = Signal()  # Enter (a good value) or Escape in a number box: the window takes the keyboard back
 
     def __init__(self, session: Session, actions: dict[str, QAction] | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -517,7 +635,7 @@ class ControlsPanel(QWidget):
         self.actions = actions or {}
         self.wrec_throttle = Throttle(self._apply_wrec, parent=self)
         self.boxes: dict[str, IntBox | FloatBox] = {}
-        self._sticky = False
+        self.message_owner: IntBox | FloatBox | None = None  # the box whose refusal the message says
         self._shown: frozenset[str] | None = None  # the controls a lesson names; None = all
         self._visibility_cell: str | None = None  # the cell the rows were last shown for
 
@@ -533,6 +651,7 @@ class ControlsPanel(QWidget):
         layout.addWidget(self._build_network())
         layout.addWidget(self._build_remedies())
         layout.addWidget(self.message)
+        self._message_spot = (layout, None)  # the layout the message sits in and the box it is under
         layout.addStretch(1)
 
         session.config_changed.connect(self._on_config_changed)
@@ -546,7 +665,9 @@ class ControlsPanel(QWidget):
     def _box(self, key: str, box):
         self.boxes[key] = box
         box.setObjectName(f"box_{key}")
-        box.refused.connect(lambda text, box=box: self._on_refused(text, box))
+        box.refusal_changed.connect(lambda text, box=box: self._on_refusal_changed(box, text))
+        box.lineEdit().textEdited.connect(lambda _text, box=box: self._on_box_edited(box))
+        box.done_editing.connect(self.entry_done)
         return box
 
     def _int_box(self, key: str, sized_for: int | None = None) -> IntBox:
@@ -678,7 +799,7 @@ class ControlsPanel(QWidget):
         self.truncate_check, self.truncate_k = self._toggle_row(
             form, "truncate", "truncate BPTT to k steps",
             "Truncated BPTT: a loss sends its gradient back at most k steps",
-            IntBox(LABELS["truncate"], 1, UI_LIMITS["steps"][1]), 10,
+            IntBox(LABELS["truncate"], 1, LIMITS["steps"][1]), 10,
         )  # fmt: skip
         self.clip_check, self.clip_box = self._toggle_row(
             form, "clip", "clip gradient norm at",
@@ -711,15 +832,20 @@ class ControlsPanel(QWidget):
             self.show_message(str(exc))
             self._on_config_changed(self.session.config)
             return False
-        if self._sticky:  # the value typed after a refusal: keep saying why it was cut
-            self._sticky = False
-        else:
+        if self.message_owner is None:  # a box's refusal stays while its text does
             self.show_message("")
         return True
 
-    def _on_refused(self, text: str, box) -> None:
-        self._sticky = True
-        self.show_message(text, box)
+    def _on_refusal_changed(self, box, text: str) -> None:
+        if text:
+            self.show_message(text, box)
+        elif self.message_owner is box:
+            self.show_message("")
+
+    def _on_box_edited(self, box) -> None:
+        """Typing in a box: a message about another box (or an earlier refusal by the engine) is old news."""
+        if self.message_owner is not box and not self.message.isHidden():
+            self.show_message("")
 
     def _apply_wrec(self, wrec: float) -> None:
         self.apply(wrec=round(wrec, 3))
@@ -793,12 +919,52 @@ class ControlsPanel(QWidget):
                 above.changeSize(0, offset, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
                 column.invalidate()
 
-    def show_message(self, text: str, widget: QWidget | None = None) -> None:
-        """Show (or clear, with '') why a value was refused."""
-        self.message.setText(text)
+    def show_message(self, text: str, box: IntBox | FloatBox | None = None) -> None:
+        """Show (or clear, with '') why a value was refused: right under the box that refused it,
+        or at the panel's foot for a refusal by the engine."""
+        self.message_owner = box if text else None
+        if text:
+            self._place_message(box)
+        if self.message.text() != text:
+            self.message.setText(text)
         self.message.setVisible(bool(text))
-        if text and widget is not None and widget.isVisible():
-            QToolTip.showText(widget.mapToGlobal(widget.rect().bottomLeft()), text, widget)
+        if text:  # once the panel is laid out again: scrolled into view (at a large font the panel scrolls)
+            QTimer.singleShot(0, self, self._reveal_message)
+
+    def _reveal_message(self) -> None:
+        """Scroll the message into view in the scroll area the panel sits in (if any)."""
+        area = self.parentWidget()
+        while area is not None and not isinstance(area, QScrollArea):
+            area = area.parentWidget()
+        if area is not None and self.message.isVisible():
+            area.ensureWidgetVisible(self.message, 0, 8)
+
+    def _place_message(self, box: IntBox | FloatBox | None) -> None:
+        """Move the message into the row under the box's row (in its group), or to the panel's foot."""
+        if box is None:
+            layout = self.layout()
+        else:
+            group = box.parentWidget()
+            while not isinstance(group, QGroupBox):
+                group = group.parentWidget()
+            layout = group.layout()
+        if (layout, box) == self._message_spot:
+            return
+        old = self._message_spot[0]
+        if isinstance(old, QFormLayout):
+            old.takeRow(self.message)
+        else:
+            old.removeWidget(self.message)
+        self._message_spot = (layout, box)
+        if box is None:
+            layout.insertWidget(layout.count() - 1, self.message)  # above the closing stretch
+        elif box is self.wrec_box:  # under the slider's tick labels, not between the slider and them
+            layout.insertWidget(layout.indexOf(self.wrec_beyond), self.message)
+        elif isinstance(layout, QFormLayout):
+            layout.insertRow(_form_row(layout, box) + 1, self.message)
+        else:
+            row = next(k for k in range(layout.count()) if _holds_item(layout.itemAt(k), box))
+            layout.insertWidget(row + 1, self.message)
 
     # ---- which controls show: a lesson names the ones it needs ----------------------------
     def set_visible_controls(self, names: Iterable[str] | None) -> None:
@@ -980,6 +1146,9 @@ class ControlsPanel(QWidget):
     def _on_theme_changed(self) -> None:
         t = theme_mod.current()
         self.message.setStyleSheet(f"color: {t.colours.exploding}; font-weight: bold;")
+        for box in self.boxes.values():  # refused text in the new theme's warning colour
+            if box.refusal:
+                box._set_refusal(box.refusal, again=True)
         # a typed Wrec past the slider is allowed (lesson 1 sets 0): a calm note, not a warning's colour
         calm = (self.topology_example, self.activation_note, self.wrec_help, self.remedy_effect, self.wrec_beyond)
         for label in calm:

@@ -51,7 +51,7 @@ from simulator.config import LIMITS
 from . import export
 from . import theme as theme_mod
 from .commands import COMMANDS, MENUS, create_actions
-from .controls import UI_LIMITS, ControlsPanel
+from .controls import ControlsPanel
 from .diagram import fmt as value_text  # the remedies' numbers as the controls write them
 from .formula_view import FormulaView
 from .lesson_panel import LessonPanel
@@ -956,6 +956,7 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         self.controls = ControlsPanel(self.session, self.actions)
+        self.controls.entry_done.connect(self.focus_main_view)  # Enter in a box: Space plays at once
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -1238,9 +1239,15 @@ class MainWindow(QMainWindow):
         """Unroll one step less."""
         self._change_steps(-1)
 
+    def focus_main_view(self) -> None:
+        """Give the keyboard to the diagram (the centre if it is hidden): a number box keeps Space,
+        the arrows, Home/End and +/− for its typing, so the window's shortcuts do nothing there."""
+        target = self.diagram if self.diagram.isVisible() else self.centralWidget()
+        target.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def _change_steps(self, delta: int) -> None:
         T = self.session.config.steps + delta
-        lo, hi = UI_LIMITS["steps"]
+        lo, hi = LIMITS["steps"]  # the one limit of T: the steps box, --set steps= and scenario files too
         if not lo <= T <= hi:
             self.statusBar().showMessage(f"steps T must stay between {lo} and {hi}", 5000)
             return
@@ -1396,7 +1403,7 @@ class MainWindow(QMainWindow):
             self._right_key = key
             self._right_fit.start()
             self.fit_diagram()  # another number of rows
-        self.actions["add_step"].setEnabled(config.steps < UI_LIMITS["steps"][1])
+        self.actions["add_step"].setEnabled(config.steps < LIMITS["steps"][1])
         self.actions["remove_step"].setEnabled(config.steps > LIMITS["steps"][0])
 
     def _on_new_trace(self, trace) -> None:

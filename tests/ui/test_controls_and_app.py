@@ -24,17 +24,78 @@ def _type(qtbot, box, text):
     qtbot.keyClicks(box.lineEdit(), text)
 
 
-@pytest.mark.parametrize(("key", "typed", "limit"), [("steps", "5000", "500"), ("hidden", "999", "128")])
-def test_values_typed_out_of_range_are_refused_with_a_message(window, qtbot, key, typed, limit):
-    box = window.controls.boxes[key]
-    before = window.session.config
-    _type(qtbot, box, typed)
-    msg = window.controls.message
-    assert msg.isVisibleTo(window.controls) and limit in msg.text() and "refused" in msg.text()
-    assert box.text() != typed and window.session.config == before
-    box.interpretText()  # Enter: what the box shows is applied, the message stays
-    assert getattr(window.session.config, key) <= int(limit)
-    assert msg.isVisibleTo(window.controls)
+REFUSED = [  # (box, typed, what the message must say); the audit's cases first
+    ("steps", "-3", "steps T must be between 1 and 1000; -3 is refused"),
+    ("hidden", "-8", "hidden size must be between 1 and 128; -8 is refused"),
+    ("layers", "-2", "layers must be between 1 and 4; -2 is refused"),
+    ("seed", "-5", "seed must be between 0 and 2147483647; -5 is refused"),
+    ("steps", "1e3", "steps T must be a whole number between 1 and 1000; “1e3” is refused"),
+    ("hidden", "129", "hidden size must be between 1 and 128; 129 is refused"),
+    ("steps", "5000", "steps T must be between 1 and 1000; 5000 is refused"),
+    ("hidden", "abc", "hidden size must be a whole number between 1 and 128; “abc” is refused"),
+    ("steps", "0", "steps T must be between 1 and 1000; 0 is refused"),
+    ("wrec", "12", "Wrec must be between 0 and 10; 12 is refused"),
+    ("wrec", "-0.5", "Wrec must be between 0 and 10; -0.5 is refused"),
+    ("clip", "0", "clipping threshold must be between 0.001 and 1e6; 0 is refused"),
+    ("truncate", "0", "truncation k must be between 1 and 1000; 0 is refused"),
+]
+
+
+@pytest.mark.parametrize(("key", "typed", "says"), REFUSED)
+def test_values_typed_out_of_range_are_refused_with_a_message(window, qtbot, key, typed, says):
+    """Every keystroke stays ('-3' is not cut to '3', '129' not to '12'); Enter applies nothing and
+    says why, naming the box, its range and what was typed; the typed text stays, drawn in the
+    warning colour, until Escape puts the old value back."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor, QPalette
+
+    from ui import theme
+
+    controls, msg = window.controls, window.controls.message
+    box = controls.boxes[key]
+    before, old = window.session.config, box.value()
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box, typed)
+    assert box.text() == typed  # no keystroke swallowed
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert window.session.config == before  # the OLD value, not what was left of the typing
+    assert msg.isVisibleTo(controls) and msg.text() == says
+    assert box.text() == typed and controls.message_owner is box
+    warning = QColor(theme.current().colours.exploding)
+    assert box.lineEdit().palette().color(QPalette.ColorRole.Text) == warning
+    qtbot.keyClick(box, Qt.Key.Key_Escape)
+    assert box.value() == old and box.text() == box.textFromValue(old) and window.session.config == before
+    assert not msg.isVisibleTo(controls)
+    assert box.lineEdit().palette().color(QPalette.ColorRole.Text) != warning
+
+
+def test_a_refusal_message_belongs_to_its_box(make_window, qtbot):
+    """Hidden '0' refused, then '-3' typed into steps: the message spoke of hidden still. It sits
+    under its box, says that box's refusal and goes when the box's text is good or the box is left."""
+    from PySide6.QtCore import Qt
+
+    window = make_window(show=True)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    controls, msg = window.controls, window.controls.message
+    hidden, steps = controls.boxes["hidden"], controls.boxes["steps"]
+    hidden.setFocus()
+    hidden.selectAll()
+    qtbot.keyClicks(hidden, "0")
+    qtbot.keyClick(hidden, Qt.Key.Key_Return)
+    assert msg.isVisible() and msg.text().startswith("hidden size") and hidden.hasFocus()
+    steps.setFocus()  # leaving the box: its old value again, and the message goes with it
+    assert hidden.text() == "16" and not msg.isVisible()
+    steps.selectAll()
+    qtbot.keyClicks(steps, "-3")
+    assert msg.isVisible() and msg.text() == "steps T must be between 1 and 1000; -3 is refused"
+    under = steps.mapTo(controls, steps.rect().bottomLeft()).y()
+    assert 0 <= msg.mapTo(controls, msg.rect().topLeft()).y() - under < steps.height()  # right under it
+    qtbot.keyClick(steps, Qt.Key.Key_Home)
+    qtbot.keyClick(steps, Qt.Key.Key_Delete)  # '3': good text, the message goes at once
+    assert steps.text() == "3" and not msg.isVisible() and window.session.config.steps == 20
+    qtbot.keyClick(steps, Qt.Key.Key_Return)
+    assert window.session.config.steps == 3 and not msg.isVisible()
 
 
 def test_wrec_entry_refuses_above_the_engines_limit(window, qtbot):
@@ -277,14 +338,25 @@ def test_clip_by_value_and_penalty_toggles_reach_the_trace(qtbot):
     assert not panel.penalty_check.isChecked()
 
 
-def test_a_config_past_the_boxes_typing_range_shows_as_it_is(make_window):
-    from simulator.config import Config
+def test_a_config_past_the_boxes_typing_range_shows_as_it_is(make_window, qtbot):
+    from PySide6.QtCore import Qt
+
+    from simulator.config import LIMITS, Config
     from ui.controls import UI_LIMITS
 
-    steps = UI_LIMITS["steps"][1] + 100  # the engine runs it; the box offers less for typing
-    window = make_window(Config(steps=steps))
-    assert window.session.trace.T == steps
-    assert window.controls.boxes["steps"].value() == steps
+    hidden = UI_LIMITS["hidden"][1] + 72  # the engine runs it; the box offers less for typing
+    assert hidden <= LIMITS["hidden"][1]
+    window = make_window(Config(hidden=hidden))
+    box = window.controls.boxes["hidden"]
+    assert window.session.trace.dh[0].shape[-1] == hidden
+    assert box.value() == hidden and box.text() == str(hidden)
+    qtbot.keyClick(box, Qt.Key.Key_Down)  # stepping down from there works ...
+    assert window.session.config.hidden == hidden - 1 and box.maximum() == hidden - 1
+    box.selectAll()
+    qtbot.keyClicks(box, str(hidden))  # ... typing keeps to the box's limits
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert window.session.config.hidden == hidden - 1
+    assert f"between 1 and {UI_LIMITS['hidden'][1]}" in window.controls.message.text()
 
 
 def test_the_remedy_numbers_read_the_same_in_the_controls_and_the_toolbar(make_window):
@@ -318,3 +390,29 @@ def test_a_frame_out_of_range_exits_2_naming_the_valid_range(tmp_path):
     proc = subprocess.run([*args, "--frame", "-1"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert out.exists()
+
+
+def test_a_refusal_shows_in_view_under_its_box_when_the_panel_scrolls(make_window, qtbot, font_scale):
+    """At a large font the panel scrolls: the message (at the panel's foot, far below the steps box)
+    was out of view. It sits under the box and is scrolled into view, whole."""
+    from PySide6.QtCore import QPoint, QRect, Qt
+
+    font_scale(1.75)
+    window = make_window(show=True)
+    window.resize(1280, 720)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    area, controls = window.controls_scroll, window.controls
+    qtbot.waitUntil(lambda: area.verticalScrollBar().maximum() > 0)  # the panel scrolls
+    box = controls.boxes["steps"]
+    box.setFocus()
+    box.selectAll()
+    qtbot.keyClicks(box, "-3")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    msg, view = controls.message, area.viewport()
+
+    def in_view(widget) -> bool:
+        return view.rect().contains(QRect(view.mapFromGlobal(widget.mapToGlobal(QPoint(0, 0))), widget.size()))
+
+    qtbot.waitUntil(lambda: in_view(msg) and in_view(box), timeout=2000)
+    assert msg.text() == "steps T must be between 1 and 1000; -3 is refused"

@@ -167,3 +167,86 @@ def test_changing_steps_keeps_the_playheads_place_in_the_story(qtbot):
     session.set_frame(session.frame_of("forward", 35))
     session.update(steps=10)
     assert session.phase_step() == ("forward", 9)
+
+
+def _shown_and_active(make_window, qtbot, config):
+    window = make_window(config, show=True)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    return window
+
+
+def test_enter_in_a_number_box_gives_the_shortcuts_back_at_once(make_window, qtbot):
+    """The lecturer's case: Wrec 1.8, Enter, Space: nothing played until the box lost the keyboard.
+    Enter (a good value) and Escape hand it to the diagram; while typing, the keys still edit."""
+    window = _shown_and_active(make_window, qtbot, Config(steps=10))
+    s, player, controls = window.session, window.player, window.controls
+    s.set_frame(5)
+    box = controls.wrec_box
+    box.setFocus()
+    box.selectAll()
+    qtbot.keyClicks(box, "1")
+    qtbot.keyClick(box, Qt.Key.Key_Home)  # inside the box the keys edit: Home goes to the text's start
+    qtbot.keyClick(box, Qt.Key.Key_Right)
+    qtbot.keyClicks(box, ".8")
+    assert box.text() == "1.8" and s.frame == 5 and s.config.wrec == 1.0
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert s.config.wrec == 1.8 and window.diagram.hasFocus()
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert player.playing
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert not player.playing
+
+    steps = controls.boxes["steps"]  # Escape: the old value back, nothing applied, the keyboard back
+    steps.setFocus()
+    steps.selectAll()
+    qtbot.keyClicks(steps, "33")
+    qtbot.keyClick(steps, Qt.Key.Key_Escape)
+    assert s.config.steps == 10 and steps.text() == "10" and window.diagram.hasFocus()
+    qtbot.keyClick(window, Qt.Key.Key_Home)
+    assert s.frame == 0
+    qtbot.keyClick(window, Qt.Key.Key_Plus)
+    assert s.config.steps == 11
+
+    steps.setFocus()  # a refused value keeps the keyboard in its box: the user corrects it
+    steps.selectAll()
+    qtbot.keyClicks(steps, "-3")
+    qtbot.keyClick(steps, Qt.Key.Key_Return)
+    assert steps.hasFocus() and s.config.steps == 11 and controls.message.isVisible()
+
+
+def test_steps_have_one_limit_everywhere(make_window, qtbot):
+    """The command line allowed 1000 steps, the steps box and + / − step only 500: − step from 800
+    said 'steps T must stay between 1 and 500' and left T at 800."""
+    from simulator.config import LIMITS
+
+    lo, hi = LIMITS["steps"]
+    window = _shown_and_active(make_window, qtbot, Config(steps=800))
+    s, box = window.session, window.controls.boxes["steps"]
+    window.diagram.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_Minus)
+    assert s.config.steps == 799 and box.value() == 799
+    window.actions["remove_step"].trigger()
+    assert s.config.steps == 798
+    box.setFocus()
+    box.selectAll()
+    qtbot.keyClicks(box, str(hi))  # the box takes the same highest T ...
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert s.config.steps == hi and s.trace.T == hi
+    assert not window.actions["add_step"].isEnabled()
+    window.add_step()  # ... + step stops there ...
+    assert s.config.steps == hi and f"between {lo} and {hi}" in window.statusBar().currentMessage()
+    box.setFocus()
+    box.selectAll()
+    qtbot.keyClicks(box, str(hi + 1))  # ... and one more is refused by the box, by --set and by a scenario file
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert s.config.steps == hi and f"between {lo} and {hi}; {hi + 1} is refused" in window.controls.message.text()
+    assert Config().with_text("steps", str(hi)).steps == hi
+    with pytest.raises(ValueError, match=f"between {lo} and {hi}"):
+        Config().with_text("steps", str(hi + 1))
+    from simulator.scenario import FORMAT, VERSION, Scenario
+
+    doc = {"format": FORMAT, "version": VERSION, "config": {"steps": hi}}
+    assert Scenario.from_dict(doc).config.steps == hi
+    with pytest.raises(ValueError, match=f"between {lo} and {hi}"):
+        Scenario.from_dict({**doc, "config": {"steps": hi + 1}})
