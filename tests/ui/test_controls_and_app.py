@@ -243,6 +243,21 @@ def test_command_line_errors_exit_2_with_a_message(capsys):
     assert app.main(["--bogus"]) == 2
 
 
+def test_main_installs_the_exception_hook(monkeypatch, capsys):
+    """The dialog-and-keep-running hook is what main() makes sys.excepthook and threading.excepthook."""
+    import threading
+
+    from ui import theme
+
+    monkeypatch.setattr(sys, "excepthook", sys.__excepthook__)
+    monkeypatch.setattr(threading, "excepthook", threading.__excepthook__)
+    monkeypatch.setattr(theme, "install", lambda *args, **kwargs: theme.current())  # keep the tests' theme
+    assert app.main(["--screenshot", "x.png", "--frame", "99999"]) == 2  # stops after the set-up: no window
+    assert "--frame must be between" in capsys.readouterr().err
+    assert isinstance(sys.excepthook, app.ExceptionHook)
+    assert threading.excepthook is not threading.__excepthook__
+
+
 def test_no_display_gives_advice_instead_of_aborting(monkeypatch, capsys):
     monkeypatch.setattr(sys, "platform", "linux")
     for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):

@@ -133,6 +133,11 @@ def test_shortcuts_drive_the_same_actions(make_window, qtbot):
     assert s.config.steps == 10
     assert fired == ["rewind", "step_forward", "step_forward", "step_back", "play_pause", "play_pause",
                      "to_end", "add_step", "remove_step"]  # fmt: skip
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    qtbot.waitUntil(window.isFullScreen)
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    qtbot.waitUntil(lambda: not window.isFullScreen())
+    assert fired[-2:] == ["full_screen", "full_screen"]
 
 
 def test_fold_toggles_the_diagram(window):
