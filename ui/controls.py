@@ -733,6 +733,7 @@ class ControlsPanel(QWidget):
         self.activation_view = ActivationView()
         v.addWidget(self.activation_view)
         self.activation_note = QLabel()
+        self.activation_note.setTextFormat(Qt.TextFormat.RichText)
         self.activation_note.setWordWrap(True)
         v.addWidget(self.activation_note)
         return group
@@ -1095,7 +1096,7 @@ class ControlsPanel(QWidget):
             gamma = GAMMA[config.activation]
             self.activation_note.setText(
                 f"γ = max φ′ = {'1/4' if gamma == 0.25 else f'{gamma:g}'}: each step back multiplies the "
-                f"gradient by at most γ·σ_max(W_hh)."
+                f"gradient by at most γ·σ<sub>max</sub>(W<sub>hh</sub>)."
             )
         else:
             self.activation_note.setText(

@@ -431,3 +431,15 @@ def test_a_refusal_shows_in_view_under_its_box_when_the_panel_scrolls(make_windo
 
     qtbot.waitUntil(lambda: in_view(msg) and in_view(box), timeout=2000)
     assert msg.text() == "steps T must be between 1 and 1000; -3 is refused"
+
+
+@pytest.mark.parametrize("changes", [dict(), dict(hidden=1), dict(cell="lstm"), dict(activation="sigmoid")])
+def test_the_controls_write_subscripts_as_subscripts(make_window, changes):
+    """'σ_max(W_hh)' and 'h_{t−1}' are source notation: a label shows W<sub>hh</sub> typeset."""
+    from PySide6.QtWidgets import QLabel
+
+    window = make_window(Config(**changes))
+    texts = [label.text() for label in window.controls.findChildren(QLabel) if label.text()]
+    assert texts
+    raw = [t for t in texts if any(s in t for s in ("_max", "W_hh", "h_{", "h_t"))]
+    assert not raw, raw
