@@ -20,10 +20,10 @@ from .network import GATE_ROWS, INITS, Network
 from .result import Result, remember_spectrum
 
 TOPOLOGIES = ("many_to_many", "many_to_one", "one_to_many")
-TOPOLOGY_EXAMPLES = {
-    "one_to_many": "one input, a sequence out: image captioning",
-    "many_to_one": "a sequence in, one output: sentiment of a sentence",
-    "many_to_many": "a sequence in, a sequence out: translation, subtitles",
+TOPOLOGY_EXAMPLES = {  # one line under the topology's name (which already says one/many to one/many)
+    "one_to_many": "image captioning: an image in, words out",
+    "many_to_one": "sentiment: a sentence in, one label out",
+    "many_to_many": "translation, subtitles: words in, words out",
 }
 
 # key: (lowest, highest) for numbers, or the allowed words
