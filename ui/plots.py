@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from pyqtgraph.graphicsItems.PlotDataItem import PlotDataset
 from PySide6 import QtGui
 from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRect, QRectF, QSignalBlocker, QSize, QSizeF, Qt, QTimer
@@ -40,6 +41,7 @@ from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
     QGraphicsLineItem,
+    QGraphicsTextItem,
     QGraphicsWidget,
     QGridLayout,
     QHBoxLayout,
@@ -428,11 +430,16 @@ class RowLegend(pg.LegendItem):
         self.layout.setContentsMargins(*self.MARGINS)
         self.columns_changed = None  # called after max_columns changes (a figure's legend in a column)
         self._max_columns = columns
+        # an item whose entry, the last, takes a row of its own when the entries need more than one row:
+        # the others' columns are then as wide as their own entries (a wide last entry made them all wide)
+        self.alone = None
         self.setParentItem(plot)
         plot.layout.addItem(self, 4, 1)  # a row of its own under the bottom axis (row 3)
         plot.legend = self
         self._plot = plot
         plot.geometryChanged.connect(self.updateSize)  # a resize only: never on an animation frame
+        for name in ("left", "right"):  # a wider axis (its tick labels) leaves less room: the entries may wrap anew
+            plot.getAxis(name).geometryChanged.connect(self._on_room_changed)
 
     @property
     def max_columns(self) -> int:
@@ -455,6 +462,15 @@ class RowLegend(pg.LegendItem):
                 width -= axis.width()
         return max(0.0, width - 4)
 
+    def _on_room_changed(self) -> None:
+        """Wrap the entries anew only if they now fit in another number of columns (an axis changes its
+        width with its range: during a Wrec drag too)."""
+        if not shiboken6.isValid(self._plot):  # (an axis resized as its plot is deleted)
+            return
+        room = self.room()
+        if room > 0 and self.items and self.columns_that_fit(room) != self.columnCount:
+            self.updateSize()
+
     def _entry_widths(self) -> list[float]:
         hint = Qt.SizeHint.PreferredSize
         spacing = self.layout.horizontalSpacing()
@@ -468,12 +484,67 @@ class RowLegend(pg.LegendItem):
         widths = self._entry_widths()
         spacing = self.layout.horizontalSpacing()
         left, _, right, _ = self.layout.getContentsMargins()
-        for n in range(min(self.max_columns, max(1, len(widths))), 0, -1):
-            # a grid: each column is as wide as its widest entry
-            columns = [max(widths[j::n]) for j in range(min(n, len(widths)))]
-            if sum(columns) + spacing * (len(columns) - 1) + left + right <= room:
+
+        def fits(widths: list[float], n: int) -> bool:
+            columns = [max(widths[j::n]) for j in range(min(n, len(widths)))]  # each as wide as its widest entry
+            return sum(columns) + spacing * (len(columns) - 1) + left + right <= room
+
+        most = min(self.max_columns, max(1, len(widths)))
+        if self._alone_entry() is not None and len(widths) > 1:
+            if most >= len(widths) and fits(widths, len(widths)):
+                return len(widths)  # one row, the last entry in it
+            widths = widths[:-1]  # in a row of its own
+            most = min(most, len(widths))
+        for n in range(most, 0, -1):
+            if fits(widths, n):
                 return n
         return 1
+
+    def _alone_entry(self) -> tuple | None:
+        """The last entry, if it is the item that takes a row of its own."""
+        if self.alone is not None and self.items and self.items[-1][0].item is self.alone:
+            return self.items[-1]
+        return None
+
+    def _lay_out_entries(self) -> None:
+        """All entries anew, row by row (no holes where one was removed); the lone one on a row of its own."""
+        for i in range(self.layout.count() - 1, -1, -1):
+            self.layout.removeAt(i)
+        n = max(1, self.columnCount)
+        entries = list(self.items)
+        alone = self._alone_entry() if len(entries) > n else None
+        if alone is not None:
+            entries.pop()
+        middle = Qt.AlignmentFlag.AlignVCenter
+        for k, (sample, label) in enumerate(entries):
+            row, col = divmod(k, n)
+            self.layout.addItem(sample, row, 2 * col, alignment=middle)
+            self.layout.addItem(label, row, 2 * col + 1)
+        rows = -(-len(entries) // n)
+        if alone is not None:
+            self.layout.addItem(alone[0], rows, 0, alignment=middle)
+            self.layout.addItem(alone[1], rows, 1, 1, 2 * n - 1)  # across the other columns: it widens none
+            rows += 1
+        self.rowCount = rows
+
+    def _addItemToLayout(self, sample, label) -> None:
+        if self.alone is None:
+            super()._addItemToLayout(sample, label)
+        else:
+            self._lay_out_entries()
+
+    def _removeItemFromLayout(self, *parts) -> None:
+        super()._removeItemFromLayout(*parts)
+        if self.alone is not None:
+            self._lay_out_entries()
+
+    def setColumnCount(self, columnCount: int) -> None:
+        if self.alone is None:
+            super().setColumnCount(columnCount)
+        elif columnCount != self.columnCount:
+            self.columnCount = columnCount
+            self._lay_out_entries()
+            self.updateSize()
 
     def updateSize(self) -> None:
         """Wrap the entries to the plot's width; ask its layout for the height they need."""
@@ -486,7 +557,7 @@ class RowLegend(pg.LegendItem):
         width = height = 0.0
         for row in range(self.layout.rowCount()):
             items = [self.layout.itemAt(row, col) for col in range(self.layout.columnCount())]
-            items = [i for i in items if i is not None]
+            items = list({id(i): i for i in items if i is not None}.values())  # (one spanning columns, once)
             width = max(width, sum(i.width() + 3 for i in items))
             height += max((i.height() for i in items), default=0)
         height += self.MARGINS[1] + self.MARGINS[3]
@@ -2336,6 +2407,60 @@ class JacobianPlot(LogCurvePlot):
 STEP_KEY = "step t→t−1"  # the dotted circle's legend entry (the caption and the note give the ratio)
 
 
+EIGEN_GAP = 4.0  # px between the outermost dot or circle and the view's frame, beyond the dot's own reach
+STEP_REACH = 2.5  # the view holds a step's dotted circle up to this many times the dots' and circles' reach
+LABEL_GAP = 3.0  # px between the 1/γ label and its circle's line
+LABEL_MARGIN = 2.0  # px between the 1/γ label and the view's frame
+LABEL_GIVE = 0.03  # the 1/γ label takes a place earlier in LABEL_PLACES if it shrinks the plane by at most this
+LABEL_LEAST = 0.8  # ... and none that shrinks it below this share of its scale without the label (a tiny view)
+# where the 1/γ label may sit, in the order preferred: the angle (degrees) of the point of its circle it
+# sits at, and the point of its box (anchor) put just outside it there, so that the box lies wholly outside
+LABEL_PLACES = (
+    (90, (0.5, 1.0)),
+    (45, (0.0, 1.0)),
+    (135, (1.0, 1.0)),
+    (0, (0.0, 0.5)),
+    (180, (1.0, 0.5)),
+    (-90, (0.5, 0.0)),
+    (-45, (0.0, 0.0)),
+    (-135, (1.0, 0.0)),
+)
+NOTE_MARGIN = 4.0  # px between the step's note and the view's frame
+NOTE_CORNERS = ((1, -1), (1, 1), (-1, 1), (-1, -1))  # lower right, upper right, upper left, lower left (y up)
+
+
+def _nearest(rect: tuple) -> float:
+    """How far a box (x0, y0, x1, y1) comes to the origin."""
+    x0, y0, x1, y1 = rect
+    return math.hypot(max(x0, 0.0, -x1), max(y0, 0.0, -y1))
+
+
+def _crosses_circle(rect: tuple, scale: float, radius: float, stroke: float) -> bool:
+    """Whether a box (x0, y0, x1, y1, pixels from the circle's centre) meets the line of a circle of that
+    radius (in units; scale pixels each) drawn `stroke` pixels wide each side."""
+    x0, y0, x1, y1 = rect
+    far = math.hypot(max(abs(x0), abs(x1)), max(abs(y0), abs(y1)))
+    r = radius * scale
+    return _nearest(rect) <= r + stroke and far >= r - stroke
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    """Whether two boxes (x0, y0, x1, y1) overlap."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _corner_boxes(bounds: tuple, nw: float, nh: float) -> list[tuple]:
+    """A box nw × nh pixels in each corner of NOTE_CORNERS of a view (left, bottom, right, top), NOTE_MARGIN in."""
+    left, bottom, right, top = bounds
+    m = NOTE_MARGIN
+    boxes = []
+    for sx, sy in NOTE_CORNERS:
+        x0 = right - m - nw if sx > 0 else left + m
+        y0 = top - m - nh if sy > 0 else bottom + m
+        boxes.append((x0, y0, x0 + nw, y0 + nh))
+    return boxes
+
+
 def _circle(radius: float, n: int = 181) -> tuple[np.ndarray, np.ndarray]:
     a = np.linspace(0, 2 * np.pi, n)
     return radius * np.cos(a), radius * np.sin(a)
@@ -2359,12 +2484,14 @@ class EigenPlot(PlotPanel):
         self.plot.setAspectLocked(True)
         self.plot.setLabel("bottom", "Re λ")
         self.plot.setLabel("left", "Im λ")
-        self.legend = RowLegend(self.plot, columns=2)
+        # as many entries a row as fit (RowLegend wraps them): the box is as tall as its rows
+        self.legend = RowLegend(self.plot)
         self.unit = self.plot.plot(*_circle(1.0))
         self.inv_gamma = self.plot.plot([], [])
-        self.inv_gamma_label = pg.TextItem(anchor=(0.5, 0))  # inside the 1/γ circle, under its top: never clipped
+        self.inv_gamma_label = pg.TextItem(anchor=(0.5, 1))  # outside the 1/γ circle, clear of its line (_fit_view)
+        self.inv_gamma_label.textItem.document().setDocumentMargin(1)  # (4 by default) its box hugs its text
         self._gamma_drawn: float | None = None  # the γ the circle and its label are drawn for
-        self.plot.addItem(self.inv_gamma_label)
+        self.plot.addItem(self.inv_gamma_label, ignoreBounds=True)
         self.step_circle = QGraphicsEllipseItem()  # resized every backward frame: Qt draws it, no Python
         self.step_circle.setBrush(QBrush(Qt.BrushStyle.NoBrush))
         self.step_circle.hide()
@@ -2373,16 +2500,25 @@ class EigenPlot(PlotPanel):
         # covers the eigenvalues, so it shows whenever the circle does, at any size; its room is kept
         # while the circle is hidden (the plot must not jump at the start of BPTT)
         self.step_key = pg.PlotDataItem([], [])
+        self.legend.alone = self.step_key  # the gate blocks' four entries in one row where they fit
         self.legend.columns_changed = lambda: self._show_step_key(self.step_circle.isVisible(), force=True)
-        self.step_label = pg.TextItem(anchor=(1, 1))  # pinned to the view's lower right corner, off the dots
+        self.step_label = pg.TextItem(anchor=(1, 1))  # in a corner of the view free of dots and circles
         view = self.plot.getViewBox()
         self.step_label.setParentItem(view)  # in the view's pixels, not in data coordinates
-        view.sigResized.connect(lambda v: self.step_label.setPos(v.width() - 4, v.height() - 4))
-        view.sigResized.connect(self._fit_note)
+        self._note_corner: tuple | None = None  # the corner it is pinned to
+        view.sigResized.connect(self._on_view_resized)
         self.scatters = [Dots(size=9) for _ in range(4)]
         for s in self.scatters:
             s.setZValue(10)
             self.plot.addItem(s)
+        self.extent = 1.0  # the largest |λ| or circle radius the view holds
+        self.step_cap = np.inf  # a step's dotted circle shows up to this radius
+        self._ev = np.zeros(0, dtype=complex)  # every finite eigenvalue, one array
+        self._scale = 0.0  # pixels per unit in the view (0: not laid out yet)
+        self._fit: tuple | None = None  # what the view's range and the label were last fitted for
+        self._label_rect: tuple | None = None  # the 1/γ label's box, pixels from the origin (y up)
+        self._note_corners: dict = {}  # note size -> the corners free of the dots, circles and label
+        self._bounds = (-1.0, -1.0, 1.0, 1.0)  # the view: pixels from the origin (left, bottom, right, top; y up)
         self.eig: dict[str, np.ndarray] = {}
         self.factor = np.zeros(0)
         self.grad_factor = np.zeros(0)
@@ -2407,25 +2543,35 @@ class EigenPlot(PlotPanel):
         elif self.legend.max_columns == 1:
             self._show_step_key(self.step_circle.isVisible())
         gamma = trace.net.gamma
-        extent = 1.15
         if gamma != 1.0:
             if self._gamma_drawn != gamma:  # a Wrec step keeps the activation
                 self._gamma_drawn = gamma
                 self.inv_gamma.setData(*_circle(1 / gamma))
                 self.inv_gamma_label.setText(f"1/γ = {1 / gamma:g}")
-                self.inv_gamma_label.setPos(0.0, 1.0 / gamma)
-            self.inv_gamma_label.show()
-            extent = max(extent, 1.1 / gamma)
+                self._fit = None  # a new label: placed anew
         else:
             if self.inv_gamma.xData is not None and len(self.inv_gamma.xData):
                 self.inv_gamma.setData([], [])
             self._gamma_drawn = None
             self.inv_gamma_label.hide()
-        finite = [np.abs(e[np.isfinite(e)]).max() for e in self.eig.values() if np.isfinite(e).any()]
-        if finite:
-            extent = max(extent, 1.1 * max(finite))
-        extent = float(np.ceil(extent * 4) / 4)  # quarter steps: small changes keep the axes
-        self.set_range((-extent, extent), (-extent, extent))
+        # measured factor of the step from t to t-1: ‖∂h_{T-1}/∂h_{t-1}‖ / ‖∂h_{T-1}/∂h_t‖
+        J = trace.jacobian_norms
+        g = trace.grad_norms
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.factor = np.concatenate([[np.nan], J[:-1] / J[1:]])
+            self.grad_factor = np.concatenate([[np.nan], g[:-1] / g[1:]])  # as the diagram and the Equations
+        ev = [e[np.isfinite(e)] for e in self.eig.values()]
+        self._ev = np.concatenate(ev) if ev else np.zeros(0, dtype=complex)
+        reach = max(1.0, 1.0 / gamma, float(np.abs(self._ev).max()) if self._ev.size else 0.0)
+        # the view holds every step's dotted circle too (one range for the whole animation), up to
+        # STEP_REACH times the dots' reach: a larger one (an LSTM of one unit) would shrink them to a point
+        self.step_cap = STEP_REACH * reach
+        steps = self.factor[np.isfinite(self.factor) & (self.factor > 0) & (self.factor <= self.step_cap)]
+        if steps.size:
+            reach = max(reach, float(steps.max()))
+        self.extent = float(np.ceil(reach * 4 - 1e-9) / 4)  # quarter steps: small changes keep the axes
+        self._note_corners = {}  # the dots moved
+        self._fit_view()
         # each begins with a short complete sentence: a caption cut to one line still says the point
         if "W_hh" not in trace.eigenvalues:
             caption = (
@@ -2451,17 +2597,15 @@ class EigenPlot(PlotPanel):
         )
         if self.caption_label.text() != caption:
             self.caption_label.setText(caption)
-        # measured factor of the step from t to t-1: ‖∂h_{T-1}/∂h_{t-1}‖ / ‖∂h_{T-1}/∂h_t‖
-        J = trace.jacobian_norms
-        g = trace.grad_norms
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.factor = np.concatenate([[np.nan], J[:-1] / J[1:]])
-            self.grad_factor = np.concatenate([[np.nan], g[:-1] / g[1:]])  # as the diagram and the Equations
         radius, smax = trace.spectral_radius, trace.sigma_max
         if "W_hh" in radius:
-            rho = f"ρ {fmt(radius['W_hh'], 3)}"
+            rho, inv = fmt(radius["W_hh"], 3), f"1/γ = {1 / gamma:g}"
             # σₘₐₓ in Unicode, not σ<sub>max</sub>: plain text in one colour is laid out far faster (static_text)
-            texts = (f"{rho} · σₘₐₓ {fmt(smax['W_hh'], 3)} · 1/γ {1 / gamma:g}", rho)
+            sigma = f"ρ = {rho} · σₘₐₓ = {fmt(smax['W_hh'], 3)}"
+            # the longest that fits: without σₘₐₓ before 1/γ where the dashed circle needs its value (its
+            # label gives way where dots surround it), and a bare 'ρ 0.500' for a narrow header (large type)
+            middle = f"ρ = {rho} · {inv}" if gamma != 1.0 else sigma
+            texts = (f"{sigma} · {inv}", middle, f"ρ = {rho}", f"ρ {rho}")
         else:
             values = [fmt(r, 3) for r in radius.values()]
             if len(set(values)) == 1:  # the knob sets every gate block alike: say it once
@@ -2476,17 +2620,16 @@ class EigenPlot(PlotPanel):
         super()._on_frame_changed(frame)
         phase, t = self.session.phase_step(frame)
         r = self.factor[t] if phase == "backward" and 0 < t < len(self.factor) else np.nan
-        shown = bool(np.isfinite(r) and 0 < r < 1e6)
+        shown = bool(np.isfinite(r) and 0 < r <= self.step_cap)
         self._show_step_key(shown)
         if shown:
             self.step_circle.setRect(QRectF(-r, -r, 2 * r, 2 * r))
             self.step_circle.show()
             g = self.grad_factor[t]
             gradient = f"\ngradient ×{fmt(g, 3)}" if np.isfinite(g) else ""  # the caption says which ratios
-            self.step_label.setText(f"dotted circle: step {t}→{t - 1}\nJacobian ×{fmt(r, 3)}{gradient}")
-            # only where it leaves the eigenvalues room: in a small view (a large font, a small
-            # window) it would cover them; the Equations and the diagram say the same numbers
-            self.step_label.setVisible(self._note_fits())
+            # (the legend names the dotted circle "step t→t−1": the note gives its numbers, narrow beside the plane)
+            self.step_label.setText(f"step {t}→{t - 1}\nJacobian ×{fmt(r, 3)}{gradient}")
+            self._place_note()
         else:
             self.step_circle.hide()
             self.step_label.hide()
@@ -2528,21 +2671,205 @@ class EigenPlot(PlotPanel):
                 return (sample, label)
         return ()
 
-    def _fit_note(self, *_) -> None:
-        """After a resize: the note shows again, or gives way, at once (not at the next frame)."""
-        self.step_label.setVisible(self.step_circle.isVisible() and self._note_fits())
+    def _on_view_resized(self, *_) -> None:
+        """A new size of the view: its range and the 1/γ label fitted again, the note placed again at once."""
+        self._fit_view()
+        self._place_note()
 
-    def _note_fits(self) -> bool:
-        """Whether the step's note is small enough beside the view to leave the eigenvalues in sight."""
-        view, note = self.plot.getViewBox(), self.step_label.textItem.boundingRect()
-        w, h = self.NOTE_SHARE
-        return note.width() <= w * view.width() and note.height() <= h * view.height()
+    def _fit_view(self) -> None:
+        """The view's range: every dot and circle inside, EIGEN_GAP pixels clear of its frame, room for the
+        step's note beside them, and the 1/γ label outside its circle, over no dot; per trace and per
+        resize, never per frame.
+
+        The view is locked to one aspect: one scale (pixels per unit) for both axes, the largest that
+        keeps all of that in sight, and the range is the view's size at that scale. The plane sits in
+        the middle, or as far left as it must for a column on the right that the note can take at every
+        backward frame (the plane's content lies within `extent`, the dotted circles too).
+        """
+        view = self.plot.getViewBox()
+        w, h = view.width(), view.height()
+        labelled = self._gamma_drawn is not None
+        box = self.inv_gamma_label.textItem.boundingRect() if labelled else QRectF()
+        dot = max(s.pixelPadding() for s in self.scatters)
+        room = self._note_room()
+        key = (self.extent, w, h, self._gamma_drawn, box.width(), box.height(), dot, room)
+        if labelled:  # where the label may go depends on the dots (per trace)
+            key += (self._ev.tobytes(),)
+        if key == self._fit:
+            return
+        self._fit = key
+        self._note_corners = {}
+        E, pad = self.extent, dot + EIGEN_GAP
+        if w <= 2 * pad or h <= 2 * pad:  # not laid out yet
+            self._scale, self._label_rect = 0.0, None
+            self.inv_gamma_label.setVisible(False)
+            self.set_range((-E, E), (-E, E))
+            return
+        scale = min(0.5 * w - pad, 0.5 * h - pad) / E
+        bounds = (-0.5 * w, -0.5 * h, 0.5 * w, 0.5 * h)  # the view, pixels from the origin (y up)
+        nw, nh = room
+        reach = E * scale + dot + NOTE_MARGIN  # the dots and circles lie inside this disc
+        clear = [rect for rect in _corner_boxes(bounds, nw, nh) if _nearest(rect) > reach]
+        if nh + 2 * NOTE_MARGIN > h:  # no room for the note at all
+            clear = []
+        elif not clear:
+            shift = reach + NOTE_MARGIN + nw - 0.5 * w  # the note's column clear of the disc
+            if shift <= 0.5 * w - E * scale - pad:  # and the plane still inside, on the left
+                bounds = (-0.5 * w + shift, bounds[1], 0.5 * w + shift, bounds[3])
+                clear = _corner_boxes(bounds, nw, nh)[:1]  # the lower right
+        self._bounds = bounds
+        self._label_rect, anchor, pos = None, None, None
+        if labelled:
+            pen = self.inv_gamma.opts["pen"]
+            stroke = 0.5 * (pg.mkPen(pen).widthF() if pen is not None else 1.0)
+            place = self._place_label(scale, bounds, box.width(), box.height(), stroke, clear[0] if clear else None)
+            if place is not None:
+                scale, self._label_rect, anchor, pos = place
+        self._scale = scale
+        left, bottom, right, top = bounds
+        self.set_range((left / scale, right / scale), (bottom / scale, top / scale))
+        if anchor is not None:
+            self.inv_gamma_label.setAnchor(anchor)
+            self.inv_gamma_label.setPos(pos[0] / scale, pos[1] / scale)
+        self.inv_gamma_label.setVisible(anchor is not None)
+
+    def _note_room(self) -> tuple[float, float]:
+        """The size of the step's note at its widest step number (its numbers' width a guess), per font and T."""
+        T = len(self.factor)
+        font = self.step_label.textItem.font()
+        key = (font.key(), T)
+        if getattr(self, "_room_key", None) != key:
+            self._room_key = key
+            probe = QGraphicsTextItem()
+            probe.setFont(font)
+            probe.setPlainText(f"step {max(T - 1, 1)}→{max(T - 2, 0)}\nJacobian ×0.0000\ngradient ×0.0000")
+            r = probe.boundingRect()
+            self._room = (r.width(), r.height())
+        return self._room
+
+    def _place_label(self, most: float, bounds: tuple, lw: float, lh: float, stroke: float, note: tuple | None):
+        """Where the 1/γ label goes: (scale, its box, anchor, anchor point in pixels) or None where it fits nowhere.
+
+        Each place of LABEL_PLACES puts it just outside its circle (its box then lies wholly outside),
+        then two more just inside it, under its top and over its bottom. A place must keep the label
+        inside bounds (pixels from the origin, y up), off the dots, the unit circle and the box kept for
+        the step's note; of those, the first in that order whose scale is within LABEL_GIVE of the
+        largest. None where each would shrink the plane below LABEL_LEAST: the header and the caption
+        say 1/γ too.
+        """
+        R, m = 1.0 / self._gamma_drawn, LABEL_MARGIN
+        gap = LABEL_GAP + stroke
+        left, bottom, right, top = bounds
+        places = []
+        for angle, (ax, ay) in LABEL_PLACES:
+            c, s = round(math.cos(math.radians(angle)), 12), round(math.sin(math.radians(angle)), 12)
+            ox, oy = gap * float(np.sign(c)), gap * float(np.sign(s))  # pixels outward from the circle
+            x0, y0 = ox - ax * lw, oy - (1 - ay) * lh  # the box, pixels from the point on the circle (y up)
+            scale = most
+            for a, edges, lo, hi in (
+                (R * c, (x0, x0 + lw), left + m, right - m),
+                (R * s, (y0, y0 + lh), bottom + m, top - m),
+            ):
+                for b in edges:  # each edge inside: lo <= a·scale + b <= hi
+                    if a > 0:
+                        scale = min(scale, (hi - b) / a)
+                    elif a < 0:
+                        scale = min(scale, (b - lo) / -a)
+                    elif not lo <= b <= hi:
+                        scale = 0.0
+            if scale >= LABEL_LEAST * most:
+                px, py = R * c * scale + ox, R * s * scale + oy
+                places.append(
+                    (scale, (px - ax * lw, py - (1 - ay) * lh, px + (1 - ax) * lw, py + ay * lh), (ax, ay), (px, py))
+                )
+        inner = R * most - gap  # inside: the box's outer corners on a circle this far in
+        if inner > 0.5 * lw and inner**2 - (0.5 * lw) ** 2 >= (0.5 * lh) ** 2:
+            y = math.sqrt(inner**2 - (0.5 * lw) ** 2)
+            places.append((most, (-0.5 * lw, y - lh, 0.5 * lw, y), (0.5, 0.0), (0.0, y)))  # under its top
+            places.append((most, (-0.5 * lw, -y, 0.5 * lw, lh - y), (0.5, 1.0), (0.0, -y)))  # over its bottom
+        ev = self._ev
+        dot = max(s.pixelPadding() for s in self.scatters)
+        fits = []
+        for scale, rect, anchor, pos in places:
+            if ev.size:
+                x, y = ev.real * scale, ev.imag * scale
+                if ((x > rect[0] - dot) & (x < rect[2] + dot) & (y > rect[1] - dot) & (y < rect[3] + dot)).any():
+                    continue
+            if R != 1.0 and _crosses_circle(rect, scale, 1.0, stroke + LABEL_GAP):  # the unit circle
+                continue
+            if note is not None and _overlap(rect, note):
+                continue
+            fits.append((scale, rect, anchor, pos))
+        if not fits:
+            return None
+        best = max(f[0] for f in fits)
+        return next(f for f in fits if f[0] >= (1 - LABEL_GIVE) * best)
+
+    def _place_note(self) -> None:
+        """The step's note in the first corner of the view (NOTE_CORNERS) where it covers no dot, no circle
+        and not the 1/γ label; hidden where there is none (a large font, a small window): the Equations
+        and the diagram say the same numbers.
+
+        Per frame only the dotted circle, which moves, is tested: the corners free of the rest are
+        kept per note size until the trace or the view's size changes.
+        """
+        note = self.step_label
+        if not self.step_circle.isVisible():
+            note.hide()
+            return
+        view = self.plot.getViewBox()
+        w, h = view.width(), view.height()
+        box = note.textItem.boundingRect()
+        corner = None
+        if self._scale > 0:
+            key = (round(box.width()), round(box.height()))
+            free = self._note_corners.get(key)
+            if free is None:
+                free = self._note_corners[key] = self._free_corners(box.width(), box.height())
+            r = self.step_circle.rect().width() / 2
+            stroke = 0.5 * self.step_circle.pen().widthF() + 1.0
+            corner = next((c for c, rect in free if not _crosses_circle(rect, self._scale, r, stroke)), None)
+        if corner is None:
+            note.hide()
+            return
+        sx, sy = corner
+        m = NOTE_MARGIN
+        if self._note_corner != (sx, sy, w, h):
+            self._note_corner = (sx, sy, w, h)
+            note.setAnchor(((1 + sx) / 2, (1 - sy) / 2))  # right (sx = 1) or left, top (sy = 1) or bottom
+            note.setPos(w - m if sx > 0 else m, m if sy > 0 else h - m)  # (the view's pixels run down)
+        note.show()
+
+    def _free_corners(self, nw: float, nh: float) -> list:
+        """The corners (NOTE_CORNERS) where a note nw × nh pixels covers no dot, no fixed circle and not the
+        1/γ label, each with the note's box in pixels from the origin (y up)."""
+        scale = self._scale
+        dot = max(s.pixelPadding() for s in self.scatters) + 1.0
+        x, y = self._ev.real * scale, self._ev.imag * scale
+        width = 0.5 * self.unit.opts["pen"].widthF() + 1.0
+        circles = [1.0] + ([1.0 / self._gamma_drawn] if self._gamma_drawn is not None else [])
+        label = self._label_rect if self.inv_gamma_label.isVisible() else None
+        left, bottom, right, top = self._bounds
+        if nw + 2 * NOTE_MARGIN > right - left or nh + 2 * NOTE_MARGIN > top - bottom:
+            return []  # larger than the view
+        free = []
+        for corner, rect in zip(NOTE_CORNERS, _corner_boxes(self._bounds, nw, nh), strict=True):
+            x0, y0, x1, y1 = rect
+            if x.size and ((x > x0 - dot) & (x < x1 + dot) & (y > y0 - dot) & (y < y1 + dot)).any():
+                continue
+            if any(_crosses_circle(rect, scale, r, width) for r in circles):
+                continue
+            if label is not None and _overlap(rect, label):
+                continue
+            free.append((corner, rect))
+        return free
 
     def _on_theme_changed(self) -> None:
         t, c = self.theme, self.theme.colours
         self.unit.setPen(t.pen(c.foreground, 1.5))
         self.inv_gamma.setPen(t.pen(c.bound, 1.5, Qt.PenStyle.DashLine))
         self.inv_gamma_label.setColor(c.muted)
+        self.inv_gamma_label.setFont(t.font(0.9))  # the theme's type (the app's was tiny in a figure)
         self.step_circle.setPen(t.pen(c.backward, 1.5, Qt.PenStyle.DotLine))
         self.step_key.setPen(t.pen(c.backward, 1.5, Qt.PenStyle.DotLine))
         self.step_label.setColor(c.backward)
@@ -2557,6 +2884,7 @@ class EigenPlot(PlotPanel):
             s.setPen(pg.mkPen(c.background, width=0.5))
         self.style_legend(self.legend)
         self._show_step_key(self.step_circle.isVisible(), force=True)  # its room in the legend's new type
+        self._fit_view()  # the note's and the label's new type (if the view keeps its size)
         super()._on_theme_changed()
 
     def hover_text(self, x, y):

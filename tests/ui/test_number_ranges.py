@@ -100,7 +100,7 @@ def test_log_axis_steps_between_decades_keep_a_label_apart():
 
 
 def test_the_eigenvalue_plots_step_note_gives_way_in_a_small_view(qtbot):
-    """At font 2 in a small window the note ('dotted circle: step 9→8 / Jacobian ×… / gradient ×…')
+    """At font 2 in a small window the note ('step 9→8 / Jacobian ×… / gradient ×…')
     covered the eigenvalues and was cut at the left; it shows only where it leaves them room."""
     from ui.plots import EigenPlot
 
@@ -112,7 +112,7 @@ def test_the_eigenvalue_plots_step_note_gives_way_in_a_small_view(qtbot):
     qtbot.wait(20)
     session.set_frame(session.frame_of("backward", 9))
     assert plot.step_circle.isVisible() and plot.step_label.isVisible()
-    assert "dotted circle: step 9→8" in plot.step_label.toPlainText()
+    assert plot.step_label.toPlainText().startswith("step 9→8\nJacobian ×")
     plot.resize(260, 200)
     qtbot.wait(20)
     assert plot.step_circle.isVisible() and not plot.step_label.isVisible()  # at once, not at the next frame

@@ -4,7 +4,8 @@ against its caption, the gradient's own factor in its header, and no tick number
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QRect, QRectF
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF
+from PySide6.QtGui import QPainterPath, QPainterPathStroker
 from windowtools import laid_out
 
 from simulator.config import Config
@@ -184,3 +185,161 @@ def test_an_empty_log_plot_writes_no_tick_numbers(make_window):
     assert axis.tickStrings([0.0, 0.5, 1.0], 1.0, 0.5) == ["", "", ""]
     window.session.update(activation="tanh", steps=30)  # values again: numbers again
     assert all(axis.tickStrings([0.0, 1.0], 1.0, 1.0))
+
+
+# ---- the eigenvalue plane: every dot and circle in sight, its labels clear of them ----------------
+EIGEN_SIZES = [*SIZES, (1600, 1000, 2.0), (1280, 720, 2.0)]
+EIGEN_CASES = {
+    "lstm_1.8": Config(cell="lstm", wrec=1.8, steps=30),
+    "relu_3": Config(activation="relu", wrec=3.0, steps=200),
+    "sigmoid_0.5": Config(activation="sigmoid", wrec=0.5),
+    "default": Config(),
+    "lstm_one_unit": Config(cell="lstm", hidden=1, steps=30),  # step factors up to 30x |λ|
+}
+DOT_ROOM = 3.0  # px beyond a dot's radius (or a circle's half pen) to the frame, at least
+
+
+def _eigen_frames(session) -> list[int]:
+    """The first and last forward frames and backward frames across the whole of BPTT."""
+    T = session.trace.T
+    return [0, T - 1, *(session.frame_of("backward", t) for t in range(T - 1, 0, -max(1, T // 8)))]
+
+
+def _dots(eigen) -> list[QRectF]:
+    """Each eigenvalue's dot in scene pixels."""
+    view = eigen.plot.getViewBox()
+    out = []
+    for dots in eigen.scatters:
+        if not len(dots) or not dots.isVisible():
+            continue
+        r = 0.5 * dots.opts["size"]
+        for x, y in zip(dots._x.tolist(), dots._y.tolist(), strict=True):  # (Dots keep their points)
+            p = view.mapViewToScene(QPointF(x, y))
+            out.append(QRectF(p.x() - r, p.y() - r, 2 * r, 2 * r))
+    return out
+
+
+def _circles(eigen) -> list[tuple[QPointF, float, float]]:
+    """Each circle drawn (the unit circle, the dashed 1/γ one, the step's dotted one): centre and radius in
+    scene pixels, and its pen's width."""
+    view = eigen.plot.getViewBox()
+    centre = view.mapViewToScene(QPointF(0, 0))
+
+    def pixels(r: float) -> float:
+        return view.mapViewToScene(QPointF(r, 0)).x() - centre.x()
+
+    out = [(centre, pixels(1.0), eigen.unit.opts["pen"].widthF())]
+    inv = eigen.inv_gamma
+    if inv.isVisible() and inv.xData is not None and len(inv.xData):
+        out.append((centre, pixels(float(np.max(inv.xData))), inv.opts["pen"].widthF()))
+    if eigen.step_circle.isVisible():
+        out.append((centre, pixels(eigen.step_circle.rect().width() / 2), eigen.step_circle.pen().widthF()))
+    return out
+
+
+def _line(circle) -> QPainterPath:
+    """The area a circle's line covers (its pen's width across)."""
+    centre, r, width = circle
+    path = QPainterPath()
+    path.addEllipse(centre, r, r)
+    stroker = QPainterPathStroker()
+    stroker.setWidth(width)
+    return stroker.createStroke(path)
+
+
+def _text_box(item) -> QRectF:
+    return item.textItem.mapRectToScene(item.textItem.boundingRect())
+
+
+def _covers(eigen, box: QRectF) -> list[str]:
+    """What of the plane (dots, circles' lines) a box covers."""
+    out = [f"dot at {d.center()}" for d in _dots(eigen) if d.intersects(box)][:1]
+    return out + [f"circle of {c[1]:.1f} px" for c in _circles(eigen) if _line(c).intersects(box)]
+
+
+@pytest.mark.parametrize("width, height, scale", EIGEN_SIZES)
+@pytest.mark.parametrize("case", EIGEN_CASES)
+def test_every_eigenvalue_and_circle_lies_inside_the_plane(qtbot, make_window, font_scale, case, width, height, scale):
+    """The outermost dots sat on the frame (LSTM, Wrec = 1.8: Im λ = ±1.8 on the top and bottom edges;
+    ReLU, Wrec = 3: the dot at 3i touched the top), and a step's dotted circle could run out of the
+    view. Each dot and circle now lies a dot's radius and more inside it, at every size and type size."""
+    font_scale(scale)
+    window = make_window(EIGEN_CASES[case])
+    _settle(qtbot, window, width, height)
+    s, eigen = window.session, window.plots.eigen
+    view = eigen.plot.getViewBox().sceneBoundingRect()
+    assert len(_dots(eigen)) == sum(len(e) for e in s.trace.eigenvalues.values())
+    for frame in _eigen_frames(s):
+        s.set_frame(frame)
+        for dot in _dots(eigen):
+            room = min(dot.left() - view.left(), view.right() - dot.right())
+            room = min(room, dot.top() - view.top(), view.bottom() - dot.bottom())
+            assert room >= DOT_ROOM, (frame, dot.center(), view, room)
+        for centre, r, pen in _circles(eigen):
+            room = min(centre.x() - view.left(), view.right() - centre.x(), centre.y() - view.top())
+            room = min(room, view.bottom() - centre.y()) - r - 0.5 * pen
+            assert room >= DOT_ROOM, (frame, r, view, room)
+
+
+@pytest.mark.parametrize("width, height, scale", EIGEN_SIZES)
+@pytest.mark.parametrize("wrec", [0.5, 8.0])  # dots inside the 1/γ circle; dots all round it (lesson 4)
+def test_the_inverse_gamma_label_sits_clear_of_its_circle(qtbot, make_window, font_scale, wrec, width, height, scale):
+    """Sigmoid, Wrec = 0.5: '1/γ = 4' lay on the dashed circle's line. It sits just outside (or inside)
+    the circle now, inside the view, over no dot and off the unit circle. Where there is no such place
+    (a tiny view; dots all round the circle) it gives way, and the header keeps 1/γ before σₘₐₓ."""
+    font_scale(scale)
+    window = make_window(Config(activation="sigmoid", wrec=wrec))
+    _settle(qtbot, window, width, height)
+    eigen = window.plots.eigen
+    label = eigen.inv_gamma_label
+    if (width, height, scale, wrec) == (1600, 1000, 1.0, 0.5):
+        assert label.isVisible()
+    if (width, height, scale) == (1600, 1000, 1.0):
+        assert "1/γ = 4" in eigen.badge.text(), eigen.badge.text()
+    if label.isVisible():
+        assert label.textItem.toPlainText() == f"1/γ = {1 / window.session.trace.net.gamma:g}"
+        box = _text_box(label)
+        assert eigen.plot.getViewBox().sceneBoundingRect().contains(box), box
+        assert not _covers(eigen, box), _covers(eigen, box)
+
+
+@pytest.mark.parametrize("width, height, scale", EIGEN_SIZES)
+@pytest.mark.parametrize("config", [Config(), Config(activation="sigmoid", wrec=0.5), Config(cell="lstm", wrec=1.8)])
+def test_the_step_note_covers_no_dot_and_no_circle(qtbot, make_window, font_scale, config, width, height, scale):
+    """During BPTT the note 'step 9→8 / Jacobian ×0.637 / gradient ×0.835' lay over the dots and the unit
+    circle. It takes a corner of the view free of them (the plane makes room beside it), or gives way."""
+    font_scale(scale)
+    window = make_window(config)
+    _settle(qtbot, window, width, height)
+    s, eigen = window.session, window.plots.eigen
+    shown = 0
+    for frame in [*_eigen_frames(s), s.trace.T + s.trace.T // 2]:
+        s.set_frame(frame)
+        note = eigen.step_label
+        if not note.isVisible():
+            continue
+        shown += 1
+        box = _text_box(note)
+        assert eigen.plot.getViewBox().sceneBoundingRect().contains(box), (frame, box)
+        assert not _covers(eigen, box), (frame, _covers(eigen, box))
+        if eigen.inv_gamma_label.isVisible():
+            assert not box.intersects(_text_box(eigen.inv_gamma_label)), frame
+    if (width, height, scale) == (1600, 1000, 1.0):
+        assert shown, "at the default size the note shows"
+
+
+@pytest.mark.parametrize("width, height, rows", [(1600, 1000, 2), (1280, 720, 3)])
+def test_the_gate_blocks_legend_is_as_tall_as_its_rows(qtbot, make_window, width, height, rows):
+    """LSTM: the legend (W_hi (i), W_hf (f), W_hg (g), W_ho (o)) was a 2 x 2 grid with a third row for the
+    dotted circle's entry, in a box of about 40% of the panel. Now the four blocks share one row where
+    it fits, the dotted circle's entry has the row under them, and the box is no taller than its rows."""
+    window = make_window(Config(cell="lstm", wrec=1.8, steps=30))
+    _settle(qtbot, window, width, height)
+    legend = window.plots.eigen.legend
+    labels = [label for _, label in legend.items]
+    tallest = max(label.geometry().height() for label in labels)
+    _, top, _, bottom = legend.layout.getContentsMargins()
+    assert legend.geometry().height() <= rows * tallest + top + bottom + 0.5, (legend.geometry(), tallest)
+    blocks = {round(label.geometry().top()) for label in labels if label.text}
+    if width == 1600:
+        assert len(blocks) == 1, "the four gate blocks in one row"

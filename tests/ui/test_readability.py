@@ -143,6 +143,42 @@ def test_gated_cells_say_an_equal_spectral_radius_once(make_window):
     assert text.count("1.80") == 1, text
 
 
+@pytest.mark.parametrize("scale", [1.0, 1.5, 2.0])
+@pytest.mark.parametrize("config", [Config(), Config(activation="sigmoid", wrec=0.5)], ids=["tanh", "sigmoid"])
+def test_the_eigenvalue_header_says_each_number_with_an_equals_sign(qtbot, font_scale, config, scale):
+    """'ρ 1.00 · σₘₐₓ 1.00 · 1/γ 1' read as a row of symbols; it is 'ρ = 1.00 · σₘₐₓ = 1.00 · 1/γ = 1'.
+    A narrower header drops σₘₐₓ (a sigmoid's 1/γ before it: the dashed circle needs its value), then
+    1/γ, then the '=' (large type), then all; whatever shows fits."""
+    import re
+
+    from ui.plots import EigenPlot
+    from ui.session import Session
+
+    font_scale(scale)
+    session = Session(config)
+    plot = EigenPlot(session)
+    qtbot.addWidget(plot)
+    plot.show()
+    trace = session.trace
+    rho, smax = fmt(trace.spectral_radius["W_hh"], 3), fmt(trace.sigma_max["W_hh"], 3)
+    inv = f"1/γ = {1 / trace.net.gamma:g}"
+    middle = f"ρ = {rho} · {inv}" if trace.net.gamma != 1 else f"ρ = {rho} · σₘₐₓ = {smax}"
+    forms = [f"ρ = {rho} · σₘₐₓ = {smax} · {inv}", middle, f"ρ = {rho}", f"ρ {rho}", ""]
+    seen = []
+    for width in range(1400, 150, -25):
+        plot.resize(width, 400)
+        qtbot.wait(1)
+        text = re.sub("<[^>]+>", "", plot.badge.text())
+        assert text in forms, text
+        if text:
+            assert plot.badge_line._width_of(plot.badge.text()) <= plot.badge_line.width(), (width, text)
+        if not seen or seen[-1] != text:
+            seen.append(text)
+    assert seen[0] == forms[0]  # the whole header where there is room
+    assert seen == [f for f in forms if f in seen], seen  # shorter and shorter as the panel narrows
+    assert len(seen) >= 3, seen
+
+
 def test_colour_bar_ticks_of_overflowing_states_are_finite():
     from ui.plots import colorbar_ticks
 
