@@ -1785,8 +1785,15 @@ class PlotPanel(QWidget):
         return None
 
     def _on_trace_changed(self, trace: Result) -> None:
+        self._drawn_trace = trace
         self.hide_empty_items()
         self._on_frame_changed(current_frame(self.session))
+
+    def redraw_trace(self) -> None:
+        """Draw the trace on show again: for texts that take a theme's colours when a trace comes (a verdict)."""
+        trace = getattr(self, "_drawn_trace", None)
+        if trace is not None:
+            self._on_trace_changed(trace)
 
     def hide_empty_items(self) -> None:
         """Hide the curves and dots that have no data (a layer this network lacks, no bound, no ghost yet).
@@ -2276,6 +2283,7 @@ class GradientPlot(LogCurvePlot):
         self.overflow.label.setFont(t.font(0.85, bold=True))
         self.style_legend(self.legend)
         super()._on_theme_changed()
+        self.redraw_trace()  # the verdict's colour in the header
 
     def hover_text(self, x, y):
         t = self.step_at(x)
@@ -2886,6 +2894,7 @@ class EigenPlot(PlotPanel):
         self._show_step_key(self.step_circle.isVisible(), force=True)  # its room in the legend's new type
         self._fit_view()  # the note's and the label's new type (if the view keeps its size)
         super()._on_theme_changed()
+        self.redraw_trace()  # the header's muted colour
 
     def hover_text(self, x, y):
         best = None
