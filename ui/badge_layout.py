@@ -1,18 +1,22 @@
-"""Where the cell drawing's value badges go: beside their own wires, clear of the nodes and of each other.
+"""Where the cell drawing's value badges go: by their own wires, clear of the nodes and of each other.
 
 A badge labels a wire or a node, its anchor: boxes (left, top, right, bottom) in the drawing's
 units, a wire being a box of no width or no height (every wire of the LSTM's and GRU's drawings
-runs across or down). Each badge comes with its places: the ones its drawing code names, best
-first, then the places around them. A place is free when the badge there stays in the drawing
-and keeps GAP off every node and label. It is good when, besides, the badge reads as its own
-anchor's label (see Anchors.attached); else it may be tied: the badge is joined to its anchor by
-a thin leader line that crosses no node, badge or other line.
+runs across or down). Each badge comes with the places its drawing code names, best first, and
+is tried at every place around them too. A place is free when the badge there stays in the room
+and keeps GAP off every node and label. It is good when the badge there reads as its own
+anchor's label (see Anchors.attached). Else the badge may be tied to its anchor by a thin leader
+line, which crosses no node and no badge, no other leader line, and runs along no drawn line.
 
-The badges are placed together: a branch-and-bound search for the layout of least cost, where a
-good place costs its rank (the named places in order, a place moved around them by how far), a
-tied one much more (more again for each other anchor it covers, and for a long line), and a
-free place with no line more still. So a badge gives way to another when that spares a leader
-line. The drawing code runs this once per layout (size, font, cell), never per frame. Pure numpy.
+A layout costs the sum of its badges' costs: a good place its rank (the named places in order,
+a place around one by how far it moved, in badge heights); a tied one TIED_COST more, more again
+for a long line and for each other anchor the badge or its line covers; a free place with no
+line (when no line can be drawn) LOOSE_COST more. The badges are placed in turn, each at its
+cheapest place clear of those before it, in a few orders (the costliest badge first the next
+time); the cheapest layout is then bettered by moves that push one or two badges aside (see
+_improve). So a badge gives way to another when that spares a leader line.
+
+The drawing code runs this once per layout (size, font, cell), never per frame. Pure numpy.
 """
 
 from __future__ import annotations
@@ -26,17 +30,17 @@ GAP = 3.0  # the least room between a badge and a node or another badge (drawing
 GROW = np.array([-GAP, -GAP, GAP, GAP])  # added to a box: the box GAP larger all round
 NEAR_WEIGHT = 0.5  # how much a badge's centre counts, beside its edge, in how near it is to an anchor
 MARGIN = 0.15  # a good place is nearer its own anchor than any other by this much of a badge's height
-TIED_COST = 10.0  # a leader line costs this many places of rank
-COVER_COST = 5.0  # a place costs this much more for each other anchor the badge (or its line) covers there
-LOOSE_COST = 100.0  # a free place with no line (its line would cross something)
+TIED_COST = 10.0  # a place with a leader line costs this much more than its rank,
 LINE_COST = 2.0  # and this much more for each badge height of its line
+COVER_COST = 5.0  # a place costs this much more for each other anchor the badge (or its line) covers there
+LOOSE_COST = 100.0  # a free place with no line (none can be drawn from it) costs this much more than its rank
 MIN_LEADER = 8.0  # a leader line shows this long at least (drawing units)
-ROUNDS = 4  # the orders tried at most (see place)
-KICKS = 40  # the moves tried at most (see _improve)
-KICK_OPTIONS = 150  # the cheaper options a badge looks at to move to
-KICK_TRIES = 12  # and tries at most
-MAX_TRIES = 40  # the places with a leader line a badge tries in a layout
 MAX_OPTIONS = 500  # the places a badge keeps (the cheapest)
+MAX_TRIES = 40  # the places with a leader line a badge tries in a layout
+ROUNDS = 4  # the orders tried (three times as many while a badge finds no place by its wire and no line)
+KICKS = 40  # the moves tried at most (see _improve)
+KICK_OPTIONS = 150  # the cheaper places a badge looks at to move to
+KICK_TRIES = 12  # and tries at most
 
 
 @dataclass
@@ -78,11 +82,6 @@ class Badge:
         shift = np.concatenate([moved, moved], axis=1)
         rank = g + np.hypot(moved[:, 0], moved[:, 1]) / height
         return cls(series, list(named), g, moved, wide[g] + shift, narrow[g] + shift, rank)
-
-    @property
-    def given(self) -> int:
-        """How many places the drawing code named (each is its own first place around it)."""
-        return len(self.named)
 
     def place(self, index: int) -> tuple[float, float, str]:
         """Place number index, as (x, y, align)."""

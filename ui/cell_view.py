@@ -263,7 +263,7 @@ def _box(rect: QRectF) -> tuple[float, float, float, float]:
 
 
 def _wire(*pts: tuple[float, float]) -> list[tuple[float, float, float, float]]:
-    """A wire through points (each leg across or down) as boxes, for an anchor (see _Canvas.chip)."""
+    """A wire through points (each leg across or down) as boxes, for a badge's anchor (see badge_layout)."""
     return [(min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1])) for a, b in itertools.pairwise(pts)]
 
 
@@ -1151,7 +1151,7 @@ class _Canvas(QWidget):
         self.gate(xi, yg, "1−" if st["i"] == "coupled" else "σ", "i", "gate" if st["i"] == "coupled" else st["i"])
         self.gate(xg, yg, "id" if st["g"] == "identity" else "tanh", "g", "gate", kind="tanh")
         self.gate(xo, yg, "σ", "o", st["o"])
-        # what each number labels: its wire, or its node and the wire leaving it (see _attached)
+        # what each number labels: its wire, or its node and the wire leaving it (see badge_layout)
         gate = lambda x: (x - gw, yg - gh, x + gw, yg + gh)  # noqa: E731
         self._anchors = {
             "c_prev": _wire((30, yc), (xf - r, yc)),
@@ -1239,7 +1239,7 @@ class _Canvas(QWidget):
         self.gate(xz, yg, "σ", "z", "gate")
         self.gate(xr, yg, "σ", "r", "gate")
         self.gate(xn, yg, "tanh", "n", "gate", kind="tanh")
-        # what each number labels: its wire, or its node and the wire leaving it (see _attached)
+        # what each number labels: its wire, or its node and the wire leaving it (see badge_layout)
         gate = lambda x: (x - gw, yg - gh, x + gw, yg + gh)  # noqa: E731
         op = lambda x, y: (x - r, y - r, x + r, y + r)  # noqa: E731
         self._anchors = {
