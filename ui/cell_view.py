@@ -16,6 +16,7 @@ a tanh by the identity, FGR loops the previous step's gates back into the gate r
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -23,8 +24,8 @@ from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from . import badge_layout, theme
 from . import diagram as dg
-from . import theme
 
 LEFT_V = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter  # combined once: an enum | costs per call
 RIGHT_V = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -37,11 +38,13 @@ RNN_W = 760.0  # the RNN's drawing is narrower (one box): in a tall dock it is d
 RNN_H_X = 420.0  # the RNN's activation box's centre
 RNN_BOX = (110.0, 135.0, 600.0, 520.0)  # the RNN cell's box: left, top, right, bottom
 MIN_TEXT_PX = 11.0  # value text on screen at font scale 1, times the font scale: a small dock enlarges the text
+LEADER_PX = 1.3  # a badge's leader line on screen (pixels)
 TEXT_FLOOR_PX = 9.0  # no text on screen smaller than this, subscripts included (the numbers: MIN_TEXT_PX)
 TEXT_MAX = 2.2  # times the drawing's own text size (the layout makes room for it, see _Canvas.bounds)
 TEXT_FILL = 1.3  # a dock taller than the drawing needs (its width limits it): text up to this × MIN_TEXT_PX
 SYMBOL_MAX = 1.45  # the symbols in the boxes and circles (σ, tanh, ×) grow with the text up to this factor
 VALUE_ROOM = "−8.8e−88"  # the widest number dg.fmt shows (a badge's place is chosen for it; '−0.012' is narrower)
+VALUE_LEAST = "inf"  # about the narrowest number: a badge's box always covers its box with this one (see _badges)
 TITLE_H = 60.0  # the title's two lines at text factor 1; larger text pushes the cell down
 MEAN = -1  # the unit selector's "mean over units"
 VARIANT_TEXT = {
@@ -254,6 +257,16 @@ def _lstm_equations(variant: str) -> str:
     return f"c(t) = {f} + {i},  h(t) = {act}"
 
 
+def _box(rect: QRectF) -> tuple[float, float, float, float]:
+    """A rectangle as (left, top, right, bottom)."""
+    return rect.left(), rect.top(), rect.right(), rect.bottom()
+
+
+def _wire(*pts: tuple[float, float]) -> list[tuple[float, float, float, float]]:
+    """A wire through points (each leg across or down) as boxes, for a badge's anchor (see badge_layout)."""
+    return [(min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1])) for a, b in itertools.pairwise(pts)]
+
+
 def _unit_index(u: float) -> int:
     """dg.unit_index of one finite number, without numpy's per-call cost."""
     return round(min(max(float(u), 0.0), 1.0) * (dg.LUT_SIZE - 1))
@@ -301,6 +314,14 @@ class _Canvas(QWidget):
         self._looks: dict[tuple, tuple] = {}  # a badge's box at its place on screen, by its look (see _chip)
         self._nodes: list[QRectF] = []  # the cell's boxes and circles, as laid out last (see _node)
         self._labels: list[tuple[str, QRectF]] = []  # its badges and labels: (series or text, box)
+        self._anchors: dict[str, list[tuple]] = {}  # what each badge labels: its wires and nodes (see badge_layout)
+        self._leaders: list[tuple[str, tuple, tuple]] = []  # (series, from, to): a badge's line to its wire
+        self._placed: dict[tuple, tuple] = {}  # where each badge went in this layout (see _badges)
+        self._pending: list[tuple] = []  # the badges noted by chip, to place (see _badges)
+        self._reserved: list[QRectF] = []  # room the badges leave to a label placed after them (see _badges)
+        self._wires: list[tuple] = []  # the lines drawn, leg by leg (x0, y0, x1, y1), as laid out last
+        self._badge_top: float | None = None  # no badge above this (the title's and gradients' room), if set
+        self._layouts: dict[tuple, list] = {}  # badge_layout's answers, by what it was asked (see _badges)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we paint every pixel: parents need not
         self._on_theme_changed()
@@ -423,8 +444,8 @@ class _Canvas(QWidget):
             self._nodes.append(rect)
 
     def _clash(self, rect: QRectF) -> float:
-        """How much a badge at rect covers: 0 when it stays in the drawing, off every node and badge noted;
-        the area it covers (plus 1 a thing) otherwise; inf when it leaves the drawing."""
+        """How much a label at rect covers: 0 when it stays in the drawing, off every node, badge and leader
+        line noted; the area it covers (plus 1 a thing) otherwise; inf when it leaves the drawing."""
         b = self.bounds(self._tf)
         top = -self.body_top()  # the cell is drawn this far down (see _paint)
         if rect.left() < 0 or rect.right() > b.width() or rect.top() < top or rect.bottom() > top + b.height():
@@ -435,37 +456,53 @@ class _Canvas(QWidget):
             if grown.intersects(r):
                 o = grown.intersected(r)
                 clash += 1.0 + o.width() * o.height()
+        if self._leaders:
+            box = np.array([_box(grown)])
+            clash += sum(1.0 for _, p, q in self._leaders if badge_layout.hits(p, q, box)[0])
         return clash
 
-    def _place(self, places: tuple, name: str, sub: str, tail: str) -> tuple:
-        """Where a badge goes: the first of places (x, y, align) where it is free (see _clash); else the
-        nearest free place around them (sideways up to the badge's width, then a row up or down, then
-        two); else the place that covers least, moved inside the drawing. The badge is measured with
-        the widest number (VALUE_ROOM), so any number fits where it goes. Once per layout, never per frame."""
-        rects = [(self.chip_rect(x, y, name, sub, VALUE_ROOM, a, tail), (x, y, a)) for x, y, a in places]
-        for rect, place in rects:
-            if self._clash(rect) == 0.0:
-                return place
-        width, row = rects[0][0].width(), rects[0][0].height() + 6.0
-        step = max(6.0, width / 24.0)
-        shifts = [k * step for k in range(1, int(width / step) + 1)]
-        for dy in (0.0, row, -row, 2 * row, -2 * row):
-            for dx in ([0.0] if dy else []) + shifts:
-                for rect, (x, y, a) in rects:
-                    for sx in (dx, -dx) if dx else (0.0,):
-                        if self._clash(rect.translated(sx, dy)) == 0.0:
-                            return x + sx, y + dy, a
-        rect, (x, y, a) = min(rects, key=lambda rp: self._clash(self._inside(rp[0])))
-        inside = self._inside(rect)
-        return x + inside.left() - rect.left(), y + inside.top() - rect.top(), a
+    def _badges(self) -> None:
+        """Place the badges noted by chip since the last call, all together (see badge_layout), and draw them.
 
-    def _inside(self, rect: QRectF) -> QRectF:
-        """rect moved (the least) into the drawing's bounds."""
-        b = self.bounds(self._tf)
-        top = -self.body_top()
-        dx = max(0.0, -rect.left()) - max(0.0, rect.right() - b.width())
-        dy = max(0.0, top - rect.top()) - max(0.0, rect.bottom() - top - b.height())
-        return rect.translated(dx, dy)
+        Placed once per layout: the 'over' pass takes the places the 'under' pass chose. A badge that
+        found no place beside its wire is tied to it by a thin leader line (a static element, so under
+        the badges)."""
+        pending, self._pending = self._pending, []
+        if self._mode != "over":
+            b = self.bounds(self._tf)
+            top = -self.body_top()  # the cell is drawn this far down (see _paint)
+            blocks = [_box(r) for r in self._nodes + self._reserved] + [_box(r) for _, r in self._labels]
+            h = 1.35 * FONT_PX * self._tf
+            room = (0.0, top if self._badge_top is None else self._badge_top, b.width(), top + b.height())
+            anchors = tuple((name, tuple(boxes)) for name, boxes in self._anchors.items())
+            wires = tuple(self._wires)
+            key = (tuple(pending), anchors, tuple(blocks), wires, room, h, self._tf, self._floor, self.family)
+            places = self._layouts.get(key)  # the other phase's layout is the same
+            if places is None:
+                badges = [self._badge_places(*spec) for spec in pending]
+                found = badge_layout.place(badges, self._anchors, blocks, room, h, wires)
+                places = [(*badge.place(p.index), p.dx, p.dy, p.leader) for badge, p in zip(badges, found, strict=True)]
+                if len(self._layouts) > 16:
+                    self._layouts.clear()
+                self._layouts[key] = places
+            for (_, name, sub, series, tail), (x, y, align, dx, dy, leader) in zip(pending, places, strict=True):
+                x, y = x + dx, y + dy
+                self._placed[(series, name)] = (x, y, align, leader)
+                self._labels.append((series, self.chip_rect(x, y, name, sub, VALUE_ROOM, align, tail)))
+                if leader is not None:
+                    self._leaders.append((series, *leader))
+        for places, name, sub, series, tail in pending:
+            x, y, align, leader = self._placed.get((series, name), (*places[0], None))
+            if leader is not None and self._static():
+                self._leader_line(*leader)
+            self._element(self._chip, x, y, name, sub, series, align, tail)
+
+    def _badge_places(self, places: tuple, name: str, sub: str, series: str, tail: str) -> badge_layout.Badge:
+        """A badge for badge_layout: its named places (x, y, align) and its boxes there, for the widest
+        number (VALUE_ROOM) and for a narrow one (the places around them are moves of these)."""
+        wide = [_box(self.chip_rect(x, y, name, sub, VALUE_ROOM, a, tail)) for x, y, a in places]
+        narrow = [_box(self.chip_rect(x, y, name, sub, VALUE_LEAST, a, tail)) for x, y, a in places]
+        return badge_layout.Badge.around(series, list(places), wide, narrow)
 
     def chip_rect(self, x: float, y: float, name: str, sub: str, text: str, align: str = "c", tail: str = "") -> QRectF:
         """The box of a badge at (x, y) showing text (see chip)."""
@@ -503,6 +540,8 @@ class _Canvas(QWidget):
         grad: it carries that gradient ('h' or 'c') in a backward frame, a frame element whose
         pen grad_pen makes (pen is then not used).
         """
+        if self._mode != "over":  # noted once per layout: no leader line runs along it (see _badges)
+            self._wires += [(*a, *b) for a, b in itertools.pairwise(pts)]
         if grad is None and not self._static():
             return
         path = QPainterPath(QPointF(*pts[0]))
@@ -572,12 +611,23 @@ class _Canvas(QWidget):
         """A value badge: the element's name and its number (of the series named) on the background, over the lines.
 
         alts: other places (x, y, align), in order, for when the badge at (x, y) would cover a node
-        or a badge placed before it (larger text): the first free one is taken (see _place).
+        or another badge (larger text), or sit nearer another badge's wire or node than its own
+        (self._anchors). Noted here; placed and drawn with the others by _badges.
         """
-        if self._mode != "over":  # placed once per layout (the 'over' pass records no frame elements)
-            x, y, align = self._place(((x, y, align), *alts), name, sub, tail)
-            self._labels.append((series, self.chip_rect(x, y, name, sub, VALUE_ROOM, align, tail)))
-        self._element(self._chip, x, y, name, sub, series, align, tail)
+        self._pending.append((((x, y, align), *alts), name, sub, series, tail))
+
+    def _leader_line(self, start: tuple[float, float], to: tuple[float, float]) -> None:
+        """Draw a badge's leader line: from under its box to a dot on its wire, in the badge's ink, faint,
+        LEADER_PX wide on screen at any scale."""
+        p = self.p
+        pen = QPen(self.ink(0.5), LEADER_PX)
+        pen.setCosmetic(True)
+        p.setPen(pen)
+        p.drawLine(QPointF(*start), QPointF(*to))
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(self.ink(0.6))
+        r = 1.6 * LEADER_PX / max(p.worldTransform().m11(), 1e-6)
+        p.drawEllipse(QPointF(*to), r, r)
 
     def _chip(self, x: float, y: float, name: str, sub: str, series: str, align: str, tail: str) -> None:
         """Draw a badge (see chip) with the frame's number.
@@ -828,8 +878,9 @@ class _Canvas(QWidget):
         """Run the drawing code in one pass ('under', 'over' or 'direct')."""
         p.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.p, self._mode, self._live_seen = p, mode, False
+        self._anchors, self._pending, self._reserved, self._badge_top = {}, [], [], None
         if mode != "over":
-            self._nodes, self._labels = [], []
+            self._nodes, self._labels, self._leaders, self._placed, self._wires = [], [], [], {}, []
         if mode == "direct":
             p.fillRect(self.rect(), self.bg)
         scale = self._fit_text()
@@ -1012,13 +1063,17 @@ class _Canvas(QWidget):
         the widest norm would cover a badge or node at x (and not there)."""
         tf = self._tf
         if self._mode != "over":  # the 'over' pass records nothing: where it goes does not matter there
-            w = self.metrics(FONT_PX, bold=True).horizontalAdvance(f"{name} = {VALUE_ROOM}")
-            box = QRectF(x - w, y - 0.6 * FONT_PX * tf, w, 1.2 * FONT_PX * tf)
+            box = self._grad_box(x, y, name)
             if alt_x is not None and self._clash(box) > 0.0 and self._clash(box.translated(alt_x - x, 0.0)) == 0.0:
                 x, box = alt_x, box.translated(alt_x - x, 0.0)
             self._labels.append((name, box))
         rect = QRectF(x - 320 * tf, y - 15 * tf, 320 * tf, 30 * tf)
         self._element(self._draw_grad_label, rect, name, grad)
+
+    def _grad_box(self, x: float, y: float, name: str) -> QRectF:
+        """The box of a gradient's label right-aligned at (x, y), with the widest norm."""
+        w = self.metrics(FONT_PX, bold=True).horizontalAdvance(f"{name} = {VALUE_ROOM}")
+        return QRectF(x - w, y - 0.6 * FONT_PX * self._tf, w, 1.2 * FONT_PX * self._tf)
 
     def _draw_grad_label(self, rect: QRectF, name: str, grad: str) -> None:
         """Draw a gradient's label (see _grad_label) with the frame's norm."""
@@ -1096,30 +1151,52 @@ class _Canvas(QWidget):
         self.gate(xi, yg, "1−" if st["i"] == "coupled" else "σ", "i", "gate" if st["i"] == "coupled" else st["i"])
         self.gate(xg, yg, "id" if st["g"] == "identity" else "tanh", "g", "gate", kind="tanh")
         self.gate(xo, yg, "σ", "o", st["o"])
-        # the numbers: each at the first of its places that covers no node and no number before it
+        # what each number labels: its wire, or its node and the wire leaving it (see badge_layout)
+        gate = lambda x: (x - gw, yg - gh, x + gw, yg + gh)  # noqa: E731
+        self._anchors = {
+            "c_prev": _wire((30, yc), (xf - r, yc)),
+            "c": _wire((xg + r, yc), (985, yc)) + _wire((xoo, yc), (xoo, ymul - r)),
+            "fc": _wire((xf + r, yc), (xg - r, yc)),
+            "ig": [*_wire((xg, ymul - r), (xg, yc + r)), (xg - r, ymul - r, xg + r, ymul + r)],
+            "tanh_c": [(xoo - 1.9 * r, ymul - r, xoo + 1.9 * r, ymul + r), *_wire((xoo, ymul + r), (xoo, yg - r))],
+            "f": [gate(xf), *_wire((xf, yg - gh), (xf, yc + r))],
+            "i": [gate(xi), *_wire((xi, yg - gh), (xi, ymul), (xg - r, ymul))],
+            "g": [gate(xg), *_wire((xg, yg - gh), (xg, ymul + r))],
+            "o": [gate(xo), *_wire((xo + gw, yg), (xoo - r, yg))],
+            "h_prev": _wire((30, yb), (190, yb)),
+            "h": [(xoo - r, yg - r, xoo + r, yg + r), *_wire((xoo, yg + r), (xoo, yb), (985, yb))],
+            "x": _wire((190, yb), (190, H + 3 * d)),
+        }
+        # the numbers (see _badges): none over the top line's, and clear of ‖∂L/∂h‖'s label under the box
         h = 1.35 * FONT_PX * tf
+        self._badge_top = self.above(yc) - 0.5 * h - 3
+        y_grad_h = max(self.below(yb), 518 + 3 * d + 6 + 15 * tf)
+        self._reserved.append(self._grad_box(985, y_grad_h, "‖∂L/∂h‖"))
         below, above = self.gate_chip_y(yg, above=False), self.gate_chip_y(yg, above=True)
         self.chip(35, self.above(yc), "c", "t−1", "c_prev", align="l")
         self.chip(985, self.above(yc), "c", "t", "c", align="r")  # the ends of the line first: they have no other place
-        self.chip(xf + r + 6, self.above(yc), "f·c", "t−1", "fc", align="l",
-                  alts=((xf + r + 6, self.below(yc), "l"), (xf - r - 6, self.below(yc), "r")))  # fmt: skip
+        mid = 0.5 * (xf + xg)  # f·c over its stretch of the line, between × and +
+        self.chip(mid, self.above(yc), "f·c", "t−1", "fc",
+                  alts=((xf + r + 6, self.above(yc), "l"), (xg - r - 6, self.above(yc), "r"),
+                        (mid, self.below(yc), "c"), (xf + r + 6, self.below(yc), "l")))  # fmt: skip
+        mid = 0.5 * (yc + ymul)  # i·g beside its wire up into the +, or on it
         self.chip(xg + r + 8, ymul, "i·g", "", "ig", align="l",
-                  alts=((xg + r + 8, 0.5 * (yc + ymul), "l"), (xg - r - 8, 0.5 * (yc + ymul), "r")))  # fmt: skip
+                  alts=((xg + 8, mid, "l"), (xg - 8, mid, "r"), (xg, mid, "c")))  # fmt: skip
         name = "tanh" if st["tanh_c"] == "tanh" else "c"
         bw = self.bounds(tf).width() - 4  # the right edge
         self.chip(xoo + 1.9 * r + 8, ymul, name, "", "tanh_c", align="l",
                   alts=((bw, 0.5 * (ymul + yg), "r"), (bw, ymul + r + 6 + h / 2, "r")))  # fmt: skip
         for x, name in ((xf, "f"), (xi, "i"), (xg, "g"), (xo, "o")):
             self.chip(x, below, name, "", name, alts=((x, above, "c"), (x - gw - 6, yg, "r"), (x + gw + 6, yg, "l")))
-        self.chip(35, self.below(yb), "h", "t−1", "h_prev", align="l")
+        self.chip(35, self.below(yb), "h", "t−1", "h_prev", align="l", alts=((35, self.above(yb), "l"),))
         self.chip(985, self.above(yb), "h", "t", "h", align="r")
         self._input_chip(200, self.input_y())
+        self._badges()
         if back:
             if v._gc is not None:
                 self._grad_label(985, self.grad_y(yc), "‖∂L/∂c‖", "c")
             # under the box; past the arrow's tip if x_t's number is wide
-            y = max(self.below(yb), 518 + 3 * d + 6 + 15 * tf)
-            self._grad_label(985, y, "‖∂L/∂h‖", "h", alt_x=self.bounds(tf).width() - 4)
+            self._grad_label(985, y_grad_h, "‖∂L/∂h‖", "h", alt_x=self.bounds(tf).width() - 4)
 
     def _paint_gru(self) -> None:
         v = self.view
@@ -1162,13 +1239,31 @@ class _Canvas(QWidget):
         self.gate(xz, yg, "σ", "z", "gate")
         self.gate(xr, yg, "σ", "r", "gate")
         self.gate(xn, yg, "tanh", "n", "gate", kind="tanh")
-        # the numbers: each at the first of its places that covers no node and no number before it
+        # what each number labels: its wire, or its node and the wire leaving it (see badge_layout)
+        gate = lambda x: (x - gw, yg - gh, x + gw, yg + gh)  # noqa: E731
+        op = lambda x, y: (x - r, y - r, x + r, y + r)  # noqa: E731
+        self._anchors = {
+            "h_prev": _wire((30, yh), (xz - r, yh)) + _wire((160, yh), (160, yb)),
+            "h": _wire((xn + r, yh), (985, yh)),
+            "zh": _wire((xz + r, yh), (xn - r, yh)),
+            "z": [gate(xz), *_wire((xz, yg - gh), (xz, yh + r)), *_wire((xz, y1), (x1 - r, y1))],
+            "r": [gate(xr), *_wire((xr + gw, yg), (xrm - r, yg))],
+            "rh": [op(xrm, yg), *_wire((xrm + r, yg), (xn - gw, yg))],
+            "n": [gate(xn), *_wire((xn, yg - gh), (xn, y1 + r))],
+            "zn": [op(xn, y1), *_wire((xn, y1 - r), (xn, yh + r))],
+            "one_minus_z": [op(x1, y1), *_wire((x1 + r, y1), (xn - r, y1))],
+            "x": _wire((220, yb), (220, H + 3 * d)),
+        }
+        # the numbers (see _badges): none over the top line's (‖∂L/∂h‖'s label goes there)
         h = 1.35 * FONT_PX * tf
+        self._badge_top = self.above(yh) - 0.5 * h - 3
         bw = self.bounds(tf).width() - 4  # the right edge
         self.chip(35, self.above(yh), "h", "t−1", "h_prev", align="l")
         self.chip(985, self.above(yh), "h", "t", "h", align="r")  # the ends of the line first: they have no other place
-        self.chip(xz + r + 6, self.above(yh), "z·h", "t−1", "zh", align="l",
-                  alts=((xz - r - 6, self.below(yh), "r"), (xz + r + 6, self.below(yh), "l")))  # fmt: skip
+        mid = 0.5 * (xz + xn)  # z·h over (or under) its stretch of the line, between × and +
+        self.chip(mid, self.above(yh), "z·h", "t−1", "zh",
+                  alts=((xz + r + 6, self.above(yh), "l"), (mid, self.below(yh), "c"),
+                        (xz + r + 6, self.below(yh), "l"), (xz - r - 6, self.below(yh), "r")))  # fmt: skip
         self.chip(xz - gw - 6, yg, "z", "", "z", align="r", alts=((xz, self.gate_chip_y(yg, above=False), "c"),))
         self.chip(xr, self.gate_chip_y(yg, above=False), "r", "", "r", alts=((xr, self.gate_chip_y(yg, True), "c"),))
         up, down = yg - gh - 6 - h / 2, yg + gh + 6 + h / 2  # just over and under the gate row
@@ -1176,8 +1271,11 @@ class _Canvas(QWidget):
         self.chip(xn + gw + 6, yg, "n", "", "n", align="l", alts=((xn, self.gate_chip_y(yg, above=False), "c"),))
         self.chip(xn + r + 8, y1, "(1−z)·n", "", "zn", align="l", alts=((bw, 0.5 * (yh + y1), "r"),))
         self.chip(x1, y1 - r - 6 - h / 2, "1−z", "", "one_minus_z",
-                  alts=((x1, 0.5 * (yh + y1), "c"), (x1, y1 + r + 6 + h / 2, "c")))  # fmt: skip
+                  alts=((x1, 0.5 * (yh + y1), "c"), (x1, y1 + r + 6 + h / 2, "c"),
+                        (0.5 * (x1 + xn), y1 - r - 6 - h / 2, "c"),
+                        (0.5 * (x1 + xn), y1 + r + 6 + h / 2, "c")))  # fmt: skip
         self._input_chip(230, self.input_y())
+        self._badges()
         if back:
             self._grad_label(985, self.grad_y(yh), "‖∂L/∂h‖", "h")
 
@@ -1235,6 +1333,7 @@ class _Canvas(QWidget):
         self.chip(35, self.below(yb) + 4, "h", "t−1", "h_prev", align="l")
         self.chip(x_end, self.below(yo), "h", "t", "h", align="r", alts=((right, self.below(yo), "r"),))
         self._input_chip(xphi + 15, self.input_y())
+        self._badges()
         if back:  # over the loop, clear of the box
             self._grad_label(x_end, y_loop - 8 - 15 * self._tf, "‖∂L/∂h‖", "h")
 
