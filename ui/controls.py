@@ -764,7 +764,7 @@ class ControlsPanel(QWidget):
         self.topology_example.setWordWrap(True)
         form.addRow(self.topology_example)
         steps_row = QHBoxLayout()
-        steps_row.addWidget(self._int_box("steps"), 1)
+        steps_row.addWidget(self._int_box("steps", sized_for=999), 1)  # as wide as 3 digits: 1000 widens it
         for key, text in (("remove_step", "−"), ("add_step", "+")):
             button = ActionButton(self.actions.get(key), text)
             button.setObjectName(f"button_{key}")
@@ -800,7 +800,7 @@ class ControlsPanel(QWidget):
         self.truncate_check, self.truncate_k = self._toggle_row(
             form, "truncate", "truncate BPTT to k steps",
             "Truncated BPTT: a loss sends its gradient back at most k steps",
-            IntBox(LABELS["truncate"], 1, LIMITS["steps"][1]), 10,
+            IntBox(LABELS["truncate"], 1, LIMITS["steps"][1], sized_for=999), 10,
         )  # fmt: skip
         self.clip_check, self.clip_box = self._toggle_row(
             form, "clip", "clip gradient norm at",
