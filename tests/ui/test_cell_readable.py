@@ -12,7 +12,7 @@ import itertools
 import pytest
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QPainter
-from windowtools import laid_out, small_cell_view
+from windowtools import direct_image, laid_out, small_cell_view
 
 from simulator.config import Config
 from ui import diagram as dg
@@ -295,21 +295,6 @@ def _misplaced(canvas, anchors: dict[str, list[tuple]]) -> list[str]:
     return bad
 
 
-def _direct_image(canvas):
-    """The canvas drawn the reference way (every element, uncached) into an image of its size."""
-    from PySide6.QtGui import QImage
-
-    image = QImage(canvas.width(), canvas.height(), QImage.Format.Format_ARGB32)
-    image.fill(canvas.bg)
-    painter = QPainter(image)
-    try:
-        canvas._paint(painter, "direct")
-    finally:
-        painter.end()
-        canvas.p = None
-    return image
-
-
 def _unseen_leaders(canvas, monkeypatch) -> list[str]:
     """The leader lines that do not show: drawn with and without them, the canvas differs at fewer than
     two of 21 points along the line (its dot on the wire is one)."""
@@ -317,10 +302,10 @@ def _unseen_leaders(canvas, monkeypatch) -> list[str]:
     if not leaders:
         return []
     world = next(at for draw, _args, at in canvas._frame if draw == canvas._chip)
-    drawn = _direct_image(canvas)
+    drawn = direct_image(canvas)
     with monkeypatch.context() as m:
         m.setattr(canvas, "_leader_line", lambda *args: None)
-        bare = _direct_image(canvas)
+        bare = direct_image(canvas)
     out = []
     for series, p, q in leaders:
         a, b = world.map(QPointF(*q)), world.map(QPointF(*p))
@@ -376,9 +361,19 @@ CANVASES = [((420, 508), 1.0), ((420, 312), 1.5), ((437, 327), 2.0), ((420, 248)
             ((538, 457), 2.0), ((383, 234), 2.0)]  # fmt: skip
 
 
-@pytest.mark.parametrize("config", [dict(cell="lstm", variant=v) for v in LSTM_VARIANTS] + [dict(cell="gru")],
-                         ids=[f"lstm-{v}" for v in LSTM_VARIANTS] + ["gru"])  # fmt: skip
-@pytest.mark.parametrize("canvas_size, scale", CANVASES, ids=[f"{w}x{h}-font{s}" for (w, h), s in CANVASES])
+# every variant at the default window's canvas, vanilla LSTM and GRU at every canvas; the rest with the slow suite
+WIRE_CASES = [
+    pytest.param(
+        config, size, scale,
+        id=f"{config.get('variant', config['cell'])}-{size[0]}x{size[1]}-font{scale}",
+        marks=() if k == 0 or config.get("variant") in ("vanilla", None) else pytest.mark.slow,
+    )
+    for config in [dict(cell="lstm", variant=v) for v in LSTM_VARIANTS] + [dict(cell="gru")]
+    for k, (size, scale) in enumerate(CANVASES)
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("config, canvas_size, scale", WIRE_CASES)
 def test_every_number_sits_by_its_own_wire(qtbot, font_scale, monkeypatch, config, canvas_size, scale):
     """Greff's LSTM variants and the GRU at every size of the Cell dock's canvas the windows give."""
     font_scale(scale)

@@ -2,7 +2,8 @@
 
 import numpy as np
 import pytest
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QImage
+from windowtools import direct_image
 
 from simulator.config import Config
 from ui.cell_view import MEAN, CellView
@@ -108,21 +109,6 @@ def _pixels(image: QImage) -> np.ndarray:
     return rows[:, : image.width()].astype(int)
 
 
-def _direct(canvas) -> QImage:
-    """The canvas drawn the reference way: every element, uncached, into an image of its size."""
-    dpr = canvas.devicePixelRatioF()
-    image = QImage(round(canvas.width() * dpr), round(canvas.height() * dpr), QImage.Format.Format_ARGB32_Premultiplied)
-    image.setDevicePixelRatio(dpr)
-    image.fill(canvas.bg)
-    painter = QPainter(image)
-    try:
-        canvas._paint(painter, "direct")
-    finally:
-        painter.end()
-        canvas.p = None
-    return image
-
-
 @pytest.mark.parametrize(
     "config, size",
     [
@@ -156,12 +142,12 @@ def test_cached_frames_draw_what_the_direct_drawing_draws(make_view, config, siz
         for phase, first, t in cases:
             s.set_frame(s.frame_of(phase, first))
             canvas.grab()
-            before = _pixels(_direct(canvas))
+            before = _pixels(direct_image(canvas))
             s.set_frame(s.frame_of(phase, t))
             assert (view._phase, view._t) == (phase, t)
             if non_finite:
                 assert not np.isfinite(view.values()["h"])
-            cached, direct = _pixels(canvas.grab().toImage()), _pixels(_direct(canvas))
+            cached, direct = _pixels(canvas.grab().toImage()), _pixels(direct_image(canvas))
             assert cached.shape == direct.shape
             diff = np.abs(cached - direct).max(axis=2)
             far = float((diff > 8).mean())  # more than antialiasing: a wrong number, colour or element

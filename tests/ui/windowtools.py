@@ -54,3 +54,20 @@ def text_pixels(draw, font, size=(560, 50)):
     draw(painter)
     painter.end()
     return np.frombuffer(image.constBits(), np.uint8).reshape(size[1], size[0], 4).astype(int)
+
+
+def direct_image(canvas):
+    """A cell canvas drawn the reference way: every element, uncached, into an image of its size."""
+    from PySide6.QtGui import QImage, QPainter
+
+    dpr = canvas.devicePixelRatioF()
+    image = QImage(round(canvas.width() * dpr), round(canvas.height() * dpr), QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(dpr)
+    image.fill(canvas.bg)
+    painter = QPainter(image)
+    try:
+        canvas._paint(painter, "direct")
+    finally:
+        painter.end()
+        canvas.p = None
+    return image
