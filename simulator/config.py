@@ -21,9 +21,9 @@ from .result import Result, remember_spectrum
 
 TOPOLOGIES = ("many_to_many", "many_to_one", "one_to_many")
 TOPOLOGY_EXAMPLES = {  # one line under the topology's name (which already says one/many to one/many)
-    "one_to_many": "image captioning: an image in, words out",
-    "many_to_one": "sentiment: a sentence in, one label out",
-    "many_to_many": "translation, subtitles: words in, words out",
+    "one_to_many": "e.g. image captioning",
+    "many_to_one": "e.g. sentiment of a review",
+    "many_to_many": "e.g. translation, subtitles",
 }
 
 # key: (lowest, highest) for numbers, or the allowed words

@@ -27,6 +27,17 @@ def collect_only_between_tests():
         gc.enable()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def app_fonts_as_the_app_has_them(qapp):
+    """The theme's fonts and palette in the application from the first test on, as ui.app installs them.
+
+    Without it the first tests ran in Qt's default font and the later ones, once any test had changed
+    the font scale and put it back, in the theme's: a fit measured in one failed in the other."""
+    from ui import theme
+
+    theme.current().apply()
+
+
 @pytest.fixture(autouse=True)
 def collect_after_each_test():
     """The young generations' collection the disabled collector would have made, at a safe point
