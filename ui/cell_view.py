@@ -1034,9 +1034,9 @@ class _Canvas(QWidget):
             extra = "h(t) = (1 − z)·n + z·h(t−1)"
         else:
             phi = v._activation
-            extra = f"h(t) = {phi}(W_ih·x(t) + W_hh·h(t−1) + b)"
+            extra = f"h(t) = {phi}(Wᵢₕ·x(t) + Wₕₕ·h(t−1) + b)"
             if v._cell == "esn" and v._leak < 1.0:
-                extra = f"h(t) = (1 − α)·h(t−1) + α·{phi}(W_ih·x(t) + W_hh·h(t−1) + b)"
+                extra = f"h(t) = (1 − α)·h(t−1) + α·{phi}(Wᵢₕ·x(t) + Wₕₕ·h(t−1) + b)"
         unit = "mean of all units" if v.unit == MEAN else f"unit {v.unit + 1} of {v._H}"
         sub = " · ".join(x for x in (extra, unit + ", first example") if x)
         p.setFont(self.font(19))

@@ -65,6 +65,11 @@ _QUANTITY = re.compile(r"\b([hcy])_t\b")  # 'h_t' in a NonFinite message: an h w
 _LAYER_QUANTITY = re.compile(r"^(h|c|dL/dh)_t of layer (\d+)$")  # a NonFinite quantity with one value per unit
 
 
+def overflow_html(message: str) -> str:
+    """A NonFinite message as rich text: 'h_t' as h with subscript t, 'dL/dh_t' as ∂L/∂h_t."""
+    return _QUANTITY.sub(r"<i>\1</i><sub>t</sub>", message.replace("dL/d", "∂L/∂"))
+
+
 _PLACEHOLDER = re.compile("([\ue000-\uf8ff])")
 
 
@@ -438,7 +443,7 @@ class FormulaView(QScrollArea):
         message = nf.message()
         if layers == 1:  # 'layer 1' says nothing when there is only one
             message = message.replace(" of layer 1", "")
-        message = _QUANTITY.sub(r"<i>\1</i><sub>t</sub>", message.replace("dL/d", "∂L/∂"))
+        message = overflow_html(message)
         values = d["overflow_values"]
         m = _LAYER_QUANTITY.match(nf.quantity)
         if values is not None and values.size > 1 and nf.unit is not None and m is not None:

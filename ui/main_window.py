@@ -176,7 +176,7 @@ class OverflowBanner(QFrame):
         nf = trace.nonfinite
         self.setVisible(nf is not None)
         if nf is not None:
-            from .formula_view import overflow_count
+            from .formula_view import overflow_count, overflow_html
 
             message = nf.message()
             if trace.net.layers == 1:  # 'layer 1' says nothing when there is only one
@@ -185,7 +185,7 @@ class OverflowBanner(QFrame):
             if count is not None and count[0] < count[1]:  # why the equations' unit can still read a finite number
                 message += f" ({count[0]} of its {count[1]} units there; the others are still finite)"
             self.label.setText(
-                f"<b>Overflow:</b> {message}. The animation stops there. "
+                f"<b>Overflow:</b> {overflow_html(message)}. The animation stops there. "
                 "Lower Wrec, use a squashing activation (tanh, sigmoid) or fewer steps."
             )
 

@@ -1832,6 +1832,9 @@ class PlotPanel(QWidget):
         self.plot_widget.setBackground(c.background)
         t.style_plot(self.plot)
         self._fit_notice()  # a new type size
+        card = QColor(c.background)  # on a card: the overflow line (or a curve) must not run through its words
+        card.setAlpha(230)
+        self.notice.fill = pg.mkBrush(card)
         self.title_label.setFont(t.font(1.0, bold=True))
         self.caption_label.setStyleSheet(f"color: {c.muted};")
         self.caption_label.setFont(t.font(0.9))
@@ -2609,11 +2612,12 @@ class EigenPlot(PlotPanel):
         if "W_hh" in radius:
             rho, inv = fmt(radius["W_hh"], 3), f"1/γ = {1 / gamma:g}"
             # σₘₐₓ in Unicode, not σ<sub>max</sub>: plain text in one colour is laid out far faster (static_text)
-            sigma = f"ρ = {rho} · σₘₐₓ = {fmt(smax['W_hh'], 3)}"
+            # commas between: 'ρ = 0.500 · 1/γ = 4' read as a product (the equations' · multiplies)
+            sigma = f"ρ = {rho}, σₘₐₓ = {fmt(smax['W_hh'], 3)}"
             # the longest that fits: without σₘₐₓ before 1/γ where the dashed circle needs its value (its
             # label gives way where dots surround it), and a bare 'ρ 0.500' for a narrow header (large type)
-            middle = f"ρ = {rho} · {inv}" if gamma != 1.0 else sigma
-            texts = (f"{sigma} · {inv}", middle, f"ρ = {rho}", f"ρ {rho}")
+            middle = f"ρ = {rho}, {inv}" if gamma != 1.0 else sigma
+            texts = (f"{sigma}, {inv}", middle, f"ρ = {rho}", f"ρ {rho}")
         else:
             values = [fmt(r, 3) for r in radius.values()]
             if len(set(values)) == 1:  # the knob sets every gate block alike: say it once
@@ -2914,16 +2918,16 @@ class EigenPlot(PlotPanel):
 
 
 # ---- the states as heatmaps ----------------------------------------------------------------
-QUANTITY_TEXT = {
-    "h": ("h_t", "hidden state"),
-    "c": ("c_t", "cell state"),
-    "f": ("f_t", "forget gate"),
-    "i": ("i_t", "input gate"),
-    "g": ("g_t", "candidate C̃_t"),
-    "o": ("o_t", "output gate"),
-    "r": ("r_t", "reset gate"),
-    "z": ("z_t", "update gate"),
-    "n": ("n_t", "candidate"),
+QUANTITY_TEXT = {  # subscripts in Unicode: the header and the tooltips are plain text
+    "h": ("hₜ", "hidden state"),
+    "c": ("cₜ", "cell state"),
+    "f": ("fₜ", "forget gate"),
+    "i": ("iₜ", "input gate"),
+    "g": ("gₜ", "candidate C̃ₜ"),
+    "o": ("oₜ", "output gate"),
+    "r": ("rₜ", "reset gate"),
+    "z": ("zₜ", "update gate"),
+    "n": ("nₜ", "candidate"),
     "dh": ("log₁₀|∂L/∂h|", "gradient per unit"),
 }
 

@@ -303,8 +303,8 @@ class UnrolledView(QWidget):
         """
         net = trace.net
         if net.hidden == 1 and net.cell in ("rnn", "esn"):
-            return f"{'W' if short else 'W_hh'} = {dg.fmt(net.params[f'weight_hh_l{net.layers - 1}'][0, 0])}"
-        rho = "ρ" if short else "ρ(W_hh)"
+            return f"{'W' if short else 'Wₕₕ'} = {dg.fmt(net.params[f'weight_hh_l{net.layers - 1}'][0, 0])}"
+        rho = "ρ" if short else "ρ(Wₕₕ)"
         radii = list(trace.spectral_radius.values())
         if max(radii) - min(radii) <= 1e-6 * max(1.0, max(radii)):
             return f"{rho} = {dg.fmt(radii[0])}"
@@ -997,7 +997,7 @@ class UnrolledView(QWidget):
         """The header's first line: the title, and what follows it, longest first.
 
         The last forms keep Wrec's number whole: "ρ = 1.00", then nothing (the eigenvalue plot's
-        header says it too), never an elided "ρ(W_hh) = 1…".
+        header says it too), never an elided "ρ(Wₕₕ) = 1…".
         """
         title = f"Folded · T = {self._T}" if self._folded else f"Unrolled through time · T = {self._T}"
         long = TOPOLOGY_TEXT[self._topology]

@@ -79,7 +79,7 @@ def test_the_banner_names_the_unit_and_how_many_overflowed(qtbot, overflow):
     qtbot.addWidget(banner)
     bad = int((~np.isfinite(overflow.trace.hidden_states[-1][648, 0])).sum())
     text = banner.label.text()
-    assert "h_t (unit 2 of 16) became infinite or NaN at step t = 648" in text
+    assert "<i>h</i><sub>t</sub> (unit 2 of 16) became infinite or NaN at step t = 648" in text
     assert f"({bad} of its 16 units there; the others are still finite)" in text
 
 

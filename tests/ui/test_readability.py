@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter
 
 from simulator.config import Config
 from ui.plots import LogAxis, decade_range, fmt
+from ui.session import Session
 
 
 def shown(make_window, qtbot, config=None, size=(1600, 1000)):
@@ -146,7 +147,8 @@ def test_gated_cells_say_an_equal_spectral_radius_once(make_window):
 @pytest.mark.parametrize("scale", [1.0, 1.5, 2.0])
 @pytest.mark.parametrize("config", [Config(), Config(activation="sigmoid", wrec=0.5)], ids=["tanh", "sigmoid"])
 def test_the_eigenvalue_header_says_each_number_with_an_equals_sign(qtbot, font_scale, config, scale):
-    """'ρ 1.00 · σₘₐₓ 1.00 · 1/γ 1' read as a row of symbols; it is 'ρ = 1.00 · σₘₐₓ = 1.00 · 1/γ = 1'.
+    """'ρ 1.00 · σₘₐₓ 1.00 · 1/γ 1' read as a row of symbols, and '·' as a product;
+    it is 'ρ = 1.00, σₘₐₓ = 1.00, 1/γ = 1'.
     A narrower header drops σₘₐₓ (a sigmoid's 1/γ before it: the dashed circle needs its value), then
     1/γ, then the '=' (large type), then all; whatever shows fits."""
     import re
@@ -162,8 +164,8 @@ def test_the_eigenvalue_header_says_each_number_with_an_equals_sign(qtbot, font_
     trace = session.trace
     rho, smax = fmt(trace.spectral_radius["W_hh"], 3), fmt(trace.sigma_max["W_hh"], 3)
     inv = f"1/γ = {1 / trace.net.gamma:g}"
-    middle = f"ρ = {rho} · {inv}" if trace.net.gamma != 1 else f"ρ = {rho} · σₘₐₓ = {smax}"
-    forms = [f"ρ = {rho} · σₘₐₓ = {smax} · {inv}", middle, f"ρ = {rho}", f"ρ {rho}", ""]
+    middle = f"ρ = {rho}, {inv}" if trace.net.gamma != 1 else f"ρ = {rho}, σₘₐₓ = {smax}"
+    forms = [f"ρ = {rho}, σₘₐₓ = {smax}, {inv}", middle, f"ρ = {rho}", f"ρ {rho}", ""]
     seen = []
     for width in range(1400, 150, -25):
         plot.resize(width, 400)
@@ -310,3 +312,45 @@ def test_the_truncated_bands_label_reads_over_the_shading_and_the_veil(make_wind
     text, back = label.textItem.defaultTextColor(), QColor(window.theme.colours.background)
     lo, hi = sorted((luminance(text), luminance(back)))
     assert (hi + 0.05) / (lo + 0.05) >= 7.0  # WCAG's AAA for small text, on the background under the shading
+
+
+def test_headers_write_subscripts_not_source_notation(make_window, qtbot):
+    """'h_t: hidden state' over the heatmap and 'ρ(W_hh)' or 'W_hh = 0.9' over the diagram were source notation."""
+    from ui.unrolled_view import UnrolledView
+
+    window = shown(make_window, qtbot, Config(cell="lstm"))
+    states = window.plots.states
+    texts = []
+    for name in states.names:
+        states.select(name)
+        texts += list(states.badge_line._texts)
+    for hidden in (16, 1):
+        trace = Session(Config(hidden=hidden)).trace
+        texts.append(UnrolledView._wrec_label(trace))
+    raw = [t for t in texts if any(s in t for s in ("_t", "W_hh", "W_ih"))]
+    assert not raw, raw
+    assert any("hₜ" in t for t in texts) and any("cₜ" in t for t in texts)
+    assert texts[-2].startswith("ρ(Wₕₕ) = ") and texts[-1].startswith("Wₕₕ = ")
+
+
+def test_the_overflow_notice_is_not_crossed_by_the_overflow_line(make_window, qtbot):
+    """Identity at Wrec 3 over 800 steps: the gradient plot's 'the forward pass overflowed at t = 648' sat in
+    the middle of the view with the orange overflow line at t = 648 running through its words."""
+    import numpy as np
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QImage
+
+    window = shown(make_window, qtbot, Config(activation="identity", wrec=3.0, steps=800))
+    plot = window.plots.gradient
+    assert plot.notice.isVisible() and plot.overflow.isVisible()
+    view, box_of_view = plot.plot_widget, plot.plot.getViewBox()
+    image = view.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    rows = np.frombuffer(image.constBits(), np.uint32).reshape(image.height(), image.bytesPerLine() // 4)
+    box = view.mapFromScene(plot.notice.sceneBoundingRect()).boundingRect()
+    line_x = view.mapFromScene(box_of_view.mapViewToScene(QPointF(plot.overflow.value(), 0))).x()
+    assert box.left() < line_x < box.right(), (box, line_x)  # the line does pass behind the notice
+    dpr = image.devicePixelRatio()
+    column = rows[:, int(line_x * dpr)]
+    line = column[int((box.top() - 4) * dpr)]  # the line's colour just above the notice
+    inside = column[int((box.top() + 4) * dpr) : int((box.bottom() - 4) * dpr)]
+    assert np.mean(inside == line) < 0.3, np.mean(inside == line)  # hidden behind the notice's card

@@ -148,7 +148,7 @@ def test_the_header_shortens_its_words_before_it_cuts_them(qapp):
     from ui.unrolled_view import fitting_text
 
     fm = QFontMetricsF(QFont())
-    texts = ["ρ(W_hh) = 1.00 · many-to-one: a loss at the last step", "ρ(W_hh) = 1.00 · many-to-one", "ρ(W_hh) = 1.00"]
+    texts = ["ρ(Wₕₕ) = 1.00 · many-to-one: a loss at the last step", "ρ(Wₕₕ) = 1.00 · many-to-one", "ρ(Wₕₕ) = 1.00"]
     assert fitting_text(fm, 1e4, texts) == texts[0]
     assert fitting_text(fm, fm.horizontalAdvance(texts[1]) + 1, texts) == texts[1]
     assert fitting_text(fm, fm.horizontalAdvance(texts[2]) + 1, texts) == texts[2]
@@ -328,7 +328,7 @@ def test_partial_repaints_of_a_short_diagram_leave_the_pixels_of_a_full_one(qtbo
 @pytest.mark.parametrize("scale", [1.0, 1.44, 1.62])
 @pytest.mark.parametrize("config", [dict(steps=10), dict(steps=10, hidden=1), dict(steps=10, topology="many_to_one")])
 def test_the_title_never_cuts_wrec_s_number(make_view, font_scale, scale, config):
-    """Presenting, the title line read 'ρ(W_hh) = 1…' (as if ρ = 1) or 'ρ(W_h…': it offers
+    """Presenting, the title line read 'ρ(Wₕₕ) = 1…' (as if ρ = 1) or 'ρ(W_h…': it offers
     'ρ = 1.00', then leaves Wrec out (the eigenvalue plot says it), never an elided number."""
     font_scale(scale)
     view = make_view(**config)
