@@ -2460,6 +2460,12 @@ def _overlap(a: tuple, b: tuple) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+def _covers_dots(x: np.ndarray, y: np.ndarray, rect: tuple, dot: float) -> bool:
+    """Whether a box (x0, y0, x1, y1) comes within `dot` pixels of any of the dots at (x, y)."""
+    x0, y0, x1, y1 = rect
+    return bool(((x > x0 - dot) & (x < x1 + dot) & (y > y0 - dot) & (y < y1 + dot)).any())
+
+
 def _corner_boxes(bounds: tuple, nw: float, nh: float) -> list[tuple]:
     """A box nw × nh pixels in each corner of NOTE_CORNERS of a view (left, bottom, right, top), NOTE_MARGIN in."""
     left, bottom, right, top = bounds
@@ -2702,7 +2708,7 @@ class EigenPlot(PlotPanel):
         w, h = view.width(), view.height()
         labelled = self._gamma_drawn is not None
         box = self.inv_gamma_label.textItem.boundingRect() if labelled else QRectF()
-        dot = max(s.pixelPadding() for s in self.scatters)
+        dot = self._dot_reach()
         room = self._note_room()
         key = (self.extent, w, h, self._gamma_drawn, box.width(), box.height(), dot, room)
         if labelled:  # where the label may go depends on the dots (per trace)
@@ -2744,6 +2750,10 @@ class EigenPlot(PlotPanel):
             self.inv_gamma_label.setAnchor(anchor)
             self.inv_gamma_label.setPos(pos[0] / scale, pos[1] / scale)
         self.inv_gamma_label.setVisible(anchor is not None)
+
+    def _dot_reach(self) -> float:
+        """How far (pixels) a dot reaches from its eigenvalue."""
+        return max(s.pixelPadding() for s in self.scatters)
 
     def _note_room(self) -> tuple[float, float]:
         """The size of the step's note at its widest step number (its numbers' width a guess), per font and T."""
@@ -2800,13 +2810,11 @@ class EigenPlot(PlotPanel):
             places.append((most, (-0.5 * lw, y - lh, 0.5 * lw, y), (0.5, 0.0), (0.0, y)))  # under its top
             places.append((most, (-0.5 * lw, -y, 0.5 * lw, lh - y), (0.5, 1.0), (0.0, -y)))  # over its bottom
         ev = self._ev
-        dot = max(s.pixelPadding() for s in self.scatters)
+        dot = self._dot_reach()
         fits = []
         for scale, rect, anchor, pos in places:
-            if ev.size:
-                x, y = ev.real * scale, ev.imag * scale
-                if ((x > rect[0] - dot) & (x < rect[2] + dot) & (y > rect[1] - dot) & (y < rect[3] + dot)).any():
-                    continue
+            if _covers_dots(ev.real * scale, ev.imag * scale, rect, dot):
+                continue
             if R != 1.0 and _crosses_circle(rect, scale, 1.0, stroke + LABEL_GAP):  # the unit circle
                 continue
             if note is not None and _overlap(rect, note):
@@ -2856,7 +2864,7 @@ class EigenPlot(PlotPanel):
         """The corners (NOTE_CORNERS) where a note nw × nh pixels covers no dot, no fixed circle and not the
         1/γ label, each with the note's box in pixels from the origin (y up)."""
         scale = self._scale
-        dot = max(s.pixelPadding() for s in self.scatters) + 1.0
+        dot = self._dot_reach() + 1.0
         x, y = self._ev.real * scale, self._ev.imag * scale
         width = 0.5 * self.unit.opts["pen"].widthF() + 1.0
         circles = [1.0] + ([1.0 / self._gamma_drawn] if self._gamma_drawn is not None else [])
@@ -2866,8 +2874,7 @@ class EigenPlot(PlotPanel):
             return []  # larger than the view
         free = []
         for corner, rect in zip(NOTE_CORNERS, _corner_boxes(self._bounds, nw, nh), strict=True):
-            x0, y0, x1, y1 = rect
-            if x.size and ((x > x0 - dot) & (x < x1 + dot) & (y > y0 - dot) & (y < y1 + dot)).any():
+            if _covers_dots(x, y, rect, dot):
                 continue
             if any(_crosses_circle(rect, scale, r, width) for r in circles):
                 continue
