@@ -244,10 +244,12 @@ class Result:
         wait=False: the norms are taken on the pool thread and this returns at once; reading
         jacobian_norms (or what depends on it: the verdict) waits until they are there. The
         window uses this to draw the views that do not need them meanwhile. Below POWER_FROM
-        hidden units the products are made here first (a loop of small numpy calls: on the pool
-        thread each call would wait for the GIL while this thread draws, which tripled their
-        time), and the pool thread gets one LAPACK call, which runs without the GIL; above it,
-        all of it runs on the pool thread. An error while making them reaches the reader.
+        hidden units the products are made here (a loop of small numpy calls: on the pool thread
+        each call would wait for the GIL while this thread draws, which tripled their time), and
+        each chunk of them goes to the pool thread as soon as it is made, as one LAPACK call, which
+        runs without the GIL (so the norms of the first chunks are taken while this thread makes
+        the last ones); above it, all of it runs on the pool thread. An error while making them
+        reaches the reader.
         The per-step Jacobians and their norms are left to first access: nothing on screen reads them.
         """
         if not wait:
@@ -255,14 +257,12 @@ class Result:
                 if self.net.hidden < POWER_FROM:
                     # the products here: they are a loop of small numpy calls, each of which would
                     # wait for the GIL on the pool thread while this thread draws; the pool thread
-                    # gets one LAPACK call, which runs without the GIL
+                    # gets a LAPACK call per chunk, which runs without the GIL
                     try:
-                        P = self.jacobian_products
+                        self._background = self._lapack_chunks_submitted()
                     except Exception as error:  # for the reader of the norms, as the pool thread's would be
                         self._background = Future()
                         self._background.set_exception(error)
-                    else:
-                        self._background = pool().submit(self._measure_on_pool, P)
                 else:
                     self._background = pool().submit(self._diagnose_on_pool)
             return self
@@ -281,8 +281,32 @@ class Result:
         """The pool thread's diagnose(wait=False) job (a concurrent.futures.Future), or None."""
         return self._background
 
-    def _measure_on_pool(self, P: np.ndarray) -> None:
-        self.__dict__["jacobian_norms"] = _freeze(spectral_norms(P, steps=0))
+    def _lapack_chunks_submitted(self) -> Future:
+        """Make the Jacobian products here, a chunk at a time, and hand each chunk to the pool
+        thread's LAPACK as soon as it is made; returns the pool job that stores the norms once the
+        last chunk is measured (cancelling it cancels the chunks not yet begun)."""
+        norms = np.empty(self.T)
+        chunks: list[Future] = []
+
+        def measure(a: int, b: int, P: np.ndarray) -> None:
+            with np.errstate(all="ignore"):
+                norms[a:b] = spectral_norms(P, steps=0)
+
+        def store() -> None:  # the pool thread runs its jobs in order: the chunks are done
+            for job in chunks:
+                job.result()  # re-raises a chunk's error for the reader of the norms
+            self.__dict__["jacobian_norms"] = _freeze(norms)
+
+        try:
+            for a, b, P in self._product_chunks():
+                chunks.append(pool().submit(measure, a, b, P.copy()))  # a copy: the chunk buffer is reused
+        except BaseException:
+            for job in chunks:  # no job left running on our arrays
+                job.cancel() or job.exception()
+            raise
+        job = pool().submit(store)
+        job.add_done_callback(lambda done: done.cancelled() and [c.cancel() for c in chunks])
+        return job
 
     def _diagnose_on_pool(self) -> None:
         self.__dict__["jacobian_norms"] = self._jacobian_norms_started(inline=True)()

@@ -428,6 +428,46 @@ def test_diagnose_in_the_background_gives_the_same_numbers(hidden):
         _ = broken.jacobian_norms  # the pool thread's error reaches the reader
 
 
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_a_cancelled_background_job_cancels_its_chunks_and_the_norms_are_still_exact(cell, monkeypatch):
+    """A small network's norms go to the pool thread a chunk at a time; a drag that moved on cancels
+    the job, and with it every chunk not yet begun (none of them runs for nothing); reading the
+    norms afterwards computes them here, equal to a fresh trace's."""
+    import threading
+
+    import simulator.result as result_module
+    from simulator.config import Config
+    from simulator.spectral import on_pool, pool
+
+    config = Config(cell=cell, steps=100, hidden=16, wrec=1.1)
+    measured = result_module.spectral_norms
+    on_the_pool = []
+
+    def spy(*args, **kwargs):
+        if on_pool():
+            on_the_pool.append(args[0].shape)
+        return measured(*args, **kwargs)
+
+    monkeypatch.setattr(result_module, "spectral_norms", spy)
+    gate = threading.Event()
+    blocker = pool().submit(gate.wait, 10)  # the pool thread is busy: nothing queued after it begins
+    try:
+        r = run(config).diagnose(wait=False)
+        job = r.background
+        assert r.cancel_background() and job.cancelled()
+    finally:
+        gate.set()
+        blocker.result()
+    ran = []
+    pool().submit(ran.append, 1).result()  # everything queued before this has run or been dropped
+    assert ran == [1] and "jacobian_norms" not in r.__dict__
+    assert on_the_pool == []  # no chunk was measured for nothing
+    fresh = run(config).diagnose(wait=False)
+    _ = fresh.jacobian_norms
+    assert len(on_the_pool) > 2  # (the spy sees the chunks when they are not cancelled)
+    np.testing.assert_array_equal(r.jacobian_norms, run(config).jacobian_norms)
+
+
 @pytest.mark.parametrize("s", [0.8, 1.0, 1.2])
 def test_gradient_factor_closed_form(s):
     """Identity activation, orthogonal W_hh scaled by s, one loss at the last step: going back t steps
