@@ -2681,6 +2681,12 @@ class EigenPlot(PlotPanel):
         label.setPreferredSize(room)
         sample.setVisible(shown)
         label.setVisible(shown)
+        if force:  # a new type: the entry's room, and the legend's rows with it, once its label is laid out
+            QTimer.singleShot(0, self._legend_resized)
+
+    def _legend_resized(self) -> None:
+        if shiboken6.isValid(self.legend):
+            self.legend.updateSize()
 
     def _step_key_parts(self) -> tuple:
         """The dotted circle's legend sample and label (none if the legend lost them)."""
