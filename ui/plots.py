@@ -176,6 +176,15 @@ def _text_corner(rect: QRectF, flags: int, size: QSizeF) -> QPointF:
     return QPointF(x, y)
 
 
+def _nice_at_least(x: float) -> float:
+    """The smallest of 1, 2, 5, 10, 20, 50 … (times a power of ten) that is at least x > 0."""
+    power = 10.0 ** math.floor(math.log10(x))
+    for m in (1.0, 2.0, 5.0, 10.0):
+        if m * power >= x * (1 - 1e-12):
+            return m * power
+    return 10.0 * power
+
+
 class MinusAxis(pg.AxisItem):
     """An axis that writes negative numbers with the minus sign (U+2212), as every text of the app does.
 
@@ -192,13 +201,46 @@ class MinusAxis(pg.AxisItem):
         self._specs = None
         self._bounds = None  # (what the rectangle depends on, the rectangle)
         self.whole = False  # ticks at whole numbers only (an axis of steps: no t = 0.5)
+        self._text_levels = None  # the most tick levels with labels (the class's style, read on first use)
+
+    LABEL_GAP_EM = 0.5  # the least gap between two labels along a horizontal axis, in the tick font's em
 
     def tickSpacing(self, minVal, maxVal, size):
-        """pyqtgraph's tick levels; on an axis of whole numbers only those of spacing 1 or more."""
+        """pyqtgraph's tick levels; on an axis of whole numbers only those of spacing 1 or more.
+
+        Labels are written only on levels whose labels keep a gap between them: pyqtgraph judges
+        a level by the sum of its labels' sizes against the axis length, and always labels the
+        first, so at a large type '5 10 15' touched along a short axis, and '1 0 −1' overlapped up
+        a short one. A first level too dense for its labels gives way to the next 1-2-5 spacing
+        that leaves the gap.
+        """
         levels = super().tickSpacing(minVal, maxVal, size)
-        if not self.whole:
+        if self.whole:
+            levels = [level for level in levels if level[0] >= 1] or [(1.0, 0.0)]
+        if self._text_levels is None:
+            self._text_levels = self.style["maxTextLevel"]  # the class's own choice: never more levels than it
+        span = abs(maxVal - minVal)
+        if self.logMode or not levels or size <= 0 or not np.isfinite(span) or span <= 0:
             return levels
-        return [level for level in levels if level[0] >= 1] or [(1.0, 0.0)]
+        per_unit = size / span
+        need = self._label_pitch(minVal, maxVal)
+        if levels[0][0] * per_unit < need:
+            spacing = _nice_at_least(need / per_unit)
+            levels = [(spacing, 0.0)] + [level for level in levels if level[0] < spacing and spacing % level[0] == 0]
+        labelled = sum(1 for spacing, _ in levels if spacing * per_unit >= need)
+        self.style["maxTextLevel"] = min(self._text_levels, max(0, labelled - 1))
+        return levels
+
+    def _label_pitch(self, minVal: float, maxVal: float) -> float:
+        """The least distance between two label centres along the axis: the widest label (along a
+        horizontal axis; a line's height along a vertical one) and a gap."""
+        font = self.style.get("tickFont") or self.font()
+        metrics = QFontMetricsF(font)
+        if self.orientation in ("left", "right"):
+            return (1.0 + self.LABEL_GAP_EM) * metrics.height()
+        ends = [round(v) if self.whole else round(v, 1) for v in (minVal, maxVal)]  # the longest labels' kind
+        widest = max(metrics.horizontalAdvance(f"{v:g}".replace("-", "−")) for v in ends)
+        return widest + self.LABEL_GAP_EM * metrics.height()
 
     def boundingRect(self):
         """pyqtgraph's rectangle (the axis, its labels' overhang, the grid over the linked view), kept

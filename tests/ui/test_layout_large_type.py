@@ -2,6 +2,8 @@
 it); short dock titles in the one side column; the equations keep their last line; presenting, the
 lesson card and the dock titles."""
 
+import itertools
+
 import pytest
 from PySide6.QtGui import QFontMetricsF
 from windowtools import laid_out
@@ -156,3 +158,38 @@ def test_presenting_the_dock_titles_are_in_the_presentation_type(qtbot, window, 
         window.presentation.set_active(False)
     laid_out(qtbot, window, 1600, 900)
     assert all(d.titleBarWidget() is None for d in window.side_docks())
+
+
+@pytest.mark.parametrize("cell, scale", [("lstm", 2.0), ("rnn", 1.0)])
+def test_no_two_tick_labels_touch_on_a_linear_axis(qtbot, make_window, font_scale, cell, scale):
+    """At font 2 in a 1600x1000 window the plots are small: the heatmap's steps read '5 10 15' with
+    the labels touching, the eigenvalue plane's '1 0 −1' overlapped. Every linear axis of the plots
+    now labels only values whose labels keep a gap (a third of a line) between them, and keeps at
+    least one label."""
+    from PySide6.QtWidgets import QApplication
+
+    from ui.plots import MinusAxis
+
+    font_scale(scale)
+    window = make_window(Config(cell=cell))
+    _settle(qtbot, window, 1600, 1000)
+    window.grab()  # the axes lay their labels out as they paint
+    QApplication.processEvents()
+    checked = 0
+    for panel in window.plots.plots:
+        for name in ("bottom", "left"):
+            axis = panel.plot.getAxis(name)
+            if not isinstance(axis, MinusAxis) or axis.logMode or axis._specs is None:
+                continue
+            texts = axis._specs[2]
+            rects = sorted((r for r, _, _ in texts), key=lambda r: r.left() if name == "bottom" else r.top())
+            assert rects, (type(panel).__name__, name)
+            em = QFontMetricsF(axis.style.get("tickFont") or axis.font()).height()
+            for a, b in itertools.pairwise(rects):
+                if name == "bottom":
+                    gap = b.left() - a.right()
+                else:  # pyqtgraph's text rectangles are a line tall: the glyphs fill about 0.8 of it
+                    gap = b.top() - a.bottom() + 0.2 * em
+                assert gap >= 0.3 * em, (type(panel).__name__, name, [t for _, _, t in texts], gap, em)
+            checked += 1
+    assert checked >= 4
