@@ -568,14 +568,12 @@ class RowLegend(pg.LegendItem):
         self.updateGeometry()
 
 
-DECADE_PAD = 0.3  # of a decade, above and below: room for the labels of the end decades, which are otherwise dropped
-
-
 def decade_range(*arrays: np.ndarray, extra: np.ndarray | None = None, reach: int = 2) -> tuple[float, float]:
-    """A log10 y-range in whole decades around the finite positive values of some arrays.
+    """A log10 y-range in whole decades around the finite positive values of some arrays (no room beyond them).
 
     Whole decades mean that a small change of the data does not move the axes (whose redraw is
     the expensive part of a plot update). `extra` (a bound) may widen it by at most `reach` decades.
+    The room for the end dots and labels is added in pixels when the range is shown (padded_range).
     """
     values = [a[np.isfinite(a) & (a > 0)] for a in arrays if a is not None and len(a)]
     values = [v for v in values if v.size]
@@ -590,7 +588,25 @@ def decade_range(*arrays: np.ndarray, extra: np.ndarray | None = None, reach: in
             lo = min(lo, max(float(np.floor(np.log10(e.min()))), lo - reach))
     if hi - lo < 1:
         lo -= 1
-    return lo - DECADE_PAD, hi + DECADE_PAD
+    return lo, hi
+
+
+UNLAID_PAD = 0.3  # of a decade, at each end, while a view has no height yet (it is padded again once laid out)
+
+
+def padded_range(decades: tuple[float, float], height: float, room: float) -> tuple[float, float]:
+    """The y-range that shows these decades with `room` pixels to spare above and below, in a view `height` px high.
+
+    The room is in pixels, not in decades: a fixed share of a decade shrank to a pixel or less
+    when twenty decades shared a plot's height (the end dots stood half outside the frame, the
+    end decades went unlabelled), and took a band of the plot where one decade had all of it.
+    """
+    lo, hi = decades
+    if height <= 0:
+        return lo - UNLAID_PAD, hi + UNLAID_PAD
+    usable = max(height - 2 * room, height / 3)  # a view too low for its room: the data keeps a third of it
+    pad = (hi - lo) * room / usable
+    return lo - pad, hi + pad
 
 
 def steady_range(new: tuple[float, float], old: tuple[float, float] | None, slack: float = 2.0) -> tuple[float, float]:
@@ -1909,12 +1925,6 @@ class PlotPanel(QWidget):
             self.notice.updateTextPos()
         self.notice.setPos(view.width() / 2, view.height() / 2)
 
-    def set_steady_range(self, T: int, y: tuple[float, float]) -> None:
-        """Show steps 0 … T−1 and the y-range y, or the one shown now while it still holds y (see steady_range)."""
-        x = (-0.5, T - 0.5)
-        shown = getattr(self, "_range", None)
-        self.set_range(x, steady_range(y, shown[1] if shown is not None and shown[0] == x else None))
-
     def set_range(self, x: tuple[float, float], y: tuple[float, float]) -> None:
         """Set the view range only when it changed (a new range regenerates the axes)."""
         if getattr(self, "_range", None) != (x, y):
@@ -2052,10 +2062,43 @@ class LogCurvePlot(PlotPanel):
         )  # as the scene stacks them: the cursor, the view box's child, over its data
         self.y = np.zeros(0)
         self.bound_y: np.ndarray | None = None
+        self._decades: tuple[tuple[float, float], tuple[float, float]] | None = None  # (x-range, decades) held
+        self.plot.getViewBox().sigResized.connect(self.fit_range)  # a resize only, never a frame
 
     def veil_span(self, phase, t, T):
         # forward: BPTT has not run yet; backward: steps before t are still to come
         return (-0.5, T - 0.5) if phase == "forward" else (-0.5, t - 0.5)
+
+    def set_steady_range(self, T: int, decades: tuple[float, float]) -> None:
+        """Show steps 0 … T−1 and these whole decades, or the decades held now while they still hold them (see
+        steady_range), with room beyond them for the end dots and labels (fit_range)."""
+        x = (-0.5, T - 0.5)
+        held = self._decades
+        self._decades = (x, steady_range(decades, held[1] if held is not None and held[0] == x else None))
+        self.fit_range()
+
+    def fit_range(self, *_) -> None:
+        """Show the held decades with end_room() pixels beyond them at the view's height now.
+
+        Called on a new range, a resize (a window, a font scale, presenting) and a new type size:
+        the same decades then need another share of a decade for the same pixels. Nothing is
+        redrawn unless the range changes (set_range).
+        """
+        if self._decades is not None:
+            x, decades = self._decades
+            self.set_range(x, padded_range(decades, self.plot.getViewBox().height(), self.end_room()))
+
+    def end_room(self) -> float:
+        """The pixels to spare above the highest decade and below the lowest.
+
+        Room for the playhead's dot (its radius and pen) on a point at an end, and for half an end
+        decade's label: the axis labels only decades half a label inside it (LogAxis.logTickValues).
+        """
+        return max(self.marker.reach(), 0.5 * self.plot.getAxis("left").label_px()) + 1.0
+
+    def _on_theme_changed(self) -> None:
+        super()._on_theme_changed()
+        self.fit_range()  # the labels' type size may have changed
 
     def _on_frame_changed(self, frame: int) -> None:
         super()._on_frame_changed(frame)
