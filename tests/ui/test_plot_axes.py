@@ -284,3 +284,32 @@ def test_the_end_dots_lie_inside_the_plot_on_many_decades(make_window, config):
     QApplication.processEvents()
     assert window.plots.gradient.plot.getViewBox().height() < 80
     assert max(_dots_outside(window).values()) == 0, _dots_outside(window)
+
+
+def _notation(text: str) -> str:
+    return "power" if "10" in text and any(c in text for c in "⁰¹²³⁴⁵⁶⁷⁸⁹") else "written"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"activation": "relu", "wrec": 1.0, "steps": 20},  # were 10⁻³ … 10⁻¹ beside 0.01, 0.1
+        {"cell": "lstm", "wrec": 1.5, "steps": 20},  # were 10⁻³ … 10⁻¹ beside 0.01, 0.1, 1
+        {"activation": "sigmoid", "wrec": 0.5, "topology": "many_to_many"},  # were 0.01, 0.1 beside 10⁻¹⁵ …
+    ],
+)
+def test_the_gradient_and_jacobian_plots_write_their_decades_alike(make_window, config):
+    """One notation on both plots: the Jacobian's 0.01, 0.1 beside the gradient's 10⁻⁴ read as two scales."""
+    from simulator.config import Config
+
+    window = make_window(Config(**config), show=True)
+    window.resize(1600, 1000)
+    for _ in range(3):  # (an axis widens for its labels after a paint: the next one draws them all)
+        QApplication.processEvents()
+    labels = {}
+    for name in ("gradient", "jacobian"):
+        plot = getattr(window.plots, name)
+        plot.plot_widget.viewport().repaint()
+        labels[name] = [text for _, _, text in plot.plot.getAxis("left")._specs[2]]
+    assert all(len(texts) >= 2 for texts in labels.values()), labels
+    assert len({_notation(t) for texts in labels.values() for t in texts}) == 1, labels
