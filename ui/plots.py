@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -308,16 +309,64 @@ class MinusAxis(pg.AxisItem):
 PLAIN_DECADES = {0: "1", 1: "10", -1: "0.1", -2: "0.01"}  # decades a log axis may write out
 
 
+class DecadeForm:
+    """How a group of log axes writes its decades: all written out (0.01, 0.1, 1, 10) or all as powers (10⁻³).
+
+    The rule, the same for every log axis: decades are written out only while every axis of the
+    group shows no decade but those four (LogAxis.writes_out); else every one writes powers, and
+    the values between decades as 2·10⁻³. The neighbouring gradient and Jacobian plots share one
+    form (PlotsPanel), so a lecturer never reads '0.01' on one and '10⁻³' beside it; any other
+    axis is a group of its own. The form follows the ranges shown, never the labels picked from
+    them: those depend on a plot's height and type size, and had two plots of the same decades
+    write them differently.
+    """
+
+    def __init__(self) -> None:
+        self._axes: list[weakref.ref] = []
+        self.written = True
+
+    def join(self, axis: LogAxis) -> None:
+        """Let this axis take its form from the group (it leaves its former group)."""
+        old = axis.form
+        if old is not None:
+            old._axes = [a for a in old._axes if a() is not None and a() is not axis]
+            old.check()
+        axis.form = self
+        self._axes.append(weakref.ref(axis))
+        self.check()
+
+    def check(self) -> None:
+        """Decide the form anew (an axis's range changed); the axes redraw their labels only if it changed."""
+        axes = [a for a in (ref() for ref in self._axes) if a is not None]
+        written = all(a.writes_out() for a in axes)
+        if written != self.written:
+            self.written = written
+            for axis in axes:
+                axis.picture = None  # labels anew at the next paint
+                axis.update()
+
+
+def share_decade_form(*axes: LogAxis) -> DecadeForm:
+    """One form for the decades of these log axes (see DecadeForm)."""
+    form = DecadeForm()
+    for axis in axes:
+        form.join(axis)
+    return form
+
+
 class LogAxis(MinusAxis):
     """A log axis that always labels at least two values: decades (10⁻⁵ …), or 1-2-5 steps inside fewer decades."""
 
     LABEL_PX = 22  # the least room a label needs along the axis (pixels) at the normal type; more at a larger one
     MINOR_PX = 6  # the least room between two unlabelled decade marks
 
+    form: DecadeForm | None = None  # (None while pyqtgraph's __init__ sets the first range)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.setStyle(maxTextLevel=0)  # labels on the first level only: the decades between are marks
         self.blank = False  # no numbers (a plot with no value to show): its grid stays, its width too
+        DecadeForm().join(self)  # a group of its own until it shares one (share_decade_form)
 
     def set_blank(self, blank: bool) -> None:
         """Write no tick numbers (True) or the usual ones; the axis keeps its width, so the plot does not move."""
@@ -325,6 +374,23 @@ class LogAxis(MinusAxis):
             self.blank = blank
             self.picture = None  # drawn anew at the next paint
             self.update()
+            self.form.check()  # a blank axis has no say in the form
+
+    def setRange(self, mn: float, mx: float) -> None:
+        super().setRange(mn, mx)
+        if self.form is not None:
+            self.form.check()
+
+    def writes_out(self) -> bool:
+        """Whether every decade this axis shows can be written out (PLAIN_DECADES): those between its ends
+        rounded to the nearest decade, so that the values between decades (0.02, 0.005) stay short too.
+
+        A blank axis, or one not on a log scale, says yes: it writes no decades.
+        """
+        if self.blank or not self.logMode:
+            return True
+        lo, hi = sorted(self.range)
+        return min(PLAIN_DECADES) <= round(lo) and round(hi) <= max(PLAIN_DECADES)  # (they follow one another)
 
     def label_px(self) -> float:
         """The room a tick label needs along the axis: LABEL_PX, or 1.3 lines of the tick font when that is larger."""
@@ -393,23 +459,28 @@ class LogAxis(MinusAxis):
         return [(None, ticks)]
 
     def tickStrings(self, values, scale, spacing):
-        """Decades as 10ⁿ, or written out (1, 10, 0.1, 0.01) when every one on the axis can be; others as plain numbers.
+        """Decades written out (1, 10, 0.1, 0.01) or as 10ⁿ, as the axis's DecadeForm says; the values
+        between them as 0.02 or as 2·10⁻³ likewise.
 
-        One form per axis: '0.01' under '10⁻¹⁶' reads as two different scales.
+        One form per axis ('0.01' under '10⁻¹⁶' reads as two different scales), and per group of
+        neighbouring axes (DecadeForm).
         """
         if self.blank:  # numbers on an empty plot would read as its values
             return [""] * len(values)
         if not self.logMode:
             return super().tickStrings(values, scale, spacing)
-        decades = [round(v) for v in values if abs(v - round(v)) < 1e-9]
-        written = all(k in PLAIN_DECADES for k in decades)
+        # (the values too: an axis asked for labels outside the range it shows)
+        written = self.form.written and all(round(v) in PLAIN_DECADES for v in values)
         out = []
         for v in values:
             k = round(v)
             if abs(v - k) < 1e-9:
                 out.append(PLAIN_DECADES[k] if written else f"10{str(k).translate(_SUPERSCRIPT)}")
-            else:
-                out.append(f"{10**v:.3g}".replace("-", "−"))  # 2e−05
+            elif written:
+                out.append(f"{10**v:.3g}")
+            else:  # m·10ᵏ with m in 1 … 10
+                k = math.floor(v + 1e-9)
+                out.append(f"{10 ** (v - k):.2g}·10{str(k).translate(_SUPERSCRIPT)}")
         return out
 
 
@@ -610,14 +681,12 @@ class RowLegend(pg.LegendItem):
         self.updateGeometry()
 
 
-DECADE_PAD = 0.3  # of a decade, above and below: room for the labels of the end decades, which are otherwise dropped
-
-
 def decade_range(*arrays: np.ndarray, extra: np.ndarray | None = None, reach: int = 2) -> tuple[float, float]:
-    """A log10 y-range in whole decades around the finite positive values of some arrays.
+    """A log10 y-range in whole decades around the finite positive values of some arrays (no room beyond them).
 
     Whole decades mean that a small change of the data does not move the axes (whose redraw is
     the expensive part of a plot update). `extra` (a bound) may widen it by at most `reach` decades.
+    The room for the end dots and labels is added in pixels when the range is shown (padded_range).
     """
     values = [a[np.isfinite(a) & (a > 0)] for a in arrays if a is not None and len(a)]
     values = [v for v in values if v.size]
@@ -632,7 +701,25 @@ def decade_range(*arrays: np.ndarray, extra: np.ndarray | None = None, reach: in
             lo = min(lo, max(float(np.floor(np.log10(e.min()))), lo - reach))
     if hi - lo < 1:
         lo -= 1
-    return lo - DECADE_PAD, hi + DECADE_PAD
+    return lo, hi
+
+
+UNLAID_PAD = 0.3  # of a decade, at each end, while a view has no height yet (it is padded again once laid out)
+
+
+def padded_range(decades: tuple[float, float], height: float, room: float) -> tuple[float, float]:
+    """The y-range that shows these decades with `room` pixels to spare above and below, in a view `height` px high.
+
+    The room is in pixels, not in decades: a fixed share of a decade shrank to a pixel or less
+    when twenty decades shared a plot's height (the end dots stood half outside the frame, the
+    end decades went unlabelled), and took a band of the plot where one decade had all of it.
+    """
+    lo, hi = decades
+    if height <= 0:
+        return lo - UNLAID_PAD, hi + UNLAID_PAD
+    usable = max(height - 2 * room, height / 3)  # a view too low for its room: the data keeps a third of it
+    pad = (hi - lo) * room / usable
+    return lo - pad, hi + pad
 
 
 def steady_range(new: tuple[float, float], old: tuple[float, float] | None, slack: float = 2.0) -> tuple[float, float]:
@@ -1951,12 +2038,6 @@ class PlotPanel(QWidget):
             self.notice.updateTextPos()
         self.notice.setPos(view.width() / 2, view.height() / 2)
 
-    def set_steady_range(self, T: int, y: tuple[float, float]) -> None:
-        """Show steps 0 … T−1 and the y-range y, or the one shown now while it still holds y (see steady_range)."""
-        x = (-0.5, T - 0.5)
-        shown = getattr(self, "_range", None)
-        self.set_range(x, steady_range(y, shown[1] if shown is not None and shown[0] == x else None))
-
     def set_range(self, x: tuple[float, float], y: tuple[float, float]) -> None:
         """Set the view range only when it changed (a new range regenerates the axes)."""
         if getattr(self, "_range", None) != (x, y):
@@ -2094,10 +2175,43 @@ class LogCurvePlot(PlotPanel):
         )  # as the scene stacks them: the cursor, the view box's child, over its data
         self.y = np.zeros(0)
         self.bound_y: np.ndarray | None = None
+        self._decades: tuple[tuple[float, float], tuple[float, float]] | None = None  # (x-range, decades) held
+        self.plot.getViewBox().sigResized.connect(self.fit_range)  # a resize only, never a frame
 
     def veil_span(self, phase, t, T):
         # forward: BPTT has not run yet; backward: steps before t are still to come
         return (-0.5, T - 0.5) if phase == "forward" else (-0.5, t - 0.5)
+
+    def set_steady_range(self, T: int, decades: tuple[float, float]) -> None:
+        """Show steps 0 … T−1 and these whole decades, or the decades held now while they still hold them (see
+        steady_range), with room beyond them for the end dots and labels (fit_range)."""
+        x = (-0.5, T - 0.5)
+        held = self._decades
+        self._decades = (x, steady_range(decades, held[1] if held is not None and held[0] == x else None))
+        self.fit_range()
+
+    def fit_range(self, *_) -> None:
+        """Show the held decades with end_room() pixels beyond them at the view's height now.
+
+        Called on a new range, a resize (a window, a font scale, presenting) and a new type size:
+        the same decades then need another share of a decade for the same pixels. Nothing is
+        redrawn unless the range changes (set_range).
+        """
+        if self._decades is not None:
+            x, decades = self._decades
+            self.set_range(x, padded_range(decades, self.plot.getViewBox().height(), self.end_room()))
+
+    def end_room(self) -> float:
+        """The pixels to spare above the highest decade and below the lowest.
+
+        Room for the playhead's dot (its radius and pen) on a point at an end, and for half an end
+        decade's label: the axis labels only decades half a label inside it (LogAxis.logTickValues).
+        """
+        return max(self.marker.reach(), 0.5 * self.plot.getAxis("left").label_px()) + 1.0
+
+    def _on_theme_changed(self) -> None:
+        super()._on_theme_changed()
+        self.fit_range()  # the labels' type size may have changed
 
     def _on_frame_changed(self, frame: int) -> None:
         super()._on_frame_changed(frame)
@@ -3226,6 +3340,8 @@ class PlotsPanel(QWidget):
         grid.setSpacing(6)
         self.gradient = GradientPlot(session)
         self.jacobian = JacobianPlot(session)
+        # side by side, the two write their decades in one form (not '0.01' beside '10⁻³')
+        share_decade_form(self.gradient.plot.getAxis("left"), self.jacobian.plot.getAxis("left"))
         self.eigen = EigenPlot(session)
         self.states = StatesPlot(session)
         grid.addWidget(self.gradient, 0, 0)

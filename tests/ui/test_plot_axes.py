@@ -227,3 +227,89 @@ def test_step_axes_label_whole_steps_only(make_window, steps):
         texts = [text for _, _, text in axis._specs[2]]
         assert texts and all(float(t.replace("−", "-")).is_integer() for t in texts), (type(panel).__name__, texts)
     assert not plots.eigen.plot.getAxis("bottom").whole
+
+
+def _outside_px(plot, x: float, y: float, radius: float) -> float:
+    """How many pixels a dot of this radius at (x, y) in view coordinates reaches past the view box (0: inside)."""
+    from PySide6.QtCore import QPointF
+
+    view = plot.plot.getViewBox()
+    p = view.mapFromView(QPointF(x, y))  # the view box's own pixels: (0, 0) … (width, height)
+    rect = view.rect()
+    return max(0.0, rect.left() - (p.x() - radius), (p.x() + radius) - rect.right(),
+               rect.top() - (p.y() - radius), (p.y() + radius) - rect.bottom())  # fmt: skip
+
+
+def _dots_outside(window) -> dict:
+    """For the gradient and Jacobian curves: how far their dots and the playhead's dot at either end reach out."""
+    s = window.session
+    T = s.trace.T
+    out = {}
+    for name in ("gradient", "jacobian"):
+        plot = getattr(window.plots, name)
+        scatter = plot.curve.scatter
+        pen = pg.mkPen(scatter.opts["pen"]).widthF() or 1.0
+        radius = 0.5 * scatter.opts["size"] + pen
+        xs, ys = scatter.getData()
+        assert len(xs) == T
+        out[name] = max(_outside_px(plot, x, y, radius) for x, y in zip(xs, ys, strict=True))
+        for t in (0, T - 1):  # the playhead's larger dot, on each end of the curve
+            s.set_frame(s.frame_of("backward", t))
+            (x,), (y,) = plot.marker.getData()
+            out[f"{name} playhead t={t}"] = _outside_px(plot, x, y, plot.marker.reach())
+    return out
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"activation": "sigmoid", "wrec": 0.5},  # vanishing: about twenty decades
+        {"activation": "identity", "wrec": 8.0},  # exploding: seventeen decades
+    ],
+)
+def test_the_end_dots_lie_inside_the_plot_on_many_decades(make_window, config):
+    """The room beyond the data is in pixels: a share of a decade was a pixel or so when twenty decades
+    shared the height, and the dots at the curve's ends stood half outside the frame. At the window's
+    size and after the plots are made low (the room follows the new height)."""
+    from simulator.config import Config
+
+    window = make_window(Config(**config), show=True)
+    window.resize(1600, 1000)
+    QApplication.processEvents()
+    g = window.session.trace.grad_norms
+    assert np.ptp(np.log10(g[np.isfinite(g) & (g > 0)])) >= 15
+    assert max(_dots_outside(window).values()) == 0, _dots_outside(window)
+    for name in ("gradient", "jacobian"):
+        getattr(window.plots, name).plot_widget.setFixedHeight(130)
+    QApplication.processEvents()
+    assert window.plots.gradient.plot.getViewBox().height() < 80
+    assert max(_dots_outside(window).values()) == 0, _dots_outside(window)
+
+
+def _notation(text: str) -> str:
+    return "power" if "10" in text and any(c in text for c in "⁰¹²³⁴⁵⁶⁷⁸⁹") else "written"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"activation": "relu", "wrec": 1.0, "steps": 20},  # were 10⁻³ … 10⁻¹ beside 0.01, 0.1
+        {"cell": "lstm", "wrec": 1.5, "steps": 20},  # were 10⁻³ … 10⁻¹ beside 0.01, 0.1, 1
+        {"activation": "sigmoid", "wrec": 0.5, "topology": "many_to_many"},  # were 0.01, 0.1 beside 10⁻¹⁵ …
+    ],
+)
+def test_the_gradient_and_jacobian_plots_write_their_decades_alike(make_window, config):
+    """One notation on both plots: the Jacobian's 0.01, 0.1 beside the gradient's 10⁻⁴ read as two scales."""
+    from simulator.config import Config
+
+    window = make_window(Config(**config), show=True)
+    window.resize(1600, 1000)
+    for _ in range(3):  # (an axis widens for its labels after a paint: the next one draws them all)
+        QApplication.processEvents()
+    labels = {}
+    for name in ("gradient", "jacobian"):
+        plot = getattr(window.plots, name)
+        plot.plot_widget.viewport().repaint()
+        labels[name] = [text for _, _, text in plot.plot.getAxis("left")._specs[2]]
+    assert all(len(texts) >= 2 for texts in labels.values()), labels
+    assert len({_notation(t) for texts in labels.values() for t in texts}) == 1, labels

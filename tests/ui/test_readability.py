@@ -67,7 +67,7 @@ def test_jacobian_axis_labels_two_values_for_a_two_decade_range(make_window, qtb
     window = shown(make_window, qtbot)
     j = window.plots.jacobian
     y = np.geomspace(0.0155, 1.0, 20)
-    j.set_range((-0.5, 19.5), decade_range(y))
+    j.set_steady_range(20, decade_range(y))
     j.plot_widget.setFixedHeight(height)
     qtbot.wait(20)
     texts = labelled_ticks(j.plot.getAxis("left"))
@@ -81,7 +81,7 @@ def test_a_tall_log_range_on_a_short_axis_still_shows_two_numbers(make_window, q
     window = shown(make_window, qtbot)
     g = window.plots.gradient
     y = np.logspace(-decades, 0, 30)
-    g.set_range((-0.5, 29.5), decade_range(y))
+    g.set_steady_range(30, decade_range(y))
     g.plot_widget.setFixedHeight(height)
     qtbot.wait(20)
     texts = labelled_ticks(g.plot.getAxis("left"))
@@ -98,9 +98,15 @@ def test_log_axis_labels_steps_between_decades_when_fewer_than_two_are_in_view()
     assert len(axis.logTickValues(-3.3, -0.7, 100, None)[0][1]) >= 2  # decades -3, -2, -1: not just -2
 
 
-def test_decade_range_leaves_room_for_the_end_labels():
-    lo, hi = decade_range(np.array([0.0155, 1.0]))
-    assert lo <= -2.25 and hi >= 0.25
+def test_the_room_beyond_the_decades_is_the_same_pixels_whatever_the_span():
+    from ui.plots import padded_range
+
+    assert decade_range(np.array([0.0155, 1.0])) == (-2.0, 0.0)  # whole decades: the room is added when shown
+    for decades in ((-2.0, 0.0), (-20.0, 0.0), (-300.0, 0.0)):
+        for height in (60.0, 110.0, 400.0):
+            lo, hi = padded_range(decades, height, 12.0)
+            px = height / (hi - lo)  # per decade
+            assert (decades[0] - lo) * px == pytest.approx(12.0) and (hi - decades[1]) * px == pytest.approx(12.0)
 
 
 def test_colour_bar_reads_powers_of_ten_on_the_signed_log_scale(make_window):
