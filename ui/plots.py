@@ -722,6 +722,18 @@ def padded_range(decades: tuple[float, float], height: float, room: float) -> tu
     return lo - pad, hi + pad
 
 
+def side_pad(steps: float, width: float, room: float) -> float:
+    """Steps to show beyond the half step either side of a time axis `steps` wide, so that a dot of
+    reach `room` px on the first or the last step stays inside a view `width` px wide.
+
+    Half a step is room enough for a few dozen steps; at a hundred it is 3 px, and the end dots
+    stood half outside the frame. (0.5 + p) px-per-step >= room with px-per-step = width / (steps + 2p).
+    """
+    if width <= 2 * room or steps <= 0:
+        return 0.0
+    return max(0.0, (room * steps - 0.5 * width) / (width - 2 * room))
+
+
 def steady_range(new: tuple[float, float], old: tuple[float, float] | None, slack: float = 2.0) -> tuple[float, float]:
     """The y-range to show: the old one while it still holds the new one with at most `slack` to spare at each end.
 
@@ -1909,6 +1921,8 @@ class PlotPanel(QWidget):
         """What to say about the point under the mouse (view coordinates)."""
         return ""
 
+    x_pad = 0.0  # steps shown beyond −0.5 and T − 0.5 (room for the end dots of a long sequence)
+
     def veil_span(self, phase: str, t: int, T: int) -> tuple[float, float] | None:
         """The x-range not yet computed at this frame (None: nothing veiled)."""
         return None
@@ -1953,7 +1967,8 @@ class PlotPanel(QWidget):
                 self._cursor_colour = colour
                 self.cursor.setPen(self.theme.pen(colour, 2))
             T = self.session.trace.T
-            self.veil.set_extent(-0.5, T - 0.5)
+            pad = self.x_pad
+            self.veil.set_extent(-0.5 - pad, T - 0.5 + pad)
             self.veil.set_span(self.veil_span(phase, t, T))
 
     def _on_theme_changed(self) -> None:
@@ -2179,8 +2194,9 @@ class LogCurvePlot(PlotPanel):
         self.plot.getViewBox().sigResized.connect(self.fit_range)  # a resize only, never a frame
 
     def veil_span(self, phase, t, T):
-        # forward: BPTT has not run yet; backward: steps before t are still to come
-        return (-0.5, T - 0.5) if phase == "forward" else (-0.5, t - 0.5)
+        # forward: BPTT has not run yet; backward: steps before t are still to come (from the view's left edge)
+        left = -0.5 - self.x_pad
+        return (left, T - 0.5 + self.x_pad) if phase == "forward" else (left, t - 0.5)
 
     def set_steady_range(self, T: int, decades: tuple[float, float]) -> None:
         """Show steps 0 … T−1 and these whole decades, or the decades held now while they still hold them (see
@@ -2199,7 +2215,16 @@ class LogCurvePlot(PlotPanel):
         """
         if self._decades is not None:
             x, decades = self._decades
-            self.set_range(x, padded_range(decades, self.plot.getViewBox().height(), self.end_room()))
+            view = self.plot.getViewBox()
+            room = self.end_room()
+            pad = side_pad(x[1] - x[0], view.width(), self.marker.reach() + 1.0)
+            if pad != self.x_pad:
+                self.x_pad = pad
+                self._on_frame_changed(current_frame(self.session))  # the veil reaches the new edges
+                band = getattr(self, "truncated", None)  # ... and the truncated band the new left edge
+                if band is not None and band.isVisible():
+                    band.setRegion((-0.5 - pad, band.getRegion()[1]))
+            self.set_range((x[0] - pad, x[1] + pad), padded_range(decades, view.height(), room))
 
     def end_room(self) -> float:
         """The pixels to spare above the highest decade and below the lowest.
@@ -2376,7 +2401,7 @@ class GradientPlot(LogCurvePlot):
         truncated = config.truncate > 0 and config.score == "last" and config.truncate < T
         if truncated:
             edge = T - config.truncate - 0.5
-            self.truncated.setRegion((-0.5, edge))
+            self.truncated.setRegion((-0.5 - self.x_pad, edge))
             self.truncated.show()
             self.truncated_label.setPos(-0.4, np.nanmax(np.log10(self.y)) if np.isfinite(self.y).any() else 0)
             self.truncated_label.show()

@@ -313,3 +313,30 @@ def test_the_gradient_and_jacobian_plots_write_their_decades_alike(make_window, 
         labels[name] = [text for _, _, text in plot.plot.getAxis("left")._specs[2]]
     assert all(len(texts) >= 2 for texts in labels.values()), labels
     assert len({_notation(t) for texts in labels.values() for t in texts}) == 1, labels
+
+
+@pytest.mark.parametrize("steps", [60, 100])
+def test_the_playheads_dot_on_the_first_and_last_step_of_a_long_sequence_lies_inside(make_window, steps):
+    """Half a step beyond each end was 3 px at T = 100: the playhead's dot on t = 0 (where BPTT ends)
+    stood half outside the frame. The time axis now shows the steps that the dot needs beyond the
+    ends, and the veil and the truncated band reach its new left edge."""
+    from simulator.config import Config
+
+    window = make_window(Config(steps=steps), show=True)
+    window.resize(1600, 1000)
+    QApplication.processEvents()
+    s = window.session
+    for name in ("gradient", "jacobian"):
+        plot = getattr(window.plots, name)
+        for t in (0, steps - 1):
+            s.set_frame(s.frame_of("backward", t))
+            (x,), (y,) = plot.marker.getData()
+            assert _outside_px(plot, x, y, plot.marker.reach()) == 0, (name, t)
+        left = plot.plot.getViewBox().viewRange()[0][0]
+        assert left < -0.5
+        s.set_frame(0)  # the forward pass: all of BPTT still to come, veiled from the very edge
+        assert plot.veil.span[0] <= left
+    s.update(truncate=steps // 3)
+    QApplication.processEvents()
+    band = window.plots.gradient.truncated
+    assert band.isVisible() and band.getRegion()[0] <= window.plots.gradient.plot.getViewBox().viewRange()[0][0]
