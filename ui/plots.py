@@ -2435,7 +2435,7 @@ class GradientPlot(LogCurvePlot):
             texts.append(word + factor)
             # the bare factor is the last resort, never dropped: the toolbar's verdict is the Jacobians',
             # and only this says whether the gradient itself shrinks or grows (they can disagree)
-            texts += [factor, f"×{fmt(f, 3)}/step"]
+            texts += [factor, f"×{fmt(f, 3)}/step", f"×{fmt(f, 3)}"]  # (the bare factor: at font 2 in a narrow plot)
         else:
             texts.append("")  # no factor: the muted words may go
         self.set_badge(*texts)

@@ -193,3 +193,17 @@ def test_no_two_tick_labels_touch_on_a_linear_axis(qtbot, make_window, font_scal
                 assert gap >= 0.3 * em, (type(panel).__name__, name, [t for _, _, t in texts], gap, em)
             checked += 1
     assert checked >= 4
+
+
+@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+def test_every_plot_header_shows_a_whole_text_at_font_2(qtbot, make_window, font_scale, cell):
+    """At font 2 in a 1600x1000 window the gradient plot's header had no text narrow enough: it showed
+    '×0.656/s', cut. Its last resort is now the bare factor; every header's text fits its room."""
+    font_scale(2.0)
+    window = make_window(Config(cell=cell))
+    _settle(qtbot, window, 1600, 1000)
+    for panel in window.plots.plots:
+        line = panel.badge_line
+        text = line.label.text()
+        if line.isVisible() and text:
+            assert line._width_of(text) <= line.width(), (type(panel).__name__, text, line.width())
