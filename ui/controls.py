@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from simulator.cells import GAMMA, dphi, phi
 from simulator.config import LIMITS, TOPOLOGY_EXAMPLES, Config
+from ui.soon import soon
 
 from . import theme as theme_mod
 from .diagram import fmt  # the numbers as the diagram and the toolbar write them (8.8e3, not 8.8e+03)
@@ -930,7 +931,7 @@ class ControlsPanel(QWidget):
             self.message.setText(text)
         self.message.setVisible(bool(text))
         if text:  # once the panel is laid out again: scrolled into view (at a large font the panel scrolls)
-            QTimer.singleShot(0, self, self._reveal_message)
+            soon(self._reveal_message)
 
     def _reveal_message(self) -> None:
         """Scroll the message into view in the scroll area the panel sits in (if any)."""
@@ -1155,5 +1156,5 @@ class ControlsPanel(QWidget):
         for label in calm:
             label.setStyleSheet(f"color: {t.colours.muted};")
         self._fit_remedy_rows()
-        QTimer.singleShot(0, self, self._fit_remedy_rows)  # again once the widgets have the new font
+        soon(self._fit_remedy_rows)  # again once the widgets have the new font
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)

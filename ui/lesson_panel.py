@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
 from simulator.config import Config, run
 from simulator.lessons import Lesson, Step, list_lessons, render_text
 from simulator.result import Result
+from ui.soon import soon
 
 from . import theme as theme_mod
 from .plots import applying_preset
@@ -656,7 +657,7 @@ class LessonPanel(QWidget):
         self.step_changed.emit(self.position)
         if step.view:
             self.view_requested.emit(dict(step.view))
-        QTimer.singleShot(0, self, self._scroll_to_current)
+        soon(self._scroll_to_current)
         return True
 
     def next_step(self) -> bool:
@@ -684,7 +685,7 @@ class LessonPanel(QWidget):
             self._update_cards()
             self._render_now()
             self.step_changed.emit(target)
-            QTimer.singleShot(0, self, self._scroll_to_current)
+            soon(self._scroll_to_current)
             return True
         i = self.lessons.index(self.lesson)
         if i > 0:

@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 )
 
 from simulator.config import LIMITS
+from ui.soon import soon
 
 from . import export
 from . import theme as theme_mod
@@ -830,10 +831,10 @@ class MainWindow(QMainWindow):
         if not self._sized:
             self._sized = True
             self._apply_default_sizes()
-            QTimer.singleShot(0, self._apply_default_sizes)  # again once the docks have been laid out
+            soon(self._apply_default_sizes)  # again once the docks have been laid out
         elif self._refit_restored:  # a remembered layout the user had not changed: the cell gets its room
             self._refit_restored = False
-            QTimer.singleShot(0, self.fit_right_column)
+            soon(self.fit_right_column)
         self.narrow.timer.start()
 
     def _show_overflow_unit(self, layer: int, unit: int) -> None:
@@ -1488,7 +1489,7 @@ class MainWindow(QMainWindow):
         self.remedy_label.setContentsMargins(gap, 0, 0, 0)
         self.fit_diagram()
         refresh_combo_hints(self)
-        QTimer.singleShot(0, self, lambda: refresh_combo_hints(self))  # and those a later slot gave a new font
+        soon(self._refresh_combo_hints)  # and those a later slot gave a new font
         self._on_new_trace(self.session.trace)  # (and the playhead's label, at its new font)
         self._on_trace_measured(self.session.trace)
         for short in self.plot_fit.shorts.values():
@@ -1496,9 +1497,12 @@ class MainWindow(QMainWindow):
         self.plot_fit.fit_to_font()  # a smaller font: the axes and legends shrink (they keep their room otherwise)
         self.plot_fit.fit(force=True)
         if getattr(self, "_sized", False) and not self._docks_moved:  # the cell's numbers at the new size
-            QTimer.singleShot(0, self, self._fit_right_to_font)
+            soon(self._fit_right_to_font)
         if self.narrow is not None and not self.narrow._busy:
             self.narrow.timer.start()  # one column or two at the new font
+
+    def _refresh_combo_hints(self) -> None:
+        refresh_combo_hints(self)
 
     def _fit_right_to_font(self, again: bool = True) -> None:
         """After a font change (once the widgets have it): the right column as wide and split as the
@@ -1515,7 +1519,7 @@ class MainWindow(QMainWindow):
             QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # the new width and title bars
         self.fit_right_column()
         if again:  # and once more after whatever the new font still changes
-            QTimer.singleShot(0, self, lambda: self._fit_right_to_font(again=False))
+            soon(self._fit_right_to_font, again=False)
 
     # ---- layout memory -----------------------------------------------------------------
     def restore_layout(self) -> bool:

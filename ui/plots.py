@@ -20,7 +20,7 @@ import pyqtgraph as pg
 import shiboken6
 from pyqtgraph.graphicsItems.PlotDataItem import PlotDataset
 from PySide6 import QtGui
-from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRect, QRectF, QSignalBlocker, QSize, QSizeF, Qt, QTimer
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRect, QRectF, QSignalBlocker, QSize, QSizeF, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -57,6 +57,7 @@ from PySide6.QtWidgets import (
 
 from simulator.config import Config
 from simulator.result import EXPLODING_ABOVE, SEQUENCE_FACTOR, VANISHING_BELOW, Result
+from ui.soon import soon
 
 from . import diagram as dg
 from . import theme as theme_mod
@@ -1750,7 +1751,7 @@ class PlotView(pg.PlotWidget):
             self._drawn = self._where()
             if marks_only and not self._settling and not self._still_due:  # frames: a still for the next ones
                 self._still_due = True
-                QTimer.singleShot(0, self._make_still)
+                soon(self._make_still)
         try:
             self._draw_marks(p, region)
         finally:
@@ -2863,7 +2864,7 @@ class EigenPlot(PlotPanel):
         sample.setVisible(shown)
         label.setVisible(shown)
         if force:  # a new type: the entry's room, and the legend's rows with it, once its label is laid out
-            QTimer.singleShot(0, self._legend_resized)
+            soon(self._legend_resized)
 
     def _legend_resized(self) -> None:
         if shiboken6.isValid(self.legend):

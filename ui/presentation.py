@@ -13,6 +13,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel
 
 from simulator.lessons import Lesson
+from ui.soon import soon
 
 FONT_SCALE = 1.75  # at least this while presenting on a 1080-line screen (the back row of a 200-seat hall)
 SMALL_SCREEN_FONT_SCALE = 1.4  # ... and on a 720-line projector, where 1.75 would not fit the window
@@ -226,7 +227,7 @@ class Presentation(QObject):
         w.toolbar.setVisible(animates or bool(controls & set(TOOLBAR_CONTROLS)))
 
         self._size_docks(lesson)
-        QTimer.singleShot(0, self, lambda: self._size_docks(lesson))  # again once the new fonts and screen are laid out
+        soon(self._size_docks, lesson)  # again once the new fonts and screen are laid out
 
     def _size_docks(self, lesson: Lesson | None) -> None:
         """The lesson panel about a third of the width, the controls as wide as they need at the large font."""

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QTextDocument
 from PySide6.QtWidgets import (
     QApplication,
@@ -52,6 +52,7 @@ from simulator.optim import DEFAULT_LR, OPTIMIZERS
 from simulator.scenario import check_network_matches
 from simulator.tasks import TASKS, CharTask, SeriesTooShortError, Task, csv_columns, make_task
 from simulator.train import Remedy, Trainer, TrainSettings, blas_threads, remedies, sample_text
+from ui.soon import soon
 
 from . import theme as theme_mod
 from .plots import applying_preset, fmt
@@ -578,7 +579,7 @@ class TrainingPanel(QWidget):
         self.settings_button.setEnabled(chosen)
         self.settings_tabs.setVisible(chosen and self.settings_button.isChecked())
         self._fit_split()
-        QTimer.singleShot(0, self, self._fit_split)  # a splitter lays out a widget it shows again later
+        soon(self._fit_split)  # a splitter lays out a widget it shows again later
 
     def _build_task(self) -> QWidget:
         w = QWidget()
@@ -1356,7 +1357,7 @@ class TrainingPanel(QWidget):
                 "note",
             )
         elif changed <= set(REMEDY_KEYS) and self.last_net is not None and self._mirror_ok:
-            QTimer.singleShot(0, self._remirror)  # after the Session has sent its own trace
+            soon(self._remirror)  # after the Session has sent its own trace
         if "seed" in changed and not self.running:
             self.build_task()
 
