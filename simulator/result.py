@@ -143,6 +143,21 @@ def fitted_factor(norms: np.ndarray, dist: np.ndarray) -> float:
     return float(np.exp(slope))
 
 
+def _submitted(chunks, measure) -> list[Future]:
+    """Hand each chunk (a, b, P) of Jacobian products to measure(a, b, P) on the pool thread as
+    soon as it is made; if making one fails, cancel (or wait for) the jobs already handed over, so
+    that none is left running on the caller's arrays, and re-raise."""
+    jobs: list[Future] = []
+    try:
+        for a, b, P in chunks:
+            jobs.append(pool().submit(measure, a, b, P.copy()))  # a copy: the chunk buffer is reused
+    except BaseException:
+        for job in jobs:
+            job.cancel() or job.exception()
+        raise
+    return jobs
+
+
 class Result:
     """Everything one forward pass + BPTT produced: the trace the UI plays and plots."""
 
@@ -286,7 +301,6 @@ class Result:
         thread's LAPACK as soon as it is made; returns the pool job that stores the norms once the
         last chunk is measured (cancelling it cancels the chunks not yet begun)."""
         norms = np.empty(self.T)
-        chunks: list[Future] = []
 
         def measure(a: int, b: int, P: np.ndarray) -> None:
             with np.errstate(all="ignore"):
@@ -297,13 +311,7 @@ class Result:
                 job.result()  # re-raises a chunk's error for the reader of the norms
             self.__dict__["jacobian_norms"] = _freeze(norms)
 
-        try:
-            for a, b, P in self._product_chunks():
-                chunks.append(pool().submit(measure, a, b, P.copy()))  # a copy: the chunk buffer is reused
-        except BaseException:
-            for job in chunks:  # no job left running on our arrays
-                job.cancel() or job.exception()
-            raise
+        chunks = _submitted(self._product_chunks(), measure)
         job = pool().submit(store)
         job.add_done_callback(lambda done: done.cancelled() and [c.cancel() for c in chunks])
         return job
@@ -556,14 +564,7 @@ class Result:
             for a, b, P in chunks:
                 measure(a, b, P)
             return lambda: _freeze(norms)
-        jobs = []
-        try:
-            for a, b, P in chunks:
-                jobs.append(pool().submit(measure, a, b, P.copy()))  # a copy: the chunk buffer is reused
-        except BaseException:
-            for job in jobs:  # no job left running on our arrays
-                job.cancel() or job.exception()
-            raise
+        jobs = _submitted(chunks, measure)
 
         def result() -> np.ndarray:
             for job in jobs:
