@@ -17,12 +17,14 @@ from ui.session import Session
 from ui.training_view import TrainingPanel
 
 
-def _deleted_and_collected(widget) -> weakref.ref:
-    ref = weakref.ref(widget)
-    widget.close()
-    widget.deleteLater()
+def _deleted_and_collected(obj) -> weakref.ref:
+    """Delete a QObject (closing it first if it is a widget) and collect; a weak reference to its wrapper."""
+    ref = weakref.ref(obj)
+    if hasattr(obj, "close"):
+        obj.close()
+    obj.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    del widget
+    del obj
     gc.collect()
     return ref
 
@@ -49,3 +51,26 @@ def test_a_training_panel_shown_and_deleted_at_once_is_freed(qtbot):
     del panel
     gc.collect()
     assert ref() is None
+
+
+def test_soon_calls_once_back_in_the_event_loop_and_never_on_a_deleted_object(qtbot):
+    from PySide6.QtCore import QObject
+
+    from ui.soon import soon
+
+    calls = []
+
+    class Owner(QObject):
+        def note(self, value, twice=False):
+            calls.append((value, twice))
+
+    kept, dropped = Owner(), Owner()
+    soon(kept.note, 1, twice=True)
+    soon(dropped.note, 2)
+    assert calls == []  # not at once
+    ref = _deleted_and_collected(dropped)
+    del dropped
+    gc.collect()
+    assert ref() is None  # the pending call does not keep it
+    qtbot.wait(20)
+    assert calls == [(1, True)]
