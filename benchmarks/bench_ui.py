@@ -243,8 +243,8 @@ def bench_window(cell: str, steps: int = 100, hidden: int = 32, repeats: int = 2
     window.close()
     window.deleteLater()
     # deleted now, with its Python side: processEvents alone leaves a deferred delete posted outside
-    # an event loop pending, and the next cell's window was measured beside this one's objects
-    # (every collection walked them: its views took 9-10 ms instead of 7-8)
+    # an event loop pending, and the next cell's window was measured beside this one's objects,
+    # which the app never has
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     del window, s
     gc.collect()

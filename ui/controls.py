@@ -36,11 +36,11 @@ from PySide6.QtWidgets import (
 
 from simulator.cells import GAMMA, dphi, phi
 from simulator.config import LIMITS, TOPOLOGY_EXAMPLES, Config
-from ui.soon import soon
 
 from . import theme as theme_mod
 from .diagram import fmt  # the numbers as the diagram and the toolbar write them (8.8e3, not 8.8e+03)
 from .session import Session
+from .soon import soon
 
 THROTTLE_MS = 16
 WREC_MIN, WREC_MAX = 0.1, 3.0  # the slider's span; the entry accepts all of LIMITS["wrec"]

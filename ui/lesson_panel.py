@@ -48,11 +48,11 @@ from PySide6.QtWidgets import (
 from simulator.config import Config, run
 from simulator.lessons import Lesson, Step, list_lessons, render_text
 from simulator.result import Result
-from ui.soon import soon
 
 from . import theme as theme_mod
 from .plots import applying_preset
 from .session import Session
+from .soon import soon
 
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum size"
 LEAVE_TIP = "Close the lesson; every control comes back"

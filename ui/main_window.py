@@ -47,7 +47,6 @@ from PySide6.QtWidgets import (
 )
 
 from simulator.config import LIMITS
-from ui.soon import soon
 
 from . import export
 from . import theme as theme_mod
@@ -60,6 +59,7 @@ from .plots import PlotsPanel, RichLabel, current_frame, fmt
 from .presentation import Presentation
 from .scenario_files import ScenarioFiles
 from .session import Player, Session
+from .soon import soon
 from .training_view import TrainingPanel
 from .transport import PhaseLabel, Timeline
 from .undo import ConfigHistory

@@ -57,12 +57,12 @@ from PySide6.QtWidgets import (
 
 from simulator.config import Config
 from simulator.result import EXPLODING_ABOVE, SEQUENCE_FACTOR, VANISHING_BELOW, Result
-from ui.soon import soon
 
 from . import diagram as dg
 from . import theme as theme_mod
 from .diagram import number as fmt
 from .session import Session
+from .soon import soon
 
 GHOST_NAME = "before your last change"  # the details are in its tooltip and the plot's hover text
 GHOST_SHORT = "before"  # ... where the whole name does not fit the legend's width (large type, a narrow plot)

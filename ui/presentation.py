@@ -13,7 +13,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel
 
 from simulator.lessons import Lesson
-from ui.soon import soon
+
+from .soon import soon
 
 FONT_SCALE = 1.75  # at least this while presenting on a 1080-line screen (the back row of a 200-seat hall)
 SMALL_SCREEN_FONT_SCALE = 1.4  # ... and on a 720-line projector, where 1.75 would not fit the window

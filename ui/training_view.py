@@ -52,11 +52,11 @@ from simulator.optim import DEFAULT_LR, OPTIMIZERS
 from simulator.scenario import check_network_matches
 from simulator.tasks import TASKS, CharTask, SeriesTooShortError, Task, csv_columns, make_task
 from simulator.train import Remedy, Trainer, TrainSettings, blas_threads, remedies, sample_text
-from ui.soon import soon
 
 from . import theme as theme_mod
 from .plots import applying_preset, fmt
 from .session import Session
+from .soon import soon
 from .training_plots import (
     CharView,
     GradientNormPlot,

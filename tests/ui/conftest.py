@@ -87,7 +87,7 @@ def make_window(qtbot, settings):
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     for window in made:  # and their Python side at once: its many cycles made every later collection slower
         window.__dict__.clear()
-    del window
+    window = None  # (the loop variable no longer holds the last one; also bound when no window was made)
     made.clear()
     gc.collect()
 
