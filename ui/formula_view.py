@@ -487,9 +487,15 @@ class FormulaView(QScrollArea):
         unit = f"unit {self.unit + 1} of {self.data['H']}" if self.data["H"] > 1 else "the single unit"
         if cfg.layers > 1:
             unit += f" of layer {cfg.layers} (the top; its input is layer {cfg.layers - 1}'s h)"
+        reservoir = (  # the gradients below are what training the reservoir would meet; training leaves it fixed
+            f"<br><span style='color:{c.muted}'>A fixed random reservoir: training fits the readout only "
+            "(Jaeger 2001). BPTT here shows what training W<sub>hh</sub> would face.</span>"
+            if cfg.cell == "esn"
+            else ""
+        )
         return (
             f"<p style='margin:0'><b style='font-size:large'>{title}</b><br>"
-            f"<span style='color:{c.muted}'>{what}Wrec = {slot(format(cfg.wrec, 'g'))}</span></p>"
+            f"<span style='color:{c.muted}'>{what}Wrec = {slot(format(cfg.wrec, 'g'))}</span>{reservoir}</p>"
             f"<p style='margin:6px 0 2px 0'><b style='color:{colour}'>{doing}, t = {slot(str(t))}</b>"
             f" <span style='color:{c.muted}'>· numbers for {unit}, example 1</span></p>"
         )
@@ -571,14 +577,15 @@ class FormulaView(QScrollArea):
                 f"one step back is (1−α)<i>I</i> + α·diag({act}′)<i>W</i><sub>hh</sub> (α the leak): "
                 "it multiplies by at most (1−α) + α·γ·σ<sub>max</sub>(<i>W</i><sub>hh</sub>)"
             )
-            bound = f"(1−α) + α·γ·σ<sub>max</sub> = {n(1 - leak)} + {n(leak)} · {n(gamma)} · {n(smax)} = "
+            bound = "bound per step: (1−α) + α·γ·σ<sub>max</sub> = "
+            bound += f"{n(1 - leak)} + {n(leak)} · {n(gamma)} · {n(smax)} = "
             bound += n((1 - leak) + leak * gamma * smax)
         else:
-            bound = f"γ·σ<sub>max</sub> = {n(gamma)} · {n(smax)} = {n(gamma * smax)}"
+            bound = f"bound per step: γ·σ<sub>max</sub> = {n(gamma)} · {n(smax)} = {n(gamma * smax)}"
         gamma_text = "1/4" if gamma == 0.25 else f"{gamma:g}"
         rows = [
             f"‖∂L/∂{_sub('h', t)}‖ = <b>{equation_norm(d['dh_norm'][t], d['dh_bad'][t], d['H'])}</b>",
-            f"{self._unit_label()}{act}′ = {n(d['dphi'][t])} ("
+            f"{self._unit_label()}{act}′({_sub('pre', t)}) = {n(d['dphi'][t])} ("
             + ", ".join(filter(None, (self._mean(d["dphi_mean"], t), f"γ = {gamma_text}")))
             + ")",
             bound,

@@ -2431,7 +2431,8 @@ class GradientPlot(LogCurvePlot):
         if np.isfinite(f) and f > 0:  # the number last, as plain text: the head is laid out once per font and verdict
             factor = f"×{fmt(f, 3)}/step back"
             verdict = trace.gradient_verdict  # the gradient's own, on its own factor (the toolbar's is the Jacobians')
-            word = f"<span style='color:{self.theme.verdict_colour(verdict)}; font-weight:bold'>{verdict}</span> "
+            colour = self.theme.verdict_colour(verdict)
+            word = f"<span style='color:{colour}; font-weight:bold'>{verdict.upper()}</span> "
             texts = [f"<span style='color:{muted}'>{w}</span> · {word}{factor}" for w in (where, short)]
             texts.append(word + factor)
             # the bare factor is the last resort, never dropped: the toolbar's verdict is the Jacobians',
@@ -2537,7 +2538,9 @@ class JacobianPlot(LogCurvePlot):
         self.y = positive(trace.jacobian_norms)
         set_curve(self.curve, t, self.y, dots=T <= SYMBOLS_UP_TO)
         bound = trace.pascanu_bound
-        self.bound_y = None if bound is None else positive(bound)
+        empty = overflow_notice(trace, "Jacobian product", self.y)
+        # no product to bound (the forward pass overflowed): a bound alone would be a stray line
+        self.bound_y = None if bound is None or empty else positive(bound)
         if self.bound_y is None:
             self.bound.setData([], [])
         else:
@@ -2550,7 +2553,7 @@ class JacobianPlot(LogCurvePlot):
         self.set_steady_range(T, decade_range(self.y, extra=self.bound_y))
         self.plot.getAxis("left").set_blank(not (has_values(self.y) or has_values(self.bound_y)))
         self.show_notice(
-            overflow_notice(trace, "Jacobian product", self.y),
+            empty,
             zero_notice(trace.jacobian_norms, "‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖"),
         )
         self._trace = trace
@@ -2565,6 +2568,9 @@ class JacobianPlot(LogCurvePlot):
         word = f"<span style='color:{colour}; font-weight:bold'>{verdict.upper()}</span>"
         # last resort in a narrow header: the same word, smaller (an abbreviation like "VAN." says nothing)
         short = f"<span style='color:{colour}; font-weight:bold; font-size:small'>{verdict.upper()}</span>"
+        if trace.nonfinite is not None:  # as the toolbar says it: the notice below says where
+            overflow = f" <span style='color:{self.theme.colours.exploding}; font-weight:bold'>OVERFLOW</span>"
+            word, short = word + overflow, short.replace(verdict.upper(), "OVERFLOW")
         full = f"{word} ×{fmt(f, 3)}/step" if np.isfinite(f) else word
         self.set_badge(full, word, short)  # the factor goes first, the verdict never
         y, b = self.y, self.bound_y
@@ -2663,6 +2669,26 @@ def _corner_boxes(bounds: tuple, nw: float, nh: float) -> list[tuple]:
 def _circle(radius: float, n: int = 181) -> tuple[np.ndarray, np.ndarray]:
     a = np.linspace(0, 2 * np.pi, n)
     return radius * np.cos(a), radius * np.sin(a)
+
+
+def gate_share(trace: Result) -> str:
+    """The gate that carries a gated cell's memory from step to step, measured: ' Mean forget gate f = 0.51: …', or ''.
+
+    LSTM: the forget gate f multiplies the cell state c at every step; GRU: the update gate z
+    keeps that share of h (h_t = (1 − z) n + z h_{t−1}). Mean over every step and unit of the top
+    layer, first example (the one the plots follow)."""
+    gates = trace.gates()
+    name, gate, role = {
+        "lstm": ("f", "forget gate f", "it multiplies the cell state c at every step"),
+        "gru": ("z", "update gate z", "the share of h kept from one step to the next"),
+    }.get(trace.net.cell, ("", "", ""))
+    if name not in gates:
+        return ""
+    values = np.asarray(gates[name][:, 0], dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return ""
+    return f" Mean {gate} = {fmt(float(values.mean()), 2)}: {role}."
 
 
 class EigenPlot(PlotPanel):
@@ -2774,9 +2800,9 @@ class EigenPlot(PlotPanel):
         # each begins with a short complete sentence: a caption cut to one line still says the point
         if "W_hh" not in trace.eigenvalues:
             caption = (
-                "Gates, not λ, steer the flow. Dots: the eigenvalues λ of each gate's block of W<sub>hh</sub> "
-                "(solid circle: |λ| = 1); in a gated cell the gates, not these eigenvalues alone, set the "
-                "gradient's flow."
+                f"Gates, not λ, steer the flow.{gate_share(trace)} Dots: the eigenvalues λ of each gate's block of "
+                "W<sub>hh</sub> (solid circle: |λ| = 1); in a gated cell the gates, not these eigenvalues alone, set "
+                "the gradient's flow."
             )
         elif gamma != 1.0:
             caption = (

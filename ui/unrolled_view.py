@@ -52,6 +52,8 @@ ROOMY_ROW_EM = 1.5  # rows closer than this many line heights: the header gives 
 TIGHT_ROW_EM = 1.0  # ... and closer than this even then: its title too, leaving the line of numbers
 LINE2_MIN_SCALE = 0.8  # the line of numbers shrinks its type this far before it would cut a number
 EDGE_LABEL_MIN_EM = 0.55  # the smallest type (in line heights) for the W_hh labels on the recurrent edges
+EDGE_LABEL_READ_EM = 0.8  # ... and the smallest read from the back of a hall: below it, every k-th edge is
+EDGE_LABEL_MAX_STRIDE = 8  # labelled in the body type instead (up to this k), when that fits
 MAX_ZOOM_PITCH_EM = 16.0
 GRAD_STRIP_H = 64  # vertical resolution of the gradient strip image
 AlignLeftV = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -640,12 +642,12 @@ class UnrolledView(QWidget):
             label = self._edge_label(lay, k)
             if label is None:
                 continue
-            text, font, dy, h = label
+            text, font, dy, h, stride = label
             w = dg.sub_text_width(font, text)
             for s in steps:
-                if s >= 0:
+                if s >= 0 and (self._T - 1 - s) % stride == 0:
                     mid = QPointF(0.5 * (lay.cx(s - 1) + lay.cx(s)), y_h[k] - dy)
-                    if dy == 0:  # on the edge: knocked out of it (and of the current step's shade)
+                    if dy == 0 or stride > 1:  # on the edge, or over the arrows up: knocked out of them (and the shade)
                         knock = QRectF(mid.x() - 0.5 * w - 1.0, mid.y() - 0.5 * h, w + 2.0, h)
                         p.fillRect(knock, self._bg)
                         if 0 <= t < self._T:
@@ -676,15 +678,19 @@ class UnrolledView(QWidget):
                 for k in range(L):
                     p.drawEllipse(QPointF(x, y_h[k]), r + 1.8 * bw, r + 1.8 * bw)
 
-    def _edge_label(self, lay: _Layout, k: int) -> tuple[str, QFont, float, float] | None:
+    def _edge_label(self, lay: _Layout, k: int) -> tuple[str, QFont, float, float, int] | None:
         """Layer k's W_hh label over its recurrent edges: text, type, how far above the edge its
-        centre is, and its line height; None where even the smallest type would not fit.
+        centre is, its line height, and the stride (1: every edge labelled; k: every k-th one,
+        counted back from the last); None where even the smallest type would not fit.
 
         The label sits just above the edge between the two circles (and the current step's
         ring) or, where that gap is too narrow, above the circles, between the arrows up from
         them, or else on the edge itself (centre 0 above it), knocked out of it. Each of its
         forms in the body type, longest first; else the shortest in smaller type, down to
-        EDGE_LABEL_MIN_EM line heights. Every layer's own, from the rows around it.
+        EDGE_LABEL_READ_EM line heights; else the shortest in the body type on every k-th edge,
+        above the circles and knocked out of the arrows it crosses (T = 30 at 1600 x 1000 had it
+        6 px high on every edge: unreadable in a hall); else smaller type on every edge, down to
+        EDGE_LABEL_MIN_EM. Every layer's own, from the rows around it.
         """
         key = (k, lay.pitch, lay.r, lay.row_h, lay.em)
         if key in self._edge_fits:
@@ -704,10 +710,15 @@ class UnrolledView(QWidget):
         chord = math.sqrt(max(0.0, ring * ring - gap * gap))  # the circles' half-width at the label's foot
         head = max(5.0, min(14.0, 0.38 * r)) + 0.6 * self._grad_width(lay, 1.0)  # the widest arrowhead
 
-        def placed(font: QFont, text: str) -> tuple[float, float] | None:
+        def placed(font: QFont, text: str, stride: int = 1) -> tuple[float, float] | None:
             """How far above the edge a label's centre goes, and its height, if it fits anywhere."""
             fm = QFontMetricsF(font)
             w, h = dg.sub_text_width(font, text), fm.height()
+            if stride > 1:  # over the circles, below the row above's nodes, clear of the next label
+                foot = ring + 1.0
+                if y_edge - foot - h >= above + above_low + 2.0 and w <= stride * lay.pitch - 0.5 * em:
+                    return foot + 0.5 * h, h
+                return None
             # beside the circles, 0.15 line heights from each; above them, 0.25 from the arrows either side
             spots = ((gap, lay.pitch - 2.0 * chord - 0.3 * em), (ring + 1.0, lay.pitch - 2.0 * bw - 0.5 * em))
             for foot, room in spots:
@@ -743,20 +754,35 @@ class UnrolledView(QWidget):
         for text in forms:
             where = placed(base, text)
             if where is not None:
-                result = text, base, *where
+                result = text, base, *where, 1
                 break
-        if result is None:  # the shortest form in smaller type
-            text = forms[-1]
-            px = base.pixelSize() if base.pixelSize() > 0 else base.pointSizeF() * self.logicalDpiY() / 72.0
-            lo = EDGE_LABEL_MIN_EM * em / QFontMetricsF(base).height() * px  # the smallest pixel size
-            size = math.floor(px)
-            while size >= lo - 1e-9 and result is None:
+        text = forms[-1]
+        px = base.pixelSize() if base.pixelSize() > 0 else base.pointSizeF() * self.logicalDpiY() / 72.0
+        size = math.floor(px)
+
+        def smaller(least_em: float):
+            """The shortest form on every edge in the largest type down to least_em line heights that fits."""
+            nonlocal size
+            lo = least_em * em / QFontMetricsF(base).height() * px  # the smallest pixel size
+            while size >= lo - 1e-9:
                 font = QFont(base)
                 font.setPixelSize(size)
                 where = placed(font, text)
-                if where is not None:
-                    result = text, font, *where
                 size -= 1
+                if where is not None:
+                    return text, font, *where, 1
+            return None
+
+        if result is None:
+            result = smaller(EDGE_LABEL_READ_EM)
+        for stride in range(2, EDGE_LABEL_MAX_STRIDE + 1):
+            if result is not None:
+                break
+            where = placed(base, text, stride)
+            if where is not None:
+                result = text, base, *where, stride
+        if result is None:
+            result = smaller(EDGE_LABEL_MIN_EM)
         self._edge_fits[key] = result
         return result
 
@@ -771,8 +797,9 @@ class UnrolledView(QWidget):
         for k in range(self._L):
             label = self._edge_label(lay, k)
             if label is not None:
-                size = QFontMetricsF(label[1]).height()
-                out += [(k, s, label[0], size) for s in self._visible_steps(lay, clipped=False) if s >= 0]
+                size, stride = QFontMetricsF(label[1]).height(), label[4]
+                steps = self._visible_steps(lay, clipped=False)
+                out += [(k, s, label[0], size) for s in steps if s >= 0 and (self._T - 1 - s) % stride == 0]
         return out
 
     def _loss_node(self, p: QPainter, lay: _Layout, c: QPointF, s: int, lit: bool) -> None:

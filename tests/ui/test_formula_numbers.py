@@ -38,7 +38,11 @@ def test_the_norm_of_a_huge_but_finite_state_is_not_shown_as_infinite(view_of):
 
 @pytest.mark.parametrize(
     ("cell", "per_unit"),
-    [("rnn", ["tanh′ = "]), ("lstm", ["<i>f</i><sub>", "∂L/∂<i>c</i>"]), ("gru", ["<i>z</i><sub>", "<i>z</i><sub>"])],
+    [
+        ("rnn", ["tanh′(<i>pre</i><sub>3</sub>) = "]),
+        ("lstm", ["<i>f</i><sub>", "∂L/∂<i>c</i>"]),
+        ("gru", ["<i>z</i><sub>", "<i>z</i><sub>"]),
+    ],
 )
 def test_bptt_numbers_of_one_unit_say_which_unit_next_to_a_norm(view_of, cell, per_unit):
     view = view_of(cell=cell, layers=3, steps=8)
@@ -62,7 +66,7 @@ def test_a_single_unit_needs_no_label_and_no_mean(view_of, cell):
     assert "unit 1: " not in view.text and "the single unit" in view.text
     assert "mean over units" not in view.text  # one unit's number is its own mean
     if cell == "rnn":
-        assert f"tanh′ = {fmt(view.data['dphi'][3], 3)} (γ = 1)" in view.text
+        assert f"tanh′(<i>pre</i><sub>3</sub>) = {fmt(view.data['dphi'][3], 3)} (γ = 1)" in view.text
     wide = view_of(cell=cell, hidden=4)
     wide.session.set_frame(wide.session.frame_of("backward", 3))
     assert "mean over units" in wide.text
@@ -152,3 +156,18 @@ def test_the_gru_row_shows_its_two_parts(view_of):
     new, old = (1 - d["z"][5]) * d["n"][5], d["z"][5] * d["h_prev"][5]
     assert new + old == pytest.approx(d["h"][5], rel=1e-9, abs=1e-12)
     assert f"= {fmt(new, 3)} " in text and f"= <b>{fmt(d['h'][5], 3)}</b>" in text
+
+
+def test_an_echo_state_network_says_its_reservoir_is_fixed(view_of):
+    """BPTT through an ESN's W_hh is shown, but training leaves the reservoir fixed: the header says so."""
+    text = view_of(cell="esn").text
+    assert "A fixed random reservoir: training fits the readout only" in text
+    assert "reservoir" not in view_of(cell="rnn").text
+
+
+def test_the_bptt_rows_name_the_step_of_the_derivative_and_call_the_bound_a_bound(view_of):
+    view = view_of(steps=8)
+    view.session.set_frame(view.session.frame_of("backward", 0))
+    text = view.text
+    assert "tanh′(<i>pre</i><sub>0</sub>) = " in text  # the value at this step, not a constant
+    assert "bound per step: γ·σ<sub>max</sub> = " in text

@@ -30,7 +30,7 @@ def test_the_gradient_plot_shows_the_gradients_own_factor_next_to_the_jacobian_v
     assert trace.verdict == "exploding" and trace.gradient_factor < 1  # the case that read as a contradiction
     f = trace.gradient_factor
     assert trace.gradient_verdict == "stable"  # ×0.925 over 19 steps is 0.23: within a factor of 10
-    assert plot.badge_line._texts[0].endswith(f">stable</span> ×{fmt(f, 3)}/step back")  # its own verdict
+    assert plot.badge_line._texts[0].endswith(f">STABLE</span> ×{fmt(f, 3)}/step back")  # its own verdict
     # the factor, last: the bare factor the last resort (font 2 in a narrow plot)
     assert list(plot.badge_line._texts[-3:]) == [f"×{fmt(f, 3)}/step back", f"×{fmt(f, 3)}/step", f"×{fmt(f, 3)}"]
     session.update(topology="many_to_many")  # a loss at every step: no single factor to show

@@ -140,3 +140,25 @@ def test_an_output_overflow_leaves_the_cells_unit_alone():
     assert overflow_unit(SimpleNamespace(quantity="gradient of weight_hh_l0", unit=None)) is None
     assert overflow_unit(SimpleNamespace(quantity="c_t of layer 3", unit=4)) == (2, 4)
     assert overflow_unit(SimpleNamespace(quantity="dL/dh_t of layer 1", unit=0)) == (0, 0)
+
+
+def test_the_jacobian_header_says_overflow_and_draws_no_bound_without_a_product(qtbot, overflow):
+    """The header said EXPLODING over 'no Jacobian product', with the bound's last steps a stray
+    dashed line: it says OVERFLOW, as the toolbar does, and the bound goes with the product."""
+    from ui.plots import JacobianPlot
+
+    relu = Session(Config(activation="relu", wrec=3.0, steps=1000))  # no product but the last, the identity
+    assert relu.trace.nonfinite.phase == "forward"
+    assert not (relu.trace.jacobian_norms[:-1] > 0).any()
+    plot = JacobianPlot(relu)
+    qtbot.addWidget(plot)
+    assert all("OVERFLOW" in text for text in plot.badge_line._texts)
+    assert plot.bound_y is None and (plot.bound.xData is None or len(plot.bound.xData) == 0)
+    partial = JacobianPlot(overflow)  # identity: the products do not depend on the states, drawn up to the overflow
+    qtbot.addWidget(partial)
+    assert all("OVERFLOW" in text for text in partial.badge_line._texts)
+    assert partial.bound_y is not None
+    finite = JacobianPlot(Session(Config(steps=20)))
+    qtbot.addWidget(finite)
+    assert not any("OVERFLOW" in text for text in finite.badge_line._texts)
+    assert finite.bound_y is not None and len(finite.bound.xData) == 20

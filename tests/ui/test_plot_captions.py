@@ -6,6 +6,7 @@ from windowtools import laid_out as _laid_out
 
 from simulator.config import Config
 from ui.main_window import plain_caption
+from ui.session import Session
 
 
 def _visible_caption(window, panel) -> str:
@@ -141,3 +142,22 @@ def test_the_overflow_line_and_its_label_show_above_the_veil_in_the_themes_type(
         assert plot.truncated_label.textItem.font().pointSizeF() == pytest.approx(theme.current().point_size(0.85))
     finally:
         theme.current().set_font_scale(1.0)
+
+
+@pytest.mark.parametrize(("cell", "gate"), [("lstm", "f"), ("gru", "z")])
+def test_a_gated_cells_eigenvalue_caption_gives_its_gates_measured_mean(qtbot, cell, gate):
+    """'Gates, not λ, steer the flow' with the number that shows it: the mean of the gate that
+    carries the memory (top layer, first example), from this trace; none for an Elman RNN."""
+    from ui.diagram import number
+    from ui.plots import EigenPlot
+
+    for wrec in (0.5, 1.8):
+        plot = EigenPlot(Session(Config(cell=cell, wrec=wrec, steps=30)))
+        qtbot.addWidget(plot)
+        mean = float(plot.session.trace.gates()[gate][:, 0].mean())
+        text = plot.caption_label.text()
+        assert text.startswith("Gates, not λ, steer the flow. Mean ")
+        assert f" gate {gate} = {number(mean, 2)}: " in text
+    rnn = EigenPlot(Session(Config(steps=30)))
+    qtbot.addWidget(rnn)
+    assert "Mean " not in rnn.caption_label.text()

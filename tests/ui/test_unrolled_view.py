@@ -237,13 +237,38 @@ def test_every_recurrent_edge_has_its_w_hh_label(make_view, font_scale, config, 
     if L >= 2:
         assert {label for k, _, label, _ in labels if k == 1} == {"Wₕₕ⁽²⁾"}
     for k in range(L):  # above its edge: between the two circles, or above them between the arrows up; or on it
-        label, font, dy, h = view._edge_label(lay, k)
+        label, font, dy, h, stride = view._edge_label(lay, k)
+        assert stride == 1  # every edge labelled: the lesson counts them
         w = sub_text_width(font, label)
         assert w <= lay.pitch - 0.4 * lay.em
         if dy == 0:  # on the edge, between the circles
             assert w < lay.pitch - 2 * lay.r
         else:
             assert dy > 0.5 * h and (w < lay.pitch - 2 * lay.r or dy - 0.5 * h > lay.r)
+    view.grab()
+
+
+def test_many_steps_label_every_kth_edge_in_a_type_read_from_afar(make_view):
+    """T = 30 in the 1600x1000 window drew Wₕₕ 6 px high on every edge: unreadable in a hall. Where
+    the body type fits on no single edge and smaller type would go below EDGE_LABEL_READ_EM line
+    heights, every k-th edge (counted back from the last) has it in the body type, clear of the next."""
+    from ui.diagram import sub_text_width
+    from ui.unrolled_view import EDGE_LABEL_READ_EM
+
+    view = make_view(cell="lstm", steps=30)
+    view.resize(840, 330)  # the diagram's size in the 1600x1000 window
+    s = view.session
+    s.set_frame(s.frame_of("backward", 0))
+    lay = view._layout()
+    assert not lay.dense
+    text, font, dy, h, stride = view._edge_label(lay, 0)
+    assert stride > 1 and font == view._font  # the body type, on every stride-th edge
+    assert h >= EDGE_LABEL_READ_EM * lay.em
+    assert sub_text_width(font, text) <= stride * lay.pitch - 0.5 * lay.em  # clear of the next label
+    assert dy - 0.5 * h > lay.r  # above the circles
+    labelled = [t for _, t, _, _ in view.edge_labels()]
+    assert labelled == [t for t in range(30) if (29 - t) % stride == 0]  # the last edge always has one
+    assert len(labelled) >= 30 // stride
     view.grab()
 
 
