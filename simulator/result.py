@@ -26,9 +26,6 @@ CHUNK_STEPS = 3  # power-iteration steps per chunk; what they leave goes to LAPA
 # batched calls (here: 0.045 ms per 32 x 32 matrix, 0.13 ms per 64 x 64, against about 0.3 ms
 # per power step on a chunk of 32 matrices of any of these sizes)
 POWER_FROM = 48
-# below POWER_FROM, the steps of Jacobian products measured as one job (the pool thread's, or the
-# waiting GUI thread's, see Result.measure_here): small enough for the two to share the last of them
-MEASURE_PIECE = 8
 
 
 def verdict_of(f: float, T: int) -> str:
@@ -146,58 +143,17 @@ def fitted_factor(norms: np.ndarray, dist: np.ndarray) -> float:
     return float(np.exp(slope))
 
 
-class _Chunk:
-    """One chunk's measure(a, b, P), handed to the pool thread: it runs once, there, or on a thread
-    that would otherwise sit waiting for it (see Result.measure_here), whichever begins it first."""
-
-    def __init__(self, measure, a: int, b: int, P: np.ndarray):
-        self._job = (measure, a, b, P)
-        self._lock = threading.Lock()
-        self._done = threading.Event()
-        self._error: BaseException | None = None
-        self.future: Future | None = None  # the pool thread's job
-
-    def run(self) -> None:
-        """Measure the chunk here unless a thread has begun it."""
-        with self._lock:
-            job, self._job = self._job, None
-        if job is None:
-            return
-        measure, a, b, P = job
-        try:
-            measure(a, b, P)
-        except BaseException as error:  # for the reader, as a pool job's would be
-            self._error = error
-        finally:
-            self._done.set()
-
-    def result(self) -> None:
-        """Wait until the chunk is measured (measuring it here if the pool thread's job was
-        cancelled before it began); re-raise what measuring it raised."""
-        if self.future is not None and self.future.cancelled():
-            self.run()
-        self._done.wait()
-        if self._error is not None:
-            raise self._error
-
-
-def _submitted(chunks, measure, piece: int = 0) -> list[_Chunk]:
+def _submitted(chunks, measure) -> list[Future]:
     """Hand each chunk (a, b, P) of Jacobian products to measure(a, b, P) on the pool thread as
-    soon as it is made (in pieces of `piece` steps, if given); if making one fails, cancel (or wait
-    for) the jobs already handed over, so that none is left running on the caller's arrays, and re-raise."""
-    jobs: list[_Chunk] = []
+    soon as it is made; if making one fails, cancel (or wait for) the jobs already handed over, so
+    that none is left running on the caller's arrays, and re-raise."""
+    jobs: list[Future] = []
     try:
         for a, b, P in chunks:
-            P = P.copy()  # a copy: the chunk buffer is reused
-            step = piece or (b - a)
-            for lo in range(a, b, step):
-                hi = min(b, lo + step)
-                job = _Chunk(measure, lo, hi, P[lo - a : hi - a])
-                job.future = pool().submit(job.run)
-                jobs.append(job)
+            jobs.append(pool().submit(measure, a, b, P.copy()))  # a copy: the chunk buffer is reused
     except BaseException:
         for job in jobs:
-            job.future.cancel() or job.future.exception()
+            job.cancel() or job.exception()
         raise
     return jobs
 
@@ -251,7 +207,6 @@ class Result:
         self.penalty_value = penalty_value  # Pascanu's Omega (0 when off)
         self.nonfinite = nonfinite  # NonFinite or None
         self._background = None  # the pool thread's diagnose(wait=False), while it runs
-        self._chunks: list[_Chunk] = []  # its chunks of LAPACK norms (any thread may take one over)
 
     # ---- sizes and states ---------------------------------------------------------------
     @property
@@ -347,30 +302,19 @@ class Result:
         last chunk is measured (cancelling it cancels the chunks not yet begun)."""
         norms = np.empty(self.T)
 
-        def measure(a: int, b: int, P: np.ndarray) -> None:  # on the pool thread, or one that took it over
+        def measure(a: int, b: int, P: np.ndarray) -> None:
             with np.errstate(all="ignore"):
-                # all of it on this thread: the pool thread's store() may be waiting for this chunk
-                norms[a:b] = spectral_norms(P, steps=0, split=False)
+                norms[a:b] = spectral_norms(P, steps=0)
 
-        def store() -> None:  # after the chunks' jobs: done, or taken over by a thread that is finishing them
-            for chunk in chunks:
-                chunk.result()  # re-raises a chunk's error for the reader of the norms
+        def store() -> None:  # the pool thread runs its jobs in order: the chunks are done
+            for job in chunks:
+                job.result()  # re-raises a chunk's error for the reader of the norms
             self.__dict__["jacobian_norms"] = _freeze(norms)
 
-        chunks = self._chunks = _submitted(self._product_chunks(), measure, MEASURE_PIECE)
+        chunks = _submitted(self._product_chunks(), measure)
         job = pool().submit(store)
-        job.add_done_callback(lambda done: done.cancelled() and [c.future.cancel() for c in chunks])
+        job.add_done_callback(lambda done: done.cancelled() and [c.cancel() for c in chunks])
         return job
-
-    def measure_here(self) -> None:
-        """Measure on this thread the chunks of Jacobian-product norms the pool thread has not begun,
-        the last first (the pool thread takes them from the first): a thread about to wait for the
-        norms gets them sooner, the two cores sharing the rest. LAPACK on either thread gives the
-        same numbers, whatever the order."""
-        if on_pool():
-            return  # the pool thread measures them in order anyway
-        for chunk in reversed(self._chunks):
-            chunk.run()
 
     def _diagnose_on_pool(self) -> None:
         self.__dict__["jacobian_norms"] = self._jacobian_norms_started(inline=True)()
@@ -566,7 +510,6 @@ class Result:
         """(T,): spectral norm ||dh_{T-1}/dh_t||_2 (top layer, first example)."""
         job = self._background
         if job is not None and not on_pool() and not job.cancelled():
-            self.measure_here()  # rather than wait idle for the chunks the pool thread has not begun
             job.result()  # diagnose(wait=False) is making them: wait, and re-raise what it raised
             if "jacobian_norms" in self.__dict__:
                 return self.__dict__["jacobian_norms"]
@@ -623,7 +566,7 @@ class Result:
             return lambda: _freeze(norms)
         jobs = _submitted(chunks, measure)
 
-        def result() -> np.ndarray:  # (in order: each chunk starts from the one before)
+        def result() -> np.ndarray:
             for job in jobs:
                 job.result()
             return _freeze(norms)

@@ -38,7 +38,6 @@ def spectral_norms(
     start: np.ndarray | None = None,
     steps: int = POWER_STEPS,
     left: np.ndarray | None = None,
-    split: bool = True,
 ) -> np.ndarray:
     """Largest singular value of each matrix in a stack (..., m, n); inf where a matrix is not finite.
 
@@ -47,8 +46,6 @@ def spectral_norms(
     left: optional (..., m, BLOCK) array that receives, where power iteration certified the norm,
     an orthonormal basis of the top left singular subspace, its first column the top left
     singular vector (a good start for the next, longer product); NaN elsewhere.
-    split: whether LAPACK may give half of a large stack to the pool thread (see exact_norms); a
-    caller whose result the pool thread may be waiting for must not.
     """
     M = np.asarray(M, dtype=np.float64)
     shape = M.shape[:-2]
@@ -88,7 +85,7 @@ def spectral_norms(
             left.reshape((N, m, -1))[todo] = vectors
     rest = np.flatnonzero(np.isnan(sigma))
     if rest.size:
-        sigma[rest] = exact_norms(B[rest], split)
+        sigma[rest] = exact_norms(B[rest])
     out[todo] = scale[todo] * sigma
     return out.reshape(shape)
 
@@ -144,16 +141,16 @@ def power_norms(
     return out, vectors
 
 
-def exact_norms(B: np.ndarray, split: bool = True) -> np.ndarray:
+def exact_norms(B: np.ndarray) -> np.ndarray:
     """LAPACK: sqrt of the largest eigenvalue of the smaller Gram matrix (exact to rounding).
 
     A large stack is split in two and one half runs on a second thread (LAPACK releases the GIL;
-    each matrix is computed alone, so the result is the same bit for bit), unless split is False.
+    each matrix is computed alone, so the result is the same bit for bit).
     """
     N = B.shape[0]
     if N == 0:
         return np.zeros(0)
-    if split and N >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 and not on_pool():  # it must not wait for itself
+    if N >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 and not on_pool():  # it must not wait for itself
         half = N // 2
         other = pool().submit(_exact, B[half:])
         return np.concatenate([_exact(B[:half]), other.result()])

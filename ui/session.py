@@ -176,7 +176,6 @@ class Session(QObject):
         job = trace.background
         if self.defer_measures and job is not None and not job.done() and self._wait_pays:
             try:
-                trace.measure_here()  # the chunks the pool thread has not begun: on this core meanwhile
                 job.result(timeout=MEASURE_WAIT)  # idle: the pool thread has the cores to itself
             except TimeoutError:
                 self._wait_pays = False  # a larger network: defer, and don't wait for the next ones

@@ -462,11 +462,9 @@ def test_a_cancelled_background_job_cancels_its_chunks_and_the_norms_are_still_e
     pool().submit(ran.append, 1).result()  # everything queued before this has run or been dropped
     assert ran == [1] and "jacobian_norms" not in r.__dict__
     assert on_the_pool == []  # no chunk was measured for nothing
-    seen = []
-    monkeypatch.setattr(result_module, "spectral_norms", lambda *a, **k: seen.append(a[0].shape) or spy(*a, **k))
     fresh = run(config).diagnose(wait=False)
-    _ = fresh.jacobian_norms  # (measured by the pool thread and this one, which takes over what is left)
-    assert sum(shape[0] for shape in seen) == config.steps  # (the spy sees the chunks when they are not cancelled)
+    _ = fresh.jacobian_norms
+    assert len(on_the_pool) > 2  # (the spy sees the chunks when they are not cancelled)
     np.testing.assert_array_equal(r.jacobian_norms, run(config).jacobian_norms)
 
 
@@ -550,41 +548,3 @@ def test_the_gradient_bound_holds_at_every_step(changes):
         s, n = r.step_bound, r.loss_grad_norms
         np.testing.assert_allclose(b, [sum(n[k] * s ** (k - t) for k in range(t, r.T)) for t in range(r.T)], rtol=1e-12)
     assert run(Config(cell="lstm", topology="many_to_many")).gradient_bound is None  # gates: no such bound
-
-
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
-def test_a_waiting_thread_takes_over_the_chunks_the_pool_thread_has_not_begun(cell, monkeypatch):
-    """Rather than sit idle waiting for the norms, the GUI thread measures the chunks the pool
-    thread has not begun (measure_here); each chunk is measured once, by one thread, never handing
-    half of itself to the pool thread (whose store() may be waiting for it: a deadlock), and the
-    norms are those of a fresh trace to the last bit."""
-    import threading
-
-    import simulator.result as result_module
-    from simulator.config import Config
-    from simulator.spectral import on_pool, pool
-
-    config = Config(cell=cell, steps=100, hidden=16, wrec=1.1)
-    measured = result_module.spectral_norms
-    calls = []
-
-    def spy(*args, **kwargs):
-        calls.append((on_pool(), args[0].shape[0], kwargs.get("split", True)))
-        return measured(*args, **kwargs)
-
-    monkeypatch.setattr(result_module, "spectral_norms", spy)
-    gate = threading.Event()
-    blocker = pool().submit(gate.wait, 10)  # the pool thread is busy: it begins nothing meanwhile
-    try:
-        r = run(config).diagnose(wait=False)
-        r.measure_here()
-        assert calls and all(not there for there, _, _ in calls)  # all of them here
-        assert sum(n for _, n, _ in calls) == config.steps  # each step once
-        assert all(split is False for *_, split in calls)
-        assert not r.background.done()  # the pool thread's store() comes after its (now empty) chunk jobs
-    finally:
-        gate.set()
-        blocker.result()
-    r.background.result()  # the pool thread finds every chunk done: no chunk measured twice
-    assert sum(n for _, n, _ in calls) == config.steps
-    np.testing.assert_array_equal(r.jacobian_norms, run(config).jacobian_norms)
