@@ -15,7 +15,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .spectral import BLOCK, on_pool, pool, spectral_norms
+from .spectral import BLOCK, exact_norms, on_pool, plain, pool, spectral_norms
 
 VANISHING_BELOW = 0.9  # per-step growth factor thresholds for the verdict
 EXPLODING_ABOVE = 1.1
@@ -144,13 +144,13 @@ def fitted_factor(norms: np.ndarray, dist: np.ndarray) -> float:
 
 
 def _submitted(chunks, measure) -> list[Future]:
-    """Hand each chunk (a, b, P) of Jacobian products to measure(a, b, P) on the pool thread as
-    soon as it is made; if making one fails, cancel (or wait for) the jobs already handed over, so
-    that none is left running on the caller's arrays, and re-raise."""
+    """Hand each chunk (a, b, P, *extra) of Jacobian products to measure(a, b, P, *extra) on the
+    pool thread as soon as it is made; if making one fails, cancel (or wait for) the jobs already
+    handed over, so that none is left running on the caller's arrays, and re-raise."""
     jobs: list[Future] = []
     try:
-        for a, b, P in chunks:
-            jobs.append(pool().submit(measure, a, b, P.copy()))  # a copy: the chunk buffer is reused
+        for a, b, P, *extra in chunks:
+            jobs.append(pool().submit(measure, a, b, P.copy(), *extra))  # a copy: the chunk buffer is reused
     except BaseException:
         for job in jobs:
             job.cancel() or job.exception()
@@ -302,16 +302,19 @@ class Result:
         last chunk is measured (cancelling it cancels the chunks not yet begun)."""
         norms = np.empty(self.T)
 
-        def measure(a: int, b: int, P: np.ndarray) -> None:
+        def measure(a: int, b: int, P: np.ndarray, is_plain: bool) -> None:
             with np.errstate(all="ignore"):
-                norms[a:b] = spectral_norms(P, steps=0)
+                # a plain chunk (the usual case) in two calls without the GIL: between numpy calls
+                # that release it, the pool thread waited for this thread to let it go again
+                norms[a:b] = exact_norms(P) if is_plain else spectral_norms(P, steps=0)
 
         def store() -> None:  # the pool thread runs its jobs in order: the chunks are done
             for job in chunks:
                 job.result()  # re-raises a chunk's error for the reader of the norms
             self.__dict__["jacobian_norms"] = _freeze(norms)
 
-        chunks = _submitted(self._product_chunks(), measure)
+        # whether each chunk is plain is decided here, as it is made (see spectral.plain)
+        chunks = _submitted(((a, b, P, plain(P)) for a, b, P in self._product_chunks()), measure)
         job = pool().submit(store)
         job.add_done_callback(lambda done: done.cancelled() and [c.cancel() for c in chunks])
         return job
@@ -320,6 +323,23 @@ class Result:
         self.__dict__["jacobian_norms"] = self._jacobian_norms_started(inline=True)()
         for name in self.SHOWN:
             getattr(self, name)
+
+    @cached_property
+    def cut_off(self) -> np.ndarray:
+        """(T,) bool: the steps truncated BPTT keeps every gradient from: no scored loss's window
+        (its own step and the truncate − 1 steps before it) reaches them. All False without truncation."""
+        k, T = self.truncate, self.T
+        out = np.zeros(T, dtype=bool)
+        if 0 < k < T:
+            scored = np.full(T, self.score == "all")
+            scored[-1] = True
+            reach = np.convolve(scored[::-1].astype(int), np.ones(k, dtype=int))[:T][::-1]  # scored in t .. t+k-1
+            out = reach == 0
+        return _freeze(out)
+
+    def cut_at(self, t: int) -> bool:
+        """Whether the step back from t to t − 1 is where truncated BPTT cuts the gradient off."""
+        return 0 < t < self.T and bool(self.cut_off[t - 1]) and not bool(self.cut_off[t])
 
     # ---- gradient norms (cheap) -----------------------------------------------------------
     @cached_property

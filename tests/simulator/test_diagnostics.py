@@ -440,15 +440,18 @@ def test_a_cancelled_background_job_cancels_its_chunks_and_the_norms_are_still_e
     from simulator.spectral import on_pool, pool
 
     config = Config(cell=cell, steps=100, hidden=16, wrec=1.1)
-    measured = result_module.spectral_norms
     on_the_pool = []
 
-    def spy(*args, **kwargs):
-        if on_pool():
-            on_the_pool.append(args[0].shape)
-        return measured(*args, **kwargs)
+    def spying(measured):
+        def spy(*args, **kwargs):
+            if on_pool():
+                on_the_pool.append(args[0].shape)
+            return measured(*args, **kwargs)
 
-    monkeypatch.setattr(result_module, "spectral_norms", spy)
+        return spy
+
+    for name in ("spectral_norms", "exact_norms"):  # (a plain chunk goes straight to LAPACK)
+        monkeypatch.setattr(result_module, name, spying(getattr(result_module, name)))
     gate = threading.Event()
     blocker = pool().submit(gate.wait, 10)  # the pool thread is busy: nothing queued after it begins
     try:
@@ -548,3 +551,33 @@ def test_the_gradient_bound_holds_at_every_step(changes):
         s, n = r.step_bound, r.loss_grad_norms
         np.testing.assert_allclose(b, [sum(n[k] * s ** (k - t) for k in range(t, r.T)) for t in range(r.T)], rtol=1e-12)
     assert run(Config(cell="lstm", topology="many_to_many")).gradient_bound is None  # gates: no such bound
+
+
+def test_a_plain_stack_gets_the_same_norms_from_lapack_alone():
+    """spectral.plain: a stack spectral_norms(steps=0) takes as it is; exact_norms then gives its
+    numbers bit for bit (the pool thread measures plain chunks so, in two calls without the GIL).
+    Stacks with a NaN or inf, a zero matrix, or entries that would need rescaling are not plain."""
+    from simulator.spectral import exact_norms, plain, spectral_norms
+
+    rng = np.random.default_rng(7)
+    P = rng.standard_normal((33, 16, 16)) * np.logspace(-30, 30, 33)[:, None, None]
+    assert plain(P)
+    np.testing.assert_array_equal(exact_norms(P), spectral_norms(P, steps=0))
+    for bad in (np.inf, np.nan, 0.0, 1e-200, 1e200):
+        Q = P.copy()
+        Q[5] = bad if bad in (0.0, 1e-200, 1e200) else Q[5]
+        if bad in (np.inf, np.nan):
+            Q[5, 3, 4] = bad
+        assert not plain(Q), bad
+    assert not plain(P[:, :1, :]) and not plain(P[:0])  # a row each (their own path), an empty stack
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("wrec", [0.5, 1.0, 3.0])
+def test_the_pool_threads_chunked_norms_equal_a_fresh_traces_to_the_last_bit(cell, wrec):
+    from simulator.config import Config
+
+    config = Config(cell=cell, steps=100, hidden=16, wrec=wrec, activation="relu" if wrec == 3.0 else "tanh")
+    r = run(config).diagnose(wait=False)
+    r.background.result()
+    np.testing.assert_array_equal(r.jacobian_norms, run(config).jacobian_norms)
