@@ -1322,6 +1322,8 @@ class _Canvas(QWidget):
             self.label(60, 187, f"(1 − α)·h(t−1),  α = {dg.fmt(v._leak)}", align="l", px=18 / self._tf,
                        colour=self.fwd, bold=False)  # fmt: skip
             self.line([(x_out, yo), (x_sum - 20, yo)], plain, arrow=True)
+            # the new state's share: α·φ(pre) joins (1 − α)·h(t−1) at the +
+            self.label(0.5 * (x_out + x_sum - 20), yo - 16, "× α", px=18 / self._tf, colour=self.fwd, bold=False)
             self.op(x_sum, yo, "+")
             x_out = x_sum + 20
         self.line([(x_out, yo), (x_end, yo)], strong, arrow=True, grad="h" if back else None)

@@ -52,9 +52,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("faster", "Faster", ("]",), lambda w, _: w.change_speed(+1), "Double the animation speed", "Play"),
     # ---- building the network ----
     Command("add_step", "Add step", ("+", "="), lambda w, _: w.add_step(),
-            "Unroll one more time step (T + 1)", "Network", True, short="T + 1"),
+            "Unroll one more time step (T + 1)", "Network", True, short="Add step"),
     Command("remove_step", "Remove step", ("-",), lambda w, _: w.remove_step(),
-            "Unroll one step less (T − 1)", "Network", True, short="T − 1"),
+            "Unroll one step less (T − 1)", "Network", True, short="Remove step"),
     Command("fold", "Folded", ("F",), lambda w, on: w.set_folded(on),
             "Show the network folded (one hidden layer with its loop) or unrolled through time",
             "Network", True, checkable=True, short="Fold"),

@@ -396,15 +396,7 @@ class FormulaView(QScrollArea):
             d["dc"] = trace.dc[-1][:, 0, u]
             d["dc_norm"] = trace.cell_grad_norms[-1]
         # truncated BPTT: the steps that no scored loss term's window (its own step and k − 1 before) reaches
-        k, T = trace.truncate, trace.T
-        outside = np.zeros(T, dtype=bool)
-        if 0 < k < T:
-            scored = np.zeros(T, dtype=bool)
-            scored[:] = trace.score == "all"
-            scored[-1] = True
-            reach = np.convolve(scored[::-1].astype(int), np.ones(k, dtype=int))[:T][::-1]  # scored in t .. t+k-1
-            outside = reach == 0
-        d["outside"], d["truncate"] = outside, k
+        d["outside"], d["truncate"] = trace.cut_off, trace.truncate
         d["nonfinite"] = trace.nonfinite  # the engine's record names the unit that overflowed
         d["overflow_values"] = overflow_values(trace)  # (units,) at that step, if the quantity has one per unit
         self.data = d
@@ -471,9 +463,9 @@ class FormulaView(QScrollArea):
             return ""
         k, c = self.data["truncate"], self.theme.colours
         return (
-            f"<p style='margin:2px 0; color:{c.backward}'><b>Outside the truncation window</b>: BPTT is cut "
-            f"{k} steps back from each scored loss, so no gradient reaches this step (the 0 below is the cut, "
-            "not a vanished gradient).</p>"
+            f"<p style='margin:2px 0; color:{c.backward}'><b>Outside the truncation window</b>: a scored loss's "
+            f"gradient goes back through its own step and the {k - 1} before it (k = {k}), so none reaches "
+            "this step (the 0 below is the cut, not a vanished gradient).</p>"
         )
 
     def _header(self, phase: str, t: int) -> str:
@@ -606,6 +598,12 @@ class FormulaView(QScrollArea):
             return ["t = 0: there is no earlier step to pass the gradient to."]
         a, b = d["dh_norm"][t], d["dh_norm"][t - 1]
         head = f"gradient ratio, step {slot(str(t))}→{slot(str(t - 1))}"
+        if d["outside"][t - 1] and not d["outside"][t]:  # the 0 there is the cut, not a vanished gradient
+            k = d["truncate"]
+            return [
+                f"{head}: cut here by truncated BPTT (k = {k}): a loss's gradient goes back through its own "
+                f"step and the {k - 1} before it, and step {slot(str(t - 1))} is beyond every window"
+            ]
         if not (np.isfinite(a) and np.isfinite(b)):  # NaN / ∞ = ×NaN would read as a measured number
             return [f"{head}: undefined, the gradient is not finite here (see the overflow above or on the plots)"]
         if a == 0:

@@ -2289,9 +2289,9 @@ class GradientPlot(LogCurvePlot):
     short_caption = "Falling to the left ⇒ vanishing."
     caption = (
         short_caption
-        + " Rising ⇒ exploding (log scale). "
+        + " Rising to the left ⇒ exploding (log scale). "
         + BOUND_CAPTION
-        + "Faint line: the curve before your last change; shaded: the steps the animation has not reached yet."
+        + "Paler: the steps the animation has not reached yet; faint grey line: the curve before your last change."
     )
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -2537,6 +2537,8 @@ class JacobianPlot(LogCurvePlot):
         t = np.arange(T)
         self.y = positive(trace.jacobian_norms)
         set_curve(self.curve, t, self.y, dots=T <= SYMBOLS_UP_TO)
+        L = trace.net.layers  # stacked: the top layer's, as the legend says
+        relabel(self.legend, self.curve, "‖∂h<sub>T−1</sub>/∂h<sub>t</sub>‖" + (f" layer {L}" if L > 1 else ""))
         bound = trace.pascanu_bound
         empty = overflow_notice(trace, "Jacobian product", self.y)
         # no product to bound (the forward pass overflowed): a bound alone would be a stray line
@@ -2757,6 +2759,8 @@ class EigenPlot(PlotPanel):
                 ev = self.eig[names[k]]
                 s.set_points(ev.real, ev.imag)
                 label = "W<sub>hh</sub>" if names[k] == "W_hh" else f"W<sub>h{names[k]}</sub> ({names[k]})"
+                if trace.net.layers > 1 and k == 0:  # stacked: the top layer's matrix
+                    label += f" layer {trace.net.layers}"
                 relabel(self.legend, s, label)
             else:
                 if len(s):
@@ -2853,6 +2857,8 @@ class EigenPlot(PlotPanel):
             self.step_circle.show()
             g = self.grad_factor[t]
             gradient = f"\ngradient ×{fmt(g, 3)}" if np.isfinite(g) else ""  # the caption says which ratios
+            if self.session.trace.cut_at(t):  # the 0 is truncation's cut, not a factor
+                gradient = "\ngradient: cut (truncation)"
             # (the legend names the dotted circle "step t→t−1": the note gives its numbers, narrow beside the plane)
             self.step_label.setText(f"step {t}→{t - 1}\nJacobian ×{fmt(r, 3)}{gradient}")
             self._place_note()

@@ -51,6 +51,8 @@ NARROW_HEADER_EM = 42.0  # narrower than this many line heights: the header lege
 ROOMY_ROW_EM = 1.5  # rows closer than this many line heights: the header gives up its legends (to a tooltip) ...
 TIGHT_ROW_EM = 1.0  # ... and closer than this even then: its title too, leaving the line of numbers
 LINE2_MIN_SCALE = 0.8  # the line of numbers shrinks its type this far before it would cut a number
+CUT = "cut by truncated BPTT"  # the step back that truncation cuts off, in the header's line of numbers
+CUT_SHORT = "truncation cut"
 EDGE_LABEL_MIN_EM = 0.55  # the smallest type (in line heights) for the W_hh labels on the recurrent edges
 EDGE_LABEL_READ_EM = 0.8  # ... and the smallest read from the back of a hall: below it, every k-th edge is
 EDGE_LABEL_MAX_STRIDE = 8  # labelled in the body type instead (up to this k), when that fits
@@ -231,6 +233,7 @@ class UnrolledView(QWidget):
         # gradient norms ‖∂L/∂h_t‖ on one log scale for all layers
         g = np.asarray(trace.grad_norms_layers, dtype=float)  # (L, T)
         self._grad = g
+        self._cut = trace.cut_off  # truncated BPTT: the steps no loss's window reaches
         self._grad_u, self._grad_lo, self._grad_hi = dg.log_scale(g)
         self._grad_idx = dg.unit_index(self._grad_u)
         self._grad_state = np.where(~np.isfinite(g), 2, np.where(g == 0, 1, 0)).astype(np.int8)  # ok, zero, bad
@@ -1058,7 +1061,9 @@ class UnrolledView(QWidget):
             return f"forward  t = {t}", values, None
         g = self._grad[-1]
         ratio = None
-        if t > 0 and np.isfinite(g[t]) and g[t] > 0 and np.isfinite(g[t - 1]):
+        if t > 0 and self._cut[t - 1] and not self._cut[t]:
+            ratio = CUT  # the 0 there is truncation's cut, not a factor: said so, as the Equations do
+        elif t > 0 and np.isfinite(g[t]) and g[t] > 0 and np.isfinite(g[t - 1]):
             with np.errstate(all="ignore"):
                 ratio = dg.number(g[t - 1] / g[t], 3)  # as the Equations and the eigenvalue plot write it
         return f"BPTT  t = {t}", [("‖∂L/∂h‖", dg.fmt(g[t]))], ratio
@@ -1067,8 +1072,10 @@ class UnrolledView(QWidget):
         """The header's second line: the phase and step in bold, then the numbers at that step."""
         lead, values, ratio = self._step_values()
         parts = [f"{name} = {v}" for name, v in values]
-        if ratio is not None:  # the step this frame takes, t → t−1: as the Equations and the eigenvalue plot say it
-            t = self._t
+        t = self._t
+        if ratio is CUT:
+            parts.append(f"(step {t}→{t - 1}: {CUT})")
+        elif ratio is not None:  # the step this frame takes, t → t−1: as the Equations and the eigenvalue plot say it
             parts.append(f"(gradient ‖∂L/∂h‖ ratio, step {t}→{t - 1}: × {ratio})")
         return lead, parts
 
@@ -1092,6 +1099,13 @@ class UnrolledView(QWidget):
             return lead, [norm]
         t = self._t
         step = f"{t}→{t - 1}"
+        if ratio is CUT:
+            return lead, [
+                "   ".join(self.step_numbers()[1]),
+                f"{norm}   ({step}: {CUT})",
+                f"{norm}   ({CUT_SHORT})",
+                norm,
+            ]
         return lead, [
             "   ".join(self.step_numbers()[1]),
             f"{norm}   (gradient ratio, step {step}: × {ratio})",

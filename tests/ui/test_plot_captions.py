@@ -161,3 +161,17 @@ def test_a_gated_cells_eigenvalue_caption_gives_its_gates_measured_mean(qtbot, c
     rnn = EigenPlot(Session(Config(steps=30)))
     qtbot.addWidget(rnn)
     assert "Mean " not in rnn.caption_label.text()
+
+
+def test_stacked_layers_say_which_layer_the_jacobian_and_the_eigenvalues_are_of(qtbot):
+    from ui.plots import EigenPlot, JacobianPlot
+
+    session = Session(Config(layers=3, hidden=4))
+    jacobian, eigen = JacobianPlot(session), EigenPlot(session)
+    for plot in (jacobian, eigen):
+        qtbot.addWidget(plot)
+    labels = jacobian.legend.__dict__["_unrolled_labels"]
+    assert labels[id(jacobian.curve)].endswith(" layer 3")
+    assert eigen.legend.__dict__["_unrolled_labels"][id(eigen.scatters[0])] == "W<sub>hh</sub> layer 3"
+    session.update(layers=1)
+    assert not labels[id(jacobian.curve)].endswith("layer 3")
