@@ -2441,6 +2441,14 @@ class GradientPlot(LogCurvePlot):
         else:
             texts.append("")  # no factor: the muted words may go
         self.set_badge(*texts)
+        self.badge.setToolTip(
+            "The gradient's own verdict: the per-step factor of ‖∂L/∂h_t‖ going back, fitted over the steps it "
+            "reaches, judged by the same rule as the toolbar's. The toolbar's verdict is fitted on ‖∂h_{T−1}/∂h_t‖ "
+            "instead, the most any direction can grow; the gradient follows one direction and adds each step's "
+            "own loss, so the two factors can differ, and even disagree (a GRU at Wrec 2.5)."
+            if np.isfinite(f) and f > 0
+            else ""
+        )
         drawn = (self.y, cells, self.ghost_y, self.bound_y, *layers)
         self.plot.getAxis("left").set_blank(not any(has_values(a) for a in drawn if a is not None))
         super()._on_trace_changed(trace)

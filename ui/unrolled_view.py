@@ -1289,15 +1289,16 @@ class UnrolledView(QWidget):
         p.setFont(self._font)
         p.setPen(self._ink(0.75))
         p.drawText(QRectF(rect.left(), y, lab_w, h), AlignLeftV, "value")
-        bar_l = rect.left() + lab_w + fm.horizontalAdvance("−1 ")
-        bar = QRectF(bar_l, y + 0.2 * h, rect.right() - bar_l - fm.horizontalAdvance(" +1 ") - 3.4 * em, 0.6 * h)
+        # the ends say that the scale saturates there: x is standard-normal, a state can exceed 1 (hover: exact)
+        bar_l = rect.left() + lab_w + fm.horizontalAdvance("≤−1 ")
+        bar = QRectF(bar_l, y + 0.2 * h, rect.right() - bar_l - fm.horizontalAdvance(" ≥+1 ") - 3.4 * em, 0.6 * h)
         grad = QLinearGradient(bar.topLeft(), bar.topRight())
         for j in range(0, dg.LUT_SIZE, 16):
             grad.setColorAt(j / (dg.LUT_SIZE - 1), self._vlut[j])
         grad.setColorAt(1.0, self._vlut[-1])
         p.fillRect(bar, grad)
-        p.drawText(QRectF(bar_l - 2 * em, y, 1.8 * em, h), AlignRightV, "−1")
-        p.drawText(QRectF(bar.right() + 0.2 * em, y, 2 * em, h), AlignLeftV, "+1")
+        p.drawText(QRectF(bar_l - 3 * em, y, 2.8 * em, h), AlignRightV, "≤−1")
+        p.drawText(QRectF(bar.right() + 0.2 * em, y, 3 * em, h), AlignLeftV, "≥+1")
         sw = self._swatch(lay, rect, h)
         p.fillRect(sw, QColor(dg.NONFINITE_FILL))  # (hatched by _paint_legends)
         p.drawText(QRectF(sw.right() + 0.2 * em, y, 2.2 * em, h), AlignLeftV, "NaN")
@@ -1489,7 +1490,7 @@ class UnrolledView(QWidget):
         lo, hi = self._vlut[0].name(), self._vlut[-1].name()
         sw = "<span style='color:{}'>■</span>"
         lines = [f"<b>{title}</b>", subs[0]]
-        lines.append(f"value: {sw.format(lo)} −1 … {sw.format(hi)} +1, hatched grey: inf or NaN")
+        lines.append(f"value: {sw.format(lo)} ≤−1 … {sw.format(hi)} ≥+1, hatched grey: inf or NaN")
         lines.append(
             f"‖∂L/∂h‖: {NO_GRADIENT}"
             if self._grad_none

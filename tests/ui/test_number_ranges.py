@@ -138,3 +138,14 @@ def test_colour_indices_saturate_and_put_nan_in_the_middle():
     assert dg.unit_index(np.array([-1.0, 0.0, 0.5, 1.0, 2.0, np.nan, np.inf])).tolist() == [
         0, 0, round(0.5 * top), top, top, 0, top,
     ]  # fmt: skip
+
+
+def test_the_gradient_header_says_how_its_verdict_differs_from_the_toolbars(qtbot):
+    """×0.773 in the toolbar and ×0.774 in the gradient header, or EXPLODING beside STABLE (a GRU
+    at Wrec 2.5): the header's tooltip says which quantity each is fitted on."""
+    from ui.plots import GradientPlot
+
+    plot = GradientPlot(Session(Config(cell="gru", wrec=2.5)))
+    qtbot.addWidget(plot)
+    tip = plot.badge.toolTip()
+    assert "‖∂L/∂h_t‖" in tip and "‖∂h_{T−1}/∂h_t‖" in tip and "can differ" in tip

@@ -406,3 +406,15 @@ def test_the_shortest_bptt_numbers_say_what_the_ratio_is(make_view, font_scale):
     need += QFontMetricsF(view._font).horizontalAdvance(bare.replace("   ×", "   ratio ×"))
     _, text, scale = view._fit_pair(need + 1, lead, forms, 0.8)
     assert scale == 1.0 and ("ratio ×" in text or "2→1: ×" in text), text
+
+
+def test_the_value_legend_says_its_ends_saturate(make_view):
+    """x is standard-normal and a state can pass 1: the diagram's colour scale ends at ±1 and says so
+    (drawn in the header, or in its tooltip where a short view gives the legends up)."""
+    view = make_view(steps=20)
+    assert np.abs(view.session.trace.x).max() > 1  # values beyond the ends are common
+    view.setMinimumHeight(100)
+    view.resize(1000, 120)
+    tip = view._header_tooltip(view._layout())
+    assert "≤−1" in tip and "≥+1" in tip
+    view.grab()
