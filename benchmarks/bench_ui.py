@@ -12,11 +12,14 @@ the view updates alone; "engine" is run(config) plus the lazy diagnostics the vi
 The measurements take turns over three rounds, so that a swing in the machine's speed falls on
 all of them alike.
 The "own" column is the GUI thread's own time: its wall time minus the time it sat ready to run
-while another process had the core (Linux's /proc/thread-self/schedstat), so its CPU time plus
-every wait of its own: idle for the pool thread's Jacobian-product norms, and blocked on the GIL
-while the pool thread holds it. The user waits for all of these; a busy machine's other processes
-it leaves out. (Judging on CPU time + the idle wait, as before the fifteenth session, missed the
-GIL: a change that made the two threads fight over it lowered that sum and raised the wall time.)
+while every core was busy with other threads (Linux's /proc/thread-self/schedstat), so its CPU
+time plus its waits: idle for the pool thread's Jacobian-product norms, and blocked on the GIL
+while the pool thread holds it. The user waits for all of these. It leaves out most of what other
+processes cost, not all: the queueing counted out includes waiting behind this process's own pool
+thread when all cores are taken, and an idle wait for a pool thread that is itself queued behind
+other processes stays in. On an idle machine own = wall. (Judging on CPU time + the idle wait,
+as before the fifteenth session, missed the GIL: a change that made the two threads fight over
+it lowered that sum and raised the wall time.)
 Without schedstat the column is the CPU time plus the idle wait. The row under the Wrec change
 shows the idle wait alone. The Wrec change runs as the interactive app does
 (Session.defer_measures: the other views are painted while the norms are measured) and ends when
@@ -321,7 +324,7 @@ def main() -> dict:
     lines = [
         f"UI benchmarks (offscreen, window 1600x1000, T = 100, hidden 32; medians; load average {load:.1f}"
         f" on {os.cpu_count()} cores: wall times grow with load, own times much less; own = wall minus time"
-        " spent ready to run while another process had the core"
+        " spent ready to run while every core was busy with other threads"
         + (
             ""
             if _queued() is not None

@@ -2687,6 +2687,8 @@ def gate_share(trace: Result) -> str:
     LSTM: the forget gate f multiplies the cell state c at every step; GRU: the update gate z
     keeps that share of h (h_t = (1 − z) n + z h_{t−1}). Mean over every step and unit of the top
     layer, first example (the one the plots follow)."""
+    if trace.net.cell == "lstm" and trace.net.variant == "nfg":  # f is pinned at 1, not measured
+        return " No forget gate in this variant (f = 1): the cell state c is carried on unchanged."
     gates = trace.gates()
     name, gate, role = {
         "lstm": ("f", "forget gate f", "it multiplies the cell state c at every step"),

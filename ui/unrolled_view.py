@@ -647,9 +647,14 @@ class UnrolledView(QWidget):
                 continue
             text, font, dy, h, stride = label
             w = dg.sub_text_width(font, text)
-            for s in steps:
+            # a label wider than a step reaches past its own: those of the steps beside the repainted
+            # ones too (Qt clips to the region), and none past the diagram's ends
+            reach = range(max(0, steps.start - stride), min(self._T, steps.stop + stride)) if stride > 1 else steps
+            lo, hi = lay.area.left() + 0.5 * w + 1.0, lay.area.right() - 0.5 * w - 1.0
+            for s in reach:
                 if s >= 0 and (self._T - 1 - s) % stride == 0:
-                    mid = QPointF(0.5 * (lay.cx(s - 1) + lay.cx(s)), y_h[k] - dy)
+                    x = 0.5 * (lay.cx(s - 1) + lay.cx(s))
+                    mid = QPointF(min(max(x, lo), hi) if stride > 1 and lo <= hi else x, y_h[k] - dy)
                     if dy == 0 or stride > 1:  # on the edge, or over the arrows up: knocked out of them (and the shade)
                         knock = QRectF(mid.x() - 0.5 * w - 1.0, mid.y() - 0.5 * h, w + 2.0, h)
                         p.fillRect(knock, self._bg)

@@ -175,3 +175,12 @@ def test_stacked_layers_say_which_layer_the_jacobian_and_the_eigenvalues_are_of(
     assert eigen.legend.__dict__["_unrolled_labels"][id(eigen.scatters[0])] == "W<sub>hh</sub> layer 3"
     session.update(layers=1)
     assert not labels[id(jacobian.curve)].endswith("layer 3")
+
+
+def test_an_lstm_without_a_forget_gate_says_so_instead_of_a_mean(qtbot):
+    from ui.plots import EigenPlot
+
+    plot = EigenPlot(Session(Config(cell="lstm", variant="nfg", steps=30)))
+    qtbot.addWidget(plot)
+    text = plot.caption_label.text()
+    assert "No forget gate in this variant (f = 1)" in text and "Mean forget gate" not in text

@@ -418,3 +418,28 @@ def test_the_value_legend_says_its_ends_saturate(make_view):
     tip = view._header_tooltip(view._layout())
     assert "≤−1" in tip and "≥+1" in tip
     view.grab()
+
+
+def test_labels_on_every_kth_edge_stay_inside_the_diagram(make_view, monkeypatch):
+    """Stacked layers' labels (Wₕₕ⁽²⁾) are wider than a step: the first and the last were cut at the
+    diagram's ends. Every label drawn lies inside the area the steps are drawn in."""
+    import ui.diagram as dg_module
+
+    view = make_view(cell="lstm", variant="cifg", steps=45, layers=2)
+    view.resize(840, 330)
+    s = view.session
+    s.set_frame(s.frame_of("backward", 39))
+    lay = view._layout()
+    assert all(view._edge_label(lay, k)[4] > 1 for k in range(2))  # every k-th edge here
+    drawn = []
+    real = dg_module.sub_text
+
+    def spy(p, mid, text, font):
+        drawn.append((mid.x(), dg_module.sub_text_width(font, text)))
+        return real(p, mid, text, font)
+
+    monkeypatch.setattr(dg_module, "sub_text", spy)
+    view.grab()
+    labels = [(x, w) for x, w in drawn if w > 0]
+    assert labels
+    assert all(lay.area.left() <= x - w / 2 and x + w / 2 <= lay.area.right() for x, w in labels)
