@@ -688,9 +688,12 @@ class FormulaView(QScrollArea):
             rows = [
                 f"‖∂L/∂{_sub('h', t)}‖ = <b>{equation_norm(d['dh_norm'][t], d['dh_bad'][t], d['H'])}</b>",
                 f"{self._unit_label()}{_sub('z', t)} = {n(d['z'][t])}" + _paren(self._mean(d["z_mean"], t)),
-                f"{self._unit_label()}{_sub('z', t)} ⊙ ∂L/∂{_sub('h', t)} = {n(d['z'][t])} · {p(d['dh'][t])} = "
-                f"<b>{n(d['z'][t] * d['dh'][t])}</b>",
             ]
+            if t > 0:  # what the shortcut passes on to h_{t-1}; at t = 0 there is no earlier step (as the LSTM's)
+                rows.append(
+                    f"{self._unit_label()}{_sub('z', t)} ⊙ ∂L/∂{_sub('h', t)} = {n(d['z'][t])} · {p(d['dh'][t])} = "
+                    f"<b>{n(d['z'][t] * d['dh'][t])}</b>"
+                )
             rows += self._step_ratio(t)
         return self._general(general) + self._eq(rows)
 

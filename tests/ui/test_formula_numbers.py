@@ -171,3 +171,16 @@ def test_the_bptt_rows_name_the_step_of_the_derivative_and_call_the_bound_a_boun
     text = view.text
     assert "tanh′(<i>pre</i><sub>0</sub>) = " in text  # the value at this step, not a constant
     assert "bound per step: γ·σ<sub>max</sub> = " in text
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_at_t0_the_equations_pass_nothing_back_to_an_earlier_step(view_of, cell):
+    """GRU at t = 0 wrote z₀ ⊙ ∂L/∂h₀ = … (what the shortcut passes to h₋₁), then 'no earlier step':
+    as the LSTM's, the row is left out at t = 0."""
+    view = view_of(cell=cell, steps=8)
+    view.session.set_frame(view.session.frame_of("backward", 0))
+    text = view.text
+    assert "there is no earlier step" in text
+    assert "⊙ ∂L/∂<i>h</i><sub>0</sub> =" not in text and "∂L/∂<i>c</i><sub>0</sub> ⊙" not in text
+    view.session.set_frame(view.session.frame_of("backward", 3))
+    assert ("⊙ ∂L/∂<i>h</i><sub>3</sub> =" if cell == "gru" else "∂L/∂<i>c</i><sub>3</sub> ⊙") in view.text
