@@ -30,6 +30,7 @@ import numpy as np
 TOL = 1e-10  # residual accepted on sigma^2 (the norm is then good to TOL / 2 relative)
 POWER_STEPS = 12  # power-iteration steps before the rest goes to LAPACK
 BLOCK = 4  # vectors per matrix in the block power iteration
+SAFE_SCALE = (1e-100, 1e100)  # largest |entry| within which M^T M neither over- nor underflows: no rescaling
 SEED = 1301  # the default start vectors are fixed, so the same matrices give the same norms
 
 
@@ -67,7 +68,7 @@ def spectral_norms(
         return out.reshape(shape)
     # bring every matrix to a largest entry of 1 so that nothing over- or underflows in M^T M;
     # matrices already in a safe range are used as they are (no copy)
-    if todo.size == N and np.all((scale > 1e-100) & (scale < 1e100)):
+    if todo.size == N and np.all((scale > SAFE_SCALE[0]) & (scale < SAFE_SCALE[1])):
         B, scale = A, np.ones(N)
     else:
         B = A[todo] / scale[todo, None, None]
@@ -101,7 +102,8 @@ def plain(M: np.ndarray) -> bool:
     with np.errstate(all="ignore"):
         hi, lo = M.max(axis=(-2, -1)), M.min(axis=(-2, -1))
         scale = np.maximum(hi, -lo)
-        return bool(np.isfinite(hi).all() and np.isfinite(lo).all() and ((scale > 1e-100) & (scale < 1e100)).all())
+        safe = (scale > SAFE_SCALE[0]) & (scale < SAFE_SCALE[1])
+        return bool(np.isfinite(hi).all() and np.isfinite(lo).all() and safe.all())
 
 
 def power_norms(

@@ -598,7 +598,7 @@ class FormulaView(QScrollArea):
             return ["t = 0: there is no earlier step to pass the gradient to."]
         a, b = d["dh_norm"][t], d["dh_norm"][t - 1]
         head = f"gradient ratio, step {slot(str(t))}→{slot(str(t - 1))}"
-        if d["outside"][t - 1] and not d["outside"][t]:  # the 0 there is the cut, not a vanished gradient
+        if self.session.trace.cut_at(t):  # the 0 there is the cut, not a vanished gradient
             k = d["truncate"]
             return [
                 f"{head}: cut here by truncated BPTT (k = {k}): a loss's gradient goes back through its own "

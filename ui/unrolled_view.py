@@ -53,6 +53,7 @@ TIGHT_ROW_EM = 1.0  # ... and closer than this even then: its title too, leaving
 LINE2_MIN_SCALE = 0.8  # the line of numbers shrinks its type this far before it would cut a number
 CUT = "cut by truncated BPTT"  # the step back that truncation cuts off, in the header's line of numbers
 CUT_SHORT = "truncation cut"
+VALUE_ENDS = ("≤−1", "≥+1")  # the value scale's ends: it saturates there (x is standard-normal; hover: exact)
 EDGE_LABEL_MIN_EM = 0.55  # the smallest type (in line heights) for the W_hh labels on the recurrent edges
 EDGE_LABEL_READ_EM = 0.8  # ... and the smallest read from the back of a hall: below it, every k-th edge is
 EDGE_LABEL_MAX_STRIDE = 8  # labelled in the body type instead (up to this k), when that fits
@@ -233,7 +234,6 @@ class UnrolledView(QWidget):
         # gradient norms ‖∂L/∂h_t‖ on one log scale for all layers
         g = np.asarray(trace.grad_norms_layers, dtype=float)  # (L, T)
         self._grad = g
-        self._cut = trace.cut_off  # truncated BPTT: the steps no loss's window reaches
         self._grad_u, self._grad_lo, self._grad_hi = dg.log_scale(g)
         self._grad_idx = dg.unit_index(self._grad_u)
         self._grad_state = np.where(~np.isfinite(g), 2, np.where(g == 0, 1, 0)).astype(np.int8)  # ok, zero, bad
@@ -652,7 +652,7 @@ class UnrolledView(QWidget):
             reach = range(max(0, steps.start - stride), min(self._T, steps.stop + stride)) if stride > 1 else steps
             lo, hi = lay.area.left() + 0.5 * w + 1.0, lay.area.right() - 0.5 * w - 1.0
             for s in reach:
-                if s >= 0 and (self._T - 1 - s) % stride == 0:
+                if self._labelled(s, stride):
                     x = 0.5 * (lay.cx(s - 1) + lay.cx(s))
                     mid = QPointF(min(max(x, lo), hi) if stride > 1 and lo <= hi else x, y_h[k] - dy)
                     if dy == 0 or stride > 1:  # on the edge, or over the arrows up: knocked out of them (and the shade)
@@ -685,6 +685,10 @@ class UnrolledView(QWidget):
                 p.setPen(QPen(self._cursor, 2.0 * bw))
                 for k in range(L):
                     p.drawEllipse(QPointF(x, y_h[k]), r + 1.8 * bw, r + 1.8 * bw)
+
+    def _labelled(self, s: int, stride: int) -> bool:
+        """Whether the recurrent edge into h_s carries its W_hh label: every stride-th, counted back from the last."""
+        return s >= 0 and (self._T - 1 - s) % stride == 0
 
     def _edge_label(self, lay: _Layout, k: int) -> tuple[str, QFont, float, float, int] | None:
         """Layer k's W_hh label over its recurrent edges: text, type, how far above the edge its
@@ -807,7 +811,7 @@ class UnrolledView(QWidget):
             if label is not None:
                 size, stride = QFontMetricsF(label[1]).height(), label[4]
                 steps = self._visible_steps(lay, clipped=False)
-                out += [(k, s, label[0], size) for s in steps if s >= 0 and (self._T - 1 - s) % stride == 0]
+                out += [(k, s, label[0], size) for s in steps if self._labelled(s, stride)]
         return out
 
     def _loss_node(self, p: QPainter, lay: _Layout, c: QPointF, s: int, lit: bool) -> None:
@@ -1066,7 +1070,7 @@ class UnrolledView(QWidget):
             return f"forward  t = {t}", values, None
         g = self._grad[-1]
         ratio = None
-        if t > 0 and self._cut[t - 1] and not self._cut[t]:
+        if self.session.trace.cut_at(t):
             ratio = CUT  # the 0 there is truncation's cut, not a factor: said so, as the Equations do
         elif t > 0 and np.isfinite(g[t]) and g[t] > 0 and np.isfinite(g[t - 1]):
             with np.errstate(all="ignore"):
@@ -1294,16 +1298,16 @@ class UnrolledView(QWidget):
         p.setFont(self._font)
         p.setPen(self._ink(0.75))
         p.drawText(QRectF(rect.left(), y, lab_w, h), AlignLeftV, "value")
-        # the ends say that the scale saturates there: x is standard-normal, a state can exceed 1 (hover: exact)
-        bar_l = rect.left() + lab_w + fm.horizontalAdvance("≤−1 ")
-        bar = QRectF(bar_l, y + 0.2 * h, rect.right() - bar_l - fm.horizontalAdvance(" ≥+1 ") - 3.4 * em, 0.6 * h)
+        low, high = VALUE_ENDS
+        bar_l = rect.left() + lab_w + fm.horizontalAdvance(low + " ")
+        bar = QRectF(bar_l, y + 0.2 * h, rect.right() - bar_l - fm.horizontalAdvance(f" {high} ") - 3.4 * em, 0.6 * h)
         grad = QLinearGradient(bar.topLeft(), bar.topRight())
         for j in range(0, dg.LUT_SIZE, 16):
             grad.setColorAt(j / (dg.LUT_SIZE - 1), self._vlut[j])
         grad.setColorAt(1.0, self._vlut[-1])
         p.fillRect(bar, grad)
-        p.drawText(QRectF(bar_l - 3 * em, y, 2.8 * em, h), AlignRightV, "≤−1")
-        p.drawText(QRectF(bar.right() + 0.2 * em, y, 3 * em, h), AlignLeftV, "≥+1")
+        p.drawText(QRectF(bar_l - 3 * em, y, 2.8 * em, h), AlignRightV, low)
+        p.drawText(QRectF(bar.right() + 0.2 * em, y, 3 * em, h), AlignLeftV, high)
         sw = self._swatch(lay, rect, h)
         p.fillRect(sw, QColor(dg.NONFINITE_FILL))  # (hatched by _paint_legends)
         p.drawText(QRectF(sw.right() + 0.2 * em, y, 2.2 * em, h), AlignLeftV, "NaN")
@@ -1495,7 +1499,8 @@ class UnrolledView(QWidget):
         lo, hi = self._vlut[0].name(), self._vlut[-1].name()
         sw = "<span style='color:{}'>■</span>"
         lines = [f"<b>{title}</b>", subs[0]]
-        lines.append(f"value: {sw.format(lo)} ≤−1 … {sw.format(hi)} ≥+1, hatched grey: inf or NaN")
+        low, high = VALUE_ENDS
+        lines.append(f"value: {sw.format(lo)} {low} … {sw.format(hi)} {high}, hatched grey: inf or NaN")
         lines.append(
             f"‖∂L/∂h‖: {NO_GRADIENT}"
             if self._grad_none
