@@ -756,6 +756,13 @@ class ControlsPanel(QWidget):
         self.leak_box = self._box("leak", FloatBox("leak", *LIMITS["leak"], decimals=2, step=0.05))
         self.leak_box.valueChanged.connect(lambda v: self.apply(leak=round(float(v), 2)))
         self.leak_label = QLabel("leak α")
+        leak_tip = (
+            "Leak rate α of the echo state network: h(t) = (1−α)·h(t−1) + α·φ(…). α = 1 keeps nothing of "
+            "the old state: the Elman RNN's update, with a fixed random reservoir. A smaller α keeps more of "
+            "it, so each step back multiplies the gradient by (1−α) + α·φ′·W_hh and it fades more slowly."
+        )
+        self.leak_box.setToolTip(leak_tip)
+        self.leak_label.setToolTip(leak_tip)
         form.addRow(self.leak_label, self.leak_box)
         self.topology_box = _combo(TOPOLOGY_NAMES)
         self.topology_box.setObjectName("box_topology")

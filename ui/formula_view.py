@@ -578,7 +578,7 @@ class FormulaView(QScrollArea):
         rows = [
             f"‖∂L/∂{_sub('h', t)}‖ = <b>{equation_norm(d['dh_norm'][t], d['dh_bad'][t], d['H'])}</b>",
             f"{self._unit_label()}{act}′({_sub('pre', t)}) = {n(d['dphi'][t])} ("
-            + ", ".join(filter(None, (self._mean(d["dphi_mean"], t), f"γ = {gamma_text}")))
+            + ", ".join(filter(None, (self._mean(d["dphi_mean"], t), f"γ\u00a0=\u00a0{gamma_text}")))
             + ")",
             bound,
         ]

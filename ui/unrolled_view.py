@@ -209,6 +209,7 @@ class UnrolledView(QWidget):
         net = trace.net
         T, L = trace.T, net.layers
         self._T, self._L, self._H = T, L, net.hidden
+        self._value_names = (("h", "unit", net.hidden), ("x", "input", net.inputs), ("y", "output", net.outputs))
         self._topology = cfg.topology
         has_input = np.ones(T, dtype=bool)
         if cfg.topology == "one_to_many":
@@ -1060,11 +1061,13 @@ class UnrolledView(QWidget):
         """The current frame's lead, its (name, number) pairs, and the gradient's step ratio (BPTT)."""
         t = self._t
         if self._phase == "forward":
-            values = [("h", self._text("h", self._L - 1, t))]
+            # the nodes show one number each: unit 1 of h (feature 1 of x and y) of the first example
+            h, x, y = (f"{name} ({what} 1)" if n > 1 else name for name, what, n in self._value_names)
+            values = [(h, self._text("h", self._L - 1, t))]
             if self._y_used[t]:  # many-to-one: no output before the last step
-                values.append(("y", self._text("y", 0, t)))
+                values.append((y, self._text("y", 0, t)))
             if self._has_input[t]:
-                values.insert(0, ("x", self._text("x", 0, t)))
+                values.insert(0, (x, self._text("x", 0, t)))
             if self._scored[t]:
                 values.append(("loss term", self._text("loss", 0, t)))
             return f"forward  t = {t}", values, None
@@ -1097,7 +1100,7 @@ class UnrolledView(QWidget):
         """
         lead, values, ratio = self._step_values()
         if self._phase == "forward":
-            short = [("loss" if name == "loss term" else name, v) for name, v in values]
+            short = [("loss" if name == "loss term" else name.split(" (")[0], v) for name, v in values]
             return lead, [
                 "   ".join(f"{name} = {v}" for name, v in values),
                 "  ".join(f"{name} = {v}" for name, v in short),
@@ -1132,7 +1135,7 @@ class UnrolledView(QWidget):
         if self._phase != "forward":
             return []
         _, values, _ = self._step_values()
-        values = [(name, v) for name, v in values if name != "loss term"]
+        values = [(name.split(" (")[0], v) for name, v in values if name != "loss term"]
         out = []
         for drop in ("loss", "y", "x"):
             values = [(name, v) for name, v in values if name != drop]

@@ -112,6 +112,21 @@ def test_a_refusal_by_the_engine_is_shown_and_the_widgets_put_back(window):
     assert controls.cell_box.currentData() == "rnn"
 
 
+def test_the_leak_says_what_alpha_1_means_and_it_holds(window):
+    """A reviewer found an ESN with leak 1 giving the Elman RNN's numbers and wondered: the leak's tip
+    says α = 1 is the Elman update, and the per-step factor it names is the trace's step Jacobian."""
+    c = window.controls
+    tip = c.leak_box.toolTip()
+    assert "α = 1" in tip and "Elman" in tip and tip == c.leak_label.toolTip()
+    window.session.update(cell="esn", leak=0.3, hidden=4, steps=6)
+    trace = window.session.trace
+    d, s = trace._step_factors
+    W = trace.net.params["weight_hh_l0"]
+    t = 3  # (1−α) I + α·diag(φ′)·W_hh, with d = α·φ′ as the engine carries it
+    assert np.allclose(trace.step_jacobians[t], np.diag(s[t]) + d[t][:, None] * W)
+    assert np.allclose(s[t], 0.7)
+
+
 def test_session_changes_are_written_back_without_echo(window):
     traces = []
     window.session.trace_changed.connect(traces.append)

@@ -66,7 +66,7 @@ def test_a_single_unit_needs_no_label_and_no_mean(view_of, cell):
     assert "unit 1: " not in view.text and "the single unit" in view.text
     assert "mean over units" not in view.text  # one unit's number is its own mean
     if cell == "rnn":
-        assert f"tanh′(<i>pre</i><sub>3</sub>) = {fmt(view.data['dphi'][3], 3)} (γ = 1)" in view.text
+        assert f"tanh′(<i>pre</i><sub>3</sub>) = {fmt(view.data['dphi'][3], 3)} (γ\u00a0=\u00a01)" in view.text
     wide = view_of(cell=cell, hidden=4)
     wide.session.set_frame(wide.session.frame_of("backward", 3))
     assert "mean over units" in wide.text

@@ -162,3 +162,25 @@ def test_the_jacobian_header_says_overflow_and_draws_no_bound_without_a_product(
     qtbot.addWidget(finite)
     assert not any("OVERFLOW" in text for text in finite.badge_line._texts)
     assert finite.bound_y is not None and len(finite.bound.xData) == 20
+
+
+def test_the_diagram_header_names_the_unit_its_numbers_are_of(qtbot):
+    """At the overflow the header read 'x = 0.15  h = inf' with 8 units: whose h? The nodes show unit 1
+    of the first example, and the header's longest form says so (a single unit needs no name)."""
+    session = Session(Config(**OVERFLOW))
+    view = UnrolledView(session)
+    qtbot.addWidget(view)
+    session.set_frame(session.trace.nonfinite.step)
+    _, parts = view.step_numbers()
+    assert any(p.startswith("h (unit 1) = ") for p in parts), parts
+    assert any(p.startswith("x = ") for p in parts)  # one input: no name needed
+    single = Session(Config(hidden=1, steps=5))
+    view1 = UnrolledView(single)
+    qtbot.addWidget(view1)
+    assert any(p.startswith("h = ") for p in view1.step_numbers()[1])
+    wide = Session(Config(steps=5, inputs=3, outputs=2))
+    view3 = UnrolledView(wide)
+    qtbot.addWidget(view3)
+    wide.set_frame(4)
+    parts = view3.step_numbers()[1]
+    assert any(p.startswith("x (input 1) = ") for p in parts) and any(p.startswith("y (output 1) = ") for p in parts)
