@@ -53,6 +53,7 @@ TIGHT_ROW_EM = 1.0  # ... and closer than this even then: its title too, leaving
 LINE2_MIN_SCALE = 0.8  # the line of numbers shrinks its type this far before it would cut a number
 CUT = "cut by truncated BPTT"  # the step back that truncation cuts off, in the header's line of numbers
 CUT_SHORT = "truncation cut"
+UNREACHED_LOSS_OPACITY = 0.25  # dense diagram: a loss strip's steps the forward pass has not reached yet
 VALUE_ENDS = ("≤−1", "≥+1")  # the value scale's ends: it saturates there (x is standard-normal; hover: exact)
 EDGE_LABEL_MIN_EM = 0.55  # the smallest type (in line heights) for the W_hh labels on the recurrent edges
 EDGE_LABEL_READ_EM = 0.8  # ... and the smallest read from the back of a hall: below it, every k-th edge is
@@ -884,7 +885,13 @@ class UnrolledView(QWidget):
         strip(self._strip_y, y_y - 0.5 * cell_h, cell_h, s0, lit_end)
         if self._topology != "many_to_one":  # many-to-one: only the last output is drawn
             dim(y_y - 0.5 * cell_h, cell_h)
-        strip(self._strip_loss, y_loss - 0.12 * unit, 0.24 * unit, s0, s1)
+        # the loss terms where the forward pass has reached them; the later ones faint, as the
+        # shapes' unreached loss boxes are: where the losses will be, not yet computed
+        strip(self._strip_loss, y_loss - 0.12 * unit, 0.24 * unit, s0, lit_end)
+        if s1 > lit_end:
+            p.setOpacity(UNREACHED_LOSS_OPACITY)
+            strip(self._strip_loss, y_loss - 0.12 * unit, 0.24 * unit, lit_end, s1)
+            p.setOpacity(1.0)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if 0 <= t < self._T:  # the current step: a marker line through every row
             x = lay.cx(t)

@@ -443,3 +443,26 @@ def test_labels_on_every_kth_edge_stay_inside_the_diagram(make_view, monkeypatch
     labels = [(x, w) for x, w in drawn if w > 0]
     assert labels
     assert all(lay.area.left() <= x - w / 2 and x + w / 2 <= lay.area.right() for x, w in labels)
+
+
+def test_the_dense_diagram_shows_an_unreached_loss_faint(make_view):
+    """At T = 100 the many-to-one loss marker was drawn in the full gradient blue during the forward
+    pass, while the shapes at T = 30 draw an unreached loss box pale: the strip is faint until the
+    forward pass reaches the step, full once it has (and in BPTT)."""
+    view = make_view(steps=100, topology="many_to_one")
+    s = view.session
+    lay = view._layout()
+    assert lay.pitch < 12  # the dense drawing: strips, not shapes
+    y_loss = view._rows(lay)[0]
+    x = round(lay.cx(99))
+
+    def ink() -> int:  # how far the loss strip's pixel is from the background (0..255 per channel, summed)
+        image = view.grab().toImage()
+        c, bg = image.pixelColor(x, round(y_loss)), image.pixelColor(x, round(y_loss) - round(0.2 * lay.row_h))
+        return abs(c.red() - bg.red()) + abs(c.green() - bg.green()) + abs(c.blue() - bg.blue())
+
+    s.set_frame(50)
+    faint = ink()
+    s.set_frame(150)  # BPTT: every step reached (at frame 99 the playhead's line covers the step)
+    full = ink()
+    assert 0 < faint < 0.4 * full, (faint, full)
