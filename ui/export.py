@@ -501,6 +501,7 @@ def figure_from_window(window, name: str, theme=None) -> Figure:
         folded=folded,
         quantity=quantity,
         training=_training_record(window) if name == "loss" else None,
+        own_weights=s.network is not None,
     )
 
 

@@ -101,10 +101,17 @@ def training_curves(training: dict | None) -> tuple[np.ndarray, np.ndarray, np.n
 
     The record is simulator/scenario.py's training_record: "train_loss" (one per iteration) and
     "test_loss" ([[iteration, loss], ...]). Older names ("loss_history", "test_history") are read
-    too; a test list of bare numbers is spread evenly over the iterations.
+    too; a test list of bare numbers is spread evenly over the iterations. What the window saves
+    and a scenario file holds is the training view's state, {"task", "task_args", "runs": {label:
+    record}}: its first run's record is read (the one run of a single training; A of a comparison).
     """
     if not isinstance(training, dict):
         return None
+    runs = training.get("runs")
+    if "train_loss" not in training and isinstance(runs, dict):
+        training = next((r for r in runs.values() if isinstance(r, dict) and r.get("train_loss")), None)
+        if training is None:
+            return None
     train = training.get("train_loss", training.get("loss_history"))
     if train is None or len(train) == 0:
         return None
@@ -129,12 +136,16 @@ def figure_table(
     T = trace.T
     steps = list(range(T))
     if name == "gradients":
-        bound = gradient_bound(trace, config)  # the dashed line the figure draws, where it draws one
-        if bound is None:
-            return ["t", "grad_norm"], [[t, _num(g)] for t, g in zip(steps, trace.grad_norms)]
-        return ["t", "grad_norm", "pascanu_bound"], [
-            [t, _num(g), _num(b)] for t, g, b in zip(steps, trace.grad_norms, bound)
-        ]
+        # the figure's lines: ‖∂L/∂h_t‖, the LSTM's ‖∂L/∂c_t‖ and the dashed bound, where it draws them
+        header, columns = ["t", "grad_norm"], [steps, trace.grad_norms]
+        if trace.cell_grad_norms is not None:
+            header.append("cell_grad_norm")
+            columns.append(trace.cell_grad_norms[-1])
+        bound = gradient_bound(trace, config)
+        if bound is not None:
+            header.append("pascanu_bound")
+            columns.append(bound)
+        return header, [[t, *(_num(c[t]) for c in columns[1:])] for t in steps]
     if name == "jacobian":
         bound = trace.pascanu_bound
         if bound is None:
@@ -459,20 +470,24 @@ def _panel_titles(panel: PlotPanel) -> tuple[str, ...]:
 INIT_WORDS = {"orthogonal": "orthogonal init", "identity": "identity init (IRNN)"}
 
 
-def setting_text(config: Config) -> str:
+def setting_text(config: Config, own_weights: bool = False) -> str:
     """The configuration a figure was made with, in one short line for a slide's reader.
 
     'RNN · φ = tanh · W<sub>rec</sub> = 0.8 · T = 30 · 16 units · orthogonal init, seed 0', with the
     variant, the layers, the leak and the remedies in force where they are not the default.
+    own_weights (the Session's network: trained, or from a file): the weights are not the
+    config's Wrec and initialisation, so the line says 'own weights' in their place.
     """
     c = config
     cell = c.cell.upper() if c.variant == "vanilla" or c.cell != "lstm" else f"LSTM ({c.variant})"
-    parts = [cell, f"φ = {c.activation}", f"W<sub>rec</sub> = {c.wrec:g}", f"T = {c.steps}", f"{c.hidden} units"]
+    weights = "own weights (trained or loaded)" if own_weights else f"W<sub>rec</sub> = {c.wrec:g}"
+    parts = [cell, f"φ = {c.activation}", weights, f"T = {c.steps}", f"{c.hidden} units"]
     if c.layers > 1:
         parts.append(f"{c.layers} layers")
     if c.cell == "esn" and c.leak != 1.0:
         parts.append(f"leak {c.leak:g}")
-    parts.append(f"{INIT_WORDS.get(c.init, c.init + ' init')}, seed {c.seed}")
+    if not own_weights:
+        parts.append(f"{INIT_WORDS.get(c.init, c.init + ' init')}, seed {c.seed}")
     if 0 < c.truncate < c.steps:
         parts.append(f"BPTT truncated to k = {c.truncate}")
     if c.clip > 0:
@@ -484,16 +499,17 @@ def setting_text(config: Config) -> str:
     return " · ".join(parts).replace("-", "−")
 
 
-def setting_label(config: Config, theme: theme_mod.Theme) -> pg.LabelItem:
-    """The configuration in small grey type, for the foot of a figure."""
+def setting_label(session: Session, theme: theme_mod.Theme) -> pg.LabelItem:
+    """The Session's configuration (and whether its weights are its own) in small grey type, for a figure's foot."""
     note = pg.LabelItem(justify="left")
-    note.setText(setting_text(config), size=f"{theme.point_size(0.7):.1f}pt", color=theme.colours.muted)
+    text = setting_text(session.config, session.network is not None)
+    note.setText(text, size=f"{theme.point_size(0.7):.1f}pt", color=theme.colours.muted)
     return note
 
 
-def _setting_note(plot: pg.PlotItem, config: Config, theme: theme_mod.Theme) -> pg.LabelItem:
+def _setting_note(plot: pg.PlotItem, session: Session, theme: theme_mod.Theme) -> pg.LabelItem:
     """The configuration in a row of its own at the foot of the plot."""
-    note = setting_label(config, theme)
+    note = setting_label(session, theme)
     plot.layout.addItem(note, plot.layout.rowCount(), 1)
     return note
 
@@ -520,7 +536,7 @@ def _panel_figure(name: str, panel: PlotPanel, session: Session, theme, size, ti
     figure.item = panel.plot
     figure.panel = panel
     figure.title_label, figure.title_texts, figure.title_plot = panel.plot.titleLabel, titles, panel.plot
-    figure.setting_note = _setting_note(panel.plot, session.config, theme)
+    figure.setting_note = _setting_note(panel.plot, session, theme)
     if session.frame == session.n_frames - 1:  # the finished BPTT: no playhead on a slide
         figure.show_playhead(False)
     return figure
@@ -671,7 +687,7 @@ class GatesView(QWidget):
         for plot in self.plots[1:]:
             plot.setXLink(self.plots[0])
         # the configuration at the foot, as the plot figures have it (setting_note)
-        self.note = setting_label(session.config, theme)
+        self.note = setting_label(session, theme)
         self.canvas.addItem(self.note, row=len(names) + 1, col=1)
         em = theme.point_size() * 96 / 72
         self.canvas.ci.layout.setContentsMargins(0.6 * em, 0.3 * em, 1.2 * em, 0.4 * em)
@@ -702,17 +718,20 @@ def build_figure(
     folded: bool = False,
     quantity: str = "h",
     training: dict | None = None,
+    own_weights: bool = False,
 ) -> Figure:
     """Build, lay out and set the frame of one figure (FigureError if it cannot be made for this config).
 
     frame: the playhead (0 .. 2T-1; negative counts from the end; the default is the end of BPTT).
     quantity: which state the 'hidden' figure shows (h, c, a gate name or dh).
     training: a scenario's training record: the 'loss' figure then shows its loss history.
+    own_weights: the trace runs weights that are not the config's (trained, or from a file); the
+    footer then says so instead of giving the config's Wrec and initialisation.
     """
     if name not in FIGURES:
         raise FigureError(f"unknown figure {name!r}; figures: {', '.join(FIGURES)}")
     theme = theme or export_theme()
-    session = Session(config, trace=trace)
+    session = Session(config, trace=trace, network=trace.net if own_weights else None)
     n = session.n_frames
     if not -n <= frame < n:
         raise FigureError(f"frame must be between {-n} and {n - 1} (2T = {n} frames); got {frame}")
@@ -767,7 +786,8 @@ def _make(name, session, theme, size, folded, quantity, training) -> Figure:
 
         view = UnrolledView(session)
         view.set_folded(folded)
-        view.set_note(setting_text(session.config))  # the configuration at the foot, as the plot figures say it
+        # the configuration at the foot, as the plot figures say it
+        view.set_note(setting_text(session.config, session.network is not None))
         return Figure(name, view, session, theme, size)
     if name == "window":
         from .main_window import MainWindow

@@ -141,8 +141,34 @@ def _configure(args) -> tuple[Config, object, dict]:
         if not sep:
             raise ValueError(f"--set needs key=value; got {item!r}")
         config = config.with_text(key.strip(), value)
-    trace = run(config) if network is None else run_network(config, network)
+    view["own_weights"] = network is not None  # (the figures' footer then says so, not the config's Wrec)
+    data = training_data(config, view.get("training")) if network is not None else None
+    if data is not None:  # trained weights: on the task's held-out sequence, as the window shows them
+        trace = run(config, network, data)
+    else:
+        trace = run(config) if network is None else run_network(config, network)
     return config, trace, view
+
+
+def training_data(config: Config, training) -> tuple | None:
+    """(x, targets, loss) of the first held-out sequence of the task a scenario's training record
+    names (the sequence the window runs trained weights on), or None: no task, or one that cannot
+    be made again here (its data file moved) or does not fit the configuration."""
+    from simulator.tasks import TASKS, make_task
+
+    if not isinstance(training, dict) or training.get("task") not in TASKS:
+        return None
+    args = dict(training.get("task_args") or {})
+    try:
+        task = make_task(training["task"], args.pop("seq_len", None), int(config.seed), **args)
+        x, targets = task.held_out()
+    except (TypeError, ValueError, OSError) as exc:
+        print(f"unrolled: the training task could not be made again ({exc}); the config's own sequence is used",
+              file=sys.stderr)  # fmt: skip
+        return None
+    if x.shape[0] != config.steps or x.shape[2] != config.inputs:
+        return None
+    return x[:, :1], targets[:, :1], task.loss
 
 
 def _open_lesson(figure, lesson_id: str, step: int) -> None:
@@ -253,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
                 folded=args.folded or view.get("fold", False),
                 quantity=args.state,
                 training=view.get("training"),
+                own_weights=view.get("own_weights", False),
             )
             if args.plot == "window" and view.get("lesson"):
                 _open_lesson(figure, view["lesson"], view.get("lesson_step", 0))

@@ -36,13 +36,20 @@ class Session(QObject):
     frame_changed = Signal(int)
     _measured_on_pool = Signal(object)  # emitted on the pool thread: a trace's norms are there (queued to us)
 
-    def __init__(self, config: Config | None = None, parent: QObject | None = None, trace: Result | None = None):
+    def __init__(
+        self,
+        config: Config | None = None,
+        parent: QObject | None = None,
+        trace: Result | None = None,
+        network: Network | None = None,
+    ):
         super().__init__(parent)
         self._config = config or Config()
         # a given trace (e.g. from a scenario's own weights) is used as it is; else run the config
+        # (network: the given trace's weights when they are not the config's own, see `network`)
         self._trace: Result = run(self._config) if trace is None else trace
         self._frame = 0
-        self._network: Network | None = None  # own weights (trained, or from a file); None = the config's
+        self._network: Network | None = network  # own weights (trained, or from a file); None = the config's
         # False: trace_measured follows trace_changed at once (the GUI thread waits for the norms).
         # True (the interactive app): while the pool thread still measures, the event loop first
         # paints what trace_changed's views drew, and trace_measured comes when the norms are there;

@@ -254,6 +254,19 @@ def test_training_history_is_the_loss_figure_of_a_scenario(figure):
         export.gif_bytes(f)
 
 
+def test_the_loss_figure_reads_the_training_state_the_window_saves(figure):
+    """The window's export and a scenario file hold the training view's state, the runs under
+    "runs" (simulator.scenario.training_record each): the loss figure showed the per-step loss
+    terms of the trace instead of the training curves. It takes the first run's record."""
+    record = {"train_loss": [1.0, 0.5, 0.25, 0.2], "test_loss": [[0, 1.1], [2, 0.3]]}
+    state = {"task": "sine", "task_args": {}, "runs": {"A": record, "B": {"train_loss": [9.0], "test_loss": []}}}
+    rows = _rows(export.csv_text(figure("loss", training=state)))
+    assert rows[0] == ["iteration", "train_loss", "test_loss"]
+    assert rows[1] == ["0", "1.0", "1.1"] and rows[3] == ["2", "0.25", "0.3"] and len(rows) == 5
+    empty = {"task": "sine", "runs": {}}  # nothing trained yet: the trace's loss terms, as without a history
+    assert _rows(export.csv_text(figure("loss", training=empty)))[0] == ["t", "loss_term"]
+
+
 def test_figures_that_cannot_be_made_say_why(figure):
     with pytest.raises(FigureError, match="no gates"):
         figure("gates", RNN)

@@ -144,8 +144,14 @@ def test_gradient_csv_has_the_bound_the_plot_draws(figure):
     np.testing.assert_allclose([float(r[2]) for r in rows[1:]], expected, rtol=1e-12)
     assert np.all(tr.grad_norms <= np.array(expected) * (1 + 1e-9))
     assert np.count_nonzero(n) == 5  # every step scored
-    # no bound drawn (a gated cell): no column
-    assert _rows(export.csv_text(figure("gradients", Config(cell="lstm", steps=5))))[0] == ["t", "grad_norm"]
+    # no bound drawn (a gated cell): no column; the LSTM's cell-state line is one (the plot draws it)
+    assert _rows(export.csv_text(figure("gradients", Config(cell="gru", steps=5))))[0] == ["t", "grad_norm"]
+    f = figure("gradients", Config(cell="lstm", steps=5, layers=2))
+    rows = _rows(export.csv_text(f))
+    assert rows[0] == ["t", "grad_norm", "cell_grad_norm"]
+    tr = f.session.trace
+    assert [float(r[2]) for r in rows[1:]] == list(tr.cell_grad_norms[-1])  # the top layer's, as drawn
+    np.testing.assert_array_equal(positive(np.array([float(r[2]) for r in rows[1:]])), f.panel.cell_curve.yData)
 
 
 def test_unrolled_csv_says_which_unit(figure):

@@ -135,6 +135,24 @@ def test_setting_text_names_the_configuration():
     assert "truncated" not in setting_text(Config(truncate=20))  # k >= T truncates nothing
 
 
+def test_a_figure_of_own_weights_does_not_give_the_configs_wrec(make_window):
+    """Exported after training, a figure's footer said 'W_rec = 1 · orthogonal init, seed 0' while the
+    trained W_hh had ρ 1.2–1.7: with the Session's own weights it says so instead."""
+    from simulator.config import build_network
+    from ui import export
+
+    window = make_window()
+    config = window.session.config
+    assert "W<sub>rec</sub> = 1" in export.figure_from_window(window, "gradients").setting_note.text
+    net = build_network(config.replace(wrec=1.6))  # weights that are not the config's
+    window.session.set_config(config, net)
+    for name in ("gradients", "gates" if config.cell in ("lstm", "gru") else "hidden"):
+        figure = export.figure_from_window(window, name)
+        note = figure.setting_note.text if figure.setting_note is not None else ""
+        assert "own weights" in note and "W<sub>rec</sub>" not in note and "seed" not in note, note
+        figure.close()
+
+
 @pytest.mark.parametrize("size", [(700, 500), (1600, 900)], ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("name", ("gradients", "jacobian", "eigenvalues", "hidden", "loss"))
 def test_a_plot_figure_says_its_configuration_inside_the_picture(figure, name, size):

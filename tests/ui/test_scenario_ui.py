@@ -118,6 +118,39 @@ def test_the_training_history_is_saved_and_survives_a_second_save(make_window, t
     assert json.loads(again.read_text())["training"] == saved
 
 
+def test_trained_weights_reopen_on_the_tasks_sequence_they_were_shown_on(make_window, tmp_path):
+    """Saved after training on the sine task, the weights reopened on the config's own random
+    sequence (loss 0.95 instead of 0.0075, a noise x row): the file names the task, and reopening
+    (in the window and in `main.py render`) runs them on its first held-out sequence again."""
+    from ui.render_cli import _configure
+
+    first = make_window()
+    assert first.training.load_spec({"task": "sine", "seq_len": 12})
+    task = first.training.build_task()
+    snap = Trainer(task, TrainSettings.for_task(task, iterations=3, hidden=4)).run()
+    first.training.last_updates = {"": TrainingUpdate("", "done", snap)}  # the history a finished run leaves
+    config = first.session.config
+    net = build_network(config)
+    net = net.with_params({k: v + 1e-2 * np.cos(np.arange(v.size)).reshape(v.shape) for k, v in net.params.items()})
+    assert first.training._mirror(net, force=True)  # as training shows its weights
+    shown = first.session.trace
+    x = task.held_out()[0][:, :1]
+    assert np.array_equal(shown.x, x)
+    path = tmp_path / "trained.json"
+    assert first.files.save_to(path)
+    second = make_window()
+    assert second.files.open_path(path)
+    assert np.array_equal(second.session.trace.x, x)
+    assert second.session.trace.loss == shown.loss
+    assert same_trace(second.session.trace, shown)
+
+    class Args:  # `main.py render --scenario trained.json`
+        lesson, scenario, set = None, str(path), []
+
+    _, trace, _ = _configure(Args)
+    assert np.array_equal(trace.x, x) and trace.loss == shown.loss
+
+
 @pytest.mark.parametrize(
     ("text", "says"),
     [
