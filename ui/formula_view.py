@@ -611,19 +611,43 @@ class FormulaView(QScrollArea):
         r = b / a
         return [f"{head}: ‖∂L/∂{_sub('h', t - 1)}‖ / ‖∂L/∂{_sub('h', t)}‖ = {n(b)} / {n(a)} = <b>×{n(r)}</b>"]
 
+    def _lstm_forward_general(self, variant: str) -> list[str]:
+        """The LSTM's forward equations in symbols, as the variant computes them (the note says how it differs)."""
+        hx = plain = f"[{_sub('h', 't−1')}, {self._x('t')}]"
+        if variant == "fgr":  # the gates (not g) also see the three gates of the step before
+            hx = f"[{_sub('h', 't−1')}, {self._x('t')}, {_sub('i', 't−1')}, {_sub('f', 't−1')}, {_sub('o', 't−1')}]"
+        fixed = {"nig": ("i", "1"), "nfg": ("f", "1"), "nog": ("o", "1"), "cifg": ("i", f"1 − {_sub('f', 't')}")}
+        gates = [g for g in "fio" if fixed.get(variant, ("",))[0] != g]
+        first = gates[0]
+        peep = ""
+        if variant == "peephole":  # i and f see c_{t−1}; o sees c_t
+            peep = f" + <i>p</i><sub>{first}</sub> ⊙ {_sub('c', 't−1')}"
+        line = f"{_sub(first, 't')} = σ(<i>W</i><sub>{first}</sub>·{hx}{peep} + {_sub('b', first)})"
+        rest = [_sub(g, "t") for g in gates[1:]]
+        if variant == "peephole":
+            line += f", likewise {_sub('i', 't')}; {_sub('o', 't')} with <i>p</i><sub>o</sub> ⊙ {_sub('c', 't')}"
+        elif rest:
+            line += ", likewise " + ", ".join(rest)
+        if variant in fixed:
+            gate, value = fixed[variant]
+            line += f"; {_sub(gate, 't')} = {value}"
+        squash = variant != "niaf"  # no input activation: g is the affine map alone
+        g_line = f"<i>W</i><sub>g</sub>·{plain} + {_sub('b', 'g')}"
+        g_line = f"tanh({g_line})" if squash else g_line
+        h_line = f"{_sub('o', 't')} ⊙ {_sub('c', 't')}" if variant == "noaf" else f"{_sub('o', 't')} ⊙ tanh({_sub('c', 't')})"
+        return [
+            line,
+            f"{_sub('g', 't')} = {g_line} &nbsp;(colah's C̃<sub>t</sub>)",
+            f"{_sub('c', 't')} = {_sub('f', 't')} ⊙ {_sub('c', 't−1')} + {_sub('i', 't')} ⊙ {_sub('g', 't')}",
+            f"{_sub('h', 't')} = {h_line}",
+        ]
+
     def _lstm(self, phase: str, t: int) -> str:
         d, cfg = self.data, self.session.config
         note = VARIANT_NOTES.get(cfg.variant, "")
         c = self.theme.colours
         if phase == "forward":
-            general = [
-                f"{_sub('f', 't')} = σ(<i>W</i><sub>f</sub>·[{_sub('h', 't−1')}, {self._x('t')}] + "
-                f"{_sub('b', 'f')}), likewise {_sub('i', 't')}, {_sub('o', 't')}",
-                f"{_sub('g', 't')} = tanh(<i>W</i><sub>g</sub>·[{_sub('h', 't−1')}, {self._x('t')}] + "
-                f"{_sub('b', 'g')}) &nbsp;(colah's C̃<sub>t</sub>)",
-                f"{_sub('c', 't')} = {_sub('f', 't')} ⊙ {_sub('c', 't−1')} + {_sub('i', 't')} ⊙ {_sub('g', 't')}",
-                f"{_sub('h', 't')} = {_sub('o', 't')} ⊙ tanh({_sub('c', 't')})",
-            ]
+            general = self._lstm_forward_general(cfg.variant)
             # the two products written out too: when they nearly cancel, the factors' rounding shows in
             # the sum, and a student checking by hand sees where
             keep, write = d["f"][t] * d["c_prev"][t], d["i"][t] * d["g"][t]

@@ -2394,7 +2394,9 @@ class GradientPlot(LogCurvePlot):
         if bound is not None:
             self.bound_y = positive(bound)
             set_line(self.bound, t, self.bound_y)
-            self._relabel(self.bound, "Pascanu bound")  # the caption writes its form
+            # the caption writes its form; stacked, it bounds the top layer's gradient only (a lower
+            # layer's also gets what the layers above send down, and can lie above it)
+            self._relabel(self.bound, "Pascanu bound" if L == 1 else f"Pascanu bound, layer {L}")
         else:
             self.bound_y = None
             self.bound.setData([], [])

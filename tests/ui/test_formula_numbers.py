@@ -184,3 +184,27 @@ def test_at_t0_the_equations_pass_nothing_back_to_an_earlier_step(view_of, cell)
     assert "⊙ ∂L/∂<i>h</i><sub>0</sub> =" not in text and "∂L/∂<i>c</i><sub>0</sub> ⊙" not in text
     view.session.set_frame(view.session.frame_of("backward", 3))
     assert ("⊙ ∂L/∂<i>h</i><sub>3</sub> =" if cell == "gru" else "∂L/∂<i>c</i><sub>3</sub> ⊙") in view.text
+
+
+@pytest.mark.parametrize(
+    ("variant", "says", "never"),
+    [
+        ("cifg", ["likewise <i>o</i><sub>t</sub>; <i>i</i><sub>t</sub> = 1 − <i>f</i><sub>t</sub>"], ["likewise <i>i</i>"]),
+        ("nfg", ["<i>i</i><sub>t</sub> = σ(", "<i>f</i><sub>t</sub> = 1"], ["<i>f</i><sub>t</sub> = σ("]),
+        ("peephole", ["<i>p</i><sub>f</sub> ⊙ <i>c</i><sub>t−1</sub>", "<i>p</i><sub>o</sub> ⊙ <i>c</i><sub>t</sub>"], []),
+        ("niaf", ["<i>g</i><sub>t</sub> = <i>W</i><sub>g</sub>"], ["<i>g</i><sub>t</sub> = tanh("]),
+        ("noaf", ["<i>h</i><sub>t</sub> = <i>o</i><sub>t</sub> ⊙ <i>c</i><sub>t</sub>"], ["⊙ tanh(<i>c</i><sub>t</sub>)"]),
+    ],
+)
+def test_the_lstm_equations_are_the_variants_own(qtbot, variant, says, never):
+    """CIFG's equations said 'f = σ(…), likewise i, o' and then 'coupled gates: i = 1 − f'; the
+    peephole's gates had no peephole term: the symbols are now what the engine computes."""
+    session = Session(Config(cell="lstm", variant=variant, steps=6))
+    view = FormulaView(session)
+    qtbot.addWidget(view)
+    session.set_frame(3)  # forward
+    text = view.text
+    for part in says:
+        assert part in text, (part, text)
+    for part in never:
+        assert part not in text, (part, text)

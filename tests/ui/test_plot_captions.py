@@ -184,3 +184,18 @@ def test_an_lstm_without_a_forget_gate_says_so_instead_of_a_mean(qtbot):
     qtbot.addWidget(plot)
     text = plot.caption_label.text()
     assert "No forget gate in this variant (f = 1)" in text and "Mean forget gate" not in text
+
+
+def test_stacked_the_pascanu_bound_says_which_layer_it_bounds(window):
+    """With two layers, layer 1's gradient lay above the dashed 'Pascanu bound' (1.13 against 0.99 at
+    t = 15): the bound is the top layer's, and its legend entry now says so."""
+    window.session.update(layers=2, wrec=1.2, steps=20)
+    plot = window.plots.gradient
+    names = [label.text for _, label in plot.legend.items if label.text]
+    assert "Pascanu bound, layer 2" in names, names
+    trace = window.session.trace
+    top = trace.grad_norms_layers[-1]
+    assert np.all(top <= plot.bound_y * (1 + 1e-9))  # the layer it names is under it
+    assert np.any(trace.grad_norms_layers[0] > plot.bound_y)  # (the one a reviewer saw above it)
+    window.session.update(layers=1)
+    assert "Pascanu bound" in [label.text for _, label in plot.legend.items if label.text]
