@@ -634,7 +634,8 @@ class FormulaView(QScrollArea):
         squash = variant != "niaf"  # no input activation: g is the affine map alone
         g_line = f"<i>W</i><sub>g</sub>·{plain} + {_sub('b', 'g')}"
         g_line = f"tanh({g_line})" if squash else g_line
-        h_line = f"{_sub('o', 't')} ⊙ {_sub('c', 't')}" if variant == "noaf" else f"{_sub('o', 't')} ⊙ tanh({_sub('c', 't')})"
+        c = _sub("c", "t")
+        h_line = f"{_sub('o', 't')} ⊙ {c if variant == 'noaf' else f'tanh({c})'}"  # no output activation: o ⊙ c
         return [
             line,
             f"{_sub('g', 't')} = {g_line} &nbsp;(colah's C̃<sub>t</sub>)",

@@ -186,14 +186,19 @@ def test_at_t0_the_equations_pass_nothing_back_to_an_earlier_step(view_of, cell)
     assert ("⊙ ∂L/∂<i>h</i><sub>3</sub> =" if cell == "gru" else "∂L/∂<i>c</i><sub>3</sub> ⊙") in view.text
 
 
+def _v(name: str, sub: str = "t") -> str:
+    """A variable as the equations write it: italic, with its subscript."""
+    return f"<i>{name}</i><sub>{sub}</sub>"
+
+
 @pytest.mark.parametrize(
     ("variant", "says", "never"),
     [
-        ("cifg", ["likewise <i>o</i><sub>t</sub>; <i>i</i><sub>t</sub> = 1 − <i>f</i><sub>t</sub>"], ["likewise <i>i</i>"]),
-        ("nfg", ["<i>i</i><sub>t</sub> = σ(", "<i>f</i><sub>t</sub> = 1"], ["<i>f</i><sub>t</sub> = σ("]),
-        ("peephole", ["<i>p</i><sub>f</sub> ⊙ <i>c</i><sub>t−1</sub>", "<i>p</i><sub>o</sub> ⊙ <i>c</i><sub>t</sub>"], []),
-        ("niaf", ["<i>g</i><sub>t</sub> = <i>W</i><sub>g</sub>"], ["<i>g</i><sub>t</sub> = tanh("]),
-        ("noaf", ["<i>h</i><sub>t</sub> = <i>o</i><sub>t</sub> ⊙ <i>c</i><sub>t</sub>"], ["⊙ tanh(<i>c</i><sub>t</sub>)"]),
+        ("cifg", [f"likewise {_v('o')}; {_v('i')} = 1 − {_v('f')}"], ["likewise <i>i</i>"]),
+        ("nfg", [f"{_v('i')} = σ(", f"{_v('f')} = 1"], [f"{_v('f')} = σ("]),
+        ("peephole", [f"{_v('p', 'f')} ⊙ {_v('c', 't−1')}", f"{_v('p', 'o')} ⊙ {_v('c')}"], []),
+        ("niaf", [f"{_v('g')} = {_v('W', 'g')}"], [f"{_v('g')} = tanh("]),
+        ("noaf", [f"{_v('h')} = {_v('o')} ⊙ {_v('c')}"], [f"⊙ tanh({_v('c')})"]),
     ],
 )
 def test_the_lstm_equations_are_the_variants_own(qtbot, variant, says, never):
