@@ -1096,6 +1096,31 @@ def cell_ratio(result, config, training=None):
     return r, fmt(r)
 
 
+@claim("cell_step")
+def cell_step(result, config, training=None):
+    """The measured factor per step back along the cell-state line: (‖∂L/∂c_0‖ / ‖∂L/∂c_{T−1}‖)^(1/(T−1))."""
+    cg = result.cell_grad_norms
+    _need(cg is not None, "the cell state c_t belongs to an LSTM")
+    _need(result.T > 1, "a step back needs two steps")
+    r = _ratio(cg[-1][0], cg[-1][-1])
+    f = r ** (1.0 / (result.T - 1)) if math.isfinite(r) and r >= 0 else math.nan
+    return f, f"×{fmt(f)}"
+
+
+@claim("state_range")
+def state_range(result, config, training=None):
+    """max |h_t| and max |c_t| over the trace (LSTM), and max |h_t| of the vanilla LSTM with the same config."""
+    cells = result.cell_states
+    _need(cells is not None, "the cell state c_t belongs to an LSTM")
+    h = float(np.abs(result.hidden_states[-1]).max())
+    c = float(np.abs(cells[-1]).max())
+    text = f"max |h| = {fmt(h)}, max |c| = {fmt(c)}"
+    if config.variant != "vanilla":
+        vanilla = _run_cached(config.replace(variant="vanilla"))
+        text += f" (the vanilla LSTM's max |h| = {fmt(float(np.abs(vanilla.hidden_states[-1]).max()))})"
+    return h, text
+
+
 def _comparable_rnn(config: Config) -> Result:
     """A tanh RNN with this config's sizes, Wrec, init, seed and sequence."""
     return _run_cached(config.replace(cell="rnn", activation="tanh", variant="vanilla", leak=1.0, penalty=0.0))

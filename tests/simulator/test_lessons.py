@@ -581,3 +581,32 @@ def test_no_count_of_one_takes_a_plural(lesson):
         text = render_text(lesson, result, config)
         text += " ".join(render_step(lesson, i, result, config) for i in range(len(lesson.steps)))
         assert not PLURAL_AFTER_ONE.search(text), PLURAL_AFTER_ONE.search(text).group(0)
+
+
+def test_the_cell_lines_factor_per_step_is_measured_not_written():
+    """Lesson 8 said the forget gate near 0.5 'halves the gradient at every step' while its own
+    ratio, 1.53e−8 over 49 steps, is ×0.69 per step: the step now quotes the measured factor."""
+    lesson = get_lesson("08-lstm")
+    config = lesson.config.replace(variant="vanilla")
+    result = run(config)
+    f, text = CLAIMS["cell_step"].function(result, config)
+    ratio, _ = CLAIMS["cell_ratio"].function(result, config)
+    assert f == pytest.approx(ratio ** (1 / (config.steps - 1)), rel=1e-12) and text == f"×{f:.3f}"
+    assert 0.6 < f < 0.8  # not the 0.5 of f alone: the paths round through h add to it
+    step = lesson.steps[0]
+    assert "{{cell_step}}" in step.observe and "halves" not in step.text
+
+
+def test_the_noaf_step_quotes_the_measured_ranges():
+    """Lesson 9's NOAF step pointed at an effect ('as unbounded as c') that the plots did not show
+    (max |h| 0.42 → 0.48): it now quotes the measured ranges, beside the vanilla cell's."""
+    lesson = get_lesson("09-gru-variants")
+    config = lesson.config.replace(cell="lstm", variant="noaf")
+    result = run(config)
+    h, text = CLAIMS["state_range"].function(result, config)
+    assert h == float(np.abs(result.hidden_states[-1]).max())
+    assert np.abs(result.hidden_states[-1]).max() <= np.abs(result.cell_states[-1]).max()  # |h| = |o·c| ≤ |c|
+    vanilla = run(config.replace(variant="vanilla"))
+    assert f"vanilla LSTM's max |h| = {np.abs(vanilla.hidden_states[-1]).max():.3f}" in text
+    step = next(s for s in lesson.steps if s.set.get("variant") == "noaf")
+    assert "{{state_range}}" in step.observe and "gate plot" not in step.text
