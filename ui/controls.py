@@ -942,11 +942,15 @@ class ControlsPanel(QWidget):
 
     def _reveal_message(self) -> None:
         """Scroll the message into view in the scroll area the panel sits in (if any)."""
+        self._reveal(self.message)
+
+    def _reveal(self, widget: QWidget) -> None:
+        """Scroll a widget of the panel into view in the scroll area the panel sits in (if any)."""
         area = self.parentWidget()
         while area is not None and not isinstance(area, QScrollArea):
             area = area.parentWidget()
-        if area is not None and self.message.isVisible():
-            area.ensureWidgetVisible(self.message, 0, 8)
+        if area is not None and widget.isVisible():
+            area.ensureWidgetVisible(widget, 0, 8)
 
     def _place_message(self, box: IntBox | FloatBox | None) -> None:
         """Move the message into the row under the box's row (in its group), or to the panel's foot."""
@@ -1138,8 +1142,11 @@ class ControlsPanel(QWidget):
             lines.append(f"each loss sends its gradient back at most {cfg.truncate} steps")
         if cfg.penalty > 0:
             lines.append(f"Ω = {fmt(trace.penalty_value)}; the loss includes {cfg.penalty:g}·Ω")
+        shown = self.remedy_effect.text().count("<br>") + 1 if self.remedy_effect.isVisibleTo(self) else 0
         self.remedy_effect.setText("<br>".join(lines))
         self.remedy_effect.setVisible(bool(lines))
+        if len(lines) > shown:  # a remedy just switched on: its read-out, at the panel's foot, scrolled into view
+            soon(self._reveal, self.remedy_effect)
         trained = ""
         if self.session.network is not None:  # own weights: the slider's Wrec is not what the plots show
             rho = trace.spectral_radius

@@ -2111,10 +2111,14 @@ BOUND_CAPTION = "Dashed: Pascanu's bound ‖∂L/∂h<sub>T−1</sub>‖·(γσ<
 
 def gradient_bound(trace: Result, config: Config) -> np.ndarray | None:
     """The bound on ‖∂L/∂h_t‖ (Result.gradient_bound): Pascanu's ‖∂L/∂h_{T−1}‖·s^(T−1−t) for a loss at the
-    last step, Σ_{k≥t} ‖∂ℓ_k/∂h_k‖·s^(k−t) for a loss at every step; an RNN or ESN, and finite losses' gradients."""
+    last step, Σ_{k≥t} ‖∂ℓ_k/∂h_k‖·s^(k−t) for a loss at every step; an RNN or ESN, and finite losses' gradients.
+    NaN at the steps truncated BPTT cuts off (Result.cut_off)."""
     bound = trace.gradient_bound
     if bound is None or not np.isfinite(trace.loss_grad_norms).all():
         return None
+    cut = trace.cut_off
+    if cut.any():  # truncated BPTT sends no gradient there: nothing to bound (the shaded band says so)
+        bound = np.where(cut, np.nan, bound)
     return bound
 
 
@@ -2870,7 +2874,7 @@ class EigenPlot(PlotPanel):
             g = self.grad_factor[t]
             gradient = f"\ngradient ×{fmt(g, 3)}" if np.isfinite(g) else ""  # the caption says which ratios
             if self.session.trace.cut_at(t):  # the 0 is truncation's cut, not a factor
-                gradient = "\ngradient: cut (truncation)"
+                gradient = "\ngradient: cut\n(truncation)"  # short lines: a wide note found no free corner
             # (the legend names the dotted circle "step t→t−1": the note gives its numbers, narrow beside the plane)
             self.step_label.setText(f"step {t}→{t - 1}\nJacobian ×{fmt(r, 3)}{gradient}")
             self._place_note()

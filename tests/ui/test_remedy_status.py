@@ -38,3 +38,30 @@ def test_trained_weights_show_their_spectral_radius(window):
     assert not label.isHidden()
     window.session.update(wrec=0.9)  # the slider starts afresh from the config's weights
     assert label.isHidden()
+
+
+def test_switching_a_remedy_on_scrolls_its_read_out_into_view(make_window, qtbot):
+    """At 1600×1000 the remedies' read-out ('‖∇θ‖ = 377 → clipped to 1.00') sat under the panel's
+    visible foot, cut through its middle: ticking the box now scrolls the panel to show it."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QApplication, QScrollArea
+
+    window = make_window()
+    window.resize(1600, 1000)
+    window.show()
+    qtbot.waitExposed(window)
+    c = window.controls
+    window.session.update(activation="relu", wrec=1.5, steps=30)
+    area = c.parentWidget()
+    while not isinstance(area, QScrollArea):
+        area = area.parentWidget()
+    area.verticalScrollBar().setValue(0)  # the panel's top, as it opens
+    c.clip_check.click()
+    assert window.session.config.clip > 0
+    for _ in range(3):
+        QApplication.processEvents()
+    label = c.remedy_effect
+    assert label.isVisible() and "clipped to" in label.text()
+    viewport = area.viewport()
+    top = label.mapTo(viewport, QPoint(0, 0)).y()
+    assert 0 <= top and top + label.height() <= viewport.height(), (top, label.height(), viewport.height())

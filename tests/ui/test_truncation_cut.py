@@ -58,4 +58,38 @@ def test_the_eigenvalue_note_says_the_gradient_is_cut(qtbot, at_the_cut):
     plot._on_frame_changed(at_the_cut.frame)
     text = plot.step_label.toPlainText()
     assert text.startswith("step 25→24\nJacobian ×")
-    assert text.endswith("\ngradient: cut (truncation)")
+    assert text.endswith("\ngradient: cut\n(truncation)")
+
+
+def test_the_gradient_bound_is_not_drawn_where_truncation_sends_no_gradient(qtbot):
+    """The dashed bound ran across the shaded 'truncated: no gradient' band: there is nothing to
+    bound there. It is drawn over the window the loss reaches, as before."""
+    from ui.plots import GradientPlot, gradient_bound
+
+    session = Session(Config(**CUT_CONFIG))
+    trace = session.trace
+    bound = gradient_bound(trace, session.config)
+    assert np.isnan(bound[:25]).all() and np.isfinite(bound[25:]).all()
+    assert np.all(trace.grad_norms[25:] <= bound[25:] * (1 + 1e-9))
+    plot = GradientPlot(session)
+    qtbot.addWidget(plot)
+    assert np.isnan(plot.bound_y[:25]).all() and np.isfinite(plot.bound_y[25:]).all()
+    whole = gradient_bound(run(Config(steps=30)), Config(steps=30))
+    assert np.isfinite(whole).all()  # no truncation: the bound over every step
+
+
+def test_the_note_at_the_cut_finds_room_in_the_window(make_window):
+    """At the cut (truncate = 5, frame 34) the dotted circle came without its note: 'gradient: cut
+    (truncation)' made the note too wide for any free corner. Its lines are short now."""
+    window = make_window(Config(**CUT_CONFIG))
+    window.resize(1600, 1000)
+    window.show()
+    s = window.session
+    s.set_frame(s.frame_of("backward", 25))
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(3):
+        QApplication.processEvents()
+    plot = window.plots.eigen
+    assert plot.step_circle.isVisible() and plot.step_label.isVisible()
+    assert "cut" in plot.step_label.toPlainText()
