@@ -149,9 +149,10 @@ class RNNCell:
 
     fast_bptt = True
 
-    def bptt(self, cache: dict, DH: np.ndarray, DP: np.ndarray):
+    def bptt(self, cache: dict, DH: np.ndarray, DP: np.ndarray, CARRY: np.ndarray):
         """Full BPTT. DH (T, B, H) holds the gradient from above and becomes the total dL/dh_t;
-        DP (T, B, H) is filled with dL/dpre_t. Returns (d xp, d hp, None)."""
+        DP (T, B, H) is filled with dL/dpre_t; CARRY (T, B, H) with what step t sends back to
+        h_{t-1} through the recurrence. Returns (d xp, d hp, None)."""
         A = cache["a"]
         T, B, H = A.shape
         act, leak = self.activation, self.leak
@@ -178,6 +179,7 @@ class RNNCell:
                     if t < T - 1:
                         DH[t] += dh  # from the loss here (or the layer above) + from the future
                     np.multiply(DP[t], DH[t], out=DP[t])  # backprop through phi
+                    dh = CARRY[t]
                     np.matmul(DP[t], W, out=dh)  # through W_hh
                     if leak != 1.0:
                         np.multiply(DH[t], 1.0 - leak, out=tmp)  # the leaky shortcut
@@ -378,9 +380,10 @@ class LSTMCell:
             np.subtract(1.0, Kg, out=Kg)
             Kg *= i
 
-    def bptt(self, cache: dict, DH: np.ndarray, DP: np.ndarray):
+    def bptt(self, cache: dict, DH: np.ndarray, DP: np.ndarray, CARRY: np.ndarray):
         """Full BPTT (not for peephole / FGR). DH (T, B, H): gradient from above, becomes the total
-        dL/dh_t; DP (T, B, 4H) is filled with dL/dpre_t. Returns (d xp, d hp, total dL/dc_t)."""
+        dL/dh_t; DP (T, B, 4H) is filled with dL/dpre_t; CARRY (T, B, H) with what step t sends back
+        to h_{t-1} through W_hh. Returns (d xp, d hp, total dL/dc_t)."""
         gates, Cs, TC = cache["gates"], cache["c"], cache["tc"]
         T, B, _ = DH.shape
         H = self.H
@@ -404,6 +407,7 @@ class LSTMCell:
                     Ko_all[t] *= dht
                     Kifg[t] *= dct[:, None, :]
                     np.multiply(dct, f_all[t], out=dc)  # the cell-state line: only f multiplies it
+                    dh = CARRY[t]
                     np.matmul(DP[t], W, out=dh)  # through W_hh
         return DP, DP, DC
 
@@ -484,10 +488,11 @@ class GRUCell:
         dh_prev = dh * z + dhp @ self.W_hh
         return dxp, dhp, (dh_prev,), None
 
-    def bptt(self, cache: dict, DH: np.ndarray, DP: np.ndarray):
+    def bptt(self, cache: dict, DH: np.ndarray, DP: np.ndarray, CARRY: np.ndarray):
         """Full BPTT. DH (T, B, H): gradient from above, becomes the total dL/dh_t; DP (T, B, 3H)
-        is filled with dL/d(W_hh h + b_hh). Returns (d xp as a list of column blocks, d hp, None):
-        d xp differs from d hp only in its n-part, so it is not copied into one array."""
+        is filled with dL/d(W_hh h + b_hh); CARRY (T, B, H) with what step t sends back to h_{t-1}
+        (through W_hh and the update gate's shortcut). Returns (d xp as a list of column blocks,
+        d hp, None): d xp differs from d hp only in its n-part, so it is not copied into one array."""
         gates, Hs, HPn = cache["gates"], cache["h"], cache["hpn"]
         T, B, _ = DH.shape
         H = self.H
@@ -522,6 +527,7 @@ class GRUCell:
                     Kz[t] *= dht
                     Kr[t] *= dn
                     np.multiply(dn, r[t], out=Kn[t])
+                    dh = CARRY[t]
                     np.matmul(DP[t], W, out=dh)  # through W_hh
                     np.multiply(dht, z[t], out=tmp)  # the update gate's shortcut
                     dh += tmp

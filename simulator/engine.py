@@ -185,7 +185,11 @@ def forward(net: Network, x: np.ndarray, h0=None, c0=None, dropout: float = 0.0,
 
 
 def backward(net: Network, caches, layer_inputs, masks, dY: np.ndarray, truncate: int = 0, buffers=None):
-    """BPTT. Returns (grads, dh per layer (T, B, H), dc per layer or None).
+    """BPTT. Returns (grads, dh per layer (T, B, H), dc per layer or None, carried per layer (T, B, H)).
+
+    carried[k][t] is the gradient step t sends back to h_{t-1} of layer k through the recurrence
+    (h_{-1}, the initial state, at t = 0): the part of dL/dh_{t-1} that crossed the recurrent edge,
+    without the loss (or the layer above) at t-1. With truncation, what the windows still carry.
 
     Truncation (truncate = k > 0): the loss term at step t sends gradient back through steps
     t, t-1, ..., t-k+1 only, i.e. across at most k-1 recurrent edges, and no further. Each loss
@@ -250,14 +254,15 @@ def _backward_full(net, caches, layer_inputs, masks, dY, buffers):
     H = net.hidden
     grads: dict[str, np.ndarray] = {}
     _readout_grads(net, caches, dY, grads)
-    dhs, dcs = [None] * net.layers, [None] * net.layers
+    dhs, dcs, carried = [None] * net.layers, [None] * net.layers, [None] * net.layers
     DH = np.empty((T, B, H))
     np.matmul(_flat(dY), p["readout.weight"], out=_flat(DH))  # from the readout
     for k in range(net.layers - 1, -1, -1):
         cell, cache = net.cells()[k], caches[k]
         G = p[f"weight_hh_l{k}"].shape[0]
         DP = buffers[k] if buffers is not None else np.empty((T, B, G))
-        dxp, dhp, DC = cell.bptt(cache, DH, DP)
+        carried[k] = np.empty((T, B, H))
+        dxp, dhp, DC = cell.bptt(cache, DH, DP, carried[k])
         dhs[k], dcs[k] = DH, DC
         _param_grads(net, k, grads, cache, layer_inputs[k], dxp, dhp)
         if k > 0:  # to the layer below
@@ -270,7 +275,7 @@ def _backward_full(net, caches, layer_inputs, masks, dY, buffers):
                 np.matmul(_flat(dxp), W_ih, out=_flat(DH))
             if masks[k] is not None:
                 DH *= masks[k]
-    return {name: grads[name] for name in p}, dhs, dcs
+    return {name: grads[name] for name in p}, dhs, dcs, carried
 
 
 def _backward_ages(net, caches, layer_inputs, masks, dY, truncate):
@@ -282,10 +287,11 @@ def _backward_ages(net, caches, layer_inputs, masks, dY, truncate):
     grads: dict[str, np.ndarray] = {}
     _readout_grads(net, caches, dY, grads)
     d_in = (dY @ p["readout.weight"])[:, None]  # (T, 1, B, H): gradient from above, age 0
-    dhs, dcs = [None] * net.layers, [None] * net.layers
+    dhs, dcs, carried = [None] * net.layers, [None] * net.layers, [None] * net.layers
     for k in range(net.layers - 1, -1, -1):
         cell, cache = net.cells()[k], caches[k]
         G = p[f"weight_hh_l{k}"].shape[0]
+        CARRY = carried[k] = np.empty((T, B, H))
         DXP = np.empty((T, ages, B, G))
         DHP = DXP if net.cell != "gru" else np.empty((T, ages, B, G))
         DH = np.empty((T, B, H))  # total dL/dh_t: from the output at t and from the future
@@ -307,6 +313,7 @@ def _backward_ages(net, caches, layer_inputs, masks, dY, truncate):
                 for c in carry:
                     c[1:] = c[:-1].copy()
                     c[0] = 0.0
+            carry[0].sum(axis=0, out=CARRY[t])  # what the windows still carry back to h_{t-1}
         dhs[k], dcs[k] = DH, DC
         dxp_sum = DXP[:, 0] if ages == 1 else DXP.sum(axis=1)  # (T, B, G)
         dhp_sum = dxp_sum if DHP is DXP else (DHP[:, 0] if ages == 1 else DHP.sum(axis=1))
@@ -315,7 +322,7 @@ def _backward_ages(net, caches, layer_inputs, masks, dY, truncate):
             d_in = DXP @ p[f"weight_ih_l{k}"]  # (T, ages, B, H) to the layer below, same age
             if masks[k] is not None:
                 d_in = d_in * masks[k][:, None]
-    return {name: grads[name] for name in p}, dhs, dcs
+    return {name: grads[name] for name in p}, dhs, dcs, carried
 
 
 def pascanu_penalty(net: Network, caches, dhs):
@@ -415,7 +422,7 @@ def simulate(
     with np.errstate(all="ignore"):
         caches, layer_inputs, masks, Y, buffers = _run_forward(net, x, h0, c0, dropout, rng)
         total, terms, dY = loss_and_grad(Y, targets, loss, score)
-        raw, dhs, dcs = backward(net, caches, layer_inputs, masks, dY, truncate, buffers)
+        raw, dhs, dcs, carried = backward(net, caches, layer_inputs, masks, dY, truncate, buffers)
         del buffers
         omega = 0.0
         if penalty > 0:
@@ -438,6 +445,7 @@ def simulate(
         loss_terms=terms,
         dh=dhs,
         dc=dcs,
+        carried=carried,
         grads=grads,
         raw_grads=raw,
         grad_norm=norm_before,

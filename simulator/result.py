@@ -177,6 +177,7 @@ class Result:
         loss_terms,
         dh,
         dc,
+        carried,
         grads,
         raw_grads,
         grad_norm,
@@ -200,6 +201,8 @@ class Result:
         self.loss_terms = _freeze(loss_terms)  # (T,) each step's share of the loss: the total error is their sum
         self.dh = [_freeze(d) for d in dh]  # per layer (T, B, H): total dL/dh_t
         self.dc = [None if d is None else _freeze(d) for d in dc]  # LSTM: total dL/dc_t
+        # per layer (T, B, H): what step t sends back to h_{t-1} through the recurrence (engine.backward)
+        self.carried = [_freeze(d) for d in carried]
         self.grads = {k: _freeze(v) for k, v in grads.items()}  # after the remedies (clipping)
         self.raw_grads = {k: _freeze(v) for k, v in raw_grads.items()}  # before clipping
         self.grad_norm = grad_norm  # global parameter-gradient norm before clipping
@@ -351,6 +354,13 @@ class Result:
     def grad_norms(self) -> np.ndarray:
         """(T,): ||dL/dh_t|| of the top layer."""
         return self.grad_norms_layers[-1]
+
+    @cached_property
+    def carried_grad_norms(self) -> np.ndarray:
+        """(L, T): ‖what step t sends back to h_{t-1} through the recurrence‖ (Frobenius over batch and
+        units, as grad_norms_layers): the gradient crossing the recurrent edge into h_t's predecessor,
+        without the loss at t-1. Zero where W_hh is zero, and where truncation cuts the windows."""
+        return _freeze(np.stack([frobenius_norms(d) for d in self.carried]))
 
     @cached_property
     def cell_grad_norms(self) -> np.ndarray | None:

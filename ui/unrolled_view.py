@@ -9,8 +9,10 @@ narrower: text, then shapes, then strips (one image per row).
 Reading it: columns are time steps (the first column is the initial state h₋₁ = 0), rows are,
 from the top, the loss, the output y, the hidden layers h (top layer first) and the input x.
 Forward frames light the steps computed so far; backward frames draw each recurrent edge
-h_{t-1} ← h_t with a width and colour for ‖∂L/∂h_t‖ (log scale, legend top right) as the
-gradient front moves from the last step back to t. Every recurrent edge is labelled W_hh
+h_{t-1} ← h_t with a width and colour for the gradient step t sends back across W_hh
+(Result.carried_grad_norms: dotted where nothing crosses) and the dense view's bars for
+‖∂L/∂h_t‖, on one log scale (legend top right), as the gradient front moves from the last step
+back to t. Every recurrent edge is labelled W_hh
 while the steps are drawn as nodes. A short view gives its rows the room: the header drops its
 legends, then its title, to a tooltip (two lines at most).
 """
@@ -191,11 +193,12 @@ class UnrolledView(QWidget):
         return self._L if self._folded else self._L * self._T
 
     def edge_width(self, t: int, layer: int = -1) -> float:
-        """Pen width (px) of the recurrent edge into h_t of a layer at the current frame."""
+        """Pen width (px) of the recurrent edge into h_t of a layer at the current frame: in BPTT, once
+        the front has passed, the gradient step t sends back across it (Result.carried_grad_norms)."""
         lay = self._layout()
         k = layer % self._L
         if self._grad_on(t):
-            return self._grad_width(lay, self._grad_u[k, t])
+            return self._grad_width(lay, self._edge_u[k, t])
         return self._base_width(lay)
 
     def reset_zoom(self) -> None:
@@ -233,12 +236,18 @@ class UnrolledView(QWidget):
         idx, ok = dg.value_index(values), np.isfinite(values)
         self._x_idx, self._h_idx, self._y_idx = idx[0], idx[1:-1], idx[-1]
         self._x_ok, self._h_ok, self._y_ok = ok[0], ok[1:-1], ok[-1]
-        # gradient norms ‖∂L/∂h_t‖ on one log scale for all layers
+        # gradient norms ‖∂L/∂h_t‖ (the nodes' bars) and what each step sends back across W_hh (the
+        # recurrent edges in BPTT: zero where W_hh is zero or truncation cuts), on one log scale
         g = np.asarray(trace.grad_norms_layers, dtype=float)  # (L, T)
-        self._grad = g
-        self._grad_u, self._grad_lo, self._grad_hi = dg.log_scale(g)
-        self._grad_idx = dg.unit_index(self._grad_u)
-        self._grad_state = np.where(~np.isfinite(g), 2, np.where(g == 0, 1, 0)).astype(np.int8)  # ok, zero, bad
+        e = np.asarray(trace.carried_grad_norms, dtype=float)  # (L, T): step t back to h_{t-1}
+        self._grad, self._carried = g, e
+        u, self._grad_lo, self._grad_hi = dg.log_scale(np.concatenate([g, e], axis=1))
+        self._grad_u, self._edge_u = u[:, :T], u[:, T:]
+        idx = dg.unit_index(u)
+        self._grad_idx, self._edge_idx = idx[:, :T], idx[:, T:]
+        both = np.concatenate([g, e], axis=1)
+        state = np.where(~np.isfinite(both), 2, np.where(both == 0, 1, 0)).astype(np.int8)  # ok, zero, bad
+        self._grad_state, self._edge_state = state[:, :T], state[:, T:]
         self._grad_none = not np.isfinite(g).any()  # an overflow left no finite gradient: no scale to show
         self._wrec_text = self._wrec_label(trace)
         self._wrec_short = self._wrec_label(trace, short=True)
@@ -831,14 +840,15 @@ class UnrolledView(QWidget):
             dg.centered_text(p, c, "L", rect.width(), rect.height())
 
     def _grad_edge(self, p: QPainter, lay: _Layout, k: int, s: int, a: QPointF, b: QPointF, head: float) -> None:
-        """The recurrent edge into h_s, drawn as the gradient ‖∂L/∂h_s‖ flowing back from a to b."""
-        state = self._grad_state[k, s]
+        """The recurrent edge into h_s, drawn as the gradient step s sends back across it to h_{s-1}
+        (from a to b): dotted where nothing crosses (W_hh = 0, or truncation's cut)."""
+        state = self._edge_state[k, s]
         if state == 2:
             pen = QPen(QColor(dg.NONFINITE_FILL), 3.0, Qt.PenStyle.DashLine)
         elif state == 1:
             pen = QPen(self._ink(0.45), 1.0, Qt.PenStyle.DotLine)
         else:
-            pen = QPen(self._glut[self._grad_idx[k, s]], self._grad_width(lay, self._grad_u[k, s]))
+            pen = QPen(self._glut[self._edge_idx[k, s]], self._grad_width(lay, self._edge_u[k, s]))
         pen.setCapStyle(Qt.PenCapStyle.FlatCap)
         dg.arrow(p, a, b, pen, head + 0.6 * pen.widthF())
 
@@ -1383,11 +1393,11 @@ class UnrolledView(QWidget):
             reach = 2.5 * r
             path = QPainterPath(start)
             path.cubicTo(QPointF(cx + reach, y - 1.6 * r), QPointF(cx + reach, y + 1.6 * r), end)
-            if back and self._grad_state[k, t] == 0:
-                lp = QPen(self._glut[self._grad_idx[k, t]], self._grad_width(lay, self._grad_u[k, t]))
+            if back and self._edge_state[k, t] == 0:  # what step t sends back round the loop
+                lp = QPen(self._glut[self._edge_idx[k, t]], self._grad_width(lay, self._edge_u[k, t]))
             elif back:
                 lp = QPen(
-                    QColor(dg.NONFINITE_FILL) if self._grad_state[k, t] == 2 else self._ink(0.45),
+                    QColor(dg.NONFINITE_FILL) if self._edge_state[k, t] == 2 else self._ink(0.45),
                     2.0,
                     Qt.PenStyle.DashLine,
                 )
@@ -1494,7 +1504,10 @@ class UnrolledView(QWidget):
             lines.append(f"x = {self._x[s]:.6g}")
         for k in range(self._L - 1, -1, -1):
             name = "h" if self._L == 1 else f"h{k + 1}"
-            lines.append(f"{name} = {self._h[k, s]:.6g}   ‖∂L/∂{name}‖ = {self._grad[k, s]:.4g}")
+            lines.append(
+                f"{name} = {self._h[k, s]:.6g}   ‖∂L/∂{name}‖ = {self._grad[k, s]:.4g}   "
+                f"sent back across W_hh: {self._carried[k, s]:.4g}"
+            )
         lines.append(f"y = {self._y[s]:.6g}")
         if self._scored[s]:
             lines.append(f"loss term = {self._loss[s]:.6g}")
@@ -1514,7 +1527,8 @@ class UnrolledView(QWidget):
         lines.append(
             f"‖∂L/∂h‖: {NO_GRADIENT}"
             if self._grad_none
-            else f"‖∂L/∂h‖ (BPTT: width and colour of the edges, or the bars under h; log scale): "
+            else "‖∂L/∂h‖ (BPTT, log scale: the bars under h; an edge's width and colour: the part sent "
+            f"back across W_hh): "
             f"{dg.decade(self._grad_lo)} … {dg.decade(self._grad_hi)}"
         )
         return "<br>".join(lines)

@@ -52,7 +52,7 @@ def test_the_highlighted_step_follows_the_frame(make_view):
 def test_backward_frames_set_edge_widths_from_the_gradient_norms(make_view):
     view = make_view(steps=12, wrec=0.6, hidden=4)  # vanishing: the norms grow towards the last step
     s = view.session
-    g = s.trace.grad_norms
+    g = s.trace.carried_grad_norms[-1]  # what each step sends back across W_hh
     s.set_frame(s.frame_of("backward", 0))  # the front has passed every step
     widths = np.array([view.edge_width(t) for t in range(12)])
     order = np.argsort(g)
@@ -63,6 +63,23 @@ def test_backward_frames_set_edge_widths_from_the_gradient_norms(make_view):
     assert view.edge_width(3) == view.edge_width(4) < view.edge_width(8)
     s.set_frame(2)
     assert len({view.edge_width(t) for t in range(12)}) == 1
+    view.grab()
+
+
+def test_an_edge_carries_only_what_crosses_w_hh(make_view):
+    """Lesson 1's 'cut the loop' (Wrec = 0, a loss at every step): BPTT drew thick W_hh arrows back
+    through every step, each edge showing its step's own ‖∂L/∂h_t‖. The edges now show what crosses
+    them, nothing here: dotted, the plain width; the bars and the header keep ‖∂L/∂h_t‖."""
+    view = make_view(steps=8, wrec=0.0, topology="many_to_many")
+    s = view.session
+    s.set_frame(s.frame_of("backward", 0))
+    assert (s.trace.grad_norms > 0).all()
+    assert (view._edge_state == 1).all()  # nothing crosses: drawn dotted
+    assert len({view.edge_width(t) for t in range(8)}) == 1
+    s.update(wrec=1.0)
+    assert (view._edge_state[:, 1:] == 0).all()
+    g, e = s.trace.grad_norms, s.trace.carried_grad_norms[-1]
+    assert not np.allclose(e, g)  # an edge is not its step's ‖∂L/∂h_t‖ (that adds the loss at t)
     view.grab()
 
 
