@@ -143,9 +143,14 @@ def _configure(args) -> tuple[Config, object, dict]:
         config = config.with_text(key.strip(), value)
     view["own_weights"] = network is not None  # (the figures' footer then says so, not the config's Wrec)
     data = training_data(config, view.get("training")) if network is not None else None
+    trace = None
     if data is not None:  # trained weights: on the task's held-out sequence, as the window shows them
-        trace = run(config, network, data)
-    else:
+        try:
+            trace = run(config, network, data)
+        except ValueError as exc:  # the task's sequence does not fit the weights: as the window does
+            print(f"unrolled: the training task's sequence does not fit ({exc}); the config's own is used",
+                  file=sys.stderr)  # fmt: skip
+    if trace is None:
         trace = run(config) if network is None else run_network(config, network)
     return config, trace, view
 
@@ -158,8 +163,8 @@ def training_data(config: Config, training) -> tuple | None:
 
     if not isinstance(training, dict) or training.get("task") not in TASKS:
         return None
-    args = dict(training.get("task_args") or {})
     try:
+        args = dict(training.get("task_args") or {})
         task = make_task(training["task"], args.pop("seq_len", None), int(config.seed), **args)
         x, targets = task.held_out()
     except (TypeError, ValueError, OSError) as exc:

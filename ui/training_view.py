@@ -1084,11 +1084,14 @@ class TrainingPanel(QWidget):
             "classes": self.classes,
             "shapes": self.shapes,
         }
-        for key, value in (spec.get("task_args") or {}).items():
+        args = spec.get("task_args") or {}
+        for key, value in args.items():
             if key in boxes:
                 set_value(boxes[key], value)
             elif key == "topology":
                 set_combo(self.topology_box, value)
+        if not self._use_files(name, args):
+            return False
         set_value(self.seq_len, int(spec.get("seq_len") or DEFAULT_SEQ_LEN[name]))
         task = self.build_task()
         if task is None:
@@ -1100,6 +1103,30 @@ class TrainingPanel(QWidget):
         if sync:
             with applying_preset(self.session):  # a saved set-up, not the user's change
                 self._sync_session(task, shared)
+        return True
+
+    def _use_files(self, name: str, args: dict) -> bool:
+        """The data files a spec names (a scenario's CSV column or text; none: the bundled data); False,
+        with a message, if a file named cannot be read."""
+        if name in ("series", "keras-stock"):
+            path = args.get("csv_path")
+            names, index = [], 0
+            if path:
+                try:
+                    names = csv_columns(path)
+                except (ValueError, OSError) as exc:
+                    self.show_message(html.escape(f"Could not use the CSV file {path}: {error_text(exc)}"), "error")
+                    return False
+                column = args.get("column")
+                index = names.index(column) + 1 if column in names else 0
+            self._csv_path = str(path) if path else None
+            self._fill_columns(names, index)
+            self._update_csv_label()
+            self._show_task_rows()
+        elif name == "chars":
+            path = args.get("text_path")
+            self._text_path = str(path) if path else None
+            self._update_csv_label()
         return True
 
     def _set_optimiser(self, settings: dict) -> None:
@@ -1144,6 +1171,7 @@ class TrainingPanel(QWidget):
         self._restored = training
         self.last_updates = {}
         name = training.get("task")
+        built = False  # the task of this history, made here (not the one the panel had before)
         if name in TASKS:
             args = dict(training.get("task_args") or {})
             spec = {"task": name, "seq_len": args.pop("seq_len", None), "task_args": args}
@@ -1153,7 +1181,7 @@ class TrainingPanel(QWidget):
                 for k, v in (first.get("settings") or {}).items()
                 if k in ("optimizer", "lr", "batch", "iterations", "dropout", "momentum")
             }
-            self.load_spec(spec, sync=False)  # the scenario has set the Session already
+            built = self.load_spec(spec, sync=False)  # the scenario has set the Session already
         names = {("" if k == "run" else k): str(r.get("name", "")) for k, r in training["runs"].items()}
         self.loss_plot.reset(names)
         for key, record in training["runs"].items():
@@ -1163,12 +1191,12 @@ class TrainingPanel(QWidget):
                 continue
             self.loss_plot.show_update(TrainingUpdate("" if key == "run" else key, "done", snap))
         net = self.session.network
-        if net is not None and self.task is not None:
+        if built and net is not None and self.task is not None:
             # the trained weights on the task's held-out sequence, as they were shown while training
             # (the config's own random sequence is not what they learned: a saved sine predictor
             # reopened with loss 0.95 instead of 0.0075)
             with applying_preset(self.session):
-                self._mirror(net, force=True)
+                self._mirror(net, force=True, always=True)
 
     def apply_recommended(self, apply_to_session: bool = True) -> None:
         """The task's recommended optimiser settings, network and remedies (the headless command's defaults)."""
@@ -1625,9 +1653,12 @@ class TrainingPanel(QWidget):
         self.char_view.show_sample(text, f"<b>Sample</b> from the trained weights (temperature {temperature:.2f})")
 
     # ---- the main view -------------------------------------------------------------------
-    def _mirror(self, net, force: bool = False) -> bool:
-        """Hand the weights to the Session (throttled), on the task's first held-out sequence."""
-        if net is None or self.probe is None or not self._mirror_ok:
+    def _mirror(self, net, force: bool = False, always: bool = False) -> bool:
+        """Hand the weights to the Session (throttled unless force), on the task's first held-out sequence.
+
+        always: also when a change of the network's keys during a run turned mirroring off (weights
+        reopened from a file are shown on their task whatever happened to an earlier run)."""
+        if net is None or self.probe is None or not (self._mirror_ok or always):
             return False
         now = time.perf_counter()
         if not force and now < self._mirror_due:

@@ -9,8 +9,9 @@ narrower: text, then shapes, then strips (one image per row).
 Reading it: columns are time steps (the first column is the initial state h₋₁ = 0), rows are,
 from the top, the loss, the output y, the hidden layers h (top layer first) and the input x.
 Forward frames light the steps computed so far; backward frames draw each recurrent edge
-h_{t-1} ← h_t with a width and colour for the gradient step t sends back across W_hh
-(Result.carried_grad_norms: dotted where nothing crosses) and the dense view's bars for
+h_{t-1} ← h_t with a width and colour for the gradient step t sends back to h_{t-1} (through
+W_hh, and the GRU's or a leaky ESN's shortcut: Result.carried_grad_norms; dotted where nothing
+crosses) and the dense view's bars for
 ‖∂L/∂h_t‖, on one log scale (legend top right), as the gradient front moves from the last step
 back to t. Every recurrent edge is labelled W_hh
 while the steps are drawn as nodes. A short view gives its rows the room: the header drops its
@@ -236,7 +237,7 @@ class UnrolledView(QWidget):
         idx, ok = dg.value_index(values), np.isfinite(values)
         self._x_idx, self._h_idx, self._y_idx = idx[0], idx[1:-1], idx[-1]
         self._x_ok, self._h_ok, self._y_ok = ok[0], ok[1:-1], ok[-1]
-        # gradient norms ‖∂L/∂h_t‖ (the nodes' bars) and what each step sends back across W_hh (the
+        # gradient norms ‖∂L/∂h_t‖ (the nodes' bars) and what each step sends back to the one before (the
         # recurrent edges in BPTT: zero where W_hh is zero or truncation cuts), on one log scale
         g = np.asarray(trace.grad_norms_layers, dtype=float)  # (L, T)
         e = np.asarray(trace.carried_grad_norms, dtype=float)  # (L, T): step t back to h_{t-1}
@@ -1506,7 +1507,7 @@ class UnrolledView(QWidget):
             name = "h" if self._L == 1 else f"h{k + 1}"
             lines.append(
                 f"{name} = {self._h[k, s]:.6g}   ‖∂L/∂{name}‖ = {self._grad[k, s]:.4g}   "
-                f"sent back across W_hh: {self._carried[k, s]:.4g}"
+                f"sent back to the step before: {self._carried[k, s]:.4g}"
             )
         lines.append(f"y = {self._y[s]:.6g}")
         if self._scored[s]:
@@ -1527,8 +1528,8 @@ class UnrolledView(QWidget):
         lines.append(
             f"‖∂L/∂h‖: {NO_GRADIENT}"
             if self._grad_none
-            else "‖∂L/∂h‖ (BPTT, log scale: the bars under h; an edge's width and colour: the part sent "
-            f"back across W_hh): "
+            else "‖∂L/∂h‖ (BPTT, log scale: the bars under h; an edge's width and colour: what the step "
+            f"sends back to the one before): "
             f"{dg.decade(self._grad_lo)} … {dg.decade(self._grad_hi)}"
         )
         return "<br>".join(lines)

@@ -68,3 +68,26 @@ def test_truncation_carries_nothing_across_the_cut():
     c = trace.carried_grad_norms[-1]
     assert (c[26:] > 0).all() and (c[:26] == 0).all()
     np.testing.assert_array_equal(trace.cut_off[:-1], c[1:] == 0)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_the_two_backward_loops_carry_the_same_in_every_layer(cell):
+    """The fast loops (cell.bptt) and the loop over windows (_backward_ages, used for truncation and
+    the peephole / FGR variants) record the same carried gradient, layer by layer, with dropout masks
+    between the layers: a buffer shared across layers, or a lower layer left wrong, shows here."""
+    from simulator import engine
+    from simulator.config import build_network, make_data
+
+    config = Config(cell=cell, steps=9, hidden=4, layers=3, batch=2, topology="many_to_many")
+    net = build_network(config)
+    x, targets = make_data(config)
+    rng = np.random.default_rng(5)
+    caches, inputs, masks, Y = engine.forward(net, x, dropout=0.3, rng=rng)
+    assert any(m is not None for m in masks)
+    _, _, dY = engine.loss_and_grad(Y, targets, "mse", "all")
+    fast = engine._backward_full(net, caches, inputs, masks, dY, None)
+    ages = engine._backward_ages(net, caches, inputs, masks, dY, 0)
+    for k in range(3):
+        np.testing.assert_allclose(ages[3][k], fast[3][k], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(ages[1][k], fast[1][k], rtol=1e-12, atol=1e-15)
+    assert not np.allclose(fast[3][0], fast[3][1])  # each layer its own

@@ -11,7 +11,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from simulator.config import Config, build_network
+from simulator.config import Config, build_network, make_data
 from simulator.scenario import FORMAT
 from simulator.tasks import make_task
 from simulator.train import Trainer, TrainSettings
@@ -335,3 +335,80 @@ def test_a_recent_file_that_is_gone_leaves_the_list(make_window, tmp_path, warni
     assert str(moved) not in tips and str(kept) in tips
     assert window.files.open_recent(str(kept))  # a file that is there stays
     assert window.files.recent == [str(kept)]
+
+
+# ---- trained weights reopened on their task: the cases a code review found ----------------------
+
+
+def _nudged(config):
+    net = build_network(config)
+    return net.with_params({k: v + 1e-2 * np.cos(np.arange(v.size)).reshape(v.shape) for k, v in net.params.items()})
+
+
+def _save_trained(path, config, training):
+    from simulator.scenario import Scenario, save_scenario
+
+    save_scenario(path, Scenario(config, _nudged(config), None, 0, training, {}))
+
+
+def test_trained_weights_reopen_on_the_scenarios_own_csv_column(make_window, tmp_path):
+    """The window ignored the scenario's CSV file (it ran the weights on the bundled sunspots) while
+    `main.py render` read it: both run them on the file's column now."""
+    from ui.render_cli import training_data
+
+    csv = tmp_path / "a.csv"
+    csv.write_text("v\n" + "\n".join(str(np.sin(i / 3.0) * 100) for i in range(400)))
+    config = Config(hidden=4, steps=20, topology="many_to_one")
+    args = {"seq_len": 20, "csv_path": str(csv), "column": "v", "topology": "many_to_one"}
+    training = {"task": "series", "task_args": args, "runs": {}}
+    path = tmp_path / "s.json"
+    _save_trained(path, config, training)
+    window = make_window()
+    assert window.files.open_path(path)
+    assert np.array_equal(window.session.trace.x, training_data(config, training)[0])
+
+
+@pytest.mark.parametrize("task", ["series", "nope"])
+def test_trained_weights_never_run_on_the_previous_tasks_sequence(make_window, tmp_path, task):
+    """A task that cannot be made here (sunspots are too short for T = 300; an unknown name) left the
+    panel's previous task in place, and the weights ran on its sequence: they run on the config's own."""
+    window = make_window()
+    assert window.training.load_spec({"task": "sine", "seq_len": 300})
+    sine_x = window.training.probe[0]
+    config = Config(hidden=4, steps=300, topology="many_to_one")
+    path = tmp_path / "s.json"
+    _save_trained(path, config, {"task": task, "task_args": {"seq_len": 300, "topology": "many_to_one"}, "runs": {}})
+    assert window.files.open_path(path)
+    assert not np.array_equal(window.session.trace.x, sine_x)
+    assert np.array_equal(window.session.trace.x, make_data(config)[0])  # the config's own sequence
+
+
+def test_a_run_that_turned_mirroring_off_does_not_stop_a_reopened_scenario(make_window, tmp_path):
+    window = make_window()
+    window.training._mirror_ok = False  # as a change of Wrec during a run leaves it
+    config = Config(hidden=4, steps=12, topology="many_to_many")
+    path = tmp_path / "s.json"
+    _save_trained(path, config, {"task": "sine", "task_args": {"seq_len": 12}, "runs": {}})
+    assert window.files.open_path(path)
+    assert np.array_equal(window.session.trace.x, make_task("sine", 12, config.seed).held_out()[0][:, :1])
+
+
+def test_render_falls_back_where_the_tasks_sequence_does_not_fit_the_weights(tmp_path, capsys):
+    from ui.render_cli import _configure
+
+    config = Config(hidden=4, steps=12, outputs=2, topology="many_to_many")  # sine has one output
+    path = tmp_path / "s.json"
+    _save_trained(path, config, {"task": "sine", "task_args": {"seq_len": 12}, "runs": {}})
+
+    class Args:
+        lesson, scenario, set = None, str(path), []
+
+    _, trace, _ = _configure(Args)
+    assert trace.outputs.shape[2] == 2 and "does not fit" in capsys.readouterr().err
+
+
+def test_training_curves_of_a_run_held_as_numpy_arrays():
+    from ui.figures import training_curves
+
+    train, _, _ = training_curves({"runs": {"A": {"train_loss": np.array([1.0, 0.5]), "test_loss": []}}})
+    assert list(train) == [1.0, 0.5]
