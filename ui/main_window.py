@@ -741,6 +741,7 @@ class NarrowLayout(QObject):
             if lesson:
                 w.lesson_dock.raise_()
             w._apply_default_sizes()
+            w.hide_stale_tab_bars()  # (the one column's tab bar stayed over the Cell dock)
         finally:
             self._busy = was_busy
 
@@ -985,6 +986,26 @@ class MainWindow(QMainWindow):
     def side_docks(self) -> tuple[QDockWidget, ...]:
         """Every dock: the controls, then the right column's."""
         return (self.controls_dock, *self.right_docks())
+
+    def hide_stale_tab_bars(self) -> int:
+        """Hide the dock tab bars no tab group uses any more; returns how many were hidden.
+
+        After restoreState from one column (every dock tabbed with the controls) to two, Qt left the
+        one column's tab bar visible over the Cell dock ('… E… Cell T… L…'): a lecturer who had
+        rehearsed in a small window saw it on the projector."""
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        groups = set()
+        for dock in self.findChildren(QDockWidget):
+            tabbed = self.tabifiedDockWidgets(dock)
+            if tabbed and not dock.isHidden():
+                groups.add(frozenset([dock.windowTitle(), *(d.windowTitle() for d in tabbed if not d.isHidden())]))
+        hidden = 0
+        for bar in self.findChildren(QTabBar):
+            if bar.parent() is self and not bar.isHidden():
+                if frozenset(bar.tabText(i) for i in range(bar.count())) not in groups:
+                    bar.hide()
+                    hidden += 1
+        return hidden
 
     def right_docks(self) -> tuple[QDockWidget, ...]:
         """The right column's docks: the equations, the cell, the training lab, the lesson."""
@@ -1533,6 +1554,7 @@ class MainWindow(QMainWindow):
         state = s.value("state")
         if isinstance(state, QByteArray):
             self.restoreState(state, SETTINGS_VERSION)
+            self.hide_stale_tab_bars()
         splitter = s.value("splitter")
         if isinstance(splitter, QByteArray):
             self.splitter.restoreState(splitter)
@@ -1565,6 +1587,7 @@ class MainWindow(QMainWindow):
         """Every panel back to where it started."""
         self.narrow.leave(restore=False)
         self.restoreState(self._default_state, SETTINGS_VERSION)
+        self.hide_stale_tab_bars()
         self._docks_moved = False
         self._apply_default_sizes()
         for dock in (self.controls_dock, self.formula_dock, self.cell_dock, self.lesson_dock):

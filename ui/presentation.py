@@ -139,6 +139,7 @@ class Presentation(QObject):
             self._titles[dock] = label
         self._fit_titles()
         self._arrange(w.lesson_panel.lesson)
+        w.hide_stale_tab_bars()  # (a tab bar of the layout before stayed over a dock)
         with QSignalBlocker(w.actions["full_screen"]):
             w.actions["full_screen"].setChecked(True)
         w.setFocus(Qt.FocusReason.OtherFocusReason)  # Page Up/Down reach the window's shortcuts
@@ -179,6 +180,7 @@ class Presentation(QObject):
         else:
             w.showNormal()
         w.restoreState(saved["dock_state"])
+        w.hide_stale_tab_bars()
         w.splitter.restoreState(saved["splitter"])
         with QSignalBlocker(w.actions["full_screen"]):
             w.actions["full_screen"].setChecked(bool(state & Qt.WindowState.WindowFullScreen))

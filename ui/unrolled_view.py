@@ -1018,13 +1018,23 @@ class UnrolledView(QWidget):
         names += [("h" if self._L == 1 else f"h{k + 1}", y) for k, y in enumerate(y_h)]
         for name, y in names:
             p.drawText(QRectF(0.2 * lay.em, y - lay.em, lay.area.left() - 0.8 * lay.em, 2 * lay.em), AlignRightV, name)
-        bars_named = 0.34 * lay.row_h >= 0.6 * lay.em  # room for the name of the bars, in a smaller line
-        if bars_named and lay.dense and not self._folded and self._phase == "backward":  # the bars under each h strip
-            p.setFont(self._font)
+        line = self.bars_name_line(lay)
+        if line is not None and lay.dense and not self._folded and self._phase == "backward":
+            top, room = line
+            body = QFontMetricsF(self._font).height()
+            p.setFont(self._font if room >= body else self._scaled(self._font, room / body))
             p.setPen(self._ink(0.6))
             for y in y_h:
-                rect = QRectF(0.2 * lay.em, y + 0.18 * lay.row_h, lay.area.left() - 0.8 * lay.em, 0.34 * lay.row_h)
+                rect = QRectF(0.2 * lay.em, y + top, lay.area.left() - 0.8 * lay.em, room)
                 p.drawText(rect, AlignRightV, "∂L/∂h")
+
+    def bars_name_line(self, lay: _Layout) -> tuple[float, float] | None:
+        """Where the name of the gradient bars under an h strip goes: (its top below h's row, its
+        height), a line centred on the bars and clear of the name h above it (at presentation type in
+        a short view the two overlapped); its type shrinks to the line, and below 0.6 em there is none."""
+        centre = 0.35 * lay.row_h  # below h's row: the bars' middle
+        room = 2 * centre - QFontMetricsF(self._name_font(lay)).height()
+        return (centre - 0.5 * room, room) if room >= 0.6 * lay.em else None
 
     def _narrow_header(self, em: float) -> bool:
         """Whether the view is too narrow (in ems: large fonts) for the title and the legends side by side."""

@@ -151,3 +151,51 @@ def test_undo_clears_a_status_message_about_the_undone_value(make_window, change
     window.new_seed()
     window.session.update(wrec=1.5)
     assert bar.currentMessage() == f"seed = {window.session.config.seed}"
+
+
+def test_no_stale_tab_bar_after_rehearsing_in_a_small_window(make_window):
+    """Rehearsed at 1280×720 and then presented on a 1920×1080 projector with the same settings, the
+    Cell dock had a cut tab bar over it ('… E… Cell T… L…') where its unit box should be: after the
+    one-column layout went back to two, Qt left the one column's tab bar visible."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication, QTabBar
+
+    from ui.presentation import presentation_font_scale
+
+    def settle() -> None:  # as a script drives the window: layouts and posted events, no timers waited for
+        for _ in range(6):
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            QApplication.processEvents()
+
+    def stale(window) -> list:  # the tab bars on the window that no tab group has
+        groups = set()
+        for dock in window.side_docks():
+            tabbed = [d for d in window.tabifiedDockWidgets(dock) if not d.isHidden()]
+            if tabbed and not dock.isHidden():
+                groups.add(frozenset([dock.windowTitle(), *(d.windowTitle() for d in tabbed)]))
+        return [
+            [bar.tabText(i) for i in range(bar.count())]
+            for bar in window.findChildren(QTabBar)
+            if bar.parent() is window
+            and bar.isVisible()
+            and bar.geometry().intersects(window.rect())
+            and frozenset(bar.tabText(i) for i in range(bar.count())) not in groups
+        ]
+
+    for width, height in ((1280, 720), (1920, 1080)):
+        window = make_window()
+        window.show()
+        settle()
+        window.lesson_panel.open_lesson("08-lstm")
+        window.presentation.set_active(True)
+        window.showNormal()
+        window.resize(width, height)  # the screen, as a script has it offscreen
+        window.theme.set_font_scale(presentation_font_scale(height))
+        settle()
+        assert stale(window) == [], (width, stale(window))
+        window.presentation.set_active(False)
+        settle()
+        assert stale(window) == []
+        window.player.pause()
+        window.close()  # the layout goes to the settings the next window reads
+        settle()

@@ -483,3 +483,24 @@ def test_the_dense_diagram_shows_an_unreached_loss_faint(make_view):
     s.set_frame(150)  # BPTT: every step reached (at frame 99 the playhead's line covers the step)
     full = ink()
     assert 0 < faint < 0.4 * full, (faint, full)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.6, 2.0])
+@pytest.mark.parametrize("height", [260, 420, 700])
+def test_the_bars_name_never_overlaps_the_row_name_h(make_view, font_scale, scale, height):
+    """Presenting at 1280×720, the dense diagram's '∂L/∂h' (the bars' name) was drawn across the
+    row name 'h' above it: it goes where it clears the name, or nowhere."""
+    from PySide6.QtGui import QFontMetricsF
+
+    font_scale(scale)
+    view = make_view(steps=100)
+    view.resize(520, height)
+    s = view.session
+    s.set_frame(s.frame_of("backward", 0))
+    lay = view._layout()
+    line = view.bars_name_line(lay)
+    name_h = QFontMetricsF(view._name_font(lay)).height()
+    if line is not None:
+        top, room = line
+        assert top >= 0.5 * name_h - 1e-9 and room >= 0.6 * lay.em
+    view.grab()
