@@ -84,8 +84,91 @@ def png_bytes(figure: Figure, scale: float = 1.0) -> bytes:
     return _qt_bytes(lambda buf: image.save(buf, "PNG"))
 
 
+def clip_polyline(
+    x: np.ndarray, y: np.ndarray, rect: tuple[float, float, float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The parts of a polyline inside rect = (x0, x1, y0, y1), NaN between the pieces (Liang–Barsky
+    per segment; a NaN point breaks the line, as it does on screen)."""
+    x0, x1, y0, y1 = rect
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def add(px: float, py: float) -> None:
+        xs.append(px)
+        ys.append(py)
+
+    n = len(x)
+    if n == 1 and x0 <= x[0] <= x1 and y0 <= y[0] <= y1:
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    for i in range(n - 1):
+        ax, ay, bx, by = float(x[i]), float(y[i]), float(x[i + 1]), float(y[i + 1])
+        lo, hi = 0.0, 1.0
+        inside = all(map(np.isfinite, (ax, ay, bx, by)))
+        dx, dy = bx - ax, by - ay
+        for p, q in ((-dx, ax - x0), (dx, x1 - ax), (-dy, ay - y0), (dy, y1 - ay)):
+            if not inside:
+                break
+            if p == 0:
+                inside = q >= 0
+            elif p < 0:
+                lo = max(lo, q / p)
+            else:
+                hi = min(hi, q / p)
+            inside = inside and lo <= hi
+        if not inside:
+            if xs and not np.isnan(xs[-1]):
+                add(np.nan, np.nan)
+            continue
+        start = (ax + lo * dx, ay + lo * dy)
+        if not xs or np.isnan(xs[-1]) or (xs[-1], ys[-1]) != start:
+            if xs and not np.isnan(xs[-1]):
+                add(np.nan, np.nan)
+            add(*start)
+        add(ax + hi * dx, ay + hi * dy)
+    return np.array(xs, dtype=float), np.array(ys, dtype=float)
+
+
+@contextmanager
+def curves_clipped_to_views(root) -> Iterator[int]:
+    """The plot curves under a graphics item cut to their views' ranges while the block runs (their
+    data is put back after), for vector output: Qt's SVG generator writes no clipping, so a line
+    leaving the view (an exploding bound) ran through the title. Yields how many were cut."""
+    import pyqtgraph as pg
+
+    cut = []
+    for curve in [root, *_descendants(root)] if root is not None else []:
+        if not isinstance(curve, pg.PlotCurveItem) or curve.xData is None or not len(curve.xData):
+            continue
+        view = curve.getViewBox()
+        if view is None:
+            continue
+        (x0, x1), (y0, y1) = view.viewRange()
+        x, y = np.asarray(curve.xData, dtype=float), np.asarray(curve.yData, dtype=float)
+        with np.errstate(invalid="ignore"):
+            if np.all((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)):
+                continue  # wholly inside: as it is
+        cx, cy = clip_polyline(x, y, (x0, x1, y0, y1))
+        cut.append((curve, x, y, curve.opts.get("connect", "all")))
+        curve.setData(x=cx, y=cy, connect="finite")
+    try:
+        yield len(cut)
+    finally:
+        for curve, x, y, connect in cut:
+            curve.setData(x=x, y=y, connect=connect)
+
+
+def _descendants(item) -> list:
+    out, todo = [], list(item.childItems())
+    while todo:
+        child = todo.pop()
+        out.append(child)
+        todo.extend(child.childItems())
+    return out
+
+
 def svg_bytes(figure: Figure) -> bytes:
-    """The figure as an SVG drawing of size pixels (96 per inch), text as text."""
+    """The figure as an SVG drawing of size pixels (96 per inch), text as text; plot curves cut to
+    their views (see curves_clipped_to_views)."""
     w, h = figure.size
 
     def write(buf) -> None:
@@ -98,7 +181,8 @@ def svg_bytes(figure: Figure) -> bytes:
         gen.setDescription("Exported from Unrolled, a visual simulator for recurrent neural networks")
         painter = QPainter(gen)
         try:
-            figure.paint(painter, QRectF(0, 0, w, h))
+            with curves_clipped_to_views(figure.item):
+                figure.paint(painter, QRectF(0, 0, w, h))
         finally:
             painter.end()
 

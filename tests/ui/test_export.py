@@ -466,3 +466,41 @@ def test_lessons_command_lists_every_lesson():
 
 def test_every_figure_has_a_label_for_the_dialogs():
     assert set(export.FIGURE_LABELS) == set(FIGURES)
+
+
+def test_clip_polyline_keeps_what_is_inside_and_breaks_between_pieces():
+    from ui.export import clip_polyline
+
+    rect = (0.0, 10.0, 0.0, 1.0)
+    x, y = clip_polyline(np.array([0.0, 5.0, 10.0]), np.array([0.5, 2.5, 0.5]), rect)  # up out and back in
+    assert np.isnan(x).sum() == 1 and np.nanmax(y) == pytest.approx(1.0) and np.nanmin(y) == 0.5
+    assert x[0] == 0.0 and x[-1] == 10.0 and x[1] == pytest.approx(1.25) and x[-2] == pytest.approx(8.75)
+    x, y = clip_polyline(np.array([1.0, 2.0, 3.0]), np.array([0.2, 0.4, 0.6]), rect)  # inside: unchanged
+    np.testing.assert_array_equal(y, [0.2, 0.4, 0.6])
+    x, y = clip_polyline(np.array([1.0, 2.0]), np.array([5.0, 6.0]), rect)  # wholly outside
+    assert len(x) == 0
+    x, y = clip_polyline(np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.2, np.nan, 0.4, 0.5]), rect)  # a NaN breaks it
+    assert len(x) == 2 and list(y) == [0.4, 0.5]
+
+
+def test_an_svg_cuts_a_line_that_leaves_the_plot_and_puts_it_back(figure):
+    """The exploding lesson's bound ran up through the SVG's title (Qt's SVG writes no clipping): in
+    vector output the curves are cut to their views, and the figure's own data is unchanged after."""
+    import pyqtgraph as pg
+
+    from ui.export import curves_clipped_to_views
+
+    f = figure("gradients", Config(steps=40, wrec=2.5))
+    curves = [c for c in f.item.scene().items() if isinstance(c, pg.PlotCurveItem) and c.xData is not None]
+    before = [(c.xData.copy(), c.yData.copy()) for c in curves]
+    with curves_clipped_to_views(f.item) as cut:
+        assert cut >= 1  # the bound leaves the top of the view
+        for c in curves:
+            (x0, x1), (y0, y1) = c.getViewBox().viewRange()
+            ok = np.isfinite(c.yData)
+            x, y = c.xData[ok], c.yData[ok]
+            assert np.all((y >= y0 - 1e-9) & (y <= y1 + 1e-9) & (x >= x0 - 1e-9) & (x <= x1 + 1e-9))
+    for c, (x, y) in zip(curves, before, strict=True):
+        np.testing.assert_array_equal(c.xData, x)
+        np.testing.assert_array_equal(c.yData, y)
+    assert export.svg_bytes(f).startswith(b"<?xml")
