@@ -2619,6 +2619,8 @@ class JacobianPlot(LogCurvePlot):
         return "\n".join(lines)
 
 
+BLOCK_SYMBOLS = ("o", "s", "t", "d")  # the eigenvalue plot's series: W_hh (or a gate's block), then the others
+BLOCK_DOT_SIZES = (9.0, 9.0, 8.0, 7.0)  # px: a square and a triangle cover more than a circle of their size
 STEP_KEY = "step t→t−1"  # the dotted circle's legend entry (the caption and the note give the ratio)
 
 
@@ -2750,9 +2752,13 @@ class EigenPlot(PlotPanel):
         self.step_label.setParentItem(view)  # in the view's pixels, not in data coordinates
         self._note_corner: tuple | None = None  # the corner it is pinned to
         view.sigResized.connect(self._on_view_resized)
-        self.scatters = [Dots(size=9) for _ in range(4)]
-        for s in self.scatters:
-            s.setZValue(10)
+        # a gate block each (LSTM i f g o, GRU r z n): a shape of its own as well as a colour, and the
+        # later ones smaller, so dots on the same spot still show each (a GRU's r sat hidden under z
+        # and n), and colour-blind viewers can tell the blocks apart
+        self.scatters = [Dots(size=size) for size in BLOCK_DOT_SIZES]
+        for k, s in enumerate(self.scatters):
+            s.setSymbol(BLOCK_SYMBOLS[k])
+            s.setZValue(10 + k)
             self.plot.addItem(s)
         self.extent = 1.0  # the largest |λ| or circle radius the view holds
         self.step_cap = np.inf  # a step's dotted circle shows up to this radius

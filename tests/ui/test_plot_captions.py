@@ -199,3 +199,19 @@ def test_stacked_the_pascanu_bound_says_which_layer_it_bounds(window):
     assert np.any(trace.grad_norms_layers[0] > plot.bound_y)  # (the one a reviewer saw above it)
     window.session.update(layers=1)
     assert "Pascanu bound" in [label.text for _, label in plot.legend.items if label.text]
+
+
+def test_each_gate_blocks_eigenvalues_have_a_shape_of_their_own(make_window):
+    """A GRU at Wrec 2.5: the W_hr dots sat almost wholly under the z and n dots (the blocks share
+    their spectral radius). Each block now has its own symbol, the later ones smaller, and its legend
+    sample shows that symbol (colour-blind viewers tell them apart too)."""
+    window = make_window(Config(cell="gru", wrec=2.5, steps=30))
+    eigen = window.plots.eigen
+    shown = [s for s in eigen.scatters if len(s)]
+    assert len(shown) == 3
+    symbols = [s.opts["symbol"] for s in shown]
+    assert len(set(symbols)) == 3
+    sizes = [s.opts["size"] for s in shown]
+    assert sizes == sorted(sizes, reverse=True)  # later blocks no larger: the first shows under them
+    samples = [sample.item for sample, label in eigen.legend.items if label.text and hasattr(sample, "item")]
+    assert [s.opts["symbol"] for s in samples[:3]] == symbols
