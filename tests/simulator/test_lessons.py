@@ -610,3 +610,15 @@ def test_the_noaf_step_quotes_the_measured_ranges():
     assert f"vanilla LSTM's max |h| = {np.abs(vanilla.hidden_states[-1]).max():.3f}" in text
     step = next(s for s in lesson.steps if s.set.get("variant") == "noaf")
     assert "{{state_range}}" in step.observe and "gate plot" not in step.text
+
+
+def test_lesson_8_says_which_quantity_the_toolbars_verdict_is_on():
+    """At T = 200 without a forget gate the toolbar says EXPLODING ×1.02/step while the lesson's point
+    is that the gradient still reaches c_0: the step quotes the verdict and says it is on the h path."""
+    lesson = get_lesson("08-lstm")
+    i = next(k for k, s in enumerate(lesson.steps) if s.set.get("steps") == 200)
+    config = lesson.config.replace(**lesson.steps[i].set)
+    result = run(config)
+    text = render_step(lesson, i, result, config)
+    assert f"{result.verdict} at ×{result.growth_factor:.2f} per step" in text, text
+    assert "∂h_{T−1}/∂h_t" in text
