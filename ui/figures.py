@@ -109,8 +109,8 @@ def training_curves(training: dict | None) -> tuple[np.ndarray, np.ndarray, np.n
         return None
     runs = training.get("runs")
     if "train_loss" not in training and isinstance(runs, dict):
-        has_curve = lambda r: isinstance(r, dict) and r.get("train_loss") is not None and len(r["train_loss"]) > 0  # noqa: E731
-        training = next((r for r in runs.values() if has_curve(r)), None)
+        records = [r for r in runs.values() if isinstance(r, dict) and r.get("train_loss") is not None]
+        training = next((r for r in records if len(r["train_loss"])), None)  # (a list or an array)
         if training is None:
             return None
     train = training.get("train_loss", training.get("loss_history"))

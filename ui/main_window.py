@@ -734,14 +734,13 @@ class NarrowLayout(QObject):
         lesson = w.lesson_panel.lesson is not None and not w.lesson_dock.isHidden()
         was_busy, self._busy = self._busy, True
         try:
-            w.restoreState(state, SETTINGS_VERSION)
+            w.restore_docks(state, SETTINGS_VERSION)  # (the one column's tab bar stayed over the Cell dock)
             for dock, off in hidden.items():  # a panel shown or closed meanwhile stays so
                 if dock.isHidden() != off:
                     dock.setVisible(not off)
             if lesson:
                 w.lesson_dock.raise_()
             w._apply_default_sizes()
-            w.hide_stale_tab_bars()  # (the one column's tab bar stayed over the Cell dock)
         finally:
             self._busy = was_busy
 
@@ -986,6 +985,12 @@ class MainWindow(QMainWindow):
     def side_docks(self) -> tuple[QDockWidget, ...]:
         """Every dock: the controls, then the right column's."""
         return (self.controls_dock, *self.right_docks())
+
+    def restore_docks(self, state, version: int = 0) -> bool:
+        """restoreState, and no tab bar left over from the layout before (see hide_stale_tab_bars)."""
+        restored = self.restoreState(state, version)
+        self.hide_stale_tab_bars()
+        return restored
 
     def hide_stale_tab_bars(self) -> int:
         """Hide the dock tab bars no tab group uses any more; returns how many were hidden.
@@ -1553,8 +1558,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         state = s.value("state")
         if isinstance(state, QByteArray):
-            self.restoreState(state, SETTINGS_VERSION)
-            self.hide_stale_tab_bars()
+            self.restore_docks(state, SETTINGS_VERSION)
         splitter = s.value("splitter")
         if isinstance(splitter, QByteArray):
             self.splitter.restoreState(splitter)
@@ -1586,8 +1590,7 @@ class MainWindow(QMainWindow):
     def reset_layout(self) -> None:
         """Every panel back to where it started."""
         self.narrow.leave(restore=False)
-        self.restoreState(self._default_state, SETTINGS_VERSION)
-        self.hide_stale_tab_bars()
+        self.restore_docks(self._default_state, SETTINGS_VERSION)
         self._docks_moved = False
         self._apply_default_sizes()
         for dock in (self.controls_dock, self.formula_dock, self.cell_dock, self.lesson_dock):

@@ -179,8 +179,7 @@ class Presentation(QObject):
             w.showMaximized()
         else:
             w.showNormal()
-        w.restoreState(saved["dock_state"])
-        w.hide_stale_tab_bars()
+        w.restore_docks(saved["dock_state"])
         w.splitter.restoreState(saved["splitter"])
         with QSignalBlocker(w.actions["full_screen"]):
             w.actions["full_screen"].setChecked(bool(state & Qt.WindowState.WindowFullScreen))

@@ -166,14 +166,16 @@ def training_data(config: Config, training) -> tuple | None:
     try:
         args = dict(training.get("task_args") or {})
         task = make_task(training["task"], args.pop("seq_len", None), int(config.seed), **args)
-        x, targets = task.held_out()
+        x, _ = task.held_out()
     except (TypeError, ValueError, OSError) as exc:
         print(f"unrolled: the training task could not be made again ({exc}); the config's own sequence is used",
               file=sys.stderr)  # fmt: skip
         return None
     if x.shape[0] != config.steps or x.shape[2] != config.inputs:
         return None
-    return x[:, :1], targets[:, :1], task.loss
+    from .training_worker import probe_of
+
+    return probe_of(task)  # the sequence the training view shows trained weights on
 
 
 def _open_lesson(figure, lesson_id: str, step: int) -> None:

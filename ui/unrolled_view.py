@@ -242,11 +242,11 @@ class UnrolledView(QWidget):
         g = np.asarray(trace.grad_norms_layers, dtype=float)  # (L, T)
         e = np.asarray(trace.carried_grad_norms, dtype=float)  # (L, T): step t back to h_{t-1}
         self._grad, self._carried = g, e
-        u, self._grad_lo, self._grad_hi = dg.log_scale(np.concatenate([g, e], axis=1))
+        both = np.concatenate([g, e], axis=1)  # (L, 2T): the bars' steps, then the edges'
+        u, self._grad_lo, self._grad_hi = dg.log_scale(both)
         self._grad_u, self._edge_u = u[:, :T], u[:, T:]
         idx = dg.unit_index(u)
         self._grad_idx, self._edge_idx = idx[:, :T], idx[:, T:]
-        both = np.concatenate([g, e], axis=1)
         state = np.where(~np.isfinite(both), 2, np.where(both == 0, 1, 0)).astype(np.int8)  # ok, zero, bad
         self._grad_state, self._edge_state = state[:, :T], state[:, T:]
         self._grad_none = not np.isfinite(g).any()  # an overflow left no finite gradient: no scale to show
