@@ -50,6 +50,8 @@ import numpy as np  # noqa: E402
 WREC_TARGET_MS = 16.0
 FRAME_TARGET_MS = 5.0
 START_TARGET_S = 1.5
+# "pool": the norms on the pool thread only, as before the seventeenth session (for A/B runs)
+NORMS_PROCESS = os.environ.get("UNROLLED_BENCH_NORMS") != "pool"
 
 
 def _median_ms(samples: list[float]) -> float:
@@ -179,6 +181,7 @@ def bench_window(cell: str, steps: int = 100, hidden: int = 32, repeats: int = 2
     from PySide6.QtWidgets import QApplication
 
     import ui.session as session_module
+    from simulator import norms_process
     from simulator.config import Config, run
     from ui import theme
     from ui.main_window import MainWindow
@@ -186,6 +189,8 @@ def bench_window(cell: str, steps: int = 100, hidden: int = 32, repeats: int = 2
 
     app = QApplication.instance() or QApplication([])
     theme.install("light")
+    if NORMS_PROCESS:
+        norms_process.start()  # as ui.app does for the interactive window
     config = Config(cell=cell, steps=steps, hidden=hidden)
     window = MainWindow(Session(config), settings=None)
     window.resize(1600, 1000)

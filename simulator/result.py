@@ -15,6 +15,7 @@ from functools import cached_property
 
 import numpy as np
 
+from . import norms_process
 from .spectral import BLOCK, exact_norms, on_pool, plain, pool, spectral_norms
 
 VANISHING_BELOW = 0.9  # per-step growth factor thresholds for the verdict
@@ -316,10 +317,58 @@ class Result:
                 job.result()  # re-raises a chunk's error for the reader of the norms
             self.__dict__["jacobian_norms"] = _freeze(norms)
 
+        process = norms_process.running()
+        if process is not None:
+            return self._chunks_to_process(process)
         # whether each chunk is plain is decided here, as it is made (see spectral.plain)
         chunks = _submitted(((a, b, P, plain(P)) for a, b, P in self._product_chunks()), measure)
         job = pool().submit(store)
         job.add_done_callback(lambda done: done.cancelled() and [c.cancel() for c in chunks])
+        return job
+
+    def _chunks_to_process(self, process) -> Future:
+        """As _lapack_chunks_submitted, with the plain chunks measured by the norms process (its
+        GIL is not the one this thread holds while the window draws) and the others by the pool
+        thread. The returned Future is done once every chunk is; it is running from the start
+        (cancel() leaves it be: the process takes its requests in order, each under a millisecond)."""
+        norms = np.empty(self.T)
+        jobs: list[tuple[int, int, Future]] = []
+
+        def measure(P: np.ndarray, is_plain: bool) -> np.ndarray:
+            with np.errstate(all="ignore"):
+                return exact_norms(P) if is_plain else spectral_norms(P, steps=0)
+
+        job: Future = Future()
+        job.set_running_or_notify_cancel()
+        try:
+            for a, b, P in self._product_chunks():
+                is_plain = plain(P)
+                chunk = process.submit(P) if is_plain else None
+                if chunk is None:  # not plain, or the process cannot take it
+                    chunk = pool().submit(measure, P.copy(), is_plain)  # a copy: the chunk buffer is reused
+                jobs.append((a, b, chunk))
+        except Exception as error:  # for the reader of the norms, as a chunk's error would be
+            job.set_exception(error)
+            return job
+        left = [len(jobs)]
+        lock = threading.Lock()
+
+        def chunk_done(_chunk: Future) -> None:  # on the reading thread or the pool thread
+            with lock:
+                left[0] -= 1
+                if left[0]:
+                    return
+            try:
+                for a, b, chunk in jobs:
+                    norms[a:b] = chunk.result()
+            except Exception as error:
+                job.set_exception(error)
+                return
+            self.__dict__["jacobian_norms"] = _freeze(norms)
+            job.set_result(None)
+
+        for _, _, chunk in jobs:
+            chunk.add_done_callback(chunk_done)
         return job
 
     def _diagnose_on_pool(self) -> None:

@@ -16,6 +16,7 @@ import time
 import traceback
 from pathlib import Path
 
+from simulator import norms_process
 from simulator.config import KEYS, Config
 
 SCREENSHOT_SIZE = (1600, 1000)
@@ -329,8 +330,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {args.screenshot} ({SCREENSHOT_SIZE[0]}x{SCREENSHOT_SIZE[1]})")
         return 0
 
-    # interactive: a Wrec drag paints the other views while the pool thread measures the norms
+    # interactive: a Wrec drag paints the other views while the norms are measured, in a process
+    # of their own where it can run (else on the pool thread)
     session.defer_measures = True
+    norms_process.start()
     window = MainWindow(session, settings=None if args.exit_when_shown else QSettings())
     window.files.ask_unsaved = not args.exit_when_shown  # unsaved changes: Save / Discard / Cancel
     if scenario is not None:

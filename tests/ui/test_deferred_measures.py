@@ -165,3 +165,50 @@ def test_norms_that_come_late_are_not_waited_for_until_they_come_in_time_again(
     pool_gate.release()  # this one's norms now come at once after its views: waiting would have paid
     qtbot.waitUntil(lambda: not s.measuring, timeout=5000)
     assert seen == [s.trace] and s._wait_pays
+
+
+@pytest.fixture
+def norms_process_held():
+    """The norms process, started, and a hold(): it takes requests and answers none until release()."""
+    import os
+    import signal
+
+    from simulator import norms_process
+
+    if not hasattr(os, "memfd_create"):
+        pytest.skip("no memory files (not Linux)")
+    norms_process.stop()
+    process = norms_process.start()
+
+    class Held:
+        def hold(self):
+            os.kill(process._process.pid, signal.SIGSTOP)
+
+        def release(self):
+            os.kill(process._process.pid, signal.SIGCONT)
+
+    held = Held()
+    yield held
+    held.release()
+    norms_process.stop()
+
+
+def test_with_the_norms_process_the_norms_views_follow_when_it_is_done(make_window, qtbot, norms_process_held):
+    window, s, seen = _deferring(make_window)
+    jacobian = window.plots.jacobian
+    old_norms = np.array(jacobian.y)
+    norms_process_held.hold()
+    s.update(wrec=1.6)
+    first = s.trace
+    s.update(wrec=0.7)  # a drag goes on before the first one's norms are there
+    last = s.trace
+    assert s.measuring and seen == []
+    np.testing.assert_array_equal(jacobian.y, old_norms)
+    norms_process_held.release()
+    qtbot.waitUntil(lambda: not s.measuring, timeout=5000)
+    qtbot.wait(50)  # the first trace's announcement, had it been made, would have arrived by now
+    assert seen == [last]
+    np.testing.assert_array_equal(jacobian.y, last.jacobian_norms)
+    np.testing.assert_array_equal(last.jacobian_norms, run(s.config).jacobian_norms)
+    np.testing.assert_array_equal(first.jacobian_norms, run(s.config.replace(wrec=1.6)).jacobian_norms)
+    assert last.verdict.upper() in window.verdict_label.text()
