@@ -22,7 +22,8 @@ as before the fifteenth session, missed the GIL: a change that made the two thre
 it lowered that sum and raised the wall time.)
 Without schedstat the column is the CPU time plus the idle wait. The row under the Wrec change
 shows the idle wait alone. The Wrec change runs as the interactive app does
-(Session.defer_measures: the other views are painted while the norms are measured) and ends when
+(Session.defer_measures: the other views are painted while the norms are measured, in the norms
+process as the app starts it, or on the pool thread with UNROLLED_BENCH_NORMS=pool) and ends when
 the views that read the norms are painted too.
 Start-up is the wall time from launching `python main.py` to its window's first paint, and the
 CPU time the process used by then.
