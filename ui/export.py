@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -166,10 +167,9 @@ def _descendants(item) -> list:
     return out
 
 
-def svg_bytes(figure: Figure) -> bytes:
-    """The figure as an SVG drawing of size pixels (96 per inch), text as text; plot curves cut to
-    their views (see curves_clipped_to_views)."""
-    w, h = figure.size
+def _svg_drawing(size: tuple[int, int], paint: Callable[[QPainter], None], title: str = "") -> bytes:
+    """An SVG document of size pixels (96 per inch) drawn by paint(painter)."""
+    w, h = size
 
     def write(buf) -> None:
         gen = QSvgGenerator()
@@ -177,16 +177,121 @@ def svg_bytes(figure: Figure) -> bytes:
         gen.setResolution(SVG_DPI)  # pyqtgraph's cached pictures replay scaled by the device's dpi
         gen.setSize(QSize(w, h))
         gen.setViewBox(QRectF(0, 0, w, h))
-        gen.setTitle(f"Unrolled: {figure.name}")
-        gen.setDescription("Exported from Unrolled, a visual simulator for recurrent neural networks")
+        if title:
+            gen.setTitle(title)
+            gen.setDescription("Exported from Unrolled, a visual simulator for recurrent neural networks")
         painter = QPainter(gen)
         try:
-            with curves_clipped_to_views(figure.item):
-                figure.paint(painter, QRectF(0, 0, w, h))
+            paint(painter)
         finally:
             painter.end()
 
     return _qt_bytes(write)
+
+
+def svg_bytes(figure: Figure) -> bytes:
+    """The figure as an SVG drawing of size pixels (96 per inch), text as text; plot curves cut to
+    their views (see curves_clipped_to_views), and a widget figure's scrolled panels and plots cut
+    to what they show (see clipped_widget_svg)."""
+    w, h = figure.size
+    widget = figure.widget
+    if figure.item is None and widget is not None and figure.size == (widget.width(), widget.height()):
+        return clipped_widget_svg(widget, figure.background, f"Unrolled: {figure.name}")
+
+    def paint(painter: QPainter) -> None:
+        with curves_clipped_to_views(figure.item):
+            figure.paint(painter, QRectF(0, 0, w, h))
+
+    return _svg_drawing((w, h), paint, f"Unrolled: {figure.name}")
+
+
+# ---- a widget's SVG with its scrolled panels and plots cut to what they show ----------------------
+_SVG_OPEN = re.compile(rb"<svg\b[^>]*>")
+_SVG_IDS = re.compile(rb'(id="|url\(#|href="#)([A-Za-z_][\w.-]*)')
+
+
+def _viewports(widget, within) -> list:
+    """The nearest viewports (of scroll areas and graphics views) under widget that are shown."""
+    from PySide6.QtWidgets import QAbstractScrollArea
+
+    out, todo = [], [c for c in widget.children() if c.isWidgetType()]
+    while todo:
+        child = todo.pop(0)
+        if not child.isVisibleTo(within):
+            continue
+        if isinstance(child, QAbstractScrollArea) and child.viewport() is not None:
+            out.append(child.viewport())
+            continue  # what lies under it is its viewport's to cut
+        todo.extend(c for c in child.children() if c.isWidgetType())
+    return out
+
+
+def _svg_body(document: bytes, prefix: str) -> bytes:
+    """What a QSvgGenerator document draws (its defs and groups), its ids made unique with prefix."""
+    start = _SVG_OPEN.search(document).end()
+    end = document.rindex(b"</svg>")
+    body = re.sub(rb"<title>.*?</title>|<desc>.*?</desc>", b"", document[start:end], flags=re.S)
+    return _SVG_IDS.sub(lambda m: m.group(1) + prefix.encode() + m.group(2), body)
+
+
+def _widget_svg_body(widget, counter: list[int], within) -> bytes:
+    """SVG drawing elements of widget (in its own coordinates), each viewport under it drawn
+    separately inside a group cut to the viewport's rectangle."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QRegion
+
+    viewports = [v for v in _viewports(widget, within) if v.width() > 0 and v.height() > 0]
+    region = QRegion(widget.rect())
+    for v in viewports:
+        region -= QRegion(v.rect().translated(v.mapTo(widget, QPoint(0, 0))))
+    document = _svg_drawing(
+        (widget.width(), widget.height()), lambda p: widget.render(p, QPoint(0, 0), region)
+    )  # the parts outside the viewports (children wholly inside one are left out)
+    counter[0] += 1
+    parts = [_svg_body(document, f"u{counter[0]}_")]
+    for v in viewports:
+        at = v.mapTo(widget, QPoint(0, 0))
+        counter[0] += 1
+        clip = f"uclip{counter[0]}"
+        inner = _widget_svg_body(v, counter, within)
+        parts.append(
+            f'<g transform="translate({at.x()},{at.y()})"><defs><clipPath id="{clip}">'
+            f'<rect x="0" y="0" width="{v.width()}" height="{v.height()}"/></clipPath></defs>'
+            f'<g clip-path="url(#{clip})">'.encode()
+            + inner
+            + b"</g></g>"
+        )
+    return b"\n".join(parts)
+
+
+def clipped_widget_svg(widget, background: QColor, title: str) -> bytes:
+    """A widget (the window) as SVG, with every scroll area's and graphics view's contents cut to
+    its viewport.
+
+    Qt's SVG generator writes no clipping: a scrolled panel's rows below its edge were drawn over
+    the status bar, and a curve leaving a plot ran over its neighbours. So the widget is drawn
+    without its viewports, and each viewport is drawn on its own (the same way, for those nested in
+    it) into a group with an SVG clip path of the viewport's rectangle; pyqtgraph's curves are cut
+    to their views as in a plot figure.
+    """
+    from contextlib import ExitStack
+
+    import pyqtgraph as pg
+
+    w, h = widget.width(), widget.height()
+    with ExitStack() as stack:
+        for view in widget.findChildren(pg.GraphicsView):
+            scene = view.scene()
+            if scene is not None and view.isVisibleTo(widget):
+                for item in scene.items():
+                    if item.parentItem() is None:
+                        stack.enter_context(curves_clipped_to_views(item))
+        body = _widget_svg_body(widget, [0], widget)
+    frame = _svg_drawing((w, h), lambda p: p.fillRect(QRectF(0, 0, w, h), background), title)
+    # clip paths are SVG 1.1 (not in the Tiny profile the generator declares)
+    frame = frame.replace(b' version="1.2" baseProfile="tiny"', b' version="1.1"', 1)
+    end = frame.rindex(b"</svg>")
+    return frame[:end] + body + b"\n" + frame[end:]
 
 
 def csv_text(figure: Figure) -> str:

@@ -12,10 +12,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRectF
 from PySide6.QtGui import QContextMenuEvent, QImage, QImageReader
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QFileDialog, QScrollArea, QWidget
 
 from simulator.config import Config, run
 from simulator.result import NonFinite
@@ -504,3 +504,67 @@ def test_an_svg_cuts_a_line_that_leaves_the_plot_and_puts_it_back(figure):
         np.testing.assert_array_equal(c.xData, x)
         np.testing.assert_array_equal(c.yData, y)
     assert export.svg_bytes(f).startswith(b"<?xml")
+
+
+def _text_of(element) -> str:
+    return "".join(element.itertext())
+
+
+def test_the_window_svg_cuts_its_scrolled_panels_and_plots_to_what_they_show(figure):
+    """Qt's SVG generator writes no clipping: the Build panel's rows below its edge were drawn over the
+    status bar. Each viewport (scroll areas, plots) is now drawn in a group cut to its rectangle."""
+    f = figure("window", Config(steps=20), size=(1600, 700))  # short: the Build panel scrolls
+    window = f.widget
+    shown = [
+        a.viewport()
+        for a in window.findChildren(QAbstractScrollArea)
+        if a.isVisibleTo(window) and a.viewport().width() > 0 and a.viewport().height() > 0
+    ]
+    controls = [a for a in window.findChildren(QScrollArea) if a.isVisibleTo(window) and a.widget() is not None]
+    assert any(a.widget().height() > a.viewport().height() for a in controls)  # something is scrolled off
+
+    data = export.svg_bytes(f)
+    root = ET.fromstring(data)
+    assert root.get("version") == "1.1" and root.get("baseProfile") is None  # clip paths are SVG 1.1
+    ids = [e.get("id") for e in root.iter() if e.get("id")]
+    assert len(ids) == len(set(ids))  # the separately drawn parts' gradients do not collide
+    clips = {c.get("id"): c.find(f"{SVG}rect") for c in root.iter(f"{SVG}clipPath")}
+    assert len(clips) == len(shown)
+    sizes = sorted((round(float(r.get("width"))), round(float(r.get("height")))) for r in clips.values())
+    assert sizes == sorted((v.width(), v.height()) for v in shown)
+
+    # every text of a scrolled panel lies in a group cut to its viewport, and the status bar's is in none
+    parents = {child: parent for parent in root.iter() for child in parent}
+
+    def clipped(element) -> bool:
+        while element is not None:
+            if (element.get("clip-path") or "").startswith("url(#"):
+                return True
+            element = parents.get(element)
+        return False
+
+    texts = list(root.iter(f"{SVG}text"))
+    inside = [t for t in texts if _text_of(t).strip() == "Activation"]  # a group title in the Build panel
+    status = [t for t in texts if _text_of(t).strip().startswith("Space plays")]  # the status bar
+    assert inside and status
+    assert all(clipped(t) for t in inside)
+    assert not any(clipped(t) for t in status)
+    # a row of the Build panel cut by its lower edge: in one pass it was drawn whole, over the status bar
+    panel = next(a for a in controls if a.widget().height() > a.viewport().height())
+    row = panel.widget().findChild(QWidget, "check_penalty_text")
+    top = row.mapTo(panel.widget(), QPoint(0, 0)).y()
+    panel.verticalScrollBar().setValue(top + row.height() // 2 - panel.viewport().height())
+    straddling = row.mapTo(panel.viewport(), QPoint(0, 0)).y()
+    assert straddling < panel.viewport().height() < straddling + row.height()
+    before = [t for t in ET.fromstring(_one_pass_svg(f)).iter(f"{SVG}text") if "penalty" in _text_of(t)]
+    assert before
+    root = ET.fromstring(export.svg_bytes(f))
+    parents = {child: parent for parent in root.iter() for child in parent}
+    now = [t for t in root.iter(f"{SVG}text") if "penalty" in _text_of(t)]
+    assert now and all(clipped(t) for t in now)
+
+
+def _one_pass_svg(f) -> bytes:
+    """The window drawn in one pass, as svg_bytes did before it cut the viewports."""
+    w, h = f.size
+    return export._svg_drawing((w, h), lambda p: f.paint(p, QRectF(0, 0, w, h)))
