@@ -186,7 +186,43 @@ def _svg_drawing(size: tuple[int, int], paint: Callable[[QPainter], None], title
         finally:
             painter.end()
 
-    return _qt_bytes(write)
+    return flatten_scaled_strokes(_qt_bytes(write))
+
+
+_SCALED_GROUP = re.compile(rb'(<g\b[^>]*?)transform="matrix\(([^)]*)\)"([^>]*>)((?:(?!<g\b).)*?)(</g>)', re.S)
+_SHAPES_ONLY = re.compile(rb"\s*(?:<(?:path|polyline|polygon)\b[^>]*/>\s*)+")
+_POINT = re.compile(rb"(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?),(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")
+_COORDS = re.compile(rb'\b(d|points)="([^"]*)"')
+
+
+def flatten_scaled_strokes(document: bytes) -> bytes:
+    """Put a scaling transform into the coordinates of the lines under it.
+
+    Qt writes a cosmetic pen under a scaling transform (the φ plot's curves in data units, a
+    legend's symbol drawn at size 1 and scaled 9 times) as vector-effect="non-scaling-stroke".
+    Renderers without it (cairo, LibreOffice) scale the stroke with the shape: the φ curves came out
+    about 40 px thick. A group of paths and polylines only gets its points transformed and an
+    identity transform, so every renderer draws the same thing.
+    """
+
+    def flatten(m: re.Match) -> bytes:
+        head, matrix, rest, body, close = m.groups()
+        try:
+            a, b, c, d, e, f = (float(v) for v in matrix.split(b","))
+        except ValueError:
+            return m.group(0)
+        scales = (a, b, c, d) != (1.0, 0.0, 0.0, 1.0)
+        if not scales or b"non-scaling-stroke" not in body or not _SHAPES_ONLY.fullmatch(body):
+            return m.group(0)
+
+        def point(p: re.Match) -> bytes:
+            x, y = float(p.group(1)), float(p.group(2))
+            return b"%.7g,%.7g" % (a * x + c * y + e, b * x + d * y + f)
+
+        body = _COORDS.sub(lambda q: q.group(1) + b'="' + _POINT.sub(point, q.group(2)) + b'"', body)
+        return head + b'transform="matrix(1,0,0,1,0,0)"' + rest + body + close
+
+    return _SCALED_GROUP.sub(flatten, document)
 
 
 def svg_bytes(figure: Figure) -> bytes:

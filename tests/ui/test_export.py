@@ -568,3 +568,22 @@ def _one_pass_svg(f) -> bytes:
     """The window drawn in one pass, as svg_bytes did before it cut the viewports."""
     w, h = f.size
     return export._svg_drawing((w, h), lambda p: f.paint(p, QRectF(0, 0, w, h)))
+
+
+def test_lines_under_a_scaling_transform_get_it_in_their_points():
+    """Qt writes a cosmetic pen under a scale as vector-effect="non-scaling-stroke", which cairo and
+    LibreOffice ignore (the window's φ curves came out 40 px thick): such a group's points are transformed."""
+    scaled = (
+        b'<g fill="none" stroke="#e69f00" stroke-width="2" transform="matrix(47,0,0,-40,210,61)"\n>\n'
+        b'<path vector-effect="non-scaling-stroke" fill-rule="evenodd" d="M-4,-1 L0,0 C1,2 3,4 4,1e-3 "/>\n'
+        b'<polyline fill="none" vector-effect="non-scaling-stroke" points="0,1 2,.5 " />\n</g>\n'
+    )
+    out = export.flatten_scaled_strokes(scaled)
+    assert b'transform="matrix(1,0,0,1,0,0)"' in out
+    assert b'd="M22,101 L210,61 C257,-19 351,-99 398,60.96 "' in out
+    assert b'points="210,21 304,41 "' in out
+    text = b'<g transform="matrix(2,0,0,2,5,5)"\n>\n<text vector-effect="non-scaling-stroke">a</text>\n</g>\n'
+    moved = b'<g transform="matrix(1,0,0,1,5,5)"\n>\n<path vector-effect="non-scaling-stroke" d="M0,0 L1,1"/>\n</g>\n'
+    plain = b'<g transform="matrix(3,0,0,3,0,0)"\n>\n<path d="M0,0 L1,1"/>\n</g>\n'  # a real (scaling) pen
+    for kept in (text, moved, plain):
+        assert export.flatten_scaled_strokes(kept) == kept
