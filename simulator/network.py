@@ -256,7 +256,8 @@ class Network:
         init: 'uniform' is PyTorch's default U(-1/sqrt(H), 1/sqrt(H)) for every parameter;
         'normal' draws weights from N(0, sigma^2); 'xavier' is Glorot-uniform; 'orthogonal'
         gives each recurrent block a random orthogonal matrix; 'identity' is the IRNN of Le et
-        al. 2015 (W_hh = I, inputs N(0, 0.001^2)). Biases are zero except for 'uniform'.
+        al. 2015 (W_hh = I, inputs N(0, 0.001^2)). Biases are zero except for 'uniform'; the peephole
+        weights of the peephole LSTM are U(-1/sqrt(H), 1/sqrt(H)) for every init.
         """
         _check_choice("cell", cell, CELLS)
         _check_choice("init", init, INITS)
@@ -312,7 +313,9 @@ class Network:
             p[f"bias_ih_l{k}"] = bias(G)
             p[f"bias_hh_l{k}"] = bias(G)
             if cell == "lstm" and variant == "peephole":
-                p[f"peephole_l{k}"] = rng.uniform(-bound, bound, (3, H)) if init == "uniform" else np.zeros((3, H))
+                # drawn like PyTorch's weights, whatever the init: at zero (as the biases) the peepholes
+                # did nothing, and the variant was the vanilla LSTM to the last digit
+                p[f"peephole_l{k}"] = rng.uniform(-bound, bound, (3, H))
             if cell == "lstm" and variant == "fgr":
                 p[f"weight_gg_l{k}"] = rng.uniform(-bound, bound, (3 * H, 3 * H))
         p["readout.weight"] = rng.uniform(-bound, bound, (outputs, H))

@@ -204,3 +204,17 @@ def test_to_npz_into_a_missing_folder_raises_clearly(tmp_path):
     net = Network.create("rnn", 1, 2, 1)
     with pytest.raises((ValueError, OSError)):
         net.to_npz(tmp_path / "no" / "such" / "dir" / "w.npz")
+
+
+@pytest.mark.parametrize("init", ["uniform", "normal", "xavier", "orthogonal", "identity"])
+def test_the_peephole_lstm_has_peepholes_at_every_init(init):
+    """At zero (as they were for every init but 'uniform') the peepholes did nothing: the peephole LSTM
+    computed the vanilla LSTM's numbers to the last digit, and a lesson compared the two as equals."""
+    from simulator.config import Config, run
+
+    net = Network.create("lstm", variant="peephole", hidden=6, init=init, seed=2)
+    p = net.params["peephole_l0"]
+    assert p.shape == (3, 6) and np.all(np.abs(p) <= 1 / np.sqrt(6)) and np.count_nonzero(p) == p.size
+    peephole = run(Config(cell="lstm", variant="peephole", init=init, steps=12, hidden=6))
+    vanilla = run(Config(cell="lstm", variant="vanilla", init=init, steps=12, hidden=6))
+    assert not np.allclose(peephole.caches[-1]["c"], vanilla.caches[-1]["c"])
