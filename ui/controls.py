@@ -1071,7 +1071,8 @@ class ControlsPanel(QWidget):
     def _on_config_changed(self, config: Config) -> None:
         _set_combo(self.cell_box, config.cell)
         _set_combo(self.variant_box, config.variant)
-        _set_combo(self.activation_box, config.activation)
+        # greyed for an LSTM or a GRU: it shows the tanh they use (the setting returns with an RNN or ESN)
+        _set_combo(self.activation_box, config.activation if config.cell in ("rnn", "esn") else "tanh")
         _set_combo(self.topology_box, config.topology)
         _set_combo(self.init_box, config.init)
         for key in ("inputs", "hidden", "outputs", "layers", "steps", "seed"):

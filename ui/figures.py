@@ -482,7 +482,9 @@ def setting_text(config: Config, own_weights: bool = False) -> str:
     c = config
     cell = c.cell.upper() if c.variant == "vanilla" or c.cell != "lstm" else f"LSTM ({c.variant})"
     weights = "own weights (trained or loaded)" if own_weights else f"W<sub>rec</sub> = {c.wrec:g}"
-    parts = [cell, f"φ = {c.activation}", weights, f"T = {c.steps}", f"{c.hidden} units"]
+    # an LSTM's or a GRU's activations are fixed (σ gates, tanh candidate): the setting is not theirs
+    activation = [f"φ = {c.activation}"] if c.cell in ("rnn", "esn") else []
+    parts = [cell, *activation, weights, f"T = {c.steps}", f"{c.hidden} units"]
     if c.layers > 1:
         parts.append(f"{c.layers} layers")
     if c.cell == "esn" and c.leak != 1.0:

@@ -136,6 +136,11 @@ def test_session_changes_are_written_back_without_echo(window):
     assert c.boxes["steps"].value() == 33 and c.wrec_box.value() == pytest.approx(1.7)
     assert c.wrec_slider.value() == wrec_to_slider(1.7)
     assert c.cell_box.currentData() == "gru" and not c.activation_box.isEnabled()
+    # greyed, it shows the tanh a GRU uses, not the ReLU it ignores (the φ plot under it draws tanh)
+    assert c.activation_box.currentData() == "tanh" and c.activation_view.activation == "tanh"
+    window.session.update(cell="rnn")  # the setting is the RNN's again
+    assert c.activation_box.isEnabled() and c.activation_box.currentData() == "relu"
+    assert window.session.config.activation == "relu"
 
 
 def test_wrec_slider_scale_is_finer_near_one():

@@ -130,9 +130,14 @@ def test_setting_text_names_the_configuration():
     default = "RNN · φ = tanh · W<sub>rec</sub> = 1 · T = 20 · 16 units · orthogonal init, seed 0"
     assert setting_text(Config()) == default
     text = setting_text(Config(cell="lstm", variant="nfg", wrec=0.8, layers=2, truncate=5, clip=1.0, seed=7))
-    assert text.startswith("LSTM (nfg) · φ = tanh · W<sub>rec</sub> = 0.8 · T = 20 · 16 units · 2 layers")
+    assert text.startswith("LSTM (nfg) · W<sub>rec</sub> = 0.8 · T = 20 · 16 units · 2 layers")
     assert text.endswith("seed 7 · BPTT truncated to k = 5 · gradient norm clipped at 1")
     assert "truncated" not in setting_text(Config(truncate=20))  # k >= T truncates nothing
+    # an LSTM or GRU uses σ and tanh whatever the activation setting (kept for an RNN or ESN): a slide
+    # said 'GRU · φ = relu'
+    for cell in ("lstm", "gru"):
+        assert "φ" not in setting_text(Config(cell=cell, activation="relu"))
+    assert "φ = relu" in setting_text(Config(cell="esn", activation="relu"))
 
 
 def test_a_figure_of_own_weights_does_not_give_the_configs_wrec(make_window):
