@@ -682,12 +682,15 @@ class RowLegend(pg.LegendItem):
         self.updateGeometry()
 
 
-def decade_range(*arrays: np.ndarray, extra: np.ndarray | None = None, reach: int = 2) -> tuple[float, float]:
+def decade_range(*arrays: np.ndarray, extra: np.ndarray | tuple | None = None, reach: int = 2) -> tuple[float, float]:
     """A log10 y-range in whole decades around the finite positive values of some arrays (no room beyond them).
 
     Whole decades mean that a small change of the data does not move the axes (whose redraw is
-    the expensive part of a plot update). `extra` (a bound) may widen it by at most `reach` decades.
-    The room for the end dots and labels is added in pixels when the range is shown (padded_range).
+    the expensive part of a plot update). `extra` (a bound, the faint curve from before a change:
+    one array or several) may widen it by at most `reach` decades at each end, so that it never
+    squeezes the arrays' own curves (the curve from before an overflow spanned 250 decades and
+    left the new one a flat line at the bottom). The room for the end dots and labels is added in
+    pixels when the range is shown (padded_range).
     """
     values = [a[np.isfinite(a) & (a > 0)] for a in arrays if a is not None and len(a)]
     values = [v for v in values if v.size]
@@ -695,11 +698,14 @@ def decade_range(*arrays: np.ndarray, extra: np.ndarray | None = None, reach: in
         return -1.0, 1.0
     lo = float(np.floor(min(np.log10(v.min()) for v in values)))
     hi = float(np.ceil(max(np.log10(v.max()) for v in values)))
-    if extra is not None:
-        e = extra[np.isfinite(extra) & (extra > 0)]
-        if e.size:
-            hi = max(hi, min(float(np.ceil(np.log10(e.max()))), hi + reach))
-            lo = min(lo, max(float(np.floor(np.log10(e.min()))), lo - reach))
+    extras = extra if isinstance(extra, tuple) else (extra,)
+    top, bottom = hi, lo
+    for e in extras:
+        e = None if e is None else e[np.isfinite(e) & (e > 0)]
+        if e is not None and e.size:
+            top = max(top, min(float(np.ceil(np.log10(e.max()))), hi + reach))
+            bottom = min(bottom, max(float(np.floor(np.log10(e.min()))), lo - reach))
+    lo, hi = bottom, top
     if hi - lo < 1:
         lo -= 1
     return lo, hi
@@ -2424,7 +2430,7 @@ class GradientPlot(LogCurvePlot):
             overflow_notice(trace, "gradient"), zero_notice(trace.grad_norms, "‖∂L/∂h<sub>t</sub>‖", start)
         )
         cells = None if trace.cell_grad_norms is None else trace.cell_grad_norms[-1]
-        self.set_steady_range(T, decade_range(self.y, cells, self.ghost_y, *layers, extra=self.bound_y))
+        self.set_steady_range(T, decade_range(self.y, cells, *layers, extra=(self.bound_y, self.ghost_y)))
         leak = trace.net.leak
         caption = self.caption_with_bound(BOUND_CAPTION, bound_caption(config.score, leak))
         if self.caption_label.text() != caption:

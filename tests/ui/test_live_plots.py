@@ -75,6 +75,23 @@ def test_ghost_keeps_the_curve_from_before_a_run_of_edits(window, qtbot):
     np.testing.assert_array_equal(g.ghost.yData, at_14)
 
 
+def test_the_ghost_widens_the_range_only_a_little(make_window):
+    """The curve from before an overflow (identity, Wrec 3, T 400: up to 1e250) set the y-range, and the new
+    curve after Wrec 0.95 (1e-9 … 1) was a flat line at the bottom: the ghost may widen the live curve's
+    decades by two at each end, no more (it runs off the plot beyond)."""
+    from ui.plots import decade_range
+
+    window = make_window(Config(activation="identity", wrec=3.0, steps=400))
+    g = window.plots.gradient
+    window.session.update(wrec=0.95)
+    assert g.ghost_y is not None and np.nanmax(np.log10(g.ghost_y[np.isfinite(g.ghost_y)])) > 100
+    live = decade_range(g.y, *window.session.trace.grad_norms_layers)
+    (_, _), (lo, hi) = g._decades
+    assert live[0] - 2 <= lo <= live[0] and live[1] <= hi <= live[1] + 2
+    (y0, y1) = g.plot.getViewBox().viewRange()[1]
+    assert y1 - y0 < (live[1] - live[0]) + 6  # the new curve fills the plot's height, near enough
+
+
 def test_a_frame_tick_computes_nothing(window, monkeypatch):
     window.session.trace.jacobian_norms  # noqa: B018 - the lazy diagnostics are already computed
 
