@@ -20,7 +20,7 @@ import itertools
 import math
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -62,6 +62,9 @@ VARIANT_TEXT = {
 
 class CellView(QWidget):
     """The cell at the current step with its live values, for the first example and a chosen unit."""
+
+    # (layer 0-based, unit 0-based or MEAN) whenever the shown layer or unit changes: the equations follow
+    selection_changed = Signal(int, int)
 
     def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
@@ -164,9 +167,17 @@ class CellView(QWidget):
         self.layer_box.setVisible(self._L > 1)
         self._layer_label.setVisible(self._L > 1)
         self._prepare(trace)
+        self._announce_selection()
 
     def _on_selection_changed(self, _index: int) -> None:
         self._prepare(self.session.trace)
+        self._announce_selection()
+
+    def _announce_selection(self) -> None:
+        selection = (self.layer, self.unit)
+        if selection != getattr(self, "_announced", None):
+            self._announced = selection
+            self.selection_changed.emit(*selection)
 
     def _on_frame_changed(self, frame: int) -> None:
         self._phase, self._t = self.session.phase_step(frame)

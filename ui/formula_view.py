@@ -133,6 +133,13 @@ def overflow_count(trace: Result) -> tuple[int, int] | None:
     return int((~np.isfinite(values)).sum()), values.size
 
 
+def _sigma_max(W: np.ndarray) -> float:
+    """Largest singular value of a matrix (NaN if it is not finite)."""
+    if not np.isfinite(W).all():
+        return float("nan")
+    return float(np.linalg.norm(W, 2))
+
+
 def equation_norm(v: float, bad: int, units: int) -> str:
     """A norm in an equation; one of a vector with an infinite or NaN entry is an overflow, not a number."""
     if np.isfinite(v):
@@ -331,7 +338,9 @@ class FormulaView(QScrollArea):
         layout.addStretch(1)
         self.setWidget(body)
         self.data: dict[str, np.ndarray | float] = {}
-        self.unit = 0
+        self.unit = 0  # the unit and layer the rows write: the Cell panel's (set_selection)
+        self.layer: int | None = None  # None: the top layer
+        self._k = 0  # the layer shown now (0-based), set with each trace
         self._stale = False  # hidden (e.g. behind another dock's tab): the equations wait until shown
         session.trace_changed.connect(self._on_trace_changed)
         session.frame_changed.connect(self._on_frame_changed)
@@ -351,17 +360,28 @@ class FormulaView(QScrollArea):
             self._on_frame_changed(current_frame(self.session), force=True)
             self.canvas.shrink_to_fit()  # a trace may have come meanwhile
 
+    def set_selection(self, layer: int | None, unit: int | None) -> None:
+        """Write the rows for this layer (0-based; None: the top) and unit (None: keep the one shown), as
+        the Cell panel shows them: with stacked layers its numbers and these were of different layers."""
+        layer = None if layer is None else int(layer)
+        unit = self.unit if unit is None else int(unit)
+        if (layer, unit) != (self.layer, self.unit):
+            self.layer, self.unit = layer, unit
+            self._on_trace_changed(self.session.trace)
+
     # ---- once per trace ----------------------------------------------------------------
     def _on_trace_changed(self, trace: Result) -> None:
-        net, u = trace.net, self.unit
-        k = net.layers - 1
-        p = net.params
+        net = trace.net
+        top = net.layers - 1
+        k = self._k = top if self.layer is None else min(max(self.layer, 0), top)
         H = net.hidden
-        hs = trace.hidden_states[-1][:, 0]  # (T, H)
-        cache = trace.caches[-1]
+        u = self.unit = min(max(self.unit, 0), H - 1)
+        p = net.params
+        hs = trace.hidden_states[k][:, 0]  # (T, H)
+        cache = trace.caches[k]
         h_prev = cache["h"][:-1, 0]  # (T, H): h_{t-1}
-        layer_in = trace.x[:, 0] if k == 0 else trace.hidden_states[-2][:, 0]
-        dh = trace.dh[-1][:, 0]
+        layer_in = trace.x[:, 0] if k == 0 else trace.hidden_states[k - 1][:, 0]
+        dh = trace.dh[k][:, 0]
         # what a frame may not show is worked out when one first does (most show a few of these)
         later = {
             "h_bad": lambda: (~np.isfinite(hs)).sum(axis=1),  # (T,) units
@@ -370,7 +390,7 @@ class FormulaView(QScrollArea):
         }
         d = Later(later, T=trace.T, H=H)
         d["h"], d["h_prev"], d["dh"] = hs[:, u], h_prev[:, u], dh[:, u]
-        d["dh_norm"] = trace.grad_norms
+        d["dh_norm"] = trace.grad_norms_layers[k]
         if net.cell in ("rnn", "esn"):
             W_hh, W_ih = p[f"weight_hh_l{k}"], p[f"weight_ih_l{k}"]
             b_ih, b_hh = p[f"bias_ih_l{k}"], p[f"bias_hh_l{k}"]
@@ -383,18 +403,19 @@ class FormulaView(QScrollArea):
             later["dphi"] = lambda: d["dphi_all"][:, u]
             later["dphi_mean"] = lambda: d["dphi_all"].mean(axis=1)
             d["w_scalar"] = float(W_hh[0, 0]) if H == 1 else None
-            d["sigma_max"] = trace.sigma_max.get("W_hh", np.nan)
+            # the top layer's is the trace's (the bound in the plots); a lower one's, its own W_hh's
+            d["sigma_max"] = trace.sigma_max.get("W_hh", np.nan) if k == top else _sigma_max(W_hh)
             d["gamma"] = GAMMA[net.activation]
         if net.cell in ("lstm", "gru"):
-            for name, g in trace.gates(-1).items():
+            for name, g in trace.gates(k).items():
                 d[name] = g[:, 0, u]
                 later[name + "_mean"] = lambda g=g: g[:, 0].mean(axis=1)
         if net.cell == "lstm":
             c = cache["c"][:, 0]  # (T + 1, H)
             d["c"], d["c_prev"] = c[1:, u], c[:-1, u]
             d["tc"] = cache["tc"][:, 0, u]
-            d["dc"] = trace.dc[-1][:, 0, u]
-            d["dc_norm"] = trace.cell_grad_norms[-1]
+            d["dc"] = trace.dc[k][:, 0, u]
+            d["dc_norm"] = trace.cell_grad_norms[k]
         # truncated BPTT: the steps that no scored loss term's window (its own step and k − 1 before) reaches
         d["outside"], d["truncate"] = trace.cut_off, trace.truncate
         d["nonfinite"] = trace.nonfinite  # the engine's record names the unit that overflowed
@@ -444,7 +465,7 @@ class FormulaView(QScrollArea):
             h_t = f"<i>h</i><sub>{t}</sub>"
             name = {"h": h_t, "c": f"<i>c</i><sub>{t}</sub>", "dL/dh": f"∂L/∂{h_t}"}[m.group(1)]
             message += f": {bad} of its {values.size} units are infinite or NaN here"
-            if int(m.group(2)) == layers:  # the layer the rows write
+            if int(m.group(2)) == self._k + 1:  # the layer the rows write
                 shown, first = self.unit, nf.unit
                 if shown == first:
                     message += f". The rows below are unit {shown + 1}'s"
@@ -478,7 +499,10 @@ class FormulaView(QScrollArea):
         doing = "forward pass" if phase == "forward" else "backpropagation through time"
         unit = f"unit {self.unit + 1} of {self.data['H']}" if self.data["H"] > 1 else "the single unit"
         if cfg.layers > 1:
-            unit += f" of layer {cfg.layers} (the top; its input is layer {cfg.layers - 1}'s h)"
+            k = self._k + 1  # the Cell panel's layer
+            top = "the top; " if k == cfg.layers else ""
+            source = "x" if k == 1 else f"layer {k - 1}'s h"
+            unit += f" of layer {k} of {cfg.layers} ({top}its input is {source})"
         reservoir = (  # the gradients below are what training the reservoir would meet; training leaves it fixed
             f"<br><span style='color:{c.muted}'>A fixed random reservoir: training fits the readout only "
             "(Jaeger 2001). BPTT here shows what training W<sub>hh</sub> would face.</span>"
@@ -502,10 +526,9 @@ class FormulaView(QScrollArea):
 
     def _x(self, sub: str | int) -> str:
         """The shown layer's input at a step: x_t for the first layer, the layer below's h_t above it."""
-        layers = self.session.config.layers
-        if layers == 1:
+        if self._k == 0:
             return _sub("x", sub)
-        below = f"<sup>({layers - 1})</sup>"
+        below = f"<sup>({self._k})</sup>"
         return f"<i>h</i>{below}<sub>{sub if isinstance(sub, str) else slot(str(sub))}</sub>"
 
     def _eq(self, rows: list[str]) -> str:

@@ -875,6 +875,11 @@ class MainWindow(QMainWindow):
         self.plots = PlotsPanel(s)
         self.plot_fit = PlotFit(self.plots, self)
         self.formula = FormulaView(s)
+        if hasattr(self.cell_view, "selection_changed"):  # the equations write the layer and unit the Cell shows
+            self.cell_view.selection_changed.connect(
+                lambda layer, unit: self.formula.set_selection(layer, None if unit < 0 else unit)
+            )
+            self.formula.set_selection(self.cell_view.layer, max(self.cell_view.unit, 0))
         self.banner = OverflowBanner(s)
         if CellView is not None:
             self.banner.shown.connect(self._show_overflow_unit)

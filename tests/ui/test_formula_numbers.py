@@ -213,3 +213,32 @@ def test_the_lstm_equations_are_the_variants_own(qtbot, variant, says, never):
         assert part in text, (part, text)
     for part in never:
         assert part not in text, (part, text)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_the_equations_write_the_layer_and_unit_the_cell_panel_shows(make_window, cell):
+    """With stacked layers the Cell panel showed layer 1 (c_4 = 0.33) beside equations of layer 2 (c_4 = −0.03):
+    the equations now follow its layer and unit, and say which."""
+    import re
+
+    window = make_window(Config(cell=cell, layers=2, steps=12, hidden=8))
+    s, cell_view, formula = window.session, window.cell_view, window.formula
+    for phase_frame in (4, 2 * 12 - 1 - 4):  # t = 4 forward, then t = 4 in BPTT
+        s.set_frame(phase_frame)
+        cell_view.set_layer(0)
+        cell_view.set_unit(2)
+        assert (formula.layer, formula.unit) == (0, 2)
+        text = re.sub("<[^>]+>", "", formula.text).replace("&nbsp;", " ")
+        assert "unit 3 of 8 of layer 1 of 2 (its input is x)" in text
+        values = cell_view.values()
+        if phase_frame < 12:
+            assert f"= {fmt(values['h'], 3)}" in text  # h_4 of layer 1, unit 3: the cell's number
+        else:  # the step ratio of the gradient's norms: layer 1's, not the top layer's
+            mine, top = (s.trace.grad_norms_layers[k][4] for k in (0, 1))
+            assert f"/ {fmt(mine, 3)} =" in text and f"/ {fmt(top, 3)} =" not in text
+    cell_view.set_layer(1)
+    assert formula.layer == 1
+    text = re.sub("<[^>]+>", "", formula.text)
+    assert "of layer 2 of 2 (the top; its input is layer 1's h)" in text
+    s.update(layers=3)  # the Cell panel goes to the new top layer, and the equations with it
+    assert cell_view.layer == formula.layer == 2
