@@ -13,16 +13,25 @@ Position: 0 is the lesson's preset, k means k steps have been taken. next_step()
 step (the presenter's Page Down), previous_step() goes back to the configuration the previous
 position had; past the last step Page Down opens the next lesson.
 
+A lesson whose training task has class targets (lesson 10's character model: one-hot characters
+in, a score per character out, cross-entropy) shows that task on screen: the configuration's own
+sequence (standard-normal inputs, MSE) cannot stand for it, so while the configuration has the
+task's sizes the panel runs the network on the task's first held-out sequence, the one the
+Training lab shows while it trains (Session.set_network with that data).
+
 The panel only talks to the Session. The window listens to `lesson_changed` (which controls to
-show) and `view_requested` (fold, focus, play) and does the rest.
+show, the Training lab's task) and `view_requested` (fold, focus, play) and does the rest.
 """
 
 from __future__ import annotations
 
+import functools
 import html
+import json
 import re
 import threading
 
+import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QPalette, QTextDocument
 from PySide6.QtWidgets import (
@@ -48,11 +57,13 @@ from PySide6.QtWidgets import (
 from simulator.config import Config, run
 from simulator.lessons import Lesson, Step, list_lessons, render_text
 from simulator.result import Result
+from simulator.tasks import Task, make_task
 
 from . import theme as theme_mod
 from .plots import applying_preset
 from .session import Session
 from .soon import soon
+from .training_worker import probe_of
 
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum size"
 LEAVE_TIP = "Close the lesson; every control comes back"
@@ -77,6 +88,39 @@ def _subscripts(text: str) -> str:
     """Plain-text indices as HTML: h_{t−1} and W_hh as subscripts, x^(T−t) and x^k as superscripts."""
     text = _SUBSCRIPT.sub(lambda m: f"{m.group(1)}<sub>{m.group(2).strip('{}')}</sub>", text)
     return _SUPERSCRIPT.sub(lambda m: f"<sup>{m.group(1) or m.group(2) or m.group(3)}</sup>", text)
+
+
+@functools.lru_cache(maxsize=4)
+def _lesson_task(spec_json: str, seed: int) -> Task:
+    """A lesson's training task, as its training claims make it (simulator/lessons.py)."""
+    spec = json.loads(spec_json)
+    return make_task(spec["task"], spec.get("seq_len"), seed, **spec.get("task_args", {}))
+
+
+def task_data(lesson: Lesson | None, config: Config) -> tuple | None:
+    """(x, targets, loss) the main view runs this configuration on in this lesson, or None: its own sequence.
+
+    A lesson whose training task has class targets (cross-entropy: the character model) is shown
+    on the task's first held-out sequence (one-hot characters, the next character as the target)
+    whenever the configuration has the task's sizes; any other lesson keeps the configuration's own.
+    """
+    spec = lesson.training if lesson is not None else None
+    if not spec:
+        return None
+    try:
+        task = _lesson_task(json.dumps(spec, sort_keys=True), config.seed)
+    except ValueError:
+        return None
+    shape = (config.inputs, config.outputs, config.steps, config.topology)
+    if task.loss != "cross_entropy" or shape != (task.inputs, task.outputs, task.seq_len, task.topology):
+        return None
+    return probe_of(task)
+
+
+def run_in_lesson(lesson: Lesson | None, config: Config) -> Result:
+    """The trace the lesson shows for a configuration (on the task's sequence if it has one, see task_data)."""
+    data = task_data(lesson, config)
+    return run(config) if data is None else run(config, data=data)
 
 
 class _Relay(QObject):
@@ -416,6 +460,12 @@ class LessonPanel(QWidget):
         self.render_timer.setSingleShot(True)
         self.render_timer.setInterval(RENDER_INTERVAL_MS)
         self.render_timer.timeout.connect(self._on_render_timer)
+        # after a change of the configuration from elsewhere (a control, Undo), once the Session has
+        # published its trace: the task's sequence again (see show_task_data)
+        self.task_timer = QTimer(self)
+        self.task_timer.setSingleShot(True)
+        self.task_timer.setInterval(0)
+        self.task_timer.timeout.connect(self.show_task_data)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -425,6 +475,7 @@ class LessonPanel(QWidget):
         self.stack.addWidget(self._build_lesson_page())
 
         session.trace_measured.connect(self._on_trace_changed)  # its claims quote the verdict and the norms
+        session.config_changed.connect(self._on_config_changed)
         theme_mod.current().changed.connect(self._on_theme_changed)
         self._on_theme_changed()
 
@@ -610,6 +661,9 @@ class LessonPanel(QWidget):
         if preset:
             with applying_preset(self.session):  # not the user's change: no "before" curve from the last screen
                 self._set_config(self._config_at(position))
+        else:
+            with applying_preset(self.session):
+                self.show_task_data()  # the configuration given, on the lesson's task if it has one
         self._configs[position] = self.session.config
         index = self.lesson_box.findData(lesson.id)
         self.lesson_box.setCurrentIndex(index)
@@ -715,7 +769,7 @@ class LessonPanel(QWidget):
         never took it here: its configuration from the preset, run now, once)."""
         if index not in self._taken:
             config = self._config_at(index + 1)
-            self._taken[index] = (config, run(config))
+            self._taken[index] = (config, run_in_lesson(self.lesson, config))
         return self._taken[index]
 
     def _is_frozen(self, index: int) -> bool:
@@ -728,7 +782,29 @@ class LessonPanel(QWidget):
         except ValueError as exc:
             self._show_refusal(str(exc))
             return False
+        self.show_task_data()
         return True
+
+    def show_task_data(self) -> None:
+        """Run the Session's network on the lesson's task sequence, if the lesson has one (see task_data).
+
+        Not over weights of their own (a training run's, a file's): those come with their sequence.
+        """
+        s = self.session
+        data = task_data(self.lesson, s.config) if s.network is None else None
+        if data is None:
+            return
+        trace = s.trace
+        if trace.loss_name == data[2] and np.array_equal(trace.x, data[0]):
+            return  # already shown
+        try:
+            s.set_network(None, data)
+        except ValueError as exc:
+            self._show_refusal(str(exc))
+
+    def _on_config_changed(self, _config) -> None:
+        if self.lesson is not None and self.lesson.training:
+            self.task_timer.start()  # the Session publishes its own trace first
 
     def _show_refusal(self, message: str) -> None:
         self.footer.set_progress(f"Refused: {message}", "Refused")  # the tooltip says why

@@ -86,7 +86,7 @@ def test_a_lesson_opened_at_a_later_step_measures_each_earlier_card_on_its_own_s
 
 
 def test_the_character_lesson_says_what_its_numbers_are_measured_on(make_window):
-    """The window draws an untrained one-input network; the numbers come from a model trained in the background."""
+    """The window draws the untrained character model; the trained numbers come from a background copy."""
     window = make_window()
     panel = window.lesson_panel
     panel.open_lesson("10-char-rnn")
