@@ -121,7 +121,7 @@ def _configure(args) -> tuple[Config, object, dict]:
     from simulator.lessons import get_lesson
     from simulator.scenario import load_scenario, run_network
 
-    config, network, view = Config(), None, {}
+    config, network, view, lesson = Config(), None, {}, None
     if args.lesson:
         lesson = get_lesson(args.lesson)  # ValueError listing the lessons
         config = lesson.config
@@ -150,6 +150,10 @@ def _configure(args) -> tuple[Config, object, dict]:
         except ValueError as exc:  # the task's sequence does not fit the weights: as the window does
             print(f"unrolled: the training task's sequence does not fit ({exc}); the config's own is used",
                   file=sys.stderr)  # fmt: skip
+    if trace is None and lesson is not None:  # on the lesson's task sequence if it has one, as the lesson shows it
+        from .lesson_panel import run_in_lesson
+
+        trace = run_in_lesson(lesson, config)
     if trace is None:
         trace = run(config) if network is None else run_network(config, network)
     return config, trace, view

@@ -137,3 +137,20 @@ def test_the_gru_lesson_s_last_step_finds_the_adding_problem_and_the_comparison(
     assert plans["LSTM"].seed == plans["GRU"].seed
     # the card says what it measured
     assert panel.cards[-1].observe.isVisibleTo(panel) and "of an LSTM's" in plain(panel.cards[-1].observe.text())
+
+
+def test_a_single_plot_of_lesson_10_is_the_character_model_too(tmp_path, qapp):
+    """`render --lesson char-rnn --plot unrolled` drew the preset on random inputs with an MSE loss: the
+    plot figures now run on the lesson's task sequence too, as the lesson's window does."""
+    import csv
+
+    from ui import render_cli
+
+    out = tmp_path / "l10.csv"
+    assert render_cli.main(["--lesson", "char-rnn", "--plot", "unrolled", "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    x = np.array([float(r["x_1"]) for r in rows])
+    terms = np.array([float(r["loss_term"]) for r in rows])
+    assert set(np.unique(x)) <= {0.0, 1.0}  # one entry of a one-hot vector
+    # an untrained model's cross-entropy per step is about ln(vocabulary) / T (here 68 characters, T = 25)
+    assert np.allclose(terms, np.log(68) / len(rows), rtol=0.2)
