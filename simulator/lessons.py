@@ -891,7 +891,7 @@ def nonfinite(result, config, training=None):
     nf = result.nonfinite
     if nf is None:
         return None, "none: every value is finite"
-    return nf.step, nf.message()  # naming the unit that overflowed
+    return nf.step, nf.message(result.net.layers)  # naming the unit that overflowed
 
 
 @claim("reach")

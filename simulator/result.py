@@ -57,10 +57,12 @@ class NonFinite:
     unit: int | None = None  # the first unit (0-based, last axis) that did, where known ...
     units: int | None = None  # ... of this many
 
-    def message(self) -> str:
-        """A sentence for the banner (units numbered from 1, as the Cell panel's unit selector does)."""
+    def message(self, layers: int | None = None) -> str:
+        """A sentence for the banner (units numbered from 1, as the Cell panel's unit selector does); with
+        layers = 1 it leaves out 'of layer 1', which says nothing when there is only one."""
         which = f" (unit {self.unit + 1} of {self.units})" if self.unit is not None and (self.units or 0) > 1 else ""
-        return f"{self.quantity}{which} became infinite or NaN at step t = {self.step} during the {self.phase} pass"
+        quantity = self.quantity.replace(" of layer 1", "") if layers == 1 else self.quantity
+        return f"{quantity}{which} became infinite or NaN at step t = {self.step} during the {self.phase} pass"
 
 
 def first_nonfinite_unit(values: np.ndarray) -> int | None:

@@ -453,10 +453,7 @@ class FormulaView(QScrollArea):
         if nf is None or (nf.phase, nf.step) != (phase, t):
             return ""
         layers = self.session.config.layers
-        message = nf.message()
-        if layers == 1:  # 'layer 1' says nothing when there is only one
-            message = message.replace(" of layer 1", "")
-        message = overflow_html(message)
+        message = overflow_html(nf.message(layers))
         values = d["overflow_values"]
         m = _LAYER_QUANTITY.match(nf.quantity)
         if values is not None and values.size > 1 and nf.unit is not None and m is not None:

@@ -179,12 +179,11 @@ class OverflowBanner(QFrame):
         if nf is not None:
             from .formula_view import overflow_count, overflow_html
 
-            message = nf.message()
-            if trace.net.layers == 1:  # 'layer 1' says nothing when there is only one
-                message = message.replace(" of layer 1", "")
+            message = nf.message(trace.net.layers)
             count = overflow_count(trace)
             if count is not None and count[0] < count[1]:  # why the equations' unit can still read a finite number
-                message += f" ({count[0]} of its {count[1]} units there; the others are still finite)"
+                bad, units = count
+                message += f" ({bad} of its {units} units at that step; the other {units - bad} are still finite)"
             self.label.setText(
                 f"<b>Overflow:</b> {overflow_html(message)}. The animation stops there. "
                 "Lower Wrec, use a squashing activation (tanh, sigmoid) or fewer steps."

@@ -581,3 +581,12 @@ def test_the_pool_threads_chunked_norms_equal_a_fresh_traces_to_the_last_bit(cel
     r = run(config).diagnose(wait=False)
     r.background.result()
     np.testing.assert_array_equal(r.jacobian_norms, run(config).jacobian_norms)
+
+
+def test_an_overflow_message_leaves_out_layer_1_of_a_single_layer():
+    """Lesson 5 said 'h_t of layer 1 (unit 2 of 16)' for a network of one layer, where the banner said 'h_t'."""
+    one = run(Config(activation="identity", wrec=3.0, steps=400))
+    two = run(Config(activation="identity", wrec=3.0, steps=400, layers=2))
+    assert one.nonfinite is not None and two.nonfinite is not None
+    assert "layer" not in one.nonfinite.message(1) and "of layer 1" in one.nonfinite.message()
+    assert " of layer " in two.nonfinite.message(2)

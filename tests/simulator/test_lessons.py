@@ -439,8 +439,8 @@ def test_the_overflow_claim_names_the_first_unit_that_overflowed():
     step, message = CLAIMS["nonfinite"].function(result, config)
     assert step == nf.step
     assert message == (
-        f"h_t of layer 1 (unit {unit + 1} of 16) became infinite or NaN at step t = {nf.step} during the forward pass"
-    )
+        f"h_t (unit {unit + 1} of 16) became infinite or NaN at step t = {nf.step} during the forward pass"
+    )  # one layer: no 'of layer 1', as the banner says it
 
 
 def test_an_overflow_in_the_backward_pass_names_its_unit_too():

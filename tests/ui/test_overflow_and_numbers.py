@@ -80,7 +80,7 @@ def test_the_banner_names_the_unit_and_how_many_overflowed(qtbot, overflow):
     bad = int((~np.isfinite(overflow.trace.hidden_states[-1][648, 0])).sum())
     text = banner.label.text()
     assert "<i>h</i><sub>t</sub> (unit 2 of 16) became infinite or NaN at step t = 648" in text
-    assert f"({bad} of its 16 units there; the others are still finite)" in text
+    assert f"({bad} of its 16 units at that step; the other {16 - bad} are still finite)" in text
 
 
 def test_the_diagram_shows_no_gradient_scale_without_a_gradient(qtbot, overflow):
