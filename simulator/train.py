@@ -9,9 +9,10 @@
 Every iteration draws its batch (and its dropout masks) from a generator seeded by (seed,
 iteration), runs simulate() (forward + BPTT + the remedies) and applies the optimiser. So the
 same seed gives the same loss history bit for bit, however the run is cut into calls. A
-non-finite loss or weight stops the run with a message that names the remedies (the cause
-first), and the weights with the lowest training (batch) loss of the run are put back: not
-the last finite ones, which have usually exploded already.
+non-finite loss or weight, or a finite batch loss that has blown up (LOSS_BLOWUP), stops the run
+with a message that names the remedies (the cause first), and the weights with the lowest
+training (batch) loss of the run are put back: not the last finite ones, which have usually
+exploded already.
 
 Also here: the echo-state readout fitted in closed form (ridge regression), forward-only
 predictions, text sampling with a temperature, and the per-character activations of hidden
@@ -141,6 +142,15 @@ LIVE_SETTINGS = ("lr", "clip", "clip_value", "truncate", "penalty", "dropout", "
 # Adam lr of 0.01 is 10 times Adam's usual 0.001, and is not far above.)
 LR_FAR_ABOVE = 10.0
 
+# A finite batch loss more than this many times the larger of the run's first batch loss and the
+# task's baseline (the naive predictor's held-out loss) has blown up: the run counts as diverged,
+# as if it had overflowed. Left alone, such a run may never overflow (an identity RNN's loss can
+# climb to 1e108 and stay there) and would be reported as merely not learned. For the MSE the
+# factor means predictions about a thousand times further off than the naive ones (the loss is
+# squared); for cross-entropy, millions of nats per prediction. Ordinary batch-to-batch noise and
+# loss spikes stay within one or two orders of magnitude, so no run that learns comes near it.
+LOSS_BLOWUP = 1e6
+
 
 @dataclass(frozen=True)
 class Remedy:
@@ -192,7 +202,7 @@ class Snapshot:
 
     iteration: int
     iterations: int  # the target number of iterations
-    train_loss: tuple[float, ...]  # one per iteration (the batch loss before that update)
+    train_loss: tuple[float, ...]  # one per iteration (the batch loss before that update; a blown-up one last)
     test_loss: tuple[tuple[int, float], ...]  # (iteration, held-out loss)
     net: Network  # a copy of the current weights
     seconds: float  # time spent training so far
@@ -258,7 +268,7 @@ class Trainer:
     # ---- one step ---------------------------------------------------------------------
     @property
     def diverged(self) -> bool:
-        """True once a non-finite loss or weight stopped the run."""
+        """True once a non-finite loss or weight, or a blown-up loss (LOSS_BLOWUP), stopped the run."""
         return self.status == "diverged"
 
     def step(self) -> float | None:
@@ -304,6 +314,12 @@ class Trainer:
             self._diverge(what)
             self.seconds += time.perf_counter() - start
             return None
+        blown = self._blown_up(loss)
+        if blown:
+            self.train_history.append(loss)  # (a finite loss: the plot shows the blow-up that stopped the run)
+            self._diverge(blown)
+            self.seconds += time.perf_counter() - start
+            return None
         if loss < self.best_loss:  # the loss of the weights before this update
             self.best_net, self.best_loss, self.best_iteration = self.net, loss, self.iteration
         names = self._trainable_names()
@@ -320,6 +336,25 @@ class Trainer:
         self.status = "done" if self.iteration >= s.iterations else "running"
         self.seconds += time.perf_counter() - start
         return loss
+
+    def _blown_up(self, loss: float) -> str:
+        """What blew up when the batch loss is past LOSS_BLOWUP times its reference, else ''.
+
+        The reference is the run's first batch loss, or the baseline when that is larger: a
+        network that starts far off (an exploding forward pass) is judged by how much worse
+        training makes it, one that starts near the baseline by the baseline.
+        """
+        if not self.train_history or loss <= LOSS_BLOWUP * self.train_history[0]:
+            return ""  # (the first test spares most steps the baseline's computation)
+        ref, of = self.train_history[0], f"its first value {self.train_history[0]:.3g}"
+        base = self.task.baseline_loss
+        if np.isfinite(base) and base > ref:
+            ref, of = base, f"the baseline {base:.3g}"
+        if not ref > 0 or loss <= LOSS_BLOWUP * ref:
+            return ""
+        limit = f"10^{np.log10(LOSS_BLOWUP):.0f}"
+        ratio = f"{loss / ref:.2g} times {of}; over {limit} times counts as diverged"
+        return f"the batch loss blew up to {loss:.3g} (finite, but {ratio})"
 
     def _trainable_names(self) -> list[str]:
         if self._trainable is None:

@@ -639,6 +639,9 @@ class ControlsPanel(QWidget):
         self.message_owner: IntBox | FloatBox | None = None  # the box whose refusal the message says
         self._shown: frozenset[str] | None = None  # the controls a lesson names; None = all
         self._visibility_cell: str | None = None  # the cell the rows were last shown for
+        # a function net -> what the Session's own weights are ("trained weights (300 iterations)", "the task's
+        # network, not trained yet"; None: not known), set by the window (the training lab knows): trained_label
+        self.weights_origin = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -1148,14 +1151,21 @@ class ControlsPanel(QWidget):
         self.remedy_effect.setVisible(bool(lines))
         if len(lines) > shown:  # a remedy just switched on: its read-out, at the panel's foot, scrolled into view
             soon(self._reveal, self.remedy_effect)
+        self.show_own_weights()
+
+    def show_own_weights(self) -> None:
+        """The Session's own weights (trained, from a file, a task's untrained network): what they are and
+        their ρ, which is not the slider's Wrec once trained. Numbers as the rest of the panel writes them."""
         trained = ""
-        if self.session.network is not None:  # own weights: the slider's Wrec is not what the plots show
-            rho = trace.spectral_radius
+        net = self.session.network
+        if net is not None:
+            rho = self.session.trace.spectral_radius
             if len(rho) == 1:
-                value = f"ρ = <b>{next(iter(rho.values())):.3g}</b>"
+                value = f"ρ = <b>{fmt(next(iter(rho.values())))}</b>"
             else:
-                value = "ρ = " + ", ".join(f"{name} <b>{r:.3g}</b>" for name, r in rho.items())
-            trained = f"trained weights: {value} (the slider sets the initial weights)"
+                value = "ρ = " + ", ".join(f"{name} <b>{fmt(r)}</b>" for name, r in rho.items())
+            what = (self.weights_origin(net) if self.weights_origin is not None else None) or "trained weights"
+            trained = f"{what}: {value} (the slider sets the initial weights)"
         if trained != self.trained_label.text():
             self.trained_label.setText(trained)
             self.trained_label.setVisible(bool(trained))

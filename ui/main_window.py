@@ -975,6 +975,8 @@ class MainWindow(QMainWindow):
         self.cell_dock = self._dock("Cell", "cell_dock", self.cell_view, Qt.DockWidgetArea.RightDockWidgetArea)
         self.splitDockWidget(self.formula_dock, self.cell_dock, Qt.Orientation.Vertical)
         self.training = TrainingPanel(self.session, self.actions)
+        self.controls.weights_origin = self.training.weights_origin  # trained or not: the lab knows
+        self.controls.show_own_weights()
         area = Qt.DockWidgetArea.RightDockWidgetArea
         # scroll: the lab fills its dock, but its least height (283 px, more at a large font) must not
         # set the least height of the equations it shares a tab group with

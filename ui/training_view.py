@@ -138,6 +138,7 @@ COLLAPSE_BELOW = 760  # px: a panel shorter than this hides its settings when tr
 RIDGES = (1e-6, 1e-4, 1e-2, 0.1, 1.0)  # the echo state network's readout penalty λ
 MIRROR_INTERVAL = 0.4  # seconds between hand-overs of the weights to the main view (at least)
 MIRROR_SHARE = 0.25  # and the main view's redraw may take at most this share of the GUI's time
+UNTRAINED = "the task's network, not trained yet"  # what the lab's weights in the main view are before training
 
 
 def _combo(items: dict[str, str], name: str) -> QComboBox:
@@ -376,6 +377,8 @@ class TrainingPanel(QWidget):
         self.task: Task | None = None
         self.probe = None
         self.last_net = None  # the mirrored run's latest weights
+        self.last_what = UNTRAINED  # what they are (weights_note)
+        self._mirrored: tuple | None = None  # (net, what it is): the weights _mirror last handed to the Session
         self.last_updates: dict[str, TrainingUpdate] = {}
         self._task_key = None
         self._csv_path: str | None = None
@@ -1196,7 +1199,7 @@ class TrainingPanel(QWidget):
             # (the config's own random sequence is not what they learned: a saved sine predictor
             # reopened with loss 0.95 instead of 0.0075)
             with applying_preset(self.session):
-                self._mirror(net, force=True, always=True)
+                self._mirror(net, force=True, always=True, what="weights from the file")
 
     def apply_recommended(self, apply_to_session: bool = True) -> None:
         """The task's recommended optimiser settings, network and remedies (the headless command's defaults)."""
@@ -1264,7 +1267,7 @@ class TrainingPanel(QWidget):
         except ValueError as exc:
             self.show_message(str(exc), "error")
             return
-        self._mirror(trainer.net, force=True)
+        self._mirror(trainer.net, force=True, what=UNTRAINED)
 
     # ---- settings ------------------------------------------------------------------------
     def settings(self, **overrides) -> TrainSettings:
@@ -1398,7 +1401,7 @@ class TrainingPanel(QWidget):
 
     def _remirror(self) -> None:
         if self.last_net is not None:
-            self._mirror(self.last_net, force=True)
+            self._mirror(self.last_net, force=True, what=self.last_what)
 
     # ---- runs ----------------------------------------------------------------------------
     def start(self) -> bool:
@@ -1481,7 +1484,7 @@ class TrainingPanel(QWidget):
             self._blas_before = blas_threads()
             blas_threads(1)  # small matrices: one BLAS thread is fastest and leaves a core to the window
         first = next(iter(runs.values()))
-        self._mirror(first.trainer.net, force=True)  # the starting weights
+        self._mirror(first.trainer.net, force=True, what=UNTRAINED)  # the starting weights
         for run in runs.values():
             run.updated.connect(self._on_update)
             run.finished.connect(self._on_finished)
@@ -1550,8 +1553,8 @@ class TrainingPanel(QWidget):
             if update.activations is not None or update.sample is not None:
                 self.char_view.show_update(update)
             if update.snapshot is not None:
-                self.last_net = update.snapshot.net
-                self._mirror(update.snapshot.net)
+                self.last_net, self.last_what = update.snapshot.net, self.weights_note(update)
+                self._mirror(update.snapshot.net, what=self.last_what)
         if update.message:
             self.show_message(update.message, "note")
         self.update_received.emit(update)
@@ -1595,7 +1598,7 @@ class TrainingPanel(QWidget):
         if fix:
             self._offer_fixes(fix)
         if update.label in ("", "A") and update.snapshot is not None:
-            self._mirror(update.snapshot.net, force=True)
+            self._mirror(update.snapshot.net, force=True, what=self.weights_note(update))
         self._set_state()
 
     def _learned(self, snap) -> bool:
@@ -1653,11 +1656,32 @@ class TrainingPanel(QWidget):
         self.char_view.show_sample(text, f"<b>Sample</b> from the trained weights (temperature {temperature:.2f})")
 
     # ---- the main view -------------------------------------------------------------------
-    def _mirror(self, net, force: bool = False, always: bool = False) -> bool:
+    def weights_note(self, update: TrainingUpdate) -> str:
+        """What a run's weights are, in words: trained for how long, or not yet (the Build panel says it).
+
+        A diverged run keeps the weights with its lowest batch loss, which may be the initial ones;
+        an echo state network's readout fitted in one call has trained weights after 0 iterations."""
+        snap = update.snapshot
+        if "readout_fit" in update.extras:
+            return "trained weights (readout fitted)"
+        n = snap.iteration
+        run = self.runs.get(update.label)
+        if update.state == "diverged" and run is not None:  # (the worker has let go of the trainer)
+            n = run.trainer.best_iteration
+        return f"trained weights ({n} iteration{'' if n == 1 else 's'})" if n else UNTRAINED
+
+    def weights_origin(self, net) -> str | None:
+        """What the Session's own weights are when the lab put them there (weights_note), else None."""
+        if self._mirrored is None or self._mirrored[0] is not net:
+            return None
+        return self._mirrored[1]
+
+    def _mirror(self, net, force: bool = False, always: bool = False, what: str = "trained weights") -> bool:
         """Hand the weights to the Session (throttled unless force), on the task's first held-out sequence.
 
         always: also when a change of the network's keys during a run turned mirroring off (weights
-        reopened from a file are shown on their task whatever happened to an earlier run)."""
+        reopened from a file are shown on their task whatever happened to an earlier run).
+        what: what the weights are (weights_note), for weights_origin."""
         if net is None or self.probe is None or not (self._mirror_ok or always):
             return False
         now = time.perf_counter()
@@ -1669,6 +1693,7 @@ class TrainingPanel(QWidget):
             check_network_matches(config, net)
             if x.shape[0] != config.steps or x.shape[2] != config.inputs:
                 return False
+            self._mirrored = (net, what)  # before the Session's trace_changed asks weights_origin
             self.session.set_network(net, self.probe)
         except ValueError:
             return False
