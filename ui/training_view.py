@@ -54,6 +54,7 @@ from simulator.tasks import TASKS, CharTask, SeriesTooShortError, Task, csv_colu
 from simulator.train import Remedy, Trainer, TrainSettings, blas_threads, remedies, sample_text
 
 from . import theme as theme_mod
+from .flow_layout import FlowLayout
 from .plots import applying_preset, fmt
 from .session import Session
 from .soon import soon
@@ -425,7 +426,7 @@ class TrainingPanel(QWidget):
         self.message_area.setWidget(self.message)
         self.message_area.hide()
         layout.addWidget(self.message_area)
-        self.fixes_row = QHBoxLayout()  # one-click remedies after a run diverged
+        self.fixes_row = FlowLayout()  # one-click remedies after a run diverged, wrapped to the panel's width
         self.fix_buttons: list[QPushButton] = []
         layout.addLayout(self.fixes_row)
 

@@ -136,3 +136,22 @@ def test_at_large_type_the_lab_is_no_wider_than_its_dock(qtbot, make_window, fon
     assert panel.width() <= room(window).width()
     # and the results tab's least height no longer follows the text tab's rows and boxes
     assert panel.results.minimumSizeHint().height() < 200
+
+
+def test_the_retry_buttons_wrap_inside_the_dock(qtbot, make_window):
+    """A diverged run offers up to six Retry buttons: in one row they made the lab wider than its dock,
+    which then scrolled sideways. They wrap onto rows of the panel's width."""
+    from simulator.train import Remedy
+
+    window, panel = lab(qtbot, make_window)
+    labels = ["lr = 0.001", "clip 1", "clip ±5", "truncate 20", "tanh", "init orthogonal"]
+    panel._offer_fixes([Remedy(text=label, label=label, changes={"lr": 0.001}) for label in labels])
+    settle(qtbot, window)
+    assert panel.minimumSizeHint().width() <= room(window).width()
+    assert panel.width() <= room(window).width()
+    rows = {b.geometry().y() for b in panel.fix_buttons}
+    assert len(rows) >= 2  # wrapped
+    for b in panel.fix_buttons:
+        assert b.isVisible() and b.geometry().right() <= panel.width()
+    boxes = [b.geometry() for b in panel.fix_buttons]
+    assert not any(a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
