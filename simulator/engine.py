@@ -430,7 +430,7 @@ def simulate(
             raw = {k: g + penalty * pg[k] if k in pg else g for k, g in raw.items()}
             total += penalty * omega
         grads, norm_before, norm_after = clip_gradients(raw, clip, clip_value)
-        nonfinite = _find_nonfinite(net, caches, Y, dhs, grads)
+        nonfinite = _find_nonfinite(net, caches, Y, dhs, grads, terms)
     return Result(
         net=net,
         x=x,
@@ -470,8 +470,9 @@ def _initial_state(name, value, net, B):
     return arrs
 
 
-def _find_nonfinite(net, caches, Y, dhs, grads) -> NonFinite | None:
-    """Where a NaN or infinity first appears: forward states, outputs, then the backward pass (with its unit)."""
+def _find_nonfinite(net, caches, Y, dhs, grads, terms=None) -> NonFinite | None:
+    """Where a NaN or infinity first appears: forward states, outputs, the loss terms (the end of the
+    forward pass: a finite output of 1e160 has an infinite square), then the backward pass (with its unit)."""
 
     def at(values: np.ndarray, t: int, phase: str, quantity: str) -> NonFinite:
         step = values[t]  # (B, units)
@@ -486,6 +487,10 @@ def _find_nonfinite(net, caches, Y, dhs, grads) -> NonFinite | None:
     t = _first_nonfinite_step(Y)
     if t is not None:
         return at(Y, t, "forward", "output y_t")
+    if terms is not None:
+        bad = ~np.isfinite(np.asarray(terms, dtype=float).reshape(len(terms), -1)).all(axis=1)
+        if bad.any():
+            return NonFinite(int(np.argmax(bad)), "forward", "the loss term ℓ_t")
     for k in range(net.layers - 1, -1, -1):
         if _all_finite(dhs[k]):
             continue

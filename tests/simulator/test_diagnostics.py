@@ -585,8 +585,19 @@ def test_the_pool_threads_chunked_norms_equal_a_fresh_traces_to_the_last_bit(cel
 
 def test_an_overflow_message_leaves_out_layer_1_of_a_single_layer():
     """Lesson 5 said 'h_t of layer 1 (unit 2 of 16)' for a network of one layer, where the banner said 'h_t'."""
-    one = run(Config(activation="identity", wrec=3.0, steps=400))
-    two = run(Config(activation="identity", wrec=3.0, steps=400, layers=2))
+    one = run(Config(activation="relu", wrec=3.0, steps=1000))  # h overflows in the forward pass
+    two = run(Config(activation="relu", wrec=3.0, steps=1000, layers=2))
     assert one.nonfinite is not None and two.nonfinite is not None
     assert "layer" not in one.nonfinite.message(1) and "of layer 1" in one.nonfinite.message()
     assert " of layer " in two.nonfinite.message(2)
+
+
+def test_a_loss_that_overflows_is_named_before_the_gradient_it_makes():
+    """identity, Wrec 3, T = 400: y_399 is finite (about 1e160) but its squared error is not, so the loss
+    term is the first value that overflows (at the end of the forward pass). The banner named the
+    backward pass's dL/dh_t at t = 146 instead, while the diagram showed loss = inf at t = 399."""
+    r = run(Config(activation="identity", wrec=3.0, steps=400))
+    assert np.isfinite(r.outputs).all() and not np.isfinite(r.loss_terms[-1])
+    nf = r.nonfinite
+    assert (nf.step, nf.phase, nf.quantity) == (399, "forward", "the loss term ℓ_t")
+    assert nf.message(1) == "the loss term ℓ_t became infinite or NaN at step t = 399 during the forward pass"
