@@ -795,6 +795,13 @@ class MainWindow(QMainWindow):
         export.install_context_menus(self)  # right-click on a plot or the diagram: export, copy
         self.history = ConfigHistory(self.session, self.actions, self)  # undo/redo of every config change
         self.history.watch_slider(self.controls.wrec_slider)
+        self.history.weights_dropped.connect(
+            lambda: self.statusBar().showMessage(
+                "The change runs the configuration's initial weights: the trained (or loaded) ones are "
+                "set aside. Edit > Undo brings them back.",
+                10000,
+            )
+        )
         self.lesson_panel.lesson_changed.connect(self._on_lesson_changed)
         self.lesson_panel.view_requested.connect(self.apply_view)
         self.lesson_panel.add_to_menu(self.menus["Lesson"])

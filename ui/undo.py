@@ -3,7 +3,10 @@
 ConfigHistory listens to `session.config_changed`, so an edit counts whatever made it (a
 control, a lesson step, a command). A drag of a watched slider is one step: the history keeps
 coalescing while the slider is down and seals the step when it is released; any other change
-is a step of its own. Undo and redo put the recorded config back through the Session.
+is a step of its own. Undo and redo put the recorded config back through the Session, with the
+weights of their own (trained, or from a file) that went with it: a change of the configuration
+runs its initial weights, so without them an Undo after training brought back the Wrec but not
+the trained network.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ class ConfigHistory(QObject):
     """The Session's configurations as an undo/redo history (simulator/history.py)."""
 
     changed = Signal()  # something was recorded, undone, redone or forgotten
+    weights_dropped = Signal()  # a change replaced weights of their own by the config's initial ones
 
     def __init__(self, session: Session, actions: dict[str, QAction] | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -33,7 +37,11 @@ class ConfigHistory(QObject):
         self.history = History(session.config, coalesce_seconds=math.inf)
         self._dragging = 0
         self._restoring = False
+        # the Session's own weights on each side of each step (by the step's id): None = the config's
+        self._nets: dict[int, list] = {}
+        self._network = session.network  # as of the last trace: config_changed comes before the new one
         session.config_changed.connect(self._on_config_changed)
+        session.trace_changed.connect(self._on_trace_changed)
         self.changed.connect(self._update_actions)
         self._update_actions()
 
@@ -56,14 +64,35 @@ class ConfigHistory(QObject):
     def _on_config_changed(self, config: Config) -> None:
         if self._restoring:
             return
+        top = self._top()
+        before = self._network
         self.history.push(config)
+        if self._top() is not top and self._top() is not None:  # a new step: the weights it started from
+            self._nets[id(self._top())] = [before, None]
+            if before is not None and self.session.network is None:
+                self.weights_dropped.emit()
+        live = {id(e) for e in (*self.history.undo_steps, *self.history.redo_steps)}
+        for key in [k for k in self._nets if k not in live]:  # steps the history no longer holds
+            del self._nets[key]
         if not self._dragging:
             self.history.seal()
         self.changed.emit()
 
+    def _on_trace_changed(self, _trace) -> None:
+        """Weights of their own arrived or went (training, a file): the current step's result has them."""
+        self._network = self.session.network
+        top = self._top()
+        if top is not None and top.after == self.session.config and id(top) in self._nets:
+            self._nets[id(top)][1] = self._network
+
+    def _top(self):
+        steps = self.history.undo_steps
+        return steps[-1] if steps else None
+
     def reset(self) -> None:
         """Forget every step (after a scenario file was opened)."""
         self.history.reset(self.session.config)
+        self._nets.clear()
         self.changed.emit()
 
     # ---- undo / redo ----------------------------------------------------------------------
@@ -78,23 +107,28 @@ class ConfigHistory(QObject):
         return self.history.can_redo
 
     def undo(self) -> bool:
-        """Put back the configuration before the last change; False if there is none."""
+        """Put back the configuration before the last change (and the weights it had); False if there is none."""
         if not self.history.can_undo:
             return False
-        self._restore(self.history.undo())
+        step = self.history.undo_steps[-1]
+        self._restore(self.history.undo(), self._nets.get(id(step), [None, None])[0])
         return True
 
     def redo(self) -> bool:
-        """Do the last undone change again; False if there is none."""
+        """Do the last undone change again (with the weights it led to); False if there is none."""
         if not self.history.can_redo:
             return False
-        self._restore(self.history.redo())
+        step = self.history.redo_steps[-1]
+        self._restore(self.history.redo(), self._nets.get(id(step), [None, None])[1])
         return True
 
-    def _restore(self, config: Config) -> None:
+    def _restore(self, config: Config, network=None) -> None:
         self._restoring = True
         try:
-            self.session.set_config(config)
+            try:
+                self.session.set_config(config, network)
+            except ValueError:  # weights that no longer fit (cannot happen for a recorded pair): the config's own
+                self.session.set_config(config)
         finally:
             self._restoring = False
         self.changed.emit()
