@@ -84,15 +84,10 @@ class History:
         """What redo would do again, for the menu item ('' when nothing)."""
         return self._redo[-1].label if self._redo else ""
 
-    @property
-    def undo_steps(self) -> tuple:
-        """The undoable steps, oldest first (opaque objects with .before and .after configs)."""
-        return tuple(self._undo)
-
-    @property
-    def redo_steps(self) -> tuple:
-        """The undone steps, the next to redo last."""
-        return tuple(self._redo)
+    def steps(self) -> tuple[tuple, tuple]:
+        """(undoable steps oldest first, undone steps with the next to redo last): opaque objects
+        with .before and .after configs."""
+        return tuple(self._undo), tuple(self._redo)
 
     def __len__(self) -> int:
         """Number of undoable steps."""

@@ -71,7 +71,8 @@ class ConfigHistory(QObject):
             self._nets[id(self._top())] = [before, None]
             if before is not None and self.session.network is None:
                 self.weights_dropped.emit()
-        live = {id(e) for e in (*self.history.undo_steps, *self.history.redo_steps)}
+        undone, redone = self.history.steps()
+        live = {id(e) for e in (*undone, *redone)}
         for key in [k for k in self._nets if k not in live]:  # steps the history no longer holds
             del self._nets[key]
         if not self._dragging:
@@ -86,8 +87,8 @@ class ConfigHistory(QObject):
             self._nets[id(top)][1] = self._network
 
     def _top(self):
-        steps = self.history.undo_steps
-        return steps[-1] if steps else None
+        undone, _ = self.history.steps()
+        return undone[-1] if undone else None
 
     def reset(self) -> None:
         """Forget every step (after a scenario file was opened)."""
@@ -110,7 +111,7 @@ class ConfigHistory(QObject):
         """Put back the configuration before the last change (and the weights it had); False if there is none."""
         if not self.history.can_undo:
             return False
-        step = self.history.undo_steps[-1]
+        step = self.history.steps()[0][-1]
         self._restore(self.history.undo(), self._nets.get(id(step), [None, None])[0])
         return True
 
@@ -118,7 +119,7 @@ class ConfigHistory(QObject):
         """Do the last undone change again (with the weights it led to); False if there is none."""
         if not self.history.can_redo:
             return False
-        step = self.history.redo_steps[-1]
+        step = self.history.steps()[1][-1]
         self._restore(self.history.redo(), self._nets.get(id(step), [None, None])[1])
         return True
 
