@@ -777,13 +777,33 @@ class LessonPanel(QWidget):
         return index < self.position - 1
 
     def _set_config(self, config: Config) -> bool:
+        self._setting = True  # the panel's own change: its position is set by the caller
         try:
             self.session.set_config(config)
         except ValueError as exc:
             self._show_refusal(str(exc))
             return False
+        finally:
+            self._setting = False
         self.show_task_data()
         return True
+
+    def _follow_undo(self, config: Config) -> None:
+        """A change from outside the panel that brings back the configuration of the position before or
+        after this one (Edit > Undo or Redo of a step) moves the lesson there: after an Undo of the
+        tanh step, card 1 still said tanh over the sigmoid's numbers."""
+        if self.lesson is None or getattr(self, "_setting", False):
+            return
+        for target in (self.position - 1, self.position + 1):
+            if 0 <= target <= len(self.lesson.steps) and self._configs.get(target) == config:
+                if target < self.position:
+                    self._forget_taken(target)
+                self.position = target
+                self._update_cards()
+                self._render_now()
+                self.step_changed.emit(target)
+                soon(self._scroll_to_current)
+                return
 
     def show_task_data(self) -> None:
         """Run the Session's network on the lesson's task sequence, if the lesson has one (see task_data).
@@ -802,7 +822,8 @@ class LessonPanel(QWidget):
         except ValueError as exc:
             self._show_refusal(str(exc))
 
-    def _on_config_changed(self, _config) -> None:
+    def _on_config_changed(self, config) -> None:
+        self._follow_undo(config)
         if self.lesson is not None and self.lesson.training:
             self.task_timer.start()  # the Session publishes its own trace first
 

@@ -74,6 +74,24 @@ def test_the_text_follows_the_config_live(make_window, qtbot):
     assert shown_text(before) not in panel.live.text()
 
 
+def test_undo_of_a_step_takes_the_lesson_back_to_the_card_before(make_window):
+    """Lesson 4, step 1 (tanh), then Edit > Undo: the activation went back to sigmoid while the lesson stayed
+    at step 1, whose card says tanh (a fresh-eyes review). Undo and Redo move the lesson with the config."""
+    window = make_window()
+    panel, s = window.lesson_panel, window.session
+    panel.open_lesson("04-vanishing")
+    assert s.config.activation == "sigmoid" and panel.position == 0
+    assert panel.apply_step(0)
+    assert s.config.activation == "tanh" and panel.position == 1
+    window.actions["undo"].trigger()
+    assert s.config.activation == "sigmoid" and panel.position == 0
+    assert panel.cards[0].property("taken") is False and panel.cards[0].button.text() == "Try it"
+    window.actions["redo"].trigger()
+    assert s.config.activation == "tanh" and panel.position == 1
+    s.update(wrec=0.7)  # a change of the student's own, to no position's config: the lesson stays
+    assert panel.position == 1
+
+
 @pytest.mark.parametrize(
     ("text", "html_text"),
     [
