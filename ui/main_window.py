@@ -1331,7 +1331,12 @@ class MainWindow(QMainWindow):
         self.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
 
     def set_full_screen(self, on: bool) -> None:
-        """Fill the screen, or go back."""
+        """Fill the screen, or go back. Presenting is full screen: F11 there leaves the presentation
+        (it left the full screen only, with the presentation's type and no menu bar in a small window)."""
+        presenting = getattr(self, "presentation", None)
+        if not on and presenting is not None and presenting.active:
+            presenting.set_active(False)
+            return
         self.showFullScreen() if on else self.showNormal()
 
     def change_speed(self, direction: int) -> None:

@@ -133,3 +133,18 @@ def test_the_empty_loss_plot_shows_no_numbers(qtbot, make_window):
     window.training.set_task("sine")
     _settle(qtbot)
     assert left.style["showValues"] and not bottom.style["showValues"]  # the baseline's level; no run yet
+
+
+def test_f11_while_presenting_leaves_the_presentation(make_window):
+    """F11 during a presentation left the full screen only: the presentation's type and no menu bar, in a
+    small window, with no menu to get back (a fresh-eyes review). It now leaves the presentation."""
+    window = make_window(show=True)
+    scale = window.theme.font_scale
+    window.presentation.set_active(True)
+    assert window.presentation.active and window.actions["full_screen"].isChecked()
+    window.actions["full_screen"].trigger()  # F11
+    assert not window.presentation.active
+    assert not window.menuBar().isHidden() and window.theme.font_scale == scale
+    assert not window.actions["full_screen"].isChecked() and not window.isFullScreen()
+    window.actions["full_screen"].trigger()  # F11 again: full screen, not the presentation
+    assert window.isFullScreen() and not window.presentation.active
