@@ -148,6 +148,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("save_screenshot", "Save screenshot…", ("Ctrl+Alt+S",), lambda w, _: w.save_screenshot_dialog(),
             "Save the window as a PNG image", "File"),
     Command("quit", "Quit", ("Ctrl+Q",), lambda w, _: w.close(), "Close Unrolled", "File"),
+    Command("shortcuts", "Keyboard shortcuts", ("F1",), lambda w, _: w.show_shortcuts(),
+            "Every key the window answers to", "Help"),
     Command("about", "About Unrolled", (), lambda w, _: w.show_about(), "", "Help"),
 )  # fmt: skip
 
@@ -189,3 +191,25 @@ def create_actions(window: QWidget) -> dict[str, QAction]:
         window.addAction(action)
         actions[c.id] = action
     return actions
+
+
+def shortcuts_html(actions: dict[str, QAction]) -> str:
+    """A table of every command that has keys, by menu, with the keys as the actions hold them now."""
+    import html
+
+    rows, last = [], None
+    for c in COMMANDS:
+        action = actions.get(c.id)
+        keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()] if action else []
+        keys = [k for k in keys if k]
+        if not keys:
+            continue
+        menu = c.menu.split("/")[0] or "Window"
+        if menu != last:
+            rows.append(f"<tr><td colspan='2'><b>{html.escape(menu)}</b></td></tr>")
+            last = menu
+        text = html.escape(c.text.replace("&", ""))
+        rows.append(
+            f"<tr><td style='padding-right:16px'>{' or '.join(map(html.escape, keys))}</td><td>{text}</td></tr>"
+        )
+    return "<table>" + "".join(rows) + "</table>"

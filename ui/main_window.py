@@ -1364,6 +1364,18 @@ class MainWindow(QMainWindow):
             self.grab().save(path, "PNG")
             self.statusBar().showMessage(f"Saved {path}", 5000)
 
+    def show_shortcuts(self) -> None:
+        """Every key the window answers to, from the declared commands (Help > Keyboard shortcuts, F1)."""
+        from .commands import shortcuts_html
+
+        box = QMessageBox(self)
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(shortcuts_html(self.actions))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setModal(False)
+        box.show()
+
     def show_about(self) -> None:
         """A short about box."""
         QMessageBox.about(

@@ -255,3 +255,26 @@ def test_steps_have_one_limit_everywhere(make_window, qtbot):
     assert Scenario.from_dict(doc).config.steps == hi
     with pytest.raises(ValueError, match=f"between {lo} and {hi}"):
         Scenario.from_dict({**doc, "config": {"steps": hi + 1}})
+
+
+def test_help_lists_every_shortcut_from_the_commands(window, qtbot):
+    """Help had only 'About': the keys were in the menus and tooltips but nowhere together. Help > Keyboard
+    shortcuts (F1) lists every command that has keys, with the keys its action holds."""
+    import re
+
+    from PySide6.QtGui import QKeySequence
+    from PySide6.QtWidgets import QMessageBox
+
+    from ui.commands import COMMANDS, shortcuts_html
+
+    table = shortcuts_html(window.actions)
+    listed = re.sub("<[^>]+>", "|", table)
+    for c in COMMANDS:
+        for key in window.actions[c.id].shortcuts():
+            assert key.toString(QKeySequence.SequenceFormat.NativeText) in listed, c.id
+    for key in ("Space", "F11", "Home", "End", "Left", "Right"):
+        assert key in listed
+    window.actions["shortcuts"].trigger()
+    boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    assert boxes and "Play" in boxes[-1].text()
+    boxes[-1].close()
