@@ -2446,10 +2446,11 @@ class GradientPlot(LogCurvePlot):
             colour = self.theme.verdict_colour(verdict)
             word = f"<span style='color:{colour}; font-weight:bold'>{verdict.upper()}</span> "
             texts = [f"<span style='color:{muted}'>{w}</span> · {word}{factor}" for w in (where, short)]
-            texts.append(word + factor)
-            # the bare factor is the last resort, never dropped: the toolbar's verdict is the Jacobians',
-            # and only this says whether the gradient itself shrinks or grows (they can disagree)
-            texts += [factor, f"×{fmt(f, 3)}/step", f"×{fmt(f, 3)}"]  # (the bare factor: at font 2 in a narrow plot)
+            # the verdict stays with its factor as long as any form of the two fits (a bare factor beside the
+            # Jacobian plot's verdict read as that verdict's); the bare factor is the last resort, never
+            # dropped: the toolbar's verdict is the Jacobians', and only this says whether the gradient
+            # itself shrinks or grows (they can disagree)
+            texts += [word + factor, f"{word}×{fmt(f, 3)}/step", f"{word}×{fmt(f, 3)}", f"×{fmt(f, 3)}"]
         else:
             texts.append("")  # no factor: the muted words may go
         self.set_badge(*texts)
@@ -2593,8 +2594,9 @@ class JacobianPlot(LogCurvePlot):
         if trace.nonfinite is not None:  # as the toolbar says it: the notice below says where
             overflow = f" <span style='color:{self.theme.colours.exploding}; font-weight:bold'>OVERFLOW</span>"
             word, short = word + overflow, short.replace(verdict.upper(), "OVERFLOW")
-        full = f"{word} ×{fmt(f, 3)}/step" if np.isfinite(f) else word
-        self.set_badge(full, word, short)  # the factor goes first, the verdict never
+        # the factor shortens, then goes; the verdict never (as the gradient plot's header drops its parts)
+        forms = [f"{word} ×{fmt(f, 3)}/step", f"{word} ×{fmt(f, 3)}"] if np.isfinite(f) else []
+        self.set_badge(*forms, word, short)
         y, b = self.y, self.bound_y
         if b is None:
             tip = "No bound for gated cells."
