@@ -1127,7 +1127,8 @@ class ControlsPanel(QWidget):
         elif config.cell in ("lstm", "gru"):
             self.wrec_help.setText("Spectral radius of each gate's block of W<sub>hh</sub>.")
         else:
-            self.wrec_help.setText("Spectral radius of W<sub>hh</sub>: its largest |λ|.")
+            # |λ| in one piece (word joiners): a line broke between its bars ('its largest |' / 'λ|.')
+            self.wrec_help.setText("Spectral radius of W<sub>hh</sub>: its largest |\u2060λ\u2060|.")
 
     def _on_trace_changed(self, trace) -> None:
         """What the remedies did to this trace: the parameter gradient before and after clipping."""

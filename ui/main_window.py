@@ -184,10 +184,21 @@ class OverflowBanner(QFrame):
             if count is not None and count[0] < count[1]:  # why the equations' unit can still read a finite number
                 bad, units = count
                 message += f" ({bad} of its {units} units at that step; the other {units - bad} are still finite)"
-            self.label.setText(
-                f"<b>Overflow:</b> {overflow_html(message)}. The animation stops there. "
-                "Lower Wrec, use a squashing activation (tanh, sigmoid) or fewer steps."
-            )
+            advice = "The animation stops there. Lower Wrec, use a squashing activation (tanh, sigmoid) or fewer steps."
+            if self.compact:  # presenting: the advice on hover, so the banner leaves the plots their height
+                self.label.setText(f"<b>Overflow:</b> {overflow_html(message)}.")
+                self.setToolTip(advice)
+            else:
+                self.label.setText(f"<b>Overflow:</b> {overflow_html(message)}. {advice}")
+                self.setToolTip("")
+
+    compact = False  # presenting: the banner says what overflowed where, its advice is a tooltip
+
+    def set_compact(self, on: bool) -> None:
+        """Shorter for a presentation (at 1280×720 its four lines in large type pushed two plots off the screen)."""
+        if on != self.compact:
+            self.compact = on
+            self._on_trace_changed(self.session.trace)
 
     def _show_step(self) -> None:
         nf = self.session.trace.nonfinite

@@ -128,6 +128,7 @@ class Presentation(QObject):
         height = screen.availableGeometry().height() if screen is not None else 1080
         theme.set_font_scale(max(theme.font_scale, presentation_font_scale(height)))
         w.menuBar().hide()
+        w.banner.set_compact(True)
         w.statusBar().hide()
         w.set_compact_toolbar(True)
         w.lesson_panel.set_presenting(True)
@@ -149,6 +150,7 @@ class Presentation(QObject):
         w, saved = self.window, self._saved
         self._saved = None
         w.lesson_panel.set_presenting(False)
+        w.banner.set_compact(False)
         for dock, label in self._titles.items():
             dock.setTitleBarWidget(None)
             label.deleteLater()

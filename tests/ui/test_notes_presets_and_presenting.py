@@ -148,3 +148,16 @@ def test_f11_while_presenting_leaves_the_presentation(make_window):
     assert not window.actions["full_screen"].isChecked() and not window.isFullScreen()
     window.actions["full_screen"].trigger()  # F11 again: full screen, not the presentation
     assert window.isFullScreen() and not window.presentation.active
+
+
+def test_presenting_the_overflow_banner_is_short_and_its_advice_is_on_hover(make_window):
+    """At 1280×720 in large type the banner's four lines pushed two plots off the screen (a fresh-eyes review):
+    presenting, it says what overflowed where, and its advice moves to its tooltip."""
+    window = make_window(Config(activation="identity", wrec=3.0, steps=400), show=True)
+    banner = window.banner
+    assert banner.isVisible() and "Lower Wrec" in banner.label.text() and not banner.toolTip()
+    window.presentation.set_active(True)
+    assert "Lower Wrec" not in banner.label.text() and "Lower Wrec" in banner.toolTip()
+    assert "the loss term" in banner.label.text()
+    window.presentation.set_active(False)
+    assert "Lower Wrec" in banner.label.text() and not banner.toolTip()
