@@ -558,6 +558,10 @@ class LossPlot(PlotPanel):
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.bars = pg.BarGraphItem(x=[0], height=[0], width=0.7)
         self.plot.addItem(self.bars)
+        # a term that overflowed: a bar to the top in the overflow colour (its height has no number)
+        self.overflowed = pg.BarGraphItem(x=[0], height=[0], width=0.7)
+        self.overflowed.hide()
+        self.plot.addItem(self.overflowed)
         self.connect_session()
 
     def veil_span(self, phase, t, T):
@@ -569,7 +573,14 @@ class LossPlot(PlotPanel):
         heights = np.where(np.isfinite(terms), terms, 0.0)
         self.bars.setOpts(x=np.arange(T), height=heights, width=0.7)
         top = float(heights.max()) if T and heights.max() > 0 else 1.0
-        self.plot.setRange(xRange=(-0.5, T - 0.5), yRange=(0, 1.08 * top), padding=0)
+        bad = ~np.isfinite(terms)
+        self.overflowed.setVisible(bool(bad.any()))
+        if bad.any():
+            colour = self.theme.colours.exploding
+            self.overflowed.setOpts(x=np.flatnonzero(bad), height=np.full(bad.sum(), top), width=0.7,
+                                    brush=colour, pen=colour)  # fmt: skip
+        # a little below 0, so that the axis labels its 0 (a label on the view's very edge is left out)
+        self.plot.setRange(xRange=(-0.5, T - 0.5), yRange=(-0.04 * top, 1.08 * top), padding=0)
         total = float(np.sum(terms))
         text = f"total L = Σ<sub>t</sub> L<sub>t</sub> = {fmt(total, 4)}"
         if trace.penalty_value:

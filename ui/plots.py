@@ -2450,7 +2450,8 @@ class GradientPlot(LogCurvePlot):
             # Jacobian plot's verdict read as that verdict's); the bare factor is the last resort, never
             # dropped: the toolbar's verdict is the Jacobians', and only this says whether the gradient
             # itself shrinks or grows (they can disagree)
-            texts += [word + factor, f"{word}×{fmt(f, 3)}/step", f"{word}×{fmt(f, 3)}", f"×{fmt(f, 3)}"]
+            texts += [word + factor, f"{word}×{fmt(f, 3)}/step", f"{word}×{fmt(f, 3)}"]
+            texts += [f"×{fmt(f, 3)}/step", f"×{fmt(f, 3)}"]
         else:
             texts.append("")  # no factor: the muted words may go
         self.set_badge(*texts)

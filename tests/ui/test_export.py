@@ -3,6 +3,7 @@
 import csv
 import io
 import itertools
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -101,8 +102,8 @@ def test_svg_keeps_axes_and_symbols_as_vectors(figure):
     root = ET.fromstring(export.svg_bytes(figure("gradients")))
     assert not [e for e in root.iter() if e.tag == f"{SVG}image"]
     words = "".join(e.text or "" for e in root.iter() if e.tag == f"{SVG}text")
-    # the badge's shortest text on a narrow figure: the gradient's own measured factor per step back
-    assert "step t" in words and "/step back" in words
+    # a narrow figure's badge: the gradient's own verdict with its measured factor, in the shorter form that fits
+    assert "step t" in words and re.search(r"(VANISHING|STABLE|EXPLODING) ?×\d", words)
     root = ET.fromstring(export.svg_bytes(figure("jacobian")))  # the verdict is fitted on the Jacobian product
     words = "".join(e.text or "" for e in root.iter() if e.tag == f"{SVG}text")
     assert "VANISHING" in words
@@ -587,3 +588,16 @@ def test_lines_under_a_scaling_transform_get_it_in_their_points():
     plain = b'<g transform="matrix(3,0,0,3,0,0)"\n>\n<path d="M0,0 L1,1"/>\n</g>\n'  # a real (scaling) pen
     for kept in (text, moved, plain):
         assert export.flatten_scaled_strokes(kept) == kept
+
+
+def test_the_loss_figure_labels_its_zero_and_marks_a_term_that_overflowed(figure):
+    """The loss export had no 0 on its axis (a label on the view's very edge is left out), and a loss term that
+    overflowed (identity, Wrec 3, T = 400: the last one) had neither bar nor mark under a title of 'L = ∞'."""
+    f = figure("loss", Config(activation="identity", wrec=3.0, steps=400))
+    panel = f.panel
+    (y0, y1) = panel.plot.getViewBox().viewRange()[1]
+    assert y0 < 0 < y1
+    assert panel.overflowed.isVisible()
+    assert list(panel.overflowed.opts["x"]) == [399]
+    ok = figure("loss", Config(steps=20))
+    assert not ok.panel.overflowed.isVisible()

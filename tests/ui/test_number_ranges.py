@@ -34,8 +34,9 @@ def test_the_gradient_plot_shows_the_gradients_own_factor_next_to_the_jacobian_v
     # narrower, the verdict stays with a shorter factor (a bare factor beside the Jacobian plot's EXPLODING read
     # as that verdict's); the bare factor is the last resort (font 2 in a narrow plot)
     stable = plot.badge_line._texts[0].split("· ")[-1].split(" ×")[0]
-    assert list(plot.badge_line._texts[-4:]) == [
-        f"{stable} ×{fmt(f, 3)}/step back", f"{stable} ×{fmt(f, 3)}/step", f"{stable} ×{fmt(f, 3)}", f"×{fmt(f, 3)}"
+    assert list(plot.badge_line._texts[-5:]) == [
+        f"{stable} ×{fmt(f, 3)}/step back", f"{stable} ×{fmt(f, 3)}/step", f"{stable} ×{fmt(f, 3)}",
+        f"×{fmt(f, 3)}/step", f"×{fmt(f, 3)}",
     ]  # fmt: skip
     session.update(topology="many_to_many")  # a loss at every step: no single factor to show
     assert not any("/step back" in t for t in plot.badge_line._texts)

@@ -166,7 +166,9 @@ def test_the_gradients_own_factor_always_shows(qtbot, make_window, font_scale, s
     from ui.plots import fmt
 
     text = plot.badge.text()
-    assert f"×{fmt(f, 3)}/step" in text, text
+    verdict = window.session.trace.gradient_verdict.upper()
+    # the factor per step, or the factor with the gradient's own verdict beside it (preferred where it fits)
+    assert f"×{fmt(f, 3)}/step" in text or (verdict in text and f"×{fmt(f, 3)}" in text), text
     assert plot.badge_line.isVisible() and plot.badge.isVisible()
     assert label_width(plot.badge, text) <= plot.badge_line.width()  # not clipped
     assert plot.badge.geometry() == plot.badge_line.rect()
