@@ -60,6 +60,76 @@ VARIANT_TEXT = {
 }
 
 
+class ColourKey(QWidget):
+    """What a box's colour means, in the Cell panel's top bar: its value, on the σ gates' map (0 … 1) and
+    the values' map (−1 … 1). A student read the colours as which gate a box was (a fresh-eyes review).
+    Drawn only where the bar has room for all of it (it never widens the panel)."""
+
+    BAR = 28  # px of each map's strip
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.gated = False
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setToolTip(
+            "A box's colour is its value at this step: the σ gates on the map from 0 to 1 (as the gates "
+            "heatmaps), tanh and the states on the map from −1 to +1 (as the diagram and the states heatmap)"
+        )
+        theme.current().changed.connect(self._on_theme_changed)
+        self._on_theme_changed()
+
+    def _on_theme_changed(self) -> None:
+        th = theme.current()
+        self.maps = {"σ": dg.gate_lut(th), "": dg.value_lut(th)}
+        self.muted = QColor(th.colours.muted)
+        self.setFont(th.font(0.85))  # a key, in smaller type than the pickers beside it
+        self.update()
+
+    def set_gated(self, gated: bool) -> None:
+        """LSTM and GRU: the σ gates' map as well."""
+        if gated != self.gated:
+            self.gated = gated
+            self.update()
+
+    def _parts(self) -> list[tuple[str, list | None, str]]:
+        parts = [("colour = value", None, "")]
+        if self.gated:
+            parts.append(("σ 0", self.maps["σ"], "1"))
+        parts.append(("−1", self.maps[""], "+1"))
+        return parts
+
+    def needed_width(self) -> float:
+        fm = QFontMetricsF(self.font())
+        gap = fm.horizontalAdvance(" ")
+        return sum(
+            fm.horizontalAdvance(a) + gap + (self.BAR + gap + fm.horizontalAdvance(b) + 2 * gap if lut else 0)
+            for a, lut, b in self._parts()
+        )
+
+    def paintEvent(self, event) -> None:
+        if self.needed_width() > self.width():
+            return  # no room for all of it: nothing rather than a cut key
+        p = QPainter(self)
+        fm = QFontMetricsF(self.font())
+        gap = fm.horizontalAdvance(" ")
+        h = self.height()
+        y = (h + fm.ascent() - fm.descent()) / 2
+        strip = QRectF(0, (h - fm.ascent()) / 2, self.BAR, fm.ascent())
+        x = 0.0
+        p.setPen(self.muted)
+        for a, lut, b in self._parts():
+            p.drawText(QPointF(x, y), a)
+            x += fm.horizontalAdvance(a) + gap
+            if lut:
+                n = len(lut)
+                for i in range(self.BAR):
+                    p.fillRect(QRectF(x + i, strip.y(), 1.0, strip.height()), lut[min(n - 1, i * n // self.BAR)])
+                x += self.BAR + gap
+                p.drawText(QPointF(x, y), b)
+                x += fm.horizontalAdvance(b) + 2 * gap
+        p.end()
+
+
 class CellView(QWidget):
     """The cell at the current step with its live values, for the first example and a chosen unit."""
 
@@ -76,7 +146,8 @@ class CellView(QWidget):
         self.canvas = _Canvas(self)
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 2, 6, 0)
-        bar.addStretch(1)
+        self.colour_key = ColourKey(self)
+        bar.addWidget(self.colour_key, 1)
         self._layer_label = QLabel("layer")
         bar.setSpacing(6)
         for w in (self._layer_label, self.layer_box, QLabel("  unit"), self.unit_box):
@@ -166,6 +237,7 @@ class CellView(QWidget):
                 self.layer_box.setCurrentIndex(self._L - 1)
         self.layer_box.setVisible(self._L > 1)
         self._layer_label.setVisible(self._L > 1)
+        self.colour_key.set_gated(self._cell in ("lstm", "gru"))
         self._prepare(trace)
         self._announce_selection()
 

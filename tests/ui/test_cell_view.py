@@ -202,3 +202,24 @@ def test_one_units_products_are_the_products_of_every_unit_cut_out(make_view, ce
             got = view._series[name]
             assert np.array_equal(got, want, equal_nan=True), (unit, name)
             assert got.tobytes() == np.ascontiguousarray(want).tobytes()  # bit for bit (signed zeros too)
+
+
+def test_the_cell_panel_says_what_its_colours_mean(make_window):
+    """A box's colour is its value, yet students read it as which gate a box is (a fresh-eyes review): the
+    top bar keys the σ gates' map (0 … 1, LSTM and GRU) and the values' map (−1 … +1), without ever
+    widening the panel."""
+    from PySide6.QtGui import QImage
+
+    window = make_window(Config(cell="lstm"), show=True)
+    window.resize(1600, 1000)
+    key = window.cell_view.colour_key
+    assert key.gated and key.minimumSizeHint().width() <= 0
+    assert key.needed_width() <= key.width()
+    image = key.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    colours = {image.pixel(x, image.height() // 2) for x in range(image.width())}
+    assert len(colours) > 20  # the two colour strips are drawn
+    window.session.update(cell="rnn")
+    assert not key.gated
+    key.resize(20, key.height())  # no room: nothing rather than a cut key
+    blank = key.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    assert len({blank.pixel(x, y) for x in range(blank.width()) for y in range(blank.height())}) == 1
