@@ -55,11 +55,6 @@ START_TARGET_S = 1.5
 NORMS_PROCESS = os.environ.get("UNROLLED_BENCH_NORMS") != "pool"
 
 
-def norms_process_available() -> bool:
-    """Whether the norms process can run here (it needs Linux's memory files)."""
-    return hasattr(os, "memfd_create")
-
-
 def _median_ms(samples: list[float]) -> float:
     return 1e3 * statistics.median(samples)
 
@@ -345,7 +340,9 @@ def main() -> dict:
         f"| {'measurement':<44} | {'wall':>9} | {'own':>9} | {'unit':<4} | {'target':<9} | {'':<4} |",
         f"|{'-' * 46}|{'-' * 11}|{'-' * 11}|{'-' * 6}|{'-' * 11}|{'-' * 6}|",
     ]
-    where = "in their own process" if NORMS_PROCESS and norms_process_available() else "on the pool thread"
+    from simulator import norms_process
+
+    where = "in their own process" if norms_process.running() is not None else "on the pool thread"
     lines.insert(1, f"The Jacobian-product norms of a Wrec change are measured {where}, as the app measures them.")
     for cell, r in results.items():
         name = cell.upper()

@@ -146,6 +146,14 @@ def fitted_factor(norms: np.ndarray, dist: np.ndarray) -> float:
     return float(np.exp(slope))
 
 
+def _chunk_norms(P: np.ndarray, is_plain: bool) -> np.ndarray:
+    """The spectral norms of a chunk of Jacobian products (see spectral.plain): a plain chunk (the usual
+    case) in two numpy calls that release the GIL (between calls that release it, the pool thread
+    waited for the GUI thread to let it go again), any other rescaled first."""
+    with np.errstate(all="ignore"):
+        return exact_norms(P) if is_plain else spectral_norms(P, steps=0)
+
+
 def _submitted(chunks, measure) -> list[Future]:
     """Hand each chunk (a, b, P, *extra) of Jacobian products to measure(a, b, P, *extra) on the
     pool thread as soon as it is made; if making one fails, cancel (or wait for) the jobs already
@@ -309,10 +317,7 @@ class Result:
         norms = np.empty(self.T)
 
         def measure(a: int, b: int, P: np.ndarray, is_plain: bool) -> None:
-            with np.errstate(all="ignore"):
-                # a plain chunk (the usual case) in two calls without the GIL: between numpy calls
-                # that release it, the pool thread waited for this thread to let it go again
-                norms[a:b] = exact_norms(P) if is_plain else spectral_norms(P, steps=0)
+            norms[a:b] = _chunk_norms(P, is_plain)
 
         def store() -> None:  # the pool thread runs its jobs in order: the chunks are done
             for job in chunks:
@@ -335,11 +340,6 @@ class Result:
         (cancel() leaves it be: the process takes its requests in order, each under a millisecond)."""
         norms = np.empty(self.T)
         jobs: list[tuple[int, int, Future]] = []
-
-        def measure(P: np.ndarray, is_plain: bool) -> np.ndarray:
-            with np.errstate(all="ignore"):
-                return exact_norms(P) if is_plain else spectral_norms(P, steps=0)
-
         job: Future = Future()
         job.set_running_or_notify_cancel()
         try:
@@ -347,7 +347,7 @@ class Result:
                 is_plain = plain(P)
                 chunk = process.submit(P) if is_plain else None
                 if chunk is None:  # not plain, or the process cannot take it
-                    chunk = pool().submit(measure, P.copy(), is_plain)  # a copy: the chunk buffer is reused
+                    chunk = pool().submit(_chunk_norms, P.copy(), is_plain)  # a copy: the chunk buffer is reused
                 jobs.append((a, b, chunk))
         except Exception as error:  # for the reader of the norms, as a chunk's error would be
             job.set_exception(error)

@@ -91,42 +91,41 @@ class ColourKey(QWidget):
             self.gated = gated
             self.update()
 
-    def _parts(self) -> list[tuple[str, list | None, str]]:
-        parts = [("colour = value", None, "")]
-        if self.gated:
-            parts.append(("σ 0", self.maps["σ"], "1"))
-        parts.append(("−1", self.maps[""], "+1"))
-        return parts
-
-    def needed_width(self) -> float:
+    def _layout(self) -> tuple[list, float]:
+        """What to draw where: [(x, text or colour map)] along the bar, and the width it all takes."""
         fm = QFontMetricsF(self.font())
         gap = fm.horizontalAdvance(" ")
-        return sum(
-            fm.horizontalAdvance(a) + gap + (self.BAR + gap + fm.horizontalAdvance(b) + 2 * gap if lut else 0)
-            for a, lut, b in self._parts()
-        )
+        maps = ([("σ 0", self.maps["σ"], "1")] if self.gated else []) + [("−1", self.maps[""], "+1")]
+        items, x = [(0.0, "colour = value")], fm.horizontalAdvance("colour = value") + gap
+        for before, lut, after in maps:
+            items.append((x, before))
+            x += fm.horizontalAdvance(before) + gap
+            items.append((x, lut))
+            x += self.BAR + gap
+            items.append((x, after))
+            x += fm.horizontalAdvance(after) + 2 * gap
+        return items, x
+
+    def needed_width(self) -> float:
+        return self._layout()[1]
 
     def paintEvent(self, event) -> None:
-        if self.needed_width() > self.width():
+        items, width = self._layout()
+        if width > self.width():
             return  # no room for all of it: nothing rather than a cut key
         p = QPainter(self)
         fm = QFontMetricsF(self.font())
-        gap = fm.horizontalAdvance(" ")
         h = self.height()
         y = (h + fm.ascent() - fm.descent()) / 2
-        strip = QRectF(0, (h - fm.ascent()) / 2, self.BAR, fm.ascent())
-        x = 0.0
+        top = (h - fm.ascent()) / 2
         p.setPen(self.muted)
-        for a, lut, b in self._parts():
-            p.drawText(QPointF(x, y), a)
-            x += fm.horizontalAdvance(a) + gap
-            if lut:
-                n = len(lut)
-                for i in range(self.BAR):
-                    p.fillRect(QRectF(x + i, strip.y(), 1.0, strip.height()), lut[min(n - 1, i * n // self.BAR)])
-                x += self.BAR + gap
-                p.drawText(QPointF(x, y), b)
-                x += fm.horizontalAdvance(b) + 2 * gap
+        for x, what in items:
+            if isinstance(what, str):
+                p.drawText(QPointF(x, y), what)
+                continue
+            n = len(what)
+            for i in range(self.BAR):
+                p.fillRect(QRectF(x + i, top, 1.0, fm.ascent()), what[min(n - 1, i * n // self.BAR)])
         p.end()
 
 

@@ -734,12 +734,7 @@ class LessonPanel(QWidget):
             target = self.position - 1
             if not self._set_config(self._config_at(target)):
                 return False
-            self.position = target
-            self._forget_taken(target)
-            self._update_cards()
-            self._render_now()
-            self.step_changed.emit(target)
-            soon(self._scroll_to_current)
+            self._move_back_to(target)
             return True
         i = self.lessons.index(self.lesson)
         if i > 0:
@@ -797,13 +792,23 @@ class LessonPanel(QWidget):
         for target in (self.position - 1, self.position + 1):
             if 0 <= target <= len(self.lesson.steps) and self._configs.get(target) == config:
                 if target < self.position:
-                    self._forget_taken(target)
-                self.position = target
-                self._update_cards()
-                self._render_now()
-                self.step_changed.emit(target)
-                soon(self._scroll_to_current)
+                    self._move_back_to(target)
+                else:
+                    self._move_to(target)
                 return
+
+    def _move_back_to(self, target: int) -> None:
+        """Back to an earlier position, whose configuration the Session has: its later steps measured anew."""
+        self._forget_taken(target)
+        self._move_to(target)
+
+    def _move_to(self, target: int) -> None:
+        """The lesson at this position (the Session has its configuration already): cards, text, signal."""
+        self.position = target
+        self._update_cards()
+        self._render_now()
+        self.step_changed.emit(target)
+        soon(self._scroll_to_current)
 
     def show_task_data(self) -> None:
         """Run the Session's network on the lesson's task sequence, if the lesson has one (see task_data).
