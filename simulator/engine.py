@@ -470,7 +470,7 @@ def _initial_state(name, value, net, B):
     return arrs
 
 
-def _find_nonfinite(net, caches, Y, dhs, grads, terms) -> NonFinite | None:
+def _find_nonfinite(net, caches, Y, dhs, grads, terms=None) -> NonFinite | None:
     """Where a NaN or infinity first appears: forward states, outputs, the loss terms (the end of the
     forward pass: a finite output of 1e160 has an infinite square), then the backward pass (with its unit)."""
 
@@ -487,9 +487,10 @@ def _find_nonfinite(net, caches, Y, dhs, grads, terms) -> NonFinite | None:
     t = _first_nonfinite_step(Y)
     if t is not None:
         return at(Y, t, "forward", "output y_t")
-    bad = ~np.isfinite(np.asarray(terms, dtype=float).reshape(len(terms), -1)).all(axis=1)
-    if bad.any():
-        return NonFinite(int(np.argmax(bad)), "forward", "the loss term ℓ_t")
+    if terms is not None:  # (None: a caller that has no loss terms to check)
+        bad = ~np.isfinite(np.asarray(terms, dtype=float).reshape(len(terms), -1)).all(axis=1)
+        if bad.any():
+            return NonFinite(int(np.argmax(bad)), "forward", "the loss term ℓ_t")
     for k in range(net.layers - 1, -1, -1):
         if _all_finite(dhs[k]):
             continue
